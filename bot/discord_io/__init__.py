@@ -1,0 +1,1 @@
+"""The adapter layer: the only package under bot/ that imports discord."""

@@ -1,0 +1,59 @@
+"""The discord.py client: minimal intents, explicit extensions, one global error handler."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+# Loaded in this order in setup_hook; each module has `async def setup(bot)`.
+EXTENSIONS: tuple[str, ...] = ("cogs.mock", "cogs.peers", "cogs.daily", "cogs.privacy")
+
+
+class ParleyBot(commands.Bot):
+    """Holds the shared `Services`; cogs reach them as `bot.services`."""
+
+    def __init__(self, services: Services, *, extensions: tuple[str, ...] = EXTENSIONS) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.voice_states = True
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None)
+        self.services = services
+        self.settings: Settings = services.settings
+        self._extensions = extensions
+
+    async def setup_hook(self) -> None:
+        for ext in self._extensions:
+            await self.load_extension(ext)
+            log.info("loaded extension %s", ext)
+        self.tree.on_error = self.on_app_command_error
+        synced = await self.tree.sync()
+        log.info("synced %d application commands", len(synced))
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """Answer the user briefly; log the details (never tokens or transcripts)."""
+        original = getattr(error, "original", error)
+        if isinstance(error, app_commands.CheckFailure):
+            text = str(error) or "You can't use that command here."
+        elif isinstance(error, app_commands.CommandOnCooldown):
+            text = f"Slow down a little: try again in {error.retry_after:.0f} s."
+        else:
+            log.error("command %s failed", getattr(interaction.command, "qualified_name", "?"),
+                      exc_info=original)
+            text = "Something went wrong on my side; it has been logged. Please try again."
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the user about the error")
