@@ -102,4 +102,23 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user_id, guild_id)
     );
     """,
+    # 2: daily pushes (issue 6): when a schedule became active (no catch-up for earlier occurrences),
+    # a member's own question in a push when they follow a prep plan, per-server leaderboard opt-in
+    """
+    ALTER TABLE daily_schedules ADD COLUMN active_since TEXT;
+    CREATE INDEX daily_pushes_thread ON daily_pushes(thread_id);
+    CREATE TABLE daily_assignments (
+        push_id       INTEGER NOT NULL REFERENCES daily_pushes(id) ON DELETE CASCADE,
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        question_id   TEXT NOT NULL,
+        plan_day      INTEGER,
+        PRIMARY KEY (push_id, user_id)
+    );
+    CREATE TABLE leaderboard_members (
+        guild_id      INTEGER NOT NULL,
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        joined_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (guild_id, user_id)
+    );
+    """,
 ]
