@@ -1,0 +1,39 @@
+# `make demo` and `make test` do all the set-up on a fresh Debian/Ubuntu machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup system demo test test-fast bench run clean help
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+system:  ## install system packages (espeak-ng, libopus0, libsodium, ffmpeg, sox)
+	bash scripts/install-system-deps.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: system $(STAMP)  ## system packages + virtual environment with the project
+
+demo: setup  ## run an offline practice round (no Discord token needed)
+	$(PY) -m bot demo
+
+test: setup  ## run the whole test suite (real model, real audio, local Discord stand-in)
+	$(PY) -m pytest -q
+
+test-fast: setup  ## tests without the slow and e2e ones
+	$(PY) -m pytest -q -m "not slow and not e2e"
+
+bench: setup  ## print speed and memory figures
+	$(PY) -m bench
+
+run: setup  ## start the Discord bot (needs DISCORD_TOKEN)
+	$(PY) -m bot run
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system packages Parley needs (Debian/Ubuntu): espeak-ng for speech, libopus for
+# Discord voice, libsodium for voice encryption, ffmpeg/sox for audio handling in tests.
+set -euo pipefail
+need=()
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+command -v ffmpeg   >/dev/null 2>&1 || need+=(ffmpeg)
+command -v sox      >/dev/null 2>&1 || need+=(sox)
+ldconfig -p 2>/dev/null | grep -q 'libopus\.so\.0'   || need+=(libopus0)
+ldconfig -p 2>/dev/null | grep -q 'libsodium\.so'    || need+=(libsodium23)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+echo "system packages: installing ${need[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
