@@ -1,0 +1,108 @@
+"""Which rounds are running, with the caps that keep a 2-core host responsive.
+
+One round per server by default (`settings.max_rounds_per_guild`) and a global cap
+(`settings.max_rounds_total`): each running round transcribes in real time, so the total is
+bounded by CPU. A front end claims a slot *before* joining voice, attaches the round once
+built, and releases the slot when the round is over (also on failure).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from bot.config import Settings
+
+
+class RoundAlreadyRunning(RuntimeError):
+    """This server (or this user) already has a round; the message says so in plain words."""
+
+    def __init__(self, guild_id: int | None, owner_id: int | None, *, same_user: bool = False) -> None:
+        self.guild_id = guild_id
+        self.owner_id = owner_id
+        if same_user:
+            msg = "You already have a mock round running. Finish it or use /mock stop first."
+        else:
+            msg = ("A mock round is already running in this server. "
+                   "Wait for it to finish, or ask its owner to use /mock stop.")
+        super().__init__(msg)
+
+
+class TooBusy(RuntimeError):
+    """The global cap is reached; the message suggests trying later."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"Parley is running its maximum of {limit} mock round{'s' if limit != 1 else ''} right now. "
+            "Please try again in a few minutes."
+        )
+
+
+@dataclass(eq=False)
+class Claim:
+    """A reserved slot. `round` is attached once it exists (any object: a MockRound, a group)."""
+
+    guild_id: int | None
+    owner_id: int | None
+    channel_id: int | None = None
+    round: Any = None
+    released: bool = field(default=False, repr=False)
+
+
+class RoundsRegistry:
+    """Thread-safe: claims may come from the event loop, lookups from the voice thread."""
+
+    def __init__(self, settings: Settings | None = None, *, max_per_guild: int | None = None,
+                 max_total: int | None = None) -> None:
+        s = settings or Settings()
+        self.max_per_guild = max(1, max_per_guild if max_per_guild is not None else s.max_rounds_per_guild)
+        self.max_total = max(1, max_total if max_total is not None else s.max_rounds_total)
+        self._claims: list[Claim] = []
+        self._lock = threading.Lock()
+
+    def claim(self, guild_id: int | None, owner_id: int | None, *, channel_id: int | None = None) -> Claim:
+        """Reserve a slot or raise `RoundAlreadyRunning` / `TooBusy` (per-server check first)."""
+        with self._lock:
+            if owner_id is not None and any(c.owner_id == owner_id and c.guild_id == guild_id
+                                            for c in self._claims):
+                raise RoundAlreadyRunning(guild_id, owner_id, same_user=True)
+            in_guild = [c for c in self._claims if c.guild_id == guild_id]
+            if len(in_guild) >= self.max_per_guild:
+                raise RoundAlreadyRunning(guild_id, in_guild[0].owner_id)
+            if len(self._claims) >= self.max_total:
+                raise TooBusy(self.max_total)
+            c = Claim(guild_id=guild_id, owner_id=owner_id, channel_id=channel_id)
+            self._claims.append(c)
+            return c
+
+    def attach(self, claim: Claim, round_: Any) -> None:
+        with self._lock:
+            claim.round = round_
+
+    def release(self, claim: Claim) -> None:
+        """Free the slot (idempotent)."""
+        with self._lock:
+            if not claim.released:
+                claim.released = True
+                try:
+                    self._claims.remove(claim)
+                except ValueError:
+                    pass
+
+    def find(self, guild_id: int | None, owner_id: int | None = None) -> Claim | None:
+        """The claim in this server (of this owner when given), or None."""
+        with self._lock:
+            for c in self._claims:
+                if c.guild_id == guild_id and (owner_id is None or c.owner_id == owner_id):
+                    return c
+        return None
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._claims)
+
+    def __iter__(self) -> Iterator[Claim]:
+        with self._lock:
+            return iter(list(self._claims))
