@@ -1,0 +1,265 @@
+"""Daily question pushes: schedule maths, the catch-up rule and question choice (no discord here).
+
+Time rules, all computed in the schedule's own time zone with `zoneinfo`:
+- A push is due once per *local date*, at `time_local` on that date.
+- Spring forward: a local time that does not exist that day (02:30 when clocks jump 02:00 → 03:00)
+  is pushed as soon as the day reaches it, i.e. shifted forward by the size of the gap (03:30).
+- Fall back: a local time that happens twice (01:30 when clocks go 02:00 → 01:00) is pushed at its
+  first occurrence only; pushes are keyed by local date, so the second 01:30 finds the date taken.
+- Catch-up: after downtime, only the most recent missed occurrence is posted, once; older missed
+  days are skipped, never replayed one after another. Occurrences before the schedule was set up
+  or resumed (`active_since`) are never caught up.
+
+Everything takes an injectable clock (`Clock`: a callable returning an aware UTC datetime).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable, Iterable, Protocol, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.models import CATEGORIES, Question
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+# How many of a server's most recent pushes a new question must differ from (when the bank allows).
+RECENT_PUSHES_AVOIDED = 30
+
+_CATEGORY_ALIASES = {
+    "design": "system_design", "system design": "system_design", "system-design": "system_design",
+    "sd": "system_design", "fundamental": "fundamentals", "backend": "fundamentals",
+    "behavior": "behavioral", "behaviour": "behavioral", "behavioural": "behavioral",
+    "algorithms": "coding", "code": "coding",
+}
+
+
+class ScheduleError(ValueError):
+    """A schedule setting is not usable; the message says what to type instead."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _require_aware(dt: datetime) -> datetime:
+    if dt.tzinfo is None:
+        raise ValueError("the clock must return an aware datetime (UTC)")
+    return dt.astimezone(timezone.utc)
+
+
+def parse_time_local(text: str) -> time:
+    """'9:00', '09:00', '21:30' → time. Rejects anything else with an example."""
+    raw = text.strip()
+    parts = raw.split(":")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ScheduleError(f"'{raw}' is not a time; use 24-hour HH:MM, for example 09:00 or 18:30.")
+    hour, minute = int(parts[0]), int(parts[1])
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ScheduleError(f"'{raw}' is out of range; hours go 00–23 and minutes 00–59.")
+    return time(hour, minute)
+
+
+def format_time_local(t: time) -> str:
+    return f"{t.hour:02d}:{t.minute:02d}"
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    """An IANA zone name such as Europe/Berlin; a clear error suggesting close names otherwise."""
+    raw = name.strip()
+    if raw.upper() in ("UTC", "GMT", "Z"):
+        return ZoneInfo("UTC")
+    try:
+        if not raw or raw.startswith("/") or ".." in raw:
+            raise ZoneInfoNotFoundError(raw)
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        needle = raw.lower().replace(" ", "_")
+        close = sorted(z for z in available_timezones() if needle and needle.split("/")[-1] in z.lower())[:3]
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise ScheduleError(
+            f"'{raw}' is not a time zone I know; use an IANA name like America/New_York, "
+            f"Europe/Berlin or Asia/Kolkata.{hint}"
+        ) from None
+
+
+def parse_categories(text: str | None) -> tuple[str, ...]:
+    """'coding, design' → ('coding', 'system_design'); empty means every category."""
+    if not text or not text.strip():
+        return ()
+    out: list[str] = []
+    for part in text.replace(";", ",").split(","):
+        key = part.strip().lower()
+        if not key:
+            continue
+        key = _CATEGORY_ALIASES.get(key, key.replace(" ", "_").replace("-", "_"))
+        if key not in CATEGORIES:
+            raise ScheduleError(
+                f"'{part.strip()}' is not a category; choose from {', '.join(CATEGORIES)} (comma separated)."
+            )
+        if key not in out:
+            out.append(key)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One server's daily push settings, as stored."""
+
+    guild_id: int
+    channel_id: int
+    time_local: time
+    tz: ZoneInfo
+    categories: tuple[str, ...] = ()
+    paused: bool = False
+    last_push_utc: datetime | None = None
+    active_since: datetime | None = None
+
+    @property
+    def timezone_name(self) -> str:
+        return self.tz.key
+
+
+def occurrence_utc(local_date: date, at: time, tz: ZoneInfo) -> datetime:
+    """The UTC moment of `at` on `local_date` in `tz`.
+
+    fold=0 picks the first of two ambiguous times (fall back) and, for a time inside the spring
+    gap, the offset from before the jump, which lands the gap's length later on the wall clock.
+    """
+    local = datetime.combine(local_date, at, tzinfo=tz).replace(fold=0)
+    return local.astimezone(timezone.utc)
+
+
+def local_date_of(moment: datetime, tz: ZoneInfo) -> date:
+    return _require_aware(moment).astimezone(tz).date()
+
+
+def latest_occurrence(schedule: Schedule, now: datetime) -> tuple[date, datetime]:
+    """The most recent occurrence at or before `now`: (its local date, its UTC moment)."""
+    now = _require_aware(now)
+    d = local_date_of(now, schedule.tz)
+    for _ in range(3):  # today, else yesterday (a 2-day step covers any zone edge)
+        when = occurrence_utc(d, schedule.time_local, schedule.tz)
+        if when <= now:
+            return d, when
+        d -= timedelta(days=1)
+    raise AssertionError("unreachable: an occurrence exists within two local days")
+
+
+def next_push_utc(schedule: Schedule, now: datetime) -> datetime:
+    """The first occurrence strictly after `now`, in UTC."""
+    now = _require_aware(now)
+    d = local_date_of(now, schedule.tz) - timedelta(days=1)
+    for _ in range(4):
+        when = occurrence_utc(d, schedule.time_local, schedule.tz)
+        if when > now:
+            return when
+        d += timedelta(days=1)
+    raise AssertionError("unreachable: an occurrence exists within three local days")
+
+
+def due_date(schedule: Schedule, now: datetime, last_pushed_date: date | None) -> date | None:
+    """The local date whose push should go out now, or None.
+
+    The catch-up rule: only the latest occurrence at or before `now` can be due, and only when
+    no push exists for that date yet, the schedule is running, and the occurrence is not older
+    than the moment the schedule was set up or resumed.
+    """
+    if schedule.paused:
+        return None
+    d, when = latest_occurrence(schedule, now)
+    if last_pushed_date is not None and last_pushed_date >= d:
+        return None
+    if schedule.active_since is not None and when < _require_aware(schedule.active_since):
+        return None
+    return d
+
+
+# ---------------------------------------------------------------- question choice
+
+
+def choose_question(
+    questions: Sequence[Question],
+    *,
+    categories: Iterable[str] = (),
+    avoid: Sequence[str] = (),
+    rng: random.Random | None = None,
+) -> Question:
+    """A question from `categories` (all when empty) that is not in `avoid`.
+
+    `avoid` is ordered newest first. When every candidate was used recently, the one used
+    longest ago wins, so a small bank still rotates instead of repeating yesterday's question.
+    """
+    cats = tuple(categories)
+    pool = [q for q in questions if not cats or q.category in cats]
+    if not pool:
+        wanted = ", ".join(cats) or "any category"
+        raise ScheduleError(f"The question bank has no questions for {wanted}.")
+    rng = rng or random.Random()
+    avoided = set(avoid)
+    fresh = [q for q in pool if q.id not in avoided]
+    if fresh:
+        return rng.choice(fresh)
+    order = {qid: i for i, qid in enumerate(avoid)}  # smaller = more recent
+    oldest = max(order[q.id] for q in pool)
+    return next(q for q in pool if order[q.id] == oldest)
+
+
+def push_rng(guild_id: int, local_date: date, salt: str = "") -> random.Random:
+    """Deterministic per server and day, so a retry after a crash picks the same question."""
+    return random.Random(f"{guild_id}:{local_date.isoformat()}:{salt}")
+
+
+# ---------------------------------------------------------------- the scheduler
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A member's own question in today's push, because they follow a prep plan."""
+
+    user_id: int
+    question: Question
+    plan_day: int
+    task: str
+    final_day: bool = False
+
+
+@dataclass(frozen=True)
+class PlannedPush:
+    guild_id: int
+    channel_id: int
+    local_date: date
+    question: Question
+    assignments: tuple[Assignment, ...] = ()
+    catch_up: bool = False  # the occurrence was missed (e.g. the bot was down) and is posted late
+
+
+@dataclass(frozen=True)
+class PostedPush:
+    message_id: int
+    thread_id: int | None
+
+
+class PushPoster(Protocol):
+    """The Discord side: post the embed, open the thread, mention plan members."""
+
+    async def post(self, push: PlannedPush) -> PostedPush: ...
+
+
+class PushFailed(RuntimeError):
+    """Posting failed. `permanent` (channel gone, no permission) pauses the schedule."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass
+class TickReport:
+    posted: list[PlannedPush] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
