@@ -18,13 +18,18 @@ starts and closed (done / interrupted) when it ends.
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
 
 from bot.config import Settings
-from bot.models import Analysis, Question, Transcript
+from bot.models import STRUCTURE_ELEMENTS, Analysis, Question, Transcript
+from bot.practice.listening import IncrementalListener, ListenerConfig
+from bot.storage.sessions import create_session, end_session
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.practice.engine import PracticeEngine
@@ -52,6 +57,23 @@ END_REASONS: tuple[str, ...] = (
 )
 
 NUDGE_TEXT = "Take your time — keep thinking out loud."
+
+CONSENT_TEXT = (
+    "Before we start: Parley will listen to you in this voice channel while the round runs, "
+    "and only to you. Your answers are transcribed to give feedback; the transcript, scores "
+    "and feedback are saved to your history. The audio itself is not kept. You can end the "
+    "round at any time with End round or /mock stop."
+)
+
+log = logging.getLogger(__name__)
+
+# Why a whole round stopped early → the status line told to the user.
+_STOP_MESSAGES = {
+    "ended": "Round ended. Here is your feedback on what you answered.",
+    "user_left": "You left the voice channel, so I stopped the round. Everything you said was saved.",
+    "disconnected": "I was disconnected from the voice channel, so the round stopped. "
+                    "Everything you said so far was saved.",
+}
 
 
 @runtime_checkable
@@ -141,11 +163,40 @@ class RoundSummary:
 
     def overall_text(self) -> str:
         """A short overall line in plain words (the adapter may render its own)."""
-        raise NotImplementedError
+        answered = len(self.analyses)
+        if answered == 0:
+            return "No answer was recorded in this round, so there is nothing to score yet."
+        avg = self.average_score
+        flags = Counter(f.code for a in self.analyses for f in a.flags)
+        parts = [f"You answered {answered} of {self.questions_total} question"
+                 f"{'s' if self.questions_total != 1 else ''}; average score {avg}/100."]
+        if flags:
+            code, n = flags.most_common(1)[0]
+            parts.append(f"The most frequent issue was {code.replace('_', ' ')} ({n}×): work on that first.")
+        if self.status == "interrupted":
+            parts.append("The round was cut short; everything you said was still saved.")
+        return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary stored in sessions.summary_json."""
-        raise NotImplementedError
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "questions_total": self.questions_total,
+            "average_score": self.average_score,
+            "answers": [
+                {
+                    "index": a.index,
+                    "question_id": a.question.id,
+                    "end_reason": a.end_reason,
+                    "score": a.analysis.score if a.analysis else None,
+                    "attempt_id": a.attempt_id,
+                    "follow_up": a.follow_up,
+                    "follow_up_attempt_id": a.follow_up_attempt_id,
+                }
+                for a in self.answers
+            ],
+        }
 
 
 QuestionPicker = Callable[[int, Sequence[str]], Question]
@@ -155,6 +206,8 @@ avoiding the ids already asked."""
 
 class MockRound:
     """One user's spoken mock round. Create it, then `await run()`; control it from anywhere."""
+
+    TICK_S = 0.1  # how often silence is advanced with the wall clock while listening
 
     def __init__(
         self,
@@ -169,47 +222,361 @@ class MockRound:
         settings: Settings | None = None,
         speaker: "Speaker | None" = None,
         clock: Callable[[], float] = time.monotonic,
+        listener_config: ListenerConfig | None = None,
     ) -> None:
         """`questions`: a list (its first settings.questions_per_round are asked) or a picker.
         `speaker`: optional, only used to pre-render upcoming prompts in the background.
-        `clock`: monotonic seconds; the same base as `feed_audio(at=...)`."""
-        raise NotImplementedError
+        `clock`: monotonic seconds; the same base as `feed_audio(at=...)`.
+        `listener_config`: override the listening thresholds (default: from settings)."""
+        self.engine = engine
+        self.io = io
+        self.settings = settings or engine.settings
+        self.user_id = user_id
+        self.user_name = user_name
+        self.guild_id = guild_id
+        self.channel_id = channel_id
+        self.speaker = speaker
+        self._clock = clock
+        self._listener_config = listener_config or ListenerConfig.from_settings(self.settings)
+        n = self.settings.questions_per_round
+        if callable(questions):
+            self._picker: QuestionPicker | None = questions  # type: ignore[assignment]
+            self._fixed: list[Question] = []
+            self._total = n
+        else:
+            self._picker = None
+            self._fixed = list(questions)[:n]
+            if not self._fixed:
+                raise ValueError("a mock round needs at least one question")
+            self._total = len(self._fixed)
+
+        self._state = RoundState.CREATED
+        self._state_counts: Counter[RoundState] = Counter()
+        self._state_cond: asyncio.Condition | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._session_id: int | None = None
+        self._current: Question | None = None
+        self._current_prompt = ""
+        self._listener: IncrementalListener | None = None
+        self._stop_reason: str | None = None   # ended | user_left | disconnected
+        self._stop_event: asyncio.Event | None = None
+        self._skip = False
+        self._speak_lock: asyncio.Lock | None = None
+        self._side_tasks: set[asyncio.Task[Any]] = set()
+        self._closed_called = False
+        self._summary = RoundSummary(
+            session_id=None, user_id=user_id, user_name=user_name, guild_id=guild_id,
+            status="running", reason="", questions_total=self._total,
+        )
+        self.nudges = 0
+        self.disconnect_reason = ""
 
     # ---- read-only state -------------------------------------------------------------------
     @property
     def state(self) -> RoundState:
-        raise NotImplementedError
+        return self._state
 
     @property
     def ended(self) -> bool:
-        raise NotImplementedError
+        return self._state is RoundState.ENDED
 
     @property
     def session_id(self) -> int | None:
-        raise NotImplementedError
+        return self._session_id
 
     @property
     def current_question(self) -> Question | None:
-        raise NotImplementedError
+        return self._current
 
     @property
     def summary(self) -> RoundSummary:
         """The results so far (complete once the round ended)."""
-        raise NotImplementedError
+        return self._summary
 
-    async def wait_state(self, state: RoundState) -> None:
-        """Return once the round has entered `state` (immediately if it already is in it)."""
-        raise NotImplementedError
+    @property
+    def listener(self) -> IncrementalListener | None:
+        """The listener of the answer being received (None outside LISTENING)."""
+        return self._listener
+
+    async def wait_state(self, state: RoundState, count: int = 1) -> None:
+        """Return once the round has entered `state` at least `count` times (or has ended)."""
+        cond = self._cond()
+        async with cond:
+            await cond.wait_for(lambda: self._state_counts[state] >= count or self.ended)
+
+    def _cond(self) -> asyncio.Condition:
+        if self._state_cond is None:
+            self._state_cond = asyncio.Condition()
+        return self._state_cond
+
+    async def _set_state(self, state: RoundState) -> None:
+        self._state = state
+        self._state_counts[state] += 1
+        log.debug("round %s (user %s): %s", self._session_id, self.user_id, state.value)
+        cond = self._cond()
+        async with cond:
+            cond.notify_all()
 
     # ---- driving ---------------------------------------------------------------------------
     async def run(self) -> RoundSummary:
         """Run the whole round: consent, N questions with one follow-up each, feedback.
 
         Never raises for user-caused endings (end/leave/disconnect); they produce a partial
-        summary. Returns the final summary.
+        summary. Returns the final summary. Cancelling the task stops the round as interrupted.
         """
-        raise NotImplementedError
+        if self._loop is not None:
+            raise RuntimeError("a MockRound runs once")
+        self._loop = asyncio.get_running_loop()
+        self._stop_event = asyncio.Event()
+        self._speak_lock = asyncio.Lock()
+        if self._stop_reason is not None:  # stopped before it started
+            self._stop_event.set()
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            self._summary.status, self._summary.reason = "interrupted", "cancelled"
+            await self._finalize()
+            raise
+        except Exception:
+            log.exception("mock round for user %s failed", self.user_id)
+            self._summary.status, self._summary.reason = "interrupted", "error"
+            await self._quietly(self.io.post_status(
+                "Something went wrong on my side and the round stopped. "
+                "Everything you answered so far was saved."))
+        await self._finalize()
+        return self._summary
 
+    async def _run(self) -> None:
+        await self._set_state(RoundState.CONSENT)
+        if not await self._interruptible(self.io.post_consent(CONSENT_TEXT)):
+            if self._stop_reason is None:
+                self._summary.status, self._summary.reason = "declined", "declined"
+                return
+        if self._stop_reason is not None:
+            self._summary.status = "interrupted" if self._stop_reason != "ended" else "done"
+            self._summary.reason = self._stop_reason
+            return
+        if self.engine.db is not None:
+            self._session_id = await create_session(
+                self.engine.db, "mock", self.guild_id, self.channel_id, self.user_id, owner_name=self.user_name)
+            self._summary.session_id = self._session_id
+
+        asked: list[str] = []
+        for index in range(1, self._total + 1):
+            if self._stop_reason is not None:
+                break
+            question = self._pick(index, asked)
+            asked.append(question.id)
+            self._current = question
+            self._skip = False
+            await self._quietly(self.io.post_question_card(question, index, self._total))
+            self._prerender_next(index, asked)
+            result = await self._ask_and_listen(index, question)
+            self._summary.answers.append(result)
+            if self._stop_reason is not None:
+                break
+
+        self._current = None
+        if self._stop_reason is None:
+            self._summary.status, self._summary.reason = "done", "completed"
+        else:
+            self._summary.status = "done" if self._stop_reason == "ended" else "interrupted"
+            self._summary.reason = self._stop_reason
+            await self._quietly(self.io.post_status(_STOP_MESSAGES.get(self._stop_reason, "Round stopped.")))
+        await self._set_state(RoundState.FEEDBACK)
+        if self._summary.answers:
+            await self._quietly(self.io.post_feedback(self._summary))
+        else:
+            await self._quietly(self.io.post_status("No answer was recorded in this round, so there is no feedback."))
+
+    async def _ask_and_listen(self, index: int, question: Question) -> AnswerResult:
+        result = AnswerResult(index=index, question=question, analysis=None, transcript=None, end_reason="")
+        await self._set_state(RoundState.ASKING)
+        self._current_prompt = question.prompt
+        await self._say(question.prompt, kind="question")
+        if self._stop_reason is not None or self._skip:
+            result.end_reason = "skipped" if self._skip else self._stop_reason or "round_ended"
+            return result
+        transcript, reason, ended_at = await self._listen()
+        result.transcript, result.end_reason = transcript, reason
+        await self._set_state(RoundState.ANALYZING)
+        if transcript.words:
+            result.analysis = await asyncio.to_thread(self.engine.analyze_transcript, question, transcript)
+            result.feedback_latency_s = max(0.0, self._clock() - ended_at) if ended_at else None
+            result.attempt_id = await self._record(result.analysis, mode="mock")
+        if self._stop_reason is not None or reason == "skipped" or result.analysis is None:
+            return result
+
+        follow_up = (result.analysis.follow_up or "").strip() or self._fallback_follow_up(question)
+        if not follow_up:
+            return result
+        result.follow_up = follow_up
+        await self._set_state(RoundState.FOLLOW_UP)
+        self._current_prompt = follow_up
+        await self._say(follow_up, kind="follow_up")
+        if self._stop_reason is not None or self._skip:
+            result.follow_up_end_reason = "skipped" if self._skip else self._stop_reason or ""
+            return result
+        fu_transcript, fu_reason, _ = await self._listen()
+        result.follow_up_transcript, result.follow_up_end_reason = fu_transcript, fu_reason
+        await self._set_state(RoundState.ANALYZING)
+        if fu_transcript.words:
+            result.follow_up_analysis = await asyncio.to_thread(
+                self.engine.analyze_transcript, question, fu_transcript)
+            result.follow_up_attempt_id = await self._record(result.follow_up_analysis, mode="mock_follow_up")
+        return result
+
+    async def _listen(self) -> tuple[Transcript, str, float | None]:
+        """One answer: returns its transcript, why it ended, and the clock time it ended."""
+        loop = self._loop
+        assert loop is not None
+        ended: asyncio.Future[str] = loop.create_future()
+
+        def on_end(reason: str) -> None:
+            loop.call_soon_threadsafe(lambda: ended.done() or ended.set_result(reason))
+
+        def on_long_silence(at_s: float) -> None:
+            loop.call_soon_threadsafe(self._spawn, self._nudge())
+
+        listener = IncrementalListener(
+            self.engine.transcriber.transcribe_sync, self._listener_config, clock=self._clock,
+            on_end=on_end, on_long_silence=on_long_silence, name=f"round-{self.user_id}",
+        )
+        listener.start(self._clock())
+        self._listener = listener
+        await self._set_state(RoundState.LISTENING)
+        if self._stop_reason is not None:
+            listener.stop(self._round_end_reason(self._stop_reason))
+        elif self._skip:
+            listener.stop("skipped")
+        ticker = asyncio.create_task(self._tick(listener))
+        try:
+            reason = await ended
+            self._listener = None
+            transcript = await asyncio.wrap_future(listener.finish())
+        finally:
+            self._listener = None
+            ticker.cancel()
+            listener.close()
+        if reason == "finished":  # finish() without another reason: treat as Done
+            reason = "done_button"
+        return transcript, reason, listener.ended_at
+
+    async def _tick(self, listener: IncrementalListener) -> None:
+        while not listener.ended:
+            listener.tick(self._clock())
+            await asyncio.sleep(self.TICK_S)
+
+    async def _nudge(self) -> None:
+        if self._listener is None:
+            return
+        self.nudges += 1
+        await self._say(NUDGE_TEXT, kind="nudge")
+
+    async def _record(self, analysis: Analysis, *, mode: str) -> int | None:
+        try:
+            return await self.engine.record(
+                analysis, user_id=self.user_id, user_name=self.user_name, mode=mode,
+                guild_id=self.guild_id, session_id=self._session_id)
+        except Exception:
+            log.exception("could not store an attempt of user %s", self.user_id)
+            return None
+
+    def _pick(self, index: int, asked: list[str]) -> Question:
+        if self._picker is not None:
+            return self._picker(index, tuple(asked))
+        return self._fixed[index - 1]
+
+    def _prerender_next(self, index: int, asked: list[str]) -> None:
+        """Warm the TTS cache for the next fixed question while this one runs."""
+        if self.speaker is None or self._picker is not None or index >= len(self._fixed):
+            return
+        self._spawn(self._quietly(self.speaker.render(self._fixed[index].prompt)))
+
+    @staticmethod
+    def _fallback_follow_up(question: Question) -> str:
+        return question.follow_ups[0] if question.follow_ups else ""
+
+    def hint_text(self) -> str:
+        q = self._current
+        if q is None:
+            return ""
+        if q.hint:
+            return q.hint
+        missing = [e for e in q.expected if e in STRUCTURE_ELEMENTS][:2]
+        if missing:
+            ideas = " and ".join(STRUCTURE_ELEMENTS[e] for e in missing)
+            return f"A hint: a strong answer here {ideas}."
+        return "A hint: start with your assumptions, then walk through your approach step by step."
+
+    # ---- speaking --------------------------------------------------------------------------
+    async def _say(self, text: str, *, kind: str) -> None:
+        """Speak (one utterance at a time); interrupted when the round is stopped."""
+        assert self._speak_lock is not None
+        async with self._speak_lock:
+            if self._stop_reason is not None and kind != "info":
+                return
+            await self._interruptible(self.io.say(text, kind=kind))
+
+    async def _interruptible(self, coro: Any) -> Any:
+        """Await `coro` unless the round is stopped first (then cancel it and return None)."""
+        assert self._stop_event is not None
+        task = asyncio.ensure_future(coro)
+        stopper = asyncio.ensure_future(self._stop_event.wait())
+        try:
+            done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        if task in done:
+            return task.result()
+        task.cancel()
+        try:
+            await task
+        except BaseException:
+            pass
+        return None
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_task_done)
+
+    def _side_task_done(self, task: "asyncio.Task[Any]") -> None:
+        self._side_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("round side task failed", exc_info=task.exception())
+
+    async def _quietly(self, aw: Any) -> Any:
+        """A front-end call whose failure must not stop the round (a message that failed to post)."""
+        try:
+            return await aw
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("round front-end call failed")
+            return None
+
+    async def _finalize(self) -> None:
+        if self._closed_called:
+            return
+        self._closed_called = True
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        for t in list(self._side_tasks):
+            t.cancel()
+        if self._summary.status == "running":
+            self._summary.status = "interrupted"
+        if self._session_id is not None and self.engine.db is not None:
+            status = "done" if self._summary.status == "done" else "interrupted"
+            try:
+                await end_session(self.engine.db, self._session_id, status, self._summary.to_dict())
+            except Exception:
+                log.exception("could not close session %s", self._session_id)
+        await self._set_state(RoundState.ENDED)
+        await self._quietly(self.io.round_closed(self._summary))
+
+    # ---- audio and controls ------------------------------------------------------------------
     def feed_audio(self, pcm48_stereo: bytes, *, at: float | None = None) -> None:
         """Audio of THE answering user: 20 ms frames of 48 kHz stereo s16le (Discord PCM).
 
@@ -217,33 +584,94 @@ class MockRound:
         round's clock (default: now). Discord sends nothing while the user is silent, so gaps
         between arrivals are filled with silence. Audio outside LISTENING is dropped.
         """
-        raise NotImplementedError
+        listener = self._listener
+        if listener is None or listener.ended:
+            return
+        listener.feed_pcm48(pcm48_stereo, at=self._clock() if at is None else at)
 
-    # ---- controls (thread-safe, idempotent, no-ops after the round ended) --------------------
+    def _on_loop(self, fn: Callable[[], None]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            fn()
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            fn()
+        else:
+            loop.call_soon_threadsafe(fn)
+
     def done(self) -> None:
         """The user says their answer is complete (the Done button)."""
-        raise NotImplementedError
+        listener = self._listener
+        if listener is not None:
+            listener.stop("done_button")
 
     def repeat(self) -> None:
         """Speak the current question (or follow-up) again."""
-        raise NotImplementedError
+        self._on_loop(lambda: self._spawn_prompt("repeat"))
 
     def hint(self) -> None:
         """Speak a hint for the current question."""
-        raise NotImplementedError
+        self._on_loop(lambda: self._spawn_prompt("hint"))
+
+    def _spawn_prompt(self, what: str) -> None:
+        if self.ended or self._loop is None or self._listener is None:
+            return
+        text = self._current_prompt if what == "repeat" else self.hint_text()
+        if not text:
+            return
+        kind = "hint" if what == "hint" else ("follow_up" if self._state_is_follow_up() else "question")
+        listener = self._listener
+
+        async def speak() -> None:
+            await self._say(text, kind=kind)
+            listener.mark_prompt()  # the user gets their full silence allowance after help
+
+        self._spawn(speak())
+
+    def _state_is_follow_up(self) -> bool:
+        return self._current is not None and self._current_prompt != self._current.prompt
 
     def skip(self) -> None:
         """Move to the next question (what was said so far is still analysed and stored)."""
-        raise NotImplementedError
+        if self.ended:
+            return
+        self._skip = True
+        listener = self._listener
+        if listener is not None:
+            listener.stop("skipped")
+        # a question being spoken finishes playing; `_ask_and_listen` then sees the flag
 
     def end(self) -> None:
         """End the round now (the End round button, /mock stop): feedback on what was answered."""
-        raise NotImplementedError
+        self._request_stop("ended")
 
     def user_left(self) -> None:
         """The answering user left the voice channel: partial feedback, nothing lost."""
-        raise NotImplementedError
+        self._request_stop("user_left")
 
     def disconnected(self, reason: str = "") -> None:
         """The bot was disconnected or moved: stop, store, post partial feedback and status."""
-        raise NotImplementedError
+        self.disconnect_reason = reason
+        self._request_stop("disconnected")
+
+    @staticmethod
+    def _round_end_reason(stop: str) -> str:
+        return "round_ended" if stop == "ended" else stop
+
+    def _request_stop(self, reason: str) -> None:
+        if self.ended or self._stop_reason is not None:
+            return
+        self._stop_reason = reason
+        listener = self._listener
+        if listener is not None:
+            listener.stop(self._round_end_reason(reason))
+
+        def wake() -> None:
+            if self._stop_event is not None:
+                self._stop_event.set()
+
+        self._on_loop(wake)

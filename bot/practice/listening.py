@@ -1,0 +1,545 @@
+"""Listening to one spoken answer: silence and end-of-answer detection while it is spoken,
+and transcription in the background so that little is left to do when it ends.
+
+Audio arrives in small pieces (20 ms Discord frames converted to 16 kHz mono) from a receive
+thread. Each piece is checked for speech energy (an RMS VAD on 20 ms frames), which drives:
+
+* the mid-answer nudge: a silence of `long_silence_s` after speech started (once per answer);
+* the end of the answer: a silence of `end_silence_s` after speech started, an end phrase
+  ("that's my answer", "I'm done"…) heard just before a pause, `max_answer_s` reached, or no
+  speech at all for `no_speech_timeout_s`.
+
+Transcription runs on one worker thread per listener. Whenever at least `commit_min_s` of new
+audio ends at a pause, that chunk is transcribed with `offset_s` so word times are absolute
+("committed"). After a shorter pause the pending audio is transcribed speculatively (a "probe")
+to look for an end phrase; if nothing is said after it, the probe is reused as the final chunk.
+So when the answer ends only a short tail (often nothing) remains to transcribe, whatever the
+answer's length.
+
+Discord only delivers packets while the user speaks, so silence shows up as gaps in arrival:
+`feed(..., at=t)` fills a gap before a late piece with zeros, and `tick(now)` (called
+periodically by the round) fills the silence after the last piece, so the audio timeline
+follows the wall clock.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from bot.config import Settings
+from bot.models import Transcript, Word
+
+log = logging.getLogger(__name__)
+
+RATE = 16000
+FRAME = 320  # 20 ms at 16 kHz
+
+TranscribeFn = Callable[..., Transcript]  # fn(samples, offset_s=...) -> Transcript (blocking)
+
+# Phrases that close an answer when heard at its very end (normalised: lower case, ascii quotes).
+END_PHRASES: tuple[str, ...] = (
+    "that's my answer", "that is my answer", "that's my final answer", "i'm done", "i am done",
+    "that's it", "that is it", "i'll stop there", "i will stop there", "i'll stop here",
+    "that's all", "that is all", "i'm finished", "i am finished", "end of answer",
+)
+# Courtesy words allowed after an end phrase ("that's my answer, thank you").
+_TRAILING_COURTESY = {"thanks", "thank", "you", "yeah", "so", "okay", "ok", "yes"}
+_WORD_RE = re.compile(r"[a-z0-9']+")
+
+
+def normalise_words(text: str) -> list[str]:
+    t = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return _WORD_RE.findall(t)
+
+
+def ends_with_end_phrase(words: list[Word] | list[str], *, lone_done_gap_s: float = 0.4) -> bool:
+    """True when the answer's last words are an end phrase.
+
+    A bare "done" counts only as its own utterance (after a pause, or alone), so
+    "…until the job is done." does not end an answer.
+    """
+    if not words:
+        return False
+    if isinstance(words[0], Word):
+        wl: list[Word] = list(words)  # type: ignore[arg-type]
+        tokens: list[str] = []
+        owners: list[int] = []
+        for i, w in enumerate(wl):
+            for tok in normalise_words(w.text):
+                tokens.append(tok)
+                owners.append(i)
+    else:
+        wl = []
+        tokens = [t for w in words for t in normalise_words(str(w))]
+        owners = list(range(len(tokens)))
+    while tokens and tokens[-1] in _TRAILING_COURTESY and len(tokens) > 1:
+        tokens.pop()
+        owners.pop()
+    if not tokens:
+        return False
+    tail = " ".join(tokens[-6:])
+    for phrase in END_PHRASES:
+        if tail == phrase or tail.endswith(" " + phrase):
+            return True
+    if tokens[-1] == "done":
+        if len(tokens) == 1:
+            return True
+        if wl:
+            i = owners[-1]
+            if i == 0 or wl[i].start - wl[i - 1].end >= lone_done_gap_s:
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class ListenerConfig:
+    long_silence_s: float = 4.0
+    end_silence_s: float = 15.0
+    max_answer_s: float = 600.0
+    no_speech_timeout_s: float = 30.0  # no speech at all since listening started → end
+    vad_rms: float = 0.01              # a 20 ms frame with RMS above this (≈ -40 dBFS) is speech
+    min_speech_frames: int = 3         # consecutive voiced frames before speech counts as started
+    commit_min_s: float = 12.0         # commit a chunk once this much audio ends at a pause
+    commit_max_s: float = 28.0         # … or force it at the quietest point past this length
+    commit_pause_s: float = 0.6
+    probe_pause_s: float = 0.9         # pause after which the pending audio is probed for an end phrase
+    tail_pad_s: float = 0.35           # audio kept after the last voiced frame of a chunk
+    gap_tolerance_s: float = 0.06      # arrival jitter ignored by `feed(at=...)`
+    tick_margin_s: float = 0.2         # `tick` fills silence only up to now - margin (late packets)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> "ListenerConfig":
+        base = dict(
+            long_silence_s=settings.long_silence_s,
+            end_silence_s=settings.end_silence_s,
+            max_answer_s=settings.max_answer_s,
+            no_speech_timeout_s=max(30.0, 2 * settings.end_silence_s),
+        )
+        base.update(overrides)
+        return cls(**base)  # type: ignore[arg-type]
+
+
+@dataclass
+class ChunkResult:
+    start_s: float
+    end_s: float
+    transcript: Transcript
+    seconds: float  # wall time the transcription took
+
+
+class IncrementalListener:
+    """Accumulate one answer, detect its silences and end, transcribe it as it goes.
+
+    Callbacks run on whichever thread detected the event (the feeding thread, the loop calling
+    `tick`, or the worker) and must be quick and thread-safe (e.g. `loop.call_soon_threadsafe`):
+      on_long_silence(at_s)  — the first mid-answer silence ≥ long_silence_s (at_s = its start);
+      on_end(reason)         — once: "silence" | "phrase" | "max_length" | "no_speech" | the
+                               reason passed to `stop()`;
+      on_chunk(ChunkResult)  — a committed chunk was transcribed.
+    """
+
+    def __init__(
+        self,
+        transcribe: TranscribeFn,
+        config: ListenerConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        on_long_silence: Callable[[float], None] | None = None,
+        on_end: Callable[[str], None] | None = None,
+        on_chunk: Callable[[ChunkResult], None] | None = None,
+        name: str = "listener",
+    ) -> None:
+        self.config = config or ListenerConfig()
+        self._transcribe = transcribe
+        self._clock = clock
+        self.on_long_silence = on_long_silence
+        self.on_end = on_end
+        self.on_chunk = on_chunk
+        self._name = name
+
+        self._lock = threading.Lock()
+        self._cv = threading.Condition(self._lock)
+        self._buf = np.zeros(RATE * 30, dtype=np.float32)
+        self._n = 0                      # samples received (including filled silence)
+        self._vad_pos = 0                # samples already classified by the VAD
+        self._rms: list[float] = []      # per 20 ms frame
+        self._run = 0                    # consecutive voiced frames
+        self._speech_started = False
+        self._first_voice: int | None = None
+        self._last_voice_end = 0         # sample index after the last voiced frame (or last prompt)
+        self._last_real_voice_end = 0    # same, not moved by prompts
+        self._nudged = False
+        self._start_at: float | None = None
+
+        self._commit_start = 0
+        self._voiced_since_commit = False
+        self._voiced_since_probe = False
+        self._jobs: list[tuple[int, int]] = []          # committed chunks waiting for the worker
+        self._probe_job: tuple[int, int, int] | None = None  # (start, end, voice_end) latest probe wanted
+        self._probe_result: tuple[int, int, int, Transcript] | None = None
+        self._chunks: list[ChunkResult] = []
+        self._final_future: concurrent.futures.Future[Transcript] | None = None
+        self._end_reason: str | None = None
+        self._end_sample: int | None = None
+        self.ended_at: float | None = None   # clock time of the end
+        self._closed = False
+        self._worker_error: BaseException | None = None
+
+        # counters (bench, logs)
+        self.transcribe_seconds = 0.0
+        self.transcribed_audio_s = 0.0
+        self.probes = 0
+
+        self._thread = threading.Thread(target=self._work, name=f"parley-{name}", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ read-only state
+    @property
+    def audio_s(self) -> float:
+        return self._n / RATE
+
+    @property
+    def speech_started(self) -> bool:
+        return self._speech_started
+
+    @property
+    def end_reason(self) -> str | None:
+        return self._end_reason
+
+    @property
+    def ended(self) -> bool:
+        return self._end_reason is not None
+
+    @property
+    def nudged(self) -> bool:
+        return self._nudged
+
+    @property
+    def committed(self) -> list[ChunkResult]:
+        with self._lock:
+            return list(self._chunks)
+
+    @property
+    def last_voice_s(self) -> float | None:
+        return None if self._first_voice is None else self._last_real_voice_end / RATE
+
+    def samples(self) -> np.ndarray:
+        """A copy of all audio received so far (16 kHz mono float32)."""
+        with self._lock:
+            return self._buf[: self._n].copy()
+
+    # ------------------------------------------------------------------ feeding
+    def start(self, at: float | None = None) -> None:
+        """Audio time 0 is `at` (default: now): when the question finished playing."""
+        with self._lock:
+            if self._start_at is None:
+                self._start_at = self._clock() if at is None else at
+
+    def feed_pcm48(self, pcm48_stereo: bytes, *, at: float | None = None) -> None:
+        from bot.speech.audio import pcm48_stereo_to_16k_mono
+
+        self.feed(pcm48_stereo_to_16k_mono(pcm48_stereo), at=at)
+
+    def feed(self, samples: np.ndarray, *, at: float | None = None) -> None:
+        """Append 16 kHz mono samples that finished arriving at clock time `at` (default now).
+
+        If `at` is later than the audio timeline, the gap is silence the sender did not send:
+        it is filled with zeros first. Thread-safe.
+        """
+        if self._end_reason is not None or self._closed:
+            return
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        events: list[tuple[str, Any]] = []
+        with self._lock:
+            if self._end_reason is not None:
+                return
+            now = self._clock() if at is None else at
+            if self._start_at is None:
+                self._start_at = now - x.size / RATE
+            expected_start = (now - self._start_at) - x.size / RATE
+            gap = expected_start - self._n / RATE
+            if gap > self.config.gap_tolerance_s:
+                self._append(np.zeros(int(gap * RATE), dtype=np.float32))
+            self._append(x)
+            self._classify(events)
+        self._dispatch(events)
+
+    def tick(self, now: float | None = None) -> None:
+        """Let silence advance with the clock when nothing arrives (Discord sends no silence)."""
+        if self._end_reason is not None or self._closed:
+            return
+        events: list[tuple[str, Any]] = []
+        with self._lock:
+            if self._start_at is None or self._end_reason is not None:
+                return
+            now = self._clock() if now is None else now
+            gap = (now - self._start_at - self.config.tick_margin_s) - self._n / RATE
+            if gap >= FRAME / RATE:
+                self._append(np.zeros(int(gap * RATE), dtype=np.float32))
+                self._classify(events)
+        self._dispatch(events)
+
+    def mark_prompt(self) -> None:
+        """The bot just spoke (nudge, hint, repeat): restart the silence count from now."""
+        with self._lock:
+            self._last_voice_end = self._n
+
+    def stop(self, reason: str) -> bool:
+        """End the answer from outside (Done button, skip, user left…). First reason wins."""
+        events: list[tuple[str, Any]] = []
+        with self._lock:
+            self._set_end(reason, events)
+        self._dispatch(events)
+        return bool(events)
+
+    # ------------------------------------------------------------------ the result
+    def finish(self) -> concurrent.futures.Future[Transcript]:
+        """Ends the answer (if not already) and returns a future of the full transcript.
+
+        The future completes once committed chunks and the tail are transcribed (worker thread).
+        """
+        self.stop("finished")
+        with self._lock:
+            if self._final_future is None:
+                self._final_future = concurrent.futures.Future()
+                self._cv.notify_all()
+            return self._final_future
+
+    async def transcript(self) -> Transcript:
+        import asyncio
+
+        return await asyncio.wrap_future(self.finish())
+
+    def close(self) -> None:
+        """Stop the worker (pending work is dropped); idempotent."""
+        with self._lock:
+            self._closed = True
+            if self._end_reason is None:
+                self._end_reason = "closed"
+            self._cv.notify_all()
+            fut = self._final_future
+        if fut is not None and not fut.done():
+            fut.cancel()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    # ------------------------------------------------------------------ internals (lock held)
+    def _append(self, x: np.ndarray) -> None:
+        need = self._n + x.size
+        if need > self._buf.size:
+            cap = max(need, self._buf.size * 2)
+            nb = np.zeros(cap, dtype=np.float32)
+            nb[: self._n] = self._buf[: self._n]
+            self._buf = nb
+        self._buf[self._n : need] = x
+        self._n = need
+
+    def _classify(self, events: list[tuple[str, Any]]) -> None:
+        cfg = self.config
+        while self._vad_pos + FRAME <= self._n and self._end_reason is None:
+            frame = self._buf[self._vad_pos : self._vad_pos + FRAME]
+            rms = float(np.sqrt(np.mean(frame * frame)))
+            self._rms.append(rms)
+            self._vad_pos += FRAME
+            end = self._vad_pos
+            if rms >= cfg.vad_rms:
+                self._run += 1
+                if self._run >= cfg.min_speech_frames:
+                    if not self._speech_started:
+                        self._speech_started = True
+                        self._first_voice = end - self._run * FRAME
+                    self._last_voice_end = end
+                    self._last_real_voice_end = end
+                    self._voiced_since_commit = True
+                    self._voiced_since_probe = True
+            else:
+                self._run = 0
+            self._check(end, events)
+
+    def _check(self, end: int, events: list[tuple[str, Any]]) -> None:
+        cfg = self.config
+        t = end / RATE
+        if t >= cfg.max_answer_s:
+            self._set_end("max_length", events)
+            return
+        if not self._speech_started:
+            if t >= cfg.no_speech_timeout_s:
+                self._set_end("no_speech", events)
+            return
+        silence = (end - self._last_voice_end) / RATE
+        real_silence = (end - self._last_real_voice_end) / RATE
+        if silence >= cfg.long_silence_s and not self._nudged:
+            self._nudged = True
+            events.append(("long_silence", self._last_real_voice_end / RATE))
+        if silence >= cfg.end_silence_s:
+            self._set_end("silence", events)
+            return
+        pending_voice_s = (self._last_real_voice_end - self._commit_start) / RATE
+        if (self._voiced_since_commit and real_silence >= cfg.commit_pause_s
+                and pending_voice_s >= cfg.commit_min_s):
+            cut = min(end, self._last_real_voice_end + int(cfg.tail_pad_s * RATE))
+            self._commit(cut)
+        elif self._voiced_since_commit and (end - self._commit_start) / RATE >= cfg.commit_max_s:
+            self._commit(self._quietest_cut(end))
+        if self._voiced_since_probe and real_silence >= cfg.probe_pause_s and self._voiced_since_commit:
+            self._voiced_since_probe = False
+            cut = min(end, self._last_real_voice_end + int(cfg.tail_pad_s * RATE))
+            self._probe_job = (self._commit_start, cut, self._last_real_voice_end)
+            self._cv.notify_all()
+
+    def _quietest_cut(self, end: int) -> int:
+        """The quietest 20 ms frame of the last 3 s: cutting a word there hurts least."""
+        lo_frame = max(self._commit_start // FRAME + 1, end // FRAME - 150)
+        hi_frame = end // FRAME
+        window = self._rms[lo_frame:hi_frame]
+        if not window:
+            return end
+        i = lo_frame + int(np.argmin(window))
+        return i * FRAME + FRAME // 2
+
+    def _commit(self, cut: int) -> None:
+        if cut <= self._commit_start:
+            return
+        self._jobs.append((self._commit_start, cut))
+        self._commit_start = cut
+        self._voiced_since_commit = any(
+            r >= self.config.vad_rms for r in self._rms[cut // FRAME :]
+        )
+        self._probe_job = None
+        self._cv.notify_all()
+
+    def _set_end(self, reason: str, events: list[tuple[str, Any]]) -> None:
+        if self._end_reason is not None:
+            return
+        self._end_reason = reason
+        self._end_sample = self._n
+        self.ended_at = self._clock()
+        self._cv.notify_all()
+        events.append(("end", reason))
+
+    def _dispatch(self, events: list[tuple[str, Any]]) -> None:
+        for kind, arg in events:
+            cb = self.on_long_silence if kind == "long_silence" else self.on_end if kind == "end" else self.on_chunk
+            if cb is None:
+                continue
+            try:
+                cb(arg)
+            except Exception:  # a broken callback must not kill the receive thread
+                log.exception("%s: %s callback failed", self._name, kind)
+
+    # ------------------------------------------------------------------ the worker thread
+    def _run_transcribe(self, start: int, end: int, audio: np.ndarray) -> Transcript:
+        t0 = time.perf_counter()
+        tr = self._transcribe(audio, offset_s=start / RATE)
+        dt = time.perf_counter() - t0
+        self.transcribe_seconds += dt
+        self.transcribed_audio_s += (end - start) / RATE
+        return tr
+
+    def _has_voice(self, start: int, end: int) -> bool:
+        lo, hi = start // FRAME, max(start // FRAME + 1, end // FRAME)
+        return any(r >= self.config.vad_rms for r in self._rms[lo:hi])
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not (self._closed or self._jobs or self._probe_job is not None
+                           or (self._final_future is not None and not self._final_future.done())):
+                    self._cv.wait()
+                if self._closed:
+                    return
+                if self._jobs:
+                    kind = "commit"
+                    start, end = self._jobs.pop(0)
+                    voice_end = 0
+                elif self._final_future is not None and not self._final_future.done():
+                    kind = "final"
+                    start = self._commit_start
+                    end_total = self._end_sample if self._end_sample is not None else self._n
+                    end = min(end_total, self._last_real_voice_end + int(self.config.tail_pad_s * RATE))
+                    voice_end = self._last_real_voice_end
+                    self._probe_job = None
+                else:
+                    kind = "probe"
+                    start, end, voice_end = self._probe_job  # type: ignore[misc]
+                    self._probe_job = None
+                audio = self._buf[start:end].copy() if end > start else np.zeros(0, np.float32)
+                has_voice = end > start and self._has_voice(start, end)
+                reuse = self._probe_result
+            try:
+                if kind == "final":
+                    self._do_final(start, end, voice_end, audio, has_voice, reuse)
+                    return  # the answer is complete: nothing more to do
+                if not has_voice or (kind == "probe" and self._end_reason is not None):
+                    continue
+                t0 = time.perf_counter()
+                tr = self._run_transcribe(start, end, audio)
+                if kind == "commit":
+                    res = ChunkResult(start / RATE, end / RATE, tr, time.perf_counter() - t0)
+                    with self._lock:
+                        self._chunks.append(res)
+                        check = self._last_real_voice_end <= end
+                    if self.on_chunk:
+                        self._dispatch([("chunk", res)])
+                else:
+                    self.probes += 1
+                    with self._lock:
+                        self._probe_result = (start, end, voice_end, tr)
+                        check = self._last_real_voice_end == voice_end and self._commit_start == start
+                if check and self._end_reason is None:
+                    words = self._all_words_locked_copy(tr if kind == "probe" else None)
+                    if ends_with_end_phrase(words):
+                        events: list[tuple[str, Any]] = []
+                        with self._lock:
+                            # still nothing said since that chunk?
+                            if self._last_real_voice_end <= end:
+                                self._set_end("phrase", events)
+                        self._dispatch(events)
+            except Exception as e:  # keep the worker alive; the final pass reports the error
+                log.exception("%s: transcription failed", self._name)
+                self._worker_error = e
+                if kind == "final":
+                    with self._lock:
+                        fut = self._final_future
+                    if fut is not None and not fut.done():
+                        fut.set_exception(e)
+                    return
+
+    def _all_words_locked_copy(self, extra: Transcript | None) -> list[Word]:
+        with self._lock:
+            words = [w for c in self._chunks for w in c.transcript.words]
+        if extra is not None:
+            words += list(extra.words)
+        return words[-12:]
+
+    def _do_final(self, start: int, end: int, voice_end: int, audio: np.ndarray, has_voice: bool,
+                  reuse: tuple[int, int, int, Transcript] | None) -> None:
+        tail: Transcript | None = None
+        if has_voice:
+            if reuse is not None and reuse[0] == start and reuse[2] == voice_end:
+                tail = reuse[3]
+            else:
+                tail = self._run_transcribe(start, end, audio)
+        with self._lock:
+            words = [w for c in self._chunks for w in c.transcript.words]
+            if tail is not None:
+                words += list(tail.words)
+            total = self._end_sample if self._end_sample is not None else self._n
+            if self._first_voice is None:
+                duration = total / RATE
+            else:
+                duration = min(total, self._last_real_voice_end + int(0.5 * RATE)) / RATE
+            fut = self._final_future
+        words.sort(key=lambda w: w.start)
+        result = Transcript(words=words, duration_s=round(duration, 3))
+        if fut is not None and not fut.done():
+            fut.set_result(result)
