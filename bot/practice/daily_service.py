@@ -231,6 +231,11 @@ class DailyService:
         except UnknownQuestion:
             raise AnswerRejected("That question is no longer in the bank, so I can't score answers to it.") from None
 
+    def _engine(self) -> "PracticeEngine":
+        if self.engine is None:
+            raise RuntimeError("DailyService was built without a practice engine; answers need one")
+        return self.engine
+
     @staticmethod
     def is_answer_text(text: str) -> bool:
         return len(text.split()) >= MIN_TEXT_ANSWER_WORDS
@@ -241,8 +246,9 @@ class DailyService:
                 f"That is a bit short to score; answer in at least {MIN_TEXT_ANSWER_WORDS} words, "
                 "or send a voice message."
             )
+        engine = self._engine()
         question, day = await self.question_for(push, user_id)
-        analysis = await asyncio.to_thread(self.engine.analyze_text, question, text)
+        analysis = await asyncio.to_thread(engine.analyze_text, question, text)
         return await self._store(push, user_id, user_name, question, analysis, day)
 
     def check_upload(self, size_bytes: int, duration_s: float | None = None) -> None:
@@ -265,20 +271,21 @@ class DailyService:
                            *, filename: str = "voice message") -> AnswerResult:
         """Decode (off the loop, with the duration cap), transcribe, analyse and store."""
         self.check_upload(len(data))
+        engine = self._engine()
         question, day = await self.question_for(push, user_id)
         try:
             samples = await asyncio.to_thread(decode_bytes, data, max_seconds=self.settings.max_answer_s,
                                               name=filename)
         except AudioError as e:
             raise AnswerRejected(f"I couldn't use that recording: {e}") from None
-        analysis = await self.engine.analyze_audio(question, samples)
+        analysis = await engine.analyze_audio(question, samples)
         if not analysis.transcript.strip():
             raise AnswerRejected("I couldn't make out any words in that recording; check your microphone and try again.")
         return await self._store(push, user_id, user_name, question, analysis, day)
 
     async def _store(self, push: store.PushRow, user_id: int, user_name: str, question: Question,
                      analysis: Analysis, day: int | None) -> AnswerResult:
-        attempt_id = await self.engine.record(analysis, user_id=user_id, user_name=user_name, mode="daily",
+        attempt_id = await self._engine().record(analysis, user_id=user_id, user_name=user_name, mode="daily",
                                               guild_id=push.guild_id)
         progress = await self.progress(push.guild_id, user_id)
         return AnswerResult(question, analysis, attempt_id, day, progress.streak)
