@@ -1,0 +1,293 @@
+"""IncrementalListener with synthetic audio: noise bursts stand for speech, zeros (or gaps in
+arrival) for silence, fed as 20 ms Discord frames (48 kHz stereo s16le) on a controlled clock.
+
+Transcription is replaced by a recorder here (the listener's chunking and timing are under
+test, not whisper); tests/integration/test_round.py runs the real model.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from bot.models import Transcript, Word
+from bot.practice.listening import (
+    IncrementalListener,
+    ListenerConfig,
+    ends_with_end_phrase,
+)
+from bot.speech.audio import to_pcm48_stereo
+
+RATE = 16000
+FRAME_BYTES = 3840  # 20 ms of 48 kHz stereo s16le
+WAIT = 20.0  # seconds a test waits for a worker result before failing (not a synchronisation sleep)
+
+
+class FakeClock:
+    def __init__(self, t: float = 1000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def speech(seconds: float, seed: int = 0) -> np.ndarray:
+    """Noise with a syllable-like envelope: loud enough for the VAD the whole time."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    t = np.arange(n) / RATE
+    env = 0.6 + 0.4 * np.abs(np.sin(2 * np.pi * 3.0 * t))
+    return (0.2 * env * rng.standard_normal(n)).clip(-1, 1).astype(np.float32)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), dtype=np.float32)
+
+
+def frames(samples: np.ndarray) -> list[bytes]:
+    pcm = to_pcm48_stereo(samples)
+    return [pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)]
+
+
+class Recorder:
+    """Stands in for `Transcriber.transcribe_sync`: records (offset, seconds) of every call and
+    returns one word per call (or scripted words), placed at the chunk's absolute offset."""
+
+    def __init__(self, script: dict[int, list[str]] | None = None) -> None:
+        self.calls: list[tuple[float, float]] = []
+        self.script = script or {}
+        self.lock = threading.Condition()
+
+    def wait_calls(self, n: int) -> bool:
+        with self.lock:
+            return self.lock.wait_for(lambda: len(self.calls) >= n, timeout=WAIT)
+
+    def __call__(self, samples: np.ndarray, *, offset_s: float = 0.0) -> Transcript:
+        with self.lock:
+            self.calls.append((offset_s, len(samples) / RATE))
+            n = len(self.calls)
+            self.lock.notify_all()
+        texts = self.script.get(n, [f"chunk{n}"])
+        words = [Word(t, offset_s + 0.1 + 0.3 * i, offset_s + 0.35 + 0.3 * i) for i, t in enumerate(texts)]
+        return Transcript(words=words, duration_s=len(samples) / RATE)
+
+
+class Events:
+    def __init__(self) -> None:
+        self.long_silences: list[tuple[float, float]] = []  # (silence start, audio time when fired)
+        self.ends: list[tuple[str, float]] = []
+        self.ended = threading.Event()
+        self.chunk = threading.Event()
+        self.listener: IncrementalListener | None = None
+
+    def on_long(self, at_s: float) -> None:
+        assert self.listener is not None
+        self.long_silences.append((at_s, self.listener.audio_s))
+
+    def on_end(self, reason: str) -> None:
+        assert self.listener is not None
+        self.ends.append((reason, self.listener.audio_s))
+        self.ended.set()
+
+
+def make(config: ListenerConfig | None = None, script: dict[int, list[str]] | None = None,
+         **cfg: float) -> tuple[IncrementalListener, Events, Recorder, FakeClock]:
+    clock = FakeClock()
+    rec = Recorder(script)
+    ev = Events()
+    lst = IncrementalListener(
+        rec, config or ListenerConfig(**cfg), clock=clock,
+        on_long_silence=ev.on_long, on_end=ev.on_end, on_chunk=lambda c: ev.chunk.set(),
+    )
+    ev.listener = lst
+    lst.start(clock.t)
+    return lst, ev, rec, clock
+
+
+def feed(lst: IncrementalListener, clock: FakeClock, samples: np.ndarray) -> None:
+    """Real-time-equivalent arrival: each 20 ms frame arrives 20 ms after the previous one."""
+    for f in frames(samples):
+        clock.t += len(f) / 4 / 48000
+        lst.feed_pcm48(f, at=clock.t)
+
+
+@pytest.fixture
+def cleanup():
+    made: list[IncrementalListener] = []
+    yield made
+    for lst in made:
+        lst.close()
+
+
+def test_one_nudge_per_answer_at_the_start_of_the_first_long_silence(cleanup):
+    lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=15.0)
+    cleanup.append(lst)
+    feed(lst, clock, speech(2.0))
+    feed(lst, clock, silence(5.0))
+    feed(lst, clock, speech(2.0, seed=1))
+    feed(lst, clock, silence(6.0))
+    feed(lst, clock, speech(1.0, seed=2))
+    assert len(ev.long_silences) == 1
+    start, fired_at = ev.long_silences[0]
+    assert start == pytest.approx(2.0, abs=0.05)
+    assert fired_at == pytest.approx(6.0, abs=0.05)  # 4 s into the silence, not at its end
+    assert not ev.ends
+
+
+def test_short_pauses_and_the_wait_before_speaking_get_no_nudge(cleanup):
+    lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=15.0)
+    cleanup.append(lst)
+    feed(lst, clock, silence(6.0))  # thinking before the first word: not mid-answer
+    for i in range(5):
+        feed(lst, clock, speech(1.5, seed=i))
+        feed(lst, clock, silence(3.5))
+    assert ev.long_silences == []
+    assert not ev.ends
+    assert lst.speech_started
+
+
+def test_end_silence_after_speech_ends_the_answer_exactly_then(cleanup):
+    lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=15.0)
+    cleanup.append(lst)
+    feed(lst, clock, speech(3.0))
+    feed(lst, clock, silence(20.0))
+    assert [r for r, _ in ev.ends] == ["silence"]
+    assert ev.ends[0][1] == pytest.approx(18.0, abs=0.05)
+    assert len(ev.long_silences) == 1
+    # audio after the end is ignored
+    n = lst.audio_s
+    feed(lst, clock, speech(1.0))
+    assert lst.audio_s == n
+
+
+def test_gaps_in_arrival_are_silence_on_the_wall_clock(cleanup):
+    """Discord sends nothing while the user is quiet: a 6 s gap between packets is a 6 s pause."""
+    lst, ev, rec, clock = make(long_silence_s=4.0, end_silence_s=15.0)
+    cleanup.append(lst)
+    feed(lst, clock, speech(2.0))
+    clock.t += 6.0  # no packets for 6 s
+    feed(lst, clock, speech(2.0, seed=3))
+    assert lst.audio_s == pytest.approx(10.0, abs=0.05)
+    assert len(ev.long_silences) == 1 and ev.long_silences[0][0] == pytest.approx(2.0, abs=0.05)
+    tr = lst.finish().result(WAIT)
+    # the tail chunk handed to the transcriber starts at 0 and spans the pause (absolute times)
+    assert rec.calls and rec.calls[-1][0] == 0.0
+    assert rec.calls[-1][1] == pytest.approx(10.0, abs=0.5)
+    assert tr.duration_s == pytest.approx(10.0, abs=0.05)  # ends with the last speech + at most 0.5 s
+
+
+def test_tick_advances_silence_when_nothing_arrives(cleanup):
+    lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=15.0)
+    cleanup.append(lst)
+    feed(lst, clock, speech(2.0))
+    for _ in range(10):  # 5 s of silence seen only through the clock
+        clock.t += 0.5
+        lst.tick()
+    assert len(ev.long_silences) == 1
+    assert not ev.ends
+    clock.t += 11.0
+    lst.tick()
+    assert [r for r, _ in ev.ends] == ["silence"]
+    # small arrival jitter is not mistaken for silence
+    lst2, ev2, _, clock2 = make()
+    cleanup.append(lst2)
+    feed(lst2, clock2, speech(1.0))
+    clock2.t += 0.1
+    lst2.tick()
+    assert lst2.audio_s == pytest.approx(1.0, abs=0.03)
+
+
+def test_no_speech_timeout_and_max_length(cleanup):
+    lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=15.0, no_speech_timeout_s=30.0)
+    cleanup.append(lst)
+    clock.t += 31.0
+    lst.tick()
+    assert [r for r, _ in ev.ends] == ["no_speech"]
+    assert lst.finish().result(WAIT).words == []
+
+    lst2, ev2, _, clock2 = make(long_silence_s=4.0, end_silence_s=15.0, max_answer_s=20.0)
+    cleanup.append(lst2)
+    feed(lst2, clock2, speech(25.0))
+    assert [r for r, _ in ev2.ends] == ["max_length"]
+    assert ev2.ends[0][1] == pytest.approx(20.0, abs=0.05)
+
+
+def test_chunks_commit_at_pauses_with_absolute_offsets(cleanup):
+    lst, ev, rec, clock = make(commit_min_s=12.0, commit_pause_s=0.6, tail_pad_s=0.35)
+    cleanup.append(lst)
+    feed(lst, clock, speech(13.0))
+    feed(lst, clock, silence(1.0))
+    assert ev.chunk.wait(WAIT)
+    ev.chunk.clear()
+    feed(lst, clock, speech(13.0, seed=5))
+    feed(lst, clock, silence(1.0))
+    assert ev.chunk.wait(WAIT)
+    feed(lst, clock, speech(3.0, seed=6))
+    tr = lst.finish().result(WAIT)
+    offsets = [o for o, _ in rec.calls]
+    assert offsets[0] == 0.0
+    assert offsets[1] == pytest.approx(13.35, abs=0.05)   # first cut: end of speech + tail pad
+    assert offsets[2] == pytest.approx(27.35, abs=0.05)
+    assert len(rec.calls) == 3  # the final pass only did the 3 s tail
+    assert rec.calls[2][1] < 4.5
+    assert [w.text for w in tr.words] == ["chunk1", "chunk2", "chunk3"]
+    starts = [w.start for w in tr.words]
+    assert starts == sorted(starts) and starts[1] > 13.0 and starts[2] > 27.0
+    assert [c.start_s for c in lst.committed] == pytest.approx([0.0, 13.35], abs=0.05)
+
+
+def test_continuous_speech_is_cut_at_the_quietest_point_before_commit_max(cleanup):
+    lst, ev, rec, clock = make(commit_min_s=12.0, commit_max_s=20.0)
+    cleanup.append(lst)
+    sig = speech(30.0)
+    sig[int(17.0 * RATE) : int(17.2 * RATE)] *= 0.02  # a brief dip (no 0.6 s pause anywhere)
+    feed(lst, clock, sig)
+    assert ev.chunk.wait(WAIT)
+    assert rec.calls[0][0] == 0.0
+    assert rec.calls[0][1] == pytest.approx(17.1, abs=0.15)
+    assert lst.committed[0].end_s == pytest.approx(17.1, abs=0.15)
+
+
+def test_spoken_end_phrase_ends_the_answer_after_a_short_pause(cleanup):
+    # call 1 = probe after the first pause ("…latency"), call 2 = probe after "that's my answer"
+    script = {1: ["we", "cache", "the", "latency"], 2: ["we", "cache", "so", "that's", "my", "answer."]}
+    lst, ev, rec, clock = make(script=script, probe_pause_s=0.9)
+    cleanup.append(lst)
+    feed(lst, clock, speech(3.0))
+    feed(lst, clock, silence(1.0))
+    assert rec.wait_calls(1)  # probe 1 ran (no end phrase in it)
+    assert not ev.ends
+    feed(lst, clock, speech(2.0, seed=9))
+    feed(lst, clock, silence(1.2))
+    assert ev.ended.wait(WAIT)
+    assert [r for r, _ in ev.ends] == ["phrase"]
+    tr = lst.finish().result(WAIT)
+    assert len(rec.calls) == 2  # the probe's transcript is reused: nothing left at the end
+    assert tr.text.endswith("answer.")
+
+
+def test_end_phrase_vocabulary():
+    assert ends_with_end_phrase(["so", "that's", "my", "answer."])
+    assert ends_with_end_phrase(["I'm", "done."])
+    assert ends_with_end_phrase(["and", "I'll", "stop", "there,", "thank", "you."])
+    assert ends_with_end_phrase(["That\u2019s", "it."])
+    assert not ends_with_end_phrase(["that's", "my", "answer", "to", "the", "first", "part"])
+    assert not ends_with_end_phrase([])
+    # a bare "done" only counts as its own utterance
+    w = lambda t, s: Word(t, s, s + 0.3)  # noqa: E731
+    assert not ends_with_end_phrase([w("until", 0.0), w("the", 0.35), w("job", 0.7), w("is", 1.0), w("done", 1.35)])
+    assert ends_with_end_phrase([w("retries", 0.0), w("done", 1.5)])
+
+
+def test_stop_first_reason_wins_and_finish_returns_what_was_said(cleanup):
+    lst, ev, rec, clock = make()
+    cleanup.append(lst)
+    feed(lst, clock, speech(2.0))
+    assert lst.stop("user_left")
+    assert not lst.stop("done_button")
+    assert [r for r, _ in ev.ends] == ["user_left"]
+    tr = lst.finish().result(WAIT)
+    assert [w.text for w in tr.words] == ["chunk1"]
+    assert lst.end_reason == "user_left"
