@@ -1,0 +1,406 @@
+"""The voice receive adapter with real data: real speech, real opus, real RTP, real transport
+encryption, real DAVE (MLS) sessions, and discord-ext-voice-recv's own reader/router/jitter buffer
+reading from a real UDP socket on loopback. Only Discord's voice server (the network peer) is
+played by the test: it sends the packets a speaking user's client would have sent through it.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import struct
+import threading
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import davey
+import discord
+import nacl.secret
+import nacl.utils
+import numpy as np
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from discord.ext import voice_recv
+from discord.ext.voice_recv.gateway import hook as voice_recv_hook
+from discord.opus import Encoder as OpusEncoder
+from discord.voice_state import ConnectionFlowState
+
+from bot.discord_io.voice_receive import (
+    DAVE_MAGIC, AnswerSink, DaveFrameDecryptor, ReceiveStats, is_dave_frame, strip_rtp_padding,
+)
+from bot.speech.audio import decode_file, pcm48_stereo_to_16k_mono, to_pcm48_stereo
+from tests.discord.helpers import MockGuild, MockMember, MockVoiceChannel
+
+JFK_TEXT = ("And so my fellow Americans, ask not what your country can do for you, "
+            "ask what you can do for your country.")
+FRAME = OpusEncoder.FRAME_SIZE          # 3840 bytes = 20 ms of 48 kHz stereo s16le
+SAMPLES = OpusEncoder.SAMPLES_PER_FRAME  # 960
+CHANNEL_ID = 1_180_000_000_000_000_001
+USER_ID = 1_180_000_000_000_000_042
+BOT_ID = 1_180_000_000_000_000_007
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    norm = lambda s: re.sub(r"[^a-z' ]", " ", s.lower()).split()  # noqa: E731
+    r, h = norm(reference), norm(hypothesis)
+    d = list(range(len(h) + 1))
+    for i, rw in enumerate(r, 1):
+        prev, d[0] = d[0], i
+        for j, hw in enumerate(h, 1):
+            cur = min(d[j] + 1, d[j - 1] + 1, prev + (rw != hw))
+            prev, d[j] = d[j], cur
+    return d[len(h)] / max(1, len(r))
+
+
+def pcm_frames(pcm: bytes) -> list[bytes]:
+    pcm += bytes((-len(pcm)) % FRAME)
+    return [pcm[i:i + FRAME] for i in range(0, len(pcm), FRAME)]
+
+
+def _varint(n: int) -> bytes:  # RFC 9420 §2.1.2 variable-size length
+    if n < 64:
+        return bytes([n])
+    if n < 16384:
+        return struct.pack(">H", n | 0x4000)
+    return struct.pack(">I", n | 0x8000_0000)
+
+
+def _vl(b: bytes) -> bytes:
+    return _varint(len(b)) + b
+
+
+class VoiceGatewayMLS:
+    """Plays the MLS *external sender* role that Discord's voice gateway has in DAVE.
+
+    It owns a P-256 signing key, publishes the ExternalSender package (DAVE opcode 25) and signs
+    Add proposals (opcode 27) as RFC 9420 PublicMessages from sender type `external`, exactly what
+    davey (openmls) verifies against the group's external_senders extension. Everything else is
+    davey's own MLS: the committer's commit/welcome, the joiner's welcome processing, key ratchets.
+    """
+
+    def __init__(self, channel_id: int) -> None:
+        self.channel_id = channel_id
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        pub = self._key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        # ExternalSender { SignaturePublicKey signature_key; Credential credential (basic) }
+        self.external_sender_package = _vl(pub) + struct.pack(">H", 1) + _vl(b"voice-gateway")
+
+    def add_proposals(self, key_packages: list[bytes], epoch: int = 0) -> bytes:
+        """The opcode-27 `append` payload: a vector of signed Add proposals."""
+        messages = b""
+        for kp in key_packages:
+            content = (_vl(self.channel_id.to_bytes(8, "big")) + struct.pack(">Q", epoch)
+                       + bytes([2]) + struct.pack(">I", 0)     # sender: external, index 0
+                       + _vl(b"") + bytes([2])                  # no AAD; content type: proposal
+                       + struct.pack(">H", 1) + kp)             # Proposal: add(KeyPackage)
+            version_wire = struct.pack(">HH", 1, 1)            # mls10, public_message
+            tbs = version_wire + content                       # FramedContentTBS (no context)
+            signature = self._key.sign(_vl(b"MLS 1.0 FramedContentTBS") + _vl(tbs),
+                                       ec.ECDSA(hashes.SHA256()))
+            messages += version_wire + content + _vl(signature)
+        return _vl(messages)
+
+
+def dave_pair(speaker_id: int = USER_ID, listener_id: int = BOT_ID,
+              channel_id: int = CHANNEL_ID) -> tuple[davey.DaveSession, davey.DaveSession]:
+    """Two real DAVE sessions in one MLS group: the speaker created it, the listener was welcomed."""
+    gateway = VoiceGatewayMLS(channel_id)
+    speaker = davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, speaker_id, channel_id)
+    listener = davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, listener_id, channel_id)
+    for s in (speaker, listener):
+        s.set_external_sender(gateway.external_sender_package)
+    key_package = listener.get_serialized_key_package()
+    cw = speaker.process_proposals(davey.ProposalsOperationType.append,
+                                   gateway.add_proposals([key_package]))
+    assert cw is not None and cw.welcome
+    speaker.process_commit(cw.commit)    # the gateway echoes the commit back to its author
+    listener.process_welcome(cw.welcome)
+    assert speaker.ready and listener.ready
+    return speaker, listener
+
+
+@dataclass
+class UserClient:
+    """What a speaking user's Discord client puts on the wire, as relayed by the voice server."""
+
+    secret_key: bytes
+    ssrc: int
+    dave: davey.DaveSession | None = None
+    seq: int = 1000
+    ts: int = 48_000
+    nonce: int = 0
+    encoder: OpusEncoder = field(default_factory=OpusEncoder)
+
+    def opus(self, pcm_frame: bytes) -> bytes:
+        frame = self.encoder.encode(pcm_frame, SAMPLES)
+        return self.dave.encrypt_opus(frame) if self.dave is not None else frame
+
+    def rtp(self, payload: bytes, *, payload_type: int = 120, ssrc: int | None = None,
+            pad: int = 0, key: bytes | None = None) -> bytes:
+        """RTP (RFC 3550) with Discord's one-byte header extension (RFC 8285), encrypted as
+        aead_xchacha20_poly1305_rtpsize: header + extension header are the AAD, the extension
+        body + payload (+ padding) the ciphertext, and a 4-byte incrementing nonce is appended."""
+        first = 0x80 | 0x10 | (0x20 if pad else 0)          # V=2, X=1, P as asked
+        header = struct.pack(">BBHII", first, payload_type & 0x7F, self.seq, self.ts,
+                             self.ssrc if ssrc is None else ssrc)
+        ext_header = b"\xbe\xde" + struct.pack(">H", 1)      # one 32-bit word of elements
+        ext_body = bytes([0x10, 0x7F, 0x00, 0x00])           # id 1 (audio level), len 1, padding
+        plain = ext_body + payload + (bytes(pad - 1) + bytes([pad]) if pad else b"")
+        nonce = struct.pack(">I", self.nonce) + bytes(20)
+        box = nacl.secret.Aead(key or self.secret_key)
+        sealed = box.encrypt(plain, header + ext_header, nonce).ciphertext
+        self.seq = (self.seq + 1) & 0xFFFF
+        self.ts = (self.ts + SAMPLES) & 0xFFFF_FFFF
+        self.nonce += 1
+        return header + ext_header + sealed + nonce[:4]
+
+
+class CountingSink(AnswerSink):
+    """The real sink, plus a condition the test can wait on instead of sleeping."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cond = threading.Condition()
+
+    def write(self, user: Any, data: voice_recv.VoiceData) -> None:
+        super().write(user, data)
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_packets(self, n: int, timeout: float = 10.0) -> None:
+        with self.cond:
+            ok = self.cond.wait_for(lambda: self.stats.packets >= n, timeout)
+        assert ok, f"receive path stalled: {self.stats.packets} of {n} packets reached the sink"
+
+
+class VoiceLink:
+    """A real VoiceRecvClient whose UDP socket is a real loopback socket; the test is the server."""
+
+    def __init__(self, members: list[Any]) -> None:
+        self.client = discord.Client(intents=discord.Intents.none())
+        self.guild = MockGuild(members=members)
+        self.channel = MockVoiceChannel(guild=self.guild, id=CHANNEL_ID, members=members)
+        self.vc = voice_recv.VoiceRecvClient(self.client, self.channel)
+        self.secret_key = nacl.utils.random(32)
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.server.bind(("127.0.0.1", 0))
+        bot_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        bot_sock.bind(("127.0.0.1", 0))
+        bot_sock.setblocking(False)
+        bot_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        conn = self.vc._connection
+        conn.socket = bot_sock
+        conn.endpoint_ip, conn.voice_port = self.server.getsockname()
+        conn.mode = "aead_xchacha20_poly1305_rtpsize"
+        conn.secret_key = list(self.secret_key)
+        conn.state = ConnectionFlowState.connected
+        conn._socket_reader.resume()  # what discord.py does once the voice socket is up
+        self.bot_addr = bot_sock.getsockname()
+        self._ws = SimpleNamespace(_connection=conn, READY=2, SESSION_DESCRIPTION=4, SPEAKING=5)
+
+    async def speaking(self, user_id: int, ssrc: int) -> None:
+        """The voice gateway's SPEAKING op, run through voice-recv's own hook (SSRC → user)."""
+        await voice_recv_hook(self._ws, {"op": 5, "d": {"user_id": str(user_id), "ssrc": ssrc,
+                                                        "speaking": 1}})
+
+    def use_dave(self, session: davey.DaveSession) -> None:
+        """What discord.py's gateway leaves behind after a DAVE handshake."""
+        self.vc._connection.dave_session = session
+        self.vc._connection.dave_protocol_version = davey.DAVE_PROTOCOL_VERSION
+
+    def send(self, packet: bytes) -> None:
+        self.server.sendto(packet, self.bot_addr)
+
+    def close(self) -> None:
+        if self.vc.is_listening():
+            self.vc.stop_listening()
+        self.vc._connection._socket_reader.stop()
+        self.vc._connection.socket.close()
+        self.server.close()
+
+
+@pytest.fixture
+async def link():
+    user = MockMember(id=USER_ID, name="speaker")
+    other = MockMember(name="bystander")
+    lk = VoiceLink([user, other])
+    lk.user, lk.other = user, other
+    yield lk
+    lk.close()
+
+
+@pytest.fixture(scope="module")
+def jfk_pcm48(jfk_path) -> bytes:
+    return to_pcm48_stereo(decode_file(jfk_path), 16_000)
+
+
+def stream(link: VoiceLink, sink: CountingSink, packets: list[bytes], *, already: int = 0) -> None:
+    """Send packets one by one, letting the jitter buffer pass each on before the next.
+
+    voice-recv's jitter buffer holds 10 packets and keeps one back until the next arrives, so
+    after packet k of a stream has been sent, k packets (k >= 1) reach the sink.
+    """
+    for k, pkt in enumerate(packets):
+        link.send(pkt)
+        if k:
+            sink.wait_packets(already + k)
+
+
+# --------------------------------------------------------------------------- small pieces
+
+
+def test_rtp_padding_is_stripped_only_when_flagged() -> None:
+    payload = b"opus-bytes" + bytes([0, 0, 3])
+    assert strip_rtp_padding(payload, True) == b"opus-bytes"
+    assert strip_rtp_padding(payload, False) == payload
+    assert strip_rtp_padding(b"\x00\x09", True) == b"\x00\x09"  # count past the start: untouched
+
+
+def test_dave_marker_detection_needs_marker_and_sane_trailer() -> None:
+    speaker, _ = dave_pair()
+    sealed = speaker.encrypt_opus(b"\x78" + bytes(40))
+    assert sealed.endswith(DAVE_MAGIC) and is_dave_frame(sealed)
+    assert not is_dave_frame(b"\x78" + bytes(40))
+    assert not is_dave_frame(b"\x01\x02\xfa\xfa")            # too short for a trailer
+    assert not is_dave_frame(bytes(30) + b"\xff\xfa\xfa")    # trailer size past the frame
+
+
+# --------------------------------------------------------------------------- DAVE
+
+
+def test_dave_frame_from_one_member_is_decrypted_via_the_other() -> None:
+    """Two real davey sessions joined into one MLS group (see VoiceGatewayMLS): a frame the user's
+    session encrypts is decrypted by our adapter through the bot's session."""
+    speaker, listener = dave_pair()
+    stats = ReceiveStats()
+    dec = DaveFrameDecryptor(lambda: listener, stats)
+    enc = OpusEncoder()
+    frames = [enc.encode(bytes(FRAME), SAMPLES) for _ in range(3)]
+    frames[1] = enc.encode(np.full(FRAME // 2, 1200, "<i2").tobytes(), SAMPLES)
+    for f in frames:
+        sealed = speaker.encrypt_opus(f)
+        assert sealed != f and sealed.endswith(DAVE_MAGIC)
+        assert dec.process(USER_ID, sealed) == f
+    # A frame without the marker (transition, silence) passes through untouched.
+    assert dec.process(USER_ID, frames[0]) == frames[0]
+    assert (stats.dave_decrypted, stats.dave_passthrough, stats.dave_failed) == (3, 1, 0)
+    assert speaker.voice_privacy_code == listener.voice_privacy_code
+
+
+def test_repeated_dave_failures_fire_the_fallback_once() -> None:
+    speaker, _ = dave_pair()
+    _, stranger_listener = dave_pair(listener_id=BOT_ID + 1)  # another group, other keys
+    fired: list[str] = []
+    stats = ReceiveStats()
+    dec = DaveFrameDecryptor(lambda: stranger_listener, stats, fail_threshold=5,
+                             on_undecryptable=fired.append)
+    frame = OpusEncoder().encode(bytes(FRAME), SAMPLES)
+    for _ in range(4):
+        assert dec.process(USER_ID, speaker.encrypt_opus(frame)) is None
+    assert not fired and not dec.gave_up
+    for _ in range(10):
+        assert dec.process(USER_ID, speaker.encrypt_opus(frame)) is None
+    assert len(fired) == 1 and dec.gave_up and "could not be decrypted" in fired[0]
+    assert stats.dave_failed == 14
+
+
+def test_without_an_active_session_everything_passes_through() -> None:
+    speaker, _ = dave_pair()
+    stats = ReceiveStats()
+    dec = DaveFrameDecryptor(lambda: None, stats)
+    sealed = speaker.encrypt_opus(b"\x78" + bytes(20))
+    assert dec.process(USER_ID, sealed) == sealed
+    assert stats.dave_failed == 0
+
+
+# --------------------------------------------------------------------------- the whole path
+
+
+async def _receive(link: VoiceLink, jfk_pcm48: bytes, *, dave: bool) -> tuple[CountingSink, bytes]:
+    received: list[bytes] = []
+    user_client = UserClient(link.secret_key, ssrc=4242)
+    if dave:
+        speaker, listener = dave_pair()
+        user_client.dave = speaker
+        link.use_dave(listener)
+    sink = CountingSink(USER_ID, received.append)
+    link.vc.listen(sink)
+    await link.speaking(USER_ID, 4242)
+    packets = [user_client.rtp(user_client.opus(f), pad=(4 if i % 7 == 3 else 0))
+               for i, f in enumerate(pcm_frames(jfk_pcm48))]
+    stream(link, sink, packets)
+    return sink, b"".join(received)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dave", [False, True], ids=["transport-only", "dave"])
+async def test_real_speech_over_rtp_is_received_and_transcribed(link, jfk_pcm48, transcriber,
+                                                                dave) -> None:
+    sink, pcm = await _receive(link, jfk_pcm48, dave=dave)
+    n = len(pcm_frames(jfk_pcm48))
+    # Every frame but the one the jitter buffer still holds arrived and decoded.
+    assert sink.stats.frames_decoded == n - 1, sink.stats
+    assert sink.stats.corrupt_opus == 0 and sink.stats.dave_failed == 0
+    assert sink.stats.dave_decrypted == (n - 1 if dave else 0)
+    assert len(pcm) == (n - 1) * FRAME
+    transcript = transcriber.transcribe_sync(pcm48_stereo_to_16k_mono(pcm))
+    assert wer(JFK_TEXT, transcript.text) <= 0.15, transcript.text
+
+
+async def test_hostile_packets_are_counted_and_receive_survives(link) -> None:
+    received: list[bytes] = []
+    sink = CountingSink(USER_ID, received.append)
+    link.vc.listen(sink)
+    user = UserClient(link.secret_key, ssrc=4242)
+    other = UserClient(link.secret_key, ssrc=5151)
+    stranger = UserClient(link.secret_key, ssrc=6161)        # never announced: unknown SSRC
+    video = UserClient(link.secret_key, ssrc=4243)           # the user's camera stream
+    await link.speaking(USER_ID, 4242)
+    await link.speaking(link.other.id, 5151)
+    tone = np.tile(np.array([3000, 3000, -3000, -3000], "<i2"), FRAME // 8).tobytes()
+
+    # Each stream keeps its last packet in its own jitter buffer, so each sends one extra.
+    stream(link, sink, [stranger.rtp(stranger.opus(tone)) for _ in range(4)])        # 3 reach
+    stream(link, sink, [video.rtp(nacl.utils.random(900), payload_type=103)
+                        for _ in range(4)], already=3)                                # 3 reach
+    stream(link, sink, [other.rtp(other.opus(tone)) for _ in range(4)], already=6)    # 3 reach
+    # A packet sealed with the wrong key fails transport decryption inside voice-recv (same
+    # sequence number as the next real one, so the jitter buffer sees no gap).
+    impostor = UserClient(link.secret_key, ssrc=4242, seq=user.seq, ts=user.ts)
+    wrong_key = impostor.rtp(impostor.opus(tone), key=nacl.utils.random(32))
+    link.send(wrong_key)
+    garbage = [user.rtp(b"\xff\xff\xff\xff" + nacl.utils.random(60)) for _ in range(3)]
+    good = [user.rtp(user.opus(tone)) for _ in range(5)]
+    stream(link, sink, garbage + good, already=9)                                    # 7 reach
+
+    s = sink.stats
+    assert s.unknown_ssrc == 3 and s.non_audio == 3 and s.other_user == 3, s
+    assert s.corrupt_opus == 3, s
+    assert s.frames_decoded == 4 and len(received) == 4, s   # the user's good frames still decode
+    assert s.internal_errors == 0 and s.callback_errors == 0
+    assert link.vc.is_listening()
+    reader = link.vc._reader
+    assert reader.packet_router.is_alive() and reader.error is None
+
+
+async def test_a_failing_callback_does_not_stop_receiving(link) -> None:
+    calls: list[int] = []
+
+    def flaky(pcm: bytes) -> None:
+        calls.append(len(pcm))
+        if len(calls) == 1:
+            raise RuntimeError("the round fell over")
+
+    sink = CountingSink(USER_ID, flaky)
+    link.vc.listen(sink)
+    user = UserClient(link.secret_key, ssrc=4242)
+    await link.speaking(USER_ID, 4242)
+    stream(link, sink, [user.rtp(user.opus(bytes(FRAME))) for _ in range(4)])
+    assert calls == [FRAME] * 3
+    assert sink.stats.callback_errors == 1 and link.vc._reader.packet_router.is_alive()
