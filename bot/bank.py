@@ -81,13 +81,13 @@ class UnknownQuestion(KeyError):
     def __init__(self, question_id: str, suggestions: Iterable[str] = ()) -> None:
         self.question_id = question_id
         self.suggestions: tuple[str, ...] = tuple(suggestions)
-        super().__init__(question_id)
-
-    def __str__(self) -> str:  # KeyError's own str() would show only the quoted id
-        msg = f"unknown question id {self.question_id!r}"
+        msg = f"unknown question id {question_id!r}"
         if self.suggestions:
             msg += "; did you mean: " + ", ".join(self.suggestions) + "?"
-        return msg
+        super().__init__(msg)  # args[0] is the whole message, for callers that read it
+
+    def __str__(self) -> str:  # KeyError's own str() would wrap the message in quotes
+        return str(self.args[0])
 
 
 class NoMatchingQuestion(LookupError):
@@ -105,7 +105,7 @@ def normalize_category(name: str) -> str:
     raise NoMatchingQuestion(f"unknown category {name!r}; choose one of: {', '.join(CATEGORIES)}")
 
 
-@dataclass
+@dataclass(repr=False)
 class Bank:
     """The loaded questions, in file order. Look-ups by id, filters, and random picks."""
 
@@ -115,6 +115,10 @@ class Bank:
 
     def __post_init__(self) -> None:
         self._by_id = {q.id: q for q in self.questions}
+
+    def __repr__(self) -> str:  # the default would print every question
+        where = f" from {self.source_dir}" if self.source_dir else ""
+        return f"<Bank {len(self.questions)} questions{where}>"
 
     def __len__(self) -> int:
         return len(self.questions)
@@ -136,10 +140,25 @@ class Bank:
         wanted = question_id.strip().lower()
         if wanted in self._by_id:  # forgive stray case and spaces
             return self._by_id[wanted]
-        close = difflib.get_close_matches(wanted, self._by_id, n=3, cutoff=0.5)
-        if not close:  # a fragment such as "rate-limiter" still finds "coding-rate-limiter"
-            close = [i for i in self._by_id if wanted and wanted in i][:3]
-        raise UnknownQuestion(question_id, close)
+        raise UnknownQuestion(question_id, self._suggest(wanted))
+
+    def _suggest(self, wanted: str, n: int = 3) -> list[str]:
+        """Close ids: fragments first ("rate-limiter"), then near spellings, best first."""
+        if not wanted:
+            return []
+        fragments = [i for i in self._by_id if wanted in i]
+        scored = sorted(
+            ((difflib.SequenceMatcher(None, wanted, i).ratio(), i) for i in self._by_id),
+            key=lambda s: (-s[0], s[1]),
+        )
+        best = scored[0][0] if scored else 0.0
+        # keep only spellings nearly as good as the best one, so a typo gets one clear answer
+        near = [i for r, i in scored if r >= max(0.5, best - 0.1)]
+        out: list[str] = []
+        for i in fragments + near:
+            if i not in out:
+                out.append(i)
+        return out[:n]
 
     def categories(self) -> tuple[str, ...]:
         """Categories that have at least one question, in the canonical order."""
@@ -315,7 +334,9 @@ def _question(
         out.field(where, "category", "is missing (and the file sets no top-level category)")
         bad = True
     elif not isinstance(category, str) or category not in CATEGORIES:
-        out.field(where, "category", f"must be one of {', '.join(CATEGORIES)} (got {category!r})")
+        alias = CATEGORY_ALIASES.get(category.strip().lower()) if isinstance(category, str) else None
+        tip = f"; did you mean {alias!r}?" if alias else ""
+        out.field(where, "category", f"must be one of {', '.join(CATEGORIES)} (got {category!r}{tip})")
         bad = True
     elif file_category in CATEGORIES and category != file_category:
         out.field(where, "category", f"is {category!r} but the file's category is {file_category!r}")
@@ -343,9 +364,8 @@ def _question(
             unknown = [e for e in expected if e not in STRUCTURE_ELEMENTS]
             for e in unknown:
                 close = difflib.get_close_matches(e, list(STRUCTURE_ELEMENTS), n=1)
-                tip = f"did you mean {close[0]!r}? " if close else ""
-                out.field(where, "expected", f"names unknown structure element {e!r} ({tip}known: "
-                          f"{', '.join(STRUCTURE_ELEMENTS)})")
+                tip = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(STRUCTURE_ELEMENTS)}"
+                out.field(where, "expected", f"names unknown structure element {e!r} ({tip})")
             dupes = sorted(e for e, n in Counter(expected).items() if n > 1)
             if dupes:
                 out.field(where, "expected", f"repeats {', '.join(dupes)}")
