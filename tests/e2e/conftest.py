@@ -1,0 +1,90 @@
+"""Fixtures for the end-to-end tests: the Discord stand-in and the real bot as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import AsyncIterator
+
+import pytest
+
+from tests.e2e.standin import DiscordStandIn, World
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+@pytest.fixture
+async def standin(tmp_path: Path, world: World) -> AsyncIterator[DiscordStandIn]:
+    async with DiscordStandIn(tmp_path / "standin", world) as s:
+        yield s
+
+
+class BotProcess:
+    """`python -m bot run` pointed at the stand-in; output goes to a log file shown on failure."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, log_path: Path) -> None:
+        self.proc = proc
+        self.log_path = log_path
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def tail(self, n: int = 60) -> str:
+        return "\n".join(self.log_text().splitlines()[-n:])
+
+    async def stop(self, timeout: float = 15.0) -> int | None:
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(self.proc.wait(), timeout)
+            except asyncio.TimeoutError:
+                self.proc.kill()
+                await asyncio.wait_for(self.proc.wait(), 5.0)
+        return self.proc.returncode
+
+
+@pytest.fixture
+async def start_bot(tmp_path: Path, standin: DiscordStandIn, request: pytest.FixtureRequest):
+    """Start the real bot process with extra env settings; stopped (and its log kept) at teardown."""
+    started: list[BotProcess] = []
+
+    async def start(**settings: str) -> BotProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PARLEY_", "DISCORD_"))}
+        env.update(standin.bot_env())
+        env.update({"PARLEY_DATA_DIR": str(tmp_path / "bot-data"), "PARLEY_LOG_LEVEL": "INFO",
+                    "PYTHONUNBUFFERED": "1"})
+        env.update(settings)
+        log_path = tmp_path / "bot.log"
+        out = log_path.open("wb")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=str(ROOT), env=env,
+            stdout=out, stderr=asyncio.subprocess.STDOUT)
+        out.close()
+        bot = BotProcess(proc, log_path)
+        started.append(bot)
+        return bot
+
+    yield start
+    for bot in started:
+        await bot.stop()
+        rep = getattr(request.node, "rep_call", None)
+        if rep is None or rep.failed:
+            print(f"\n--- bot log ({bot.log_path}) ---\n{bot.tail(120)}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)

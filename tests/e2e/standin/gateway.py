@@ -1,0 +1,286 @@
+"""Discord Gateway v10 over a websocket: the bot's event stream.
+
+HELLO → (IDENTIFY → READY, GUILD_CREATE) | (RESUME → RESUMED); heartbeats get ACKs;
+op 4 Voice State Update gets VOICE_STATE_UPDATE + VOICE_SERVER_UPDATE; the test drives
+INTERACTION_CREATE (slash commands, button clicks). ``compress=zlib-stream`` transport
+compression is honoured as Discord does it (one zlib context per connection, each
+message ending with a Z_SYNC_FLUSH).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from .world import EVERYONE_PERMISSIONS, User, snowflake
+
+if TYPE_CHECKING:
+    from . import DiscordStandIn
+    from .rest import StoredMessage
+
+log = logging.getLogger("standin.gateway")
+
+HEARTBEAT_INTERVAL_MS = 41250
+
+
+class GatewayConnection:
+    def __init__(self, ws: web.WebSocketResponse, compress: str | None) -> None:
+        self.ws = ws
+        self.seq = 0
+        self.session_id: str | None = None
+        self.identified = asyncio.Event()
+        self._zlib = zlib.compressobj() if compress == "zlib-stream" else None
+        self._lock = asyncio.Lock()
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        raw = json.dumps(payload)
+        async with self._lock:
+            if self.ws.closed:
+                return
+            if self._zlib is not None:
+                data = self._zlib.compress(raw.encode()) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
+                await self.ws.send_bytes(data)
+            else:
+                await self.ws.send_str(raw)
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        self.seq += 1
+        await self.send({"op": 0, "t": event, "s": self.seq, "d": data})
+
+
+class Gateway:
+    def __init__(self, standin: "DiscordStandIn") -> None:
+        self.s = standin
+        self.conn: GatewayConnection | None = None
+        self.sessions: dict[str, int] = {}  # session_id -> last seq (for RESUME)
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/gateway", self.handle)
+        app.router.add_get("/gateway/", self.handle)
+
+    # --- connection -------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=0)
+        await ws.prepare(request)
+        version = request.query.get("v")
+        if version not in ("10", None):
+            await ws.close(code=4012, message=b"Invalid API version")
+            return ws
+        conn = GatewayConnection(ws, request.query.get("compress"))
+        self.s.events.add("gateway_connect", dict(request.query))
+        await conn.send({"op": 10, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}, "s": None, "t": None})
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    await self._receive(conn, json.loads(msg.data))
+                elif msg.type is WSMsgType.ERROR:
+                    break
+        finally:
+            if self.conn is conn:
+                self.conn = None
+            if conn.session_id:
+                self.sessions[conn.session_id] = conn.seq
+            self.s.events.add("gateway_disconnect", {"code": ws.close_code})
+        return ws
+
+    async def _receive(self, conn: GatewayConnection, msg: dict[str, Any]) -> None:
+        op, d = msg.get("op"), msg.get("d")
+        if op == 1:  # HEARTBEAT
+            self.s.events.add("gateway_heartbeat", d)
+            await conn.send({"op": 11, "d": None, "s": None, "t": None})
+        elif op == 2:  # IDENTIFY
+            await self._identify(conn, d)
+        elif op == 6:  # RESUME
+            await self._resume(conn, d)
+        elif op == 4:  # VOICE_STATE_UPDATE
+            await self._voice_state(conn, d)
+        elif op == 3:  # PRESENCE_UPDATE
+            self.s.events.add("presence_update", d)
+        elif op == 8:  # REQUEST_GUILD_MEMBERS
+            await self._request_members(conn, d)
+        else:
+            self.s.events.add("gateway_unknown_op", msg)
+            await conn.ws.close(code=4001, message=b"Unknown opcode")
+
+    async def _identify(self, conn: GatewayConnection, d: dict[str, Any]) -> None:
+        if d.get("token") != self.s.world.token:
+            await conn.ws.close(code=4004, message=b"Authentication failed")
+            return
+        if d.get("intents") is None:
+            await conn.ws.close(code=4013, message=b"Invalid intent(s)")
+            return
+        conn.session_id = secrets.token_hex(16)
+        self.conn = conn
+        self.s.events.add("identify", d)
+        world = self.s.world
+        ready = {
+            "v": 10,
+            "user": world.bot.payload() | {"verified": True, "mfa_enabled": False},
+            "guilds": [{"id": str(world.guild_id), "unavailable": True}],
+            "session_id": conn.session_id,
+            "session_type": "normal",
+            "resume_gateway_url": self.s.gateway_url,
+            "application": {"id": str(world.application_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "guild_join_requests": [],
+            "user_settings": {},
+            "geo_ordered_rtc_regions": ["stand-in"],
+            "_trace": ["stand-in"],
+        }
+        if d.get("shard"):
+            ready["shard"] = d["shard"]
+        await conn.dispatch("READY", ready)
+        await conn.dispatch("GUILD_CREATE", world.guild_create_payload())
+        conn.identified.set()
+
+    async def _resume(self, conn: GatewayConnection, d: dict[str, Any]) -> None:
+        sid = d.get("session_id")
+        if d.get("token") != self.s.world.token:
+            await conn.ws.close(code=4004, message=b"Authentication failed")
+            return
+        if sid not in self.sessions:
+            await conn.send({"op": 9, "d": False, "s": None, "t": None})  # INVALID_SESSION
+            return
+        conn.session_id = sid
+        conn.seq = self.sessions.pop(sid)
+        self.conn = conn
+        self.s.events.add("resume", d)
+        await conn.dispatch("RESUMED", {"_trace": ["stand-in"]})
+        conn.identified.set()
+
+    async def _request_members(self, conn: GatewayConnection, d: dict[str, Any]) -> None:
+        world = self.s.world
+        users = [world.bot, *world.members]
+        if d.get("user_ids"):
+            wanted = {int(u) for u in d["user_ids"]}
+            users = [u for u in users if u.id in wanted]
+        await conn.dispatch("GUILD_MEMBERS_CHUNK", {
+            "guild_id": str(world.guild_id), "members": [world.member_payload(u) for u in users],
+            "chunk_index": 0, "chunk_count": 1, "nonce": d.get("nonce"),
+        })
+
+    async def _voice_state(self, conn: GatewayConnection, d: dict[str, Any]) -> None:
+        """The bot joins, moves or leaves a voice channel (Discord answers with two events)."""
+        world = self.s.world
+        self.s.events.add("voice_state_request", d)
+        if str(d.get("guild_id")) != str(world.guild_id):
+            return
+        channel_id = d.get("channel_id")
+        if channel_id is not None and str(channel_id) != str(world.voice_channel_id):
+            return  # only one voice channel exists here
+        assert conn.session_id is not None
+        if channel_id is None:
+            world.in_voice.pop(world.bot.id, None)
+        else:
+            world.in_voice[world.bot.id] = conn.session_id
+        state = world.voice_state_payload(world.bot.id, conn.session_id,
+                                          None if channel_id is None else world.voice_channel_id,
+                                          with_guild=True)
+        state["self_mute"] = bool(d.get("self_mute"))
+        state["self_deaf"] = bool(d.get("self_deaf"))
+        await conn.dispatch("VOICE_STATE_UPDATE", state)
+        if channel_id is None:
+            self.s.voice.forget(world.bot.id)
+            return
+        token = secrets.token_hex(8)
+        self.s.voice.expect(world.bot.id, conn.session_id, token)
+        await conn.dispatch("VOICE_SERVER_UPDATE", {
+            "token": token, "guild_id": str(world.guild_id), "endpoint": self.s.voice.endpoint,
+        })
+
+    # --- driven by the test -----------------------------------------------------------
+    async def wait_identified(self, timeout: float) -> None:
+        await self.s.events.wait_for("identify", timeout=timeout, what="IDENTIFY from the bot")
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        if self.conn is None:
+            raise RuntimeError("no gateway connection: the bot is not connected")
+        await self.conn.dispatch(event, data)
+
+    def _interaction_base(self, user: User, itype: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        world = self.s.world
+        iid = snowflake()
+        token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
+        record = {"id": iid, "token": token, "type": itype, "user_id": user.id,
+                  "channel_id": world.text_channel_id}
+        self.s.interactions[token] = record
+        payload: dict[str, Any] = {
+            "id": str(iid),
+            "application_id": str(world.application_id),
+            "type": itype,
+            "guild_id": str(world.guild_id),
+            "guild": {"id": str(world.guild_id), "features": [], "locale": "en-US"},
+            "channel_id": str(world.text_channel_id),
+            "channel": world.text_channel_payload(),
+            "member": world.interaction_member_payload(user),
+            "token": token,
+            "version": 1,
+            "app_permissions": str(EVERYONE_PERMISSIONS),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(world.guild_id)},
+            "context": 0,
+            "attachment_size_limit": 10 * 1024 * 1024,
+        }
+        return payload, record
+
+    async def slash_command(self, user: User, name: str, subcommand: str | None = None,
+                            options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send INTERACTION_CREATE type 2 for `/name [subcommand] options…`; returns the record."""
+        cmd = self.s.rest.command(name)
+        opts = [{"name": k, "type": _option_type(v), "value": v} for k, v in (options or {}).items()]
+        if subcommand is not None:
+            opts = [{"name": subcommand, "type": 1, "options": opts}]
+        payload, record = self._interaction_base(user, 2)
+        payload["data"] = {"id": cmd["id"], "name": name, "type": 1, "options": opts,
+                           "guild_id": cmd.get("guild_id")}
+        if payload["data"]["guild_id"] is None:
+            del payload["data"]["guild_id"]
+        self.s.events.add("interaction_sent", record)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return record
+
+    async def click(self, user: User, message: "StoredMessage", custom_id: str) -> dict[str, Any]:
+        """Send INTERACTION_CREATE type 3: `user` presses the button `custom_id` on `message`."""
+        button = next((b for b in message.buttons() if b.get("custom_id") == custom_id), None)
+        if button is None:
+            raise AssertionError(f"message {message.id} has no button {custom_id!r}")
+        if button.get("disabled"):
+            raise AssertionError(f"button {custom_id!r} is disabled")
+        payload, record = self._interaction_base(user, 3)
+        record["message_id"] = message.id
+        payload["message"] = message.payload
+        payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        self.s.events.add("interaction_sent", record)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return record
+
+    async def member_voice_state(self, user: User, joined: bool) -> None:
+        """A member joins or leaves the voice channel (VOICE_STATE_UPDATE to the bot)."""
+        world = self.s.world
+        if joined:
+            sid = world.in_voice.setdefault(user.id, secrets.token_hex(16))
+        else:
+            sid = world.in_voice.pop(user.id, secrets.token_hex(16))
+        await self.dispatch("VOICE_STATE_UPDATE", world.voice_state_payload(
+            user.id, sid, world.voice_channel_id if joined else None, with_guild=True))
+        await self.s.voice.member_moved(user, joined)
+
+
+def _option_type(value: Any) -> int:
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int):
+        return 4
+    if isinstance(value, float):
+        return 10
+    return 3

@@ -1,0 +1,193 @@
+"""The stand-in speaks enough Discord for a plain, unmodified discord.py client.
+
+These tests prove the stand-in itself (before the bot uses it): login, gateway
+READY/GUILD_CREATE, command sync, slash commands and buttons through REST callbacks,
+and voice both ways: the client's RTP is decrypted and opus-decoded by the stand-in, and
+a member's RTP from the stand-in arrives in voice-recv attributed to that member.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+
+import aiohttp
+import discord
+import pytest
+from discord import app_commands
+from discord.ext import voice_recv
+
+from bot.discord_io import endpoint
+from tests.e2e.standin import DiscordStandIn, World
+from tests.e2e.standin.audio import dominant_frequency, pcm48_stereo, pcm_to_mono, tone
+
+pytestmark = pytest.mark.e2e
+
+T = 20.0  # seconds: the bound on every wait in this file
+
+
+@pytest.fixture
+def world() -> World:
+    w = World()
+    w.add_member("alice", in_voice=True)
+    return w
+
+
+@pytest.fixture
+def pointed_at(standin: DiscordStandIn):
+    """discord.py's REST base and gateway point at the stand-in for the test, then back."""
+    from discord.gateway import DiscordWebSocket
+    from discord.http import Route
+
+    saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    endpoint.apply_api_base(standin.api_base, standin.gateway_url)
+    yield
+    Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+class PlainClient(discord.Client):
+    """A bare discord.py client with one slash command that answers with a button."""
+
+    def __init__(self, standin: DiscordStandIn) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.voice_states = True
+        # the voice websocket is wss://: trust the stand-in's CA through a public discord.py option
+        assert standin.certs is not None
+        super().__init__(intents=intents,
+                         connector=aiohttp.TCPConnector(ssl=standin.certs.client_context()))
+        self.tree = app_commands.CommandTree(self)
+        self.clicked: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        client = self
+
+        class Buttons(discord.ui.View):
+            @discord.ui.button(label="Done", custom_id="demo:done")
+            async def done(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+                button.disabled = True
+                await interaction.response.edit_message(content="finished", view=self)
+                if not client.clicked.done():
+                    client.clicked.set_result(str(interaction.user.id))
+
+        @self.tree.command(name="ping", description="answers with a button")
+        async def ping(interaction: discord.Interaction, word: str) -> None:
+            voice = interaction.user.voice  # type: ignore[union-attr]
+            where = voice.channel.name if voice and voice.channel else "nowhere"
+            await interaction.response.send_message(f"pong {word} from {where}", view=Buttons(timeout=T))
+            await interaction.followup.send("a followup", ephemeral=True,
+                                            file=discord.File(io.BytesIO(b"transcript text"), "t.txt"))
+
+    async def setup_hook(self) -> None:
+        await self.tree.sync()
+
+
+async def _start(client: PlainClient, standin: DiscordStandIn) -> asyncio.Task:
+    task = asyncio.create_task(client.start(standin.world.token))
+    ready = asyncio.ensure_future(client.wait_until_ready())
+    done, _ = await asyncio.wait({task, ready}, timeout=T, return_when=asyncio.FIRST_COMPLETED)
+    if ready not in done:
+        ready.cancel()
+        if task in done:
+            task.result()  # raises what stopped the client
+        raise TimeoutError("the client did not become ready")
+    return task
+
+
+async def _shutdown(client: PlainClient, task: asyncio.Task) -> None:
+    await client.close()
+    await asyncio.wait_for(task, T)
+
+
+async def test_client_logs_in_gets_guild_and_syncs_commands(standin: DiscordStandIn, pointed_at) -> None:
+    client = PlainClient(standin)
+    task = await _start(client, standin)
+    try:
+        guild = client.get_guild(standin.world.guild_id)
+        assert guild is not None and guild.me is not None
+        alice = standin.world.members[0]
+        member = guild.get_member(alice.id)
+        assert member is not None and member.voice is not None
+        assert member.voice.channel.id == standin.world.voice_channel_id
+        perms = guild.get_channel(standin.world.voice_channel_id).permissions_for(guild.me)
+        assert perms.connect and perms.speak
+        assert [c["name"] for c in standin.rest.commands.values()] == ["ping"]
+        assert standin.events.find("gateway_heartbeat"), "the client heartbeats and gets ACKs"
+        assert not standin.events.find("unhandled_request")
+    finally:
+        await _shutdown(client, task)
+
+
+async def test_slash_command_and_button_round_trip(standin: DiscordStandIn, pointed_at) -> None:
+    client = PlainClient(standin)
+    task = await _start(client, standin)
+    try:
+        alice = standin.world.members[0]
+        await standin.gateway.slash_command(alice, "ping", options={"word": "hello"})
+        reply = await standin.wait_message(lambda m: bool(m.buttons()), timeout=T, what="the reply with a button")
+        assert reply.content == "pong hello from Interview room"
+        followup = await standin.wait_message(lambda m: m.ephemeral, timeout=T, what="the ephemeral followup")
+        assert followup.files[0].filename == "t.txt" and followup.files[0].data == b"transcript text"
+        assert "transcript text" in followup.text()
+
+        await standin.gateway.click(alice, reply, "demo:done")
+        assert await asyncio.wait_for(client.clicked, T) == str(alice.id)
+        edited = await standin.wait_message(lambda m: m.id == reply.id and m.content == "finished",
+                                            timeout=T, what="the edited reply")
+        assert edited.buttons()[0]["disabled"] is True
+        assert not standin.events.find("unhandled_request")
+    finally:
+        await _shutdown(client, task)
+
+
+async def test_voice_both_ways_with_transport_encryption(standin: DiscordStandIn, pointed_at) -> None:
+    client = PlainClient(standin)
+    task = await _start(client, standin)
+    loop = asyncio.get_running_loop()
+    try:
+        alice = standin.world.members[0]
+        channel = client.get_channel(standin.world.voice_channel_id)
+        vc = await channel.connect(cls=voice_recv.VoiceRecvClient, timeout=T)
+        assert vc.mode == "aead_xchacha20_poly1305_rtpsize"
+        assert standin.voice.sessions[standin.world.bot.id].client_addr is not None
+
+        heard: dict[int, bytearray] = {}
+        lock = threading.Lock()
+        got_enough = asyncio.Event()
+
+        def on_audio(user, data: voice_recv.VoiceData) -> None:  # runs in voice-recv's thread
+            with lock:
+                buf = heard.setdefault(user.id if user else 0, bytearray())
+                buf += data.pcm
+                if user is not None and user.id == alice.id and len(buf) >= 48000 * 4 * 0.6:
+                    loop.call_soon_threadsafe(got_enough.set)
+
+        vc.listen(voice_recv.BasicSink(on_audio))
+
+        # the client speaks a 440 Hz tone; the stand-in decrypts and decodes it
+        played = loop.create_future()
+        source = discord.PCMAudio(io.BytesIO(pcm48_stereo(tone(440, 1.0), 48000)))
+        vc.play(source, after=lambda err: loop.call_soon_threadsafe(played.set_result, err))
+        # meanwhile alice "speaks" a 660 Hz tone to the client
+        counts = await asyncio.wait_for(standin.voice.play(alice, pcm48_stereo(tone(660, 1.0), 48000)), T)
+        assert counts["sent"] >= 49
+        assert await asyncio.wait_for(played, T) is None
+        await asyncio.wait_for(got_enough.wait(), T)
+
+        (start, end, said), = standin.voice.bot_utterances()
+        assert 0.8 <= len(said) / 48000 <= 1.2
+        assert abs(dominant_frequency(said) - 440) < 10
+        assert standin.voice.udp_counts["decrypt_failed"] == 0
+        speaking = [e.data["speaking"] for e in standin.events.find("bot_speaking")]
+        assert 1 in speaking and speaking[-1] == 0, "SPEAKING on before audio, off after"
+
+        with lock:
+            alice_pcm = bytes(heard[alice.id])
+        assert abs(dominant_frequency(pcm_to_mono(alice_pcm)[4800:28800]) - 660) < 10
+        assert set(heard) <= {alice.id}, "every packet was attributed to alice's SSRC"
+
+        await vc.disconnect()
+        left = await standin.events.wait_for("voice_state_request", lambda d: d["channel_id"] is None,
+                                             timeout=T, what="the leave request")
+        assert int(left.data["guild_id"]) == standin.world.guild_id
+    finally:
+        await _shutdown(client, task)
