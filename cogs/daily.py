@@ -1,0 +1,425 @@
+"""Daily pushes in Discord: `/daily`, answers in push threads, `/history`, `/stats`, `/leaderboard`, `/prep`.
+
+Thin by design: parse and check, call `DailyService`, render. The scheduler loop ticks every
+30 seconds (and once as soon as the bot is ready, which is how a push missed during downtime
+goes out, once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.discord_io.daily_scheduler import (
+    DiscordPushPoster, category_label, missing_permissions,
+)
+from bot.limits import RateLimiter
+from bot.models import Analysis, Question
+from bot.practice.daily import Clock, ScheduleError, format_time_local, utc_now
+from bot.practice.daily_service import AnswerRejected, AnswerResult, DailyService
+from bot.practice.prep_plan import PLAN, PLAN_DAYS, PrepPlanError
+from bot.progress_chart import render_progress_chart
+from bot.text_safety import neutralize_mentions, safe_excerpt
+
+if TYPE_CHECKING:
+    from bot.discord_io.client import ParleyBot
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 30
+AUDIO_EXTENSIONS = (".ogg", ".oga", ".opus", ".mp3", ".wav", ".m4a", ".aac", ".flac", ".webm", ".mp4", ".weba")
+COLOUR = discord.Colour.from_rgb(59, 111, 216)
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def is_audio(att: discord.Attachment) -> bool:
+    if att.is_voice_message():
+        return True
+    ctype = (att.content_type or "").split(";")[0].strip().lower()
+    if ctype.startswith("audio/"):
+        return True
+    return att.filename.lower().endswith(AUDIO_EXTENSIONS)
+
+
+def can_manage_server(interaction: discord.Interaction) -> bool:
+    perms = getattr(interaction.user, "guild_permissions", None)
+    return isinstance(perms, discord.Permissions) and (perms.manage_guild or perms.administrator)
+
+
+def _when(dt: datetime | None) -> str:
+    """A Discord timestamp: shown in each reader's own time zone."""
+    return f"<t:{int(dt.timestamp())}:F> (<t:{int(dt.timestamp())}:R>)" if dt else "not scheduled"
+
+
+def _render_feedback_text(analysis: Analysis, question: Question) -> str:
+    try:  # the shared renderer, when present
+        from bot.feedback import render_text
+        return render_text(analysis, question)
+    except ImportError:
+        pass
+    lines = [analysis.summary] if analysis.summary else []
+    fixes = sorted(analysis.flags, key=lambda f: -f.severity)[:3]
+    if analysis.strengths:
+        lines.append("**Went well:** " + "; ".join(analysis.strengths[:3]))
+    if fixes:
+        lines.append("**Top fixes:**")
+        for f in fixes:
+            at = f" (at {f.at_s:.0f} s)" if f.at_s is not None else ""
+            lines.append(f"• {f.message}{at}")
+    if analysis.follow_up:
+        lines.append(f"**Follow-up to try:** {analysis.follow_up}")
+    return "\n".join(lines)
+
+
+def feedback_embed(member: discord.abc.User, result: AnswerResult, *, spoken: bool) -> discord.Embed:
+    a = result.analysis
+    e = discord.Embed(
+        title=f"Feedback for {safe_excerpt(member.display_name, 60)}: {a.score}/100",
+        description=neutralize_mentions(_render_feedback_text(a, result.question))[:4000],
+        colour=COLOUR,
+    )
+    if spoken:
+        heard = safe_excerpt(a.transcript, 700) or "(nothing)"
+        m = a.metrics
+        pace = m.get("words_per_minute")
+        extra = f"\n{a.duration_s:.0f} s" if a.duration_s else ""
+        if pace:
+            extra += f" · {pace:.0f} words/min"
+        e.add_field(name="What I heard", value=(heard + extra)[:1024], inline=False)
+    s = result.streak
+    streak = f"{s.current} day{'s' if s.current != 1 else ''}" + (f" (best {s.best})" if s.best > s.current else "")
+    e.add_field(name="Streak", value=streak, inline=True)
+    if result.plan_day:
+        e.add_field(name="Prep plan", value=f"day {result.plan_day} of {PLAN_DAYS}", inline=True)
+    e.set_footer(text=f"{result.question.id} · stored in your /history")
+    return e
+
+
+class DailyCog(commands.Cog):
+    """Daily question pushes, answers in threads, progress and the prep plan."""
+
+    daily = app_commands.Group(name="daily", description="Daily interview question pushes for this server",
+                               guild_only=True, default_permissions=discord.Permissions(manage_guild=True))
+    board = app_commands.Group(name="leaderboard", description="The opt-in streak leaderboard", guild_only=True)
+    prep = app_commands.Group(name="prep", description="A 7-day plan before your interview", guild_only=True)
+
+    def __init__(self, bot: "ParleyBot", *, clock: Clock = utc_now, autostart: bool = True) -> None:
+        self.bot = bot
+        services = bot.services
+        self.settings = services.settings
+        self.service = DailyService(services.settings, services.db, services.bank, services.engine, clock=clock)
+        self.poster = DiscordPushPoster(bot, services.settings)
+        self.answer_limiter = RateLimiter(limit=6, window_s=600.0)
+        self._busy: set[tuple[int, int]] = set()
+        self._autostart = autostart
+
+    async def cog_load(self) -> None:
+        if self._autostart:
+            self.push_loop.start()
+
+    async def cog_unload(self) -> None:
+        self.push_loop.cancel()
+
+    # ------------------------------------------------------------ the scheduler loop
+
+    @tasks.loop(seconds=TICK_SECONDS)
+    async def push_loop(self) -> None:
+        try:
+            report = await self.service.tick(self.poster)
+        except Exception:  # noqa: BLE001 - a bad tick must not stop the loop
+            log.exception("daily push tick failed")
+            return
+        for push in report.posted:
+            log.info("daily push posted in guild %s for %s", push.guild_id, push.local_date)
+
+    @push_loop.before_loop
+    async def _before_push_loop(self) -> None:
+        await self.bot.wait_until_ready()
+
+    # ------------------------------------------------------------ /daily
+
+    async def _refuse_without_manage(self, interaction: discord.Interaction) -> bool:
+        if can_manage_server(interaction):
+            return False
+        await interaction.response.send_message(
+            "Only members with the **Manage Server** permission can change the daily questions. "
+            "Ask a server admin, or use `/prep` and `/stats` for your own practice.",
+            ephemeral=True,
+        )
+        return True
+
+    @daily.command(name="setup", description="Post one question a day in a channel, at a local time")
+    @app_commands.describe(
+        channel="Where the question goes (each one gets a thread for answers)",
+        time="Local time, 24-hour HH:MM, e.g. 09:00",
+        timezone="IANA time zone, e.g. America/New_York, Europe/Berlin, Asia/Kolkata",
+        categories="Optional, comma separated: coding, fundamentals, system_design, behavioral",
+    )
+    async def daily_setup(self, interaction: discord.Interaction, channel: discord.TextChannel, time: str,
+                          timezone: str, categories: str | None = None) -> None:
+        if await self._refuse_without_manage(interaction):
+            return
+        assert interaction.guild is not None
+        missing = missing_permissions(channel.permissions_for(interaction.guild.me))
+        if missing:
+            await interaction.response.send_message(
+                f"I can't post the daily question in {channel.mention} yet: I'm missing "
+                f"**{', '.join(missing)}** there. Grant those and run `/daily setup` again.", ephemeral=True)
+            return
+        try:
+            schedule = await self.service.setup(interaction.guild.id, channel.id, time, timezone, categories)
+        except ScheduleError as e:
+            await interaction.response.send_message(str(e), ephemeral=True)
+            return
+        cats = ", ".join(category_label(c) for c in schedule.categories) or "all categories"
+        nxt = await self.service.next_push(interaction.guild.id)
+        await interaction.response.send_message(
+            f"Daily questions are set: {channel.mention} at **{format_time_local(schedule.time_local)} "
+            f"{schedule.timezone_name}**, from {cats}. The next one comes {_when(nxt)}. "
+            "`/daily now` posts today's right away.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @daily.command(name="pause", description="Stop the daily questions until /daily resume")
+    async def daily_pause(self, interaction: discord.Interaction) -> None:
+        await self._set_paused(interaction, True)
+
+    @daily.command(name="resume", description="Start the daily questions again")
+    async def daily_resume(self, interaction: discord.Interaction) -> None:
+        await self._set_paused(interaction, False)
+
+    async def _set_paused(self, interaction: discord.Interaction, paused: bool) -> None:
+        if await self._refuse_without_manage(interaction):
+            return
+        assert interaction.guild is not None
+        schedule = await self.service.set_paused(interaction.guild.id, paused)
+        if schedule is None:
+            text = "This server has no daily questions yet; set them up with `/daily setup`."
+        elif paused:
+            text = "Daily questions are paused. `/daily resume` starts them again (paused days are not caught up)."
+        else:
+            text = f"Daily questions are back on. The next one comes {_when(await self.service.next_push(interaction.guild.id))}."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @daily.command(name="now", description="Post today's question right away")
+    async def daily_now(self, interaction: discord.Interaction) -> None:
+        if await self._refuse_without_manage(interaction):
+            return
+        assert interaction.guild is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            result = await self.service.push_now(interaction.guild.id, self.poster)
+        except ScheduleError as e:
+            await interaction.followup.send(str(e), ephemeral=True)
+            return
+        except Exception as e:  # PushFailed and friends: say what went wrong
+            log.warning("daily now failed in guild %s: %s", interaction.guild.id, e)
+            await interaction.followup.send(f"I couldn't post the question: {e}.", ephemeral=True)
+            return
+        push = result.push
+        where = f"<#{push.thread_id}>" if push and push.thread_id else (f"<#{push.channel_id}>" if push else "")
+        text = (f"Today's question is posted; answers go in {where}." if result.created
+                else f"Today's question is already out; answers go in {where}. The next one follows the schedule.")
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    # ------------------------------------------------------------ answers in push threads
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.guild is None or not isinstance(message.channel, discord.Thread):
+            return
+        push = await self.service.push_for_thread(message.channel.id)
+        if push is None:
+            return
+        await self.handle_answer(message, push)
+
+    async def _reply(self, message: discord.Message, text: str | None = None, **kw: Any) -> None:
+        try:
+            await message.reply(text, allowed_mentions=NO_MENTIONS, mention_author=False, **kw)
+        except discord.HTTPException as e:
+            log.warning("could not reply in thread %s (%s)", message.channel.id, getattr(e, "status", e))
+
+    async def handle_answer(self, message: discord.Message, push: Any) -> None:
+        audio = [a for a in message.attachments if is_audio(a)]
+        others = [a for a in message.attachments if not is_audio(a)]
+        text = message.content or ""
+        if not audio and not self.service.is_answer_text(text):
+            if others:
+                await self._reply(message, (
+                    f"I can only score text or audio answers, and `{safe_excerpt(others[0].filename, 80)}` "
+                    "isn't audio. Type your answer, or send a voice message or an audio file "
+                    "(ogg, mp3, wav, m4a, flac, webm)."))
+            return  # short chat in the thread is not an answer
+        key = (message.guild.id if message.guild else 0, message.author.id)
+        wait = self.answer_limiter.hit(key)
+        if wait:
+            await self._reply(message, f"That's a lot of answers at once; try again in {wait:.0f} s.")
+            return
+        if key in self._busy:
+            await self._reply(message, "I'm still working on your previous answer; one at a time, please.")
+            return
+        self._busy.add(key)
+        try:
+            name = getattr(message.author, "display_name", "") or message.author.name
+            if audio:
+                att = audio[0]
+                self.service.check_upload(att.size, att.duration)  # before any download
+                try:
+                    data = await att.read()
+                except discord.HTTPException:
+                    await self._reply(message, "I couldn't download that recording from Discord; please send it again.")
+                    return
+                result = await self.service.answer_audio(push, message.author.id, name, data, filename=att.filename)
+            else:
+                result = await self.service.answer_text(push, message.author.id, name, text)
+        except AnswerRejected as e:
+            await self._reply(message, str(e))
+            return
+        except Exception:  # noqa: BLE001 - the member gets a short reply, the log gets the trace
+            log.exception("daily answer failed in thread %s", message.channel.id)
+            await self._reply(message, "Something went wrong while scoring that answer; it has been logged. "
+                                       "Please try again in a minute.")
+            return
+        finally:
+            self._busy.discard(key)
+        await self._reply(message, embed=feedback_embed(message.author, result, spoken=bool(audio)))
+
+    # ------------------------------------------------------------ progress
+
+    @app_commands.command(name="history", description="Your recent answers and scores in this server")
+    @app_commands.guild_only()
+    async def history(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        p = await self.service.progress(interaction.guild.id, interaction.user.id)
+        if not p.attempts:
+            await interaction.response.send_message(
+                "No answers yet. Reply in today's daily question thread, or run a `/mock` round.", ephemeral=True)
+            return
+        s = p.summary
+        e = discord.Embed(title="Your practice history", colour=COLOUR)
+        e.description = (f"**{s.count}** answers · average **{s.average}** · best **{s.best}** · "
+                         f"streak **{p.streak.current}** day(s), best {p.streak.best}")
+        if s.trend is not None:
+            e.description += f"\nLast five vs the five before: {s.trend:+.1f} points"
+        lines = []
+        for a in reversed(p.attempts[-10:]):
+            when = a.created_at[:10]
+            flag = a.flags[0]["code"].replace("_", " ") if a.flags else "no flags"
+            lines.append(f"`{when}` {a.mode:<5} **{a.score:>3}** {a.question_id} · {flag}")
+        e.add_field(name="Latest answers", value="\n".join(lines)[:1024], inline=False)
+        if s.by_category:
+            e.add_field(name="By category", value="\n".join(
+                f"{category_label(c)}: {n} answer(s), average {avg}" for c, (n, avg) in s.by_category.items()),
+                inline=False)
+        await interaction.response.send_message(embed=e, ephemeral=True)
+
+    @app_commands.command(name="stats", description="A chart of your scores over time and your most frequent flags")
+    @app_commands.guild_only()
+    async def stats(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        p = await self.service.progress(interaction.guild.id, interaction.user.id)
+        if not p.attempts:
+            await interaction.followup.send("No answers yet, so nothing to chart. Answer today's question first!",
+                                            ephemeral=True)
+            return
+        title = f"{interaction.user.display_name}: progress"
+        chart = await asyncio.to_thread(render_progress_chart, p.attempts, tz=p.tz, title=title)
+        e = discord.Embed(title="Your progress", colour=COLOUR)
+        e.description = (f"{p.summary.count} answers · average {p.summary.average} · "
+                         f"streak {p.streak.current} day(s)" + (" (answer today to keep it!)" if p.streak.at_risk else ""))
+        if chart.flag_codes:
+            e.add_field(name="Most frequent flags", value="\n".join(
+                f"{c.replace('_', ' ')}: {n}" for c, n in zip(chart.flag_codes, chart.flag_counts)), inline=False)
+        e.set_image(url="attachment://progress.png")
+        await interaction.followup.send(embed=e, file=discord.File(io.BytesIO(chart.png), filename="progress.png"),
+                                        ephemeral=True)
+
+    # ------------------------------------------------------------ leaderboard
+
+    @board.command(name="show", description="Streaks of the members who joined the leaderboard")
+    async def board_show(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        entries = await self.service.leaderboard(interaction.guild.id)
+        if not entries:
+            await interaction.response.send_message(
+                "Nobody has joined the leaderboard yet. `/leaderboard join` puts your streak on it.", ephemeral=True)
+            return
+        lines = []
+        for i, en in enumerate(entries, 1):
+            avg = f" · average {en.average}" if en.average is not None else ""
+            lines.append(f"**{i}.** {safe_excerpt(en.name or str(en.user_id), 40)}: {en.streak}-day streak · "
+                         f"{en.answers} answers{avg}")
+        e = discord.Embed(title="Practice leaderboard", description="\n".join(lines), colour=COLOUR)
+        e.set_footer(text="Only members who ran /leaderboard join appear. /leaderboard leave takes you off.")
+        await interaction.response.send_message(embed=e, allowed_mentions=NO_MENTIONS)
+
+    @board.command(name="join", description="Show your streak on this server's leaderboard")
+    async def board_join(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        changed = await self.service.set_leaderboard(interaction.guild.id, interaction.user.id, True,
+                                                     interaction.user.display_name)
+        await interaction.response.send_message(
+            "You're on the leaderboard: it shows your display name, streak, answer count and average score "
+            "(never transcripts). `/leaderboard leave` takes you off." if changed
+            else "You're already on the leaderboard.", ephemeral=True)
+
+    @board.command(name="leave", description="Take yourself off this server's leaderboard")
+    async def board_leave(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        changed = await self.service.set_leaderboard(interaction.guild.id, interaction.user.id, False)
+        await interaction.response.send_message(
+            "You're off the leaderboard." if changed else "You weren't on the leaderboard.", ephemeral=True)
+
+    # ------------------------------------------------------------ prep plan
+
+    @prep.command(name="start", description="Follow a 7-day plan: your daily question follows it")
+    @app_commands.describe(interview_date="Optional, YYYY-MM-DD: day 7 lands on the eve of your interview")
+    async def prep_start(self, interaction: discord.Interaction, interview_date: str | None = None) -> None:
+        assert interaction.guild is not None
+        try:
+            started = await self.service.start_plan(interaction.guild.id, interaction.user.id,
+                                                    interaction.user.display_name, interview_date)
+        except PrepPlanError as e:
+            await interaction.response.send_message(str(e), ephemeral=True)
+            return
+        schedule = await self.service.schedule(interaction.guild.id)
+        lines = []
+        for pd in PLAN:
+            day = started.start.toordinal() + pd.day - 1
+            lines.append(f"**Day {pd.day}** ({date.fromordinal(day).isoformat()}): {pd.title}")
+        e = discord.Embed(title="Your 7-day prep plan", description="\n".join(lines), colour=COLOUR)
+        if started.interview:
+            e.add_field(name="Interview", value=started.interview.isoformat(), inline=True)
+        if started.today_day:
+            e.add_field(name="Today", value=f"day {started.today_day}: {PLAN[started.today_day - 1].task}",
+                        inline=False)
+        if schedule is None or schedule.paused:
+            e.add_field(name="Heads-up", value=(
+                "This server's daily questions are not running, so no plan question will be posted. "
+                "Ask an admin to run `/daily setup` (or `/daily resume`)."), inline=False)
+        else:
+            e.add_field(name="How it works", value=(
+                f"Each day's push in <#{schedule.channel_id}> mentions you with your own question for the plan's "
+                "day; answer it in the thread. `/prep stop` ends the plan."), inline=False)
+        await interaction.response.send_message(embed=e, ephemeral=True)
+
+    @prep.command(name="stop", description="Stop following the prep plan")
+    async def prep_stop(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        stopped = await self.service.stop_plan(interaction.guild.id, interaction.user.id)
+        await interaction.response.send_message(
+            "Your prep plan is stopped; your daily questions are the server's again." if stopped
+            else "You don't have a prep plan running here. `/prep start` begins one.", ephemeral=True)
+
+
+async def setup(bot: "ParleyBot") -> None:
+    await bot.add_cog(DailyCog(bot))
+
+
+__all__ = ["DailyCog", "setup", "is_audio", "feedback_embed", "can_manage_server"]

@@ -1,0 +1,175 @@
+"""Answers to a daily push, end to end: a real voice message (espeak-ng → ogg/opus), text answers,
+the upload limits, and a prep-plan member scored against their own question."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.bank import load_bank
+from bot.practice.daily import PlannedPush, PostedPush
+from bot.practice.daily_service import AnswerRejected, DailyService
+from bot.practice.engine import PracticeEngine
+from bot.storage import Database
+from bot.storage.attempts import list_attempts
+from tests.conftest import espeak
+
+UTC = timezone.utc
+GUILD = 31337
+CHANNEL = 4242
+ADA, BO = 1001, 1002
+
+VOICE_ANSWER = (
+    "Let me restate the problem first. I assume the events fit in memory and each one has a unique id. "
+    "A simple baseline is to keep every id in a hash set and skip the ones I have seen. "
+    "That is linear time and linear space. To improve it, I would expire old ids after a time window. "
+    "I would test an empty stream, a stream of duplicates, and a late event. "
+    "So the final answer is a set with a time window, order n time."
+)
+TEXT_ANSWER = (
+    "First, my assumptions: about ten thousand devices, each sending one reading per second, and we must "
+    "never lose a write. I'd put a load balancer in front of stateless ingest workers that append to a "
+    "partitioned log such as Kafka, keyed by device id. Consumers write hot data to a time series store "
+    "and batch the rest to object storage. Duplicates are handled with an idempotency key per event. "
+    "I would alert on consumer lag and failed writes. The tradeoff is extra latency for durability, "
+    "which I'd accept here; in the end this design handles the load with room to grow."
+)
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class RecordingPoster:
+    posts: list[PlannedPush] = field(default_factory=list)
+
+    async def post(self, push: PlannedPush) -> PostedPush:
+        self.posts.append(push)
+        return PostedPush(message_id=5000 + len(self.posts), thread_id=6000 + len(self.posts))
+
+
+def ogg_opus(wav: Path, out: Path) -> Path:
+    """Encode like Discord's voice messages: ogg container, opus codec, mono 48 kHz."""
+    if shutil.which("ffmpeg") is None:
+        pytest.fail("ffmpeg is not installed (make test installs it)")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-ar", "48000",
+                    "-c:a", "libopus", "-b:a", "32k", str(out)], check=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def voice_message(tmp_path_factory) -> bytes:
+    d = tmp_path_factory.mktemp("voice")
+    ogg = ogg_opus(espeak(VOICE_ANSWER, d / "answer.wav", rate=150), d / "voice-message.ogg")
+    data = ogg.read_bytes()
+    assert data[:4] == b"OggS" and b"OpusHead" in data[:200]
+    return data
+
+
+@pytest.fixture
+async def daily(settings, transcriber):
+    bank = load_bank(settings.bank_dir)
+    clock = Clock(datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo("Europe/Berlin")))
+    async with Database(settings.database) as db:
+        engine = PracticeEngine(settings=settings, bank=bank, transcriber=transcriber, db=db)
+        svc = DailyService(settings, db, bank, engine, clock=clock)
+        await svc.setup(GUILD, CHANNEL, "09:00", "Europe/Berlin", "coding")
+        yield svc, clock, db
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+@pytest.mark.slow
+async def test_voice_message_is_transcribed_analyzed_and_stored(daily, voice_message):
+    svc, clock, db = daily
+    poster = RecordingPoster()
+    now = await svc.push_now(GUILD, poster)
+    push = now.push
+    assert push.thread_id == 6001
+    question = svc.bank.get(push.question_id)
+    assert question.category == "coding"
+
+    result = await svc.answer_audio(push, ADA, "ada", voice_message, filename="voice-message.ogg")
+    a = result.analysis
+    heard = words(a.transcript)
+    assert {"assume", "baseline", "hash", "test"} <= heard, a.transcript
+    assert a.duration_s is not None and 20 < a.duration_s < 60
+    assert a.metrics["words_per_minute"] and 100 < a.metrics["words_per_minute"] < 220
+    assert a.structure["assumptions"] is True
+    assert a.question_id == question.id and 0 <= a.score <= 100
+
+    stored = await list_attempts(db, ADA, guild_id=GUILD)
+    assert [(s.id, s.mode, s.question_id, s.score) for s in stored] == [
+        (result.attempt_id, "daily", question.id, a.score)]
+    assert stored[0].transcript == a.transcript
+    assert result.streak.current == 1 and result.streak.answered_today
+    # no audio is kept anywhere
+    assert not any(svc.settings.data_dir.rglob("*.ogg"))
+    async with db.conn.execute("SELECT COUNT(*) FROM audio_files") as cur:
+        assert (await cur.fetchone())[0] == 0
+
+
+@pytest.mark.slow
+async def test_text_answers_and_upload_limits(daily, voice_message, settings):
+    svc, clock, db = daily
+    push = (await svc.push_now(GUILD, RecordingPoster())).push
+
+    # a text answer is analysed for structure and stored
+    result = await svc.answer_text(push, BO, "bo", TEXT_ANSWER)
+    assert result.analysis.duration_s is None and result.analysis.silences == []
+    assert result.analysis.structure["assumptions"] is True
+    assert result.analysis.transcript == TEXT_ANSWER
+    # a one-liner is refused with a reason, and nothing is stored for it
+    with pytest.raises(AnswerRejected, match="at least"):
+        await svc.answer_text(push, BO, "bo", "idk, hash map?")
+    # the next day counts toward the streak
+    clock.now += timedelta(days=1)
+    push2 = (await svc.push_now(GUILD, RecordingPoster())).push
+    again = await svc.answer_text(push2, BO, "bo", TEXT_ANSWER)
+    assert again.streak.current == 2
+    assert len(await list_attempts(db, BO, guild_id=GUILD)) == 2
+
+    # oversized: refused from the declared size, before any download
+    with pytest.raises(AnswerRejected, match="limit is 25 MB"):
+        svc.check_upload(26 * 1024 * 1024)
+    with pytest.raises(AnswerRejected, match="capped at 600 s"):
+        svc.check_upload(10_000, duration_s=900.0)
+    # not audio at all
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+    with pytest.raises(AnswerRejected, match="couldn't use that recording"):
+        await svc.answer_audio(push2, BO, "bo", png, filename="diagram.png")
+    # a real recording longer than the duration cap
+    short_cap = DailyService(settings.with_(max_answer_s=5.0), db, svc.bank, svc.engine, clock=clock)
+    with pytest.raises(AnswerRejected, match="limit"):
+        await short_cap.answer_audio(push2, BO, "bo", voice_message)
+    assert len(await list_attempts(db, BO, guild_id=GUILD)) == 2  # refusals stored nothing
+
+
+@pytest.mark.slow
+async def test_a_plan_member_is_scored_against_their_own_question(daily):
+    svc, clock, db = daily
+    await svc.start_plan(GUILD, ADA, "ada")  # day 1: coding
+    clock.now += timedelta(days=2)  # day 3: system design
+    poster = RecordingPoster()
+    push = (await svc.push_now(GUILD, poster)).push
+    (planned,) = poster.posts
+    (mine,) = planned.assignments
+    assert mine.user_id == ADA and mine.plan_day == 3 and mine.question.category == "system_design"
+    result = await svc.answer_text(push, ADA, "ada", TEXT_ANSWER)
+    assert result.question.id == mine.question.id and result.plan_day == 3
+    other = await svc.answer_text(push, BO, "bo", TEXT_ANSWER)
+    assert other.question.id == push.question_id and other.plan_day is None
