@@ -191,3 +191,33 @@ async def test_voice_both_ways_with_transport_encryption(standin: DiscordStandIn
         assert int(left.data["guild_id"]) == standin.world.guild_id
     finally:
         await _shutdown(client, task)
+
+
+async def test_a_fresh_process_trusts_the_voice_tls_through_ssl_cert_file(standin: DiscordStandIn) -> None:
+    """How the bot process reaches wss:// voice: aiohttp's default context honours SSL_CERT_FILE."""
+    import os
+    import sys
+
+    script = (
+        "import asyncio, aiohttp, sys\n"
+        "async def main():\n"
+        "    async with aiohttp.ClientSession() as s:\n"
+        "        async with s.ws_connect(sys.argv[1]) as ws:\n"
+        "            print((await ws.receive(timeout=10)).data)\n"
+        "asyncio.run(main())\n"
+    )
+    env = dict(os.environ, SSL_CERT_FILE=standin.bot_env()["SSL_CERT_FILE"])
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, f"wss://{standin.voice.endpoint}/?v=8", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), T)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert '"op": 8' in out.decode(), "the voice server's HELLO arrived over verified TLS"
+
+    # and without it the certificate is refused (the check above is a real verification)
+    env.pop("SSL_CERT_FILE")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, f"wss://{standin.voice.endpoint}/?v=8", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), T)
+    assert proc.returncode != 0 and b"CERTIFICATE_VERIFY_FAILED" in err
