@@ -177,7 +177,8 @@ def _transcribe_file(settings, path: Path):
     try:
         samples = decode_file(path, max_seconds=settings.max_answer_s)
     except AudioError as e:
-        raise CliError(f"{path}: {e}") from None
+        msg = str(e)
+        raise CliError(msg if str(path) in msg else f"{path}: {msg}") from None
     progress = ProgressLine(sys.stderr)
     transcriber = Transcriber(settings)
     try:
