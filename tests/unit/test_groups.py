@@ -1,0 +1,446 @@
+"""Peer group sessions without the model: membership, turn rotation, timers, crosstalk,
+talk time, ratings and the summary's figures, with a controlled clock and a real database.
+
+Answers here are typed (the voice fallback) so the real analysis runs without transcription;
+tests/integration/test_group_audio.py feeds real voices through the real model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+import math
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bot.bank import load_bank
+from bot.config import Settings
+from bot.practice.engine import PracticeEngine
+from bot.practice.groups import (
+    AnswerAnalyzed, AnswerEnded, GroupConfig, GroupEnded, GroupError, GroupFull, GroupSession,
+    ManualClock, MemberJoined, MemberLeft, NotAMember, Phase, QuestionCard, RatingClosed,
+    RatingOpened, TimeWarning, TurnStarted, voiced_frames,
+)
+from bot.practice.ratings import Rating, RatingError
+from bot.speech.stt import Transcriber
+from bot.storage import sessions
+from bot.storage.attempts import list_attempts
+from bot.storage.groups import GroupStore
+
+A, B, C, D = 1001, 1002, 1003, 1004
+NAMES = {A: "ada", B: "bo", C: "cy", D: "di"}
+
+ANSWER_A = (
+    "First I want to clarify the assumptions: about ten thousand requests per second and reads "
+    "dominate. A simple baseline is one database with a cache in front. The tradeoff is staleness "
+    "against latency, so I would pick a short expiry. As a result p99 latency dropped by forty percent."
+)
+ANSWER_B = "I would just use a queue I guess, and it would probably work fine."
+
+
+def tone(seconds: float, amp: float = 0.2, freq: float = 220.0) -> bytes:
+    """Discord PCM (s16le 48 kHz stereo) of a sine: every 20 ms frame is clearly voiced."""
+    n = int(round(seconds * 48000))
+    x = (amp * np.sin(2 * math.pi * freq * np.arange(n) / 48000) * 32767).astype("<i2")
+    return np.repeat(x, 2).tobytes()
+
+
+def quiet(seconds: float) -> bytes:
+    return bytes(int(round(seconds * 48000)) * 4)
+
+
+class Events:
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+
+    async def __call__(self, event: Any) -> None:
+        self.items.append(event)
+
+    def of(self, kind: type) -> list[Any]:
+        return [e for e in self.items if isinstance(e, kind)]
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank(Settings.from_env({}).bank_dir)
+
+
+@pytest.fixture
+def engine(settings, db, bank) -> PracticeEngine:
+    # the transcriber is never loaded here: typed answers need no model
+    return PracticeEngine(settings=settings, bank=bank, transcriber=Transcriber(settings), db=db)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(start=5000.0)
+
+
+async def make_group(engine, db, clock, members=(A, B, C), **config: Any) -> tuple[GroupSession, Events]:
+    events = Events()
+    g = GroupSession(
+        engine, guild_id=77, channel_id=88, owner_id=members[0] if members else A,
+        config=GroupConfig(**{"rating_seconds": 30.0, "turn_seconds": 60.0, "warning_seconds": 15.0, **config}),
+        store=GroupStore(db), clock=clock, listener=events, rng=random.Random(7),
+    )
+    await g.open()
+    for uid in members:
+        await g.join(uid, NAMES.get(uid, str(uid)))
+    return g, events
+
+
+async def type_answer(g: GroupSession, clock: ManualClock, text: str = ANSWER_B) -> int:
+    """The current answerer types an answer; nobody rates; the rating time runs out."""
+    turn = g.current
+    assert turn is not None and g.phase is Phase.ANSWERING
+    await g.submit_text_answer(turn.answerer_id, text)
+    if g.phase is Phase.RATING:
+        clock.advance(g.config.rating_seconds)
+        await g.poll()
+    return turn.answerer_id
+
+
+# --------------------------------------------------------------------------- membership
+
+
+async def test_ninth_member_gets_a_clear_reply_and_nothing_changes(engine, db, clock) -> None:
+    ids = [2000 + i for i in range(8)]
+    g, events = await make_group(engine, db, clock, members=ids)
+    with pytest.raises(GroupFull, match="full \\(8 members\\)"):
+        await g.join(2999, "late")
+    assert [m.user_id for m in g.active_members] == ids
+    assert len(events.of(MemberJoined)) == 8
+    with pytest.raises(GroupError, match="already in"):
+        await g.join(ids[0], "again")
+    # after someone leaves there is room again
+    await g.leave(ids[3])
+    await g.join(2999, "late")
+    assert len(g.active_members) == 8
+    assert await sessions.session_members(db, g.session_id) == sorted(ids + [2999])
+    with pytest.raises(NotAMember):
+        await g.leave(4242)
+
+
+async def test_config_rejects_more_than_eight() -> None:
+    with pytest.raises(GroupError):
+        GroupConfig(max_members=9)
+    with pytest.raises(GroupError):
+        GroupConfig(rounds=0)
+
+
+# --------------------------------------------------------------------------- rotation
+
+
+async def test_turns_rotate_and_shift_with_leaves_and_joins(engine, db, clock) -> None:
+    g, events = await make_group(engine, db, clock, rounds=2)
+    await g.start()
+    order = [await type_answer(g, clock)]  # A
+    assert g.current.answerer_id == B
+    await g.leave(B)  # B's turn had just begun: it ends, and C is next
+    assert g.phase is Phase.ANSWERING and g.current.answerer_id == C
+    await g.join(D, NAMES[D])  # a late joiner answers this round, after C
+    assert g.upcoming() == [D]
+    order.append(await type_answer(g, clock))  # C
+    order.append(await type_answer(g, clock))  # D
+    assert g.round_no == 2 and g.current.answerer_id == A
+    await g.join(B, NAMES[B])  # B comes back during round 2: last in line
+    order += [await type_answer(g, clock) for _ in range(4)]
+    assert order == [A, C, D, A, C, D, B]
+    assert g.phase is Phase.ENDED
+    ended = events.of(GroupEnded)
+    assert len(ended) == 1 and ended[0].reason == "completed"
+    left = events.of(MemberLeft)
+    assert [(e.user_id, e.was_answering) for e in left] == [(B, True)]
+    # B's interrupted turn said nothing: no attempt stored for it
+    assert [t.end_reason for t in g.turns if t.answerer_id == B] == ["left", "text"]
+    assert len(await list_attempts(db, B)) == 1
+
+
+async def test_questions_are_not_repeated_within_a_group(engine, db, clock) -> None:
+    g, _ = await make_group(engine, db, clock, rounds=3, category="coding")
+    await g.start()
+    while g.phase is not Phase.ENDED:
+        await type_answer(g, clock)
+    ids = [t.question.id for t in g.turns]
+    assert len(ids) == 9 and len(set(ids)) == 9
+    assert all(t.question.category == "coding" for t in g.turns)
+
+
+async def test_interviewer_gets_the_card_privately_and_does_not_answer(engine, db, clock) -> None:
+    g, events = await make_group(engine, db, clock)
+    await g.take_interviewer(C)
+    await g.start()
+    started = events.of(TurnStarted)[-1]
+    card = events.of(QuestionCard)[-1]
+    assert started.turn.answerer_id == A and card.interviewer_id == C and card.answerer_id == A
+    assert card.question is started.turn.question
+    assert started.turn.question.prompt not in started.spoken  # the bot doesn't read it out
+    answerers = [await type_answer(g, clock), await type_answer(g, clock)]
+    assert answerers == [A, B] and g.phase is Phase.ENDED
+    with pytest.raises(GroupError):
+        await g.take_interviewer(A)  # the group is over
+
+
+async def test_interviewer_seat_rules(engine, db, clock) -> None:
+    g, _ = await make_group(engine, db, clock, members=(A,))
+    with pytest.raises(GroupError, match="at least one other"):
+        await g.take_interviewer(A)
+    await g.join(B)
+    await g.take_interviewer(B)
+    with pytest.raises(GroupError, match="already the interviewer"):
+        await g.take_interviewer(A)
+    await g.leave(B)  # the seat is freed when the interviewer leaves
+    assert g.interviewer_id is None
+
+
+# --------------------------------------------------------------------------- timers
+
+
+async def test_warning_once_near_the_end_then_time_up(engine, db, clock) -> None:
+    g, events = await make_group(engine, db, clock, members=(A, B))
+    await g.start()
+    t0 = clock.now()
+    clock.advance(44.0)
+    await g.poll()
+    assert not events.of(TimeWarning)
+    clock.advance(1.0)
+    await g.poll()
+    clock.advance(3.0)
+    await g.poll()
+    warnings = events.of(TimeWarning)
+    assert len(warnings) == 1
+    assert warnings[0].answerer_id == A and warnings[0].seconds_left == pytest.approx(15.0)
+    assert "15 seconds" in warnings[0].spoken
+    assert g.phase is Phase.ANSWERING
+    clock.advance(t0 + 60.0 - clock.now())
+    await g.poll()
+    ended = events.of(AnswerEnded)
+    assert [(e.answerer_id, e.reason) for e in ended] == [(A, "time")]
+    analyzed = events.of(AnswerAnalyzed)[-1]
+    assert analyzed.turn.analysis is None and analyzed.turn.error == "no speech was heard"
+    assert g.current.answerer_id == B  # silence is not rated: straight to the next turn
+
+
+async def test_run_timers_drives_the_group_on_the_clock(engine, db, clock) -> None:
+    g, events = await make_group(engine, db, clock, members=(A, B))
+    await g.start()
+    task = asyncio.create_task(g.run_timers(tick=1.0))
+    for _ in range(200):
+        # step the clock only once the timer task sleeps on it: every tick is polled
+        sleeping = asyncio.ensure_future(clock.wait_sleeping())
+        await asyncio.wait({sleeping, task}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            sleeping.cancel()
+            break
+        clock.advance(1.0)
+    await task
+    assert [e.reason for e in events.of(AnswerEnded)] == ["time", "time"]
+    assert len(events.of(TimeWarning)) == 2
+
+
+async def test_pause_freezes_the_turn_timer(engine, db, clock) -> None:
+    g, events = await make_group(engine, db, clock, members=(A, B))
+    await g.start()
+    clock.advance(10.0)
+    g.pause()
+    clock.advance(300.0)
+    await g.poll()
+    assert g.phase is Phase.ANSWERING and not events.of(TimeWarning)
+    g.resume()
+    clock.advance(49.0)
+    await g.poll()
+    assert g.phase is Phase.ANSWERING and g.current.answerer_id == A
+    clock.advance(1.0)
+    await g.poll()
+    assert events.of(AnswerEnded)[-1].reason == "time"
+
+
+# --------------------------------------------------------------------------- audio bookkeeping
+
+
+def test_voiced_frames_counts_20ms_frames() -> None:
+    pcm = quiet(0.2) + tone(0.3) + quiet(0.1)
+    v = voiced_frames(pcm, 0.01)
+    assert v.size == 30 and int(v.sum()) == 15
+    assert int(voiced_frames(tone(0.1, amp=0.005), 0.01).sum()) == 0
+
+
+async def test_crosstalk_and_talk_time(engine, db, clock) -> None:
+    g, _ = await make_group(engine, db, clock)
+    await g.start()
+    t = clock.now()
+    g.feed_audio(B, tone(1.0), at=t + 2.0)  # B talks over A: one episode...
+    g.feed_audio(B, tone(0.5), at=t + 3.2)  # ...continued after a short gap (same episode)
+    g.feed_audio(B, tone(0.5), at=t + 6.0)  # a second episode
+    g.feed_audio(C, quiet(2.0), at=t + 2.0)  # C's open mic, silent: nothing counted
+    g.feed_audio(9999, tone(2.0), at=t + 2.0)  # not a member: ignored entirely
+    await g.submit_text_answer(A, ANSWER_A)
+    assert g.phase is Phase.RATING
+    g.feed_audio(A, tone(2.0), at=clock.now())  # talking between answers is talk time, not crosstalk
+    s = g.summary()
+    by = {m["user_id"]: m for m in s["members"]}
+    assert by[B]["crosstalk_s"] == pytest.approx(2.0)
+    assert by[B]["crosstalk_count"] == 2
+    assert by[C]["crosstalk_s"] == 0 and by[C]["crosstalk_count"] == 0
+    assert by[A]["crosstalk_s"] == 0
+    assert by[A]["talk_s"] == pytest.approx(2.0) and by[B]["talk_s"] == pytest.approx(2.0)
+    assert by[A]["talk_share"] == pytest.approx(0.5) and by[C]["talk_share"] == 0
+    assert 9999 not in by
+    assert g.turns[0].crosstalk_s == {B: pytest.approx(2.0)}
+
+
+# --------------------------------------------------------------------------- ratings and the summary
+
+
+async def test_ratings_rules_in_a_group(engine, db, clock) -> None:
+    g, events = await make_group(engine, db, clock)
+    await g.start()
+    await g.submit_text_answer(A, ANSWER_A)
+    opened = events.of(RatingOpened)[-1]
+    assert set(opened.raters) == {B, C}
+    with pytest.raises(RatingError, match="own answer"):
+        await g.rate(A, 1, Rating(5, 5, 5))
+    with pytest.raises(RatingError):
+        await g.rate(B, 1, {"structure": 9, "clarity": 1, "depth": 1})
+    assert await g.rate(B, 1, Rating(4, 4, 4)) == 1
+    clock.advance(30.0)
+    await g.poll()  # C never rated: the window closes on time and B's turn starts
+    assert g.phase is Phase.ANSWERING and g.current.answerer_id == B
+    with pytest.raises(RatingError, match="over"):
+        await g.rate(C, 1, Rating(1, 1, 1))  # late: not counted
+    closed = events.of(RatingClosed)[-1]
+    assert closed.result.count == 1 and closed.result.mean("depth") == 4.0
+
+
+async def play_known_group(engine, db, clock, ratings_for_a: dict[int, Rating]) -> tuple[GroupSession, Events]:
+    """Three members, known answers, known ratings, known speech durations."""
+    g, events = await make_group(engine, db, clock)
+    await g.start()
+    t = clock.now()
+    g.feed_audio(B, tone(1.0), at=t + 2.0)
+    g.feed_audio(B, tone(0.5), at=t + 5.0)
+    g.feed_audio(C, quiet(2.0), at=t + 1.0)
+    await g.submit_text_answer(A, ANSWER_A)
+    g.feed_audio(A, tone(2.0), at=clock.now())
+    for rater, rating in ratings_for_a.items():
+        await g.rate(rater, 1, rating)
+    assert g.phase is Phase.ANSWERING and g.current.answerer_id == B  # all rated: closed early
+    await g.submit_text_answer(B, ANSWER_B)
+    await g.rate(A, 2, Rating(5, 5, 5))
+    clock.advance(30.0)
+    await g.poll()  # C doesn't rate B
+    assert g.current.answerer_id == C
+    clock.advance(60.0)
+    await g.poll()  # C stays silent until the timer ends their turn
+    assert g.phase is Phase.ENDED
+    return g, events
+
+
+async def test_summary_figures_match_known_inputs(engine, db, clock) -> None:
+    g, events = await play_known_group(engine, db, clock, {B: Rating(4, 3, 5), C: Rating(2, 3, 1)})
+    s = events.of(GroupEnded)[0].summary
+    qa, qb = g.turns[0].question, g.turns[1].question
+    score_a = engine.analyze_text(qa, ANSWER_A).score
+    score_b = engine.analyze_text(qb, ANSWER_B).score
+    flags_a = engine.analyze_text(qa, ANSWER_A).flags
+    counted = Counter(f.code for f in flags_a)
+    severity = {f.code: max(x.severity for x in flags_a if x.code == f.code) for f in flags_a}
+    by = {m["user_id"]: m for m in s["members"]}
+
+    assert s["answers"] == 2 and s["turns"] == 3 and s["end_reason"] == "completed"
+    assert by[A]["score"] == score_a and by[B]["score"] == score_b and by[C]["score"] is None
+    assert by[C]["answers"] == 0 and by[C]["turns"] == 1
+    assert by[A]["peer_ratings"] == {"count": 2, "structure": 3.0, "clarity": 3.0, "depth": 3.0, "overall": 3.0}
+    assert by[B]["peer_ratings"] == {"count": 1, "structure": 5.0, "clarity": 5.0, "depth": 5.0, "overall": 5.0}
+    assert by[C]["peer_ratings"]["count"] == 0
+    assert by[A]["talk_share"] == pytest.approx(2.0 / 3.5, abs=1e-3)
+    assert by[B]["talk_share"] == pytest.approx(1.5 / 3.5, abs=1e-3)
+    assert by[B]["crosstalk_s"] == pytest.approx(1.5) and by[B]["crosstalk_count"] == 2
+    assert [(f["code"], f["count"]) for f in by[A]["top_flags"]] == sorted(
+        counted.items(), key=lambda kv: (-kv[1], -severity[kv[0]], kv[0]))[:3]
+    assert len(by[A]["top_flags"]) == min(3, len(counted)) > 0
+    best = A if (score_a, 3.0) >= (score_b, 5.0) else B
+    assert s["strongest"]["user_id"] == best
+    assert s["strongest"]["score"] == max(score_a, score_b)
+
+    # stored: the summary, each member's attempts in their history, the ratings
+    rec = await GroupStore(db).get(g.session_id)
+    assert rec is not None and rec.status == "done" and rec.summary == json.loads(json.dumps(s))
+    hist_a = await list_attempts(db, A)
+    assert [(h.mode, h.session_id, h.score) for h in hist_a] == [("group", g.session_id, score_a)]
+    assert by[A]["best_attempt_id"] == hist_a[0].id
+    agg = await GroupStore(db).rating_aggregate(hist_a[0].id)
+    assert agg.count == 2 and agg.mean("structure") == 3.0
+    assert await list_attempts(db, C) == []
+
+
+async def test_summary_never_says_who_rated_what(engine, db, bank, settings, tmp_path) -> None:
+    """Swapping which rater gave which rating leaves the summary identical."""
+    x, y = Rating(5, 1, 4), Rating(2, 4, 3)
+    summaries = []
+    for ratings in ({B: x, C: y}, {B: y, C: x}):
+        from bot.storage import Database
+
+        async with Database(tmp_path / f"r{len(summaries)}.sqlite3") as db2:
+            eng = PracticeEngine(settings=settings, bank=bank, transcriber=engine.transcriber, db=db2)
+            g, events = await play_known_group(eng, db2, ManualClock(5000.0), ratings)
+            s = events.of(GroupEnded)[0].summary
+            s.pop("session_id")
+            for m in s["members"]:
+                m.pop("best_attempt_id")
+            if s["strongest"]:
+                s["strongest"].pop("attempt_id")
+            summaries.append(json.dumps(s, sort_keys=True))
+    assert summaries[0] == summaries[1]
+    assert "rater" not in summaries[0]
+
+
+async def test_progress_is_stored_while_running(engine, db, clock) -> None:
+    g, _ = await make_group(engine, db, clock)
+    await g.start()
+    await g.submit_text_answer(A, ANSWER_A)
+    rec = await GroupStore(db).get(g.session_id)
+    assert rec.status == "running"
+    assert rec.summary["status"] == "running" and rec.summary["answers"] == 1
+    assert sorted(rec.members) == [A, B, C]
+
+
+async def test_end_mid_answer_and_end_is_idempotent(engine, db, clock) -> None:
+    g, events = await make_group(engine, db, clock)
+    await g.start()
+    await g.submit_text_answer(A, ANSWER_A)
+    await g.rate(B, 1, Rating(3, 3, 3))
+    s1 = await g.end("stopped by the owner")
+    s2 = await g.end()
+    assert s1 is s2 and len(events.of(GroupEnded)) == 1
+    assert s1["end_reason"] == "stopped by the owner"
+    by = {m["user_id"]: m for m in s1["members"]}
+    assert by[A]["peer_ratings"]["count"] == 1  # ratings given before the end count
+    with pytest.raises(GroupError):
+        await g.join(D)
+    rec = await GroupStore(db).get(g.session_id)
+    assert rec.status == "done" and rec.summary["end_reason"] == "stopped by the owner"
+
+
+async def test_everyone_leaving_ends_the_group(engine, db, clock) -> None:
+    g, events = await make_group(engine, db, clock, members=(A, B))
+    await g.start()
+    await g.leave(B)
+    await g.leave(A)
+    assert g.phase is Phase.ENDED
+    assert len(events.of(GroupEnded)) == 1
+
+
+async def test_a_failing_listener_does_not_stop_the_group(engine, db, clock) -> None:
+    async def broken(event: Any) -> None:
+        raise RuntimeError("render failed")
+
+    g, _ = await make_group(engine, db, clock, members=(A, B))
+    g.listener = broken
+    await g.start()
+    await type_answer(g, clock)
+    assert g.current.answerer_id == B
