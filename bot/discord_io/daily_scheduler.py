@@ -131,8 +131,8 @@ class DiscordPushPoster:
                 await thread.send(assignment_text(a),
                                   allowed_mentions=discord.AllowedMentions(users=[discord.Object(a.user_id)],
                                                                            everyone=False, roles=False))
-        except discord.HTTPException as e:
-            # the question is out; without a thread answers cannot be routed, so say so in the log
+        except Exception as e:  # noqa: BLE001 - the question is out: never let a retry post it twice
+            # without a thread, answers cannot be routed; say so in the log
             log.warning("daily push in guild %s: thread or plan mentions failed (%s)", push.guild_id,
-                        getattr(e, "status", e))
+                        getattr(e, "status", type(e).__name__))
         return PostedPush(message_id=message.id, thread_id=thread_id)

@@ -157,6 +157,7 @@ class DailyService:
             raise
         except Exception as e:  # noqa: BLE001 - any failure to post releases the claim for a retry
             await store.release_push(self.db, push_id)
+            log.debug("post failed", exc_info=True)
             raise PushFailed(f"posting failed: {type(e).__name__}") from e
         await store.attach_posted(self.db, push_id, posted.message_id, posted.thread_id)
         await self._retire_finished_plans(schedule.guild_id, local_date)
@@ -287,6 +288,8 @@ class DailyService:
                      analysis: Analysis, day: int | None) -> AnswerResult:
         attempt_id = await self._engine().record(analysis, user_id=user_id, user_name=user_name, mode="daily",
                                               guild_id=push.guild_id)
+        if attempt_id:
+            await store.stamp_attempt(self.db, attempt_id, self.now())
         progress = await self.progress(push.guild_id, user_id)
         return AnswerResult(question, analysis, attempt_id, day, progress.streak)
 

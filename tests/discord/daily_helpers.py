@@ -26,9 +26,12 @@ class MockThread(CustomMockMixin, unittest.mock.Mock):
 
     def __init__(self, **kwargs: Any) -> None:
         tid = kwargs.pop("id", None) or next_id()
+        parent = kwargs.pop("parent", None)  # `parent` means something else to Mock(); set it afterwards
         defaults = {"id": tid, "name": f"thread{tid % 1000}", "mention": f"<#{tid}>",
                     "type": discord.ChannelType.public_thread}
         super().__init__(**{**defaults, **kwargs})
+        self.parent = parent
+        self.parent_id = getattr(parent, "id", None)
         self.send = unittest.mock.AsyncMock(side_effect=self._send)
 
     async def _send(self, content: Any = None, **kwargs: Any) -> MockMessage:

@@ -106,7 +106,7 @@ async def test_voice_message_is_transcribed_analyzed_and_stored(daily, voice_mes
     result = await svc.answer_audio(push, ADA, "ada", voice_message, filename="voice-message.ogg")
     a = result.analysis
     heard = words(a.transcript)
-    assert {"assume", "baseline", "hash", "test"} <= heard, a.transcript
+    assert {"assume", "memory", "hash", "linear", "test"} <= heard, a.transcript
     assert a.duration_s is not None and 20 < a.duration_s < 60
     assert a.metrics["words_per_minute"] and 100 < a.metrics["words_per_minute"] < 220
     assert a.structure["assumptions"] is True

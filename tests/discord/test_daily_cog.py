@@ -1,0 +1,278 @@
+"""The daily cog against spec_set Discord doubles: permissions, setup stored, pushes, thread answers,
+/stats, the leaderboard and /prep. Only the Discord peer is faked; the service, database and
+analysis are real."""
+
+from __future__ import annotations
+
+import io
+import unittest.mock
+from datetime import datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+import discord
+import pytest
+
+from bot.bank import load_bank
+from bot.practice.engine import PracticeEngine
+from bot.services import Services
+from bot.storage import Database
+from bot.storage import daily as store
+from bot.storage.attempts import list_attempts
+from cogs.daily import DailyCog, is_audio
+from tests.discord.daily_helpers import (
+    MockAttachment, MockThread, make_bot, push_channel, replies_of, thread_message,
+)
+from tests.discord.helpers import MockGuild, MockInteraction, MockMember
+
+UTC = timezone.utc
+TEXT_ANSWER = (
+    "I assume we get about a million events a day and duplicates come from client retries. The baseline "
+    "is a hash set of event ids; it is linear time and space. To improve it I keep ids for a day only, "
+    "in a keyed store with a TTL. I would test duplicates, an empty stream and a late event, so the "
+    "result is exactly-once processing at a small storage cost, which is the tradeoff."
+)
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def world(settings):
+    """A real database and bank behind a MockBot; a guild with an admin, a member and a push channel."""
+    bank = load_bank(settings.bank_dir)
+    async with Database(settings.database) as db:
+        engine = PracticeEngine(settings=settings, bank=bank, transcriber=None, db=db)  # text answers only
+        services = Services(settings=settings, db=db, bank=bank, transcriber=None, speaker=None, engine=engine)
+        admin = MockMember(name="admin", guild_permissions=discord.Permissions(manage_guild=True))
+        member = MockMember(name="ada")
+        guild = MockGuild(members=[admin, member])
+        channel = push_channel(guild)
+        bot = make_bot(services, [channel])
+        clock = Clock(datetime(2026, 3, 7, 8, 0, tzinfo=ZoneInfo("America/New_York")))
+        cog = DailyCog(bot, clock=clock, autostart=False)
+        yield type("World", (), dict(db=db, cog=cog, bot=bot, guild=guild, admin=admin, member=member,
+                                     channel=channel, clock=clock, settings=settings))
+
+
+async def setup_daily(w, tz: str = "America/New_York", at: str = "09:00", cats: str | None = None):
+    inter = MockInteraction(user=w.admin, guild=w.guild)
+    await w.cog.daily_setup.callback(w.cog, inter, w.channel, at, tz, cats)
+    return inter
+
+
+async def test_setup_without_manage_server_is_refused_clearly(world):
+    inter = MockInteraction(user=world.member, guild=world.guild)
+    await world.cog.daily_setup.callback(world.cog, inter, world.channel, "09:00", "Europe/Berlin", None)
+    text = inter.reply_text()
+    assert "manage server" in text
+    assert inter.response.send_message.call_args.kwargs["ephemeral"] is True
+    assert await store.get_schedule(world.db, world.guild.id) is None
+    for cmd in (world.cog.daily_pause, world.cog.daily_resume, world.cog.daily_now):
+        other = MockInteraction(user=world.member, guild=world.guild)
+        await cmd.callback(world.cog, other)
+        assert "manage server" in other.reply_text()
+    world.channel.send.assert_not_awaited()
+    # the command group is hidden from members by default, too
+    assert world.cog.daily.default_permissions == discord.Permissions(manage_guild=True)
+
+
+async def test_setup_stores_the_schedule_and_it_survives_a_restart(world):
+    inter = await setup_daily(world, "Asia/Kolkata", "7:30", "coding, design")
+    text = inter.reply_text()
+    assert "07:30 asia/kolkata" in text and world.channel.mention.lower() in text
+    assert "coding" in text and "system design" in text
+    async with Database(world.settings.database) as fresh:  # as a restarted bot would read it
+        s = await store.get_schedule(fresh, world.guild.id)
+    assert (s.channel_id, s.time_local, s.timezone_name, s.categories, s.paused) == (
+        world.channel.id, time(7, 30), "Asia/Kolkata", ("coding", "system_design"), False)
+
+
+@pytest.mark.parametrize(
+    "at, tz, cats, expected",
+    [
+        ("25:00", "Europe/Berlin", None, "out of range"),
+        ("09:00", "Berlin", None, "europe/berlin"),
+        ("09:00", "Europe/Berlin", "coding, gardening", "not a category"),
+    ],
+)
+async def test_setup_bad_input_gets_a_clear_reply_and_stores_nothing(world, at, tz, cats, expected):
+    inter = await setup_daily(world, tz, at, cats)
+    assert expected in inter.reply_text()
+    assert await store.get_schedule(world.db, world.guild.id) is None
+
+
+async def test_setup_names_the_bot_permissions_missing_in_the_channel(world):
+    world.channel.permissions_for.return_value = discord.Permissions(view_channel=True, send_messages=True)
+    inter = await setup_daily(world)
+    text = inter.reply_text()
+    assert "create public threads" in text and "embed links" in text
+    assert await store.get_schedule(world.db, world.guild.id) is None
+
+
+async def test_pause_resume_and_now_post_an_embed_with_a_thread(world):
+    await setup_daily(world, cats="coding")
+    pause = MockInteraction(user=world.admin, guild=world.guild)
+    await world.cog.daily_pause.callback(world.cog, pause)
+    assert "paused" in pause.reply_text()
+    assert (await store.get_schedule(world.db, world.guild.id)).paused
+    resume = MockInteraction(user=world.admin, guild=world.guild)
+    await world.cog.daily_resume.callback(world.cog, resume)
+    assert "back on" in resume.reply_text()
+
+    now = MockInteraction(user=world.admin, guild=world.guild)
+    await world.cog.daily_now.callback(world.cog, now)
+    (message,) = world.channel.messages_sent
+    embed = world.channel.send.call_args.kwargs["embed"]
+    push = await store.last_push(world.db, world.guild.id)
+    question = world.cog.service.bank.get(push.question_id)
+    assert embed.description == question.prompt and "Coding" in embed.title
+    assert "voice message" in embed.fields[0].value
+    message.create_thread.assert_awaited_once()
+    (thread,) = world.channel.threads_opened
+    assert (push.message_id, push.thread_id) == (message.id, thread.id)
+    assert thread.mention.lower() in now.reply_text()
+    # a second /daily now the same day points at the same thread and posts nothing new
+    again = MockInteraction(user=world.admin, guild=world.guild)
+    await world.cog.daily_now.callback(world.cog, again)
+    assert "already out" in again.reply_text() and world.channel.send.await_count == 1
+
+
+async def test_scheduler_tick_posts_once_with_plan_mentions(world):
+    await setup_daily(world)  # 09:00 New York; it is 08:00 on March 7
+    start = MockInteraction(user=world.member, guild=world.guild)
+    await world.cog.prep_start.callback(world.cog, start, None)
+    assert "day 1" in start.reply_text() and "7-day prep plan" in start.reply_text()
+    world.clock.now = datetime(2026, 3, 7, 9, 0, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
+    await world.cog.push_loop.coro(world.cog)
+    await world.cog.push_loop.coro(world.cog)
+    assert world.channel.send.await_count == 1
+    (thread,) = world.channel.threads_opened
+    (mention_call,) = thread.send.call_args_list
+    assert mention_call.args[0].startswith(f"<@{world.member.id}>") and "day 1 of 7" in mention_call.args[0]
+    allowed = mention_call.kwargs["allowed_mentions"]
+    assert [u.id for u in allowed.users] == [world.member.id] and not allowed.everyone
+
+
+async def open_thread(world) -> MockThread:
+    await setup_daily(world)
+    await world.cog.daily_now.callback(world.cog, MockInteraction(user=world.admin, guild=world.guild))
+    return world.channel.threads_opened[0]
+
+
+async def test_text_answer_in_the_thread_gets_feedback_and_is_stored(world):
+    thread = await open_thread(world)
+    msg = thread_message(thread, world.member, TEXT_ANSWER + " @everyone")
+    await world.cog.on_message(msg)
+    (reply,) = replies_of(msg)
+    embed = reply["embed"]
+    (stored,) = await list_attempts(world.db, world.member.id, guild_id=world.guild.id)
+    assert stored.mode == "daily" and stored.transcript.startswith("I assume")
+    assert f"{stored.score}/100" in embed.title and "ada" in embed.title
+    assert any(f.name == "Streak" and f.value.startswith("1 day") for f in embed.fields)
+    assert reply["kwargs"]["allowed_mentions"].everyone is False
+    # short chat in the thread is not an answer and gets no reply
+    chat = thread_message(thread, world.member, "nice one, thanks!")
+    await world.cog.on_message(chat)
+    chat.reply.assert_not_awaited()
+    # messages in other threads and from bots are ignored
+    elsewhere = thread_message(MockThread(guild=world.guild), world.member, TEXT_ANSWER)
+    await world.cog.on_message(elsewhere)
+    elsewhere.reply.assert_not_awaited()
+    botmsg = thread_message(thread, MockMember(bot=True), TEXT_ANSWER)
+    await world.cog.on_message(botmsg)
+    botmsg.reply.assert_not_awaited()
+
+
+async def test_oversized_and_non_audio_attachments_get_a_clear_reply(world):
+    thread = await open_thread(world)
+    big = MockAttachment(b"", voice=True, size=int(world.settings.max_upload_mb * 1024 * 1024) + 1)
+    msg = thread_message(thread, world.member, attachments=[big])
+    await world.cog.on_message(msg)
+    assert "the limit is 25 mb" in replies_of(msg)[0]["content"].lower()
+    big.read.assert_not_awaited()  # refused before download
+
+    long_voice = MockAttachment(b"x" * 1000, voice=True, duration=1200.0)
+    msg = thread_message(thread, world.member, attachments=[long_voice])
+    await world.cog.on_message(msg)
+    assert "capped at 600 s" in replies_of(msg)[0]["content"]
+    long_voice.read.assert_not_awaited()
+
+    image = MockAttachment(b"\x89PNG", filename="diagram.png", content_type="image/png")
+    msg = thread_message(thread, world.member, attachments=[image])
+    await world.cog.on_message(msg)
+    assert "isn't audio" in replies_of(msg)[0]["content"]
+    image.read.assert_not_awaited()
+
+    junk = MockAttachment(b"this is not audio at all" * 10, filename="answer.mp3", content_type="audio/mpeg")
+    msg = thread_message(thread, world.member, attachments=[junk])
+    await world.cog.on_message(msg)
+    assert "couldn't use that recording" in replies_of(msg)[0]["content"]
+    assert await list_attempts(world.db, world.member.id) == []
+
+
+def test_audio_detection():
+    assert is_audio(MockAttachment(voice=True, content_type=None, filename="x"))
+    assert is_audio(MockAttachment(content_type="audio/ogg; codecs=opus", filename="x"))
+    assert is_audio(MockAttachment(content_type=None, filename="Answer.M4A"))
+    assert not is_audio(MockAttachment(content_type="image/png", filename="a.png"))
+
+
+async def test_stats_attaches_a_png_of_the_stored_scores(world):
+    thread = await open_thread(world)
+    await world.cog.on_message(thread_message(thread, world.member, TEXT_ANSWER))
+    inter = MockInteraction(user=world.member, guild=world.guild)
+    await world.cog.stats.callback(world.cog, inter)
+    kwargs = inter.followup.send.call_args.kwargs
+    file = kwargs["file"]
+    assert isinstance(file, discord.File) and file.filename == "progress.png"
+    png = file.fp.read()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert kwargs["embed"].image.url == "attachment://progress.png" and kwargs["ephemeral"] is True
+    empty = MockInteraction(user=world.admin, guild=world.guild)
+    await world.cog.stats.callback(world.cog, empty)
+    assert "no answers yet" in empty.reply_text()
+
+
+async def test_history_and_opt_in_leaderboard(world):
+    thread = await open_thread(world)
+    await world.cog.on_message(thread_message(thread, world.member, TEXT_ANSWER))
+    hist = MockInteraction(user=world.member, guild=world.guild)
+    await world.cog.history.callback(world.cog, hist)
+    (stored,) = await list_attempts(world.db, world.member.id)
+    assert stored.question_id in hist.reply_text() and "1** answers" in hist.reply_text()
+
+    show = MockInteraction(user=world.admin, guild=world.guild)
+    await world.cog.board_show.callback(world.cog, show)
+    assert "nobody has joined" in show.reply_text()  # answering alone does not put you on it
+    join = MockInteraction(user=world.member, guild=world.guild)
+    await world.cog.board_join.callback(world.cog, join)
+    show = MockInteraction(user=world.admin, guild=world.guild)
+    await world.cog.board_show.callback(world.cog, show)
+    assert "ada: 1-day streak" in show.reply_text()
+    leave = MockInteraction(user=world.member, guild=world.guild)
+    await world.cog.board_leave.callback(world.cog, leave)
+    assert "off the leaderboard" in leave.reply_text()
+    assert await store.leaderboard_members(world.db, world.guild.id) == []
+
+
+async def test_prep_start_with_a_bad_date_and_stop(world):
+    bad = MockInteraction(user=world.member, guild=world.guild)
+    await world.cog.prep_start.callback(world.cog, bad, "tomorrow")
+    assert "yyyy-mm-dd" in bad.reply_text()
+    ok = MockInteraction(user=world.member, guild=world.guild)
+    await world.cog.prep_start.callback(world.cog, ok, "2026-03-12")
+    assert "interview" in ok.reply_text() and "not running" in ok.reply_text()  # no schedule yet: says so
+    plan = await store.get_plan(world.db, world.member.id, world.guild.id)
+    assert plan.interview_date.isoformat() == "2026-03-12"
+    stop = MockInteraction(user=world.member, guild=world.guild)
+    await world.cog.prep_stop.callback(world.cog, stop)
+    assert "stopped" in stop.reply_text()
+    assert await store.get_plan(world.db, world.member.id, world.guild.id) is None
+
+
+_ = (io, unittest.mock)
