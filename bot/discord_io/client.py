@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.practice.rounds_registry import RoundsRegistry
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,15 @@ class ParleyBot(commands.Bot):
         intents = discord.Intents.none()
         intents.guilds = True
         intents.voice_states = True
+        # Daily pushes read answers posted in their threads (privileged: enable "Message Content
+        # Intent" for the application in the Discord developer portal).
+        intents.guild_messages = True
+        intents.message_content = True
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None)
         self.services = services
         self.settings: Settings = services.settings
+        # Running voice rounds (mock and peer), with the per-server and global caps.
+        self.rounds = RoundsRegistry(self.settings)
         self._extensions = extensions
 
     async def setup_hook(self) -> None:

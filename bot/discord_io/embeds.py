@@ -1,0 +1,212 @@
+"""Embeds for mock rounds: consent notice, question card, final feedback, transcript file.
+
+Rendering only: the numbers and wording of the analysis come from `bot.analysis` /
+`bot.feedback`; this module fits them into Discord's limits (title 256, description 4096,
+field 1024, 25 fields, 6000 in all) and never pings anyone with echoed user text.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Iterable
+
+import discord
+
+from bot.models import Analysis, Flag, Question
+from bot.text_safety import neutralize_mentions, safe_excerpt
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.practice.round import AnswerResult, RoundSummary
+
+COLOR_INFO = discord.Colour.blurple()
+COLOR_CONSENT = discord.Colour.gold()
+COLOR_GOOD = discord.Colour.green()
+COLOR_OK = discord.Colour.orange()
+COLOR_LOW = discord.Colour.red()
+COLOR_MUTED = discord.Colour.light_grey()
+
+CONSENT_TITLE = "Before we start: what Parley records"
+# Shown under the round's own notice; the wording the brief requires, in our words.
+CONSENT_DETAILS = (
+    "• While you answer, I listen to **your voice only** (nobody else in the channel) and turn it "
+    "into text.\n"
+    "• The audio itself is **not kept**: it is thrown away once transcribed, unless you opted in "
+    "to keeping recordings.\n"
+    "• Your **transcripts and scores are stored** so you can follow your progress.\n"
+    "• `/privacy delete` erases everything stored about you, at any time."
+)
+
+_CATEGORY_LABEL = {
+    "coding": "Coding", "fundamentals": "Fundamentals", "system_design": "System design",
+    "behavioral": "Behavioral",
+}
+
+
+def category_label(category: str) -> str:
+    return _CATEGORY_LABEL.get(category, category.replace("_", " ").capitalize())
+
+
+def _cut(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def score_colour(score: int | None) -> discord.Colour:
+    if score is None:
+        return COLOR_MUTED
+    return COLOR_GOOD if score >= 75 else COLOR_OK if score >= 50 else COLOR_LOW
+
+
+def consent_embed(notice: str, *, already_accepted: bool = False) -> discord.Embed:
+    """The notice shown before anything is recorded; `notice` is the round's own text."""
+    e = discord.Embed(title=CONSENT_TITLE, description=_cut(notice, 2000), colour=COLOR_CONSENT)
+    e.add_field(name="Your data", value=CONSENT_DETAILS, inline=False)
+    e.set_footer(text=("You accepted this before in this server, so the round starts now."
+                       if already_accepted else
+                       "Press “Start recording” to begin, or “Cancel” to stop here."))
+    return e
+
+
+def question_embed(question: Question, index: int, total: int, *, follow_up: str = "") -> discord.Embed:
+    """The card for the question being asked (controls are attached as a view)."""
+    title = f"Question {index} of {total} · {category_label(question.category)} · {question.difficulty}"
+    e = discord.Embed(title=_cut(title, 256), description=_cut(question.prompt, 4000), colour=COLOR_INFO)
+    if follow_up:
+        e.add_field(name="Follow-up", value=_cut(follow_up, 1024), inline=False)
+    e.add_field(
+        name="How to answer",
+        value=("Answer out loud and think aloud as you go. When you're finished, press **Done** "
+               "or say “that's my answer”. A long pause also ends the answer."),
+        inline=False,
+    )
+    e.set_footer(text=f"id: {question.id} · aim for about {fmt_time(question.target_seconds)}")
+    return e
+
+
+def _top_fixes(analysis: Analysis, n: int = 3) -> list[Flag]:
+    try:
+        from bot.feedback import top_fixes
+    except ImportError:  # the feedback module not present: same order it documents
+        return sorted(analysis.flags, key=lambda f: -f.severity)[:n]
+    return top_fixes(analysis, n)
+
+
+def _flag_line(flag: Flag) -> str:
+    at = f"`{fmt_time(flag.at_s)}` " if flag.at_s is not None else ""
+    return f"• {at}{neutralize_mentions(flag.message)}"
+
+
+def _lines_within(lines: Iterable[str], limit: int) -> str:
+    out: list[str] = []
+    used = 0
+    for line in lines:
+        if used + len(line) + 1 > limit - 2:
+            out.append("…")
+            break
+        out.append(line)
+        used += len(line) + 1
+    return "\n".join(out)
+
+
+def _answer_field(result: "AnswerResult") -> tuple[str, str]:
+    q = result.question
+    name = f"{result.index}. {category_label(q.category)}: {q.id}"
+    a = result.analysis
+    if a is None:
+        why = "skipped" if result.skipped else "no answer heard"
+        return _cut(name, 256), f"_{why}_"
+    parts = [f"**Score {a.score}/100**" + (f" · {fmt_time(a.duration_s)} long" if a.duration_s else "")]
+    if a.summary:
+        parts.append(_cut(neutralize_mentions(a.summary), 300))
+    flagged = sorted(a.flags, key=lambda f: (f.at_s is None, f.at_s or 0.0))
+    if flagged:
+        parts.append(_lines_within((_flag_line(f) for f in flagged), 1024 - sum(len(p) + 1 for p in parts)))
+    fa = result.follow_up_analysis
+    if result.follow_up and fa is not None:
+        parts.append(_cut(f"Follow-up score {fa.score}/100", 100))
+    return _cut(name, 256), _cut("\n".join(parts), 1024)
+
+
+def feedback_embed(summary: "RoundSummary") -> discord.Embed:
+    """One embed for the whole round: overall score, each answer with flags and their times,
+    and the top fixes across the round."""
+    avg = summary.average_score
+    interrupted = summary.status == "interrupted"
+    title = "Mock round feedback" + (" (partial)" if interrupted else "")
+    if avg is not None:
+        title += f": {avg}/100"
+    answered = len(summary.analyses)
+    lines = [f"{answered} of {summary.questions_total or len(summary.answers)} questions answered."]
+    if interrupted:
+        lines.append(_interrupted_line(summary.reason))
+    e = discord.Embed(title=title, description="\n".join(lines), colour=score_colour(avg))
+    for result in summary.answers[:20]:
+        name, value = _answer_field(result)
+        e.add_field(name=name, value=value, inline=False)
+    fixes: list[Flag] = []
+    seen: set[str] = set()
+    for a in summary.analyses:
+        for f in _top_fixes(a, 3):
+            if f.code not in seen:
+                seen.add(f.code)
+                fixes.append(f)
+    fixes.sort(key=lambda f: -f.severity)
+    if fixes:
+        e.add_field(name="Top fixes for next time",
+                    value=_lines_within((f"• {neutralize_mentions(f.message)}" for f in fixes[:3]), 1024),
+                    inline=False)
+    elif summary.analyses:
+        e.add_field(name="Top fixes for next time", value="Nothing major: keep practising this way.",
+                    inline=False)
+    e.set_footer(text="Full transcript attached. /privacy delete erases your stored answers.")
+    while len(e) > 6000 and len(e.fields) > 1:
+        e.remove_field(len(e.fields) - 2)
+    return e
+
+
+def _interrupted_line(reason: str) -> str:
+    return {
+        "user_left": "You left the voice channel, so I stopped; everything you said so far is saved.",
+        "disconnected": "I was disconnected from voice, so the round stopped; your answers so far are saved.",
+        "moved": "I was moved out of the voice channel, so the round stopped; your answers so far are saved.",
+        "ended": "The round was ended early; here is what you answered.",
+    }.get(reason, "The round stopped early; your answers so far are saved.")
+
+
+def transcript_text(summary: "RoundSummary") -> str:
+    """Plain-text transcript of the round, question by question (attached as a file)."""
+    out = [f"Parley mock round — {summary.user_name or summary.user_id}", ""]
+    for r in summary.answers:
+        out.append(f"Q{r.index} [{r.question.id}] {r.question.prompt}")
+        out.append(f"Answer ({r.end_reason}): {r.transcript.text if r.transcript else '(nothing heard)'}")
+        if r.follow_up:
+            out.append(f"Follow-up: {r.follow_up}")
+            ft = r.follow_up_transcript
+            out.append(f"Answer: {ft.text if ft else '(nothing heard)'}")
+        if r.analysis is not None:
+            out.append(f"Score: {r.analysis.score}/100")
+        out.append("")
+    return "\n".join(out)
+
+
+def transcript_file(summary: "RoundSummary") -> discord.File:
+    data = transcript_text(summary).encode("utf-8")
+    return discord.File(io.BytesIO(data), filename=f"parley-round-{summary.session_id or 'transcript'}.txt")
+
+
+def notice_embed(text: str, *, title: str = "", colour: discord.Colour | None = None) -> discord.Embed:
+    """A short message as an embed (errors, fallbacks)."""
+    return discord.Embed(title=_cut(title, 256) or None, description=_cut(text, 4000),
+                         colour=colour or COLOR_INFO)
+
+
+def answer_excerpt(text: str, limit: int = 300) -> str:
+    return safe_excerpt(text, limit)
+

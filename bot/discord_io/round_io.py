@@ -1,0 +1,280 @@
+"""`RoundIO` over Discord: a voice client (speak + receive) and the text channel of the command.
+
+The round (`bot.practice.round.MockRound`) decides what happens; this adapter only renders and
+transports. Recording starts only after the consent notice was accepted (`post_consent`), and
+only the round owner's audio is received (`AnswerSink` filters by user id). Speech is rendered
+off the event loop (`Speaker.render_pcm48` runs in a thread) and played with `play_pcm`.
+
+When the user's voice cannot be decrypted (DAVE keeps failing), the adapter tells them in text
+and adds a “Type my answer” button that opens a modal; see `_typed_answer` for how the typed
+answer reaches the round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
+
+import discord
+
+from bot.discord_io.audio_source import PlaybackError, play_pcm
+from bot.discord_io.embeds import (
+    consent_embed, feedback_embed, notice_embed, question_embed, transcript_file,
+)
+from bot.discord_io.views import ConsentView, RoundControls, TextAnswerModal
+from bot.discord_io.voice_receive import AnswerSink
+from bot.models import Question
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.practice.engine import PracticeEngine
+    from bot.practice.round import MockRound, RoundSummary
+    from bot.speech.tts import Speaker
+
+log = logging.getLogger(__name__)
+
+NO_PINGS = discord.AllowedMentions.none()
+ONLY_OWNER = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
+
+
+class ConsentStore(Protocol):
+    """Remembers that a user accepted the recording notice in a server."""
+
+    async def has(self, user_id: int, guild_id: int) -> bool: ...
+    async def record(self, user_id: int, guild_id: int) -> None: ...
+
+
+class DiscordRoundIO:
+    """One round's Discord side. Create it, create the round with it, then `bind(round)`."""
+
+    def __init__(
+        self,
+        *,
+        voice_client: Any,
+        channel: discord.abc.Messageable,
+        member: discord.Member,
+        speaker: "Speaker",
+        engine: "PracticeEngine | None" = None,
+        consent: ConsentStore | None = None,
+        consent_timeout_s: float = 120.0,
+        on_closed: Callable[["RoundSummary"], Awaitable[None] | None] | None = None,
+    ) -> None:
+        self.voice_client = voice_client
+        self.channel = channel
+        self.member = member
+        self.speaker = speaker
+        self.engine = engine
+        self.consent = consent
+        self.consent_timeout_s = consent_timeout_s
+        self.on_closed = on_closed
+        self.round: "MockRound | None" = None
+        self.sink: AnswerSink | None = None
+        self.controls: RoundControls | None = None
+        self.consent_view: ConsentView | None = None
+        self.text_mode = False         # voice can't be decrypted: answers are typed
+        self.closed = False
+        self.messages: list[discord.Message] = []
+        self._question: Question | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def bind(self, round_: "MockRound") -> None:
+        self.round = round_
+
+    @property
+    def guild_id(self) -> int | None:
+        guild = getattr(self.member, "guild", None)
+        return guild.id if guild is not None else None
+
+    async def _send(self, *args: Any, **kwargs: Any) -> discord.Message | None:
+        kwargs.setdefault("allowed_mentions", NO_PINGS)
+        try:
+            msg = await self.channel.send(*args, **kwargs)
+        except discord.HTTPException as e:
+            log.warning("could not post to channel %s: %s", getattr(self.channel, "id", "?"), e)
+            return None
+        self.messages.append(msg)
+        return msg
+
+    # ---- RoundIO ---------------------------------------------------------------------------
+    async def post_consent(self, text: str) -> bool:
+        self._loop = asyncio.get_running_loop()
+        uid, gid = self.member.id, self.guild_id
+        already = False
+        if self.consent is not None and gid is not None:
+            try:
+                already = await self.consent.has(uid, gid)
+            except Exception:
+                log.exception("could not read consent for user %s", uid)
+        if already:
+            await self._send(embed=consent_embed(text, already_accepted=True))
+            accepted = True
+        else:
+            view = ConsentView(uid, timeout=self.consent_timeout_s)
+            self.consent_view = view
+            msg = await self._send(content=self.member.mention, embed=consent_embed(text), view=view,
+                                   allowed_mentions=ONLY_OWNER)
+            if msg is None:
+                return False
+            view.message = msg
+            accepted = await view.result()
+            if not accepted:
+                await view.disable()
+                return False
+            if self.consent is not None and gid is not None:
+                try:
+                    await self.consent.record(uid, gid)
+                except Exception:
+                    log.exception("could not store consent for user %s", uid)
+        self.start_listening()
+        return True
+
+    def start_listening(self) -> None:
+        """Begin receiving the owner's audio (after consent only)."""
+        if self.sink is not None or self.closed:
+            return
+        vc = self.voice_client
+        if not vc.is_connected():
+            log.warning("not connected to voice; cannot listen")
+            return
+        self.sink = AnswerSink(self.member.id, self._on_pcm, on_undecryptable=self._undecryptable)
+        try:
+            vc.listen(self.sink, after=self._listening_stopped)
+        except discord.ClientException as e:
+            log.warning("could not start listening: %s", e)
+            self.sink = None
+
+    def _on_pcm(self, pcm: bytes) -> None:  # voice-recv's router thread
+        r = self.round
+        if r is not None:
+            r.feed_audio(pcm)
+
+    def _listening_stopped(self, error: Exception | None) -> None:  # voice-recv's stopper thread
+        if error is not None:
+            log.error("voice receive stopped with an error: %s", error)
+
+    def _undecryptable(self, reason: str) -> None:  # router thread
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self.switch_to_text(reason)))
+
+    async def switch_to_text(self, reason: str) -> None:
+        """Voice can't be used: say so plainly and offer typed answers on the current card."""
+        if self.text_mode or self.closed:
+            return
+        self.text_mode = True
+        log.error("round of user %s switches to typed answers: %s", self.member.id, reason)
+        await self._send(
+            content=self.member.mention,
+            embed=notice_embed(
+                "I can hear that you're talking, but I can't decrypt your voice (Discord's end-to-end "
+                "voice encryption didn't hand me the keys). Please press **Type my answer** and type "
+                "your answer instead; the round carries on from there.",
+                title="Switching to typed answers"),
+            allowed_mentions=ONLY_OWNER)
+        if self.controls is not None and not self.controls.closed:
+            self.controls.enable_typing(self.open_text_modal)
+            if self.controls.message is not None:
+                try:
+                    await self.controls.message.edit(view=self.controls)
+                except discord.HTTPException:
+                    log.debug("could not add the typing button", exc_info=True)
+
+    async def open_text_modal(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(TextAnswerModal(self._typed_answer))
+
+    async def _typed_answer(self, interaction: discord.Interaction, text: str) -> None:
+        """A typed answer for the current question.
+
+        When the round takes typed answers (`answer_text`), it gets the text and carries on as
+        with a spoken answer. Otherwise the adapter analyses and stores it itself (same engine,
+        mode "mock_text"), shows the result privately, and moves the round to the next question.
+        """
+        r, q = self.round, self._question
+        if r is None or q is None or r.ended:
+            await interaction.response.send_message("This round is over.", ephemeral=True)
+            return
+        answer_text = getattr(r, "answer_text", None)
+        if callable(answer_text):
+            answer_text(text)
+            await interaction.response.send_message("Got your answer, analysing it.", ephemeral=True)
+            return
+        if self.engine is None:
+            await interaction.response.send_message("I can't take typed answers here.", ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        analysis = await asyncio.to_thread(self.engine.analyze_text, q, text)
+        try:
+            await self.engine.record(analysis, user_id=self.member.id,
+                                     user_name=getattr(self.member, "display_name", ""), mode="mock_text",
+                                     guild_id=self.guild_id, session_id=r.session_id)
+        except Exception:
+            log.exception("could not store a typed answer of user %s", self.member.id)
+        summary = analysis.summary or ""
+        await interaction.followup.send(
+            embed=notice_embed(f"**Score {analysis.score}/100**\n{summary}", title=f"Typed answer: {q.id}"),
+            ephemeral=True)
+        r.skip()
+
+    async def say(self, text: str, *, kind: str) -> None:
+        try:
+            pcm = await self.speaker.render_pcm48(text)
+        except Exception:
+            log.exception("speech synthesis failed")
+            await self._send(embed=notice_embed(text, title="(I couldn't speak this, so here it is)"))
+            return
+        try:
+            await play_pcm(self.voice_client, pcm)
+        except PlaybackError as e:
+            log.warning("playback failed (%s): %s", kind, e)
+            if kind in ("question", "follow_up", "hint"):
+                await self._send(embed=notice_embed(text, title="(I couldn't play this, so here it is)"))
+
+    async def post_question_card(self, question: Question, index: int, total: int) -> None:
+        if self.round is None:
+            raise RuntimeError("DiscordRoundIO.bind(round) was not called")
+        self._question = question
+        old = self.controls
+        view = RoundControls(self.member.id, self.round,
+                             on_type_answer=self.open_text_modal if self.text_mode else None)
+        self.controls = view
+        if old is not None:
+            await old.disable()
+        msg = await self._send(content=self.member.mention, embed=question_embed(question, index, total),
+                               view=view, allowed_mentions=ONLY_OWNER)
+        view.message = msg
+
+    async def post_status(self, text: str) -> None:
+        await self._send(content=text)
+
+    async def post_feedback(self, summary: "RoundSummary") -> None:
+        await self._send(content=self.member.mention, embed=feedback_embed(summary),
+                         file=transcript_file(summary), allowed_mentions=ONLY_OWNER)
+
+    async def round_closed(self, summary: "RoundSummary") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for view in (self.controls, self.consent_view):
+            if view is not None:
+                await view.disable()
+        vc = self.voice_client
+        try:
+            if self.sink is not None and vc.is_listening():
+                vc.stop_listening()
+            if vc.is_playing():
+                vc.stop_playing()
+            if vc.is_connected():
+                await vc.disconnect(force=False)
+        except Exception:
+            log.warning("leaving voice after the round failed", exc_info=True)
+        if self.sink is not None:
+            log.info("round of user %s closed (%s/%s); receive stats %s", self.member.id,
+                     summary.status, summary.reason, self.sink.stats.as_dict())
+        if self.on_closed is not None:
+            try:
+                res = self.on_closed(summary)
+                if asyncio.iscoroutine(res):
+                    await res
+            except Exception:
+                log.exception("round close callback failed")

@@ -1,0 +1,101 @@
+"""`python -m bot run`: build the services, start `ParleyBot`, and turn start-up failures into
+one clear line and an exit code instead of a traceback.
+
+Exit codes: 0 clean shutdown, 1 start-up failure (bank, database, model, network), 2 no token or
+a token Discord rejected, 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import discord
+
+from bot.config import Settings
+
+log = logging.getLogger("bot.run")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_TOKEN = 2
+EXIT_INTERRUPTED = 130
+
+MISSING_TOKEN = ("DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications, "
+                 "copy its token, and start Parley with DISCORD_TOKEN=<token> python -m bot run "
+                 "(or put it in your .env).")
+REJECTED_TOKEN = ("Discord rejected DISCORD_TOKEN (login failed). Check that it is the bot's current "
+                  "token (Bot → Reset Token in the developer portal) with no quotes or spaces around it.")
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr at `level`; keep discord.py's chatty loggers one step quieter."""
+    root = logging.getLogger()
+    numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(numeric)
+    for noisy in ("discord.gateway", "discord.http", "discord.ext.voice_recv"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def run_bot(settings: Settings) -> int:
+    """Run the bot until it is stopped; returns the process exit code."""
+    setup_logging(settings.log_level)
+    token = (settings.discord_token or "").strip()
+    if not token:
+        _say(MISSING_TOKEN)
+        return EXIT_BAD_TOKEN
+    from bot.discord_io.endpoint import apply_from_env
+    try:
+        # PARLEY_DISCORD_API_BASE / PARLEY_DISCORD_GATEWAY_URL: only set to reach the local
+        # Discord stand-in of the end-to-end tests; unset, discord.py talks to Discord.
+        apply_from_env()
+    except ValueError as e:
+        _say(str(e))
+        return EXIT_FAILED
+    try:
+        return asyncio.run(_main(settings, token))
+    except KeyboardInterrupt:
+        _say("Parley stopped (interrupted).")
+        return EXIT_INTERRUPTED
+
+
+async def _main(settings: Settings, token: str) -> int:
+    # Imported here so that `python -m bot run` without a token answers at once, without
+    # loading the model and the bank first.
+    from bot.discord_io.client import ParleyBot
+    from bot.services import Services
+
+    try:
+        services = await Services.create(settings, load_model=True)
+    except Exception as e:  # BankError, ModelNotFound, sqlite errors: all have clear messages
+        log.debug("start-up failed", exc_info=True)
+        _say(f"Parley could not start: {e}")
+        return EXIT_FAILED
+    bot = ParleyBot(services)
+    try:
+        async with bot:
+            await bot.start(token)
+    except discord.LoginFailure:
+        _say(REJECTED_TOKEN)
+        return EXIT_BAD_TOKEN
+    except discord.PrivilegedIntentsRequired:
+        _say("Discord refused the requested gateway intents; Parley only needs Guilds and Voice States, "
+             "so check the application's settings in the developer portal.")
+        return EXIT_FAILED
+    except (discord.GatewayNotFound, discord.ConnectionClosed, OSError) as e:
+        _say(f"Parley lost its connection to Discord: {e}")
+        return EXIT_FAILED
+    finally:
+        await services.close()
+    return EXIT_OK

@@ -1,0 +1,274 @@
+"""`/mock start` and `/mock stop`: spoken mock rounds in the caller's voice channel.
+
+Thin on purpose: parse and validate the command, check permissions, claim a slot, join voice,
+then hand over to `bot.practice.round.MockRound` (the logic) through `DiscordRoundIO`
+(the Discord rendering). Voice state changes map onto the round's `user_left()` /
+`disconnected()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from discord.ext.voice_recv import VoiceRecvClient
+
+from bot.bank import NoMatchingQuestion, UnknownQuestion
+from bot.discord_io.embeds import category_label
+from bot.discord_io.round_io import ConsentStore, DiscordRoundIO
+from bot.models import CATEGORIES, DIFFICULTIES, Question
+from bot.practice.round import MockRound
+from bot.practice.rounds_registry import Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.discord_io.client import ParleyBot
+
+log = logging.getLogger(__name__)
+
+VOICE_CONNECT_TIMEOUT_S = 20.0
+REQUIRED_VOICE_PERMISSIONS: tuple[tuple[str, str], ...] = (
+    ("view_channel", "View Channel"), ("connect", "Connect"), ("speak", "Speak"),
+)
+
+
+@dataclass(eq=False)
+class ActiveRound:
+    claim: Claim
+    round: MockRound
+    io: DiscordRoundIO
+    user_id: int
+    channel_id: int
+    task: "asyncio.Task[Any] | None" = None
+
+
+def _and_list(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def missing_voice_permissions(channel: Any, me: Any) -> list[str]:
+    """Names (as Discord shows them) of the permissions the bot lacks in a voice channel."""
+    perms = channel.permissions_for(me)
+    return [label for attr, label in REQUIRED_VOICE_PERMISSIONS if not getattr(perms, attr)]
+
+
+def make_picker(bank: Any, first: Question | None, category: str | None, difficulty: str | None,
+                rng: random.Random | None = None):
+    """`picker(index, asked)`: the chosen question first, then random ones matching the filters,
+    loosening the difficulty, then the category, rather than ending the round early."""
+
+    def pick(index: int, asked: Sequence[str]) -> Question:
+        if index == 1 and first is not None:
+            return first
+        for cat, diff in ((category, difficulty), (category, None), (None, None)):
+            try:
+                return bank.pick(cat, diff, exclude=asked, rng=rng)
+            except NoMatchingQuestion:
+                continue
+        return bank.pick(None, None, rng=rng)  # everything asked already: allow a repeat
+
+    return pick
+
+
+class MockCog(commands.Cog):
+    """Spoken mock interview rounds."""
+
+    mock = app_commands.Group(name="mock", description="Spoken mock interview rounds in voice",
+                              guild_only=True)
+
+    def __init__(self, bot: "ParleyBot", *, consent: ConsentStore | None = None) -> None:
+        self.bot = bot
+        self.services = bot.services
+        self.registry: RoundsRegistry = bot.rounds
+        self.consent = consent
+        self.active: dict[int, ActiveRound] = {}  # guild id → its mock round
+
+    # ---- /mock start -------------------------------------------------------------------------
+    @mock.command(name="start", description="Start a spoken mock round in your voice channel")
+    @app_commands.describe(
+        category="Kind of questions (default: any)",
+        difficulty="How hard (default: any)",
+        question="A specific question id to start with (type to search)",
+    )
+    @app_commands.choices(
+        category=[app_commands.Choice(name=category_label(c), value=c) for c in CATEGORIES],
+        difficulty=[app_commands.Choice(name=d.capitalize(), value=d) for d in DIFFICULTIES],
+    )
+    async def start(
+        self,
+        interaction: discord.Interaction,
+        category: app_commands.Choice[str] | None = None,
+        difficulty: app_commands.Choice[str] | None = None,
+        question: str | None = None,
+    ) -> None:
+        guild, member = interaction.guild, interaction.user
+        if guild is None or not isinstance(member, discord.Member):
+            await self._private(interaction, "Mock rounds run in a server's voice channel, not in DMs.")
+            return
+        voice = member.voice
+        channel = voice.channel if voice is not None else None
+        if channel is None:
+            await self._private(
+                interaction,
+                "Join a voice channel first, then run `/mock start` again: I'll join you there.")
+            return
+        missing = missing_voice_permissions(channel, guild.me)
+        if missing:
+            plural = "permission" if len(missing) == 1 else "permissions"
+            await self._private(
+                interaction,
+                f"I can't run a round in {channel.mention}: I'm missing the **{_and_list(missing)}** "
+                f"{plural} there. Ask a server admin to grant it to me (or to my role) for that channel.")
+            return
+        cat = category.value if category else None
+        diff = difficulty.value if difficulty else None
+        bank = self.services.bank
+        first: Question | None = None
+        try:
+            if question:
+                first = bank.get(question)
+            else:
+                first = bank.pick(cat, diff)
+        except UnknownQuestion as e:
+            await self._private(interaction, f"I don't know that question: {e}. "
+                                             "Pick one from the suggestions while typing.")
+            return
+        except NoMatchingQuestion as e:
+            await self._private(interaction, f"No question matches: {e}.")
+            return
+        if guild.voice_client is not None and guild.id not in self.active:
+            await self._private(interaction, "I'm already in a voice channel in this server for something "
+                                             "else. Try again when that's finished.")
+            return
+        try:
+            claim = self.registry.claim(guild.id, member.id, channel_id=channel.id)
+        except (RoundAlreadyRunning, TooBusy) as e:
+            await self._private(interaction, str(e))
+            return
+
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            vc = await channel.connect(cls=VoiceRecvClient, timeout=VOICE_CONNECT_TIMEOUT_S,
+                                       self_deaf=False)
+        except (asyncio.TimeoutError, discord.ClientException, discord.HTTPException, OSError) as e:
+            self.registry.release(claim)
+            log.warning("could not join voice channel %s: %s", channel.id, e)
+            await self._private(interaction, f"I couldn't join {channel.mention} (Discord didn't let me "
+                                             "connect in time). Please try again in a moment.")
+            return
+        except BaseException:
+            self.registry.release(claim)
+            raise
+
+        settings = self.services.settings
+        io = DiscordRoundIO(
+            voice_client=vc, channel=interaction.channel, member=member, speaker=self.services.speaker,
+            engine=self.services.engine, consent=self.consent,
+        )
+        round_ = MockRound(
+            self.services.engine, io, user_id=member.id, user_name=member.display_name,
+            guild_id=guild.id, channel_id=channel.id,
+            questions=make_picker(bank, first, cat, diff), settings=settings,
+            speaker=self.services.speaker,
+        )
+        io.bind(round_)
+        self.registry.attach(claim, round_)
+        active = ActiveRound(claim=claim, round=round_, io=io, user_id=member.id, channel_id=channel.id)
+        self.active[guild.id] = active
+        active.task = asyncio.create_task(self._run(guild.id, active), name=f"mock-round-{guild.id}")
+        await self._private(
+            interaction,
+            f"I've joined {channel.mention}. Read the recording notice I just posted and press "
+            "**Start recording** to hear your first question.")
+
+    @start.autocomplete("question")
+    async def _question_autocomplete(self, interaction: discord.Interaction,
+                                     current: str) -> list[app_commands.Choice[str]]:
+        wanted = current.strip().lower()
+        ns_cat = getattr(interaction.namespace, "category", None)
+        cat = getattr(ns_cat, "value", ns_cat)
+        out: list[app_commands.Choice[str]] = []
+        for q in self.services.bank.questions:
+            if cat and q.category != cat:
+                continue
+            if wanted and wanted not in q.id and wanted not in q.prompt.lower():
+                continue
+            out.append(app_commands.Choice(name=f"{q.id} ({q.difficulty})"[:100], value=q.id))
+            if len(out) == 25:
+                break
+        return out
+
+    async def _run(self, guild_id: int, active: ActiveRound) -> None:
+        try:
+            await active.round.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("mock round in guild %s crashed", guild_id)
+        finally:
+            self.registry.release(active.claim)
+            if self.active.get(guild_id) is active:
+                del self.active[guild_id]
+            vc = active.io.voice_client
+            if vc.is_connected():  # round_closed normally left already
+                try:
+                    await vc.disconnect(force=True)
+                except Exception:
+                    log.debug("disconnect after the round failed", exc_info=True)
+
+    # ---- /mock stop --------------------------------------------------------------------------
+    @mock.command(name="stop", description="End the mock round running in this server")
+    async def stop(self, interaction: discord.Interaction) -> None:
+        guild, member = interaction.guild, interaction.user
+        active = self.active.get(guild.id) if guild is not None else None
+        if active is None:
+            await self._private(interaction, "No mock round is running in this server.")
+            return
+        perms = getattr(member, "guild_permissions", None)
+        if member.id != active.user_id and not (perms is not None and perms.manage_guild):
+            await self._private(interaction, f"Only <@{active.user_id}>, who started this round, or "
+                                             "someone with Manage Server can stop it.")
+            return
+        active.round.end()
+        who = "your" if member.id == active.user_id else "the"
+        await self._private(interaction, f"Stopping {who} round. Feedback on what was answered follows.")
+
+    # ---- voice events ------------------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_voice_state_update(self, member: discord.Member, before: discord.VoiceState,
+                                    after: discord.VoiceState) -> None:
+        active = self.active.get(member.guild.id)
+        if active is None:
+            return
+        now_in = after.channel.id if after.channel is not None else None
+        me = member.guild.me
+        if me is not None and member.id == me.id:
+            if now_in is None:
+                log.info("bot left voice in guild %s during a round", member.guild.id)
+                active.round.disconnected("disconnected")
+            elif now_in != active.channel_id:
+                log.info("bot was moved in guild %s during a round", member.guild.id)
+                active.round.disconnected("moved")
+        elif member.id == active.user_id and now_in != active.channel_id:
+            active.round.user_left()
+
+    async def cog_unload(self) -> None:
+        for active in list(self.active.values()):
+            active.round.end()
+
+    # ---- helpers -----------------------------------------------------------------------------
+    @staticmethod
+    async def _private(interaction: discord.Interaction, text: str) -> None:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+
+
+async def setup(bot: "ParleyBot") -> None:
+    await bot.add_cog(MockCog(bot))
