@@ -29,10 +29,6 @@ class ParleyBot(commands.Bot):
         # Intent" for the application in the Discord developer portal).
         intents.guild_messages = True
         intents.message_content = True
-        # Daily pushes read answers posted in their threads (privileged: enable "Message Content
-        # Intent" for the application in the Discord developer portal).
-        intents.guild_messages = True
-        intents.message_content = True
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None)
         self.services = services
         self.settings: Settings = services.settings
