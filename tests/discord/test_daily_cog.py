@@ -215,6 +215,27 @@ async def test_oversized_and_non_audio_attachments_get_a_clear_reply(world):
     assert await list_attempts(world.db, world.member.id) == []
 
 
+@pytest.mark.slow
+async def test_voice_message_in_the_thread_is_transcribed_and_scored(world, transcriber, tmp_path):
+    from tests.conftest import espeak
+    from tests.integration.test_daily_answers import VOICE_ANSWER, ogg_opus
+
+    world.cog.service.engine.transcriber = transcriber
+    data = ogg_opus(espeak(VOICE_ANSWER, tmp_path / "a.wav", rate=150), tmp_path / "voice-message.ogg").read_bytes()
+    thread = await open_thread(world)
+    voice = MockAttachment(data, voice=True, duration=30.0)
+    msg = thread_message(thread, world.member, attachments=[voice])
+    await world.cog.on_message(msg)
+    voice.read.assert_awaited_once()
+    (reply,) = replies_of(msg)
+    embed = reply["embed"]
+    assert embed is not None, reply["content"]
+    heard = next(f.value for f in embed.fields if f.name == "What I heard")
+    assert "hash set" in heard.lower() and "words/min" in heard
+    (stored,) = await list_attempts(world.db, world.member.id, guild_id=world.guild.id)
+    assert stored.mode == "daily" and stored.duration_s and f"{stored.score}/100" in embed.title
+
+
 def test_audio_detection():
     assert is_audio(MockAttachment(voice=True, content_type=None, filename="x"))
     assert is_audio(MockAttachment(content_type="audio/ogg; codecs=opus", filename="x"))
@@ -276,3 +297,30 @@ async def test_prep_start_with_a_bad_date_and_stop(world):
 
 
 _ = (io, unittest.mock)
+
+
+async def test_extension_registers_its_commands_on_a_real_bot(settings):
+    """Load cogs.daily into a real (never connected) ParleyBot: the slash commands are valid and
+    present, and unloading stops the scheduler loop."""
+    from bot.discord_io.client import ParleyBot
+
+    bank = load_bank(settings.bank_dir)
+    async with Database(settings.database) as db:
+        engine = PracticeEngine(settings=settings, bank=bank, transcriber=None, db=db)
+        services = Services(settings=settings, db=db, bank=bank, transcriber=None, speaker=None, engine=engine)
+        bot = ParleyBot(services, extensions=())
+        await bot.load_extension("cogs.daily")
+        try:
+            names = {c.qualified_name for c in bot.tree.walk_commands()}
+            assert {"daily setup", "daily pause", "daily resume", "daily now", "history", "stats",
+                    "leaderboard show", "leaderboard join", "leaderboard leave", "prep start", "prep stop"} <= names
+            assert bot.intents.message_content and bot.intents.guild_messages  # to read thread answers
+            cog = bot.get_cog("DailyCog")
+            assert cog.push_loop.is_running()
+            setup_cmd = bot.tree.get_command("daily").get_command("setup")
+            assert [p.name for p in setup_cmd.parameters] == ["channel", "time", "timezone", "categories"]
+            assert not setup_cmd.get_parameter("categories").required
+        finally:
+            await bot.unload_extension("cogs.daily")
+            await bot.close()
+        assert not cog.push_loop.is_running() or cog.push_loop.is_being_cancelled()
