@@ -352,6 +352,8 @@ class GroupSession:
         self._outbox: list[Any] = []
         self._processing: asyncio.Task[None] | None = None
         self._summary: dict[str, Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wakeups: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ views
 
@@ -375,6 +377,7 @@ class GroupSession:
 
     async def open(self) -> None:
         """Create the stored session (when a store is attached)."""
+        self._loop = asyncio.get_running_loop()
         if self.store is not None and self.session_id is None:
             self.session_id = await self.store.create_session(
                 guild_id=self.guild_id, channel_id=self.channel_id, owner_id=self.owner_id
@@ -463,6 +466,7 @@ class GroupSession:
                 raise GroupError("the group has already started")
             if not self.active_members:
                 raise GroupError("nobody has joined yet")
+            self._loop = asyncio.get_running_loop()
             await self._advance()
         await self._flush()
 
@@ -567,10 +571,23 @@ class GroupSession:
             )
             turn.listener = IncrementalListener(
                 self.engine.transcriber.transcribe_sync, lc, clock=self.clock.now,
-                name=f"group-{self.session_id}-turn-{turn.number}",
+                on_end=self._listener_ended, name=f"group-{self.session_id}-turn-{turn.number}",
             )
             turn.listener.start(turn.origin)
         return turn.listener
+
+    def _listener_ended(self, reason: str) -> None:
+        """Any thread: the listener heard the end ("that's my answer", a long silence); act now."""
+        loop = self._loop
+        if loop is None or reason not in _LISTENER_ENDS or loop.is_closed():
+            return
+
+        def wake() -> None:
+            task = asyncio.ensure_future(self.poll())
+            self._wakeups.add(task)
+            task.add_done_callback(self._wakeups.discard)
+
+        loop.call_soon_threadsafe(wake)
 
     def _count_crosstalk(self, member: MemberState, turn: Turn, voiced: np.ndarray, at: float) -> None:
         for i in np.flatnonzero(voiced):
