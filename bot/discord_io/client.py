@@ -9,6 +9,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.discord_io.guards import install_command_guard
+from bot.practice.recovery import notify as notify_interrupted
+from bot.practice.recovery import recover_interrupted
 from bot.practice.rounds_registry import RoundsRegistry
 from bot.services import Services
 
@@ -34,15 +37,32 @@ class ParleyBot(commands.Bot):
         self.settings: Settings = services.settings
         # Running voice rounds (mock and peer), with the per-server and global caps.
         self.rounds = RoundsRegistry(self.settings)
+        # Per-user rate limit on application commands (settings.commands_per_minute).
+        self.command_guard = install_command_guard(self)
         self._extensions = extensions
 
     async def setup_hook(self) -> None:
+        await self.recover_after_restart()
         for ext in self._extensions:
             await self.load_extension(ext)
             log.info("loaded extension %s", ext)
         self.tree.on_error = self.on_app_command_error
         synced = await self.tree.sync()
         log.info("synced %d application commands", len(synced))
+
+    async def recover_after_restart(self) -> int:
+        """Close rounds left running by a crash or restart; tell their members in the channel."""
+        try:
+            interrupted = await recover_interrupted(self.services.db)
+        except Exception:
+            log.exception("start-up recovery failed")
+            return 0
+        only_users = discord.AllowedMentions(everyone=False, roles=False, users=True)
+
+        async def send(channel_id: int, text: str) -> None:
+            await self.get_partial_messageable(channel_id).send(text, allowed_mentions=only_users)
+
+        return await notify_interrupted(interrupted, send)
 
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

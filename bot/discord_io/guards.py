@@ -1,0 +1,153 @@
+"""Checks before acting: the bot's own permissions, Manage Server for settings, and a
+per-user rate limit on application commands.
+
+    missing = missing_permissions(voice_channel, guild.me, VOICE_NEEDS)
+    if missing: await reply(missing_permissions_message(missing, voice_channel))
+
+    @manage_server_only()            # on /daily setup and other server settings
+    async def setup(...): ...
+
+`install_command_guard(bot)` makes the bot's command tree refuse, with a short ephemeral
+reply, a user who sends more than `settings.commands_per_minute` commands in a minute; other
+users are unaffected. The limiter's clock is injectable (tests drive it without sleeping).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Iterable
+
+import discord
+from discord import app_commands
+
+from bot.limits import RateLimiter
+
+log = logging.getLogger(__name__)
+
+# discord.Permissions attribute → the name Discord's own UI shows
+PERMISSION_NAMES: dict[str, str] = {
+    "view_channel": "View Channel",
+    "connect": "Connect",
+    "speak": "Speak",
+    "use_voice_activation": "Use Voice Activity",
+    "send_messages": "Send Messages",
+    "send_messages_in_threads": "Send Messages in Threads",
+    "embed_links": "Embed Links",
+    "attach_files": "Attach Files",
+    "read_message_history": "Read Message History",
+    "create_public_threads": "Create Public Threads",
+    "manage_threads": "Manage Threads",
+    "add_reactions": "Add Reactions",
+}
+
+VOICE_NEEDS: tuple[str, ...] = ("view_channel", "connect", "speak")
+TEXT_NEEDS: tuple[str, ...] = ("view_channel", "send_messages", "embed_links", "attach_files")
+THREAD_NEEDS: tuple[str, ...] = TEXT_NEEDS + ("create_public_threads", "send_messages_in_threads")
+
+
+def permission_name(attr: str) -> str:
+    return PERMISSION_NAMES.get(attr, attr.replace("_", " ").title())
+
+
+def missing_permissions(channel: Any, me: Any, needed: Iterable[str]) -> list[str]:
+    """The human names of the permissions in `needed` that `me` lacks in `channel`, in order.
+
+    `needed` holds `discord.Permissions` attribute names ("connect", "speak", …).
+    """
+    perms: discord.Permissions = channel.permissions_for(me)
+    out: list[str] = []
+    for attr in needed:
+        if not hasattr(discord.Permissions, attr):
+            raise ValueError(f"unknown permission {attr!r}")
+        if not getattr(perms, attr):
+            out.append(permission_name(attr))
+    return out
+
+
+def missing_permissions_message(missing: list[str], channel: Any) -> str:
+    """"I need Connect and Speak in #voice …": what is missing and who can fix it."""
+    if not missing:
+        return ""
+    names = [f"**{m}**" for m in missing]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    where = getattr(channel, "mention", None) or "this channel"
+    return (f"I can't do that yet: I need the {listed} permission{'s' if len(missing) > 1 else ''} "
+            f"in {where}. A server admin can grant {'them' if len(missing) > 1 else 'it'} to my role "
+            "(Server Settings → Roles, or the channel's Permissions).")
+
+
+# --------------------------------------------------------------------------- Manage Server
+
+
+class NotInServer(app_commands.CheckFailure):
+    def __init__(self) -> None:
+        super().__init__("This command only works inside a server, not in direct messages.")
+
+
+class MissingManageServer(app_commands.CheckFailure):
+    def __init__(self) -> None:
+        super().__init__(
+            "Changing Parley's settings for this server needs the **Manage Server** permission. "
+            "Ask a server admin to run this command."
+        )
+
+
+def has_manage_server(interaction: discord.Interaction) -> bool:
+    """Raises a CheckFailure with a clear message (answered by the global error handler)."""
+    if interaction.guild is None:
+        raise NotInServer()
+    perms = getattr(interaction, "permissions", None)
+    member_perms = getattr(interaction.user, "guild_permissions", None)
+    if (perms is not None and perms.manage_guild) or (member_perms is not None and member_perms.manage_guild):
+        return True
+    raise MissingManageServer()
+
+
+def manage_server_only() -> Callable[[Any], Any]:
+    """An app_commands check decorator: server settings need Manage Server."""
+    return app_commands.check(has_manage_server)
+
+
+# --------------------------------------------------------------------------- rate limit
+
+
+class CommandGuard:
+    """Per-user limit on application commands (autocomplete is not counted)."""
+
+    def __init__(self, limit: int, *, window_s: float = 60.0, clock: Callable[[], float] | None = None) -> None:
+        kw = {"clock": clock} if clock is not None else {}
+        self.limiter = RateLimiter(limit=max(1, limit), window_s=window_s, **kw)
+        self.refused = 0
+
+    async def check(self, interaction: discord.Interaction) -> bool:
+        """The tree's interaction check: False (after a short reply) when the user is over."""
+        if interaction.type is not discord.InteractionType.application_command:
+            return True
+        user_id = interaction.user.id
+        wait = self.limiter.hit(user_id)
+        if wait <= 0:
+            return True
+        self.refused += 1
+        if self.refused % 100 == 1:
+            self.limiter.prune()
+        await self._tell(interaction, wait)
+        return False
+
+    async def _tell(self, interaction: discord.Interaction, wait: float) -> None:
+        """One ephemeral reply per refused command (Discord shows an error if none is sent)."""
+        text = (f"You're sending commands faster than I can take them. "
+                f"Please wait {max(1, round(wait))} s and try again.")
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.debug("could not send the rate-limit reply")
+
+
+def install_command_guard(bot: Any, *, clock: Callable[[], float] | None = None) -> CommandGuard:
+    """Attach a `CommandGuard` to `bot.tree` (as its interaction check); returns it."""
+    guard = CommandGuard(bot.settings.commands_per_minute, clock=clock)
+    bot.tree.interaction_check = guard.check  # the tree calls self.interaction_check(interaction)
+    return guard

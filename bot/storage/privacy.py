@@ -1,0 +1,362 @@
+"""A member's data: consent per server, their settings, export as JSON, and erasure.
+
+Export and erasure find a member's rows by *reading the schema*, not from a fixed list: every
+table with a `user_id` or `rater_id` column is included, so tables that later migrations add
+are covered without touching this module. Special cases:
+
+* ratings other members gave on this member's answers are exported without the rater's id
+  (ratings are anonymous) and deleted with the answers;
+* sessions keep `owner_id` without a foreign key, and a group's summary JSON names every
+  member: a session only this member took part in is deleted; a shared one keeps the others'
+  figures, with this member's entries cut out of its summary and the owner cleared.
+
+Erasure runs in ONE transaction; kept audio files are removed from disk after it commits (a
+crash in between leaves only orphan files, which `audio_retention.purge_expired` removes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bot.storage.attempts import ensure_user
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+EXPORT_FORMAT = "parley-export/1"
+# Columns that hold the id of the member a row belongs to (or who wrote it).
+USER_COLUMNS: tuple[str, ...] = ("user_id", "rater_id")
+
+
+# --------------------------------------------------------------------------- consent
+
+
+async def has_consented(db: Database, user_id: int, guild_id: int) -> bool:
+    """True once the member accepted the recording notice in this server."""
+    async with db.conn.execute(
+        "SELECT 1 FROM consents WHERE user_id = ? AND guild_id = ?", (user_id, guild_id)
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def record_consent(db: Database, user_id: int, guild_id: int, name: str = "") -> None:
+    """Remember the acceptance (idempotent: the first acceptance time is kept)."""
+    async with db.transaction() as conn:
+        await ensure_user(db, user_id, name)
+        await conn.execute(
+            "INSERT OR IGNORE INTO consents(user_id, guild_id) VALUES(?, ?)", (user_id, guild_id)
+        )
+
+
+async def withdraw_consent(db: Database, user_id: int, guild_id: int | None = None) -> int:
+    """Forget acceptance in one server (or all); the notice is shown again next time."""
+    async with db.transaction() as conn:
+        if guild_id is None:
+            cur = await conn.execute("DELETE FROM consents WHERE user_id = ?", (user_id,))
+        else:
+            cur = await conn.execute(
+                "DELETE FROM consents WHERE user_id = ? AND guild_id = ?", (user_id, guild_id)
+            )
+        return cur.rowcount or 0
+
+
+class ConsentStore:
+    """The `has`/`record` pair the mock round adapter (`DiscordRoundIO`) expects."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def has(self, user_id: int, guild_id: int) -> bool:
+        return await has_consented(self.db, user_id, guild_id)
+
+    async def record(self, user_id: int, guild_id: int) -> None:
+        await record_consent(self.db, user_id, guild_id)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    keep_audio: bool = False
+    leaderboard: bool = False
+
+
+async def get_settings(db: Database, user_id: int) -> UserSettings:
+    """The member's settings; defaults (nothing kept, no leaderboard) when never set."""
+    async with db.conn.execute(
+        "SELECT keep_audio, leaderboard FROM user_settings WHERE user_id = ?", (user_id,)
+    ) as cur:
+        r = await cur.fetchone()
+    if r is None:
+        return UserSettings()
+    return UserSettings(keep_audio=bool(r["keep_audio"]), leaderboard=bool(r["leaderboard"]))
+
+
+async def set_keep_audio(db: Database, user_id: int, keep: bool, name: str = "") -> None:
+    """Opt in to (or out of) keeping raw answer audio for the retention period."""
+    async with db.transaction() as conn:
+        await ensure_user(db, user_id, name)
+        await conn.execute(
+            "INSERT INTO user_settings(user_id, keep_audio) VALUES(?, ?)"
+            " ON CONFLICT(user_id) DO UPDATE SET keep_audio = excluded.keep_audio",
+            (user_id, int(keep)),
+        )
+
+
+# --------------------------------------------------------------------------- schema discovery
+
+
+async def _tables(db: Database) -> list[str]:
+    async with db.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    ) as cur:
+        return [str(r[0]) for r in await cur.fetchall()]
+
+
+async def _columns(db: Database, table: str) -> list[str]:
+    async with db.conn.execute(f'PRAGMA table_info("{table}")') as cur:
+        return [str(r[1]) for r in await cur.fetchall()]
+
+
+async def user_tables(db: Database) -> list[tuple[str, str]]:
+    """(table, column) for every column that names a member, `users` itself excluded."""
+    out: list[tuple[str, str]] = []
+    for t in await _tables(db):
+        if t == "users":
+            continue
+        cols = await _columns(db, t)
+        out += [(t, c) for c in USER_COLUMNS if c in cols]
+    return out
+
+
+def _jsonable_row(row: Any) -> dict[str, Any]:
+    """A row as a dict, with `*_json` columns decoded into objects."""
+    out: dict[str, Any] = {}
+    for key in row.keys():
+        value = row[key]
+        if key.endswith("_json") and isinstance(value, str):
+            try:
+                out[key[: -len("_json")]] = json.loads(value)
+                continue
+            except ValueError:
+                pass
+        if isinstance(value, bytes):
+            value = value.hex()
+        out[key] = value
+    return out
+
+
+async def _rows(db: Database, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+    async with db.conn.execute(sql, args) as cur:
+        return [_jsonable_row(r) for r in await cur.fetchall()]
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def scrub_member(value: Any, user_id: int) -> Any:
+    """Cut one member out of a JSON summary: list entries that are theirs are dropped, a
+    single entry that is theirs (e.g. "strongest") becomes null, keys equal to their id go."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if k == str(user_id):
+                continue
+            if isinstance(v, dict) and _is_member_entry(v, user_id):
+                out[k] = None
+            elif k.endswith("_id") and isinstance(v, int) and v == user_id:
+                out[k] = None
+            else:
+                out[k] = scrub_member(v, user_id)
+        return out
+    if isinstance(value, list):
+        return [scrub_member(v, user_id) for v in value
+                if not (isinstance(v, dict) and _is_member_entry(v, user_id)) and v != user_id]
+    return value
+
+
+def only_member(value: Any, user_id: int) -> Any:
+    """The opposite view, for an export: a shared summary with only this member's entries."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if isinstance(v, dict) and _names_someone(v) and not _is_member_entry(v, user_id):
+                out[k] = None
+            else:
+                out[k] = only_member(v, user_id)
+        return out
+    if isinstance(value, list):
+        return [only_member(v, user_id) for v in value
+                if not (isinstance(v, dict) and _names_someone(v) and not _is_member_entry(v, user_id))]
+    return value
+
+
+def _is_member_entry(d: dict[str, Any], user_id: int) -> bool:
+    return d.get("user_id") == user_id or d.get("member_id") == user_id
+
+
+def _names_someone(d: dict[str, Any]) -> bool:
+    return "user_id" in d or "member_id" in d
+
+
+# --------------------------------------------------------------------------- counts and export
+
+
+async def stored_counts(db: Database, user_id: int) -> dict[str, int]:
+    """How many rows of each kind are stored about the member (tables with none are left out)."""
+    counts: dict[str, int] = {}
+    for table, col in await user_tables(db):
+        async with db.conn.execute(f'SELECT COUNT(*) FROM "{table}" WHERE "{col}" = ?', (user_id,)) as cur:
+            n = int((await cur.fetchone())[0])
+        if n:
+            key = "ratings_given" if (table, col) == ("ratings", "rater_id") else table
+            counts[key] = counts.get(key, 0) + n
+    async with db.conn.execute(
+        "SELECT COUNT(*) FROM ratings WHERE attempt_id IN (SELECT id FROM attempts WHERE user_id = ?)",
+        (user_id,),
+    ) as cur:
+        n = int((await cur.fetchone())[0])
+    if n:
+        counts["ratings_received"] = n
+    return counts
+
+
+async def export_user(db: Database, user_id: int) -> dict[str, Any]:
+    """Everything stored about the member, JSON-able. Other members' ids never appear in it."""
+    users = await _rows(db, "SELECT * FROM users WHERE id = ?", (user_id,))
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for table, col in await user_tables(db):
+        if table == "sessions":  # sessions are exported below, per membership
+            continue
+        order = " ORDER BY rowid"
+        rows = await _rows(db, f'SELECT * FROM "{table}" WHERE "{col}" = ?{order}', (user_id,))
+        key = "ratings_given" if (table, col) == ("ratings", "rater_id") else table
+        tables.setdefault(key, []).extend(rows)
+    received = await _rows(
+        db,
+        "SELECT r.attempt_id, r.structure, r.clarity, r.depth, r.created_at FROM ratings r"
+        " JOIN attempts a ON a.id = r.attempt_id WHERE a.user_id = ? ORDER BY r.id",
+        (user_id,),
+    )
+    sessions = await _rows(
+        db,
+        "SELECT s.* FROM sessions s WHERE s.owner_id = ? OR s.id IN"
+        " (SELECT session_id FROM session_members WHERE user_id = ?) ORDER BY s.id",
+        (user_id, user_id),
+    )
+    for s in sessions:
+        if "summary" in s:
+            s["summary"] = only_member(s["summary"], user_id)
+        if s.get("owner_id") not in (None, user_id):
+            s["owner_id"] = None  # someone else's id
+    return {
+        "format": EXPORT_FORMAT,
+        "user_id": user_id,
+        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "user": users[0] if users else None,
+        "tables": tables,
+        "ratings_received": received,
+        "sessions": sessions,
+        "counts": await stored_counts(db, user_id),
+    }
+
+
+# --------------------------------------------------------------------------- erasure
+
+
+@dataclass(frozen=True)
+class DeletionReport:
+    counts: dict[str, int]          # rows removed, by kind
+    files_removed: int              # kept audio files removed from disk
+    files_failed: list[str]         # paths that could not be removed (logged)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.counts.values())
+
+
+async def delete_user(db: Database, user_id: int, *, audio_dir: Path | None = None) -> DeletionReport:
+    """Erase every row about the member in one transaction, then their kept audio files.
+
+    `audio_dir`: the folder kept audio lives in; the member's own sub-folder there is removed too.
+    """
+    uid = (user_id,)
+    async with db.transaction() as conn:
+        counts = await stored_counts(db, user_id)
+        async with conn.execute("SELECT path FROM audio_files WHERE user_id = ?", uid) as cur:
+            paths = [Path(r[0]) for r in await cur.fetchall()]
+        # ratings others gave on their answers (also cascaded; explicit so FKs off can't leave them)
+        await conn.execute(
+            "DELETE FROM ratings WHERE attempt_id IN (SELECT id FROM attempts WHERE user_id = ?)", uid
+        )
+        await conn.execute(
+            "DELETE FROM audio_files WHERE attempt_id IN (SELECT id FROM attempts WHERE user_id = ?)", uid
+        )
+        # every table keyed by the member, attempts last (others point at them)
+        keyed = sorted(await user_tables(db), key=lambda tc: tc[0] == "attempts")
+        for table, col in keyed:
+            await conn.execute(f'DELETE FROM "{table}" WHERE "{col}" = ?', uid)
+        # sessions: owner_id has no foreign key; summaries name members
+        removed_sessions = await _erase_from_sessions(db, user_id)
+        if removed_sessions:
+            counts["sessions"] = counts.get("sessions", 0) + removed_sessions
+        cur = await conn.execute("DELETE FROM users WHERE id = ?", uid)
+        if cur.rowcount:
+            counts["users"] = cur.rowcount
+    removed, failed = _remove_files(paths, user_id, audio_dir)
+    log.info("erased user data: %d rows, %d audio files", sum(counts.values()), removed)
+    return DeletionReport(counts, removed, failed)
+
+
+async def _erase_from_sessions(db: Database, user_id: int) -> int:
+    """Inside the erasure transaction. Returns how many sessions were deleted outright."""
+    conn = db.conn
+    async with conn.execute(
+        "SELECT id, owner_id, summary_json, "
+        " (SELECT COUNT(*) FROM session_members m WHERE m.session_id = s.id) AS others"
+        " FROM sessions s WHERE owner_id = ? OR summary_json LIKE ?",
+        (user_id, f"%{user_id}%"),
+    ) as cur:
+        rows = list(await cur.fetchall())
+    deleted = 0
+    for r in rows:
+        if r["owner_id"] == user_id and r["others"] == 0:
+            await conn.execute("DELETE FROM sessions WHERE id = ?", (r["id"],))
+            deleted += 1
+            continue
+        try:
+            summary = json.loads(r["summary_json"] or "{}")
+        except ValueError:
+            summary = {}
+        await conn.execute(
+            "UPDATE sessions SET summary_json = ?,"
+            " owner_id = CASE WHEN owner_id = ? THEN NULL ELSE owner_id END WHERE id = ?",
+            (json.dumps(scrub_member(summary, user_id)), user_id, r["id"]),
+        )
+    return deleted
+
+
+def _remove_files(paths: list[Path], user_id: int, audio_dir: Path | None) -> tuple[int, list[str]]:
+    removed, failed = 0, []
+    for p in paths:
+        try:
+            p.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            log.warning("could not remove a kept audio file: %s", e.strerror or e)
+            failed.append(str(p))
+    if audio_dir is not None:
+        own = Path(audio_dir) / str(user_id)
+        if own.is_dir():
+            removed += sum(1 for f in own.rglob("*") if f.is_file())
+            shutil.rmtree(own, ignore_errors=True)
+    return removed, failed
