@@ -45,7 +45,9 @@ def setup_logging(level: str) -> None:
 
 
 def _say(line: str) -> None:
-    print(line, file=sys.stderr)
+    """One line for the person who started the bot (the CLI's own output, not a log record)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def run_bot(settings: Settings) -> int:
@@ -77,15 +79,24 @@ async def _main(settings: Settings, token: str) -> int:
     from bot.services import Services
 
     try:
-        services = await Services.create(settings, load_model=True)
-    except Exception as e:  # BankError, ModelNotFound, sqlite errors: all have clear messages
+        services = await Services.create(settings, load_model=False)
+    except Exception as e:  # BankError, sqlite errors: their messages name the problem
         log.debug("start-up failed", exc_info=True)
         _say(f"Parley could not start: {e}")
         return EXIT_FAILED
     bot = ParleyBot(services)
     try:
         async with bot:
-            await bot.start(token)
+            # Log in first: a wrong token is reported in a second, not after loading the model.
+            await bot.login(token)
+            try:
+                await services.transcriber.ensure_loaded()
+            except Exception as e:  # ModelNotFound and friends
+                log.debug("model load failed", exc_info=True)
+                _say(f"Parley could not load its speech-to-text model: {e}")
+                return EXIT_FAILED
+            log.info("logged in; connecting to the gateway")
+            await bot.connect()
     except discord.LoginFailure:
         _say(REJECTED_TOKEN)
         return EXIT_BAD_TOKEN

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from contextlib import asynccontextmanager
@@ -25,6 +26,9 @@ class Database:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
+        # One shared connection: concurrent tasks (rounds in several servers) take turns.
+        self._tx_lock: asyncio.Lock | None = None
+        self._tx_owner: asyncio.Task[object] | None = None
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -84,12 +88,25 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            await self.conn.rollback()
-            raise
-        else:
-            await self.conn.commit()
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception.
+
+        Transactions of different tasks are serialized (they share one connection); a nested
+        one in the same task is not waited for (sqlite refuses it, as before)."""
+        if self._tx_lock is None:
+            self._tx_lock = asyncio.Lock()
+        task = asyncio.current_task()
+        if task is not None and self._tx_owner is task:
+            await self.conn.execute("BEGIN IMMEDIATE")  # raises: nested transaction
+        async with self._tx_lock:
+            self._tx_owner = task
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    await self.conn.rollback()
+                    raise
+                else:
+                    await self.conn.commit()
+            finally:
+                self._tx_owner = None

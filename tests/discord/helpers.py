@@ -16,12 +16,15 @@ embeds/views/files passed to `send` are the real objects our code built.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import unittest.mock
-from typing import Any, Iterable
+from types import SimpleNamespace
+from typing import Any, Callable, Iterable
 
 import discord
 from discord.ext import commands
+from discord.ext.voice_recv import VoiceRecvClient
 
 _ids = itertools.count(100_000_000_000_000_000)
 
@@ -135,11 +138,37 @@ class MockTextChannel(CustomMockMixin, unittest.mock.Mock):
         defaults = {"id": cid, "name": f"text{cid % 1000}", "mention": f"<#{cid}>",
                     "type": discord.ChannelType.text}
         super().__init__(**{**defaults, **kwargs})
+        self.__dict__["sent"] = []  # (MockMessage, kwargs) in order
+        self.__dict__["_sent_cond"] = None
         self.send = unittest.mock.AsyncMock(side_effect=self._send)
+
+    def _cond(self) -> asyncio.Condition:
+        if self.__dict__["_sent_cond"] is None:
+            self.__dict__["_sent_cond"] = asyncio.Condition()
+        return self.__dict__["_sent_cond"]
 
     async def _send(self, content: Any = None, **kwargs: Any) -> MockMessage:
         embeds = [kwargs["embed"]] if kwargs.get("embed") is not None else list(kwargs.get("embeds") or [])
-        return MockMessage(channel=self, content=content or "", embeds=embeds)
+        msg = MockMessage(channel=self, content=content or "", embeds=embeds)
+        self.sent.append((msg, {"content": content, **kwargs}))
+        cond = self._cond()
+        async with cond:
+            cond.notify_all()
+        return msg
+
+    async def wait_sent(self, predicate: Callable[[dict[str, Any]], bool], *,
+                        timeout: float = 30.0) -> tuple[Any, dict[str, Any]]:
+        """The first message sent whose kwargs satisfy `predicate` (waits for it to be sent)."""
+        cond = self._cond()
+
+        def find() -> tuple[Any, dict[str, Any]] | None:
+            return next(((m, kw) for m, kw in self.sent if predicate(kw)), None)
+
+        async with cond:
+            await asyncio.wait_for(cond.wait_for(lambda: find() is not None), timeout)
+        found = find()
+        assert found is not None
+        return found
 
 
 class MockVoiceChannel(CustomMockMixin, unittest.mock.Mock):
@@ -163,6 +192,52 @@ class MockVoiceChannel(CustomMockMixin, unittest.mock.Mock):
 
     def set_permissions_for(self, member: Any, permissions: discord.Permissions) -> None:
         self._perms[member.id] = permissions
+
+
+class MockVoiceClient(CustomMockMixin, unittest.mock.Mock):
+    """The voice connection, spec'd on `VoiceRecvClient` (the network edge we fake).
+
+    `play` drains the AudioSource at once (as discord.py's player thread would, minus the pacing)
+    and calls `after`; `listen` keeps the sink. What happened is in `.fake`.
+    """
+
+    spec_set = VoiceRecvClient
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.__dict__["fake"] = SimpleNamespace(connected=True, sink=None, played_frames=0, clips=0,
+                                                listen_after=None)
+        f = self.fake
+        self.is_connected = unittest.mock.Mock(side_effect=lambda: f.connected)
+        self.is_playing = unittest.mock.Mock(return_value=False)
+        self.is_listening = unittest.mock.Mock(side_effect=lambda: f.sink is not None)
+        self.play = unittest.mock.Mock(side_effect=self._play)
+        self.listen = unittest.mock.Mock(side_effect=self._listen)
+        self.stop_listening = unittest.mock.Mock(side_effect=self._stop_listening)
+        self.disconnect = unittest.mock.AsyncMock(side_effect=self._disconnect)
+
+    def _play(self, source: discord.AudioSource, *, after: Any = None, **_: Any) -> None:
+        if not self.fake.connected:
+            raise discord.ClientException("Not connected to voice.")
+        while source.read():
+            self.fake.played_frames += 1
+        self.fake.clips += 1
+        if after is not None:
+            after(None)
+
+    def _listen(self, sink: Any, *, after: Any = None) -> None:
+        if not self.fake.connected:
+            raise discord.ClientException("Not connected to voice.")
+        if self.fake.sink is not None:
+            raise discord.ClientException("Already receiving audio.")
+        self.fake.sink, self.fake.listen_after = sink, after
+
+    def _stop_listening(self) -> None:
+        self.fake.sink = None
+
+    async def _disconnect(self, *, force: bool = False) -> None:
+        self.fake.connected = False
+        self.fake.sink = None
 
 
 # --------------------------------------------------------------------------- interactions

@@ -1,0 +1,371 @@
+"""`/mock start` and `/mock stop` driven through spec_set Discord mocks (tests/discord/helpers.py).
+
+The round is the real `MockRound` with the real engine, bank, sqlite database and TTS; the
+Discord side is our real `DiscordRoundIO`, views and embeds. Only the network edge is faked: the
+voice connection (`MockVoiceClient`, spec'd on VoiceRecvClient) and the channels' HTTP calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import unittest.mock
+from types import SimpleNamespace
+from typing import Any
+
+import discord
+import pytest
+from discord.ext.voice_recv import VoiceRecvClient
+
+from bot.bank import load_bank
+from bot.discord_io.client import ParleyBot
+from bot.discord_io.views import ConsentView, RoundControls
+from bot.discord_io.voice_receive import AnswerSink
+from bot.practice.engine import PracticeEngine
+from bot.practice.round import RoundState
+from bot.practice.rounds_registry import RoundsRegistry
+from bot.services import Services
+from bot.speech.audio import decode_file, to_pcm48_stereo
+from bot.speech.stt import Transcriber
+from bot.speech.tts import Speaker
+from bot.storage.sessions import get_session
+from cogs.mock import MockCog
+from tests.discord.helpers import (
+    MockBot, MockGuild, MockInteraction, MockMember, MockTextChannel, MockVoiceChannel,
+    MockVoiceClient, MockVoiceState,
+)
+
+TIMEOUT = 60.0
+
+
+def _services(settings, db, transcriber) -> Services:
+    bank = load_bank(settings.bank_dir)
+    engine = PracticeEngine(settings=settings, bank=bank, transcriber=transcriber, db=db)
+    return Services(settings, db, bank, transcriber, Speaker(settings), engine)
+
+
+@pytest.fixture
+def round_settings(settings):
+    return settings.with_(questions_per_round=2)
+
+
+@pytest.fixture
+async def cog(round_settings, db):
+    # A real Transcriber that is never loaded: these tests send no audio, so nothing transcribes.
+    services = _services(round_settings, db, Transcriber(round_settings))
+    bot = MockBot.of(ParleyBot(services, extensions=()))
+    bot.services, bot.settings = services, round_settings
+    bot.rounds = RoundsRegistry(round_settings)
+    c = MockCog(bot)
+    yield c
+    await _end_all(c)
+
+
+async def _end_all(c: MockCog) -> None:
+    for active in list(c.active.values()):
+        active.round.end()
+        await asyncio.wait_for(active.task, TIMEOUT)
+
+
+def make_world(guild: MockGuild | None = None, *, in_voice: bool = True) -> SimpleNamespace:
+    member = MockMember(name="ada")
+    guild = guild or MockGuild()
+    guild.add_member(member)
+    voice = MockVoiceChannel(guild=guild, members=[member])
+    member.voice = MockVoiceState(channel=voice) if in_voice else None
+    text = MockTextChannel(guild=guild)
+    vc = MockVoiceClient()
+    voice.connect.return_value = vc
+    return SimpleNamespace(member=member, guild=guild, voice=voice, text=text, vc=vc)
+
+
+def interaction_for(world: SimpleNamespace, user: Any = None) -> MockInteraction:
+    return MockInteraction(user=user or world.member, guild=world.guild, channel=world.text)
+
+
+async def start(cog: MockCog, inter: MockInteraction, **options: Any) -> None:
+    opts = {"category": None, "difficulty": None, "question": None, **options}
+    await cog.start.callback(cog, inter, **opts)
+
+
+def has_view(kind: type) -> Any:
+    return lambda kw: isinstance(kw.get("view"), kind)
+
+
+async def accept_consent(world: SimpleNamespace) -> ConsentView:
+    _, kw = await world.text.wait_sent(has_view(ConsentView), timeout=TIMEOUT)
+    view = kw["view"]
+    press = interaction_for(world)
+    assert await view.interaction_check(press)
+    await view.accept.callback(press)
+    return view
+
+
+def only_ephemeral(inter: MockInteraction) -> bool:
+    return bool(inter.replies()) and all(kw.get("ephemeral") for _, kw in inter.replies())
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+async def test_caller_not_in_voice_gets_a_private_hint(cog) -> None:
+    w = make_world(in_voice=False)
+    inter = interaction_for(w)
+    await start(cog, inter)
+    assert only_ephemeral(inter)
+    assert "join a voice channel" in inter.reply_text()
+    w.voice.connect.assert_not_awaited()
+    assert len(cog.registry) == 0
+
+
+@pytest.mark.parametrize("perms, named, not_named", [
+    (discord.Permissions(view_channel=True, connect=True), ["speak"], ["connect"]),
+    (discord.Permissions(view_channel=True, speak=True), ["connect"], ["speak"]),
+    (discord.Permissions(view_channel=True), ["connect and speak"], []),
+])
+async def test_missing_voice_permission_is_named(cog, perms, named, not_named) -> None:
+    w = make_world()
+    w.voice.set_permissions_for(w.guild.me, perms)
+    inter = interaction_for(w)
+    await start(cog, inter)
+    text = inter.reply_text()
+    assert only_ephemeral(inter)
+    for word in named:
+        assert word in text, text
+    for word in not_named:
+        assert f"**{word}**" not in text and f" {word} " not in text.split("missing the")[1], text
+    w.voice.permissions_for.assert_called_with(w.guild.me)
+    w.voice.connect.assert_not_awaited()
+
+
+async def test_unknown_question_id_is_refused_with_suggestions(cog) -> None:
+    w = make_world()
+    real_id = cog.services.bank.ids()[0]
+    inter = interaction_for(w)
+    await start(cog, inter, question=real_id + "x")
+    text = inter.reply_text()
+    assert only_ephemeral(inter)
+    assert "don't know that question" in text and real_id in text
+    w.voice.connect.assert_not_awaited()
+
+
+async def test_second_round_in_the_same_server_is_busy(cog) -> None:
+    first = make_world()
+    await start(cog, interaction_for(first))
+    second = make_world(first.guild)
+    inter = interaction_for(second)
+    await start(cog, inter)
+    assert only_ephemeral(inter)
+    assert "already running in this server" in inter.reply_text()
+    second.voice.connect.assert_not_awaited()
+    assert len(cog.registry) == 1
+
+
+async def test_autocomplete_offers_real_ids_filtered_by_what_was_typed(cog) -> None:
+    w = make_world()
+    bank = cog.services.bank
+    target = bank.questions[3]
+    inter = interaction_for(w)
+    inter.namespace = SimpleNamespace(category=None)
+    choices = await cog._question_autocomplete(inter, target.id[:-1])
+    assert target.id in [c.value for c in choices] and len(choices) <= 25
+    inter.namespace = SimpleNamespace(category=SimpleNamespace(value="behavioral"))
+    choices = await cog._question_autocomplete(inter, "")
+    assert choices and all(bank.get(c.value).category == "behavioral" for c in choices)
+
+
+# --------------------------------------------------------------------------- a round
+
+
+async def test_round_starts_with_consent_before_listening_and_stop_ends_it(cog, db) -> None:
+    w = make_world()
+    inter = interaction_for(w)
+    q = cog.services.bank.questions[0]
+    await start(cog, inter, question=q.id)
+
+    assert only_ephemeral(inter) and "joined" in inter.reply_text()
+    w.voice.connect.assert_awaited_once()
+    assert w.voice.connect.await_args.kwargs["cls"] is VoiceRecvClient
+    active = cog.active[w.guild.id]
+
+    # The consent notice comes first, and nothing is received before it is accepted.
+    msg, kw = await w.text.wait_sent(has_view(ConsentView), timeout=TIMEOUT)
+    notice = kw["embed"]
+    blob = (notice.description + " ".join(f.value for f in notice.fields)).lower()
+    assert "not kept" in blob and "/privacy delete" in blob and "transcripts and scores are stored" in blob
+    assert w.vc.fake.sink is None
+    w.vc.listen.assert_not_called()
+    # Someone else cannot accept for the owner.
+    stranger = MockMember(name="eve")
+    w.guild.add_member(stranger)
+    press = interaction_for(w, stranger)
+    assert not await kw["view"].interaction_check(press)
+    assert only_ephemeral(press)
+    await accept_consent(w)
+
+    # The question card with the controls, the question spoken, the owner's audio received.
+    _, card = await w.text.wait_sent(has_view(RoundControls), timeout=TIMEOUT)
+    assert card["embed"].description == q.prompt
+    await active.round.wait_state(RoundState.LISTENING)
+    assert w.vc.fake.clips >= 1 and w.vc.fake.played_frames > 10
+    sink = w.vc.fake.sink
+    assert isinstance(sink, AnswerSink) and sink.user_id == w.member.id and sink.wants_opus()
+
+    stop = interaction_for(w)
+    await cog.stop.callback(cog, stop)
+    assert only_ephemeral(stop) and "stopping your round" in stop.reply_text()
+    await asyncio.wait_for(active.task, TIMEOUT)
+
+    view: RoundControls = card["view"]
+    assert view.closed and all(item.disabled for item in view.children)
+    view.message.edit.assert_awaited()
+    w.vc.disconnect.assert_awaited()
+    assert w.vc.fake.sink is None and not w.vc.fake.connected
+    assert len(cog.registry) == 0 and w.guild.id not in cog.active
+    row = await get_session(db, active.round.session_id)
+    assert row is not None and row.status == "done" and row.owner_id == w.member.id
+
+
+async def test_declining_consent_records_nothing_and_leaves(cog, db) -> None:
+    w = make_world()
+    await start(cog, interaction_for(w))
+    active = cog.active[w.guild.id]
+    _, kw = await w.text.wait_sent(has_view(ConsentView), timeout=TIMEOUT)
+    await kw["view"].decline.callback(interaction_for(w))
+    await asyncio.wait_for(active.task, TIMEOUT)
+    w.vc.listen.assert_not_called()
+    w.vc.disconnect.assert_awaited()
+    assert active.round.summary.status == "declined"
+    assert active.round.session_id is None
+    async with db.conn.execute("SELECT COUNT(*) FROM sessions") as cur:
+        assert (await cur.fetchone())[0] == 0
+
+
+async def test_only_owner_or_manage_server_may_stop(cog) -> None:
+    w = make_world()
+    await start(cog, interaction_for(w))
+    active = cog.active[w.guild.id]
+    await accept_consent(w)
+    await active.round.wait_state(RoundState.LISTENING)
+
+    bystander = w.guild.add_member(MockMember(name="bob"))
+    refused = interaction_for(w, bystander)
+    await cog.stop.callback(cog, refused)
+    assert only_ephemeral(refused) and "manage server" in refused.reply_text()
+    assert not active.round.ended
+
+    moderator = w.guild.add_member(MockMember(name="mod", guild_permissions=discord.Permissions(manage_guild=True)))
+    allowed = interaction_for(w, moderator)
+    await cog.stop.callback(cog, allowed)
+    await asyncio.wait_for(active.task, TIMEOUT)
+    assert active.round.ended and active.round.summary.reason == "ended"
+
+
+async def test_buttons_obey_only_the_owner_and_drive_the_round(cog) -> None:
+    w = make_world()
+    await start(cog, interaction_for(w))
+    active = cog.active[w.guild.id]
+    await accept_consent(w)
+    _, card = await w.text.wait_sent(has_view(RoundControls), timeout=TIMEOUT)
+    view: RoundControls = card["view"]
+    await active.round.wait_state(RoundState.LISTENING)
+
+    intruder = interaction_for(w, w.guild.add_member(MockMember(name="mallory")))
+    assert not await view.interaction_check(intruder)
+    assert "belong to the person practising" in intruder.reply_text()
+
+    owner = interaction_for(w)
+    await view.skip.callback(owner)          # nothing said: the round moves to question 2
+    assert only_ephemeral(owner)
+    await active.round.wait_state(RoundState.LISTENING, count=2)
+    _, second = await w.text.wait_sent(lambda kw: isinstance(kw.get("view"), RoundControls)
+                                       and kw["view"] is not view, timeout=TIMEOUT)
+    assert view.closed and all(i.disabled for i in view.children)  # the old card is greyed out
+    await second["view"].end_round.callback(interaction_for(w))
+    await asyncio.wait_for(active.task, TIMEOUT)
+    assert second["view"].closed
+
+
+async def test_user_leaving_voice_stops_the_round_with_a_message(cog) -> None:
+    w = make_world()
+    await start(cog, interaction_for(w))
+    active = cog.active[w.guild.id]
+    await accept_consent(w)
+    await active.round.wait_state(RoundState.LISTENING)
+    before, after = MockVoiceState(channel=w.voice), MockVoiceState(channel=None)
+    await cog.on_voice_state_update(w.member, before, after)
+    await asyncio.wait_for(active.task, TIMEOUT)
+    assert active.round.summary.status == "interrupted" and active.round.summary.reason == "user_left"
+    assert any("left the voice channel" in (kw.get("content") or "") for _, kw in w.text.sent)
+    assert len(cog.registry) == 0
+
+
+@pytest.mark.parametrize("moved", [False, True], ids=["disconnected", "moved"])
+async def test_bot_disconnected_or_moved_tells_the_user(cog, moved) -> None:
+    w = make_world()
+    await start(cog, interaction_for(w))
+    active = cog.active[w.guild.id]
+    await accept_consent(w)
+    await active.round.wait_state(RoundState.LISTENING)
+    elsewhere = MockVoiceChannel(guild=w.guild) if moved else None
+    await cog.on_voice_state_update(w.guild.me, MockVoiceState(channel=w.voice),
+                                    MockVoiceState(channel=elsewhere))
+    await asyncio.wait_for(active.task, TIMEOUT)
+    assert active.round.summary.reason == "disconnected"
+    assert active.round.disconnect_reason == ("moved" if moved else "disconnected")
+    assert any("disconnected from the voice channel" in (kw.get("content") or "") for _, kw in w.text.sent)
+
+
+async def test_rounds_run_in_two_servers_at_once(cog) -> None:
+    a, b = make_world(), make_world()
+    await start(cog, interaction_for(a))
+    await start(cog, interaction_for(b))
+    assert set(cog.active) == {a.guild.id, b.guild.id}
+    await accept_consent(a)
+    await accept_consent(b)
+    await cog.active[a.guild.id].round.wait_state(RoundState.LISTENING)
+    await cog.active[b.guild.id].round.wait_state(RoundState.LISTENING)
+    assert a.vc.fake.sink.user_id == a.member.id and b.vc.fake.sink.user_id == b.member.id
+    task_a = cog.active[a.guild.id].task
+    await cog.stop.callback(cog, interaction_for(a))
+    await asyncio.wait_for(task_a, TIMEOUT)
+    assert list(cog.active) == [b.guild.id] and not cog.active[b.guild.id].round.ended
+
+
+# --------------------------------------------------------------------------- with the model
+
+
+@pytest.mark.slow
+async def test_spoken_answer_gets_feedback_with_transcript(round_settings, db, transcriber, jfk_path) -> None:
+    """Real speech into the sink's callback, Done pressed, follow-up ended: feedback embed posted
+    with the transcript file, attempt stored."""
+    settings = round_settings.with_(questions_per_round=1)
+    services = _services(settings, db, transcriber)
+    bot = MockBot.of(ParleyBot(services, extensions=()))
+    bot.services, bot.settings, bot.rounds = services, settings, RoundsRegistry(settings)
+    c = MockCog(bot)
+    w = make_world()
+    q = next(q for q in services.bank.questions if q.category == "behavioral")
+    await start(c, interaction_for(w), question=q.id)
+    active = c.active[w.guild.id]
+    await accept_consent(w)
+    _, card = await w.text.wait_sent(has_view(RoundControls), timeout=TIMEOUT)
+    await active.round.wait_state(RoundState.LISTENING)
+
+    pcm = to_pcm48_stereo(decode_file(jfk_path), 16_000)
+    sink: AnswerSink = w.vc.fake.sink
+    for i in range(0, len(pcm) - 3840 + 1, 3840):
+        sink.on_pcm(pcm[i:i + 3840])     # what the sink hands on after decoding
+    await card["view"].done.callback(interaction_for(w))
+    await active.round.wait_state(RoundState.FOLLOW_UP)
+    await active.round.wait_state(RoundState.LISTENING, count=2)
+    await c.stop.callback(c, interaction_for(w))
+    await asyncio.wait_for(active.task, TIMEOUT)
+
+    _, fb = await w.text.wait_sent(lambda kw: kw.get("file") is not None, timeout=TIMEOUT)
+    embed = fb["embed"]
+    analysis = active.round.summary.answers[0].analysis
+    assert analysis is not None and "country" in analysis.transcript.lower()
+    assert f"{analysis.score}/100" in embed.title
+    attached = fb["file"].fp.getvalue().decode()
+    assert "ask not what your country" in attached.lower()
+    assert active.round.summary.answers[0].attempt_id is not None
