@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from bot.bank import Bank, UnknownQuestion
 from bot.config import Settings
-from bot.models import Analysis, CATEGORIES, Question
+from bot.models import Analysis, Question
 from bot.practice import prep_plan
 from bot.practice.daily import (
     RECENT_PUSHES_AVOIDED, Assignment, Clock, PlannedPush, PostedPush, PushFailed, PushPoster, Schedule,
-    ScheduleError, TickReport, choose_question, due_date, latest_occurrence, local_date_of, parse_categories,
+    ScheduleError, TickReport, choose_question, due_date, latest_occurrence, local_date_of, next_push_utc, parse_categories,
     parse_time_local, parse_timezone, push_rng, utc_now,
 )
 from bot.practice.progress import HistorySummary, LeaderboardEntry, Streak, leaderboard, streak_from_attempts, \
@@ -206,8 +206,7 @@ class DailyService:
         return NowResult(done[0], True)
 
     async def next_push(self, guild_id: int) -> datetime | None:
-        from bot.practice.daily import next_push_utc
-
+        """When the next push will go out (None when paused or not set up)."""
         s = await store.get_schedule(self.db, guild_id)
         if s is None or s.paused:
             return None
@@ -329,5 +328,4 @@ class DailyService:
         return await store.set_leaderboard(self.db, guild_id, user_id, joined, user_name=user_name)
 
 
-__all__ = ["DailyService", "AnswerRejected", "AnswerResult", "NowResult", "PlanStarted", "MemberProgress",
-           "CATEGORIES"]
+__all__ = ["DailyService", "AnswerRejected", "AnswerResult", "NowResult", "PlanStarted", "MemberProgress"]

@@ -4,8 +4,6 @@ analysis are real."""
 
 from __future__ import annotations
 
-import io
-import unittest.mock
 from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
 
@@ -295,8 +293,6 @@ async def test_prep_start_with_a_bad_date_and_stop(world):
     assert "stopped" in stop.reply_text()
     assert await store.get_plan(world.db, world.member.id, world.guild.id) is None
 
-
-_ = (io, unittest.mock)
 
 
 async def test_extension_registers_its_commands_on_a_real_bot(settings):
