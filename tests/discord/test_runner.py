@@ -1,0 +1,56 @@
+"""`run_bot(settings)`: clear one-line answers and exit codes instead of tracebacks.
+
+Discord is reached only through discord.py's HTTP login, which is the one thing patched here
+(the network edge): it answers as Discord does for a bad token (401 → LoginFailure).
+"""
+
+from __future__ import annotations
+
+import logging
+import unittest.mock
+
+import discord
+import pytest
+
+from bot.discord_io import runner
+
+
+@pytest.fixture(autouse=True)
+def _keep_root_logging():
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
+
+
+def test_missing_token_exits_2_with_a_clear_message(settings, capsys) -> None:
+    with unittest.mock.patch("bot.services.Services.create") as create:
+        rc = runner.run_bot(settings.with_(discord_token=""))
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "DISCORD_TOKEN is not set" in err and "Traceback" not in err
+    create.assert_not_called()  # answered before loading anything
+
+
+def test_rejected_token_exits_2_without_traceback(settings, capsys) -> None:
+    login = unittest.mock.AsyncMock(side_effect=discord.LoginFailure("Improper token has been passed."))
+    with unittest.mock.patch.object(discord.http.HTTPClient, "static_login", login), \
+         unittest.mock.patch("bot.speech.stt.Transcriber.load") as load:
+        rc = runner.run_bot(settings.with_(discord_token="not-a-real-token"))
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "Discord rejected DISCORD_TOKEN" in err and "Traceback" not in err
+    login.assert_awaited_once()
+    load.assert_not_called()  # the model is not loaded for a token that can't log in
+
+
+def test_broken_bank_exits_1_naming_the_problem(settings, tmp_path, capsys) -> None:
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "coding.toml").write_text("[[question]]\nid = 'x'\n")
+    rc = runner.run_bot(settings.with_(discord_token="t", bank_dir=bank))
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert err.startswith("Parley could not start:") and "coding.toml" in err
+    assert "Traceback" not in err
