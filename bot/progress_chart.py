@@ -16,7 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg", force=False)
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, num2date  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from bot.practice.progress import parse_utc, top_flags  # noqa: E402
@@ -27,12 +27,14 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 @dataclass(frozen=True)
 class ChartResult:
+    """The PNG and the data read back from the drawn artists (not just the inputs)."""
+
     png: bytes
-    times: list[datetime]  # attempt times in the chart's time zone, oldest first
-    scores: list[int]  # one per time
-    attempt_ids: list[int]
-    flag_codes: list[str]  # most frequent first
-    flag_counts: list[int]
+    times: list[datetime]  # x of the score line, in the chart's time zone, oldest first
+    scores: list[float]  # y of the score line
+    attempt_ids: list[int]  # the attempts behind each point
+    flag_codes: list[str]  # bar labels as flag codes, most frequent first
+    flag_counts: list[int]  # bar lengths
 
 
 def render_progress_chart(
@@ -80,4 +82,15 @@ def render_progress_chart(
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    return ChartResult(buf.getvalue(), times, scores, [a.id for a in rows], codes, counts)
+
+    # read back what was drawn, so callers (and tests) see the plotted values themselves
+    plotted_times: list[datetime] = []
+    plotted_scores: list[float] = []
+    if times:
+        line = ax_score.lines[0]
+        plotted_times = [num2date(x, tz=tz) for x in line.get_xdata(orig=False)]
+        plotted_scores = [float(y) for y in line.get_ydata(orig=False)]
+    plotted_counts = [int(round(b.get_width())) for b in ax_flags.patches] if codes else []
+    plotted_codes = [t.get_text().replace(" ", "_") for t in ax_flags.get_yticklabels()] if codes else []
+    return ChartResult(buf.getvalue(), plotted_times, plotted_scores, [a.id for a in rows], plotted_codes,
+                       plotted_counts)
