@@ -8,7 +8,7 @@ voice connection (`MockVoiceClient`, spec'd on VoiceRecvClient) and the channels
 from __future__ import annotations
 
 import asyncio
-import unittest.mock
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,8 +17,9 @@ import pytest
 from discord.ext.voice_recv import VoiceRecvClient
 
 from bot.bank import load_bank
+from bot.models import CATEGORIES, DIFFICULTIES
 from bot.discord_io.client import ParleyBot
-from bot.discord_io.views import ConsentView, RoundControls
+from bot.discord_io.views import ConsentView, RoundControls, TextAnswerModal
 from bot.discord_io.voice_receive import AnswerSink
 from bot.practice.engine import PracticeEngine
 from bot.practice.round import RoundState
@@ -369,3 +370,59 @@ async def test_spoken_answer_gets_feedback_with_transcript(round_settings, db, t
     attached = fb["file"].fp.getvalue().decode()
     assert "ask not what your country" in attached.lower()
     assert active.round.summary.answers[0].attempt_id is not None
+
+
+# --------------------------------------------------------------------------- fallback and wiring
+
+
+async def test_undecryptable_voice_switches_to_typed_answers(cog, db) -> None:
+    """When DAVE keeps failing, the receive thread reports it; the user is told in text, gets a
+    “Type my answer” button, and the typed answer is analysed and stored."""
+    w = make_world()
+    await start(cog, interaction_for(w))
+    active = cog.active[w.guild.id]
+    await accept_consent(w)
+    await active.round.wait_state(RoundState.LISTENING)
+    first_question = active.round.current_question
+    sink: AnswerSink = w.vc.fake.sink
+    # Fire from another thread, as voice-recv's router thread would.
+    t = threading.Thread(target=sink.dave.on_undecryptable, args=("50 frames failed",))
+    t.start()
+    t.join()
+    _, notice = await w.text.wait_sent(
+        lambda kw: kw.get("embed") is not None and "typed answers" in (kw["embed"].title or "").lower(),
+        timeout=TIMEOUT)
+    assert "type my answer" in notice["embed"].description.lower()
+    controls = active.io.controls
+    assert controls.type_answer in controls.children
+    controls.message.edit.assert_awaited()
+
+    press = interaction_for(w)
+    await controls.type_answer.callback(press)
+    modal = press.response.send_modal.await_args.args[0]
+    assert isinstance(modal, TextAnswerModal)
+    answer = ("I would first clarify the constraints and assume moderate scale, then describe the "
+              "tradeoffs and the result: we cut latency by forty percent.")
+    submit = interaction_for(w)
+    modal.answer._refresh_state(submit, {"type": 4, "custom_id": modal.answer.custom_id, "value": answer})
+    await modal.on_submit(submit)
+    await active.round.wait_state(RoundState.LISTENING, count=2)   # moved on to question 2
+    async with db.conn.execute("SELECT mode, question_id, transcript FROM attempts WHERE user_id = ?",
+                               (w.member.id,)) as cur:
+        rows = [tuple(r) for r in await cur.fetchall()]
+    assert rows == [("mock_text", first_question.id, answer)]
+    assert any(kw.get("ephemeral") and kw.get("embed") is not None for _, kw in submit.replies())
+
+
+async def test_extension_registers_mock_start_and_stop(round_settings, db) -> None:
+    services = _services(round_settings, db, Transcriber(round_settings))
+    bot = ParleyBot(services, extensions=())
+    await bot.load_extension("cogs.mock")
+    group = bot.tree.get_command("mock")
+    assert {c.name for c in group.commands} == {"start", "stop"}
+    start_cmd = group.get_command("start")
+    params = {p.name: p for p in start_cmd.parameters}
+    assert [c.value for c in params["category"].choices] == list(CATEGORIES)
+    assert [c.value for c in params["difficulty"].choices] == list(DIFFICULTIES)
+    assert params["question"].autocomplete and not params["question"].required
+    await bot.close()
