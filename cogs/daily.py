@@ -22,7 +22,7 @@ from bot.discord_io.daily_scheduler import (
 )
 from bot.limits import RateLimiter
 from bot.models import Analysis, Question
-from bot.practice.daily import Clock, ScheduleError, format_time_local, utc_now
+from bot.practice.daily import Clock, PushFailed, ScheduleError, format_time_local, utc_now
 from bot.practice.daily_service import AnswerRejected, AnswerResult, DailyService
 from bot.practice.prep_plan import PLAN, PLAN_DAYS, PrepPlanError
 from bot.progress_chart import render_progress_chart
@@ -217,9 +217,11 @@ class DailyCog(commands.Cog):
         except ScheduleError as e:
             await interaction.followup.send(str(e), ephemeral=True)
             return
-        except Exception as e:  # PushFailed and friends: say what went wrong
+        except PushFailed as e:
             log.warning("daily now failed in guild %s: %s", interaction.guild.id, e)
-            await interaction.followup.send(f"I couldn't post the question: {e}.", ephemeral=True)
+            tail = (" Daily questions are paused until that is fixed; then run `/daily resume`."
+                    if e.permanent else " Please try again in a minute.")
+            await interaction.followup.send(f"I couldn't post the question: {e}.{tail}", ephemeral=True)
             return
         push = result.push
         where = f"<#{push.thread_id}>" if push and push.thread_id else (f"<#{push.channel_id}>" if push else "")

@@ -234,6 +234,19 @@ async def test_voice_message_in_the_thread_is_transcribed_and_scored(world, tran
     assert stored.mode == "daily" and stored.duration_s and f"{stored.score}/100" in embed.title
 
 
+async def test_daily_now_without_thread_permission_says_what_is_missing_and_pauses(world):
+    await setup_daily(world)
+    world.channel.permissions_for.return_value = discord.Permissions(view_channel=True, send_messages=True,
+                                                                     embed_links=True, attach_files=True)
+    inter = MockInteraction(user=world.admin, guild=world.guild)
+    await world.cog.daily_now.callback(world.cog, inter)
+    text = inter.reply_text()
+    assert "create public threads" in text and "/daily resume" in text
+    world.channel.send.assert_not_awaited()
+    assert (await store.get_schedule(world.db, world.guild.id)).paused
+    assert await store.last_push(world.db, world.guild.id) is None
+
+
 def test_audio_detection():
     assert is_audio(MockAttachment(voice=True, content_type=None, filename="x"))
     assert is_audio(MockAttachment(content_type="audio/ogg; codecs=opus", filename="x"))
