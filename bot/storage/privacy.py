@@ -360,3 +360,13 @@ def _remove_files(paths: list[Path], user_id: int, audio_dir: Path | None) -> tu
             removed += sum(1 for f in own.rglob("*") if f.is_file())
             shutil.rmtree(own, ignore_errors=True)
     return removed, failed
+
+
+async def delete_kept_audio(db: Database, user_id: int, *, audio_dir: Path | None = None) -> int:
+    """Remove every kept recording of the member (rows and files), e.g. when they opt out."""
+    async with db.transaction() as conn:
+        async with conn.execute("SELECT path FROM audio_files WHERE user_id = ?", (user_id,)) as cur:
+            paths = [Path(r[0]) for r in await cur.fetchall()]
+        await conn.execute("DELETE FROM audio_files WHERE user_id = ?", (user_id,))
+    removed, _ = _remove_files(paths, user_id, audio_dir)
+    return removed

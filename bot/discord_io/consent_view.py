@@ -1,0 +1,127 @@
+"""The consent flow the mock, group and privacy cogs share.
+
+    if not await ensure_consent(interaction, bot.services):
+        return  # declined or no answer: nothing is recorded
+
+A member who has not accepted the notice in this server gets it privately (ephemeral) with
+Accept / Decline buttons; acceptance is remembered per server, so they see it once. The buttons
+are disabled after a press or when the prompt times out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+
+from bot.practice.consent import CONSENT_TITLE, consent_notice
+from bot.storage.privacy import has_consented, record_consent
+
+log = logging.getLogger(__name__)
+
+CONSENT_COLOUR = discord.Colour.gold()
+
+
+def consent_notice_embed(settings: Any = None, *, footer: str = "") -> discord.Embed:
+    e = discord.Embed(title=CONSENT_TITLE, description=consent_notice(settings), colour=CONSENT_COLOUR)
+    if footer:
+        e.set_footer(text=footer)
+    return e
+
+
+class ConsentPrompt(discord.ui.View):
+    """Accept / Decline for one member; `result()` is True, or False on Decline or timeout."""
+
+    def __init__(self, user_id: int, *, timeout: float = 120.0) -> None:
+        super().__init__(timeout=timeout)
+        self.user_id = user_id
+        self.message: Any = None              # a followup message, when sent that way
+        self.origin: discord.Interaction | None = None  # the interaction whose response holds it
+        self._decided: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    async def result(self) -> bool:
+        return await asyncio.shield(self._decided)
+
+    def _decide(self, value: bool) -> None:
+        if not self._decided.done():
+            self._decided.set_result(value)
+
+    def _disable_all(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        self.stop()
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.user_id:
+            return True
+        await interaction.response.send_message("This notice is for someone else.", ephemeral=True)
+        return False
+
+    @discord.ui.button(label="Accept", style=discord.ButtonStyle.success)
+    async def accept(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self._decide(True)
+        self._disable_all()
+        await interaction.response.edit_message(
+            content="Thanks, you're all set. You won't be asked again in this server.", view=self)
+
+    @discord.ui.button(label="Decline", style=discord.ButtonStyle.secondary)
+    async def decline(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self._decide(False)
+        self._disable_all()
+        await interaction.response.edit_message(
+            content="No problem: nothing was recorded. You can accept later with `/privacy consent`.",
+            view=self)
+
+    async def on_timeout(self) -> None:
+        self._decide(False)
+        self._disable_all()
+        text = "The notice timed out, so nothing was recorded. Run the command again when you're ready."
+        try:
+            if self.message is not None:
+                await self.message.edit(content=text, view=self)
+            elif self.origin is not None:
+                await self.origin.edit_original_response(content=text, view=self)
+        except discord.HTTPException:
+            log.debug("could not disable a timed-out consent prompt")
+
+
+async def ensure_consent(
+    interaction: discord.Interaction,
+    services: Any,
+    user: Any = None,
+    guild: Any = None,
+    *,
+    timeout: float = 120.0,
+) -> bool:
+    """True when `user` (default: who interacted) has accepted the notice in `guild`; otherwise
+    shows it privately and waits for Accept (remembered) or Decline / timeout (False)."""
+    user = user or interaction.user
+    guild = guild or interaction.guild
+    db = services.db
+    if guild is None:
+        await _send(interaction, content="Practice rounds run inside a server, not in direct messages.")
+        return False
+    if await has_consented(db, user.id, guild.id):
+        return True
+    view = ConsentPrompt(user.id, timeout=timeout)
+    embed = consent_notice_embed(services.settings)
+    sent = await _send(interaction, embed=embed, view=view, wait=True)
+    if isinstance(sent, discord.Interaction):
+        view.origin = sent
+    else:
+        view.message = sent
+    accepted = await view.result()
+    if accepted:
+        await record_consent(db, user.id, guild.id, getattr(user, "display_name", "") or "")
+    return accepted
+
+
+async def _send(interaction: discord.Interaction, *, wait: bool = False, **kwargs: Any) -> Any:
+    """Ephemeral reply: the response when still open (returns the interaction), else a followup."""
+    if not interaction.response.is_done():
+        await interaction.response.send_message(ephemeral=True, **kwargs)
+        return interaction
+    return await interaction.followup.send(ephemeral=True, wait=wait, **kwargs)
