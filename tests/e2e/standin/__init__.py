@@ -106,6 +106,26 @@ class DiscordStandIn:
         await self.stop()
 
     # --- conveniences for tests -------------------------------------------------------
+    def describe(self) -> str:
+        """What happened, for a failing test's output: requests, messages, voice counters."""
+        t0 = self.events.events[0].at if self.events.events else 0.0
+        lines = []
+        for e in self.events.events:
+            if e.kind in ("gateway_heartbeat", "voice_heartbeat"):
+                continue
+            d = e.data
+            if e.kind == "request":
+                detail = f"{d['method']} {d['path']}"
+            elif e.kind in ("message_create", "message_update", "message_delete"):
+                detail = f"#{d.id} {d.text()[:160]!r} buttons={[b.get('label') for b in d.buttons()]}"
+            elif e.kind == "interaction_response":
+                detail = f"type {d['type']} for interaction {d['interaction']['id']}"
+            else:
+                detail = repr(d)[:200]
+            lines.append(f"{e.at - t0:8.2f} {e.kind}: {detail}")
+        lines.append(f"udp: {self.voice.udp_counts}")
+        return "\n".join(lines)
+
     def messages(self) -> list[StoredMessage]:
         return list(self.rest.messages.values())
 

@@ -310,9 +310,11 @@ class VoiceServer:
             if dec is None:
                 dec = self._decoders[ssrc] = opus.Decoder()
             pcm = dec.decode(plain, fec=False)
-        self.received.setdefault(ssrc, []).append(Received(time.monotonic(), seq, ts, pcm))
-        if len(self.received[ssrc]) == 1:
-            self.s.events.add("bot_audio_started", {"ssrc": ssrc})
+        packets = self.received.setdefault(ssrc, [])
+        now = time.monotonic()
+        if not packets or now - packets[-1].at > 0.3:
+            self.s.events.add("bot_audio_burst", {"ssrc": ssrc, "first": not packets})
+        packets.append(Received(now, seq, ts, pcm))
 
     # --- what the bot said --------------------------------------------------------------
     def bot_ssrc(self) -> int | None:

@@ -1,0 +1,100 @@
+"""Drive a mock round the way a person would, through the stand-in only.
+
+Every step waits for something observable on the wire (a message, a SPEAKING update, RTP)
+with a bound, never for a fixed time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import DiscordStandIn, StoredMessage
+from .world import User
+
+
+@dataclass
+class Utterance:
+    """One thing the bot said: between its SPEAKING on and off, with the audio it sent."""
+    start: float
+    end: float
+    audio48: np.ndarray  # float mono, 48 kHz
+
+    @property
+    def seconds(self) -> float:
+        return len(self.audio48) / 48000
+
+
+def button_id(message: StoredMessage, label: str) -> str:
+    for b in message.buttons():
+        if (b.get("label") or "").lower() == label.lower():
+            return b["custom_id"]
+    raise AssertionError(f"no {label!r} button on message {message.id}: "
+                         f"{[b.get('label') for b in message.buttons()]}")
+
+
+def has_enabled_button(label: str):
+    def pred(m: StoredMessage) -> bool:
+        return any((b.get("label") or "").lower() == label.lower() and not b.get("disabled")
+                   for b in m.buttons())
+    return pred
+
+
+def embed_title(m: StoredMessage) -> str:
+    return " ".join(e.get("title") or "" for e in m.embeds)
+
+
+async def wait_speech_finished(s: DiscordStandIn, *, after: float, timeout: float, what: str) -> Utterance:
+    """The next thing the bot says after `after`: wait for its audio, then its SPEAKING off."""
+    burst = await s.events.wait_for("bot_audio_burst", timeout=timeout, after=after, what=f"audio of {what}")
+    on = s.events.find("bot_speaking", lambda d: d["speaking"] != 0, after=after)
+    start = on[0].at if on and on[0].at <= burst.at else burst.at
+    off = await s.events.wait_for("bot_speaking", lambda d: d["speaking"] == 0, timeout=timeout,
+                                  after=burst.at, what=f"the end of {what} (SPEAKING off)")
+    return Utterance(start, off.at, spoken(s, start, off.at))
+
+
+def spoken(s: DiscordStandIn, start: float, end: float) -> np.ndarray:
+    packets = [p for p in s.voice.bot_packets(start - 0.05) if p.at <= end + 0.1]
+    if not packets:
+        return np.zeros(0, dtype=np.float32)
+    pcm = b"".join(p.pcm for p in packets)
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32).reshape(-1, 2).mean(axis=1) / 32768.0
+
+
+def utterances_between(s: DiscordStandIn, start: float, end: float) -> list[Utterance]:
+    """Every SPEAKING on→off window of the bot within [start, end]."""
+    out: list[Utterance] = []
+    opened: float | None = None
+    for ev in s.events.find("bot_speaking", after=start):
+        if ev.at > end:
+            break
+        if ev.data["speaking"] and opened is None:
+            opened = ev.at
+        elif not ev.data["speaking"] and opened is not None:
+            out.append(Utterance(opened, ev.at, spoken(s, opened, ev.at)))
+            opened = None
+    return out
+
+
+async def start_mock_round(s: DiscordStandIn, member: User, *, question_id: str, timeout: float
+                           ) -> tuple[StoredMessage, float]:
+    """`/mock start question:<id>`, accept the consent notice; returns (question card, time)."""
+    t0 = time.monotonic()
+    await s.gateway.slash_command(member, "mock", "start", {"question": question_id})
+    consent = await s.wait_message(has_enabled_button("Start recording"), timeout=timeout,
+                                   what="the consent notice with 'Start recording'", after=t0)
+    t_accept = time.monotonic()
+    await s.gateway.click(member, consent, button_id(consent, "Start recording"))
+    card = await s.wait_message(has_enabled_button("Done"), timeout=timeout,
+                                what="the question card with a Done button", after=t_accept)
+    return card, t_accept
+
+
+def latest_with_enabled(s: DiscordStandIn, label: str) -> StoredMessage:
+    found = [m for m in s.messages() if has_enabled_button(label)(m)]
+    if not found:
+        raise AssertionError(f"no message with an enabled {label!r} button")
+    return max(found, key=lambda m: m.id)
