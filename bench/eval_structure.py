@@ -1,0 +1,170 @@
+"""Precision and recall of the structure checks on the labelled answers.
+
+    .venv/bin/python bench/eval_structure.py            # dev half, held-out half, and all
+    .venv/bin/python bench/eval_structure.py --errors   # also list the dev-half mistakes
+
+The labelled set (tests/data/labelled_answers.toml) is split by a hash of each answer's id:
+the dev half is the one to look at while changing patterns; the held-out half is only reported,
+so its figures show how the rules do on answers they were not tuned on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.analysis import analyze  # noqa: E402
+from bot.models import CATEGORIES, Question  # noqa: E402
+
+LABELS = ROOT / "tests" / "data" / "labelled_answers.toml"
+_PREFIX_CATEGORY = {"coding": "coding", "fund": "fundamentals", "fundamentals": "fundamentals",
+                    "design": "system_design", "behav": "behavioral", "behavioral": "behavioral"}
+
+
+@dataclass
+class Item:
+    id: str
+    question_id: str
+    text: str
+    labels: dict[str, bool]
+    expect_flags: list[str] = field(default_factory=list)
+    absent_flags: list[str] = field(default_factory=list)
+
+    @property
+    def split(self) -> str:
+        return "dev" if int(hashlib.sha1(self.id.encode()).hexdigest(), 16) % 2 == 0 else "heldout"
+
+
+def load_items(path: Path = LABELS) -> list[Item]:
+    data = tomllib.loads(path.read_text())
+    return [Item(a["id"], a["question_id"], a["text"], dict(a.get("labels", {})),
+                 list(a.get("expect_flags", [])), list(a.get("absent_flags", []))) for a in data["answers"]]
+
+
+def question_for(item: Item, bank=None) -> Question:  # type: ignore[no-untyped-def]
+    """The bank's question when it has this id, else a stub with the category from the id prefix.
+
+    `expected` is widened with every labelled element, so each label gets a detector answer.
+    """
+    q: Question | None = None
+    if bank is not None:
+        try:
+            q = bank.get(item.question_id)
+        except Exception:  # noqa: BLE001 - unknown id: fall back to a stub
+            q = None
+    if q is None:
+        cat = _PREFIX_CATEGORY.get(item.question_id.split("-", 1)[0], "coding")
+        q = Question(id=item.question_id, category=cat, prompt="", follow_ups=(), expected=(),
+                     key_points=(), target_seconds=120, difficulty="medium")
+    extra = tuple(e for e in item.labels if e not in q.expected)
+    return replace(q, expected=tuple(q.expected) + extra)
+
+
+def load_bank_or_none():  # type: ignore[no-untyped-def]
+    try:
+        from bot.bank import load_bank
+
+        return load_bank(ROOT / "question_bank")
+    except Exception:  # noqa: BLE001 - the eval still runs on stubs
+        return None
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, truth: bool, pred: bool) -> None:
+        if truth and pred:
+            self.tp += 1
+        elif pred:
+            self.fp += 1
+        elif truth:
+            self.fn += 1
+        else:
+            self.tn += 1
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def n(self) -> int:
+        return self.tp + self.fp + self.fn + self.tn
+
+
+def evaluate(items: list[Item], bank=None) -> tuple[dict[tuple[str, str], Counts], list[str], dict[str, Counts]]:  # type: ignore[no-untyped-def]
+    """Per (category, element) counts, a list of mistakes, and per-flag counts."""
+    counts: dict[tuple[str, str], Counts] = defaultdict(Counts)
+    flag_counts: dict[str, Counts] = defaultdict(Counts)
+    errors: list[str] = []
+    for it in items:
+        q = question_for(it, bank)
+        a = analyze(q, text=it.text)
+        codes = {f.code for f in a.flags}
+        for el, truth in it.labels.items():
+            pred = bool(a.structure.get(el, False))
+            counts[(q.category, el)].add(bool(truth), pred)
+            counts[("ALL", el)].add(bool(truth), pred)
+            if pred != truth:
+                errors.append(f"{it.id} [{q.category}] {el}: labelled {truth}, detected {pred}")
+        for code in it.expect_flags:
+            flag_counts[code].add(True, code in codes)
+            if code not in codes:
+                errors.append(f"{it.id} flag {code}: expected, not raised")
+        for code in it.absent_flags:
+            flag_counts[code].add(False, code in codes)
+            if code in codes:
+                errors.append(f"{it.id} flag {code}: raised, should not be")
+    return counts, errors, flag_counts
+
+
+def _fmt(v: float | None) -> str:
+    return "  -  " if v is None else f"{v:.2f}"
+
+
+def report(title: str, counts: dict[tuple[str, str], Counts], flag_counts: dict[str, Counts]) -> str:
+    lines = [f"== {title}", f"{'category':<14} {'element':<15} {'prec':>5} {'rec':>5}   tp  fp  fn  tn"]
+    order = {c: i for i, c in enumerate((*CATEGORIES, "ALL"))}
+    for (cat, el), c in sorted(counts.items(), key=lambda kv: (order.get(kv[0][0], 9), kv[0][1] not in ("assumptions", "outcome"), kv[0][1])):
+        lines.append(f"{cat:<14} {el:<15} {_fmt(c.precision):>5} {_fmt(c.recall):>5}  {c.tp:3d} {c.fp:3d} {c.fn:3d} {c.tn:3d}")
+    for code, c in sorted(flag_counts.items()):
+        lines.append(f"{'flag':<14} {code:<15} raised when expected {c.tp}/{c.tp + c.fn}, raised when not {c.fp}/{c.fp + c.tn}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--errors", action="store_true", help="list the dev-half mistakes")
+    ap.add_argument("--all-errors", action="store_true", help="list every mistake (looks at the held-out half too)")
+    args = ap.parse_args(argv)
+    items = load_items()
+    bank = load_bank_or_none()
+    print(f"{len(items)} labelled answers; questions from {'the bank' if bank else 'stubs'}")
+    for name, subset in (("dev", [i for i in items if i.split == "dev"]),
+                         ("held-out", [i for i in items if i.split == "heldout"]),
+                         ("all", items)):
+        counts, errors, flags = evaluate(subset, bank)
+        print(report(f"{name} ({len(subset)} answers)", counts, flags))
+        if (args.errors and name == "dev") or (args.all_errors and name == "all"):
+            print("\n".join("  " + e for e in errors) or "  no mistakes")
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

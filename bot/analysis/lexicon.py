@@ -1,0 +1,332 @@
+"""Text normalisation for spoken answers.
+
+Whisper tiny.en writes what it hears: lowercase or not, numbers as digits or words, odd
+punctuation, homophones ("sequel" for SQL, "cash" for cache). Every detector in this package
+works on one normalised form, a `Doc`:
+
+* lowercase word tokens joined by single spaces (punctuation removed, hyphens split),
+* runs of number words collapsed to digits ("ten thousand" → "10000", "1.5 million" → "1500000";
+  a lone "one" stays a word because it is usually a pronoun),
+* a few spoken/technical spellings unified ("no sequel" → "nosql", "o(n)" → "o of n"),
+* for each token, the index of the source word it came from, so a match can be mapped back to
+  a position in the answer (fraction of the way through) and, for audio, a timestamp.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+UNITS: dict[str, int] = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+TENS: dict[str, int] = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+}
+SCALES: dict[str, int] = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
+
+# Single-token respellings (homophones and spoken forms whisper produces).
+UNIGRAM_MAP: dict[str, str] = {
+    "sequel": "sql", "cash": "cache", "cashing": "caching", "cashed": "cached", "cashes": "caches",
+    "cue": "queue", "cues": "queues", "q": "queue", "dedup": "dedupe", "deduping": "deduping",
+    "k8s": "kubernetes", "kube": "kubernetes", "postgresql": "postgres", "postgre": "postgres",
+    "tradeoff": "tradeoff", "trade-off": "tradeoff", "reddis": "redis", "mongodb": "mongo",
+    "dynamodb": "dynamo", "microservice": "microservices", "lets": "let's", "gonna": "going to",
+    "wanna": "want to", "gotta": "got to", "okay": "ok", "percentage": "percent",
+    "idempotence": "idempotency", "sec": "second", "secs": "seconds", "mins": "minutes",
+    "msec": "ms", "millisecond": "ms", "milliseconds": "ms", "hrs": "hours",
+    "i'd've": "i'd", "cuz": "because", "cause": "because", "'cause": "because", "coz": "because",
+    "versus": "versus", "vs": "versus", "v": "v", "p": "p", "nineties": "90s",
+}
+# Two-token spellings merged into one token.
+BIGRAM_MAP: dict[tuple[str, str], str] = {
+    ("no", "sql"): "nosql", ("no", "sequel"): "nosql", ("my", "sequel"): "mysql", ("my", "sql"): "mysql",
+    ("post", "gres"): "postgres", ("post", "grass"): "postgres", ("postgres", "sql"): "postgres",
+    ("item", "potent"): "idempotent", ("idem", "potent"): "idempotent", ("item", "potency"): "idempotency",
+    ("idem", "potency"): "idempotency", ("i", "dempotent"): "idempotent", ("de", "dupe"): "dedupe",
+    ("de", "dup"): "dedupe", ("d", "dupe"): "dedupe", ("trade", "off"): "tradeoff", ("trade", "offs"): "tradeoffs",
+    ("back", "pressure"): "backpressure", ("micro", "services"): "microservices",
+    ("micro", "service"): "microservices", ("server", "less"): "serverless", ("per", "cent"): "percent",
+    ("data", "base"): "database", ("data", "bases"): "databases", ("time", "stamp"): "timestamp",
+    ("time", "stamps"): "timestamps", ("dead", "letter"): "dead letter", ("play", "book"): "playbook",
+}
+
+_TOKEN_RX = re.compile(r"[a-z0-9]+(?:'[a-z]+)?(?:\.[0-9]+)?|%|\$")
+_DIGITS_RX = re.compile(r"^\d+(?:\.\d+)?$")
+_DIGIT_UNIT_RX = re.compile(r"^(\d+(?:\.\d+)?)(k|m|b|x|ms|s|gb|mb|tb|kb|pb|qps|rps|tps|hz|th|st|nd|rd|min|h)$")
+_SUFFIX_SCALE = {"k": 1000, "m": 1_000_000, "b": 1_000_000_000}
+_THOUSANDS_RX = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_PER_UNIT_RX = re.compile(r"(?<=[a-z0-9])/(?=(?:s|sec|second|min|minute|hour|h|day|d)\b)")
+_BIGO_RX = re.compile(r"\bo\s*\(")
+_SENT_END_RX = re.compile(r"[.?!;:]+[\"')\]]*$")
+
+
+@dataclass
+class Doc:
+    """A normalised answer: tokens, their source words, optional times, sentence breaks, commas."""
+
+    text: str
+    tokens: list[str]
+    starts: list[int]  # char offset of each token in `text`
+    source: list[int]  # index of the source word each token came from
+    n_source: int  # number of source words
+    times: list[float] | None = None  # start time of each source word (audio answers)
+    sentence_of: list[int] = field(default_factory=list)  # sentence number of each token
+    comma_after: set[int] = field(default_factory=set)  # token indexes followed by a comma
+
+    @property
+    def n_words(self) -> int:
+        return self.n_source
+
+    def token_at(self, char_pos: int) -> int:
+        """Index of the token that contains (or starts right after) `char_pos`."""
+        i = bisect.bisect_right(self.starts, char_pos) - 1
+        return max(0, min(i, len(self.tokens) - 1))
+
+    def frac(self, char_pos: int) -> float:
+        """How far into the answer `char_pos` is, 0.0 (start) to 1.0 (end), by source words."""
+        if not self.tokens:
+            return 0.0
+        src = self.source[self.token_at(char_pos)]
+        return src / max(1, self.n_source - 1) if self.n_source > 1 else 0.0
+
+    def time_at(self, char_pos: int) -> float | None:
+        if self.times is None or not self.tokens:
+            return None
+        return self.times[self.source[self.token_at(char_pos)]]
+
+    def window(self, char_pos: int, before: int, after: int, *, same_sentence: bool = True) -> tuple[int, int]:
+        """Token range [lo, hi) around the token at `char_pos`, clipped to its sentence."""
+        i = self.token_at(char_pos)
+        lo, hi = max(0, i - before), min(len(self.tokens), i + after + 1)
+        if same_sentence and self.sentence_of:
+            s = self.sentence_of[i]
+            while lo < i and self.sentence_of[lo] != s:
+                lo += 1
+            while hi > i + 1 and self.sentence_of[hi - 1] != s:
+                hi -= 1
+        return lo, hi
+
+    def span_text(self, lo: int, hi: int) -> str:
+        if lo >= hi:
+            return ""
+        end = self.starts[hi - 1] + len(self.tokens[hi - 1])
+        return self.text[self.starts[lo]:end]
+
+
+def _split_raw(raw: str) -> tuple[list[str], bool, bool]:
+    """One source word → (normalised sub-tokens, ends a sentence, followed by a comma)."""
+    s = raw.strip().lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    ends_sentence = bool(_SENT_END_RX.search(s)) and not _DIGITS_RX.match(s.rstrip(".?!;:"))
+    comma = s.endswith(",")
+    s = _THOUSANDS_RX.sub("", s)
+    s = _BIGO_RX.sub("o of ", s)
+    s = s.replace("^2", " squared").replace("\u00b2", " squared").replace("^3", " cubed")
+    s = _PER_UNIT_RX.sub(" per ", s)
+    s = s.replace("&", " and ").replace("+", " plus ")
+    out: list[str] = []
+    dollars = False
+    for tok in _TOKEN_RX.findall(s):
+        if tok == "$":
+            dollars = True
+            continue
+        if tok == "%":
+            out.append("percent")
+            continue
+        tok = tok.rstrip(".")
+        if tok.endswith("'s") and tok not in ("let's", "it's", "that's", "what's", "there's", "here's", "he's", "she's", "who's", "where's"):
+            tok = tok[:-2]  # possessive: "kafka's" → "kafka"
+        m = _DIGIT_UNIT_RX.match(tok)
+        if m:
+            num, unit = m.groups()
+            if unit in _SUFFIX_SCALE:
+                out.append(_fmt(float(num) * _SUFFIX_SCALE[unit]))
+            elif unit in ("th", "st", "nd", "rd"):
+                out.append(num)
+            else:
+                out.extend([num, {"s": "seconds", "h": "hours", "min": "minutes", "x": "x"}.get(unit, unit)])
+            continue
+        mapped = UNIGRAM_MAP.get(tok, tok)
+        out.extend(mapped.split())
+    if dollars and out:
+        out.append("dollars")
+    return out, ends_sentence, comma
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _is_numberish(tok: str) -> bool:
+    return tok in UNITS or tok in TENS or tok in SCALES or bool(_DIGITS_RX.match(tok))
+
+
+def _collapse_numbers(toks: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Merge runs of number words into digits; keep a lone "one" as a word."""
+    out: list[tuple[str, int]] = []
+    i, n = 0, len(toks)
+    while i < n:
+        tok, src = toks[i]
+        starts_run = _is_numberish(tok) or (
+            tok in ("a", "half") and i + 1 < n and toks[i + 1][0] in SCALES
+        ) or (tok == "half" and i + 2 < n and toks[i + 1][0] == "a" and toks[i + 2][0] in SCALES)
+        if not starts_run:
+            out.append((tok, src))
+            i += 1
+            continue
+        total, current, j, last_kind, used = 0.0, 0.0, i, "", 0
+        frac_mult = 1.0
+        while j < n:
+            t = toks[j][0]
+            if t == "half" and j == i:
+                frac_mult, last_kind = 0.5, "half"
+                j += 1
+                if j < n and toks[j][0] == "a":
+                    j += 1
+                continue
+            if t == "a" and j == i:
+                current, last_kind = 1.0, "a"
+                j += 1
+                continue
+            if _DIGITS_RX.match(t):
+                if last_kind:
+                    break
+                current, last_kind = float(t), "digit"
+            elif t in UNITS:
+                if last_kind in ("unit", "digit", "point_done"):
+                    break
+                if last_kind == "tens" and UNITS[t] >= 10:
+                    break
+                current += UNITS[t]
+                last_kind = "unit"
+            elif t in TENS:
+                if last_kind in ("unit", "tens", "digit"):
+                    break
+                current += TENS[t]
+                last_kind = "tens"
+            elif t in SCALES:
+                if not last_kind and j == i:
+                    break
+                scale = SCALES[t]
+                if scale == 100:
+                    current = (current or 1.0) * 100
+                else:
+                    total += (current or 1.0) * scale
+                    current = 0.0
+                last_kind = "scale"
+            elif t == "point" and last_kind in ("unit", "digit", "tens") and j + 1 < n and toks[j + 1][0] in UNITS:
+                d = UNITS[toks[j + 1][0]]
+                if d >= 10:
+                    break
+                current += d / 10
+                j += 2
+                last_kind = "point_done"
+                continue
+            elif t == "and" and last_kind == "scale" and j + 1 < n and (toks[j + 1][0] in UNITS or toks[j + 1][0] in TENS):
+                pass
+            else:
+                break
+            used += 1
+            j += 1
+        if used == 0 or (j - i == 1 and tok == "one"):
+            out.append((tok, src))
+            i += 1
+            continue
+        out.append((_fmt((total + current) * frac_mult), src))
+        i = j
+    return out
+
+
+def _merge_bigrams(toks: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    i = 0
+    while i < len(toks):
+        if i + 1 < len(toks):
+            m = BIGRAM_MAP.get((toks[i][0], toks[i + 1][0]))
+            if m is not None:
+                for part in m.split():
+                    out.append((part, toks[i][1]))
+                i += 2
+                continue
+        out.append(toks[i])
+        i += 1
+    return out
+
+
+def build_doc(words: Sequence[str], times: Sequence[float] | None = None) -> Doc:
+    """Normalise a sequence of source words (transcript words or whitespace-split text)."""
+    toks: list[tuple[str, int]] = []
+    breaks: set[int] = set()  # source indexes that end a sentence
+    commas: set[int] = set()
+    for idx, raw in enumerate(words):
+        sub, ends, comma = _split_raw(raw)
+        toks.extend((t, idx) for t in sub)
+        if ends:
+            breaks.add(idx)
+        if comma:
+            commas.add(idx)
+    toks = _collapse_numbers(_merge_bigrams(toks))
+    tokens = [t for t, _ in toks]
+    source = [s for _, s in toks]
+    starts: list[int] = []
+    pos = 0
+    for t in tokens:
+        starts.append(pos)
+        pos += len(t) + 1
+    sentence_of: list[int] = []
+    sent = 0
+    comma_after: set[int] = set()
+    for k, s in enumerate(source):
+        sentence_of.append(sent)
+        last_of_source = k + 1 == len(source) or source[k + 1] != s
+        if last_of_source and s in breaks:
+            sent += 1
+        if last_of_source and s in commas:
+            comma_after.add(k)
+    return Doc(
+        text=" ".join(tokens), tokens=tokens, starts=starts, source=source, n_source=len(words),
+        times=list(times) if times is not None else None, sentence_of=sentence_of, comma_after=comma_after,
+    )
+
+
+def doc_from_text(text: str) -> Doc:
+    return build_doc(text.split())
+
+
+def rx(*alternatives: str) -> re.Pattern[str]:
+    """Compile alternatives as one word-bounded pattern over normalised text."""
+    return re.compile(r"(?<![a-z0-9'])(?:" + "|".join(alternatives) + r")(?![a-z0-9'])")
+
+
+_STEM_SUFFIXES = ("ations", "ation", "ities", "ency", "ence", "ance", "ings", "ing", "ies", "ied", "ion", "ions",
+                  "ers", "er", "es", "ed", "ly", "s", "y", "e")
+
+
+def _stem_word(w: str) -> str:
+    for suf in _STEM_SUFFIXES:
+        if w.endswith(suf) and len(w) - len(suf) >= 4:
+            return w[: -len(suf)]
+    return w
+
+
+def trigger_pattern(trigger: str) -> re.Pattern[str]:
+    """A key-point trigger phrase → regex tolerant of plurals and light inflection."""
+    doc = doc_from_text(trigger)
+    parts: list[str] = []
+    for w in doc.tokens:
+        if len(w) <= 3 or not w.isalpha():
+            parts.append(re.escape(w) + r"(?:s|es)?")
+        else:
+            parts.append(re.escape(_stem_word(w)) + r"[a-z]{0,6}")
+    if not parts:
+        return re.compile(r"(?!x)x")
+    return re.compile(r"(?<![a-z0-9])" + r" ".join(parts) + r"(?![a-z0-9])")
+
+
+def any_match(patterns: Iterable[re.Pattern[str]], text: str) -> bool:
+    return any(p.search(text) for p in patterns)

@@ -1,0 +1,592 @@
+"""Structure of an answer: which of the elements a good interviewer listens for are present.
+
+Each element is a family of patterns over the normalised text (see `lexicon.Doc`): many ways
+people actually say a thing ("let's say about 10000 devices", "is the input sorted?", "I'd want to
+confirm", "my understanding is"), not one keyword. A match preceded closely by a negation
+("we didn't have tests", "I don't think we need retries") does not count, unless the negation is
+inside a condition ("if the consumer doesn't ack, we retry").
+
+Some elements need more than one signal:
+* `storage`: a store or broker named *with* a reason or an access-pattern detail,
+* `outcome`: per category: coding = final complexity or tests, late in the answer; fundamentals
+  and design = a decision with a reason/tradeoff or a wrap-up; behavioral = a measurable result,
+* `result`: a quantity next to a change ("cut p99 from 800 ms to 120 ms", "halved the pages"),
+* `ownership`: first-person actions outweigh "we"/"the team".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.analysis.lexicon import Doc, rx
+
+# Where assumptions should be stated by (fraction of the answer) in coding and design answers.
+EARLY_FRAC = 0.35
+# Where a measurable result may start (earlier numbers describe the situation).
+RESULT_FROM = 0.3
+
+NEGATORS_NEAR = {"no", "not", "without", "never", "nobody"}  # negate within 2 tokens
+NEGATORS_FAR = {
+    "didn't", "don't", "doesn't", "wasn't", "weren't", "won't", "wouldn't", "haven't", "hasn't", "hadn't",
+    "couldn't", "can't", "cannot", "shouldn't", "isn't", "aren't", "forgot", "skipped", "skip", "ignore",
+    "ignored", "ignoring", "neither", "nor", "never", "not", "didnt", "dont", "doesnt",
+}  # negate within 4 tokens
+CONDITIONALS = {"if", "when", "unless", "whether", "case", "what", "ensure", "sure", "avoid", "prevent", "even"}
+NUM = r"\d[\d.]*"
+
+# ------------------------------------------------------------------ pattern families
+ASSUMPTION = rx(
+    r"(?:i|we)(?:'ll|'d| will| would| can| could| should| am going to|'m going to| are going to|'re going to)? (?:just )?assum\w*",
+    r"assuming", r"assumptions?", r"an assumption", r"presum\w+",
+    r"let's (?:just )?(?:say|assume|suppose|pretend|take|imagine|go with|stick with|treat|keep it|consider|also say|start by|first)",
+    r"let us (?:say|assume|suppose|take)",
+    r"(?:so|and|ok|now|if|but|just|or|maybe) say (?:we|there|it|the|each|every|roughly|about|around|approximately|maybe|like|a|an|\d)",
+    r"say (?:we have|we get|we need|we're|there are|there's|about|around|roughly|approximately|it's|its|each)",
+    r"suppos\w+", r"given that", r"given (?:the|our|these|those) (?:constraints?|requirements?|scale|load|size|volume|traffic|input|limits?)",
+    r"given (?:we|it|they)(?:'re|'s| are| is| have| only)",
+    r"if we(?:'re| are) (?:talking|dealing|looking|working) (?:about|with|at)",
+    r"i(?:'d| would| will|'ll)? (?:want|like|need|have|wanna|want) to (?:first )?(?:confirm|clarify|ask|know|understand|nail down|pin down|double check|check (?:whether|if|what|with|the (?:constraints|requirements|input)))",
+    r"(?:can|could|may|should) i (?:ask|assume|check|clarify|confirm)",
+    r"(?:quick|first|one|a|couple of|few|some) (?:quick )?(?:clarifying |clarification )?questions?",
+    r"clarif\w+", r"confirm(?:ing)? (?:that|whether|if|what|a few|some|the (?:input|constraints|requirements|scale))",
+    r"(?:what(?:'s| is| are| would be)|how (?:big|large|many|much|fast|often|long|frequently)) (?:the |our |we )?(?:expected |typical |peak |average |rough |target |max |maximum )?(?:load|traffic|volume|scale|size|throughput|rate|latency|qps|number|input|range|constraints?|requirements?|limits?|users|devices|requests|events|data|elements|items|is the|are the|do we)",
+    r"my understanding is", r"as i understand it", r"if i understand (?:it |this |that )?(?:correctly|right)",
+    r"i(?:'m| am) (?:guessing|presuming|thinking that|taking it)",
+    r"(?:for (?:this|now|simplicity|the sake of (?:simplicity|time|argument))|to keep (?:it|things) simple),? (?:i|we|let's)",
+    r"(?:i|we)(?:'m| am|'re| are) going to treat", r"(?:i|we)(?:'ll| will)? treat (?:it|the|this|them|each|every|that) (?:\w+ ){0,3}as",
+    r"we can (?:take it|assume|say|treat|consider|suppose)", r"(?:i|we)(?:'ll| will| can)? take it (?:that|as)",
+    r"take (?:it|that|this) (?:as given|for granted)",
+    r"before (?:i|we) (?:start|begin|dive|jump|code|write|get|design|go)", r"before (?:diving|jumping|starting|coding|writing|getting|designing)",
+    r"(?:is|are|will|would|can|could|does|do|should) (?:the |we |it |they |all )?(?:input|array|list|string|strings|numbers?|values?|keys?|ids?|events?|intervals?|windows?|data|elements?|timestamps?|items?|graph|edges?|tree|clients?|requests?) (?:\w+ )?(?:be |always |already |guaranteed |come |arrive |have |contain |fit |assumed )?(?:sorted|unique|distinct|bounded|small|large|fit|in memory|negative|null|empty|ordered|integers?|ascii|valid|duplicated?|duplicates|in order|out of order|cycles?|connected|overlap\w*)",
+    r"(?:in|out of) scope", r"scope (?:it|this|things) (?:down|to)", r"scoping",
+    r"constraints?", r"requirements?",
+    r"(?:i|we|i'll|let's) (?:take|use|go with) (?:a |some )?(?:rough|ballpark) (?:numbers?|estimates?|figures?)",
+    r"ballpark", r"back of (?:the )?envelope", r"order of magnitude", r"rough (?:estimate|numbers?|guess|math)",
+    r"(?:does|do|should|would|will) (?:it|we|this|the (?:system|service|api|function|solution)) (?:need|have) to",
+    r"do we (?:need|care|have|expect|want|know|support|allow|get|handle)", r"do (?:i|you) (?:need|want|care|expect)",
+    r"is it (?:ok|fine|safe|reasonable|acceptable|fair|alright) (?:to|if)",
+    r"fits? in memory", r"can (?:there|we|it|they) (?:be|have|contain) (?:duplicates|negative|empty|nulls?|zero|repeated)",
+    r"(?:i'm|i am|we're|we are) (?:told|given) (?:that )?",
+    r"the (?:input|data|stream|array|list) (?:is|are|will be|can be|could be|comes|arrives) (?:sorted|unsorted|small|large|huge|bounded|unbounded|ordered|in order|out of order|at most|up to|roughly|about|around)",
+    r"(?:up to|at most|no more than|maximum of|max of) " + NUM + r" (?:\w+ )?(?:elements|items|entries|events|records|ids|numbers|values|requests|clients|devices|users|nodes|intervals|windows|keys)",
+)
+
+# Behavioral: set the context and scope (situation, role, what system).
+CONTEXT = rx(
+    r"(?:at|in|with) (?:my|our|a|the|one) (?:\w+ )?(?:last|previous|current|old|former|first|second|prior|early)? ?(?:job|company|role|team|startup|employer|position|internship|gig|client|workplace|org|organization)",
+    r"(?:when|while) i was (?:at|working|on|the|a|an|leading|running|in charge|with)",
+    r"i was (?:working|on the|on a|the|a|an|leading|responsible|in charge|tasked|asked|assigned|hired|brought|owning|the only|one of|part of|on call)",
+    r"(?:this|it|that) was (?:at|when|during|back|around|in|about|last|a couple|a few|my|our|on)",
+    r"back (?:in|when|at)", r"a (?:few|couple(?: of)?|\d+) (?:years|months|weeks) ago", r"(?:years|months) ago",
+    r"last (?:year|quarter|summer|spring|fall|winter|month)", r"in (?:19|20)\d\d",
+    r"(?:the|our|my) (?:context|situation|background|setup|goal|task|mission|problem|project|job) (?:was|is|here|there)",
+    r"(?:we|our team|my team|i|the team) (?:had|ran|owned|maintained|built|managed|supported|inherited|were running|was running|were building|was building) (?:a|an|the|this|our|my|one|some) (?:\w+ ){0,3}(?:service|system|platform|pipeline|api|database|app|application|product|tool|cluster|backend|job|integration|feature)",
+    r"(?:i|my team|our team|we|the team) (?:owned|own|maintain|maintained|was responsible for|were responsible for|am responsible for|are responsible for)",
+    r"(?:nobody|no one|no team) (?:\w+ )?(?:owned|was responsible for|maintained|looked after|wanted)",
+    r"(?:our|the|a|an|my) (?:\w+ ){0,3}(?:service|pipeline|system|api|platform|app|application|database|job|tool|integration|gateway|batch|cluster|website|backend|codebase|queue|deploy\\w*|build) (?:\\w+ ){0,2}(?:was|were|had|kept|took|used to|started|would|did|didn't|wasn't)",
+    r"(?:we|i) had (?:\w+ ){0,5}(?:days?|weeks?|months?|engineers?|people|developers?) to",
+    r"(?:my|the) role", r"responsible for", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",
+    r"the (?:\w+ )?(?:service|system|platform|pipeline|api|app|company|team|product|checkout|integration) (?:was|handled|handles|processed|processes|served|serves|did|ran|runs|had|took|kept)",
+    r"so (?:basically |yeah |um |uh )?(?:there was|we had|i had|i was|we were) (?:a|an|this|on|working)",
+    r"the (?:situation|context|background|story) (?:was|is)", r"(?:let me|i'll|i will|i can) (?:set|give) (?:the|some|a bit of)? ?(?:context|background|scene)",
+)
+
+SCALE = rx(
+    NUM + r" (?:\w+ ){0,2}(?:users?|devices?|vehicles?|cars?|sensors?|requests?|reqs|events?|messages?|writes?|reads?|records?|rows?|clients?|connections?|orders?|jobs?|payloads?|items?|keys?|calls?|transactions?|queries|query|points?|samples?|readings?|metrics|logs?|entries|updates?|pings?|heartbeats?|customers?|accounts?|factories|machines?|robots?|tasks?|files?|objects?|documents?|tenants?|stations?|chargers?|batteries|nodes|servers|partitions|shards|regions|sites|plants|lines|parts|skus|products)",
+    NUM + r" (?:\w+ )?(?:qps|rps|tps|kb|mb|gb|tb|pb|kilobytes?|megabytes?|gigabytes?|terabytes?|petabytes?|bytes|hz|hertz|per second|a second|per minute|a minute|per day|a day|per hour|an hour|per month|a month)",
+    r"(?:once|twice|\d+ times) (?:a|per|every|each) (?:second|minute|hour|day)",
+    r"every " + NUM + r" (?:seconds|minutes|ms)",
+    r"(?:requests|writes|reads|events|messages|queries|transactions|updates) (?:a|per) (?:second|minute|day|hour)",
+    r"qps|rps|tps", r"throughput (?:of|is|around|about)", r"peak (?:of|load of|traffic of|rate of)",
+    r"estimat\w+", r"back of (?:the )?envelope", r"ballpark", r"order of magnitude", r"rough (?:math|numbers?|estimate|sizing)",
+    r"(?:millions|billions|thousands|hundreds) of (?:users|devices|vehicles|cars|requests|events|messages|writes|records|rows)",
+)
+
+RESTATE = rx(
+    r"so (?:the|this|our) (?:problem|question|task|goal|ask|challenge|idea) (?:here )?(?:is|would be)",
+    r"(?:the|this) (?:problem|question|task|ask) (?:is (?:asking|basically|essentially)|wants|asks)",
+    r"so (?:basically |essentially |really |if i )?(?:we|i) (?:need|want|have|'ve got|got) to (?:\w+ )?(?:find|return|write|build|implement|merge|detect|design|count|check|figure|decide|compute|track|make|pass|process|limit|produce|output|get|keep|emit|determine|report|handle|take)",
+    r"if i understand (?:it |this |that |the (?:problem|question) )?(?:correctly|right)", r"so what you(?:'re| are) asking",
+    r"in other words", r"let me (?:restate|repeat|rephrase|make sure i understand|summari[sz]e the (?:problem|question))",
+    r"to restate", r"(?:just )?to make sure i understand", r"(?:just )?to (?:double )?check (?:i|that i) understand",
+    r"we(?:'re| are) given", r"(?:so )?given (?:a|an|some) (?:list|array|stream|string|set|bunch|sequence|collection|number|graph|tree|map)",
+    r"(?:the )?input is (?:a|an) ", r"(?:the )?output (?:is|should be|would be) ",
+    r"so (?:i|we)(?:'m| am|'re| are) (?:being asked|asked) to", r"the goal (?:here )?is to",
+    r"(?:we|i) (?:basically |essentially )?(?:get|receive|have) (?:a|an) (?:list|array|stream|string|set|bunch|sequence) of",
+    r"(?:rephras|restat)\w*", r"(?:i|we) (?:want|need|have) to return", r"(?:so )?we(?:'ve| have) got (?:a|an|some)", r"the task is",
+    r"(?:so )?basically (?:we|i)(?:'re| are| am|'m)? (?:need|want|have|trying) to", r"(?:we|i)(?:'re| am|'m| are) trying to (?:find|return|build|detect|merge|count|compute|figure)",
+)
+
+BASELINE = rx(
+    r"brute(?:\s|-)?force", r"naive\w*", r"(?:simplest|easiest|most obvious|obvious|straightforward|simple|basic|dumb|dumbest|initial|quick and dirty|naive) (?:\w+ )?(?:way|approach|solution|thing|version|idea|pass|option|implementation|method|attempt|cut|fix|one|answer|algorithm)", r"(?:my |the )?first (?:approach|solution|version|idea|pass|attempt|cut|option)",
+    r"start (?:with|off with|by) (?:a |the |something )?(?:simple|naive|basic|dumb|straightforward|obvious|brute)",
+    r"(?:check|compare|try) (?:every|each|all) (?:pair|pairs|combination|combinations|element|option|possible)",
+    r"nested (?:loops?|for)", r"(?:loop|iterate|scan|go) (?:over|through) (?:everything|all of them|the whole|every|each) .{0,40}(?:again|each time|for each|every time)",
+    r"(?:my )?first (?:instinct|thought|idea|approach|attempt|pass|version)", r"(?:works|correct) but (?:it's |is )?(?:slow|quadratic|inefficient)",
+    r"(?:a|the) (?:\w+ )?(?:simple|correct) (?:\w+ )?(?:solution|version) first", r"the simple (?:correct )?solution",
+    r"(?:quadratic|o of n squared|n squared|exponential)",
+)
+
+IMPROVEMENT = rx(
+    r"(?:we|i|you) can do better", r"(?:to|we can|i can|i'd|i would|let's|let me|then) (?:\w+ )?(?:optimi[sz]e|improve|speed (?:it|this|that) up)",
+    r"optimi[sz]\w+", r"improv\w+", r"(?:a |the )?(?:better|faster|smarter|more efficient|cleaner|optimal|linear|cheaper) (?:\w+ )?(?:way|approach|solution|version|option|algorithm|structure|one|fix|idea)", r"but (?:i|we|you) can (?:do|use|keep|instead|avoid|just|get|reuse|store|track|sort)",
+    r"(?:more|most) efficient", r"faster", r"speed (?:it|this|that|things) up", r"instead(?:,| of)? (?:we|i|you) (?:can|could)",
+    r"instead of (?:scanning|looping|sorting|checking|comparing|recomputing|rescanning|iterating|storing|keeping)",
+    r"(?:get|bring|reduce|cut|drop) (?:it|that|this|the \w+) (?:down )?to (?:o of|linear|n log|constant|log)",
+    r"down to (?:o of|linear|n log|constant|log|n\b)", r"avoid (?:the |that |a )?(?:nested|quadratic|n squared|rescan|recomput|extra pass|second loop)\w*",
+    r"trade (?:some )?(?:memory|space) for (?:time|speed)", r"use (?:a |an )?(?:hash|heap|set|map|dictionary|deque|stack|two pointers?|sliding window|binary search|trie|priority queue)\w* (?:instead|to avoid|so that|so we|to get|to make)",
+    r"(?:the )?(?:optimized|optimised|improved) (?:\w+ )?(?:version|solution|approach)", r"(?:second|next) (?:pass|version|approach|step) (?:is|would be)",
+    r"(?:that|this) (?:gets|brings|takes) (?:us|it) (?:down )?to",
+)
+
+COMPLEXITY = rx(
+    r"(?:time|space|memory|runtime|run time|big o|big oh|overall|total|worst case|average case|amortized) complexity", r"complexity",
+    r"big (?:o|oh)", r"(?:o|oh) of", r"linear(?:ly)?(?: time| space| in)?", r"quadratic", r"logarithmic", r"exponential",
+    r"(?:n|and|in|end|k|m|e|v) log (?:n|and|in|k|end|m|e|v)", r"log (?:n|k|v|e|m)", r"(?:v|e|n|m|k) (?:plus|times) (?:v|e|n|m|k)", r"(?:n|and|end) squared", r"constant (?:time|space|memory|extra|amount)",
+    r"runs? in (?:o|linear|constant|n|log)", r"amortized", r"proportional to (?:n|the (?:number|size|length))",
+    r"(?:time|memory|space) (?:is|would be|will be|stays|grows) (?:o|linear|constant|proportional|n|bounded|log)",
+    r"(?:n|k|m) times (?:k|m|log|n)", r"one pass", r"single pass",
+)
+
+TESTS = rx(
+    r"tests?", r"testing", r"tested", r"unit tests?", r"edge cases?", r"corner cases?", r"boundary (?:cases?|conditions?|values?)",
+    r"empty (?:list|array|input|string|stream|set|map|case|window|graph|tree|intervals?|queue)", r"(?:null|none|nil) (?:input|values?|case)",
+    r"(?:a |one |only one |just one )?single (?:element|item|interval|window|event|node|character|request|value)",
+    r"dry (?:run|running)", r"walk (?:through|thru) (?:an |a |the |this |some )?(?:example|case|input|sample)",
+    r"(?:try|run|check) (?:it |this |that )?(?:on|with|against) (?:an |a |the |some )?(?:example|small|simple|empty|sample|input|few)",
+    r"(?:for|as an|take an|with an|let's take an|quick) example", r"trace (?:through|it|this)", r"sanity check",
+    r"(?:what if|what about) (?:the (?:input|list|array|stream) is )?(?:empty|null|negative|duplicates|zero|one element|a single)",
+    r"off by one", r"overflow", r"(?:negative|duplicate|repeated|huge|large|very large|invalid|malformed) (?:numbers|values|inputs?|ids|keys|timestamps|events|elements)",
+    r"verif\w+", r"assert\w*", r"to (?:check|verify|confirm|prove|validate) (?:it|this|that|the (?:solution|code|function|fix))", r"make sure (?:it|that|the \w+|we) (?:\w+ ){0,4}(?:only|once|exactly|returns|works|comes back|fails|handles|rejects)", r"(?:send|run|call|feed|pass|replay|submit) (?:it |the same \w+ |a \w+ |the \w+ )?(?:twice|two times|again)", r"(?:let me|let\'s|i\'ll|i\'d) try (?:a few|some|it|this|that|an?|the)", r"expected output", r"(?:make sure|check) (?:it|that it) (?:works|handles|returns)",
+    r"(?:normal|happy|typical|failure|error) (?:case|path)s?",
+)
+
+REQUIREMENTS = rx(
+    r"requirements?", r"functional", r"non ?functional", r"(?:the )?(?:main|key|core|first|big|most important) things? (?:we|it|they|the \w+|users?|operators?) (?:need|needs|care|cares|want|wants|has to|have to)", r"(?:we|it|the system|the service) (?:need|needs) (?:to )?(?:the|a|an|every|each|be|support|handle|store|keep|show|give|know|track|serve|let)",
+    r"(?:needs?|has|have|should|must) (?:to )?(?:be able to|support|handle|accept|store|serve|return|guarantee|tolerate|survive|keep|ingest|track|expose|allow|let)",
+    r"(?:users?|clients?|devices?|callers?|operators?|services?|vehicles?|teams?|people|someone|supervisors?|admins?|customers?|drivers?|engineers?|analysts?|planners?|technicians?|auditors?|managers?) (?:should|need to|needs to|must|want to|wants to|will want to|have to|has to|can) (?:be able to )?\w+",
+    r"latency (?:target|budget|requirement|under|below|of|sla|goal|needs)", r"(?:high |highly )?availab\w+", r"durab\w+", r"consisten\w+",
+    r"slas?", r"slos?", r"(?:read|write)(?: |-)heavy", r"use cases?", r"core (?:features?|flows?|operations?|functionality)",
+    r"(?:main|primary|key) (?:use case|operations?|flows?|job|goal|features?)", r"(?:clarify|confirm|ask) (?:what|whether|if|about|the)",
+    r"do we need", r"should (?:it|we|the system|the service)", r"what (?:the system|it|the service|the api) (?:needs|has) to",
+    r"freshness", r"real ?time", r"(?:at least|exactly|at most) once", r"ordering", r"retention", r"(?:must|should|needs to) (?:not|never) (?:lose|drop)",
+)
+
+ENTITIES_APIS = rx(
+    r"apis?", r"endpoints?", r"(?:post|get|put|patch|delete) (?:request|endpoint|call|method|route|to|on|slash)", r"routes?", r"rest(?:ful)?", r"grpc", r"graphql", r"rpc",
+    r"webhooks?", r"schemas?", r"entit(?:y|ies)", r"data ?models?", r"model (?:it|this|them|each|every) as", r"tables?", r"columns?", r"fields?",
+    r"(?:primary|partition|sort|foreign|composite|clustering|row) keys?", r"\w+ id", r"ids", r"payloads?", r"request body", r"response (?:body|with|returns?|code)",
+    r"returns? (?:a|an|the) (?:\w+ ){0,2}(?:list|id|status|object|response|json|record)", r"json", r"protobuf", r"avro", r"interfaces?", r"contract",
+    r"resources?", r"crud", r"records? (?:has|have|with|contains?)", r"(?:the )?(?:main|core|key) (?:objects|entities|resources|tables|types)",
+)
+
+ARCHITECTURE = rx(
+    r"load balanc\w+", r"api gateway", r"gateways?", r"(?:ingestion|ingest|api|web|app|application|stateless|compute|service|processing|worker|storage|caching|cache|edge|front ?end|backend|read|write) (?:tier|layer|service|fleet|cluster|nodes?|servers?|workers?|path)",
+    r"workers?", r"consumers?", r"producers?", r"publish\w*", r"subscrib\w+", r"pub ?sub", r"message (?:queue|bus|broker)", r"queues?", r"streams?", r"streaming",
+    r"pipelines?", r"(?:high|top)(?: |-)level", r"components?", r"horizontal\w*", r"scale out", r"in front of", r"behind (?:a|the)",
+    r"(?:goes|go|flows?|sent|send|sends|forwards?|routes?|pushed|push|pushes|written|writes?|hands?|passes) (?:it |them |that )?(?:to|into|through|off to) (?:a|the|an|our)",
+    r"sits? (?:in front|between|behind)", r"cdn", r"reverse proxy", r"kafka", r"kinesis", r"pulsar", r"rabbitmq", r"sqs", r"sns",
+    r"microservices", r"services? (?:that|which|would|will|talks?|calls?)", r"architecture", r"fans? out", r"batch (?:jobs?|processing|layer)",
+    r"cron", r"scheduler", r"dispatcher", r"orchestrat\w+", r"event bus", r"cluster",
+)
+
+STORE_MENTION = rx(
+    r"databases?", r"db", r"postgres", r"mysql", r"sql", r"nosql", r"cassandra", r"scylla", r"dynamo", r"mongo", r"redis", r"memcached?", r"s3",
+    r"object (?:storage|store)", r"blob (?:storage|store)", r"time ?series", r"timescale\w*", r"influx\w*", r"clickhouse", r"bigquery", r"snowflake",
+    r"(?:data )?warehouse", r"data lake", r"elasticsearch", r"hbase", r"bigtable", r"spanner", r"storage", r"persist\w*",
+    r"stor(?:e|ed|es|ing) (?:it|them|the|this|that|in|into|each|every|a|per|events|data|state|those|records)", r"kafka", r"kinesis", r"queues?",
+    r"message broker", r"(?:commit|write ahead|append only|event) log", r"caches?", r"caching", r"rocksdb", r"sqlite", r"disk", r"tables?", r"key value (?:store|database)",
+    r"relational", r"document (?:store|database|db)", r"column (?:store|family|oriented)", r"wide column",
+)
+STORE_DETAIL = rx(
+    r"partition\w*", r"shard\w*", r"keyed by", r"key(?:ed)? on", r"index\w*", r"retention", r"ttl", r"expir\w+", r"append(?: |-)only",
+    r"(?:write|read)(?: |-)heavy", r"compact\w*", r"replica\w*", r"durab\w+", r"consisten\w+", r"transactions?", r"transactional", r"acid",
+    r"joins?", r"schema\w*", r"columnar", r"hot", r"cold", r"tiers?", r"archiv\w+", r"compress\w*", r"downsampl\w+", r"roll ?ups?", r"aggregat\w+",
+    r"access patterns?", r"range (?:queries|scans?)", r"lookups?", r"primary key", r"time bucket\w*", r"by (?:device|vehicle|user|tenant|customer|time|day|hour) (?:id|and)",
+    r"relations?", r"integrity", r"flexib\w+", r"scale (?:writes|reads|horizontally)",
+)
+REASON = rx(
+    r"because", r"since", r"so that", r"so (?:we|it|you|i|the|that) (?:can|could|don't|won't|never|always|only|get|keep|stay|survive|avoid|lose)",
+    r"which (?:means|lets|gives|allows|keeps|makes|helps|handles|avoids|guarantees|buys|is good|is great|scales|supports)",
+    r"that way", r"in order to", r"the (?:reason|tradeoff|downside|cost|catch|price|benefit|advantage|upside|point) (?:is|being|here|there)",
+    r"tradeoffs?", r"at the (?:cost|expense) of", r"(?:but|though) (?:you|we|it) (?:lose|give up|pay|need|have to)", r"rather than", r"instead of",
+    r"as opposed to", r"compared to", r"versus", r"whereas", r"on the other hand", r"gives (?:us|you|me)", r"lets (?:us|you|me)", r"allows? (?:us|you|me)",
+    r"to (?:avoid|prevent|keep|make sure|guarantee|reduce|handle|absorb|decouple|buffer|protect|survive|smooth|isolate|get|support|scale|store|replay|dedupe|bound|limit|cap|speed)",
+    r"(?:good|great|better|best|built|designed|ideal|suited|fine|perfect) (?:for|at)", r"helps? (?:with|us)", r"handles?", r"means (?:we|you|that|the)",
+    r"the (?:win|gain) is", r"(?:if|when|as long as|unless) ",
+)
+
+DECISION_PROPOSAL = rx(
+    r"(?:i|we|you)(?:'d| would| should|'ll| will| could)? (?:probably |definitely |still |just |usually |typically |generally |normally |actually |personally |likely )?(?:pick|choose|go with|recommend|prefer|lean towards?|lean toward|default to|opt for|reach for|settle on|stick with|land on|favor|favour)",
+    r"(?:i|we)(?:'d| would|'ll| will| should) (?:probably |definitely |still |just |first |then |also |actually )?(?:use|put|add|make|build|keep|store|model|design|start|set|do|introduce|wrap|cap|limit|shed|partition|shard|cache|retry|run|split|write|send|return|treat|rely|implement|go|want|need)",
+    r"(?:i|we)(?:'d| would)(?: \w+)? \w+", r"the (?:key|main|big|core|central|important) (?:choice|decision|call|idea|design choice|bet) (?:is|here|would be)",
+    r"my (?:default|choice|pick|recommendation|preference|answer|call|approach|plan|suggestion|vote)", r"(?:the|my) (?:answer|choice|recommendation|decision) (?:is|would be|here)",
+    r"(?:so|and) (?:i'd|i would|we'd|we would|i'll|i will|we'll)", r"(?:i|we) (?:decided|chose|picked|went with|opted|settled)",
+    r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: \w+){0,3} (?:when|if|for|whenever|because)",
+    r"(?:you|i|we) (?:want|need) (?:a |an |the )?\w+(?: \w+){0,2} (?:when|if|whenever|because)",
+)
+TRADEOFF_MARK = rx(
+    r"trade ?offs?", r"on the other hand", r"(?:the |one |a |big |main )?(?:downside|drawback|catch|cost|con|cons|price) (?:is|being|here|there|of)",
+    r"at the (?:cost|expense) of", r"pros and cons", r"in exchange", r"versus", r"compared to", r"whereas", r"as opposed to",
+    r"(?:we|you|i) (?:lose|give up|sacrifice|pay|accept|trade)", r"rather than", r"instead of", r"it depends", r"depends on",
+    r"(?:more|less|extra|added) (?:complex\w*|latency|cost|overhead|memory|storage|operational|moving parts)",
+    r"(?:cheaper|simpler|faster|slower|safer|easier|harder|costlier|more accurate|less accurate|more complex|more work)(?: \w+)?,? but", r"(?:it\'s|it is|that\'s|that is) (?:slower|more expensive|more complex|harder|less accurate|more work|costlier),? but", r"but (?:it|that|this|you|we) (?:costs?|means|adds?|makes?|requires?|needs?|is slower|is more|gets)",
+    r"the (?:benefit|upside|advantage|win) is", r"(?:i|we|you)(?:'d| would) rather", r"(?:the |one |a |main |big )?risks? (?:is|being|here|there|of)",
+    r"(?:we|i|you) can live with", r"(?:i|we)(?:'d| would| can|'ll| will)? accept", r"(?:fine|good|ok|okay|acceptable|enough) for (?:\w+ ){1,5}but not",
+    r"worth (?:it|the|paying)", r"(?:the )?costs? (?:is|are|of|us|you|more|less)", r"(?:more|less) (?:expensive|accurate|consistent|available|flexible|reliable|durable)",
+    r"pays? (?:for|off)", r"(?:but|though|although) (?:then|now)? ?(?:you|we|it|that|this)(?:'re|'s| are| is)? (?:\w+ )?(?:stuck|slower|harder|costlier|more|less|losing|paying)", r"(?:alternatively|the other option|another option|other approach|option (?:a|b|1|2|one|two))",
+    r"(?:worth it|not worth|acceptable|good enough) (?:because|since|for|if|here)", r"balance (?:between|of)",
+)
+CONCLUSION = rx(
+    r"in (?:short|summary|a nutshell|conclusion|the end)", r"to (?:sum (?:it |this |that )?up|summari[sz]e|wrap (?:it |this )?up|recap)",
+    r"(?:so )?overall", r"bottom line", r"the short (?:version|answer)", r"long story short", r"the key (?:point|thing|takeaway|idea) (?:is|here)",
+    r"so the (?:answer|design|plan|approach|recommendation|solution) (?:is|would be)", r"all in all", r"at the end of the day",
+    r"that(?:'s| is) (?:my|the) (?:answer|design|recommendation|approach|plan)", r"that (?:gives|gets) (?:us|you) (?:a|an|the)",
+    r"(?:so )?(?:that's|that is) (?:how|why) (?:i'd|i would|we'd|we would|i)", r"so (?:to|in) (?:recap|summary)",
+    r"so my (?:answer|recommendation|pick|choice|default)", r"so (?:i'd|i would|we'd) (?:go with|pick|choose|recommend|default)",
+)
+
+FAILURE_MODES = rx(
+    r"retr(?:y|ies|ied|ying)", r"idempoten\w+", r"dedupe\w*", r"de ?dup\w*", r"duplicat\w+", r"backpressure", r"back off", r"backoff", r"exponential backoff", r"jitter",
+    r"dead letter", r"dlq", r"circuit breakers?", r"timeouts?", r"time out", r"times out", r"fail(?:s|ed|ure|ures|over|ing)?", r"goes down", r"went down", r"is down",
+    r"crash\w*", r"outages?", r"unavailab\w+", r"unreachable", r"(?:falls?|fell|falling|gets?|got) behind", r"lag(?:ging)?", r"replay\w*",
+    r"(?:at least|exactly|at most) once", r"what happens (?:if|when)", r"redundan\w+", r"replica\w*", r"fallback", r"fall back", r"degrad\w+",
+    r"rate limit\w*", r"throttl\w+", r"poison", r"malformed", r"partial (?:failure|write)s?", r"network partition", r"disaster recovery", r"backups?",
+    r"(?:lost|lose|losing|drop|dropped|dropping) (?:data|messages|events|writes|requests)", r"bulkheads?", r"load shed\w*", r"shed load", r"overload\w*",
+    r"race conditions?", r"split brain", r"recover\w*", r"resilien\w+", r"surviv\w+", r"goes wrong", r"corrupt\w*", r"stampede", r"thundering herd", r"hot ?spots?",
+    r"if (?:it|that|the \w+|one|a \w+|one of the \w+) (?:breaks|dies|fails|crashes|hangs|is slow|goes away|is unreachable|restarts)", r"pil(?:e|es|ing) up", r"backs? up", r"backlog", r"offline", r"miss(?:es|ed|ing)? (?:\w+ )?(?:heartbeats?|deadlines?|messages?|acks?|pings?)", r"(?:stops?|stopped) (?:sending|responding|reporting)", r"unhealthy", r"at the same (?:moment|time|instant)", r"conflict\w*", r"contention", r"concurren\w+", r"conditional (?:update|write)s?", r"compare and (?:set|swap)", r"optimistic (?:locking|concurrency)", r"lost updates?", r"double (?:book\w*|reserv\w*|charg\w*|spend\w*|process\w*)", r"(?:dropped|flaky|lost|broken|bad) (?:connection|network|link)s?", r"connection (?:drops?|dropped|lost)", r"resum\w+", r"disconnect\w*", r"interrupt\w*", r"roll ?back", r"rollbacks?", r"stale", r"(?:dies|died|restarts?|restarted|reboots?)", r"out of order", r"checkpoint\w*", r"two phase commit", r"outbox",
+)
+
+OBSERVABILITY = rx(
+    r"metrics?", r"monitor\w*", r"alert\w*", r"dashboards?", r"logs", r"logging", r"log (?:lines?|messages?|every|each|it|them|an?|the (?:error|request|failure|event))",
+    r"structured logs?", r"traces", r"tracing", r"trace ids?", r"observab\w+", r"p ?(?:50|90|95|99|999)", r"percentiles?", r"error rates?", r"(?:consumer|queue|replication) lag",
+    r"on ?call", r"pag(?:e|es|ed|ing) (?:someone|the|on|us|me|whoever)", r"slos?", r"slis?", r"health ?checks?", r"grafana", r"prometheus", r"datadog",
+    r"open ?telemetry", r"splunk", r"new relic", r"cloudwatch", r"sentry", r"instrument\w*", r"visibility", r"(?:track|count|measure|graph|chart|watch|emit) (?:the )?(?:rate|latency|errors?|lag|throughput|counts?|failures|retries|queue depth|depth|saturation|success)",
+    r"(?:latency|throughput|saturation|queue depth|success rate|ingest rate) (?:metrics?|graphs?|alerts?|dashboards?|histograms?|and)", r"histograms?", r"counters?", r"runbooks?",
+)
+
+TRADEOFFS = TRADEOFF_MARK
+
+SECURITY = rx(
+    r"auth\w*", r"oauth", r"jwt", r"mtls", r"tls", r"ssl", r"https", r"encrypt\w*", r"secrets?(?: manager)?", r"(?:api|access|signing|private|public) keys?",
+    r"permissions?", r"access control", r"pre ?signed", r"signed urls?", r"rbac", r"acls?", r"audit\w*", r"certificates?", r"certs?", r"sign(?:ed|ing|atures?)", r"credentials?", r"least privilege",
+    r"sanitiz\w+", r"injection", r"(?:bearer|access|session|auth) tokens?", r"identity", r"tenant isolation", r"who (?:can|is allowed)", r"vault", r"kms",
+    r"(?:personal|sensitive) data", r"pii", r"gdpr", r"compliance", r"tamper\w*", r"hmac",
+)
+
+SCOPE = CONTEXT
+OWNED = rx(
+    r"i (?:owned|own|was responsible|am responsible|was the (?:owner|lead|only|main|one)|led|was leading|was in charge|built|designed|wrote|was on call|ran)",
+    r"my (?:role|job|responsibility|part|piece|area|service|team) (?:was|is|there|here)", r"(?:i|we) (?:was|were) (?:responsible|in charge|tasked|asked|on call)",
+)
+
+CONSTRAINTS = rx(
+    r"deadlines?", r"(?:time )?pressure", r"(?:in|within|only had|we had|i had|gave us|gave me|just|only) (?:\d+|a few|a couple of|two|a|one) (?:days?|weeks?|hours?|sprints?|months?)",
+    r"by (?:friday|monday|tuesday|wednesday|thursday|the end of|end of|next week|launch|the launch|the release|black friday)", r"tight\w*", r"limited",
+    r"only (?:had|have|two|\d+|a few|one|me)", r"budgets?", r"constraints?", r"(?:couldn't|could not|can't|cannot|not allowed to) (?:afford|take|have|touch|change|break|lose|stop)",
+    r"without (?:any )?downtime", r"zero downtime", r"peak (?:load|traffic|season|hours)", r"black friday", r"slas?", r"complian\w+", r"regulat\w+", r"legacy",
+    r"small team", r"(?:on my own|by myself|alone)", r"(?:\d+|a few|a couple of) (?:days|weeks|months) (?:before|until|to) (?:the |their |our )?(?:launch|release|go live|deadline|demo|audit|cutover)",
+    r"before (?:the |their |our )?(?:launch|release|deadline|go live|demo|audit|cutover|holiday)", r"moved (?:\w+ ){0,3}(?:up|forward|earlier)", r"hard (?:constraint|requirement|limit|deadline)",
+    r"had to be (?:live|done|ready|shipped|finished|in place)", r"(?:by|before) \d+ ?(?:am|pm)", r"urgent\w*", r"asap", r"critical", r"(?:revenue|money|customers|orders) (?:was|were|at stake|on the line)",
+    r"(?:had|needed|have) to (?:keep|stay|maintain|ship|deliver|be done|finish|hit)", r"under (?:load|pressure)", r"freeze", r"scale",
+    NUM + r" (?:\w+ )?(?:requests|orders|users|events|customers|transactions|messages) (?:a|per) (?:second|minute|day)",
+)
+
+DECISION = rx(
+    r"(?:i|we) (?:\w+ )?(?:decided|chose|picked|went with|opted|proposed|pushed for|pushed back|recommended|settled on|suggested|argued for|made the call|made a call|made the decision|landed on|went for|committed to)",
+    r"options?", r"alternatives?", r"(?:i|we) (?:considered|evaluated|compared|looked at (?:two|three|a few|both|several))", r"weigh\w*", r"the (?:choice|decision|call) (?:was|to)",
+    r"instead of", r"rather than", r"either (?:\w+ ){1,10}or", r"(?:one|another|the other|first|second|1|2) (?:option|approach|idea|way|path|choice) (?:was|would|is)",
+    r"pros and cons", r"trade ?offs?", r"(?:i|we) could (?:have )?(?:\w+ ){1,6}(?:or|but)", r"versus", r"(?:i|we) (?:went|go) (?:for|with)", r"changed (?:my|our|their|his|her) minds?", r"(?:i|we) (?:switched|moved|migrated) (?:\w+ ){0,3}(?:to|from|over)", r"(?:i|we) (?:decided|determined|concluded)",
+)
+
+LEARNING = rx(
+    r"(?:i|we) learn(?:ed|t)", r"lessons?", r"takeaways?", r"in hindsight", r"looking back", r"in retrospect", r"next time", r"(?:if i|if we) (?:did|had|were to do|could do) (?:it|that|this) (?:again|over)",
+    r"(?:would|i'd|we'd) (?:do|have done) (?:\w+ )?differently", r"(?:would|i'd|we'd) have (?:\w+ ){0,3}(?:earlier|sooner|first|instead)", r"taught me", r"(?:now|since then) (?:i|we) (?:always|make sure|try|start|insist|push|write|add|check)",
+    r"since then", r"i realized", r"i realised", r"changed (?:how|the way) (?:i|we)", r"(?:the|my|a) (?:big|main|key)? ?(?:takeaway|lesson) (?:was|is|for me)", r"what i (?:took away|would change|learned)",
+    r"i (?:would|'d) (?:change|do) (?:\w+ ){0,3}(?:next|again)", r"going forward", r"from now on", r"i now", r"these days i",
+)
+
+# Result: a quantity next to a change ("cut p99 by 40 percent", "from 9 hours to 40 minutes",
+# "halved the pages"). A bare number needs a preposition that makes it a target ("down to 3");
+# a count with a unit can follow the verb directly ("saved 20 hours a month").
+_APPROX = r"(?:about |around |roughly |like |almost |nearly |just |only |over |under |below |less than |more than |maybe |approximately |close to |well over |well under )?"
+UNIT = (r"(?:percent|x|times|fold|ms|seconds?|minutes?|hours?|days?|weeks?|months?|dollars|k|gb|mb|tb|incidents?|pages?|alerts?|errors?|tickets?|"
+        r"outages?|complaints?|timeouts?|failures?|bugs?|customers|users|orders|requests|servers?|nodes|instances|machines|points?|calls|retries|escalations|defects|cents)")
+NONTIME_UNIT = r"(?:percent|x|times|fold|dollars|k|gb|mb|tb|incidents?|pages?|alerts?|errors?|tickets?|outages?|complaints?|timeouts?|failures?|bugs?|servers?|nodes|instances|escalations|defects)"
+QUANT_UNIT = r"(?:" + NUM + r"|one|a|half|a third|a quarter|two thirds|several|a few|a couple of)(?: \w+)? " + UNIT
+CHANGE = (
+    r"(?:reduc\w+|cut|cutting|dropp?\w*|fell|fall(?:en|ing)?|decreas\w+|lower\w*|shrank|shrunk|shrink\w*|improv\w+|increas\w+|grew|grow\w*|rais\w+|sav\w+|sped|speed\w*|boost\w*|"
+    r"eliminat\w+|went|brought|bring\w*|halv\w+|doubl\w+|tripl\w+|jump\w*|climb\w*|rose|spik\w+|plummet\w*|slash\w*|trimm?\w*|freed|recovered|shaved|handl\w+|"
+    r"fewer|faster|slower|cheaper|higher|lower)"
+)
+RESULT_NOUN = (r"(?:reduction|improvement|increase|decrease|drop|speedup|speed up|faster|fewer|less|cheaper|savings|saved|cut|gain|lower|higher|better|"
+               r"reduced|improved|dropped|decreased|increased|down|up|off|quicker|shorter|smaller|more throughput)")
+MEASURABLE = re.compile(
+    r"(?<![a-z0-9'])(?:"
+    r"from " + _APPROX + r"(?:" + NUM + r"|one|a|several|dozens?|hundreds?|a few|a couple)(?: \w+){0,3} (?:down |up |all the way down )?to " + _APPROX + r"(?:" + NUM + r"|zero|none|nothing|one|a|single digits?|basically nothing|almost nothing|near zero|a few|a couple)"
+    + r"|" + CHANGE + r"(?: \w+){0,6} (?:by|to|under|below|than|from) " + _APPROX + r"(?:" + QUANT_UNIT + r"|" + NUM + r"|half|a third|zero|nothing|none)"
+    + r"|" + CHANGE + r"(?: \w+){0,3} " + _APPROX + r"(?:" + NUM + r"|a|half|a few|several)(?: \w+)? " + NONTIME_UNIT
+    + r"|(?:sav\w+|freed|shaved|cut|cutting|gave back|reclaimed)(?: \w+){0,3} " + _APPROX + r"(?:" + NUM + r"|a|half|a few|several)(?: \w+)? (?:hours?|days?|weeks?|minutes?|months?|ms|seconds?)"
+    + r"|(?:" + QUANT_UNIT + r")(?: \w+){0,3} " + RESULT_NOUN
+    + r"|(?:cut|dropped|reduced|brought|went|got|came|fell)(?: \w+){0,3} (?:down )?(?:to )?(?:zero|nothing|none|almost nothing|basically nothing|near zero)"
+    + r"|(?:halved|doubled|tripled|quadrupled|in half|by half|twice as|three times as|order of magnitude|10 x|zero (?:incidents|outages|pages|downtime|errors|complaints|data loss|timeouts|failures|tickets|bugs|duplicates|broken|customer)|no (?:more|further) (?:incidents|outages|pages|timeouts|complaints|tickets)|(?:had|saw|got|have had|\'ve had|there were|there have been|with) no (?:\w+ ){0,3}(?:bugs|incidents|outages|pages|complaints|failures|tickets|duplicates|data loss|downtime|escalations) (?:since|after|in the|for|at all))"
+    + r"|" + NUM + r" percent"
+    + r"|" + NUM + r" (?:ms|seconds|minutes|hours) (?:instead of|rather than|versus)|(?:a|1|" + NUM + r") (?:day|hour|minute|week)s? instead of (?:a|" + NUM + r") (?:day|hour|minute|week)s?"
+    r")(?![a-z0-9'])"
+)
+QUALITATIVE_RESULT = rx(
+    r"(?:it|that|this|things|everything|the fix|the change) (?:\w+ )?(?:worked|helped|improved|fixed|solved|paid off|went well|was a (?:big |huge )?(?:success|win|improvement))",
+    r"(?:got|was|were|became|went) (?:a lot |much |way |so much )?(?:better|faster|more stable|more reliable|smoother|quieter|happier|calmer)",
+    r"(?:customers|users|everyone|the team|my manager|the business|stakeholders|people) (?:were|was|are|is|seemed|felt) (?:\w+ )?(?:happy|pleased|satisfied|relieved|impressed)",
+    r"(?:the )?(?:result|outcome|impact) (?:was|is)", r"as a result", r"ended up", r"(?:we|i) (?:shipped|launched|delivered|fixed|resolved|solved|closed|released|finished)",
+    r"resolved", r"successful\w*", r"(?:no|fewer|less|stopped) (?:\w+ )?(?:issues|problems|incidents|outages|complaints|pages)", r"stable", r"in the end",
+)
+
+BUZZWORDS: dict[str, re.Pattern[str]] = {
+    "microservices": rx(r"microservices"), "kafka": rx(r"kafka"), "kubernetes": rx(r"kubernetes", r"kubernetis", r"cooper netties"),
+    "redis": rx(r"redis"), "nosql": rx(r"nosql"), "blockchain": rx(r"blockchain", r"block chain"), "serverless": rx(r"serverless", r"lambdas?"),
+    "event sourcing": rx(r"event sourc\w+"), "cqrs": rx(r"cqrs"), "graphql": rx(r"graphql", r"graph ql"), "docker": rx(r"docker", r"containers?"),
+    "mongodb": rx(r"mongo"), "cassandra": rx(r"cassandra"), "elasticsearch": rx(r"elastic ?search"), "spark": rx(r"spark"),
+    "machine learning": rx(r"machine learning", r"ai", r"ml"), "service mesh": rx(r"service mesh", r"istio"), "the cloud": rx(r"the cloud", r"cloud native"),
+    "big data": rx(r"big data", r"hadoop"), "dynamodb": rx(r"dynamo"), "rabbitmq": rx(r"rabbit ?mq", r"rabbit"),
+}
+BUZZ_REASON = rx(
+    r"because", r"since", r"so that", r"so (?:we|it|you|i|the|that|each|every|consumers|producers) (?:can|could|don't|won't|never|only|get|keep|stay|survive|avoid|lose|scale)",
+    r"which (?:means|lets|gives|allows|keeps|makes|helps|handles|avoids|guarantees|buys|decouples|absorbs|buffers|scales|stores|supports)", r"that way", r"in order to",
+    r"tradeoffs?", r"the (?:reason|point|benefit|downside|cost|catch)", r"rather than", r"instead of", r"as opposed to", r"gives (?:us|you)", r"lets (?:us|you)", r"allows? (?:us|you)",
+    r"to (?:avoid|prevent|keep|make sure|guarantee|reduce|handle|absorb|decouple|buffer|protect|survive|smooth|isolate|support|replay|dedupe|bound|limit|cap|persist|retain|store|serve|cache|hold|track|partition|order|get)",
+    r"(?:good|great|built|designed|ideal|suited|perfect) (?:for|at)", r"for (?:durability|ordering|replay|caching|dedup\w*|fast|low latency|lookups|the hot|hot|idempotency|rate limiting|counters|sessions|buffering|fan out|retention|history|analytics|search|the \w+ (?:state|lookups|counts))",
+    r"helps? (?:with|us)", r"handles?", r"if (?:a|the|one|we)", r"when (?:a|the|one|we)", r"durab\w+", r"replay\w*", r"partition\w*", r"ttl", r"expir\w+", r"ordering",
+)
+
+VAGUE = rx(
+    r"scalab\w+", r"scale well", r"robust", r"efficient(?:ly)?", r"best practices?", r"industry standard", r"high quality", r"good (?:design|practice|performance|code|architecture)",
+    r"make (?:it|sure it's|sure it is|things|everything) (?:fast|scalable|reliable|better|work|robust|efficient|secure|good|clean)", r"stuff", r"things", r"and so on", r"etcetera", r"etc",
+    r"whatever", r"something like that", r"generally", r"in general", r"basically", r"various", r"a lot of (?:things|stuff|ways|options)", r"optimi[sz]e (?:it|everything|things)",
+    r"handle (?:it|that|everything|errors?|things) (?:properly|correctly|well|gracefully|nicely)", r"as needed", r"depending on (?:the situation|things|stuff)", r"(?:the )?right (?:tools?|way|thing|approach)",
+    r"modern", r"cutting edge", r"state of the art", r"seamless\w*", r"leverage", r"synerg\w+", r"(?:super |really |very )?(?:fast|reliable|secure|performant|clean)",
+    r"(?:work|worked|working) (?:hard|together|closely)", r"(?:improve|improved|fix|fixed) (?:it|things|stuff|the (?:system|issue|problem))",
+)
+
+I_ACTION = rx(r"i(?:'ve|'d|'ll)?(?! (?:think|guess|mean|believe|remember|don't know|don't remember|feel|suppose|'m not sure|am not sure))")
+WE_ACTION = rx(r"we(?:'ve|'d|'ll|'re)?", r"(?:the|our|my|whole) team", r"us")
+
+
+@dataclass
+class Hit:
+    element: str
+    pos: int
+    frac: float
+    time: float | None
+    text: str
+
+
+@dataclass
+class StructureReport:
+    present: dict[str, bool]
+    hits: dict[str, Hit | None]
+    assumptions_late: bool = False
+    measurable_result: bool = False
+    qualitative_result: bool = False
+    buzzwords: list[str] = field(default_factory=list)
+    buzzwords_unreasoned: list[str] = field(default_factory=list)
+    buzz_hit: Hit | None = None
+    i_count: int = 0
+    we_count: int = 0
+    vague: bool = False
+    vague_count: int = 0
+    concrete_count: int = 0
+
+
+def _negated(doc: Doc, pos: int) -> bool:
+    """True when a negation closely precedes the token at `pos` (and is not inside a condition)."""
+    i = doc.token_at(pos)
+    sent = doc.sentence_of[i] if doc.sentence_of else 0
+    for back in range(1, 7):
+        j = i - back
+        if j < 0 or (doc.sentence_of and doc.sentence_of[j] != sent):
+            break
+        t = doc.tokens[j]
+        if t in ("but", "and", "because", "so", "though", "although"):
+            break
+        if (t in NEGATORS_NEAR and back <= 2) or (t in NEGATORS_FAR and back <= 5):
+            if t in ("not", "no") and j + 1 < len(doc.tokens) and doc.tokens[j + 1] in ("only", "just", "too", "even"):
+                continue
+            cond = doc.tokens[max(0, j - 3):j]
+            if any(c in CONDITIONALS for c in cond) or " ".join(cond).endswith("so that"):
+                continue  # "if the consumer doesn't ack, we retry"
+            return True
+    return False
+
+
+def _hits(doc: Doc, pattern: re.Pattern[str], element: str, *, negatable: bool = True) -> list[Hit]:
+    out: list[Hit] = []
+    for m in pattern.finditer(doc.text):
+        if negatable and _negated(doc, m.start()):
+            continue
+        out.append(Hit(element, m.start(), doc.frac(m.start()), doc.time_at(m.start()), m.group(0)))
+    return out
+
+
+def _near(doc: Doc, pos: int, pattern: re.Pattern[str], before: int, after: int, *, same_sentence: bool = False) -> bool:
+    lo, hi = doc.window(pos, before, after, same_sentence=same_sentence)
+    return bool(pattern.search(doc.span_text(lo, hi)))
+
+
+def _first(hits: list[Hit]) -> Hit | None:
+    return min(hits, key=lambda h: h.pos) if hits else None
+
+
+def _storage_hits(doc: Doc) -> list[Hit]:
+    return [h for h in _hits(doc, STORE_MENTION, "storage")
+            if _near(doc, h.pos, REASON, 12, 20) or _near(doc, h.pos, STORE_DETAIL, 15, 15)]
+
+
+def _result_hits(doc: Doc) -> list[Hit]:
+    out = []
+    for h in _hits(doc, MEASURABLE, "result"):
+        # "5 engineers", "2 weeks" alone are context, not results; MEASURABLE already needs a change word
+        # or a from/to; also skip years ("in 2021") and ordinals-in-context.
+        if re.fullmatch(r"(?:19|20)\d\d", h.text.strip()):
+            continue
+        if h.frac < RESULT_FROM and doc.n_words >= 40:
+            continue  # numbers in the opening set the scene; results come after the action
+        out.append(h)
+    return out
+
+
+def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
+    """A proposal/decision with a reason or tradeoff nearby; or a wrap-up late in the answer."""
+    out: list[Hit] = []
+    for h in _hits(doc, DECISION_PROPOSAL, "outcome"):
+        if _near(doc, h.pos, TRADEOFF_MARK, 15, 30):
+            out.append(h)
+        elif h.frac >= late_from and _near(doc, h.pos, REASON, 5, 25):
+            out.append(h)
+    for h in _hits(doc, CONCLUSION, "outcome"):
+        if h.frac >= 0.4:
+            out.append(h)
+    return out
+
+
+def _ownership(doc: Doc) -> tuple[int, int]:
+    i_count = sum(1 for m in I_ACTION.finditer(doc.text) if not _generic_i(doc, m.start()))
+    we_count = sum(1 for _ in WE_ACTION.finditer(doc.text))
+    return i_count, we_count
+
+
+def _generic_i(doc: Doc, pos: int) -> bool:
+    i = doc.token_at(pos)
+    nxt = doc.tokens[i + 1] if i + 1 < len(doc.tokens) else ""
+    return nxt in ("think", "guess", "mean", "believe", "remember", "feel", "suppose", "know", "was")
+
+
+ELEMENT_PATTERNS: dict[str, re.Pattern[str]] = {
+    "restate": RESTATE, "baseline": BASELINE, "improvement": IMPROVEMENT, "complexity": COMPLEXITY, "tests": TESTS,
+    "requirements": REQUIREMENTS, "scale": SCALE, "entities_apis": ENTITIES_APIS, "architecture": ARCHITECTURE,
+    "failure_modes": FAILURE_MODES, "observability": OBSERVABILITY, "tradeoffs": TRADEOFFS, "security": SECURITY,
+    "scope": SCOPE, "constraints": CONSTRAINTS, "decision": DECISION, "learning": LEARNING,
+}
+
+
+def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[str]) -> StructureReport:
+    """Booleans for `assumptions`, `outcome` and every element in `elements`, with where they were heard."""
+    wanted = ["assumptions", "outcome"] + [e for e in elements if e not in ("assumptions", "outcome")]
+    hits: dict[str, list[Hit]] = {}
+    cache: dict[str, list[Hit]] = {}
+
+    def family(name: str) -> list[Hit]:
+        if name not in cache:
+            if name == "storage":
+                cache[name] = _storage_hits(doc)
+            elif name == "result":
+                cache[name] = _result_hits(doc)
+            elif name == "context":
+                cache[name] = _hits(doc, CONTEXT, "assumptions")
+            elif name == "owned":
+                cache[name] = _hits(doc, OWNED, "scope")
+            else:
+                cache[name] = _hits(doc, ELEMENT_PATTERNS[name], name)
+        return cache[name]
+
+    rep = StructureReport(present={}, hits={})
+    long_answer = doc.n_words >= 60
+
+    # assumptions
+    if category == "behavioral":
+        a_hits = family("context") + family("owned")
+    else:
+        a_hits = _hits(doc, ASSUMPTION, "assumptions")
+        # a scale estimate early on is an assumption too ("let's say about 10000 devices")
+        a_hits += [h for h in family("scale") if h.frac <= EARLY_FRAC]
+        if category == "system_design":
+            a_hits += [h for h in family("requirements") if h.frac <= EARLY_FRAC and re.search(
+                r"requirement|functional|clarify|confirm|ask|do we need|should (?:it|we|the)|use case|availab|durab|consisten|latency|real ?time|once|ordering|retention|freshness|read|write",
+                h.text)]
+    hits["assumptions"] = a_hits
+    first_a = _first(a_hits)
+    if first_a is not None and category in ("coding", "system_design") and long_answer:
+        rep.assumptions_late = first_a.frac > EARLY_FRAC
+
+    # outcome
+    if category == "behavioral":
+        o_hits = family("result")
+    elif category == "coding":
+        late = 0.3 if long_answer else 0.0
+        o_hits = [h for h in family("complexity") + family("tests") if h.frac >= late]
+    else:
+        o_hits = _decision_hits(doc, late_from=0.3 if long_answer else 0.0)
+    hits["outcome"] = o_hits
+
+    for e in wanted[2:]:
+        if e == "ownership":
+            continue
+        if e == "scope":
+            hits[e] = family("context") + family("owned")
+        elif e in ("storage", "result"):
+            hits[e] = family(e)
+        elif e in ELEMENT_PATTERNS:
+            hits[e] = family(e)
+        else:
+            hits[e] = []
+
+    rep.i_count, rep.we_count = _ownership(doc)
+    if "ownership" in wanted:
+        hits["ownership"] = []
+    for e in wanted:
+        if e == "ownership":
+            rep.present[e] = rep.i_count >= 2 and rep.i_count >= 0.5 * rep.we_count
+            rep.hits[e] = None
+        else:
+            rep.present[e] = bool(hits.get(e))
+            rep.hits[e] = _first(hits.get(e, []))
+
+    if category == "behavioral":
+        rep.measurable_result = bool(hits["outcome"])
+        rep.qualitative_result = rep.measurable_result or bool(_hits(doc, QUALITATIVE_RESULT, "result"))
+
+    # buzzwords
+    found: list[str] = []
+    unreasoned: list[str] = []
+    first_unreasoned: Hit | None = None
+    for name, pat in BUZZWORDS.items():
+        ms = [m for m in pat.finditer(doc.text) if not _negated(doc, m.start())]
+        if not ms:
+            continue
+        found.append(name)
+        if not any(_near(doc, m.start(), BUZZ_REASON, 8, 14, same_sentence=True) for m in ms):
+            unreasoned.append(name)
+            h = Hit("buzzwords", ms[0].start(), doc.frac(ms[0].start()), doc.time_at(ms[0].start()), ms[0].group(0))
+            if first_unreasoned is None or h.pos < first_unreasoned.pos:
+                first_unreasoned = h
+    rep.buzzwords, rep.buzzwords_unreasoned, rep.buzz_hit = found, unreasoned, first_unreasoned
+
+    # vagueness: many generalities, little concrete detail
+    rep.vague_count = sum(1 for _ in VAGUE.finditer(doc.text))
+    numbers = sum(1 for t in doc.tokens if t[0].isdigit())
+    specific = sum(1 for e in ("complexity", "failure_modes", "observability", "scale", "result", "storage", "entities_apis", "tests")
+                   if family(e))
+    rep.concrete_count = numbers + 2 * specific
+    rep.vague = doc.n_words >= 20 and rep.vague_count >= 3 and rep.concrete_count < rep.vague_count
+    return rep
