@@ -203,6 +203,7 @@ class AnswerSink(voice_recv.AudioSink):
         fail_threshold: int = 50,
     ) -> None:
         super().__init__()
+        self._voice_client = None  # set by voice-recv's AudioReader when listening starts
         self.user_id = user_id
         self.on_pcm = on_pcm
         self.stats = ReceiveStats()
