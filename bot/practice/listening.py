@@ -114,6 +114,8 @@ class ListenerConfig:
     tail_pad_s: float = 0.35           # audio kept after the last voiced frame of a chunk
     gap_tolerance_s: float = 0.06      # arrival jitter ignored by `feed(at=...)`
     tick_margin_s: float = 0.2         # `tick` fills silence only up to now - margin (late packets)
+    utterance_gap_s: float = 0.16      # a pause this long separates the last utterance (end phrases)
+    utterance_max_s: float = 6.0       # longer last utterances are left to the pending-audio probe
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> "ListenerConfig":
@@ -184,6 +186,7 @@ class IncrementalListener:
         self._voiced_since_probe = False
         self._jobs: list[tuple[int, int]] = []          # committed chunks waiting for the worker
         self._probe_job: tuple[int, int, int] | None = None  # (start, end, voice_end) latest probe wanted
+        self._phrase_job: tuple[int, int, int] | None = None  # the last utterance, for end phrases
         self._probe_result: tuple[int, int, int, Transcript] | None = None
         self._chunks: list[ChunkResult] = []
         self._final_future: concurrent.futures.Future[Transcript] | None = None
@@ -390,10 +393,15 @@ class IncrementalListener:
             self._commit(cut)
         elif self._voiced_since_commit and (end - self._commit_start) / RATE >= cfg.commit_max_s:
             self._commit(self._quietest_cut(end))
-        if self._voiced_since_probe and real_silence >= cfg.probe_pause_s and self._voiced_since_commit:
+        if self._voiced_since_probe and real_silence >= cfg.probe_pause_s:
             self._voiced_since_probe = False
             cut = min(end, self._last_real_voice_end + int(cfg.tail_pad_s * RATE))
-            self._probe_job = (self._commit_start, cut, self._last_real_voice_end)
+            utt = self._last_utterance_start()
+            if utt is not None and (utt > self._commit_start or not self._voiced_since_commit):
+                utt = max(0, utt - int(0.1 * RATE))
+                self._phrase_job = (utt, cut, self._last_real_voice_end)
+            if self._voiced_since_commit:
+                self._probe_job = (self._commit_start, cut, self._last_real_voice_end)
             self._cv.notify_all()
 
     def _quietest_cut(self, end: int) -> int:
@@ -449,29 +457,34 @@ class IncrementalListener:
         lo, hi = start // FRAME, max(start // FRAME + 1, end // FRAME)
         return any(r >= self.config.vad_rms for r in self._rms[lo:hi])
 
+    def _next_job(self) -> tuple[str, int, int, int] | None:
+        """(kind, start, end, voice_end) of the next piece of work, by priority; lock held."""
+        if self._phrase_job is not None:
+            job, self._phrase_job = self._phrase_job, None
+            return ("phrase", *job)
+        if self._jobs:
+            start, end = self._jobs.pop(0)
+            return ("commit", start, end, 0)
+        if self._probe_job is not None:
+            job, self._probe_job = self._probe_job, None
+            return ("probe", *job)
+        if self._final_future is not None and not self._final_future.done():
+            end_total = self._end_sample if self._end_sample is not None else self._n
+            end = min(end_total, self._last_real_voice_end + int(self.config.tail_pad_s * RATE))
+            return ("final", self._commit_start, end, self._last_real_voice_end)
+        return None
+
     def _work(self) -> None:
         while True:
             with self._lock:
-                while not (self._closed or self._jobs or self._probe_job is not None
-                           or (self._final_future is not None and not self._final_future.done())):
+                job = self._next_job()
+                while job is None and not self._closed:
                     self._cv.wait()
+                    job = self._next_job()
                 if self._closed:
                     return
-                if self._jobs:
-                    kind = "commit"
-                    start, end = self._jobs.pop(0)
-                    voice_end = 0
-                elif self._final_future is not None and not self._final_future.done():
-                    kind = "final"
-                    start = self._commit_start
-                    end_total = self._end_sample if self._end_sample is not None else self._n
-                    end = min(end_total, self._last_real_voice_end + int(self.config.tail_pad_s * RATE))
-                    voice_end = self._last_real_voice_end
-                    self._probe_job = None
-                else:
-                    kind = "probe"
-                    start, end, voice_end = self._probe_job  # type: ignore[misc]
-                    self._probe_job = None
+                assert job is not None
+                kind, start, end, voice_end = job
                 audio = self._buf[start:end].copy() if end > start else np.zeros(0, np.float32)
                 has_voice = end > start and self._has_voice(start, end)
                 reuse = self._probe_result
@@ -479,7 +492,10 @@ class IncrementalListener:
                 if kind == "final":
                     self._do_final(start, end, voice_end, audio, has_voice, reuse)
                     return  # the answer is complete: nothing more to do
-                if not has_voice or (kind == "probe" and self._end_reason is not None):
+                if not has_voice:
+                    continue
+                if kind == "phrase":
+                    self._check_phrase_utterance(start, end, voice_end, audio)
                     continue
                 t0 = time.perf_counter()
                 tr = self._run_transcribe(start, end, audio)
@@ -487,23 +503,18 @@ class IncrementalListener:
                     res = ChunkResult(start / RATE, end / RATE, tr, time.perf_counter() - t0)
                     with self._lock:
                         self._chunks.append(res)
-                        check = self._last_real_voice_end <= end
+                        quiet_since = self._last_real_voice_end <= end
                     if self.on_chunk:
                         self._dispatch([("chunk", res)])
                 else:
                     self.probes += 1
                     with self._lock:
                         self._probe_result = (start, end, voice_end, tr)
-                        check = self._last_real_voice_end == voice_end and self._commit_start == start
-                if check and self._end_reason is None:
+                        quiet_since = self._last_real_voice_end == voice_end
+                if quiet_since and self._end_reason is None:
                     words = self._all_words_locked_copy(tr if kind == "probe" else None)
                     if ends_with_end_phrase(words):
-                        events: list[tuple[str, Any]] = []
-                        with self._lock:
-                            # still nothing said since that chunk?
-                            if self._last_real_voice_end <= end:
-                                self._set_end("phrase", events)
-                        self._dispatch(events)
+                        self._end_by_phrase(voice_end if kind == "probe" else None, end)
             except Exception as e:  # keep the worker alive; the final pass reports the error
                 log.exception("%s: transcription failed", self._name)
                 self._worker_error = e
@@ -513,6 +524,44 @@ class IncrementalListener:
                     if fut is not None and not fut.done():
                         fut.set_exception(e)
                     return
+
+    def _check_phrase_utterance(self, start: int, end: int, voice_end: int, audio: np.ndarray) -> None:
+        """Transcribe only the last utterance (a few seconds, silence-padded): whisper keeps a
+        short closing phrase there that it sometimes drops at the end of a long chunk."""
+        if self._end_reason is not None:
+            return
+        padded = np.concatenate([np.zeros(int(0.3 * RATE), np.float32), audio])
+        t0 = time.perf_counter()
+        tr = self._transcribe(padded, offset_s=start / RATE - 0.3)
+        self.transcribe_seconds += time.perf_counter() - t0
+        self.probes += 1
+        if ends_with_end_phrase(list(tr.words)):
+            self._end_by_phrase(voice_end, end)
+
+    def _end_by_phrase(self, voice_end: int | None, end: int) -> None:
+        events: list[tuple[str, Any]] = []
+        with self._lock:
+            # nothing said since the phrase?
+            if self._last_real_voice_end <= end and (voice_end is None or self._last_real_voice_end == voice_end):
+                self._set_end("phrase", events)
+        self._dispatch(events)
+
+    def _last_utterance_start(self) -> int | None:
+        """Sample where the last utterance starts: after the last pause of at least
+        `utterance_gap_s` within `utterance_max_s` before the last voiced frame; lock held."""
+        cfg = self.config
+        last = self._last_real_voice_end // FRAME - 1
+        gap_frames = max(1, int(cfg.utterance_gap_s * RATE) // FRAME)
+        lo = max(0, last - int(cfg.utterance_max_s * RATE) // FRAME)
+        quiet = 0
+        for i in range(last, lo - 1, -1):
+            if self._rms[i] < cfg.vad_rms:
+                quiet += 1
+                if quiet >= gap_frames:
+                    return (i + quiet) * FRAME
+            else:
+                quiet = 0
+        return 0 if lo == 0 else None
 
     def _all_words_locked_copy(self, extra: Transcript | None) -> list[Word]:
         with self._lock:

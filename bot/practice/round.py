@@ -372,7 +372,8 @@ class MockRound:
             await self._quietly(self.io.post_question_card(question, index, self._total))
             self._prerender_next(index, asked)
             result = await self._ask_and_listen(index, question)
-            self._summary.answers.append(result)
+            if result.transcript is not None or result.skipped:  # not: stopped while asking
+                self._summary.answers.append(result)
             if self._stop_reason is not None:
                 break
 
@@ -384,7 +385,7 @@ class MockRound:
             self._summary.reason = self._stop_reason
             await self._quietly(self.io.post_status(_STOP_MESSAGES.get(self._stop_reason, "Round stopped.")))
         await self._set_state(RoundState.FEEDBACK)
-        if self._summary.answers:
+        if self._summary.analyses or (self._summary.answers and self._stop_reason is None):
             await self._quietly(self.io.post_feedback(self._summary))
         else:
             await self._quietly(self.io.post_status("No answer was recorded in this round, so there is no feedback."))

@@ -251,8 +251,10 @@ def test_continuous_speech_is_cut_at_the_quietest_point_before_commit_max(cleanu
 
 
 def test_spoken_end_phrase_ends_the_answer_after_a_short_pause(cleanup):
-    # call 1 = probe after the first pause ("…latency"), call 2 = probe after "that's my answer"
-    script = {1: ["we", "cache", "the", "latency"], 2: ["we", "cache", "so", "that's", "my", "answer."]}
+    # call 1 = probe after the first pause ("…latency"); after the second pause: call 2 = the last
+    # utterance alone, call 3 = the whole pending audio
+    script = {1: ["we", "cache", "the", "latency"], 2: ["so", "that's", "my", "answer."],
+              3: ["we", "cache", "the", "latency", "so", "that's", "my", "answer."]}
     lst, ev, rec, clock = make(script=script, probe_pause_s=0.9)
     cleanup.append(lst)
     feed(lst, clock, speech(3.0))
@@ -264,8 +266,29 @@ def test_spoken_end_phrase_ends_the_answer_after_a_short_pause(cleanup):
     assert ev.ended.wait(WAIT)
     assert [r for r, _ in ev.ends] == ["phrase"]
     tr = lst.finish().result(WAIT)
-    assert len(rec.calls) == 2  # the probe's transcript is reused: nothing left at the end
-    assert tr.text.endswith("answer.")
+    assert len(rec.calls) == 3  # the probe's transcript is reused: nothing left at the end
+    assert rec.calls[1][0] == pytest.approx(4.0 - 0.1 - 0.3, abs=0.05)  # the utterance after the pause
+    assert tr.text == " ".join(script[3])
+
+
+def test_a_closing_phrase_after_a_short_gap_is_checked_on_its_own(cleanup):
+    """Whisper may drop a short last sentence at the end of a long chunk, so the last utterance
+    (after a ≥ 0.16 s gap) is transcribed alone, silence-padded, to look for the end phrase."""
+    # call 1 = the last utterance alone, call 2 = the whole pending audio (phrase dropped)
+    script = {1: ["That's", "my", "answer."], 2: ["vehicles", "send", "to", "kafka"]}
+    lst, ev, rec, clock = make(script=script)
+    cleanup.append(lst)
+    feed(lst, clock, speech(8.0))
+    feed(lst, clock, silence(0.3))
+    feed(lst, clock, speech(1.0, seed=4))
+    feed(lst, clock, silence(1.5))
+    assert ev.ended.wait(WAIT)
+    assert [r for r, _ in ev.ends] == ["phrase"]
+    offset, seconds = rec.calls[0]
+    assert offset == pytest.approx(8.3 - 0.1 - 0.3, abs=0.05)  # 0.1 s lead-in, 0.3 s of padding
+    assert seconds == pytest.approx(0.3 + 0.1 + 1.0 + 0.35, abs=0.05)
+    tr = lst.finish().result(WAIT)
+    assert tr.text == "vehicles send to kafka"  # the utterance probe is not part of the transcript
 
 
 def test_end_phrase_vocabulary():
