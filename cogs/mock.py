@@ -25,6 +25,7 @@ from bot.discord_io.round_io import ConsentStore, DiscordRoundIO
 from bot.models import CATEGORIES, DIFFICULTIES, Question
 from bot.practice.round import MockRound
 from bot.practice.rounds_registry import Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
+from bot.storage.privacy import ConsentStore as DbConsentStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.discord_io.client import ParleyBot
@@ -85,7 +86,8 @@ class MockCog(commands.Cog):
         self.bot = bot
         self.services = bot.services
         self.registry: RoundsRegistry = bot.rounds
-        self.consent = consent
+        # Acceptance is remembered per server in the consents table (shared with /privacy).
+        self.consent = consent if consent is not None else DbConsentStore(bot.services.db)
         self.active: dict[int, ActiveRound] = {}  # guild id → its mock round
 
     # ---- /mock start -------------------------------------------------------------------------

@@ -29,19 +29,17 @@ REJECTED_TOKEN = ("Discord rejected DISCORD_TOKEN (login failed). Check that it 
                   "token (Bot → Reset Token in the developer portal) with no quotes or spaces around it.")
 
 
-def setup_logging(level: str) -> None:
-    """Log to stderr at `level`; keep discord.py's chatty loggers one step quieter."""
+def setup_logging(settings: Settings) -> None:
+    """The bot process's logging: one redacting handler on stderr (bot.logging_setup) at
+    PARLEY_LOG_LEVEL, replacing the CLI's plain stderr handler so lines are not doubled."""
+    from bot.logging_setup import setup_logging as install
+
     root = logging.getLogger()
-    numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
-    if not isinstance(numeric, int):
-        numeric = logging.INFO
-    if not root.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-        root.addHandler(handler)
-    root.setLevel(numeric)
-    for noisy in ("discord.gateway", "discord.http", "discord.ext.voice_recv"):
-        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    for h in list(root.handlers):
+        if type(h) is logging.StreamHandler and not getattr(h, "_parley", False):
+            root.removeHandler(h)
+    install(settings)
+    logging.getLogger("discord.ext.voice_recv").setLevel(max(root.level, logging.WARNING))
 
 
 def _say(line: str) -> None:
@@ -52,7 +50,7 @@ def _say(line: str) -> None:
 
 def run_bot(settings: Settings) -> int:
     """Run the bot until it is stopped; returns the process exit code."""
-    setup_logging(settings.log_level)
+    setup_logging(settings)
     token = (settings.discord_token or "").strip()
     if not token:
         _say(MISSING_TOKEN)
@@ -76,6 +74,7 @@ async def _main(settings: Settings, token: str) -> int:
     # Imported here so that `python -m bot run` without a token answers at once, without
     # loading the model and the bank first.
     from bot.discord_io.client import ParleyBot
+    from bot.discord_io.endpoint import discover_gateway
     from bot.services import Services
 
     try:
@@ -89,6 +88,7 @@ async def _main(settings: Settings, token: str) -> int:
         async with bot:
             # Log in first: a wrong token is reported in a second, not after loading the model.
             await bot.login(token)
+            await discover_gateway(bot.http)  # only does something when pointed at a stand-in
             try:
                 await services.transcriber.ensure_loaded()
             except Exception as e:  # ModelNotFound and friends

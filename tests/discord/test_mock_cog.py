@@ -426,3 +426,25 @@ async def test_extension_registers_mock_start_and_stop(round_settings, db) -> No
     assert [c.value for c in params["difficulty"].choices] == list(DIFFICULTIES)
     assert params["question"].autocomplete and not params["question"].required
     await bot.close()
+
+
+async def test_consent_is_remembered_per_server(cog) -> None:
+    """After accepting once in a server, the next round shows the notice (no buttons) and starts."""
+    w = make_world()
+    await start(cog, interaction_for(w))
+    active = cog.active[w.guild.id]
+    await accept_consent(w)
+    await active.round.wait_state(RoundState.LISTENING)
+    await cog.stop.callback(cog, interaction_for(w))
+    await asyncio.wait_for(active.task, TIMEOUT)
+
+    w.vc.fake.connected = True             # a fresh connection for the next round
+    w.text.sent.clear()
+    await start(cog, interaction_for(w))
+    again = cog.active[w.guild.id]
+    await again.round.wait_state(RoundState.LISTENING)
+    notices = [kw for _, kw in w.text.sent
+               if kw.get("embed") is not None and "what parley records" in (kw["embed"].title or "").lower()]
+    assert len(notices) == 1 and notices[0].get("view") is None
+    assert "accepted this before" in notices[0]["embed"].footer.text
+    assert w.vc.fake.sink.user_id == w.member.id
