@@ -404,3 +404,47 @@ async def test_a_failing_callback_does_not_stop_receiving(link) -> None:
     stream(link, sink, [user.rtp(user.opus(bytes(FRAME))) for _ in range(4)])
     assert calls == [FRAME] * 3
     assert sink.stats.callback_errors == 1 and link.vc._reader.packet_router.is_alive()
+
+
+# --------------------------------------------------------------------------- playback
+
+
+def test_playback_source_gives_20ms_frames_and_pads_the_last(jfk_pcm48) -> None:
+    from bot.discord_io.audio_source import PCMBufferSource
+
+    clip = jfk_pcm48[: 10 * FRAME + 1000]
+    src = PCMBufferSource(clip)
+    frames = []
+    while chunk := src.read():
+        frames.append(chunk)
+    assert [len(f) for f in frames] == [FRAME] * 11
+    assert b"".join(frames)[: len(clip)] == clip and frames[-1][1000:] == bytes(FRAME - 1000)
+    assert not src.is_opus() and src.read() == b""
+
+
+async def test_play_pcm_waits_for_the_player_thread_and_reports_errors() -> None:
+    from bot.discord_io.audio_source import PlaybackError, play_pcm
+    from tests.discord.helpers import MockVoiceClient
+
+    vc = MockVoiceClient()
+
+    def threaded_play(source, *, after=None, **_):  # discord.py plays on its own thread
+        def run():
+            n = 0
+            while source.read():
+                n += 1
+            vc.fake.played_frames += n
+            after(None if n else RuntimeError("nothing to play"))
+        threading.Thread(target=run).start()
+
+    vc.play.side_effect = threaded_play
+    await play_pcm(vc, bytes(FRAME * 3))
+    assert vc.fake.played_frames == 3
+
+    vc.play.side_effect = lambda source, *, after=None, **_: threading.Thread(
+        target=after, args=(OSError("socket closed"),)).start()
+    with pytest.raises(PlaybackError, match="socket closed"):
+        await play_pcm(vc, bytes(FRAME))
+    vc.fake.connected = False
+    with pytest.raises(PlaybackError, match="not connected"):
+        await play_pcm(vc, bytes(FRAME))
