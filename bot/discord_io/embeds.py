@@ -201,6 +201,21 @@ def transcript_file(summary: "RoundSummary") -> discord.File:
     return discord.File(io.BytesIO(data), filename=f"parley-round-{summary.session_id or 'transcript'}.txt")
 
 
+def analysis_embed(analysis: Analysis, question: Question) -> discord.Embed:
+    """One answer's feedback, from `bot.feedback.feedback_dict` (plain data → embed)."""
+    from bot.feedback import feedback_dict
+
+    d = feedback_dict(analysis, question)
+    e = discord.Embed(title=_cut(d["title"], 256), description=_cut(neutralize_mentions(d["description"]), 4096),
+                      colour=discord.Colour(int(d["colour"])))
+    for f in d["fields"][:25]:
+        e.add_field(name=_cut(f["name"], 256), value=_cut(neutralize_mentions(f["value"]), 1024),
+                    inline=bool(f.get("inline")))
+    if d.get("footer"):
+        e.set_footer(text=_cut(d["footer"], 2048))
+    return e
+
+
 def notice_embed(text: str, *, title: str = "", colour: discord.Colour | None = None) -> discord.Embed:
     """A short message as an embed (errors, fallbacks)."""
     return discord.Embed(title=_cut(title, 256) or None, description=_cut(text, 4000),

@@ -20,7 +20,7 @@ import discord
 
 from bot.discord_io.audio_source import PlaybackError, play_pcm
 from bot.discord_io.embeds import (
-    consent_embed, feedback_embed, notice_embed, question_embed, transcript_file,
+    analysis_embed, consent_embed, feedback_embed, notice_embed, question_embed, transcript_file,
 )
 from bot.discord_io.views import ConsentView, RoundControls, TextAnswerModal
 from bot.discord_io.voice_receive import AnswerSink
@@ -210,10 +210,7 @@ class DiscordRoundIO:
                                      guild_id=self.guild_id, session_id=r.session_id)
         except Exception:
             log.exception("could not store a typed answer of user %s", self.member.id)
-        summary = analysis.summary or ""
-        await interaction.followup.send(
-            embed=notice_embed(f"**Score {analysis.score}/100**\n{summary}", title=f"Typed answer: {q.id}"),
-            ephemeral=True)
+        await interaction.followup.send(embed=analysis_embed(analysis, q), ephemeral=True)
         r.skip()
 
     async def say(self, text: str, *, kind: str) -> None:
