@@ -87,7 +87,7 @@ def analyze(
     follow_up = choose_follow_up(question, gap) if length.words else (
         "Take a moment, then answer out loud: start with what you would assume, and go step by step.")
     strengths = derive_strengths(struct, timing, covered, len(question.key_points), flags, is_audio, question.category)
-    summary = make_summary(score, strengths, gap, question.category, length.words)
+    summary = make_summary(score, strengths, gap, question.category, length.words, flags)
     return Analysis(
         question_id=question.id,
         category=question.category,

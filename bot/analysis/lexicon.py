@@ -119,9 +119,21 @@ class Doc:
         return self.text[self.starts[lo]:end]
 
 
+_PLAIN_RX = re.compile(r"^([a-z]+(?:'[a-z]+)?)([,.?!;:]?)$")
+_KEEP_S = ("let's", "it's", "that's", "what's", "there's", "here's", "he's", "she's", "who's", "where's")
+
+
 def _split_raw(raw: str) -> tuple[list[str], bool, bool]:
     """One source word → (normalised sub-tokens, ends a sentence, followed by a comma)."""
     s = raw.strip().lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    m = _PLAIN_RX.match(s)
+    if m:  # fast path: a plain word with at most one trailing mark (most of any answer)
+        tok, mark = m.groups()
+        if tok.endswith("'s") and tok not in _KEEP_S:
+            tok = tok[:-2]
+        if not _DIGIT_UNIT_RX.match(tok):
+            mapped = UNIGRAM_MAP.get(tok, tok)
+            return mapped.split(), mark in (".", "?", "!", ";", ":"), mark == ","
     ends_sentence = bool(_SENT_END_RX.search(s)) and not _DIGITS_RX.match(s.rstrip(".?!;:"))
     comma = s.endswith(",")
     s = _THOUSANDS_RX.sub("", s)

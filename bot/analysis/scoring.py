@@ -33,6 +33,8 @@ HEAVY_ELEMENTS = {"assumptions": 3.0, "outcome": 3.0}
 SPOKEN_WPM = 140.0  # to estimate how long a typed answer would take to say
 FILLERS_PER_100_OK = 3.0
 FILLER_HEAVY_PER_100 = 6.0
+TOO_SHORT_FRAC = 0.25  # under a quarter of the target length (or under 40 words) is too short
+TOO_LONG_FRAC = 2.0
 
 CATEGORY_DEFAULT_EXPECTED: dict[str, tuple[str, ...]] = {
     "coding": ("restate", "baseline", "improvement", "complexity", "tests"),
@@ -186,10 +188,11 @@ def build_flags(question: Question, struct: StructureReport, timing: TimingRepor
 
     # delivery: silences first-class, with timestamps
     for s in timing.silences:
-        sev = 3 if s.duration_s >= 2 * threshold_s else 2
-        flags.append(Flag("long_silence", f"{s.duration_s:.1f} s of silence at {_mmss(s.start)}. Keep narrating while you think: say what you are weighing, even briefly.", s.start, sev))
+        # a long pause is what the interviewer remembers, so it always ranks as major
+        sev = 3
+        flags.append(Flag("long_silence", f"{s.duration_s:.1f} s of silence. Keep narrating while you think: say what you are weighing, even briefly.", s.start, sev))
     if timing.time_to_first_word_s is not None and timing.time_to_first_word_s >= threshold_s:
-        flags.append(Flag("slow_start", f"You took {timing.time_to_first_word_s:.1f} s to start. Buy time out loud instead: restate the question or name your first assumption.", 0.0, 2))
+        flags.append(Flag("slow_start", f"You took {timing.time_to_first_word_s:.1f} s to start. Buy time out loud instead: restate the question or name your first assumption.", 0.0, 3))
 
     # structure
     p = struct.present
@@ -236,9 +239,10 @@ def build_flags(question: Question, struct: StructureReport, timing: TimingRepor
 
     # length against target
     target = max(1, question.target_seconds)
-    if length.words < 25 or length.seconds < 0.35 * target:
-        flags.append(Flag("too_short", f"The answer is short (about {_mmss(length.seconds)} for a {_mmss(target)} target). Walk through your reasoning step by step.", None, 3))
-    elif length.seconds > 2.0 * target and length.seconds > target + 60:
+    if length.words < 40 or length.seconds < TOO_SHORT_FRAC * target:
+        sev = 3 if length.words < 40 else 2
+        flags.append(Flag("too_short", f"The answer is short (about {_mmss(length.seconds)} for a {_mmss(target)} target). Walk through your reasoning step by step: assumptions, approach, then how you would check it.", None, sev))
+    elif length.seconds > TOO_LONG_FRAC * target and length.seconds > target + 60:
         flags.append(Flag("too_long", f"The answer runs long (about {_mmss(length.seconds)} for a {_mmss(target)} target). Lead with the structure and cut detours.", None, 2))
 
     if key_total and key_missed and len(key_missed) / key_total > 0.5:
@@ -359,13 +363,26 @@ def derive_strengths(struct: StructureReport, timing: TimingReport, key_covered:
     return out
 
 
-def make_summary(score: int, strengths: list[str], gap: str | None, category: str, words: int) -> str:
+NEXT_STEP: dict[str, str] = {
+    "long_silence": "keep talking through the long pauses", "slow_start": "start talking sooner",
+    "too_short": "develop the answer further", "too_long": "tighten it up", "filler_heavy": "cut the fillers",
+    "too_fast": "slow down a little", "too_slow": "pick up the pace", "buzzwords_without_reasoning": "give a reason for each tool",
+    "vague_answer": "swap generalities for concrete details", "team_not_i": "say what you did yourself",
+    "missed_key_points": "cover the key points you missed", "assumptions_late": "state assumptions earlier",
+}
+
+
+def make_summary(score: int, strengths: list[str], gap: str | None, category: str, words: int,
+                 flags: list[Flag] | None = None) -> str:
     if words == 0:
         return "No answer was heard, so there is nothing to score yet."
     if words < 15:
         return f"{score}/100: too short to judge; talk through your approach step by step."
     lead = strengths[0].lower() if strengths else "you made a start"
     if gap is None:
+        nxt = next((NEXT_STEP[f.code] for f in (flags or []) if f.code in NEXT_STEP), None)
+        if nxt:
+            return f"{score}/100: every expected part is there; {lead}. Next, {nxt}."
         return f"{score}/100: a complete, well-structured answer; {lead}."
     gap_text = element_label(gap)
     if gap == "outcome" and category == "behavioral":

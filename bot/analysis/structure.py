@@ -137,7 +137,9 @@ IMPROVEMENT = rx(
     r"down to (?:o of|linear|n log|constant|log|n\b)", r"avoid (?:the |that |a )?(?:nested|quadratic|n squared|rescan|recomput|extra pass|second loop)\w*",
     r"trade (?:some )?(?:memory|space) for (?:time|speed)", r"use (?:a |an )?(?:hash|heap|set|map|dictionary|deque|stack|two pointers?|sliding window|binary search|trie|priority queue)\w* (?:instead|to avoid|so that|so we|to get|to make)",
     r"(?:the )?(?:optimized|optimised|improved) (?:\w+ )?(?:version|solution|approach)", r"(?:second|next) (?:pass|version|approach|step) (?:is|would be)",
-    r"(?:that|this) (?:gets|brings|takes) (?:us|it) (?:down )?to",
+    r"(?:that|this) (?:gets|brings|takes) (?:us|it) (?:down )?to", r"(?:i|we|you) can (?:\w+ ){0,6}instead",
+    r"(?:with|using|switch to|switching to) (?:a |an )?(?:hash|heap|set|map|dictionary|sorted|two pointers?|sliding|binary|trie|stack|deque|prefix|bitmap|bloom|priority|counter|memo)\w* (?:\w+ ){0,4}(?:i|we|you|it) (?:can|could|get|only)",
+    r"memoi[sz]\w+", r"cach(?:e|ing) (?:the )?(?:results|subproblems|answers)",
 )
 
 COMPLEXITY = rx(
@@ -351,6 +353,8 @@ BUZZWORDS: dict[str, re.Pattern[str]] = {
     "machine learning": rx(r"machine learning", r"ai", r"ml"), "service mesh": rx(r"service mesh", r"istio"), "the cloud": rx(r"the cloud", r"cloud native"),
     "big data": rx(r"big data", r"hadoop"), "dynamodb": rx(r"dynamo"), "rabbitmq": rx(r"rabbit ?mq", r"rabbit"),
 }
+_BUZZ_GROUPS = {f"b{i}": name for i, name in enumerate(BUZZWORDS)}
+BUZZ_ANY = re.compile("|".join(f"(?P<b{i}>{pat.pattern})" for i, pat in enumerate(BUZZWORDS.values())))
 BUZZ_REASON = rx(
     r"because", r"since", r"so that", r"so (?:we|it|you|i|the|that|each|every|consumers|producers) (?:can|could|don't|won't|never|only|get|keep|stay|survive|avoid|lose|scale)",
     r"which (?:means|lets|gives|allows|keeps|makes|helps|handles|avoids|guarantees|buys|decouples|absorbs|buffers|scales|stores|supports)", r"that way", r"in order to",
@@ -570,8 +574,12 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
     found: list[str] = []
     unreasoned: list[str] = []
     first_unreasoned: Hit | None = None
-    for name, pat in BUZZWORDS.items():
-        ms = [m for m in pat.finditer(doc.text) if not _negated(doc, m.start())]
+    by_name: dict[str, list[re.Match[str]]] = {}
+    for m in BUZZ_ANY.finditer(doc.text):
+        if not _negated(doc, m.start()):
+            by_name.setdefault(_BUZZ_GROUPS[m.lastgroup or ""], []).append(m)
+    for name in BUZZWORDS:
+        ms = by_name.get(name)
         if not ms:
             continue
         found.append(name)

@@ -174,7 +174,7 @@ def transcript_timing(transcript: Transcript, threshold_s: float, start_s: float
         return TimingReport(None, None, None, 0.0, 0.0, silences, fillers, 0)
     first, last_end = words[0].start, max(w.end for w in words)
     span = max(0.0, last_end - first)
-    n = _count_words(" ".join(w.text for w in words)) or len(words)
+    n = sum(1 for w in words if _WORD_RX.search(w.text.lower())) or len(words)
     wpm = n / (span / 60.0) if span >= 1.0 else None
     long_gap_total = sum(s.duration_s for s in silences if s.start > start_s + _EPS or s.start > first)
     art_span = span - long_gap_total

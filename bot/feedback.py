@@ -1,0 +1,149 @@
+"""Feedback from an `Analysis`: the top fixes, what went well, and its text and embed renderings.
+
+No discord import: `feedback_dict` returns plain data (title, description, colour, fields) that the
+adapter in `bot/discord_io/` turns into an embed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.models import Analysis, Flag, Question, STRUCTURE_ELEMENTS
+
+# Flags that say the same thing as a stronger one: shown only when the stronger one is absent.
+_SHADOWED_BY: dict[str, tuple[str, ...]] = {
+    "no_measurable_result": ("missing_outcome",),
+    "missing_result": ("missing_outcome", "no_measurable_result"),
+    "assumptions_late": ("missing_assumptions",),
+    "missing_scope": ("missing_assumptions",),
+    "missing_requirements": ("missing_assumptions",),
+}
+_MAX_SILENCE_FIXES = 2  # more than two pauses read as one habit, not separate fixes
+
+
+def mmss(seconds: float) -> str:
+    s = max(0, int(round(seconds)))
+    return f"{s // 60:02d}:{s % 60:02d}"
+
+
+def top_fixes(analysis: Analysis, n: int = 3) -> list[Flag]:
+    """The `n` most important flags, with duplicates of the same advice folded together.
+
+    Flags arrive ordered by importance (severity, then a fixed priority). A silence at the very
+    start is covered by `slow_start`; several long pauses count as one habit (the longest shown).
+    """
+    codes = {f.code for f in analysis.flags}
+    out: list[Flag] = []
+    silences_taken = 0
+    for f in analysis.flags:
+        if any(c in codes for c in _SHADOWED_BY.get(f.code, ())):
+            continue
+        if f.code == "long_silence":
+            if "slow_start" in codes and (f.at_s or 0.0) <= 0.01:
+                continue
+            if silences_taken >= _MAX_SILENCE_FIXES:
+                continue
+            silences_taken += 1
+        out.append(f)
+        if len(out) >= n:
+            break
+    return out
+
+
+def strengths(analysis: Analysis, limit: int = 4) -> list[str]:
+    """What went well, most telling first (computed during analysis; rebuilt from structure if absent)."""
+    if analysis.strengths:
+        return list(analysis.strengths[:limit])
+    present = [e for e, ok in analysis.structure.items() if ok]
+    return [STRUCTURE_ELEMENTS.get(e, e).capitalize() for e in present][:limit]
+
+
+def _fix_line(f: Flag) -> str:
+    stamp = f"[{mmss(f.at_s)}] " if f.at_s is not None else ""
+    return f"{stamp}{f.message}"
+
+
+def _category_label(category: str) -> str:
+    return category.replace("_", " ")
+
+
+def render_text(analysis: Analysis, question: Question) -> str:
+    """Readable terminal feedback: score, what went well, top three fixes, follow-up, missed key points."""
+    lines: list[str] = []
+    head = f"Score {analysis.score}/100  ·  {question.id} ({_category_label(question.category)})"
+    if analysis.duration_s is not None:
+        head += f"  ·  {mmss(analysis.duration_s)}"
+    lines.append(head)
+    if analysis.summary:
+        lines.append(analysis.summary)
+    m = analysis.metrics
+    if m.get("words_per_minute") is not None:
+        lines.append(
+            f"Pace {m['words_per_minute']:.0f} wpm  ·  first word after {m.get('time_to_first_word_s') or 0:.1f} s"
+            f"  ·  fillers {m.get('filler_words', 0)}  ·  long pauses {len(analysis.silences)}"
+        )
+    elif m.get("filler_words"):
+        lines.append(f"Fillers {m['filler_words']}")
+    lines.append("")
+    good = strengths(analysis)
+    lines.append("What went well")
+    lines.extend(f"  + {g}" for g in good) if good else lines.append("  + You gave it a go; now add structure.")
+    lines.append("")
+    fixes = top_fixes(analysis, 3)
+    lines.append("Top fixes")
+    if fixes:
+        lines.extend(f"  {i}. {_fix_line(f)}" for i, f in enumerate(fixes, 1))
+    else:
+        lines.append("  Nothing major. Push for depth: more numbers, sharper tradeoffs.")
+    lines.append("")
+    if analysis.follow_up:
+        lines.append(f"Follow-up: {analysis.follow_up}")
+    if analysis.key_points_missed:
+        lines.append("Key points missed: " + "; ".join(analysis.key_points_missed))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def score_colour(score: int) -> int:
+    """Green for strong answers, amber in between, red for weak ones (RGB int)."""
+    if score >= 75:
+        return 0x2E9E5B
+    if score >= 50:
+        return 0xE0A526
+    return 0xD64545
+
+
+def feedback_dict(analysis: Analysis, question: Question) -> dict[str, Any]:
+    """Data for an embed: title, description, colour, fields (name, value, inline), footer.
+
+    Field values stay under Discord's 1024-character limit; the adapter only maps keys.
+    """
+    def clip(text: str, limit: int = 1024) -> str:
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    fields: list[dict[str, Any]] = []
+    good = strengths(analysis)
+    fields.append({"name": "What went well", "value": clip("\n".join(f"• {g}" for g in good) or "• You made a start."), "inline": False})
+    fixes = top_fixes(analysis, 3)
+    fields.append({
+        "name": "Top fixes",
+        "value": clip("\n".join(f"{i}. {_fix_line(f)}" for i, f in enumerate(fixes, 1)) or "Nothing major: push for more depth."),
+        "inline": False,
+    })
+    if analysis.follow_up:
+        fields.append({"name": "Follow-up", "value": clip(analysis.follow_up), "inline": False})
+    if analysis.key_points_missed:
+        fields.append({"name": "Key points missed", "value": clip("\n".join(f"• {k}" for k in analysis.key_points_missed)), "inline": False})
+    m = analysis.metrics
+    if m.get("words_per_minute") is not None:
+        fields.append({"name": "Pace", "value": f"{m['words_per_minute']:.0f} wpm", "inline": True})
+        fields.append({"name": "Long pauses", "value": str(len(analysis.silences)), "inline": True})
+    fields.append({"name": "Fillers", "value": str(m.get("filler_words", 0)), "inline": True})
+    structure = " ".join(("✅" if ok else "▫️") + e.replace("_", " ") for e, ok in analysis.structure.items())
+    fields.append({"name": "Structure", "value": clip(structure), "inline": False})
+    return {
+        "title": clip(f"{analysis.score}/100 · {question.id}", 256),
+        "description": clip(analysis.summary, 4096),
+        "colour": score_colour(analysis.score),
+        "fields": fields,
+        "footer": f"{_category_label(question.category)} · {question.difficulty}",
+    }

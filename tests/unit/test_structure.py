@@ -1,0 +1,269 @@
+"""Structure checks: the labelled set's precision/recall, clear-cut cases per category, negation,
+buzzwords, "we" vs "I", key points, and a spoken subset through espeak-ng and the real model."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.analysis import analyze, key_point_coverage
+from bot.analysis.lexicon import doc_from_text
+from bot.models import KeyPoint, Question
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_eval():
+    spec = importlib.util.spec_from_file_location("eval_structure", ROOT / "bench" / "eval_structure.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["eval_structure"] = mod
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    return mod
+
+
+EVAL = _load_eval()
+ITEMS = EVAL.load_items()
+BANK = EVAL.load_bank_or_none()
+
+
+def q(category: str, expected: tuple[str, ...] = (), target: int = 120, key_points: tuple[KeyPoint, ...] = ()) -> Question:
+    prefix = {"coding": "coding", "fundamentals": "fund", "system_design": "design", "behavioral": "behav"}[category]
+    return Question(id=f"{prefix}-unit", category=category, prompt="", follow_ups=(), expected=expected,
+                    key_points=key_points, target_seconds=target, difficulty="medium")
+
+
+def structure(category: str, text: str, *expected: str) -> dict[str, bool]:
+    return analyze(q(category, tuple(expected)), text=text).structure
+
+
+def codes(category: str, text: str, *expected: str) -> set[str]:
+    return {f.code for f in analyze(q(category, tuple(expected)), text=text).flags}
+
+
+# ------------------------------------------------------------------ the labelled set
+def test_labelled_set_is_big_varied_and_balanced() -> None:
+    assert len(ITEMS) >= 80
+    cats = {EVAL.question_for(i, BANK).category for i in ITEMS}
+    assert cats == {"coding", "fundamentals", "system_design", "behavioral"}
+    for el in ("assumptions", "outcome"):
+        pos = sum(1 for i in ITEMS if i.labels.get(el) is True)
+        neg = sum(1 for i in ITEMS if i.labels.get(el) is False)
+        assert pos >= 25 and neg >= 25, (el, pos, neg)
+    assert {i.split for i in ITEMS} == {"dev", "heldout"}
+
+
+@pytest.mark.parametrize("split", ["dev", "heldout", "all"])
+@pytest.mark.parametrize("element", ["assumptions", "outcome"])
+def test_precision_and_recall_on_labelled_answers(split: str, element: str) -> None:
+    items = ITEMS if split == "all" else [i for i in ITEMS if i.split == split]
+    counts, errors, _ = EVAL.evaluate(items, BANK)
+    c = counts[("ALL", element)]
+    assert c.precision is not None and c.precision >= 0.85, (c, errors)
+    assert c.recall is not None and c.recall >= 0.85, (c, errors)
+
+
+def test_per_category_checks_hold_on_labelled_answers() -> None:
+    counts, errors, flags = EVAL.evaluate(ITEMS, BANK)
+    for (cat, el), c in counts.items():
+        if cat == "ALL" or c.n < 4:
+            continue
+        assert (c.tp + c.tn) / c.n >= 0.75, (cat, el, c, errors)
+    for code, c in flags.items():
+        assert c.fn == 0 and c.fp == 0, (code, c, errors)
+
+
+# ------------------------------------------------------------------ clear-cut, per category
+def test_coding_clear_cases() -> None:
+    good = ("alright, can the list have duplicates? i'll assume yes, and that it fits in memory. brute force is two "
+            "nested loops, n squared. with a hash set i can do one pass instead, so linear time and linear space. "
+            "quick check: empty list returns nothing, and one with every value repeated still works.")
+    s = structure("coding", good, "baseline", "improvement", "complexity", "tests")
+    assert s == {"assumptions": True, "outcome": True, "baseline": True, "improvement": True, "complexity": True, "tests": True}
+    bad = "i'd loop through it and put things in a map and then return the answer from the map at the end of the loop."
+    s = structure("coding", bad, "complexity", "tests")
+    assert s["assumptions"] is False and s["outcome"] is False and s["complexity"] is False and s["tests"] is False
+
+
+def test_design_scale_estimate_is_an_assumption_and_a_scale() -> None:
+    text = ("let's say about ten thousand devices, each sending once a second. they post to a stateless ingest tier "
+            "behind a load balancer that writes to a log partitioned by device id, and consumers write to a time series store.")
+    s = structure("system_design", text, "scale", "architecture")
+    assert s["assumptions"] and s["scale"] and s["architecture"]
+
+
+@pytest.mark.parametrize("opening", [
+    "if we're talking about a few hundred factories,",
+    "i'd want to confirm the expected load first, but",
+    "suppose each machine reports every five seconds;",
+    "given that devices retry on failure,",
+    "my understanding is that reads dominate, so",
+    "what's the expected load here? i'll go with a thousand writes a second, and",
+    "for this i'm going to treat every order as independent, and",
+    "we can take it that clocks on the devices drift, so",
+])
+def test_indirect_assumption_phrasings(opening: str) -> None:
+    text = opening + " the api writes events to a queue and workers store them in postgres for the dashboard to read."
+    assert structure("system_design", text)["assumptions"] is True
+
+
+def test_coding_clarifying_question_counts_as_assumption() -> None:
+    text = "before i start, is the input sorted? okay, then i'd walk two pointers from both ends toward the middle."
+    assert structure("coding", text)["assumptions"] is True
+
+
+def test_assumptions_stated_only_at_the_end_are_flagged_late() -> None:
+    body = ("i'd sort the windows by start time and then sweep through them, extending the current window whenever the "
+            "next one overlaps, otherwise closing it and starting a new one, and appending each closed window to the "
+            "output list, then returning that list once every window is processed, ")
+    text = body + "and i was assuming the windows fit in memory and that touching windows merge."
+    c = codes("coding", text)
+    assert "assumptions_late" in c and "missing_assumptions" not in c
+
+
+def test_fundamentals_decision_with_tradeoff_is_an_outcome() -> None:
+    listing = "sql has joins and transactions. nosql has flexible schemas and scales out. both have their uses."
+    landing = ("for an order system i'd pick postgres, since we need transactions across orders and stock; the cost is "
+               "that sharding writes later is harder, which is fine at our size.")
+    assert structure("fundamentals", listing)["outcome"] is False
+    assert structure("fundamentals", landing)["outcome"] is True
+
+
+def test_behavioral_outcome_needs_a_measurable_result() -> None:
+    story = ("at my last job i owned the billing service. invoices were failing for some customers, so i traced it to a "
+             "timezone bug, fixed the conversion and added a test for month boundaries. ")
+    vague_end = story + "after that things were much better and my manager was happy."
+    number_end = story + "failed invoices dropped from about two hundred a week to almost none."
+    a1, a2 = analyze(q("behavioral", ("result",)), text=vague_end), analyze(q("behavioral", ("result",)), text=number_end)
+    assert a1.structure["outcome"] is False and "no_measurable_result" in {f.code for f in a1.flags}
+    assert a2.structure["outcome"] is True and a2.structure["result"] is True
+    assert a1.structure["assumptions"] is True  # context and scope were set
+
+
+# ------------------------------------------------------------------ negation
+@pytest.mark.parametrize("category, text, element", [
+    ("coding", "i'd use a heap and pop k times. i didn't get to the complexity, and i haven't tested it.", "complexity"),
+    ("coding", "i'd use a heap and pop k times. i didn't get to the complexity, and i haven't tested it.", "tests"),
+    ("system_design", "clients post to an api that writes to postgres. i'm not going to worry about failures here.", "failure_modes"),
+    ("system_design", "clients post to an api that writes to postgres. we don't need any monitoring for this.", "observability"),
+])
+def test_negated_mentions_do_not_count(category: str, text: str, element: str) -> None:
+    assert structure(category, text, element)[element] is False
+
+
+def test_behavioral_negated_measurement_is_not_a_result() -> None:
+    text = ("at my previous company i rebuilt our deploy scripts on my own. i didn't measure how much faster it was, "
+            "but people said it felt quicker.")
+    assert structure("behavioral", text, "result")["result"] is False
+
+
+def test_negation_inside_a_condition_still_counts() -> None:
+    text = "if the consumer doesn't acknowledge in thirty seconds, the message is redelivered and we retry it."
+    assert structure("system_design", text, "failure_modes")["failure_modes"] is True
+
+
+# ------------------------------------------------------------------ buzzwords, ownership, vagueness
+def test_buzzwords_without_reasoning_are_flagged() -> None:
+    salad = "i'd build it with microservices on kubernetes, kafka in the middle, and a nosql database with redis."
+    assert "buzzwords_without_reasoning" in codes("system_design", salad)
+
+
+def test_buzzwords_with_reasons_are_not_flagged() -> None:
+    reasoned = ("i'd put kafka between ingest and storage because it keeps a durable log, so a consumer that crashes "
+                "can replay from its offset. redis holds the latest status per device, since the dashboard needs a "
+                "single key lookup on every refresh.")
+    assert "buzzwords_without_reasoning" not in codes("system_design", reasoned)
+
+
+def test_team_not_i() -> None:
+    we_story = ("we had a slow api. we looked at it together and we decided to add caching, then we rolled it out "
+                "and the team was happy, we cut latency by forty percent.")
+    i_story = ("i owned the search api. i profiled it, i found an n plus one query, and i rewrote it as one batched "
+               "query; we reviewed it as a team and latency dropped by forty percent.")
+    assert "team_not_i" in codes("behavioral", we_story)
+    assert "team_not_i" not in codes("behavioral", i_story)
+
+
+def test_vague_answer_flag() -> None:
+    vague = ("basically i would make it scalable and robust, follow best practices, and make sure everything is "
+             "efficient and reliable, and handle errors properly, things like that.")
+    concrete = ("i'd shard by device id across eight postgres nodes, keep seven days hot, and alert when write "
+                "latency p99 goes over two hundred milliseconds.")
+    assert "vague_answer" in codes("system_design", vague)
+    assert "vague_answer" not in codes("system_design", concrete)
+
+
+# ------------------------------------------------------------------ normalisation and key points
+@pytest.mark.parametrize("spoken, normal", [
+    ("ten thousand devices", "10000 devices"),
+    ("one hundred and twenty milliseconds", "120 ms"),
+    ("two point five million rows", "2500000 rows"),
+    ("half a million users", "500000 users"),
+    ("10k qps", "10000 qps"),
+    ("1,500 writes", "1500 writes"),
+    ("O(n log n)", "o of n log n"),
+    ("no sequel or my sequel", "nosql or mysql"),
+    ("the one that failed", "the one that failed"),
+    ("item potent retries", "idempotent retries"),
+])
+def test_number_and_homophone_normalisation(spoken: str, normal: str) -> None:
+    assert doc_from_text(spoken).text == normal
+
+
+def test_key_points_match_light_variants() -> None:
+    kps = (KeyPoint("idem", "Makes writes idempotent", ("idempotency key",)),
+           KeyPoint("retry", "Retries with backoff", ("retries", "exponential backoff")),
+           KeyPoint("dlq", "Dead-letter queue", ("dead-letter queue",)))
+    covered, missed = key_point_coverage(kps, doc_from_text("each call carries an idempotent key and we retry with backoff").text)
+    assert covered == ["Makes writes idempotent", "Retries with backoff"]
+    assert missed == ["Dead-letter queue"]
+
+
+def test_missing_expected_elements_get_flags_and_every_expected_element_a_boolean() -> None:
+    a = analyze(q("system_design", ("failure_modes", "observability", "scale")),
+                text="the service takes requests and stores them in a database, and a worker processes them later on.")
+    assert set(a.structure) == {"assumptions", "outcome", "failure_modes", "observability", "scale"}
+    c = {f.code for f in a.flags}
+    assert {"missing_assumptions", "missing_outcome", "missing_failure_modes", "missing_observability", "missing_scale"} <= c
+
+
+def test_empty_answer_scores_zero_and_says_so() -> None:
+    a = analyze(q("coding"), text="   ")
+    assert a.score == 0 and [f.code for f in a.flags] == ["too_short"] and a.summary
+
+
+def test_fuller_answers_score_higher() -> None:
+    poor = "i'd use a map."
+    mid = "i'd put the ids in a hash set and skip any id i've already seen, then pass the rest downstream to the consumer."
+    good = ("can ids repeat across vehicles? i'll assume they're unique per vehicle, so the key is vehicle plus id. "
+            "the simplest version keeps every id forever, which grows without bound. better: keep ids for ten "
+            "minutes in a hash set with timestamps and evict older ones. that's o of one per event and memory is "
+            "bounded by ten minutes of traffic. i'd test a duplicate in a row, one after eviction, and an empty stream.")
+    qq = q("coding", ("baseline", "improvement", "complexity", "tests"), target=90)
+    s = [analyze(qq, text=t).score for t in (poor, mid, good)]
+    assert s[0] < s[1] < s[2]
+    assert s[0] <= 10 and s[2] >= 70
+
+
+# ------------------------------------------------------------------ spoken subset (real TTS + real model)
+SPOKEN_IDS = [("c01", "en-us"), ("c02", "en-gb"), ("d01", "en-us+f3"), ("d02", "en-us"), ("b03", "en-gb"), ("b04", "en-us+f3")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("item_id, voice", SPOKEN_IDS)
+def test_labels_survive_speech_and_transcription(item_id: str, voice: str, transcriber, tmp_path: Path) -> None:
+    from bot.speech.audio import decode_file
+    from tests.conftest import espeak
+
+    item = next(i for i in ITEMS if i.id == item_id)
+    wav = espeak(item.text, tmp_path / f"{item_id}.wav", voice=voice, rate=165)
+    samples = decode_file(wav)
+    transcript = transcriber.transcribe_sync(samples)
+    question = EVAL.question_for(item, BANK)
+    a = analyze(question, transcript=transcript)
+    assert a.metrics["words_per_minute"] is not None
+    for el in ("assumptions", "outcome"):
+        assert a.structure[el] == item.labels[el], (el, voice, transcript.text)
