@@ -126,7 +126,9 @@ async def test_kill_minus_nine_mid_round_then_restart(tmp_path):
             return _message_payload(channel_id, params.payload.get("content", ""))
 
         bot.http.send_message = fake_send_message  # the network edge only
-        told = await bot.recover_after_restart()
+        bot.tree.sync = unittest.mock.AsyncMock(return_value=[])  # uploading commands to Discord
+        await bot.setup_hook()  # what discord.py runs at start-up, after logging in
+        told = len(sent)
         session = await get_session(db, state["session_id"])
         again = await bot.recover_after_restart()
         await bot.close()
