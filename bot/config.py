@@ -48,6 +48,7 @@ class Settings:
     max_rounds_per_guild: int = 1
     max_rounds_total: int = 4
     commands_per_minute: int = 20
+    uploads_per_hour: int = 12  # audio answers (voice messages, files) per member per hour
     keep_audio_days: int = 7
     log_level: str = "INFO"
 
@@ -95,7 +96,8 @@ class Settings:
 
 _PATH_FIELDS = {"data_dir", "db_path", "bank_dir"}
 _INT_FIELDS = {"whisper_threads", "tts_rate", "questions_per_round", "max_rounds_per_guild",
-               "max_rounds_total", "commands_per_minute", "keep_audio_days"}
+               "max_rounds_total", "commands_per_minute", "keep_audio_days",
+               "uploads_per_hour"}
 _FLOAT_FIELDS = {"long_silence_s", "end_silence_s", "max_answer_s", "max_upload_mb"}
 
 

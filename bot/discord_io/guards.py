@@ -118,6 +118,7 @@ class CommandGuard:
         kw = {"clock": clock} if clock is not None else {}
         self.limiter = RateLimiter(limit=max(1, limit), window_s=window_s, **kw)
         self.refused = 0
+        self.uploads: UploadGuard | None = None
 
     async def check(self, interaction: discord.Interaction) -> bool:
         """The tree's interaction check: False (after a short reply) when the user is over."""
@@ -146,8 +147,35 @@ class CommandGuard:
             log.debug("could not send the rate-limit reply")
 
 
+class UploadGuard:
+    """Per-user limit on audio answers (each one is decoded and transcribed: CPU-heavy).
+
+    Check before downloading an attachment:
+
+        wait = bot.command_guard.uploads.wait(member.id)
+        if wait: reply(bot.command_guard.uploads.message(wait)); return
+    """
+
+    def __init__(self, per_hour: int, *, clock: Callable[[], float] | None = None) -> None:
+        kw = {"clock": clock} if clock is not None else {}
+        self.limiter = RateLimiter(limit=max(1, per_hour), window_s=3600.0, **kw)
+
+    def wait(self, user_id: int) -> float:
+        """0 when this upload may go ahead (and counts it); else seconds until the next may."""
+        return self.limiter.hit(user_id)
+
+    def message(self, wait: float) -> str:
+        minutes = max(1, round(wait / 60))
+        return (f"You've sent the most recordings I take in an hour ({self.limiter.limit}). "
+                f"Try again in about {minutes} min, or answer in text meanwhile.")
+
+
 def install_command_guard(bot: Any, *, clock: Callable[[], float] | None = None) -> CommandGuard:
-    """Attach a `CommandGuard` to `bot.tree` (as its interaction check); returns it."""
+    """Attach a `CommandGuard` to `bot.tree` (as its interaction check); returns it.
+
+    The guard also carries `uploads`, an `UploadGuard` for audio answers.
+    """
     guard = CommandGuard(bot.settings.commands_per_minute, clock=clock)
+    guard.uploads = UploadGuard(getattr(bot.settings, "uploads_per_hour", 12), clock=clock)
     bot.tree.interaction_check = guard.check  # the tree calls self.interaction_check(interaction)
     return guard

@@ -333,3 +333,16 @@ def test_manage_server_check_has_a_clear_message():
     dm.guild = None  # a direct message
     with pytest.raises(NotInServer):
         has_manage_server(dm)
+
+
+def test_upload_guard_limits_audio_answers_per_user_per_hour():
+    from bot.discord_io.guards import UploadGuard
+
+    now = [0.0]
+    guard = UploadGuard(3, clock=lambda: now[0])
+    assert [guard.wait(1) for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = guard.wait(1)
+    assert 3599 < wait <= 3600 and "3" in guard.message(wait) and "60 min" in guard.message(wait)
+    assert guard.wait(2) == 0.0  # someone else is unaffected
+    now[0] += 3600
+    assert guard.wait(1) == 0.0
