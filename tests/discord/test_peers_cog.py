@@ -1,0 +1,305 @@
+"""`/group` driven through spec_set Discord mocks (tests/discord/helpers.py).
+
+The group is the real `GroupSession` with the real engine, bank, sqlite database and TTS; the
+Discord side is our real cog, views, sink and embeds. Only the network edge is faked: the voice
+connection (`MockVoiceClient`, spec'd on VoiceRecvClient) and the channels' HTTP calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import discord
+import pytest
+from discord.ext.voice_recv import VoiceRecvClient
+
+from bot.bank import load_bank
+from bot.discord_io.client import ParleyBot
+from bot.practice.engine import PracticeEngine
+from bot.practice.groups import Phase
+from bot.practice.rounds_registry import RoundsRegistry
+from bot.services import Services
+from bot.speech.stt import Transcriber
+from bot.speech.tts import Speaker
+from bot.storage.attempts import list_attempts
+from bot.storage.groups import GroupStore
+from cogs.peers import (
+    AnswerModal, GroupSink, LobbyView, lobby_embed, PeersCog, RateButtonView, RatingForm, ScoreSelect, TurnView,
+)
+from tests.discord.helpers import (
+    MockBot, MockGuild, MockInteraction, MockMember, MockTextChannel, MockVoiceChannel, MockVoiceClient,
+    MockVoiceState,
+)
+
+ANSWER = ("I assume reads dominate. The baseline is one database with a cache; the tradeoff is staleness "
+          "against latency, and as a result p99 latency dropped forty percent.")
+
+
+@pytest.fixture
+async def cog(settings, db):
+    # a real Transcriber that is never loaded: these tests type their answers
+    bank = load_bank(settings.bank_dir)
+    engine = PracticeEngine(settings=settings, bank=bank, transcriber=Transcriber(settings), db=db)
+    services = Services(settings, db, bank, Transcriber(settings), Speaker(settings), engine)
+    bot = MockBot.of(ParleyBot(services, extensions=()))
+    bot.services, bot.settings = services, settings
+    bot.rounds = RoundsRegistry(settings)
+    bot.user = MockMember(name="Parley", bot=True)
+    c = PeersCog(bot)
+    yield c
+    for run in list(c.runs.values()):
+        await run.session.end("test over")
+
+
+def make_world(n_members: int = 1, *, in_voice: bool = True) -> SimpleNamespace:
+    guild = MockGuild()
+    members = [guild.add_member(MockMember(name=f"m{i}")) for i in range(n_members)]
+    voice = MockVoiceChannel(guild=guild, members=members)
+    for m in members:
+        m.voice = MockVoiceState(channel=voice) if in_voice else None
+    text = MockTextChannel(guild=guild)
+    vc = MockVoiceClient()
+    voice.connect.return_value = vc
+    return SimpleNamespace(members=members, owner=members[0], guild=guild, voice=voice, text=text, vc=vc)
+
+
+def inter(w: SimpleNamespace, user: Any) -> MockInteraction:
+    return MockInteraction(user=user, guild=w.guild, channel=w.text)
+
+
+def only_ephemeral(i: MockInteraction) -> bool:
+    return bool(i.replies()) and all(kw.get("ephemeral") for _, kw in i.replies())
+
+
+async def start_group(cog: PeersCog, w: SimpleNamespace, rounds: int = 1) -> LobbyView:
+    i = inter(w, w.owner)
+    await cog.start.callback(cog, i, None, rounds)
+    (_, kw), = [(a, k) for a, k in i.replies() if isinstance(k.get("view"), LobbyView)]
+    assert isinstance(kw["embed"], discord.Embed)
+    return kw["view"]
+
+
+async def press(button: Any, i: MockInteraction) -> MockInteraction:
+    await button.callback(i)
+    return i
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+async def test_start_outside_voice_is_refused_privately(cog) -> None:
+    w = make_world(in_voice=False)
+    i = inter(w, w.owner)
+    await cog.start.callback(cog, i, None, 1)
+    assert only_ephemeral(i) and "join a voice channel" in i.reply_text()
+    w.voice.connect.assert_not_awaited()
+    assert len(cog.registry) == 0
+
+
+async def test_start_without_speak_permission_names_it(cog) -> None:
+    w = make_world()
+    w.voice.set_permissions_for(w.guild.me, discord.Permissions(connect=True, speak=False))
+    i = inter(w, w.owner)
+    await cog.start.callback(cog, i, None, 1)
+    assert only_ephemeral(i) and "speak" in i.reply_text()
+    assert len(cog.registry) == 0
+
+
+async def test_one_voice_session_per_server(cog) -> None:
+    w = make_world(2)
+    await start_group(cog, w)
+    i = inter(w, w.members[1])
+    await cog.start.callback(cog, i, None, 1)
+    assert only_ephemeral(i) and "already running" in i.reply_text()
+    assert len(cog.registry) == 1
+
+
+# --------------------------------------------------------------------------- joining
+
+
+async def test_start_connects_listens_and_posts_the_lobby_with_consent(cog) -> None:
+    w = make_world()
+    view = await start_group(cog, w)
+    kwargs = w.voice.connect.await_args.kwargs
+    assert kwargs["cls"] is VoiceRecvClient
+    assert isinstance(w.vc.fake.sink, GroupSink) and w.vc.fake.sink.member_ids == [w.owner.id]
+    run = cog.runs[w.guild.id]
+    assert run.session.is_member(w.owner.id) and run.session.phase is Phase.LOBBY
+    assert run.lobby_message is not None and view is run.lobby_view
+    lobby = lobby_embed(run.session)  # what everyone sees before pressing Join
+    assert lobby.fields[0].name == "Members (1/8)"
+    assert "not kept" in lobby.description and "/group leave" in lobby.description
+
+
+async def test_join_up_to_eight_then_a_clear_reply(cog) -> None:
+    w = make_world(9)
+    view = await start_group(cog, w)
+    run = cog.runs[w.guild.id]
+    for m in w.members[1:8]:
+        i = await press(view.join_button, inter(w, m))
+        assert only_ephemeral(i) and "you're in" in i.reply_text() and "not kept" in i.reply_text()
+    assert len(run.session.active_members) == 8
+    ninth = await press(view.join_button, inter(w, w.members[8]))
+    assert only_ephemeral(ninth) and "full (8 members)" in ninth.reply_text()
+    assert not run.session.is_member(w.members[8].id)
+    assert sorted(w.vc.fake.sink.member_ids) == sorted(m.id for m in w.members[:8])
+    again = await press(view.join_button, inter(w, w.members[1]))
+    assert "already in" in again.reply_text()
+
+
+async def test_join_needs_to_be_in_the_voice_channel(cog) -> None:
+    w = make_world(2)
+    view = await start_group(cog, w)
+    w.members[1].voice = None
+    i = await press(view.join_button, inter(w, w.members[1]))
+    assert only_ephemeral(i) and "first" in i.reply_text()
+    assert not cog.runs[w.guild.id].session.is_member(w.members[1].id)
+
+
+async def test_leave_command_and_voice_disconnect(cog) -> None:
+    w = make_world(3)
+    view = await start_group(cog, w)
+    run = cog.runs[w.guild.id]
+    for m in w.members[1:]:
+        await press(view.join_button, inter(w, m))
+    i = inter(w, w.members[1])
+    await cog.leave.callback(cog, i)
+    assert only_ephemeral(i) and "left the group" in i.reply_text()
+    assert not run.session.is_member(w.members[1].id)
+    assert w.members[1].id not in w.vc.fake.sink.member_ids
+    # leaving the voice channel counts as leaving the group
+    before = MockVoiceState(channel=w.voice)
+    after = MockVoiceState(channel=None)
+    await cog.on_voice_state_update(w.members[2], before, after)
+    assert not run.session.is_member(w.members[2].id)
+    outsider = inter(w, w.members[2])
+    await cog.leave.callback(cog, outsider)
+    assert "not in this group" in outsider.reply_text()
+
+
+# --------------------------------------------------------------------------- a whole group
+
+
+async def test_turn_rating_and_summary_through_the_ui(cog, db) -> None:
+    w = make_world(2)
+    owner, peer = w.members
+    view = await start_group(cog, w)
+    run = cog.runs[w.guild.id]
+    await press(view.join_button, inter(w, peer))
+    not_owner = await press(view.begin_button, inter(w, peer))
+    assert "only the person who started" in not_owner.reply_text()
+    await press(view.begin_button, inter(w, owner))
+    assert run.session.phase is Phase.ANSWERING and run.timer_task is not None
+
+    _, kw = await w.text.wait_sent(lambda k: isinstance(k.get("view"), TurnView))
+    turn_view: TurnView = kw["view"]
+    assert w.owner.id == run.session.current.answerer_id
+    spoken = await asyncio.wait_for(run.wait_spoken(1), 60)  # the question, aloud (real TTS)
+    assert run.session.current.question.prompt in spoken[0] and w.vc.fake.played_frames > 0
+    # the peer can't type the owner's answer; the owner types it in the modal
+    wrong = await press(turn_view.type_button, inter(w, peer))
+    assert "only during your own turn" in wrong.reply_text()
+    i = await press(turn_view.type_button, inter(w, owner))
+    modal = i.response.send_modal.await_args.args[0]
+    assert isinstance(modal, AnswerModal)
+    submit = inter(w, owner)
+    modal.answer._refresh_state(submit, {"value": ANSWER})
+    await modal.on_submit(submit)
+    assert run.session.phase is Phase.RATING
+    assert all(isinstance(item, discord.ui.Button) and item.disabled for item in turn_view.children)
+
+    _, kw = await w.text.wait_sent(lambda k: isinstance(k.get("view"), RateButtonView))
+    rate_view: RateButtonView = kw["view"]
+    own = await press(rate_view.rate_button, inter(w, owner))
+    assert "can't rate your own" in own.reply_text()
+    opened = await press(rate_view.rate_button, inter(w, peer))
+    assert only_ephemeral(opened)
+    form = opened.response.send_message.await_args.kwargs["view"]
+    assert isinstance(form, RatingForm)
+    early = await press(form.submit_button, inter(w, peer))
+    assert "pick a score" in early.reply_text()
+    for item, value in zip([c for c in form.children if isinstance(c, ScoreSelect)], ("4", "2", "5")):
+        pick = inter(w, peer)
+        item._refresh_state(pick, {"values": [value]})
+        await item.callback(pick)
+    done = await press(form.submit_button, inter(w, peer))
+    thanks = done.response.edit_message.await_args.kwargs["content"].lower()
+    assert "anonymous" in thanks
+    assert run.session.current.answerer_id == peer.id  # the single rating completed the window
+
+    refused = inter(w, peer)
+    await cog.end.callback(cog, refused)
+    assert "only the person who started" in refused.reply_text()
+    ending = inter(w, owner)
+    await cog.end.callback(cog, ending)
+    _, kw = await w.text.wait_sent(lambda k: getattr(k.get("embed"), "title", "") == "Group summary")
+    summary = kw["embed"]
+    fields = {f.name: f.value for f in summary.fields}
+    assert set(fields) == {owner.name, peer.name}
+    assert "structure 4.0 · clarity 2.0 · depth 5.0 (1 peer rating(s))" in fields[owner.name]
+    assert str(peer.id) not in json.dumps(summary.to_dict())  # never who rated what
+    assert "Strongest answer" in summary.description
+    # cleaned up: voice off, slot free, buttons off, stored in both members' history
+    w.vc.disconnect.assert_awaited()
+    assert len(cog.registry) == 0 and w.guild.id not in cog.runs
+    assert all(item.disabled for item in run.lobby_view.children)
+    hist = await list_attempts(db, owner.id)
+    assert [(h.mode, h.session_id) for h in hist] == [("group", run.session.session_id)]
+    rec = await GroupStore(db).get(run.session.session_id)
+    assert rec.status == "done" and rec.summary["answers"] == 1
+
+
+async def test_interviewer_card_is_private(cog) -> None:
+    w = make_world(2)
+    owner, peer = w.members
+    view = await start_group(cog, w)
+    run = cog.runs[w.guild.id]
+    await press(view.join_button, inter(w, peer))
+    took = await press(view.interviewer_button, inter(w, peer))
+    assert "you're the interviewer" in took.reply_text()
+    await press(view.begin_button, inter(w, owner))
+    _, kw = await w.text.wait_sent(lambda k: isinstance(k.get("view"), TurnView))
+    prompt = run.session.current.question.prompt
+    assert prompt not in kw["embed"].description  # not shown to the channel
+    other = await press(kw["view"].card_button, inter(w, owner))
+    assert "only this turn's interviewer" in other.reply_text()
+    card = await press(kw["view"].card_button, inter(w, peer))
+    assert only_ephemeral(card)
+    assert card.response.send_message.await_args.kwargs["embed"].description == prompt
+
+
+async def test_group_survives_the_bot_reconnecting(cog) -> None:
+    w = make_world(2)
+    owner, peer = w.members
+    view = await start_group(cog, w)
+    run = cog.runs[w.guild.id]
+    await press(view.join_button, inter(w, peer))
+    await press(view.begin_button, inter(w, owner))
+    deadline = run.session.current.deadline
+    first_vc = w.vc
+    second_vc = MockVoiceClient()
+    w.voice.connect.return_value = second_vc
+    me = cog.bot.user = w.guild.me  # the bot's own member in this server
+    await cog.on_voice_state_update(me, MockVoiceState(channel=w.voice), MockVoiceState(channel=None))
+    first_vc.disconnect.assert_awaited()
+    assert run.vc is second_vc and isinstance(second_vc.fake.sink, GroupSink)
+    assert sorted(second_vc.fake.sink.member_ids) == sorted([owner.id, peer.id])
+    assert run.session.phase is Phase.ANSWERING and run.session.paused_at is None
+    assert run.session.current.deadline >= deadline
+    assert any("i'm back" in (kw.get("content") or "").lower() for _, kw in w.text.sent)
+    assert w.guild.id in cog.runs
+
+
+async def test_reconnect_failure_ends_the_group_and_keeps_the_summary(cog, db) -> None:
+    w = make_world(1)
+    await start_group(cog, w)
+    run = cog.runs[w.guild.id]
+    w.voice.connect.side_effect = discord.ClientException("no route")
+    cog.bot.user = w.guild.me
+    await cog.on_voice_state_update(w.guild.me, MockVoiceState(channel=w.voice), MockVoiceState(channel=None))
+    assert run.session.phase is Phase.ENDED and len(cog.registry) == 0
+    rec = await GroupStore(db).get(run.session.session_id)
+    assert rec.status == "done" and "voice" in rec.summary["end_reason"]
