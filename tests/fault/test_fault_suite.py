@@ -18,7 +18,6 @@ Every probe is recorded (area, what was tried, what happened, survived?) and ass
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import re
@@ -29,7 +28,6 @@ import sys
 import time
 import types
 import unittest.mock
-import wave
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +43,7 @@ from bot.storage.db import Database
 from bot.storage.sessions import get_session
 from tests.discord.helpers import MockGuild, MockInteraction, MockMember
 from tests.fault import crash_driver
-from tests.fault.population import ADA, ADA_NAME, BOB, BOB_NAME, populate, rows_of, scan_for
+from tests.fault.population import ADA, ADA_NAME, BOB, populate, rows_of, scan_for
 
 ROOT = Path(__file__).resolve().parents[2]
 LIVE_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{15,21}>", re.IGNORECASE)

@@ -10,7 +10,6 @@ import logging
 import os
 import sqlite3
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import discord
 import numpy as np
