@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import threading
 import wave
 from pathlib import Path
 
@@ -222,3 +223,73 @@ async def test_longer_turns_disconnect_mid_answer_and_spoken_end(engine, db, tmp
     by = {m["user_id"]: m for m in summary["members"]}
     assert by[GB]["left"] is True and by[GB]["score"] == first.analysis.score
     assert by[GB]["peer_ratings"]["count"] == 1 and by[GB]["peer_ratings"]["depth"] == 2.0
+
+
+async def test_real_rtp_from_two_members_is_routed_to_each_members_own_stream(engine, db) -> None:
+    """The Discord side: both channels encoded with real opus into real, transport-encrypted RTP
+    from two SSRCs (plus a non-member's), read by a real VoiceRecvClient from a loopback socket
+    and split by our GroupSink; each member's decoded stream then answers in the group."""
+    from cogs.peers import GroupSink
+    from tests.discord.helpers import MockMember
+    from tests.discord.test_voice_receive import UserClient, VoiceLink, pcm_frames
+
+    left_pcm, right_pcm, _ = stereo_channels(SHARED_AUDIO / "stereo_diarization.wav")
+    outsider_id = 503
+    link = VoiceLink([MockMember(id=LEFT, name="left"), MockMember(id=RIGHT, name="right"),
+                      MockMember(id=outsider_id, name="outsider")])
+    try:
+        got: dict[int, list[bytes]] = {LEFT: [], RIGHT: [], outsider_id: []}
+        cond = threading.Condition()
+
+        def on_pcm(uid: int, pcm: bytes) -> None:  # voice-recv's router thread
+            with cond:
+                got[uid].append(pcm)
+                cond.notify_all()
+
+        sink = GroupSink(on_pcm)
+        sink.add(LEFT)
+        sink.add(RIGHT)
+        link.vc.listen(sink)
+        users = {LEFT: UserClient(link.secret_key, 1111), RIGHT: UserClient(link.secret_key, 2222),
+                 outsider_id: UserClient(link.secret_key, 3333)}
+        for uid, u in users.items():
+            await link.speaking(uid, u.ssrc)
+        frames = {LEFT: pcm_frames(left_pcm), RIGHT: pcm_frames(right_pcm), outsider_id: pcm_frames(left_pcm)}
+        n = len(frames[LEFT])
+        for k in range(n):
+            for uid, u in users.items():
+                link.send(u.rtp(u.opus(frames[uid][k])))
+            if k:  # the jitter buffer passes packet k-1 on once packet k arrives: wait for it
+                with cond:
+                    ok = cond.wait_for(lambda: len(got[LEFT]) >= k and len(got[RIGHT]) >= k, 10)
+                assert ok, f"receive stalled at frame {k}: {len(got[LEFT])}, {len(got[RIGHT])}"
+        assert got[outsider_id] == []  # a non-member's voice is never decoded
+        assert sink.voice_client is link.vc
+    finally:
+        link.close()
+
+    # each member's decoded stream follows their own channel's loudness, not the other's
+    def envelope(pcm: bytes) -> np.ndarray:
+        return voiced_frames(pcm, 0.01).astype(float)
+
+    dec_l, dec_r = b"".join(got[LEFT]), b"".join(got[RIGHT])
+    m = min(len(dec_l), len(dec_r)) // FRAME
+    src_l, src_r = envelope(left_pcm)[:m], envelope(right_pcm)[:m]
+    env_l, env_r = envelope(dec_l)[:m], envelope(dec_r)[:m]
+    assert (env_l == src_l).mean() > 0.9 and (env_r == src_r).mean() > 0.9
+    assert (env_r == src_l).mean() < 0.75  # the two voices really differ
+
+    clock = ManualClock(100.0)
+    g = GroupSession(engine, guild_id=1, channel_id=2, owner_id=LEFT, store=GroupStore(db), clock=clock,
+                     rng=random.Random(9), config=GroupConfig(turn_seconds=60.0, warning_seconds=10.0))
+    await g.open()
+    await g.join(LEFT, "left")
+    await g.join(RIGHT, "right")
+    await g.start()
+    feed_together(g, clock, {LEFT: dec_l, RIGHT: dec_r})
+    await g.answer_done(LEFT)
+    text = g.turns[0].analysis.transcript
+    assert wer(LEFT_REF, text) <= 0.15, text
+    assert not {"horizon", "distant"} & set(words(text))
+    assert g.turns[0].crosstalk_s[RIGHT] > 1.0
+    await g.end()
