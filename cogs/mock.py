@@ -36,6 +36,10 @@ VOICE_CONNECT_TIMEOUT_S = 20.0
 REQUIRED_VOICE_PERMISSIONS: tuple[tuple[str, str], ...] = (
     ("view_channel", "View Channel"), ("connect", "Connect"), ("speak", "Speak"),
 )
+# In the text channel the command came from: the consent notice, the cards, the feedback file.
+REQUIRED_TEXT_PERMISSIONS: tuple[tuple[str, str], ...] = (
+    ("send_messages", "Send Messages"), ("embed_links", "Embed Links"), ("attach_files", "Attach Files"),
+)
 
 
 @dataclass(eq=False)
@@ -126,6 +130,15 @@ class MockCog(commands.Cog):
                 interaction,
                 f"I can't run a round in {channel.mention}: I'm missing the **{_and_list(missing)}** "
                 f"{plural} there. Ask a server admin to grant it to me (or to my role) for that channel.")
+            return
+        app_perms = interaction.app_permissions
+        missing_text = [label for attr, label in REQUIRED_TEXT_PERMISSIONS if not getattr(app_perms, attr)]
+        if missing_text:
+            plural = "permission" if len(missing_text) == 1 else "permissions"
+            await self._private(
+                interaction,
+                f"I can't post the round's messages here: I'm missing the **{_and_list(missing_text)}** "
+                f"{plural} in this channel. Run the command in a channel where I have them, or ask an admin.")
             return
         cat = category.value if category else None
         diff = difficulty.value if difficulty else None

@@ -276,6 +276,9 @@ class MockInteraction(CustomMockMixin, unittest.mock.Mock):
             "channel": channel, "channel_id": channel.id,
             "response": MockInteractionResponse(), "followup": MockWebhook(),
             "message": None, "command": None, "extras": {},
+            # what the bot may do in the channel of the interaction (Discord sends it along)
+            "app_permissions": discord.Permissions(view_channel=True, send_messages=True, embed_links=True,
+                                                   attach_files=True, read_message_history=True),
         }
         super().__init__(**{**defaults, **kwargs})
 

@@ -138,6 +138,16 @@ async def test_missing_voice_permission_is_named(cog, perms, named, not_named) -
     w.voice.connect.assert_not_awaited()
 
 
+async def test_missing_text_channel_permission_is_named(cog) -> None:
+    w = make_world()
+    inter = interaction_for(w)
+    inter.app_permissions = discord.Permissions(view_channel=True, send_messages=True, attach_files=True)
+    await start(cog, inter)
+    text = inter.reply_text()
+    assert only_ephemeral(inter) and "embed links" in text and "send messages" not in text
+    w.voice.connect.assert_not_awaited()
+
+
 async def test_unknown_question_id_is_refused_with_suggestions(cog) -> None:
     w = make_world()
     real_id = cog.services.bank.ids()[0]
