@@ -36,7 +36,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 
 import numpy as np
 
@@ -421,6 +421,8 @@ class GroupSession:
             self._queue = [u for u in self._queue if u != user_id]
             if self.interviewer_id == user_id:
                 self.interviewer_id = None
+            elif self.interviewer_id is not None and len(self.active_members) < 2:
+                self._release_interviewer()  # nobody left to interview: the bot asks again
             turn = self.current
             answering = self.phase is Phase.ANSWERING and turn is not None and turn.answerer_id == user_id
             if answering:
@@ -456,7 +458,15 @@ class GroupSession:
         async with self._lock:
             if self.interviewer_id != user_id:
                 raise GroupError("you're not the interviewer")
-            self.interviewer_id = None
+            self._release_interviewer()
+
+    def _release_interviewer(self) -> None:
+        """Lock held: the interviewer answers again, this round too if they haven't yet."""
+        uid, self.interviewer_id = self.interviewer_id, None
+        if uid is None or self.phase is Phase.LOBBY or uid in self._queue:
+            return
+        if not any(t.answerer_id == uid and t.round_no == self.round_no for t in self.turns):
+            self._queue.append(uid)
 
     # ------------------------------------------------------------------ turns
 
@@ -541,8 +551,8 @@ class GroupSession:
         listener: IncrementalListener | None = None
         with self._audio_lock:
             member = self.members.get(user_id)
-            if member is None or not member.active or self.phase is Phase.ENDED:
-                return  # never keep audio of people outside the group
+            if member is None or not member.active or self.phase in (Phase.LOBBY, Phase.ENDED):
+                return  # never use audio of people outside the group, or before it starts
             member.talk_s += n_voiced * FRAME_S
             turn = self.current
             if self.phase is not Phase.ANSWERING or turn is None:
@@ -913,9 +923,3 @@ class GroupSession:
                 await self.listener(event)
             except Exception:  # a front end that fails to render must not stop the group
                 log.exception("group %s: the listener failed on %s", self.session_id, type(event).__name__)
-
-
-def rotation(members: Iterable[int], rounds: int) -> list[int]:
-    """The answer order with no joins or leaves: every member once per round, in join order."""
-    order = list(members)
-    return order * rounds

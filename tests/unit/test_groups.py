@@ -444,3 +444,14 @@ async def test_a_failing_listener_does_not_stop_the_group(engine, db, clock) -> 
     await g.start()
     await type_answer(g, clock)
     assert g.current.answerer_id == B
+
+
+async def test_lobby_chatter_is_not_counted_and_a_lone_interviewer_answers_again(engine, db, clock) -> None:
+    g, _ = await make_group(engine, db, clock, members=(A, B))
+    g.feed_audio(A, tone(3.0), at=clock.now())  # before Begin: not part of the practice
+    await g.take_interviewer(B)
+    await g.start()
+    assert g.members[A].talk_s == 0
+    await g.leave(A)  # only the interviewer is left: they become an answerer
+    assert g.interviewer_id is None
+    assert g.phase is Phase.ANSWERING and g.current.answerer_id == B
