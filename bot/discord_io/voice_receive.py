@@ -63,6 +63,7 @@ class ReceiveStats:
     dave_decrypted: int = 0
     dave_passthrough: int = 0    # no marker while DAVE was active (transitions, silence)
     dave_failed: int = 0         # marker present but the frame could not be decrypted
+    dave_pending: int = 0        # marker present while the DAVE handshake was still running
     corrupt_opus: int = 0
     callback_errors: int = 0
     internal_errors: int = 0
@@ -96,9 +97,11 @@ class DaveSessionSource(Protocol):
 
 
 def dave_session_of(voice_client: Any) -> Any:
-    """The voice connection's active `davey.DaveSession`, or None when DAVE is not in force.
+    """The voice connection's `davey.DaveSession` while DAVE is in force, else None.
 
-    Mirrors discord.py's own `can_encrypt`: a non-zero protocol version and a ready session.
+    discord.py keeps it on the connection state; a protocol version of 0 means DAVE is off (or
+    was downgraded), whatever session object is still around. The session may not be `ready`
+    yet (MLS handshake in progress): `DaveFrameDecryptor` handles that case.
     """
     conn = getattr(voice_client, "_connection", None)
     if conn is None:
@@ -106,17 +109,19 @@ def dave_session_of(voice_client: Any) -> Any:
     session = getattr(conn, "dave_session", None)
     if session is None or not getattr(conn, "dave_protocol_version", 0):
         return None
-    return session if getattr(session, "ready", False) else None
+    return session
 
 
 class DaveFrameDecryptor:
     """The DAVE step of the receive path, separate from voice-recv so it can be tested alone.
 
     `process(user_id, frame)` returns the opus frame to decode, or None to drop it.
-    Passthrough (returned unchanged): frames without the DAVE marker, and every frame while no
-    DAVE session is active. Frames with the marker are decrypted for `user_id`; a failure is
-    counted and dropped. After `fail_threshold` failures in a row `on_undecryptable(reason)` is
-    called once (the round can then fall back to typed answers); a success resets the streak.
+    Passthrough (returned unchanged): frames without the DAVE marker (transitions, silence), and
+    every frame while DAVE is off. Frames with the marker are decrypted for `user_id` with the
+    session; while the session is not ready yet (handshake in progress) they are dropped, never
+    handed to the opus decoder as noise. A failure or a not-ready drop is counted; after
+    `fail_threshold` of them in a row `on_undecryptable(reason)` is called once (the round can
+    then fall back to typed answers); a decrypted frame resets the streak.
     """
 
     def __init__(
@@ -124,7 +129,7 @@ class DaveFrameDecryptor:
         session_source: Callable[[], Any],
         stats: ReceiveStats,
         *,
-        fail_threshold: int = 50,  # 1 s of 20 ms frames
+        fail_threshold: int = 100,  # 2 s of 20 ms frames in a row
         on_undecryptable: Callable[[str], None] | None = None,
         log_every_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
@@ -152,23 +157,28 @@ class DaveFrameDecryptor:
             return frame
         session = self._session_source()
         if session is None:
-            # A marker without an active session: a transition in progress, or a plain opus
-            # frame that happens to end in 0xFAFA. Let the decoder judge it.
+            # DAVE is off: a plain opus frame that happens to end in 0xFAFA. The decoder judges.
             self.stats.dave_passthrough += 1
             return frame
+        if not getattr(session, "ready", False):
+            self.stats.dave_pending += 1
+            self._failed(user_id, "the DAVE session is not ready yet (handshake in progress)",
+                         pending=True)
+            return None
         try:
             out = session.decrypt(user_id, davey.MediaType.audio, bytes(frame))
         except Exception as e:  # davey raises ValueError/RuntimeError subclasses
-            self._failed(user_id, e)
+            self._failed(user_id, f"{type(e).__name__}: {e}")
             return None
         self.stats.dave_decrypted += 1
         self._streak = 0
         return bytes(out)
 
-    def _failed(self, user_id: int, error: Exception) -> None:
-        self.stats.dave_failed += 1
+    def _failed(self, user_id: int, error: str, *, pending: bool = False) -> None:
+        if not pending:
+            self.stats.dave_failed += 1
         self._streak += 1
-        self.last_error = f"{type(error).__name__}: {error}"
+        self.last_error = error
         now = self._clock()
         if now - self._last_log >= self._log_every_s:
             self._last_log = now
@@ -200,7 +210,7 @@ class AnswerSink(voice_recv.AudioSink):
         *,
         session_source: Callable[[], Any] | None = None,
         on_undecryptable: Callable[[str], None] | None = None,
-        fail_threshold: int = 50,
+        fail_threshold: int = 100,
     ) -> None:
         super().__init__()
         self._voice_client = None  # set by voice-recv's AudioReader when listening starts

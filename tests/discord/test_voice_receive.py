@@ -310,6 +310,24 @@ def test_repeated_dave_failures_fire_the_fallback_once() -> None:
     assert stats.dave_failed == 14
 
 
+def test_encrypted_frames_are_dropped_while_the_handshake_runs() -> None:
+    """A session that exists but is not ready (DAVE negotiated, MLS group not joined yet): frames
+    with the marker are dropped, not fed to opus as noise; plain frames still pass."""
+    speaker, _ = dave_pair()
+    joining = davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, BOT_ID, CHANNEL_ID)
+    assert not joining.ready
+    fired: list[str] = []
+    stats = ReceiveStats()
+    dec = DaveFrameDecryptor(lambda: joining, stats, fail_threshold=3, on_undecryptable=fired.append)
+    plain = OpusEncoder().encode(bytes(FRAME), SAMPLES)
+    assert dec.process(USER_ID, speaker.encrypt_opus(plain)) is None
+    assert dec.process(USER_ID, plain) == plain
+    assert (stats.dave_pending, stats.dave_failed, stats.dave_passthrough) == (1, 0, 1)
+    for _ in range(2):
+        dec.process(USER_ID, speaker.encrypt_opus(plain))
+    assert len(fired) == 1 and "not ready" in fired[0]  # a handshake that never completes
+
+
 def test_without_an_active_session_everything_passes_through() -> None:
     speaker, _ = dave_pair()
     stats = ReceiveStats()
@@ -317,6 +335,17 @@ def test_without_an_active_session_everything_passes_through() -> None:
     sealed = speaker.encrypt_opus(b"\x78" + bytes(20))
     assert dec.process(USER_ID, sealed) == sealed
     assert stats.dave_failed == 0
+
+
+async def test_the_session_is_read_from_discord_py_connection_state(link) -> None:
+    from bot.discord_io.voice_receive import dave_session_of
+
+    assert dave_session_of(link.vc) is None                  # no DAVE negotiated
+    _, listener = dave_pair()
+    link.use_dave(listener)
+    assert dave_session_of(link.vc) is listener
+    link.vc._connection.dave_protocol_version = 0            # downgraded: transport only again
+    assert dave_session_of(link.vc) is None
 
 
 # --------------------------------------------------------------------------- the whole path
