@@ -29,7 +29,7 @@ import logging
 import threading
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 import discord
 from discord.ext import voice_recv
@@ -88,12 +88,6 @@ def is_dave_frame(frame: bytes) -> bool:
         return False
     trailer = frame[-3]
     return _DAVE_MIN_TRAILER <= trailer <= len(frame)
-
-
-class DaveSessionSource(Protocol):
-    """Where the current DAVE session comes from (discord.py keeps it on the connection state)."""
-
-    def __call__(self) -> Any: ...
 
 
 def dave_session_of(voice_client: Any) -> Any:

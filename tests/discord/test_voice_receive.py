@@ -12,7 +12,7 @@ import struct
 import threading
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import davey
 import discord
