@@ -133,6 +133,75 @@ def evaluate(items: list[Item], bank=None) -> tuple[dict[tuple[str, str], Counts
     return counts, errors, flag_counts
 
 
+VOICES = ("en-us", "en-gb", "en-us+f3")
+
+
+def evaluate_spoken(items: list[Item], bank=None, limit: int = 24) -> tuple[dict[tuple[str, str], Counts], list[str]]:  # type: ignore[no-untyped-def]
+    """Speak `limit` answers with espeak-ng (voices rotate), transcribe with the real model, then score.
+
+    Items are taken round-robin over categories so every category is represented.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    from bot.config import Settings
+    from bot.speech.audio import decode_file
+    from bot.speech.stt import Transcriber
+
+    if shutil.which("espeak-ng") is None:
+        raise SystemExit("espeak-ng is not installed")
+    by_cat: dict[str, list[Item]] = defaultdict(list)
+    for it in items:
+        by_cat[question_for(it, bank).category].append(it)
+    chosen: list[Item] = []
+    while len(chosen) < limit and any(by_cat.values()):
+        for cat in list(by_cat):
+            if by_cat[cat] and len(chosen) < limit:
+                chosen.append(by_cat[cat].pop(0))
+    tr = Transcriber(Settings.from_env({}))
+    tr.load()
+    counts: dict[tuple[str, str], Counts] = defaultdict(Counts)
+    errors: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, it in enumerate(chosen):
+            voice = VOICES[n % len(VOICES)]
+            wav = Path(tmp) / f"{it.id}.wav"
+            subprocess.run(["espeak-ng", "-v", voice, "-s", "165", "-w", str(wav), it.text], check=True)
+            transcript = tr.transcribe_sync(decode_file(wav))
+            q = question_for(it, bank)
+            a = analyze(q, transcript=transcript)
+            for el in ("assumptions", "outcome"):
+                if el in it.labels:
+                    pred = bool(a.structure.get(el))
+                    counts[(q.category, el)].add(bool(it.labels[el]), pred)
+                    counts[("ALL", el)].add(bool(it.labels[el]), pred)
+                    if pred != it.labels[el]:
+                        errors.append(f"{it.id} ({voice}) {el}: labelled {it.labels[el]}, detected {pred} | {transcript.text[:160]}")
+    return counts, errors
+
+
+def timing_figure(bank=None, words: int = 750, runs: int = 30) -> float:  # type: ignore[no-untyped-def]
+    """Milliseconds to analyse a ~5-minute transcript (750 words with timestamps), median of `runs`."""
+    import statistics
+    import time
+
+    from bot.models import Transcript, Word
+
+    items = load_items()
+    pool = " ".join(i.text for i in items).split()
+    ws = [Word(pool[k % len(pool)], k * 0.4, k * 0.4 + 0.3) for k in range(words)]
+    t = Transcript(ws, duration_s=words * 0.4 + 1)
+    q = question_for(items[0], bank)
+    analyze(q, transcript=t)
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        analyze(q, transcript=t)
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
 def _fmt(v: float | None) -> str:
     return "  -  " if v is None else f"{v:.2f}"
 
@@ -151,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--errors", action="store_true", help="list the dev-half mistakes")
     ap.add_argument("--all-errors", action="store_true", help="list every mistake (looks at the held-out half too)")
+    ap.add_argument("--spoken", type=int, default=0, metavar="N",
+                    help="also speak N answers with espeak-ng in 3 voices and evaluate the real model's transcripts")
+    ap.add_argument("--speed", action="store_true", help="print the analysis time for a 5-minute transcript")
     args = ap.parse_args(argv)
     items = load_items()
     bank = load_bank_or_none()
@@ -163,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
         if (args.errors and name == "dev") or (args.all_errors and name == "all"):
             print("\n".join("  " + e for e in errors) or "  no mistakes")
         print()
+    if args.speed:
+        print(f"analysis of a 5-minute transcript (750 words): {timing_figure(bank):.1f} ms (median of 30)")
+    if args.spoken:
+        counts, errors = evaluate_spoken(items, bank, args.spoken)
+        print(report(f"spoken ({args.spoken} answers, voices {', '.join(VOICES)}, whisper tiny.en)", counts, {}))
+        print("\n".join("  " + e for e in errors) or "  no mistakes")
     return 0
 
 

@@ -119,6 +119,7 @@ class Doc:
         return self.text[self.starts[lo]:end]
 
 
+_SPLIT_THOUSANDS_RX = re.compile(r"^,\d{3}(?:,\d{3})*[.,?!]?$")
 _PLAIN_RX = re.compile(r"^([a-z]+(?:'[a-z]+)?)([,.?!;:]?)$")
 _KEEP_S = ("let's", "it's", "that's", "what's", "there's", "here's", "he's", "she's", "who's", "where's")
 
@@ -275,6 +276,23 @@ def build_doc(words: Sequence[str], times: Sequence[float] | None = None) -> Doc
     toks: list[tuple[str, int]] = []
     breaks: set[int] = set()  # source indexes that end a sentence
     commas: set[int] = set()
+    words = list(words)
+    last = 0
+    for idx in range(1, len(words)):  # whisper writes "10 ,000": glue the thousands back on
+        w = words[idx].strip()
+        if _SPLIT_THOUSANDS_RX.match(w) and words[last].strip()[-1:].isdigit():
+            words[last] = words[last].rstrip() + w
+            words[idx] = ""
+        else:
+            last = idx
+    last = -1
+    for idx in range(len(words)):  # whisper splits sub-words as "tran -sactions": glue them back
+        w = words[idx].strip()
+        if last >= 0 and len(w) > 1 and w[0] == "-" and w[1].isalpha() and words[last].strip()[-1:].isalpha():
+            words[last] = words[last].rstrip() + w[1:]
+            words[idx] = ""
+        elif w:
+            last = idx
     for idx, raw in enumerate(words):
         sub, ends, comma = _split_raw(raw)
         toks.extend((t, idx) for t in sub)

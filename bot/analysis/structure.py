@@ -52,7 +52,7 @@ ASSUMPTION = rx(
     r"clarif\w+", r"confirm(?:ing)? (?:that|whether|if|what|a few|some|the (?:input|constraints|requirements|scale))",
     r"(?:what(?:'s| is| are| would be)|how (?:big|large|many|much|fast|often|long|frequently)) (?:the |our |we )?(?:expected |typical |peak |average |rough |target |max |maximum )?(?:load|traffic|volume|scale|size|throughput|rate|latency|qps|number|input|range|constraints?|requirements?|limits?|users|devices|requests|events|data|elements|items|is the|are the|do we)",
     r"my understanding is", r"as i understand it", r"if i understand (?:it |this |that )?(?:correctly|right)",
-    r"i(?:'m| am) (?:guessing|presuming|thinking that|taking it)",
+    r"i(?:'m| am) (?:guessing|presuming|thinking that|taking it)", r"i(?:'m| am) thinking (?:maybe|about|around|roughly|like|something like|probably|we(?:'ll| will)? (?:have|get|see)|there(?:'s| are| will be))",
     r"(?:for (?:this|now|simplicity|the sake of (?:simplicity|time|argument))|to keep (?:it|things) simple),? (?:i|we|let's)",
     r"(?:i|we)(?:'m| am|'re| are) going to treat", r"(?:i|we)(?:'ll| will)? treat (?:it|the|this|them|each|every|that) (?:\w+ ){0,3}as",
     r"we can (?:take it|assume|say|treat|consider|suppose)", r"(?:i|we)(?:'ll| will| can)? take it (?:that|as)",
@@ -92,8 +92,10 @@ CONTEXT = rx(
     r"the (?:situation|context|background|story) (?:was|is)", r"(?:let me|i'll|i will|i can) (?:set|give) (?:the|some|a bit of)? ?(?:context|background|scene)",
 )
 
+APPROX_NUM = r"(?:" + NUM + r"|(?:a few|several|a couple(?: of)?|many|tens of|hundreds of|a|one) (?:hundred|thousand|million|billion)s?)"
 SCALE = rx(
-    NUM + r" (?:\w+ ){0,2}(?:users?|devices?|vehicles?|cars?|sensors?|requests?|reqs|events?|messages?|writes?|reads?|records?|rows?|clients?|connections?|orders?|jobs?|payloads?|items?|keys?|calls?|transactions?|queries|query|points?|samples?|readings?|metrics|logs?|entries|updates?|pings?|heartbeats?|customers?|accounts?|factories|machines?|robots?|tasks?|files?|objects?|documents?|tenants?|stations?|chargers?|batteries|nodes|servers|partitions|shards|regions|sites|plants|lines|parts|skus|products)",
+    APPROX_NUM + r" (?:\w+ ){0,3}(?:a|per|every|each) (?:second|minute|hour|day)",
+    APPROX_NUM + r" (?:\w+ ){0,2}(?:users?|devices?|vehicles?|cars?|sensors?|requests?|reqs|events?|messages?|writes?|reads?|records?|rows?|clients?|connections?|orders?|jobs?|payloads?|items?|keys?|calls?|transactions?|queries|query|points?|samples?|readings?|metrics|logs?|entries|updates?|pings?|heartbeats?|customers?|accounts?|factories|machines?|robots?|tasks?|files?|objects?|documents?|tenants?|stations?|chargers?|batteries|nodes|servers|partitions|shards|regions|sites|plants|lines|parts|skus|products)",
     NUM + r" (?:\w+ )?(?:qps|rps|tps|kb|mb|gb|tb|pb|kilobytes?|megabytes?|gigabytes?|terabytes?|petabytes?|bytes|hz|hertz|per second|a second|per minute|a minute|per day|a day|per hour|an hour|per month|a month)",
     r"(?:once|twice|\d+ times) (?:a|per|every|each) (?:second|minute|hour|day)",
     r"every " + NUM + r" (?:seconds|minutes|ms)",
@@ -227,10 +229,11 @@ DECISION_PROPOSAL = rx(
     r"(?:so|and) (?:i'd|i would|we'd|we would|i'll|i will|we'll)", r"(?:i|we) (?:decided|chose|picked|went with|opted|settled)",
     r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: \w+){0,3} (?:when|if|for|whenever|because)",
     r"(?:you|i|we) (?:want|need) (?:a |an |the )?\w+(?: \w+){0,2} (?:when|if|whenever|because)",
+    r"(?:keep|use|put|store|pick|choose|go with|make|run|send|write|model|evaluate|do) (?:\w+ ){0,6}(?:rather than|instead of|over)",
 )
 TRADEOFF_MARK = rx(
     r"trade ?offs?", r"on the other hand", r"(?:the |one |a |big |main )?(?:downside|drawback|catch|cost|con|cons|price) (?:is|being|here|there|of)",
-    r"at the (?:cost|expense) of", r"pros and cons", r"in exchange", r"versus", r"compared to", r"whereas", r"as opposed to",
+    r"at the (?:cost|expense) of", r"pros and cons", r"in exchange", r"trading (?:\w+ ){0,6}for", r"versus", r"compared to", r"whereas", r"as opposed to",
     r"(?:we|you|i) (?:lose|give up|sacrifice|pay|accept|trade)", r"rather than", r"instead of", r"it depends", r"depends on",
     r"(?:more|less|extra|added) (?:complex\w*|latency|cost|overhead|memory|storage|operational|moving parts)",
     r"(?:cheaper|simpler|faster|slower|safer|easier|harder|costlier|more accurate|less accurate|more complex|more work)(?: \w+)?,? but", r"(?:it\'s|it is|that\'s|that is) (?:slower|more expensive|more complex|harder|less accurate|more work|costlier),? but", r"but (?:it|that|this|you|we) (?:costs?|means|adds?|makes?|requires?|needs?|is slower|is more|gets)",
@@ -239,6 +242,12 @@ TRADEOFF_MARK = rx(
     r"worth (?:it|the|paying)", r"(?:the )?costs? (?:is|are|of|us|you|more|less)", r"(?:more|less) (?:expensive|accurate|consistent|available|flexible|reliable|durable)",
     r"pays? (?:for|off)", r"(?:but|though|although) (?:then|now)? ?(?:you|we|it|that|this)(?:'re|'s| are| is)? (?:\w+ )?(?:stuck|slower|harder|costlier|more|less|losing|paying)", r"(?:alternatively|the other option|another option|other approach|option (?:a|b|1|2|one|two))",
     r"(?:worth it|not worth|acceptable|good enough) (?:because|since|for|if|here)", r"balance (?:between|of)",
+)
+TRADEOFF_LANDING = rx(
+    r"(?:the |my |our )?(?:main |big |biggest |key |real |obvious )?trade ?offs? (?:is|here|being|i'd|i would|we'd|we make|i make|i'm making|worth)",
+    r"(?:is|it's|that's) worth (?:it|the|paying)", r"(?:i|we)(?:'d| would| can|'ll| will)? (?:happily )?accept (?:that|this|it|the)",
+    r"(?:which|that) (?:i|we) (?:think|feel|believe)? ?(?:is|are) (?:fine|acceptable|ok|okay|worth)", r"(?:we|i) can live with (?:that|this|it)",
+    r"in exchange for", r"at the (?:cost|expense|price) of", r"trading (?:\w+ ){0,6}for",
 )
 CONCLUSION = rx(
     r"in (?:short|summary|a nutshell|conclusion|the end)", r"to (?:sum (?:it |this |that )?up|summari[sz]e|wrap (?:it |this )?up|recap)",
@@ -403,17 +412,27 @@ class StructureReport:
     concrete_count: int = 0
 
 
+_CLAUSE_STARTERS = {"i", "i'm", "i'd", "i'll", "i've", "we", "we're", "we'd", "we'll", "my", "our", "let's", "so", "then"}
+
+
 def _negated(doc: Doc, pos: int) -> bool:
-    """True when a negation closely precedes the token at `pos` (and is not inside a condition)."""
+    """True when a negation closely precedes the token at `pos` (and is not inside a condition).
+
+    A match that opens its own clause with a subject ("I was the lead", "I'd keep ...") is never
+    negated by a word before it: English puts the negation after the subject, so a negator before
+    it belongs to the previous clause (whisper often drops the full stop in between).
+    """
     i = doc.token_at(pos)
+    if doc.tokens[i] in _CLAUSE_STARTERS:
+        return False
     sent = doc.sentence_of[i] if doc.sentence_of else 0
     for back in range(1, 7):
         j = i - back
         if j < 0 or (doc.sentence_of and doc.sentence_of[j] != sent):
             break
         t = doc.tokens[j]
-        if t in ("but", "and", "because", "so", "though", "although"):
-            break
+        if t in ("but", "and", "because", "so", "though", "although", "since") or j in doc.comma_after:
+            break  # a new clause: the negation before it does not reach this far
         if (t in NEGATORS_NEAR and back <= 2) or (t in NEGATORS_FAR and back <= 5):
             if t in ("not", "no") and j + 1 < len(doc.tokens) and doc.tokens[j + 1] in ("only", "just", "too", "even"):
                 continue
@@ -464,12 +483,16 @@ def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
     """A proposal/decision with a reason or tradeoff nearby; or a wrap-up late in the answer."""
     out: list[Hit] = []
     for h in _hits(doc, DECISION_PROPOSAL, "outcome"):
-        if _near(doc, h.pos, TRADEOFF_MARK, 15, 30):
+        if _near(doc, h.pos, TRADEOFF_MARK, 25, 30):
             out.append(h)
-        elif h.frac >= late_from and _near(doc, h.pos, REASON, 5, 25):
+        elif h.frac >= late_from and _near(doc, h.pos, REASON, 10, 25):
             out.append(h)
     for h in _hits(doc, CONCLUSION, "outcome"):
         if h.frac >= 0.4:
+            out.append(h)
+    # weighing the main tradeoff near the end lands the answer too ("the main tradeoff is ..., worth it here")
+    for h in _hits(doc, TRADEOFF_LANDING, "outcome"):
+        if h.frac >= 0.5:
             out.append(h)
     return out
 
@@ -526,7 +549,7 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
         a_hits += [h for h in family("scale") if h.frac <= EARLY_FRAC]
         if category == "system_design":
             a_hits += [h for h in family("requirements") if h.frac <= EARLY_FRAC and re.search(
-                r"requirement|functional|clarify|confirm|ask|do we need|should (?:it|we|the)|use case|availab|durab|consisten|latency|real ?time|once|ordering|retention|freshness|read|write",
+                r"requirement|functional|clarify|confirm|ask|do we need|need|main|key|core|should (?:it|we|the)|use case|availab|durab|consisten|latency|real ?time|once|ordering|retention|freshness|read|write",
                 h.text)]
     hits["assumptions"] = a_hits
     first_a = _first(a_hits)
