@@ -315,12 +315,14 @@ class RatingForm(discord.ui.View):
         if missing:
             await _say(interaction, f"Pick a score for {', '.join(missing)} first.")
             return
+        # acknowledge first: the last rating starts the next turn, which posts and speaks
+        await interaction.response.defer()
         try:
             await self.run.session.rate(interaction.user.id, self.turn_number, Rating.from_mapping(self.picked))
         except (RatingError, GroupError) as e:
-            await interaction.response.edit_message(content=str(e).capitalize() + ".", view=None)
+            await interaction.edit_original_response(content=str(e).capitalize() + ".", view=None)
             return
-        await interaction.response.edit_message(
+        await interaction.edit_original_response(
             content="Thanks! Your rating is anonymous: the group only sees averages.", view=None)
 
 
@@ -358,6 +360,7 @@ class GroupRun:
         self._speech_task: asyncio.Task[None] | None = None
         self._closing = False
         self._reconnecting = False
+        self._tasks: set[asyncio.Future[Any]] = set()
         self.spoken: list[str] = []  # what was said aloud, in order
         self._spoken_cond = asyncio.Condition()
 
@@ -463,7 +466,7 @@ class GroupRun:
     async def on_event(self, event: Any) -> None:
         s = self.session
         if isinstance(event, (MemberJoined, MemberLeft)):
-            await self._refresh_lobby()
+            self._spawn(self._refresh_lobby())  # don't hold up the member's button reply
         elif isinstance(event, TurnStarted):
             view = TurnView(self, event.turn.number)
             msg = await self.text_channel.send(embed=turn_embed(s, event.turn), view=view)
@@ -492,6 +495,11 @@ class GroupRun:
         elif isinstance(event, GroupEnded):
             await self._post_embed(summary_embed(event.summary))
             await self.close()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _post(self, text: str) -> None:
         try:
@@ -606,6 +614,7 @@ class GroupRun:
         if interaction.user.id != self.session.owner_id:
             await _say(interaction, "Only the person who started the group can press Begin.")
             return
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the first turn posts and speaks
         try:
             await self.session.start()
         except GroupError as e:

@@ -226,7 +226,7 @@ async def test_turn_rating_and_summary_through_the_ui(cog, db) -> None:
         item._refresh_state(pick, {"values": [value]})
         await item.callback(pick)
     done = await press(form.submit_button, inter(w, peer))
-    thanks = done.response.edit_message.await_args.kwargs["content"].lower()
+    thanks = done.edit_original_response.await_args.kwargs["content"].lower()
     assert "anonymous" in thanks
     assert run.session.current.answerer_id == peer.id  # the single rating completed the window
 
