@@ -19,6 +19,7 @@ from discord import app_commands
 from discord.ext import commands, voice_recv
 
 from bot.discord_io.voice_receive import AnswerSink
+from bot.feedback import score_colour, strengths, top_fixes
 from bot.models import CATEGORIES
 from bot.practice.groups import (
     PCM_BYTES_PER_SECOND, AnswerAnalyzed, AnswerEnded, GroupConfig, GroupEnded, GroupError, GroupSession,
@@ -158,13 +159,13 @@ def feedback_embed(session: GroupSession, turn: Turn) -> discord.Embed:
             description=f"{turn.error or 'no answer'}. The group moves on.", colour=discord.Colour.light_grey(),
         )
     e = discord.Embed(title=f"Turn {turn.number}: {name} scored {a.score}/100",
-                      description=safe_excerpt(a.summary, 600), colour=COLOUR)
-    flags = sorted(a.flags, key=lambda f: -f.severity)[:3]
-    if flags:
-        e.add_field(name="To work on", value="\n".join(f"• {safe_excerpt(f.message, 300)}" for f in flags),
-                    inline=False)
-    if a.strengths:
-        e.add_field(name="Went well", value="\n".join(f"• {safe_excerpt(s, 200)}" for s in a.strengths[:3]),
+                      description=safe_excerpt(a.summary, 600), colour=discord.Colour(score_colour(a.score)))
+    good = strengths(a, 3)
+    if good:
+        e.add_field(name="Went well", value="\n".join(f"• {safe_excerpt(s, 200)}" for s in good), inline=False)
+    fixes = top_fixes(a, 3)
+    if fixes:
+        e.add_field(name="To work on", value="\n".join(f"• {safe_excerpt(f.message, 300)}" for f in fixes),
                     inline=False)
     over = [(session.members[u].name, s) for u, s in turn.crosstalk_s.items() if s >= 0.5]
     if over:

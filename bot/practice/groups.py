@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 
 import numpy as np
 
+from bot.feedback import top_fixes
 from bot.models import Analysis, Question
 from bot.practice.listening import IncrementalListener, ListenerConfig
 from bot.practice.ratings import EMPTY, Rating, RatingAggregate, RatingError, RatingWindow, combine
@@ -852,7 +853,7 @@ class GroupSession:
             severity: dict[str, int] = {}
             for t in mine:
                 assert t.analysis is not None
-                for f in t.analysis.flags:
+                for f in top_fixes(t.analysis, 5):  # duplicates of one advice folded, as in feedback
                     flags[f.code] += 1
                     messages.setdefault(f.code, f.message)
                     severity[f.code] = max(severity.get(f.code, 0), f.severity)

@@ -211,7 +211,12 @@ async def test_turn_rating_and_summary_through_the_ui(cog, db) -> None:
     assert run.session.phase is Phase.RATING
     assert all(isinstance(item, discord.ui.Button) and item.disabled for item in turn_view.children)
 
+    _, kw = await w.text.wait_sent(lambda k: "scored" in getattr(k.get("embed"), "title", "") or "")
+    score = run.session.turns[0].analysis.score
+    assert kw["embed"].title == f"Turn 1: {owner.name} scored {score}/100"
+    assert {f.name for f in kw["embed"].fields} <= {"Went well", "To work on", "Talked over"}
     _, kw = await w.text.wait_sent(lambda k: isinstance(k.get("view"), RateButtonView))
+    assert "rate it anonymously" in kw["content"].lower()
     rate_view: RateButtonView = kw["view"]
     own = await press(rate_view.rate_button, inter(w, owner))
     assert "can't rate your own" in own.reply_text()

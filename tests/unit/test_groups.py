@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from bot.bank import load_bank
+from bot.feedback import top_fixes
 from bot.config import Settings
 from bot.practice.engine import PracticeEngine
 from bot.practice.groups import (
@@ -346,7 +347,7 @@ async def test_summary_figures_match_known_inputs(engine, db, clock) -> None:
     qa, qb = g.turns[0].question, g.turns[1].question
     score_a = engine.analyze_text(qa, ANSWER_A).score
     score_b = engine.analyze_text(qb, ANSWER_B).score
-    flags_a = engine.analyze_text(qa, ANSWER_A).flags
+    flags_a = top_fixes(engine.analyze_text(qa, ANSWER_A), 5)
     counted = Counter(f.code for f in flags_a)
     severity = {f.code: max(x.severity for x in flags_a if x.code == f.code) for f in flags_a}
     by = {m["user_id"]: m for m in s["members"]}
