@@ -22,9 +22,13 @@ def world() -> World:
 
 
 @pytest.fixture
-async def standin(tmp_path: Path, world: World) -> AsyncIterator[DiscordStandIn]:
+async def standin(tmp_path: Path, world: World, request: pytest.FixtureRequest
+                  ) -> AsyncIterator[DiscordStandIn]:
     async with DiscordStandIn(tmp_path / "standin", world) as s:
         yield s
+        rep = getattr(request.node, "rep_call", None)
+        if rep is not None and rep.failed:
+            print("\n--- stand-in ---\n" + s.describe())
 
 
 class BotProcess:
@@ -42,6 +46,19 @@ class BotProcess:
 
     def tail(self, n: int = 60) -> str:
         return "\n".join(self.log_text().splitlines()[-n:])
+
+    async def guard(self, awaitable):
+        """Await `awaitable`, failing at once (with the bot's log) if the bot process exits first."""
+        step = asyncio.ensure_future(awaitable)
+        exited = asyncio.ensure_future(self.proc.wait())
+        try:
+            done, _ = await asyncio.wait({step, exited}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            exited.cancel()
+        if step not in done:
+            step.cancel()
+            raise AssertionError(f"the bot process exited ({self.proc.returncode}):\n{self.tail()}")
+        return step.result()
 
     async def stop(self, timeout: float = 15.0) -> int | None:
         if self.proc.returncode is None:

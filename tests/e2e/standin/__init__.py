@@ -70,7 +70,7 @@ class DiscordStandIn:
     # --- lifecycle --------------------------------------------------------------------
     async def start(self) -> "DiscordStandIn":
         self.certs = await asyncio.to_thread(make_certificates, self.workdir / "tls")
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self.rest.middleware])
         self.gateway.add_routes(app)
         self.rest.add_routes(app)
         self.port = await self._serve(app, None)

@@ -46,6 +46,24 @@ def embed_title(m: StoredMessage) -> str:
     return " ".join(e.get("title") or "" for e in m.embeds)
 
 
+async def press(s: DiscordStandIn, member: User, message: StoredMessage, label: str, *,
+                attempts: int = 3) -> dict:
+    """Press the button `label` like a person: when Discord reports "This interaction failed"
+    (no response within its 3 s deadline, e.g. the bot had not registered the buttons of a
+    message it had only just posted), press again. Returns the acknowledged interaction."""
+    for attempt in range(1, attempts + 1):
+        current = s.rest.messages.get(message.id, message)
+        record = await s.gateway.click(member, current, button_id(current, label))
+        try:
+            await s.events.wait_for("interaction_response", lambda d: d["interaction"]["id"] == record["id"],
+                                    timeout=s.rest.ack_deadline_s + 1.0, what=f"a response to {label!r}")
+            return record
+        except TimeoutError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
 async def wait_speech_finished(s: DiscordStandIn, *, after: float, timeout: float, what: str) -> Utterance:
     """The next thing the bot says after `after`: wait for its audio, then its SPEAKING off."""
     burst = await s.events.wait_for("bot_audio_burst", timeout=timeout, after=after, what=f"audio of {what}")
@@ -87,7 +105,7 @@ async def start_mock_round(s: DiscordStandIn, member: User, *, question_id: str,
     consent = await s.wait_message(has_enabled_button("Start recording"), timeout=timeout,
                                    what="the consent notice with 'Start recording'", after=t0)
     t_accept = time.monotonic()
-    await s.gateway.click(member, consent, button_id(consent, "Start recording"))
+    await press(s, member, consent, "Start recording")
     card = await s.wait_message(has_enabled_button("Done"), timeout=timeout,
                                 what="the question card with a Done button", after=t_accept)
     return card, t_accept

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import secrets
+import time
 import zlib
 from typing import TYPE_CHECKING, Any
 
@@ -210,7 +211,7 @@ class Gateway:
         iid = snowflake()
         token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
         record = {"id": iid, "token": token, "type": itype, "user_id": user.id,
-                  "channel_id": world.text_channel_id}
+                  "channel_id": world.text_channel_id, "created": time.monotonic()}
         self.s.interactions[token] = record
         payload: dict[str, Any] = {
             "id": str(iid),

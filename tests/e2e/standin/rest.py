@@ -6,8 +6,10 @@ JSON error and an "unhandled_request" event, so a test can see what the stand-in
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +82,14 @@ class StoredMessage:
         return "\n".join(p for p in parts if p)
 
 
+# Events raised while a request is handled wait until its response has been written, so a
+# test that reacts to "the bot posted X" acts after the bot could have seen the reply (as a
+# person would), not while the response is still on its way.
+_pending: contextvars.ContextVar[list[tuple[str, Any]] | None] = contextvars.ContextVar("pending", default=None)
+
+INTERACTION_ACK_DEADLINE_S = 3.0  # Discord: the initial response must come within 3 seconds
+
+
 def _json(data: Any, status: int = 200) -> web.Response:
     """JSON the way Discord sends it: content-type exactly ``application/json`` (no charset)."""
     return web.Response(body=json.dumps(data).encode(), status=status, content_type="application/json")
@@ -90,8 +100,31 @@ class RestApi:
         self.s = standin
         self.messages: dict[int, StoredMessage] = {}
         self.commands: dict[int, dict[str, Any]] = {}  # id -> command (global and guild)
+        self.ack_deadline_s = INTERACTION_ACK_DEADLINE_S
 
     # --- wiring -----------------------------------------------------------------------
+    def emit(self, kind: str, data: Any) -> None:
+        pending = _pending.get()
+        if pending is None:
+            self.s.events.add(kind, data)
+        else:
+            pending.append((kind, data))
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler):
+        token = _pending.set([])
+        try:
+            resp = await handler(request)
+            pending = _pending.get() or []
+            if pending and isinstance(resp, web.Response) and not resp.prepared:
+                await resp.prepare(request)
+                await resp.write_eof()
+            for kind, data in pending:
+                self.s.events.add(kind, data)
+            return resp
+        finally:
+            _pending.reset(token)
+
     def add_routes(self, app: web.Application, prefix: str = "/api/v10") -> None:
         r = app.router
         p = prefix
@@ -193,7 +226,7 @@ class RestApi:
             }
         stored = StoredMessage(msg, list(files), interaction["token"] if interaction else None)
         self.messages[mid] = stored
-        self.s.events.add("message_create", stored)
+        self.emit("message_create", stored)
         return stored
 
     def _edit(self, stored: StoredMessage, payload: dict[str, Any], files: list[Attachment]) -> StoredMessage:
@@ -211,7 +244,7 @@ class RestApi:
             stored.files += files
         msg["flags"] = int(msg.get("flags") or 0) & ~LOADING
         msg["edited_timestamp"] = iso_now()
-        self.s.events.add("message_update", stored)
+        self.emit("message_update", stored)
         return stored
 
     # --- login and gateway ------------------------------------------------------------
@@ -268,7 +301,7 @@ class RestApi:
                 full["guild_id"] = guild
             self.commands[cid] = full
             out.append(full)
-        self.s.events.add("commands_synced", {"guild": guild, "commands": out})
+        self.emit("commands_synced", {"guild": guild, "commands": out})
         return _json(out)
 
     async def get_commands(self, request: web.Request) -> web.Response:
@@ -292,6 +325,10 @@ class RestApi:
             return self._error(404, "Unknown interaction", 10062)
         if inter.get("responded"):
             return self._error(400, "Interaction has already been acknowledged.", 40060)
+        if time.monotonic() - inter["created"] > self.ack_deadline_s:
+            inter["expired"] = True
+            self.s.events.add("interaction_expired", inter)
+            return self._error(404, "Unknown interaction", 10062)
         inter["responded"] = True
         rtype = body.get("type")
         data = body.get("data") or {}
@@ -312,7 +349,7 @@ class RestApi:
             return self._error(400, f"Invalid interaction response type {rtype}", 50035)
         if message is not None and rtype in (4, 5):
             inter["original_id"] = message.id
-        self.s.events.add("interaction_response", {"interaction": inter, "type": rtype, "data": data,
+        self.emit("interaction_response", {"interaction": inter, "type": rtype, "data": data,
                                                    "message": message})
         reply: dict[str, Any] = {"interaction": {
             "id": str(iid), "type": inter["type"],
@@ -374,7 +411,7 @@ class RestApi:
         if not found:
             return self._error(404, "Unknown Message", 10008)
         del self.messages[found.id]
-        self.s.events.add("message_delete", found)
+        self.emit("message_delete", found)
         return web.Response(status=204)
 
     # --- channels ---------------------------------------------------------------------
@@ -426,7 +463,7 @@ class RestApi:
         if found is None:
             return self._error(404, "Unknown Message", 10008)
         del self.messages[found.id]
-        self.s.events.add("message_delete", found)
+        self.emit("message_delete", found)
         return web.Response(status=204)
 
     async def typing(self, request: web.Request) -> web.Response:
