@@ -362,11 +362,13 @@ class GroupRun:
         self._closing = False
         self._reconnecting = False
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.spoken: list[str] = []  # what was said aloud, in order
         self._spoken_cond = asyncio.Condition()
 
     # ------------------------------------------------------------ voice
     async def connect(self) -> None:
+        self._loop = asyncio.get_running_loop()
         vc = await self.voice_channel.connect(cls=voice_recv.VoiceRecvClient, self_deaf=False)
         self.attach(vc)
         self._speech_task = asyncio.create_task(self._speak_loop())
@@ -387,7 +389,8 @@ class GroupRun:
         member = self.session.members.get(user_id)
         who = _name(member.name) if member is not None else "a member"
         text = f"I can't decode {who}'s voice right now. On your turn, use **Type answer** instead."
-        self.cog.bot.loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._post(text)))
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(lambda: self._spawn(self._post(text)))
 
     async def _speak_loop(self) -> None:
         while True:

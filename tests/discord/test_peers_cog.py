@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -308,3 +309,15 @@ async def test_reconnect_failure_ends_the_group_and_keeps_the_summary(cog, db) -
     assert run.session.phase is Phase.ENDED and len(cog.registry) == 0
     rec = await GroupStore(db).get(run.session.session_id)
     assert rec.status == "done" and "voice" in rec.summary["end_reason"]
+
+
+async def test_undecryptable_voice_points_the_member_to_typed_answers(cog) -> None:
+    """The sink's DAVE fallback fires on voice-recv's router thread; the channel gets a hint."""
+    w = make_world(1)
+    await start_group(cog, w)
+    run = cog.runs[w.guild.id]
+    t = threading.Thread(target=run._on_undecryptable, args=(w.owner.id, "dave"))
+    t.start()
+    t.join()
+    _, kw = await w.text.wait_sent(lambda k: "type answer" in (k.get("content") or "").lower())
+    assert w.owner.name in kw["content"]
