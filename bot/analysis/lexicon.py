@@ -78,6 +78,17 @@ class Doc:
     times: list[float] | None = None  # start time of each source word (audio answers)
     sentence_of: list[int] = field(default_factory=list)  # sentence number of each token
     comma_after: set[int] = field(default_factory=set)  # token indexes followed by a comma
+    questions: set[int] = field(default_factory=set)  # sentence numbers that end with "?"
+
+    def sentences(self) -> list[tuple[int, int]]:
+        """Token ranges [lo, hi) of each sentence, in order."""
+        out: list[tuple[int, int]] = []
+        lo = 0
+        for k in range(1, len(self.tokens) + 1):
+            if k == len(self.tokens) or self.sentence_of[k] != self.sentence_of[lo]:
+                out.append((lo, k))
+                lo = k
+        return out
 
     @property
     def n_words(self) -> int:
@@ -246,7 +257,7 @@ def _collapse_numbers(toks: list[tuple[str, int]]) -> list[tuple[str, int]]:
                 break
             used += 1
             j += 1
-        if used == 0 or (j - i == 1 and tok == "one"):
+        if used == 0 or (j - i == 1 and tok in ("one", "zero")):
             out.append((tok, src))
             i += 1
             continue
@@ -275,6 +286,7 @@ def build_doc(words: Sequence[str], times: Sequence[float] | None = None) -> Doc
     """Normalise a sequence of source words (transcript words or whitespace-split text)."""
     toks: list[tuple[str, int]] = []
     breaks: set[int] = set()  # source indexes that end a sentence
+    qmarks: set[int] = set()  # source indexes that end a question
     commas: set[int] = set()
     words = list(words)
     last = 0
@@ -298,6 +310,8 @@ def build_doc(words: Sequence[str], times: Sequence[float] | None = None) -> Doc
         toks.extend((t, idx) for t in sub)
         if ends:
             breaks.add(idx)
+            if raw.rstrip().rstrip("\"')]").endswith("?"):
+                qmarks.add(idx)
         if comma:
             commas.add(idx)
     toks = _collapse_numbers(_merge_bigrams(toks))
@@ -311,9 +325,12 @@ def build_doc(words: Sequence[str], times: Sequence[float] | None = None) -> Doc
     sentence_of: list[int] = []
     sent = 0
     comma_after: set[int] = set()
+    questions: set[int] = set()
     for k, s in enumerate(source):
         sentence_of.append(sent)
         last_of_source = k + 1 == len(source) or source[k + 1] != s
+        if last_of_source and s in qmarks:
+            questions.add(sent)
         if last_of_source and s in breaks:
             sent += 1
         if last_of_source and s in commas:
@@ -321,6 +338,7 @@ def build_doc(words: Sequence[str], times: Sequence[float] | None = None) -> Doc
     return Doc(
         text=" ".join(tokens), tokens=tokens, starts=starts, source=source, n_source=len(words),
         times=list(times) if times is not None else None, sentence_of=sentence_of, comma_after=comma_after,
+        questions=questions,
     )
 
 

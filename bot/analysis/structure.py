@@ -66,7 +66,13 @@ ASSUMPTION = rx(
     r"(?:does|do|should|would|will) (?:it|we|this|the (?:system|service|api|function|solution)) (?:need|have) to",
     r"do we (?:need|care|have|expect|want|know|support|allow|get|handle)", r"do (?:i|you) (?:need|want|care|expect)",
     r"is it (?:ok|fine|safe|reasonable|acceptable|fair|alright) (?:to|if)",
-    r"fits? in memory", r"can (?:there|we|it|they) (?:be|have|contain) (?:duplicates|negative|empty|nulls?|zero|repeated)",
+    r"fits? in (?:memory|ram|one machine|a single machine)", r"assumes?", r"assumed",
+    r"how (?:many|much|big|large|often|fast|long|frequently) (?:\w+ ){0,3}(?:are we|do we|will|would|can|could|should|is|are|does|did)",
+    r"(?:let me|i'll|i will|i'm going to|i am going to|let's) (?:just )?(?:go with|pick|take|use|say|plan for|design for) (?:a |an )?(?:about|around|roughly|maybe|something like|like|\d|a few|several|a couple|yes|no)",
+    r"take (?:it|that) (?:yes|no)", r"(?:i'll|i will|let's|i'm going to) (?:say|go with|assume) (?:yes|no|both|neither)",
+    r"is that (?:right|correct|fair|ok|true|a fair assumption|reasonable)", r"correct me if", r"(?:i|we) (?:need|want) to know",
+    r"(?:could|can) you tell me", r"what counts as",
+    r"can (?:there|we|it|they) (?:be|have|contain) (?:duplicates|negative|empty|nulls?|zero|repeated)",
     r"(?:i'm|i am|we're|we are) (?:told|given) (?:that )?",
     r"the (?:input|data|stream|array|list) (?:is|are|will be|can be|could be|comes|arrives) (?:sorted|unsorted|small|large|huge|bounded|unbounded|ordered|in order|out of order|at most|up to|roughly|about|around)",
     r"(?:up to|at most|no more than|maximum of|max of) " + NUM + r" (?:\w+ )?(?:elements|items|entries|events|records|ids|numbers|values|requests|clients|devices|users|nodes|intervals|windows|keys)",
@@ -127,7 +133,8 @@ BASELINE = rx(
     r"nested (?:loops?|for)", r"(?:loop|iterate|scan|go) (?:over|through) (?:everything|all of them|the whole|every|each) .{0,40}(?:again|each time|for each|every time)",
     r"(?:my )?first (?:instinct|thought|idea|approach|attempt|pass|version)", r"(?:works|correct) but (?:it's |is )?(?:slow|quadratic|inefficient)",
     r"(?:a|the) (?:\w+ )?(?:simple|correct) (?:\w+ )?(?:solution|version) first", r"the simple (?:correct )?solution",
-    r"(?:quadratic|o of n squared|n squared|exponential)",
+    r"(?:quadratic|o of n squared|n squared|exponential)", r"greedy", r"(?:i|we|you) (?:could|can|cannot|can't|couldn't) just", r"one (?:way|option) (?:is|would be) to",
+    r"(?:that|this|it) would be (?:o of|n squared|n log n|quadratic|slow|too slow|exponential|wasteful)",
 )
 
 IMPROVEMENT = rx(
@@ -150,7 +157,7 @@ COMPLEXITY = rx(
     r"(?:n|and|in|end|k|m|e|v) log (?:n|and|in|k|end|m|e|v)", r"log (?:n|k|v|e|m)", r"(?:v|e|n|m|k) (?:plus|times) (?:v|e|n|m|k)", r"(?:n|and|end) squared", r"constant (?:time|space|memory|extra|amount)",
     r"runs? in (?:o|linear|constant|n|log)", r"amortized", r"proportional to (?:n|the (?:number|size|length))",
     r"(?:time|memory|space) (?:is|would be|will be|stays|grows) (?:o|linear|constant|proportional|n|bounded|log)",
-    r"(?:n|k|m) times (?:k|m|log|n)", r"one pass", r"single pass",
+    r"(?:n|k|m) times (?:k|m|log|n)", r"one pass", r"single pass", r"(?:in|of) time and (?:\w+ ){1,4}(?:in|of) space", r"(?:time|space) (?:cost|usage|bound)",
 )
 
 TESTS = rx(
@@ -161,7 +168,7 @@ TESTS = rx(
     r"(?:try|run|check) (?:it |this |that )?(?:on|with|against) (?:an |a |the |some )?(?:example|small|simple|empty|sample|input|few)",
     r"(?:for|as an|take an|with an|let's take an|quick) example", r"trace (?:through|it|this)", r"sanity check",
     r"(?:what if|what about) (?:the (?:input|list|array|stream) is )?(?:empty|null|negative|duplicates|zero|one element|a single)",
-    r"off by one", r"overflow", r"(?:negative|duplicate|repeated|huge|large|very large|invalid|malformed) (?:numbers|values|inputs?|ids|keys|timestamps|events|elements)",
+    r"off by one", r"(?:try|trying|run|check|checking) (?:it |this |that |them )?(?:on|with|against) (?:\w+ )?(?:empty|one|a|an|two|some|the|small|simple|sample|input|example|few|edge|duplicate|identical|negative|zero|single)", r"overflow", r"(?:negative|duplicate|repeated|huge|large|very large|invalid|malformed) (?:numbers|values|inputs?|ids|keys|timestamps|events|elements)",
     r"verif\w+", r"assert\w*", r"to (?:check|verify|confirm|prove|validate) (?:it|this|that|the (?:solution|code|function|fix))", r"make sure (?:it|that|the \w+|we) (?:\w+ ){0,4}(?:only|once|exactly|returns|works|comes back|fails|handles|rejects)", r"(?:send|run|call|feed|pass|replay|submit) (?:it |the same \w+ |a \w+ |the \w+ )?(?:twice|two times|again)", r"(?:let me|let\'s|i\'ll|i\'d) try (?:a few|some|it|this|that|an?|the)", r"expected output", r"(?:make sure|check) (?:it|that it) (?:works|handles|returns)",
     r"(?:normal|happy|typical|failure|error) (?:case|path)s?",
 )
@@ -239,7 +246,7 @@ TRADEOFF_MARK = rx(
     r"(?:cheaper|simpler|faster|slower|safer|easier|harder|costlier|more accurate|less accurate|more complex|more work)(?: \w+)?,? but", r"(?:it\'s|it is|that\'s|that is) (?:slower|more expensive|more complex|harder|less accurate|more work|costlier),? but", r"but (?:it|that|this|you|we) (?:costs?|means|adds?|makes?|requires?|needs?|is slower|is more|gets)",
     r"the (?:benefit|upside|advantage|win) is", r"(?:i|we|you)(?:'d| would) rather", r"(?:the |one |a |main |big )?risks? (?:is|being|here|there|of)",
     r"(?:we|i|you) can live with", r"(?:i|we)(?:'d| would| can|'ll| will)? accept", r"(?:fine|good|ok|okay|acceptable|enough) for (?:\w+ ){1,5}but not",
-    r"worth (?:it|the|paying)", r"(?:the )?costs? (?:is|are|of|us|you|more|less)", r"(?:more|less) (?:expensive|accurate|consistent|available|flexible|reliable|durable)",
+    r"worth (?:it|the|paying)", r"even if", r"beats", r"(?:better|worse|safer|cheaper|simpler) than", r"(?:more|less) (?:work|effort|code) than", r"(?:we|you) (?:lose|gain|get)", r"(?:the )?costs? (?:is|are|of|us|you|more|less)", r"(?:more|less) (?:expensive|accurate|consistent|available|flexible|reliable|durable)",
     r"pays? (?:for|off)", r"(?:but|though|although) (?:then|now)? ?(?:you|we|it|that|this)(?:'re|'s| are| is)? (?:\w+ )?(?:stuck|slower|harder|costlier|more|less|losing|paying)", r"(?:alternatively|the other option|another option|other approach|option (?:a|b|1|2|one|two))",
     r"(?:worth it|not worth|acceptable|good enough) (?:because|since|for|if|here)", r"balance (?:between|of)",
 )
@@ -274,7 +281,8 @@ OBSERVABILITY = rx(
     r"structured logs?", r"traces", r"tracing", r"trace ids?", r"observab\w+", r"p ?(?:50|90|95|99|999)", r"percentiles?", r"error rates?", r"(?:consumer|queue|replication) lag",
     r"on ?call", r"pag(?:e|es|ed|ing) (?:someone|the|on|us|me|whoever)", r"slos?", r"slis?", r"health ?checks?", r"grafana", r"prometheus", r"datadog",
     r"open ?telemetry", r"splunk", r"new relic", r"cloudwatch", r"sentry", r"instrument\w*", r"visibility", r"(?:track|count|measure|graph|chart|watch|emit) (?:the )?(?:rate|latency|errors?|lag|throughput|counts?|failures|retries|queue depth|depth|saturation|success)",
-    r"(?:latency|throughput|saturation|queue depth|success rate|ingest rate) (?:metrics?|graphs?|alerts?|dashboards?|histograms?|and)", r"histograms?", r"counters?", r"runbooks?",
+    r"(?:latency|throughput|saturation|queue depth|success rate|ingest rate) (?:metrics?|graphs?|alerts?|dashboards?|histograms?|and)", r"histograms?", r"counters?", r"runbooks?", r"health signals?", r"signals?",
+    r"(?:track|watch|measure|graph|chart) (?:the )?(?:age|number|count|size|share|percentage|time|oldest|depth|backlog)",
 )
 
 TRADEOFFS = TRADEOFF_MARK
@@ -335,13 +343,13 @@ RESULT_NOUN = (r"(?:reduction|improvement|increase|decrease|drop|speedup|speed u
                r"reduced|improved|dropped|decreased|increased|down|up|off|quicker|shorter|smaller|more throughput)")
 MEASURABLE = re.compile(
     r"(?<![a-z0-9'])(?:"
-    r"from " + _APPROX + r"(?:" + NUM + r"|one|a|several|dozens?|hundreds?|a few|a couple)(?: \w+){0,3} (?:down |up |all the way down )?to " + _APPROX + r"(?:" + NUM + r"|zero|none|nothing|one|a|single digits?|basically nothing|almost nothing|near zero|a few|a couple)"
-    + r"|" + CHANGE + r"(?: \w+){0,6} (?:by|to|under|below|than|from) " + _APPROX + r"(?:" + QUANT_UNIT + r"|" + NUM + r"|half|a third|zero|nothing|none)"
+    r"from " + _APPROX + r"(?:" + NUM + r"|one|a|several|dozens?|hundreds?|a few|a couple)(?: \w+){0,3} (?:down |up |all the way down )?to " + _APPROX + r"(?:" + NUM + r"|zero|0|none|nothing|one|a|single digits?|basically nothing|almost nothing|near zero|a few|a couple)"
+    + r"|" + CHANGE + r"(?: \w+){0,6} (?:by|to|under|below|than|from) " + _APPROX + r"(?:" + QUANT_UNIT + r"|" + NUM + r"|half|a third|zero|0|nothing|none)"
     + r"|" + CHANGE + r"(?: \w+){0,3} " + _APPROX + r"(?:" + NUM + r"|a|half|a few|several)(?: \w+)? " + NONTIME_UNIT
     + r"|(?:sav\w+|freed|shaved|cut|cutting|gave back|reclaimed)(?: \w+){0,3} " + _APPROX + r"(?:" + NUM + r"|a|half|a few|several)(?: \w+)? (?:hours?|days?|weeks?|minutes?|months?|ms|seconds?)"
     + r"|(?:" + QUANT_UNIT + r")(?: \w+){0,3} " + RESULT_NOUN
-    + r"|(?:cut|dropped|reduced|brought|went|got|came|fell)(?: \w+){0,3} (?:down )?(?:to )?(?:zero|nothing|none|almost nothing|basically nothing|near zero)"
-    + r"|(?:halved|doubled|tripled|quadrupled|in half|by half|twice as|three times as|order of magnitude|10 x|zero (?:incidents|outages|pages|downtime|errors|complaints|data loss|timeouts|failures|tickets|bugs|duplicates|broken|customer)|no (?:more|further) (?:incidents|outages|pages|timeouts|complaints|tickets)|(?:had|saw|got|have had|\'ve had|there were|there have been|with) no (?:\w+ ){0,3}(?:bugs|incidents|outages|pages|complaints|failures|tickets|duplicates|data loss|downtime|escalations) (?:since|after|in the|for|at all))"
+    + r"|(?:cut|dropped|reduced|brought|went|got|came|fell)(?: \w+){0,3} (?:down )?(?:to )?(?:zero|0|nothing|none|almost nothing|basically nothing|near zero)"
+    + r"|(?:halved|doubled|tripled|quadrupled|in half|by half|twice as|three times as|order of magnitude|10 x|(?:zero|0) (?:\w+ )?(?:incidents|outages|pages|downtime|errors|complaints|data loss|timeouts|failures|tickets|bugs|duplicates|broken|customer|\w+s)|no (?:more|further) (?:incidents|outages|pages|timeouts|complaints|tickets)|(?:had|saw|got|have had|\'ve had|there were|there have been|with) no (?:\w+ ){0,3}(?:bugs|incidents|outages|pages|complaints|failures|tickets|duplicates|data loss|downtime|escalations) (?:since|after|in the|for|at all))"
     + r"|" + NUM + r" percent"
     + r"|" + NUM + r" (?:ms|seconds|minutes|hours) (?:instead of|rather than|versus)|(?:a|1|" + NUM + r") (?:day|hour|minute|week)s? instead of (?:a|" + NUM + r") (?:day|hour|minute|week)s?"
     r")(?![a-z0-9'])"
@@ -497,6 +505,36 @@ def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
     return out
 
 
+_AUX = {"is", "are", "can", "could", "does", "do", "will", "would", "should", "did", "was", "were", "may", "might", "have", "has"}
+_SUBJ = {"the", "we", "it", "they", "there", "each", "all", "these", "this", "those", "our", "my", "i", "you", "any", "every", "a", "an", "events", "ids", "inputs", "values"}
+_WH = {"what", "how", "which", "who", "when", "where", "whats", "what's", "roughly"}
+_LEAD = {"ok", "so", "um", "uh", "and", "right", "alright", "well", "now", "first", "hmm", "okay", "just", "also", "then", "but"}
+
+
+def _early_questions(doc: Doc) -> list[Hit]:
+    """A question put to the interviewer early on (clarifying before solving) is an assumption move.
+
+    Either whisper wrote a "?" or the sentence opens like a question ("are the sizes fixed ...",
+    "what's the read to write ratio ..."). Rhetorical "right?" tags are too short to count.
+    """
+    out: list[Hit] = []
+    for lo, hi in doc.sentences():
+        k = lo
+        while k < hi and doc.tokens[k] in _LEAD:
+            k += 1
+        if hi - k < 4:
+            continue
+        pos = doc.starts[k]
+        if doc.frac(pos) > EARLY_FRAC:
+            break
+        first, second = doc.tokens[k], doc.tokens[k + 1]
+        asked = doc.sentence_of[lo] in doc.questions
+        inverted = first in _AUX and second in _SUBJ
+        if asked or inverted or (first in _WH and doc.sentence_of[lo] in doc.questions):
+            out.append(Hit("assumptions", pos, doc.frac(pos), doc.time_at(pos), doc.span_text(k, min(hi, k + 6))))
+    return out
+
+
 def _ownership(doc: Doc) -> tuple[int, int]:
     i_count = sum(1 for m in I_ACTION.finditer(doc.text) if not _generic_i(doc, m.start()))
     we_count = sum(1 for _ in WE_ACTION.finditer(doc.text))
@@ -544,13 +582,14 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
     if category == "behavioral":
         a_hits = family("context") + family("owned")
     else:
-        a_hits = _hits(doc, ASSUMPTION, "assumptions")
+        a_hits = _hits(doc, ASSUMPTION, "assumptions", negatable=False)
         # a scale estimate early on is an assumption too ("let's say about 10000 devices")
         a_hits += [h for h in family("scale") if h.frac <= EARLY_FRAC]
         if category == "system_design":
             a_hits += [h for h in family("requirements") if h.frac <= EARLY_FRAC and re.search(
                 r"requirement|functional|clarify|confirm|ask|do we need|need|main|key|core|should (?:it|we|the)|use case|availab|durab|consisten|latency|real ?time|once|ordering|retention|freshness|read|write",
                 h.text)]
+        a_hits += _early_questions(doc)
     hits["assumptions"] = a_hits
     first_a = _first(a_hits)
     if first_a is not None and category in ("coding", "system_design") and long_answer:
