@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import struct
 import wave
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -103,12 +104,40 @@ def _declared_seconds(container: Any, stream: Any) -> float | None:
     return None
 
 
+def _check_wav_length(source: BinaryIO, name: str) -> None:
+    """ffmpeg quietly clamps a WAV's data size to what the file holds, so a cut-short upload
+    would decode as a shorter answer. Compare the RIFF header with the real size instead."""
+    start = source.tell()
+    head = source.read(4096)
+    total = source.seek(0, io.SEEK_END)
+    source.seek(start)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return
+    pos, byte_rate = 12, 0
+    while pos + 8 <= len(head):
+        cid, size = head[pos:pos + 4], struct.unpack("<I", head[pos + 4:pos + 8])[0]
+        if cid == b"fmt " and pos + 16 <= len(head):
+            byte_rate = struct.unpack("<I", head[pos + 16:pos + 20])[0]
+        if cid == b"data":
+            if size in (0, 0xFFFFFFFF) or byte_rate <= 0:  # streamed WAV: length unknown
+                return
+            have = total - (pos + 8)
+            if have < size * 0.95 - byte_rate * 0.25:
+                raise AudioError(
+                    f"{name}: the file is truncated: its header says {_fmt_secs(size / byte_rate)} "
+                    f"but only {_fmt_secs(max(have, 0) / byte_rate)} of audio is there"
+                )
+            return
+        pos += 8 + size + (size & 1)
+
+
 def _decode(source: BinaryIO, name: str, max_seconds: float | None) -> np.ndarray:
+    _check_wav_length(source, name)
     container = _open(source, name)
     try:
         audio_streams = [s for s in container.streams if s.type == "audio"]
         if not audio_streams:
-            raise AudioError(f"{name}: the file has no audio track")
+            raise AudioError(f"{name}: the file has no audio track (is it an audio file?)")
         stream = audio_streams[0]
         fmt_names = set((container.format.name or "").split(","))
         declared = _declared_seconds(container, stream)
@@ -182,31 +211,35 @@ def _resample(frame: Any, *, fmt: str, layout: str, rate: int) -> np.ndarray:
 
 
 def pcm48_stereo_to_16k_mono(pcm: bytes) -> np.ndarray:
-    """Discord PCM (s16le, 48 kHz, interleaved stereo) → float32 mono at 16 kHz for whisper."""
+    """Discord PCM (s16le, 48 kHz, interleaved stereo) → float32 mono at 16 kHz for whisper.
+
+    The channels are averaged, then libswresample low-pass filters and decimates.
+    """
     if len(pcm) % 4:
         pcm = pcm[: len(pcm) - len(pcm) % 4]  # drop a torn trailing frame
     if not pcm:
         return np.zeros(0, dtype=np.float32)
-    arr = np.frombuffer(pcm, dtype="<i2").reshape(1, -1)
-    frame = av.AudioFrame.from_ndarray(arr, format="s16", layout="stereo")
-    frame.sample_rate = DISCORD_RATE
-    return _resample(frame, fmt="flt", layout="mono", rate=SAMPLE_RATE).astype(np.float32, copy=False)
+    stereo = np.frombuffer(pcm, dtype="<i2").reshape(-1, DISCORD_CHANNELS).astype(np.float32)
+    mono = stereo.mean(axis=1) / 32768.0
+    return resample_mono(mono, DISCORD_RATE, SAMPLE_RATE)
 
 
 def to_pcm48_stereo(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
-    """Mono samples (float in [-1, 1], or int16) at `rate` → Discord PCM: s16le 48 kHz stereo."""
+    """Mono samples (float in [-1, 1], or int16) at `rate` → Discord PCM: s16le 48 kHz stereo.
+
+    A (n, channels) array is mixed down first. Both output channels carry the same signal at
+    full level (no -3 dB pan law).
+    """
     x = np.asarray(samples)
-    if x.ndim == 2:  # (n, channels): mix down first
-        x = x.mean(axis=1) if x.dtype.kind == "f" else x.astype(np.float32).mean(axis=1) / 32768.0
     if x.dtype.kind in "iu":
         x = x.astype(np.float32) / 32768.0
-    x = np.ascontiguousarray(np.clip(x, -1.0, 1.0), dtype=np.float32)
+    if x.ndim == 2:
+        x = x.mean(axis=1)
     if x.size == 0:
         return b""
-    frame = av.AudioFrame.from_ndarray(x.reshape(1, -1), format="flt", layout="mono")
-    frame.sample_rate = int(rate)
-    out = _resample(frame, fmt="s16", layout="stereo", rate=DISCORD_RATE)
-    return out.astype("<i2", copy=False).tobytes()
+    mono = resample_mono(np.clip(x, -1.0, 1.0), int(rate), DISCORD_RATE)
+    pcm16 = (np.clip(mono, -1.0, 1.0) * 32767.0).round().astype("<i2")
+    return np.repeat(pcm16, DISCORD_CHANNELS).tobytes()
 
 
 def resample_mono(samples: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Text to speech: pyttsx3 (espeak-ng) renders prompts to cached WAV files, off the event loop.
 
-pyttsx3 is not thread-safe and its engines misbehave when driven from several threads, so
-one dedicated worker thread owns the engine and every synthesis runs there, one at a time.
+pyttsx3 is not thread-safe, and `pyttsx3.init()` hands every caller in the process the same
+engine, so one process-wide worker thread owns that engine and every synthesis runs there, one
+at a time; voice and rate are set before each render because Speakers share the engine.
 Rendered prompts are cached by a hash of (text, voice, rate): asking twice is free.
 When pyttsx3 cannot start (no libespeak), the `espeak-ng` command line is used instead.
 """
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 _CACHE_VERSION = "1"  # bump to invalidate old renders when the synthesis changes
 _RENDER_TIMEOUT_S = 120.0
+# American English when PARLEY_TTS_VOICE is empty, the same voice with both backends
+# (libespeak's own default through pyttsx3 is British; the espeak-ng CLI's is not).
+DEFAULT_VOICE = "en-us"
 
 
 class TTSError(RuntimeError):
@@ -41,18 +45,22 @@ def _quiet_pyttsx3(module: Any) -> None:
     module.print = lambda *a, **k: log.debug("pyttsx3: %s", " ".join(str(x) for x in a))
 
 
+# One worker thread for the whole process: the pyttsx3 engine lives (and is only touched) there.
+_EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="parley-tts")
+_ENGINE: dict[str, Any] = {}  # the pyttsx3 engine, its driver class and voices; touched only on the worker
+
+
 class Speaker:
     """Renders prompts to speech. `render*` coroutines never block the event loop."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.cache_dir = Path(settings.tts_cache_dir)
-        self.voice = settings.tts_voice or ""
+        self.voice = settings.tts_voice or DEFAULT_VOICE
         self.rate = int(settings.tts_rate)
         self.renders = 0  # syntheses actually run (cache misses), for tests and the bench
         self.backend: str | None = None  # "pyttsx3" or "espeak-ng", chosen on first render
-        self._engine: Any = None
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="parley-tts")
+        self._executor = _EXECUTOR
         self._worker_lock = threading.Lock()  # belt and braces: one synthesis at a time
 
     # ------------------------------------------------------------------ public API
@@ -94,7 +102,7 @@ class Speaker:
         return await asyncio.to_thread(decode_file, path)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release: the worker thread is shared by the process and idles cheaply."""
 
     # ------------------------------------------------------------------ worker side
 
@@ -122,47 +130,66 @@ class Speaker:
             return path
 
     def _synthesize(self, text: str, out: Path) -> None:
-        if self.backend != "espeak-ng":
+        if not _ENGINE.get("unavailable"):
+            try:
+                self._pyttsx3_engine()
+            except Exception as e:  # no libespeak, a broken install: pyttsx3 raises many types
+                _ENGINE.clear()
+                _ENGINE["unavailable"] = True
+                log.warning("pyttsx3 is unavailable (%s: %s); using the espeak-ng command line",
+                            type(e).__name__, e)
+        if not _ENGINE.get("unavailable"):
             try:
                 self._pyttsx3_render(text, out)
                 self.backend = "pyttsx3"
                 return
-            except Exception as e:  # pyttsx3 raises many types (RuntimeError, OSError, KeyError...)
-                self._engine = None
-                if self.backend is None:
-                    log.warning("pyttsx3 is unavailable (%s: %s); using the espeak-ng command line",
-                                type(e).__name__, e)
-                else:
-                    log.warning("pyttsx3 render failed (%s: %s); retrying with espeak-ng", type(e).__name__, e)
+            except TTSError:
+                raise
+            except Exception as e:
+                # Seen about once in 80 renders: the espeak loop ends without writing the file.
+                # This prompt goes through the command line; the next one tries pyttsx3 again.
+                log.warning("pyttsx3 render failed (%s: %s); rendering this prompt with espeak-ng",
+                            type(e).__name__, e)
         self._cli_render(text, out)
         self.backend = "espeak-ng"
 
-    def _pyttsx3_engine(self) -> Any:
-        if self._engine is None:
+    @staticmethod
+    def _pyttsx3_engine() -> Any:
+        if "engine" not in _ENGINE:
             import pyttsx3
+            import pyttsx3.drivers.espeak as espeak_driver
 
             engine = pyttsx3.init("espeak")
-            try:
-                import pyttsx3.drivers.espeak as espeak_driver
+            _quiet_pyttsx3(espeak_driver)
+            _ENGINE["driver"] = espeak_driver.EspeakDriver
+            _ENGINE["voices"] = [(v.id, v.name or "", tuple(v.languages or ())) for v in engine.getProperty("voices")]
+            _ENGINE["engine"] = engine
+        return _ENGINE["engine"]
 
-                _quiet_pyttsx3(espeak_driver)
-            except ImportError:  # a pyttsx3 without that module: nothing to silence
-                pass
-            if self.voice:
-                engine.setProperty("voice", self.voice)
-            engine.setProperty("rate", self.rate)
-            self._engine = engine
-        return self._engine
+    def _voice_id(self) -> str:
+        """Settings name voices the espeak-ng way ("en-us"); the library wants its ids ("gmw/en-us")."""
+        want = self.voice.lower()
+        for vid, name, langs in _ENGINE["voices"]:
+            if want in (vid.lower(), vid.lower().rsplit("/", 1)[-1], name.lower()) or want in (l.lower() for l in langs):
+                return vid
+        english = sorted(l for _, _, langs in _ENGINE["voices"] for l in langs if l.startswith("en"))
+        raise TTSError(f"unknown voice {self.voice!r} in PARLEY_TTS_VOICE; English voices: {', '.join(english)}")
 
     def _pyttsx3_render(self, text: str, out: Path) -> None:
         engine = self._pyttsx3_engine()
+        # Set voice and rate on the driver directly, right before the render: queued
+        # setProperty calls were applied unreliably when one engine renders many times.
+        # Measured with libespeak-ng: a single SetParameter(RATE) between renders was ignored
+        # (120, 220 and 170 wpm all came out equally long); setting it twice takes effect
+        # every time. The voice first, as loading a voice resets the rate.
+        driver = _ENGINE["driver"]
+        driver.setProperty("voice", self._voice_id())
+        driver.setProperty("rate", self.rate)
+        driver.setProperty("rate", self.rate)
         engine.save_to_file(text, str(out))
         engine.runAndWait()
-        if not _valid(out):  # a stale engine: start a fresh one once
-            self._engine = None
-            engine = self._pyttsx3_engine()
-            engine.save_to_file(text, str(out))
-            engine.runAndWait()
+        if not _valid(out):
+            raise RuntimeError("pyttsx3 produced no audio")
 
     def _cli_render(self, text: str, out: Path) -> None:
         exe = shutil.which("espeak-ng") or shutil.which("espeak")
@@ -171,7 +198,7 @@ class Speaker:
                 "no speech engine: pyttsx3 could not start and espeak-ng is not installed "
                 "(apt-get install espeak-ng)"
             )
-        cmd = [exe, "-v", self.voice or "en-us", "-s", str(self.rate), "-w", str(out), "--stdin"]
+        cmd = [exe, "-v", self.voice, "-s", str(self.rate), "-w", str(out), "--stdin"]
         try:
             proc = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, timeout=_RENDER_TIMEOUT_S)
         except subprocess.TimeoutExpired:
