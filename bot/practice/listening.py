@@ -9,12 +9,17 @@ thread. Each piece is checked for speech energy (an RMS VAD on 20 ms frames), wh
   ("that's my answer", "I'm done"…) heard just before a pause, `max_answer_s` reached, or no
   speech at all for `no_speech_timeout_s`.
 
-Transcription runs on one worker thread per listener. Whenever at least `commit_min_s` of new
-audio ends at a pause, that chunk is transcribed with `offset_s` so word times are absolute
-("committed"). After a shorter pause the pending audio is transcribed speculatively (a "probe")
-to look for an end phrase; if nothing is said after it, the probe is reused as the final chunk.
-So when the answer ends only a short tail (often nothing) remains to transcribe, whatever the
-answer's length.
+Transcription runs on one worker thread per listener. Audio is committed in chunks cut at
+pauses: at a 0.6 s pause once `commit_min_s` of audio is pending, at a 1.5 s pause whatever is
+pending, at the quietest point when someone talks for `commit_max_s` without pausing. Each chunk
+is transcribed once, with `offset_s` so word times are absolute. When the answer ends only the
+audio since the last pause is left (nothing at all after an end silence), so feedback comes
+within a second or two whatever the answer's length, and a chunk never runs past whisper's 30 s
+window.
+
+End phrases are looked for in each chunk's words, and, after a 0.9 s pause, in the last short
+utterance transcribed alone (silence-padded): whisper tiny sometimes drops a short closing
+sentence at the end of a long chunk, but not when it stands alone.
 
 Discord only delivers packets while the user speaks, so silence shows up as gaps in arrival:
 `feed(..., at=t)` fills a gap before a late piece with zeros, and `tick(now)` (called
@@ -107,15 +112,17 @@ class ListenerConfig:
     no_speech_timeout_s: float = 30.0  # no speech at all since listening started → end
     vad_rms: float = 0.01              # a 20 ms frame with RMS above this (≈ -40 dBFS) is speech
     min_speech_frames: int = 3         # consecutive voiced frames before speech counts as started
-    commit_min_s: float = 12.0         # commit a chunk once this much audio ends at a pause
-    commit_max_s: float = 28.0         # … or force it at the quietest point past this length
-    commit_pause_s: float = 0.6
-    probe_pause_s: float = 0.9         # pause after which the pending audio is probed for an end phrase
+    commit_min_s: float = 8.0          # commit a chunk once this much audio ends at a pause …
+    commit_pause_s: float = 0.6        # … of this length
+    commit_idle_pause_s: float = 1.5   # after a longer pause commit whatever is pending …
+    commit_idle_min_s: float = 1.0     # … if it is at least this long (no one-word chunks)
+    commit_max_s: float = 28.0         # no pause at all: cut at the quietest point past this length
+    probe_pause_s: float = 0.9         # pause after which the last utterance is checked for an end phrase
     tail_pad_s: float = 0.35           # audio kept after the last voiced frame of a chunk
     gap_tolerance_s: float = 0.06      # arrival jitter ignored by `feed(at=...)`
     tick_margin_s: float = 0.2         # `tick` fills silence only up to now - margin (late packets)
     utterance_gap_s: float = 0.16      # a pause this long separates the last utterance (end phrases)
-    utterance_max_s: float = 6.0       # longer last utterances are left to the pending-audio probe
+    utterance_max_s: float = 4.0       # end phrases are short: longer last utterances are not probed
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> "ListenerConfig":
@@ -185,9 +192,7 @@ class IncrementalListener:
         self._voiced_since_commit = False
         self._voiced_since_probe = False
         self._jobs: list[tuple[int, int]] = []          # committed chunks waiting for the worker
-        self._probe_job: tuple[int, int, int] | None = None  # (start, end, voice_end) latest probe wanted
-        self._phrase_job: tuple[int, int, int] | None = None  # the last utterance, for end phrases
-        self._probe_result: tuple[int, int, int, Transcript] | None = None
+        self._phrase_job: tuple[int, int, int] | None = None  # (start, end, voice_end) of the last utterance
         self._chunks: list[ChunkResult] = []
         self._final_future: concurrent.futures.Future[Transcript] | None = None
         self._end_reason: str | None = None
@@ -339,7 +344,7 @@ class IncrementalListener:
     def _append(self, x: np.ndarray) -> None:
         need = self._n + x.size
         if need > self._buf.size:
-            cap = max(need, self._buf.size * 2)
+            cap = max(need, self._buf.size + RATE * 60)  # grow by a minute: memory ≈ answer length
             nb = np.zeros(cap, dtype=np.float32)
             nb[: self._n] = self._buf[: self._n]
             self._buf = nb
@@ -387,22 +392,21 @@ class IncrementalListener:
             self._set_end("silence", events)
             return
         pending_voice_s = (self._last_real_voice_end - self._commit_start) / RATE
-        if (self._voiced_since_commit and real_silence >= cfg.commit_pause_s
-                and pending_voice_s >= cfg.commit_min_s):
-            cut = min(end, self._last_real_voice_end + int(cfg.tail_pad_s * RATE))
+        cut = min(end, self._last_real_voice_end + int(cfg.tail_pad_s * RATE))
+        if self._voiced_since_commit and (
+            (real_silence >= cfg.commit_pause_s and pending_voice_s >= cfg.commit_min_s)
+            or (real_silence >= cfg.commit_idle_pause_s and pending_voice_s >= cfg.commit_idle_min_s)
+        ):
             self._commit(cut)
         elif self._voiced_since_commit and (end - self._commit_start) / RATE >= cfg.commit_max_s:
             self._commit(self._quietest_cut(end))
         if self._voiced_since_probe and real_silence >= cfg.probe_pause_s:
             self._voiced_since_probe = False
-            cut = min(end, self._last_real_voice_end + int(cfg.tail_pad_s * RATE))
             utt = self._last_utterance_start()
-            if utt is not None and (utt > self._commit_start or not self._voiced_since_commit):
+            if utt is not None:
                 utt = max(0, utt - int(0.1 * RATE))
                 self._phrase_job = (utt, cut, self._last_real_voice_end)
-            if self._voiced_since_commit:
-                self._probe_job = (self._commit_start, cut, self._last_real_voice_end)
-            self._cv.notify_all()
+                self._cv.notify_all()
 
     def _quietest_cut(self, end: int) -> int:
         """The quietest 20 ms frame of the last 3 s: cutting a word there hurts least."""
@@ -422,7 +426,6 @@ class IncrementalListener:
         self._voiced_since_commit = any(
             r >= self.config.vad_rms for r in self._rms[cut // FRAME :]
         )
-        self._probe_job = None
         self._cv.notify_all()
 
     def _set_end(self, reason: str, events: list[tuple[str, Any]]) -> None:
@@ -465,9 +468,6 @@ class IncrementalListener:
         if self._jobs:
             start, end = self._jobs.pop(0)
             return ("commit", start, end, 0)
-        if self._probe_job is not None:
-            job, self._probe_job = self._probe_job, None
-            return ("probe", *job)
         if self._final_future is not None and not self._final_future.done():
             end_total = self._end_sample if self._end_sample is not None else self._n
             end = min(end_total, self._last_real_voice_end + int(self.config.tail_pad_s * RATE))
@@ -487,10 +487,9 @@ class IncrementalListener:
                 kind, start, end, voice_end = job
                 audio = self._buf[start:end].copy() if end > start else np.zeros(0, np.float32)
                 has_voice = end > start and self._has_voice(start, end)
-                reuse = self._probe_result
             try:
                 if kind == "final":
-                    self._do_final(start, end, voice_end, audio, has_voice, reuse)
+                    self._do_final(audio, start, end, has_voice)
                     return  # the answer is complete: nothing more to do
                 if not has_voice:
                     continue
@@ -499,22 +498,15 @@ class IncrementalListener:
                     continue
                 t0 = time.perf_counter()
                 tr = self._run_transcribe(start, end, audio)
-                if kind == "commit":
-                    res = ChunkResult(start / RATE, end / RATE, tr, time.perf_counter() - t0)
-                    with self._lock:
-                        self._chunks.append(res)
-                        quiet_since = self._last_real_voice_end <= end
-                    if self.on_chunk:
-                        self._dispatch([("chunk", res)])
-                else:
-                    self.probes += 1
-                    with self._lock:
-                        self._probe_result = (start, end, voice_end, tr)
-                        quiet_since = self._last_real_voice_end == voice_end
+                res = ChunkResult(start / RATE, end / RATE, tr, time.perf_counter() - t0)
+                with self._lock:
+                    self._chunks.append(res)
+                    quiet_since = self._last_real_voice_end <= end
+                if self.on_chunk:
+                    self._dispatch([("chunk", res)])
                 if quiet_since and self._end_reason is None:
-                    words = self._all_words_locked_copy(tr if kind == "probe" else None)
-                    if ends_with_end_phrase(words):
-                        self._end_by_phrase(voice_end if kind == "probe" else None, end)
+                    if ends_with_end_phrase(self._all_words_locked_copy()):
+                        self._end_by_phrase(None, end)
             except Exception as e:  # keep the worker alive; the final pass reports the error
                 log.exception("%s: transcription failed", self._name)
                 self._worker_error = e
@@ -561,23 +553,15 @@ class IncrementalListener:
                     return (i + quiet) * FRAME
             else:
                 quiet = 0
-        return 0 if lo == 0 else None
+        return 0 if lo == 0 and last >= 0 else None
 
-    def _all_words_locked_copy(self, extra: Transcript | None) -> list[Word]:
+    def _all_words_locked_copy(self) -> list[Word]:
         with self._lock:
             words = [w for c in self._chunks for w in c.transcript.words]
-        if extra is not None:
-            words += list(extra.words)
         return words[-12:]
 
-    def _do_final(self, start: int, end: int, voice_end: int, audio: np.ndarray, has_voice: bool,
-                  reuse: tuple[int, int, int, Transcript] | None) -> None:
-        tail: Transcript | None = None
-        if has_voice:
-            if reuse is not None and reuse[0] == start and reuse[2] == voice_end:
-                tail = reuse[3]
-            else:
-                tail = self._run_transcribe(start, end, audio)
+    def _do_final(self, audio: np.ndarray, start: int, end: int, has_voice: bool) -> None:
+        tail = self._run_transcribe(start, end, audio) if has_voice else None
         with self._lock:
             words = [w for c in self._chunks for w in c.transcript.words]
             if tail is not None:

@@ -53,9 +53,10 @@ def frames(samples: np.ndarray) -> list[bytes]:
 
 class Recorder:
     """Stands in for `Transcriber.transcribe_sync`: records (offset, seconds) of every call and
-    returns one word per call (or scripted words), placed at the chunk's absolute offset."""
+    returns one word per call, or the scripted words for that offset (rounded to 0.1 s), placed
+    at the chunk's absolute offset."""
 
-    def __init__(self, script: dict[int, list[str]] | None = None) -> None:
+    def __init__(self, script: dict[float, list[str]] | None = None) -> None:
         self.calls: list[tuple[float, float]] = []
         self.script = script or {}
         self.lock = threading.Condition()
@@ -69,7 +70,7 @@ class Recorder:
             self.calls.append((offset_s, len(samples) / RATE))
             n = len(self.calls)
             self.lock.notify_all()
-        texts = self.script.get(n, [f"chunk{n}"])
+        texts = self.script.get(round(offset_s, 1), [f"chunk{n}"])
         words = [Word(t, offset_s + 0.1 + 0.3 * i, offset_s + 0.35 + 0.3 * i) for i, t in enumerate(texts)]
         return Transcript(words=words, duration_s=len(samples) / RATE)
 
@@ -92,7 +93,7 @@ class Events:
         self.ended.set()
 
 
-def make(config: ListenerConfig | None = None, script: dict[int, list[str]] | None = None,
+def make(config: ListenerConfig | None = None, script: dict[float, list[str]] | None = None,
          **cfg: float) -> tuple[IncrementalListener, Events, Recorder, FakeClock]:
     clock = FakeClock()
     rec = Recorder(script)
@@ -172,9 +173,12 @@ def test_gaps_in_arrival_are_silence_on_the_wall_clock(cleanup):
     assert lst.audio_s == pytest.approx(10.0, abs=0.05)
     assert len(ev.long_silences) == 1 and ev.long_silences[0][0] == pytest.approx(2.0, abs=0.05)
     tr = lst.finish().result(WAIT)
-    # the tail chunk handed to the transcriber starts at 0 and spans the pause (absolute times)
-    assert rec.calls and rec.calls[-1][0] == 0.0
-    assert rec.calls[-1][1] == pytest.approx(10.0, abs=0.5)
+    # the first 2 s were committed during the pause; the tail starts after it (absolute times)
+    assert [c.start_s for c in lst.committed] == [0.0]
+    assert [c.end_s for c in lst.committed] == pytest.approx([2.35], abs=0.03)
+    assert rec.calls[-1][0] == pytest.approx(2.35, abs=0.03)
+    assert rec.calls[-1][1] == pytest.approx(10.0 - 2.35, abs=0.05)
+    assert tr.words[-1].start > 2.35
     assert tr.duration_s == pytest.approx(10.0, abs=0.05)  # ends with the last speech + at most 0.5 s
 
 
@@ -215,7 +219,7 @@ def test_no_speech_timeout_and_max_length(cleanup):
 
 
 def test_chunks_commit_at_pauses_with_absolute_offsets(cleanup):
-    lst, ev, rec, clock = make(commit_min_s=12.0, commit_pause_s=0.6, tail_pad_s=0.35)
+    lst, ev, rec, clock = make(commit_min_s=8.0, commit_pause_s=0.6, tail_pad_s=0.35)
     cleanup.append(lst)
     feed(lst, clock, speech(13.0))
     feed(lst, clock, silence(1.0))
@@ -251,31 +255,32 @@ def test_continuous_speech_is_cut_at_the_quietest_point_before_commit_max(cleanu
 
 
 def test_spoken_end_phrase_ends_the_answer_after_a_short_pause(cleanup):
-    # call 1 = probe after the first pause ("…latency"); after the second pause: call 2 = the last
-    # utterance alone, call 3 = the whole pending audio
-    script = {1: ["we", "cache", "the", "latency"], 2: ["so", "that's", "my", "answer."],
-              3: ["we", "cache", "the", "latency", "so", "that's", "my", "answer."]}
+    # the last utterance after each ≥ 0.9 s pause is transcribed alone, padded with 0.3 s of
+    # silence and starting 0.1 s early: offsets -0.3 (utterance at 0 s) and 3.6 (at 4 s);
+    # the final pass transcribes the whole pending answer from 0
+    full = ["we", "cache", "the", "latency", "so", "that's", "my", "answer."]
+    script = {-0.3: ["we", "cache", "the", "latency"], 3.6: ["so", "that's", "my", "answer."], 0.0: full}
     lst, ev, rec, clock = make(script=script, probe_pause_s=0.9)
     cleanup.append(lst)
     feed(lst, clock, speech(3.0))
     feed(lst, clock, silence(1.0))
-    assert rec.wait_calls(1)  # probe 1 ran (no end phrase in it)
+    assert rec.wait_calls(1)  # the first utterance was checked (no end phrase in it)
     assert not ev.ends
     feed(lst, clock, speech(2.0, seed=9))
     feed(lst, clock, silence(1.2))
     assert ev.ended.wait(WAIT)
     assert [r for r, _ in ev.ends] == ["phrase"]
     tr = lst.finish().result(WAIT)
-    assert len(rec.calls) == 3  # the probe's transcript is reused: nothing left at the end
-    assert rec.calls[1][0] == pytest.approx(4.0 - 0.1 - 0.3, abs=0.05)  # the utterance after the pause
-    assert tr.text == " ".join(script[3])
+    assert [round(o, 1) for o, _ in rec.calls] == [-0.3, 3.6, 0.0]
+    assert tr.text == " ".join(full)  # utterance checks are not part of the transcript
 
 
 def test_a_closing_phrase_after_a_short_gap_is_checked_on_its_own(cleanup):
     """Whisper may drop a short last sentence at the end of a long chunk, so the last utterance
     (after a ≥ 0.16 s gap) is transcribed alone, silence-padded, to look for the end phrase."""
-    # call 1 = the last utterance alone, call 2 = the whole pending audio (phrase dropped)
-    script = {1: ["That's", "my", "answer."], 2: ["vehicles", "send", "to", "kafka"]}
+    # the 9.3 s chunk is committed at the 0.6 s pause (and whisper drops the phrase in it);
+    # the last utterance (8.3 s - 0.1 s lead-in - 0.3 s padding) is checked alone
+    script = {7.9: ["That's", "my", "answer."], 0.0: ["vehicles", "send", "to", "kafka"]}
     lst, ev, rec, clock = make(script=script)
     cleanup.append(lst)
     feed(lst, clock, speech(8.0))
@@ -284,8 +289,7 @@ def test_a_closing_phrase_after_a_short_gap_is_checked_on_its_own(cleanup):
     feed(lst, clock, silence(1.5))
     assert ev.ended.wait(WAIT)
     assert [r for r, _ in ev.ends] == ["phrase"]
-    offset, seconds = rec.calls[0]
-    assert offset == pytest.approx(8.3 - 0.1 - 0.3, abs=0.05)  # 0.1 s lead-in, 0.3 s of padding
+    seconds = dict((round(o, 1), n) for o, n in rec.calls)[7.9]
     assert seconds == pytest.approx(0.3 + 0.1 + 1.0 + 0.35, abs=0.05)
     tr = lst.finish().result(WAIT)
     assert tr.text == "vehicles send to kafka"  # the utterance probe is not part of the transcript
