@@ -181,23 +181,24 @@ class DiscordRoundIO:
                     log.debug("could not add the typing button", exc_info=True)
 
     async def open_text_modal(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(TextAnswerModal(self._typed_answer))
+        question = self._question  # the answer belongs to the question shown when the modal opened
 
-    async def _typed_answer(self, interaction: discord.Interaction, text: str) -> None:
-        """A typed answer for the current question.
+        async def submitted(inter: discord.Interaction, text: str) -> None:
+            await self._typed_answer(inter, text, question)
 
-        When the round takes typed answers (`answer_text`), it gets the text and carries on as
-        with a spoken answer. Otherwise the adapter analyses and stores it itself (same engine,
-        mode "mock_text"), shows the result privately, and moves the round to the next question.
+        await interaction.response.send_modal(TextAnswerModal(submitted))
+
+    async def _typed_answer(self, interaction: discord.Interaction, text: str,
+                            question: Question | None = None) -> None:
+        """A typed answer: analysed and stored with the same engine (mode "mock_text"), the result
+        shown privately, and the round moved on to the next question.
+
+        MockRound has no typed-answer entry yet, so this answer is stored as an attempt but is
+        not part of the round's own summary/feedback embed.
         """
-        r, q = self.round, self._question
+        r, q = self.round, question or self._question
         if r is None or q is None or r.ended:
             await interaction.response.send_message("This round is over.", ephemeral=True)
-            return
-        answer_text = getattr(r, "answer_text", None)
-        if callable(answer_text):
-            answer_text(text)
-            await interaction.response.send_message("Got your answer, analysing it.", ephemeral=True)
             return
         if self.engine is None:
             await interaction.response.send_message("I can't take typed answers here.", ephemeral=True)
@@ -211,7 +212,8 @@ class DiscordRoundIO:
         except Exception:
             log.exception("could not store a typed answer of user %s", self.member.id)
         await interaction.followup.send(embed=analysis_embed(analysis, q), ephemeral=True)
-        r.skip()
+        if r.current_question is q:  # still on it (typing may outlast the spoken answer's window)
+            r.skip()
 
     async def say(self, text: str, *, kind: str) -> None:
         try:
