@@ -292,6 +292,18 @@ def evaluate_spoken(answers: Iterable[HeldoutAnswer], transcriber, workdir: Path
 # --------------------------------------------------------------------------- report
 
 
+def analysis_version() -> str:
+    """The commit of bot/analysis being measured, and whether the working tree changes it."""
+    try:
+        head = subprocess.run(["git", "log", "-1", "--format=%h %s", "--", "bot/analysis"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "bot/analysis"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    return f"{head[:72]}{' + uncommitted changes' if dirty else ''}"
+
+
 def _fmt(x: float) -> str:
     return "  -  " if np.isnan(x) else f"{x:.2f}"
 
@@ -340,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     print(f"held-out answers: {len(answers)} ({sum(a.spoken for a in answers)} spoken) from {args.data}")
+    print(f"analysis under test: {analysis_version()}")
     print(f"text analysis: {dt * 1000 / max(len(preds), 1):.1f} ms per answer\n")
     print(format_table(score(preds), "== typed answers: structure checks =="))
     print()
