@@ -235,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, subset in (("dev", [i for i in items if i.split == "dev"]),
                          ("held-out", [i for i in items if i.split == "heldout"]),
                          ("blind", [i for i in items if i.split == "blind"]),
+                         ("blind2", [i for i in items if i.split == "blind2"]),
                          ("all", items)):
         counts, errors, flags = evaluate(subset, bank)
         print(report(f"{name} ({len(subset)} answers)", counts, flags))

@@ -80,7 +80,7 @@ ASSUMPTION = rx(
 
 # Behavioral: set the context and scope (situation, role, what system).
 CONTEXT = rx(
-    r"(?:at|in|with) (?:my|our|a|the|one) (?:\w+ )?(?:last|previous|current|old|former|first|second|prior|early)? ?(?:job|company|role|team|startup|employer|position|internship|gig|client|workplace|org|organization)",
+    r"(?:at|in) (?:my|our|a|the|one) (?:\w+ )?(?:last|previous|current|old|former|first|second|prior|early)? ?(?:job|company|role|team|startup|employer|position|internship|gig|client|workplace|org|organization)",
     r"(?:when|while) i was (?:at|working|on|the|a|an|leading|running|in charge|with)",
     r"i was (?:working|on the|on a|the|a|an|leading|responsible|in charge|tasked|asked|assigned|hired|brought|owning|the only|one of|part of|on call)",
     r"(?:this|it|that) was (?:at|when|during|back|around|in|about|last|a couple|a few|my|our|on)",
@@ -92,7 +92,10 @@ CONTEXT = rx(
     r"(?:nobody|no one|no team) (?:\w+ )?(?:owned|was responsible for|maintained|looked after|wanted)",
     r"(?:our|the|a|an|my) (?:\w+ ){0,3}(?:service|pipeline|system|api|platform|app|application|database|job|tool|integration|gateway|batch|cluster|website|backend|codebase|queue|deploy\\w*|build) (?:\\w+ ){0,2}(?:was|were|had|kept|took|used to|started|would|did|didn't|wasn't)",
     r"(?:we|i) had (?:\w+ ){0,5}(?:days?|weeks?|months?|engineers?|people|developers?) to",
-    r"(?:my|the) role", r"responsible for", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",
+    r"(?:my|the) role", r"responsible for", r"(?:i|we) once", r"one time (?:i|we)", r"there was (?:a|this|one) time",
+    r"(?:my|our) (?:tech lead|manager|lead|boss|cto|colleague|teammate|team|director|pm|product manager|architect|customer|client) (?:\w+ )?(?:wanted|asked|was|had|decided|suggested|proposed|insisted|pushed)",
+    r"i was (?:\w+ )?(?:against|opposed|skeptical|sceptical|convinced|sure|certain|in favou?r)",
+    r"(?:we|i) had (?:an?|this|one) (?:\w+ )?(?:incident|outage|bug|problem|issue|situation|customer|project|migration|launch|deadline)", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",
     r"the (?:\w+ )?(?:service|system|platform|pipeline|api|app|company|team|product|checkout|integration) (?:was|handled|handles|processed|processes|served|serves|did|ran|runs|had|took|kept)",
     r"so (?:basically |yeah |um |uh )?(?:there was|we had|i had|i was|we were) (?:a|an|this|on|working)",
     r"the (?:situation|context|background|story) (?:was|is)", r"(?:let me|i'll|i will|i can) (?:set|give) (?:the|some|a bit of)? ?(?:context|background|scene)",
@@ -119,10 +122,10 @@ RESTATE = rx(
     r"in other words", r"let me (?:restate|repeat|rephrase|make sure i understand|summari[sz]e the (?:problem|question))",
     r"to restate", r"(?:just )?to make sure i understand", r"(?:just )?to (?:double )?check (?:i|that i) understand",
     r"we(?:'re| are) given", r"(?:so )?given (?:a|an|some) (?:list|array|stream|string|set|bunch|sequence|collection|number|graph|tree|map)",
-    r"(?:the )?input is (?:a|an) ", r"(?:the )?output (?:is|should be|would be) ",
+    r"(?:the )?input is (?:a|an)", r"(?:the )?output (?:is|should be|would be)",
     r"so (?:i|we)(?:'m| am|'re| are) (?:being asked|asked) to", r"the goal (?:here )?is to",
     r"(?:we|i) (?:basically |essentially )?(?:get|receive|have) (?:a|an) (?:list|array|stream|string|set|bunch|sequence) of",
-    r"(?:rephras|restat)\w*", r"(?:i|we) (?:want|need|have) to return", r"(?:so )?we(?:'ve| have) got (?:a|an|some)", r"the task is",
+    r"(?:rephras|restat)\w*", r"if i (?:get|got|have|understand|read|heard) (?:it|this|that|you) (?:right|correctly)", r"(?:i|we) (?:want|need|have) to return", r"(?:so )?we(?:'ve| have) got (?:a|an|some)", r"the task is",
     r"(?:so )?basically (?:we|i)(?:'re| are| am|'m)? (?:need|want|have|trying) to", r"(?:we|i)(?:'re| am|'m| are) trying to (?:find|return|build|detect|merge|count|compute|figure)",
 )
 
@@ -133,7 +136,7 @@ BASELINE = rx(
     r"nested (?:loops?|for)", r"(?:loop|iterate|scan|go) (?:over|through) (?:everything|all of them|the whole|every|each) .{0,40}(?:again|each time|for each|every time)",
     r"(?:my )?first (?:instinct|thought|idea|approach|attempt|pass|version)", r"(?:works|correct) but (?:it's |is )?(?:slow|quadratic|inefficient)",
     r"(?:a|the) (?:\w+ )?(?:simple|correct) (?:\w+ )?(?:solution|version) first", r"the simple (?:correct )?solution",
-    r"(?:quadratic|o of n squared|n squared|exponential)", r"greedy", r"(?:i|we|you) (?:could|can|cannot|can't|couldn't) just", r"one (?:way|option) (?:is|would be) to",
+    r"(?:quadratic|o of n squared|n squared|exponential)", r"greedy", r"(?:plain|simple|basic|naive|straight) (?:recursion|recursive|loop|scan|search|sort|iteration|approach|version|dfs|bfs)", r"recomput\w+", r"(?:i|we|you) (?:could|can|cannot|can't|couldn't) just", r"one (?:way|option) (?:is|would be) to",
     r"(?:that|this|it) would be (?:o of|n squared|n log n|quadratic|slow|too slow|exponential|wasteful)",
 )
 
@@ -225,13 +228,15 @@ REASON = rx(
     r"as opposed to", r"compared to", r"versus", r"whereas", r"on the other hand", r"gives (?:us|you|me)", r"lets (?:us|you|me)", r"allows? (?:us|you|me)",
     r"to (?:avoid|prevent|keep|make sure|guarantee|reduce|handle|absorb|decouple|buffer|protect|survive|smooth|isolate|get|support|scale|store|replay|dedupe|bound|limit|cap|speed)",
     r"(?:good|great|better|best|built|designed|ideal|suited|fine|perfect) (?:for|at)", r"helps? (?:with|us)", r"handles?", r"means (?:we|you|that|the)",
-    r"the (?:win|gain) is", r"(?:if|when|as long as|unless) ",
+    r"the (?:win|gain) is", r"as long as", r"unless",
 )
 
 DECISION_PROPOSAL = rx(
     r"(?:i|we|you)(?:'d| would| should|'ll| will| could)? (?:probably |definitely |still |just |usually |typically |generally |normally |actually |personally |likely )?(?:pick|choose|go with|recommend|prefer|lean towards?|lean toward|default to|opt for|reach for|settle on|stick with|land on|favor|favour)",
     r"(?:i|we)(?:'d| would|'ll| will| should) (?:probably |definitely |still |just |first |then |also |actually )?(?:use|put|add|make|build|keep|store|model|design|start|set|do|introduce|wrap|cap|limit|shed|partition|shard|cache|retry|run|split|write|send|return|treat|rely|implement|go|want|need)",
-    r"(?:i|we)(?:'d| would)(?: \w+)? \w+", r"the (?:key|main|big|core|central|important) (?:choice|decision|call|idea|design choice|bet) (?:is|here|would be)",
+    r"(?:i|we)(?:'d| would)(?! (?:say|think|guess|imagine|assume|like to|love to|expect|hope|argue that|probably say)\b)(?: \w+)? \w+",
+    r"the (?:key|main|big|core|central|important) (?:choice|decision|call|idea|design choice|bet) (?:is|here|would be)",
+    r"if (?:i|we|you) (?:had|have|were) to (?:pick|choose|go with|recommend|bet|decide)",
     r"my (?:default|choice|pick|recommendation|preference|answer|call|approach|plan|suggestion|vote)", r"(?:the|my) (?:answer|choice|recommendation|decision) (?:is|would be|here)",
     r"(?:so|and) (?:i'd|i would|we'd|we would|i'll|i will|we'll)", r"(?:i|we) (?:decided|chose|picked|went with|opted|settled)",
     r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: \w+){0,3} (?:when|if|for|whenever|because)",
@@ -240,8 +245,10 @@ DECISION_PROPOSAL = rx(
 )
 TRADEOFF_MARK = rx(
     r"trade ?offs?", r"on the other hand", r"(?:the |one |a |big |main )?(?:downside|drawback|catch|cost|con|cons|price) (?:is|being|here|there|of)",
-    r"at the (?:cost|expense) of", r"pros and cons", r"in exchange", r"trading (?:\w+ ){0,6}for", r"versus", r"compared to", r"whereas", r"as opposed to",
-    r"(?:we|you|i) (?:lose|give up|sacrifice|pay|accept|trade)", r"rather than", r"instead of", r"it depends", r"depends on",
+    r"at the (?:cost|expense) of", r"pros and cons", r"in exchange", r"versus", r"compared to", r"whereas", r"as opposed to",
+    r"(?:we|you|i) (?:lose|give up|sacrifice|pay|accept|trade)", r"rather than", r"instead of", r"trading (?:\w+ ){0,10}for",
+    r"(?:more|less) (?:\w+ ){0,3}than (?:\w+ ){0,5}but", r"(?:more|less) (?:\w+ ){0,2}to (?:operate|run|maintain|build|manage|test|debug) than",
+    r"but (?:it's|it is|that's|that is|this is) the (?:cheapest|simplest|fastest|safest|easiest|only|best) (?:way|option|choice)",
     r"(?:more|less|extra|added) (?:complex\w*|latency|cost|overhead|memory|storage|operational|moving parts)",
     r"(?:cheaper|simpler|faster|slower|safer|easier|harder|costlier|more accurate|less accurate|more complex|more work)(?: \w+)?,? but", r"(?:it\'s|it is|that\'s|that is) (?:slower|more expensive|more complex|harder|less accurate|more work|costlier),? but", r"but (?:it|that|this|you|we) (?:costs?|means|adds?|makes?|requires?|needs?|is slower|is more|gets)",
     r"the (?:benefit|upside|advantage|win) is", r"(?:i|we|you)(?:'d| would) rather", r"(?:the |one |a |main |big )?risks? (?:is|being|here|there|of)",
@@ -254,7 +261,10 @@ TRADEOFF_LANDING = rx(
     r"(?:the |my |our )?(?:main |big |biggest |key |real |obvious )?trade ?offs? (?:is|here|being|i'd|i would|we'd|we make|i make|i'm making|worth)",
     r"(?:is|it's|that's) worth (?:it|the|paying)", r"(?:i|we)(?:'d| would| can|'ll| will)? (?:happily )?accept (?:that|this|it|the)",
     r"(?:which|that) (?:i|we) (?:think|feel|believe)? ?(?:is|are) (?:fine|acceptable|ok|okay|worth)", r"(?:we|i) can live with (?:that|this|it)",
-    r"in exchange for", r"at the (?:cost|expense|price) of", r"trading (?:\w+ ){0,6}for",
+    r"in exchange for", r"at the (?:cost|expense|price) of", r"trading (?:\w+ ){0,10}for",
+    r"(?:more|less) (?:\w+ ){0,3}than (?:\w+ ){0,5}but", r"(?:more|less) (?:\w+ ){0,2}to (?:operate|run|maintain|build|manage|test|debug) than",
+    r"but (?:it's|it is|that's|that is|this is) the (?:cheapest|simplest|fastest|safest|easiest|only|best) (?:way|option|choice)",
+    r"(?:i'd|i would|i will|i'll) take that (?:trade|deal|cost|hit)",
 )
 CONCLUSION = rx(
     r"in (?:short|summary|a nutshell|conclusion|the end)", r"to (?:sum (?:it |this |that )?up|summari[sz]e|wrap (?:it |this )?up|recap)",
@@ -269,7 +279,7 @@ FAILURE_MODES = rx(
     r"retr(?:y|ies|ied|ying)", r"idempoten\w+", r"dedupe\w*", r"de ?dup\w*", r"duplicat\w+", r"backpressure", r"back off", r"backoff", r"exponential backoff", r"jitter",
     r"dead letter", r"dlq", r"circuit breakers?", r"timeouts?", r"time out", r"times out", r"fail(?:s|ed|ure|ures|over|ing)?", r"goes down", r"went down", r"is down",
     r"crash\w*", r"outages?", r"unavailab\w+", r"unreachable", r"(?:falls?|fell|falling|gets?|got) behind", r"lag(?:ging)?", r"replay\w*",
-    r"(?:at least|exactly|at most) once", r"what happens (?:if|when)", r"redundan\w+", r"replica\w*", r"fallback", r"fall back", r"degrad\w+",
+    r"(?:at least|exactly|at most) once", r"what happens (?:if|when)", r"redundan\w+", r"replica\w* (?:takes? over|is promoted|for failover)", r"fallback", r"fall back", r"degrad\w+",
     r"rate limit\w*", r"throttl\w+", r"poison", r"malformed", r"partial (?:failure|write)s?", r"network partition", r"disaster recovery", r"backups?",
     r"(?:lost|lose|losing|drop|dropped|dropping) (?:data|messages|events|writes|requests)", r"bulkheads?", r"load shed\w*", r"shed load", r"overload\w*",
     r"race conditions?", r"split brain", r"recover\w*", r"resilien\w+", r"surviv\w+", r"goes wrong", r"corrupt\w*", r"stampede", r"thundering herd", r"hot ?spots?",
@@ -281,11 +291,11 @@ OBSERVABILITY = rx(
     r"structured logs?", r"traces", r"tracing", r"trace ids?", r"observab\w+", r"p ?(?:50|90|95|99|999)", r"percentiles?", r"error rates?", r"(?:consumer|queue|replication) lag",
     r"on ?call", r"pag(?:e|es|ed|ing) (?:someone|the|on|us|me|whoever)", r"slos?", r"slis?", r"health ?checks?", r"grafana", r"prometheus", r"datadog",
     r"open ?telemetry", r"splunk", r"new relic", r"cloudwatch", r"sentry", r"instrument\w*", r"visibility", r"(?:track|count|measure|graph|chart|watch|emit) (?:the )?(?:rate|latency|errors?|lag|throughput|counts?|failures|retries|queue depth|depth|saturation|success)",
-    r"(?:latency|throughput|saturation|queue depth|success rate|ingest rate) (?:metrics?|graphs?|alerts?|dashboards?|histograms?|and)", r"histograms?", r"counters?", r"runbooks?", r"health signals?", r"signals?",
+    r"(?:latency|throughput|saturation|queue depth|success rate|ingest rate) (?:metrics?|graphs?|alerts?|dashboards?|histograms?|and)", r"histograms?", r"counter metrics?", r"runbooks?", r"health signals?", r"signals?", r"utili[sz]ation", r"(?:chart|graph|plot) (?:the )?\w+",
     r"(?:track|watch|measure|graph|chart) (?:the )?(?:age|number|count|size|share|percentage|time|oldest|depth|backlog)",
 )
 
-TRADEOFFS = TRADEOFF_MARK
+TRADEOFFS = re.compile(TRADEOFF_MARK.pattern + "|" + rx(r"it depends", r"depends on").pattern)
 
 SECURITY = rx(
     r"auth\w*", r"oauth", r"jwt", r"mtls", r"tls", r"ssl", r"https", r"encrypt\w*", r"secrets?(?: manager)?", r"(?:api|access|signing|private|public) keys?",
@@ -323,7 +333,7 @@ LEARNING = rx(
     r"(?:i|we) learn(?:ed|t)", r"lessons?", r"takeaways?", r"in hindsight", r"looking back", r"in retrospect", r"next time", r"(?:if i|if we) (?:did|had|were to do|could do) (?:it|that|this) (?:again|over)",
     r"(?:would|i'd|we'd) (?:do|have done) (?:\w+ )?differently", r"(?:would|i'd|we'd) have (?:\w+ ){0,3}(?:earlier|sooner|first|instead)", r"taught me", r"(?:now|since then) (?:i|we) (?:always|make sure|try|start|insist|push|write|add|check)",
     r"since then", r"i realized", r"i realised", r"changed (?:how|the way) (?:i|we)", r"(?:the|my|a) (?:big|main|key)? ?(?:takeaway|lesson) (?:was|is|for me)", r"what i (?:took away|would change|learned)",
-    r"i (?:would|'d) (?:change|do) (?:\w+ ){0,3}(?:next|again)", r"going forward", r"from now on", r"i now", r"these days i",
+    r"i (?:would|'d) (?:change|do) (?:\w+ ){0,3}(?:next|again)", r"going forward", r"from now on", r"i now", r"these days i", r"what i do (?:now|differently|since)",
 )
 
 # Result: a quantity next to a change ("cut p99 by 40 percent", "from 9 hours to 40 minutes",
@@ -351,6 +361,8 @@ MEASURABLE = re.compile(
     + r"|(?:cut|dropped|reduced|brought|went|got|came|fell)(?: \w+){0,3} (?:down )?(?:to )?(?:zero|0|nothing|none|almost nothing|basically nothing|near zero)"
     + r"|(?:halved|doubled|tripled|quadrupled|in half|by half|twice as|three times as|order of magnitude|10 x|(?:zero|0) (?:\w+ )?(?:incidents|outages|pages|downtime|errors|complaints|data loss|timeouts|failures|tickets|bugs|duplicates|broken|customer|\w+s)|no (?:more|further) (?:incidents|outages|pages|timeouts|complaints|tickets)|(?:had|saw|got|have had|\'ve had|there were|there have been|with) no (?:\w+ ){0,3}(?:bugs|incidents|outages|pages|complaints|failures|tickets|duplicates|data loss|downtime|escalations) (?:since|after|in the|for|at all))"
     + r"|" + NUM + r" percent"
+    + r"|now (?:\w+ ){0,2}(?:takes?|finish(?:es)?|runs?|completes?|loads?|sits?|averages?|is|are|in) (?:in |at |under |about |around |roughly |below |a bit under |just under |less than )*(?:" + NUM + r"|a|one|two) (?:\w+ )?(?:ms|seconds?|minutes?|hours?|percent|x)"
+    + r"|(?:went away|disappeared|stopped|vanished) (?:completely|entirely|altogether|for good)"
     + r"|" + NUM + r" (?:ms|seconds|minutes|hours) (?:instead of|rather than|versus)|(?:a|1|" + NUM + r") (?:day|hour|minute|week)s? instead of (?:a|" + NUM + r") (?:day|hour|minute|week)s?"
     r")(?![a-z0-9'])"
 )
@@ -387,7 +399,8 @@ VAGUE = rx(
     r"whatever", r"something like that", r"generally", r"in general", r"basically", r"various", r"a lot of (?:things|stuff|ways|options)", r"optimi[sz]e (?:it|everything|things)",
     r"handle (?:it|that|everything|errors?|things) (?:properly|correctly|well|gracefully|nicely)", r"as needed", r"depending on (?:the situation|things|stuff)", r"(?:the )?right (?:tools?|way|thing|approach)",
     r"modern", r"cutting edge", r"state of the art", r"seamless\w*", r"leverage", r"synerg\w+", r"(?:super |really |very )?(?:fast|reliable|secure|performant|clean)",
-    r"(?:work|worked|working) (?:hard|together|closely)", r"(?:improve|improved|fix|fixed) (?:it|things|stuff|the (?:system|issue|problem))",
+    r"(?:work|worked|working) (?:hard|together|closely)", r"works? well under pressure", r"(?:i|we) (?:always )?prioriti[sz]e", r"what matters (?:most|the most)",
+    r"communicat\w+", r"(?:always )?deliver(?:ed)? on time", r"team player", r"passionate", r"extra mile", r"hard ?working", r"detail oriented", r"take (?:full )?ownership", r"(?:improve|improved|fix|fixed) (?:it|things|stuff|the (?:system|issue|problem))",
 )
 
 I_ACTION = rx(r"i(?:'ve|'d|'ll)?(?! (?:think|guess|mean|believe|remember|don't know|don't remember|feel|suppose|'m not sure|am not sure))")
@@ -505,6 +518,23 @@ def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
     return out
 
 
+FRAMING = rx(
+    r"if (?:the|our|we|we're|it|its|it's|there|there's|this|that|you|you're|they|all|most|each) (?:\w+ ){0,5}(?:is|are|'s|'re|has|have|were|was|need|needs|only|fits?|can|can't|must)",
+    r"(?:think of|picture|imagine|consider|take) (?:a|an|the|two|some)", r"(?:in|for) (?:a|the) (?:\w+ ){0,2}(?:case|scenario|setting|context) (?:where|like|of)",
+)
+_SENT_LEAD = {"ok", "so", "um", "uh", "and", "right", "alright", "well", "now", "hmm", "okay", "but", "first", "let's", "say"}
+
+
+def _sentence_initial(doc: Doc, pos: int) -> bool:
+    """The token at `pos` opens its sentence (after fillers like "so", "okay")."""
+    i = doc.token_at(pos)
+    s = doc.sentence_of[i] if doc.sentence_of else 0
+    j = i - 1
+    while j >= 0 and doc.sentence_of[j] == s and doc.tokens[j] in _SENT_LEAD:
+        j -= 1
+    return j < 0 or doc.sentence_of[j] != s or j in doc.comma_after
+
+
 _AUX = {"is", "are", "can", "could", "does", "do", "will", "would", "should", "did", "was", "were", "may", "might", "have", "has"}
 _SUBJ = {"the", "we", "it", "they", "there", "each", "all", "these", "this", "those", "our", "my", "i", "you", "any", "every", "a", "an", "events", "ids", "inputs", "values"}
 _WH = {"what", "how", "which", "who", "when", "where", "whats", "what's", "roughly"}
@@ -576,7 +606,7 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
         return cache[name]
 
     rep = StructureReport(present={}, hits={})
-    long_answer = doc.n_words >= 60
+    long_answer = doc.n_words >= 45
 
     # assumptions
     if category == "behavioral":
@@ -590,6 +620,10 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
                 r"requirement|functional|clarify|confirm|ask|do we need|need|main|key|core|should (?:it|we|the)|use case|availab|durab|consisten|latency|real ?time|once|ordering|retention|freshness|read|write",
                 h.text)]
         a_hits += _early_questions(doc)
+        if category in ("fundamentals", "system_design"):
+            # framing the answer by a case: "if the teams are small ...", "picture a service at its limit"
+            a_hits += [h for h in _hits(doc, FRAMING, "assumptions", negatable=False)
+                       if h.frac <= EARLY_FRAC and _sentence_initial(doc, h.pos)]
     hits["assumptions"] = a_hits
     first_a = _first(a_hits)
     if first_a is not None and category in ("coding", "system_design") and long_answer:
@@ -600,7 +634,9 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
         o_hits = family("result")
     elif category == "coding":
         late = 0.3 if long_answer else 0.0
-        o_hits = [h for h in family("complexity") + family("tests") if h.frac >= late]
+        # "brute force would be n squared" is the baseline's cost, not the final complexity
+        final_cx = [h for h in family("complexity") if not _near(doc, h.pos, BASELINE, 12, 0, same_sentence=True)]
+        o_hits = [h for h in final_cx + family("tests") if h.frac >= late]
     else:
         o_hits = _decision_hits(doc, late_from=0.3 if long_answer else 0.0)
     hits["outcome"] = o_hits
