@@ -151,7 +151,7 @@ IMPROVEMENT = rx(
     r"(?:the )?(?:optimized|optimised|improved) (?:\w+ )?(?:version|solution|approach)", r"(?:second|next) (?:pass|version|approach|step) (?:is|would be)",
     r"(?:that|this) (?:gets|brings|takes) (?:us|it) (?:down )?to", r"(?:i|we|you) can (?:\w+ ){0,6}instead",
     r"(?:with|using|switch to|switching to) (?:a |an )?(?:hash|heap|set|map|dictionary|sorted|two pointers?|sliding|binary|trie|stack|deque|prefix|bitmap|bloom|priority|counter|memo)\w* (?:\w+ ){0,4}(?:i|we|you|it) (?:can|could|get|only)",
-    r"memoi[sz]\w+", r"cach(?:e|ing) (?:the )?(?:results|subproblems|answers)",
+    r"memoi[sz]\w+", r"better", r"cach(?:e|ing) (?:the )?(?:results|subproblems|answers)",
 )
 
 COMPLEXITY = rx(
@@ -247,6 +247,7 @@ TRADEOFF_MARK = rx(
     r"trade ?offs?", r"on the other hand", r"(?:the |one |a |big |main )?(?:downside|drawback|catch|cost|con|cons|price) (?:is|being|here|there|of)",
     r"at the (?:cost|expense) of", r"pros and cons", r"in exchange", r"versus", r"compared to", r"whereas", r"as opposed to",
     r"(?:we|you|i) (?:lose|give up|sacrifice|pay|accept|trade)", r"rather than", r"instead of", r"trading (?:\w+ ){0,10}for",
+    r"(?:pick|picked|choose|chose|prefer|preferred|go with|went with|favou?r) (?:\w+ ){0,4}over",
     r"(?:more|less) (?:\w+ ){0,3}than (?:\w+ ){0,5}but", r"(?:more|less) (?:\w+ ){0,2}to (?:operate|run|maintain|build|manage|test|debug) than",
     r"but (?:it's|it is|that's|that is|this is) the (?:cheapest|simplest|fastest|safest|easiest|only|best) (?:way|option|choice)",
     r"(?:more|less|extra|added) (?:complex\w*|latency|cost|overhead|memory|storage|operational|moving parts)",
@@ -282,7 +283,7 @@ FAILURE_MODES = rx(
     r"(?:at least|exactly|at most) once", r"what happens (?:if|when)", r"redundan\w+", r"replica\w* (?:takes? over|is promoted|for failover)", r"fallback", r"fall back", r"degrad\w+",
     r"rate limit\w*", r"throttl\w+", r"poison", r"malformed", r"partial (?:failure|write)s?", r"network partition", r"disaster recovery", r"backups?",
     r"(?:lost|lose|losing|drop|dropped|dropping) (?:data|messages|events|writes|requests)", r"bulkheads?", r"load shed\w*", r"shed load", r"overload\w*",
-    r"race conditions?", r"split brain", r"recover\w*", r"resilien\w+", r"surviv\w+", r"goes wrong", r"corrupt\w*", r"stampede", r"thundering herd", r"hot ?spots?",
+    r"race conditions?", r"split brain", r"recover\w*", r"(?:is|are|be|being|goes|went|was) down", r"(?:is|gets|get|got|be) lost", r"nothing (?:is |gets )?lost", r"without losing", r"resilien\w+", r"surviv\w+", r"goes wrong", r"corrupt\w*", r"stampede", r"thundering herd", r"hot ?spots?",
     r"if (?:it|that|the \w+|one|a \w+|one of the \w+) (?:breaks|dies|fails|crashes|hangs|is slow|goes away|is unreachable|restarts)", r"pil(?:e|es|ing) up", r"backs? up", r"backlog", r"offline", r"miss(?:es|ed|ing)? (?:\w+ )?(?:heartbeats?|deadlines?|messages?|acks?|pings?)", r"(?:stops?|stopped) (?:sending|responding|reporting)", r"unhealthy", r"at the same (?:moment|time|instant)", r"conflict\w*", r"contention", r"concurren\w+", r"conditional (?:update|write)s?", r"compare and (?:set|swap)", r"optimistic (?:locking|concurrency)", r"lost updates?", r"double (?:book\w*|reserv\w*|charg\w*|spend\w*|process\w*)", r"(?:dropped|flaky|lost|broken|bad) (?:connection|network|link)s?", r"connection (?:drops?|dropped|lost)", r"resum\w+", r"disconnect\w*", r"interrupt\w*", r"roll ?back", r"rollbacks?", r"stale", r"(?:dies|died|restarts?|restarted|reboots?)", r"out of order", r"checkpoint\w*", r"two phase commit", r"outbox",
 )
 
@@ -292,7 +293,7 @@ OBSERVABILITY = rx(
     r"on ?call", r"pag(?:e|es|ed|ing) (?:someone|the|on|us|me|whoever)", r"slos?", r"slis?", r"health ?checks?", r"grafana", r"prometheus", r"datadog",
     r"open ?telemetry", r"splunk", r"new relic", r"cloudwatch", r"sentry", r"instrument\w*", r"visibility", r"(?:track|count|measure|graph|chart|watch|emit) (?:the )?(?:rate|latency|errors?|lag|throughput|counts?|failures|retries|queue depth|depth|saturation|success)",
     r"(?:latency|throughput|saturation|queue depth|success rate|ingest rate) (?:metrics?|graphs?|alerts?|dashboards?|histograms?|and)", r"histograms?", r"counter metrics?", r"runbooks?", r"health signals?", r"signals?", r"utili[sz]ation", r"(?:chart|graph|plot) (?:the )?\w+",
-    r"(?:track|watch|measure|graph|chart) (?:the )?(?:age|number|count|size|share|percentage|time|oldest|depth|backlog)",
+    r"(?:track|watch|measure|graph|chart|monitor) (?:the )?(?:\w+ ){0,2}(?:age|number|count|size|share|percentage|time|oldest|depth|backlog|ratio|rate|load|latency|lag|errors?|usage|throughput)",
 )
 
 TRADEOFFS = re.compile(TRADEOFF_MARK.pattern + "|" + rx(r"it depends", r"depends on").pattern)
@@ -447,14 +448,14 @@ def _negated(doc: Doc, pos: int) -> bool:
     if doc.tokens[i] in _CLAUSE_STARTERS:
         return False
     sent = doc.sentence_of[i] if doc.sentence_of else 0
-    for back in range(1, 7):
+    for back in range(1, 9):
         j = i - back
         if j < 0 or (doc.sentence_of and doc.sentence_of[j] != sent):
             break
         t = doc.tokens[j]
         if t in ("but", "and", "because", "so", "though", "although", "since") or j in doc.comma_after:
             break  # a new clause: the negation before it does not reach this far
-        if (t in NEGATORS_NEAR and back <= 2) or (t in NEGATORS_FAR and back <= 5):
+        if (t in NEGATORS_NEAR and back <= 2) or (t in NEGATORS_FAR and (back <= 5 or (back <= 8 and " or " in f" {doc.span_text(j, i)} "))):
             if t in ("not", "no") and j + 1 < len(doc.tokens) and doc.tokens[j + 1] in ("only", "just", "too", "even"):
                 continue
             cond = doc.tokens[max(0, j - 3):j]
@@ -638,7 +639,7 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
         final_cx = [h for h in family("complexity") if not _near(doc, h.pos, BASELINE, 12, 0, same_sentence=True)]
         o_hits = [h for h in final_cx + family("tests") if h.frac >= late]
     else:
-        o_hits = _decision_hits(doc, late_from=0.3 if long_answer else 0.0)
+        o_hits = _decision_hits(doc, late_from=0.3)
     hits["outcome"] = o_hits
 
     for e in wanted[2:]:
@@ -646,6 +647,8 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
             continue
         if e == "scope":
             hits[e] = family("context") + family("owned")
+        elif e == "requirements" and category == "system_design":
+            hits[e] = family("requirements") + _early_questions(doc)
         elif e in ("storage", "result"):
             hits[e] = family(e)
         elif e in ELEMENT_PATTERNS:
