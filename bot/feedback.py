@@ -17,6 +17,10 @@ _SHADOWED_BY: dict[str, tuple[str, ...]] = {
     "assumptions_late": ("missing_assumptions",),
     "missing_scope": ("missing_assumptions",),
     "missing_requirements": ("missing_assumptions",),
+    # the "land the answer" advice already asks for these
+    "missing_complexity": ("missing_outcome",),
+    "missing_tests": ("missing_outcome",),
+    "missing_tradeoffs": ("missing_outcome",),
 }
 _MAX_SILENCE_FIXES = 2  # more than two pauses read as one habit, not separate fixes
 

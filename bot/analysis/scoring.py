@@ -149,7 +149,7 @@ GENERIC_OUTCOME_FOLLOW_UPS: dict[str, str] = {
 }
 
 CODE_ORDER = (
-    "missing_outcome", "no_measurable_result", "missing_assumptions", "too_short", "team_not_i", "slow_start", "long_silence",
+    "too_short", "missing_outcome", "no_measurable_result", "missing_assumptions", "team_not_i", "slow_start", "long_silence",
     "buzzwords_without_reasoning", "vague_answer", "missing_result", "missing_failure_modes", "missing_complexity", "missing_tests",
     "missing_scale", "missing_requirements", "missing_tradeoffs", "missing_observability", "missed_key_points",
 )
@@ -241,7 +241,10 @@ def build_flags(question: Question, struct: StructureReport, timing: TimingRepor
     target = max(1, question.target_seconds)
     if length.words < 40 or length.seconds < TOO_SHORT_FRAC * target:
         sev = 3 if length.words < 40 else 2
-        flags.append(Flag("too_short", f"The answer is short (about {_mmss(length.seconds)} for a {_mmss(target)} target). Walk through your reasoning step by step: assumptions, approach, then how you would check it.", None, sev))
+        how = ("Tell the whole story: the situation, what you did yourself, and the result with a number."
+               if cat == "behavioral" else
+               "Walk through your reasoning step by step: assumptions, approach, then how you would check it.")
+        flags.append(Flag("too_short", f"The answer is short (about {_mmss(length.seconds)} for a {_mmss(target)} target). {how}", None, sev))
     elif length.seconds > TOO_LONG_FRAC * target and length.seconds > target + 60:
         flags.append(Flag("too_long", f"The answer runs long (about {_mmss(length.seconds)} for a {_mmss(target)} target). Lead with the structure and cut detours.", None, 2))
 

@@ -371,7 +371,8 @@ QUALITATIVE_RESULT = rx(
     r"(?:it|that|this|things|everything|the fix|the change) (?:\w+ )?(?:worked|helped|improved|fixed|solved|paid off|went well|was a (?:big |huge )?(?:success|win|improvement))",
     r"(?:got|was|were|became|went) (?:a lot |much |way |so much )?(?:better|faster|more stable|more reliable|smoother|quieter|happier|calmer)",
     r"(?:customers|users|everyone|the team|my manager|the business|stakeholders|people) (?:were|was|are|is|seemed|felt) (?:\w+ )?(?:happy|pleased|satisfied|relieved|impressed)",
-    r"(?:the )?(?:result|outcome|impact) (?:was|is)", r"as a result", r"ended up", r"(?:we|i) (?:shipped|launched|delivered|fixed|resolved|solved|closed|released|finished)",
+    r"(?:the )?(?:result|outcome|impact) (?:was|is)", r"as a result", r"(?:was|were|is) a (?:\w+ )?(?:outcome|result|success|win|improvement)",
+    r"(?:we|i|they|everyone) (?:agreed|aligned|settled|signed off)", r"ended up", r"(?:we|i) (?:shipped|launched|delivered|fixed|resolved|solved|closed|released|finished)",
     r"resolved", r"successful\w*", r"(?:no|fewer|less|stopped) (?:\w+ )?(?:issues|problems|incidents|outages|complaints|pages)", r"stable", r"in the end",
 )
 
