@@ -156,8 +156,10 @@ def evaluate_spoken(items: list[Item], bank=None, limit: int = 24) -> tuple[dict
 
     if shutil.which("espeak-ng") is None:
         raise SystemExit("espeak-ng is not installed")
+    import random
+
     by_cat: dict[str, list[Item]] = defaultdict(list)
-    for it in items:
+    for it in random.Random(7).sample(items, len(items)):  # a fixed mix of all batches
         by_cat[question_for(it, bank).category].append(it)
     chosen: list[Item] = []
     while len(chosen) < limit and any(by_cat.values()):

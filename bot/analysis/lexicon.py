@@ -54,7 +54,14 @@ BIGRAM_MAP: dict[tuple[str, str], str] = {
     ("micro", "service"): "microservices", ("server", "less"): "serverless", ("per", "cent"): "percent",
     ("data", "base"): "database", ("data", "bases"): "databases", ("time", "stamp"): "timestamp",
     ("time", "stamps"): "timestamps", ("dead", "letter"): "dead letter", ("play", "book"): "playbook",
+    # whisper tiny.en mishearings of common interview words
+    ("train", "off"): "tradeoff", ("train", "offs"): "tradeoffs", ("trade", "of"): "tradeoff", ("trait", "off"): "tradeoff",
+    ("right", "heavy"): "write heavy", ("right", "path"): "write path", ("right", "ahead"): "write ahead",
+    ("right", "throughput"): "write throughput", ("right", "amplification"): "write amplification",
+    ("read", "replica"): "read replica", ("net", "letter"): "dead letter",
 }
+# "rights" is almost always "writes" in a backend answer, unless it is about permissions.
+_RIGHTS_KEEP_AFTER = {"access", "update", "admin", "user", "edit", "human", "equal", "voting", "delete", "the", "no"}
 
 _TOKEN_RX = re.compile(r"[a-z0-9]+(?:'[a-z]+)?(?:\.[0-9]+)?|%|\$")
 _DIGITS_RX = re.compile(r"^\d+(?:\.\d+)?$")
@@ -270,6 +277,10 @@ def _merge_bigrams(toks: list[tuple[str, int]]) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     i = 0
     while i < len(toks):
+        if toks[i][0] == "rights" and (i == 0 or toks[i - 1][0] not in _RIGHTS_KEEP_AFTER):
+            out.append(("writes", toks[i][1]))
+            i += 1
+            continue
         if i + 1 < len(toks):
             m = BIGRAM_MAP.get((toks[i][0], toks[i + 1][0]))
             if m is not None:

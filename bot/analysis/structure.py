@@ -51,7 +51,7 @@ ASSUMPTION = rx(
     r"(?:quick|first|one|a|couple of|few|some) (?:quick )?(?:clarifying |clarification )?questions?",
     r"clarif\w+", r"confirm(?:ing)? (?:that|whether|if|what|a few|some|the (?:input|constraints|requirements|scale))",
     r"(?:what(?:'s| is| are| would be)|how (?:big|large|many|much|fast|often|long|frequently)) (?:the |our |we )?(?:expected |typical |peak |average |rough |target |max |maximum )?(?:load|traffic|volume|scale|size|throughput|rate|latency|qps|number|input|range|constraints?|requirements?|limits?|users|devices|requests|events|data|elements|items|is the|are the|do we)",
-    r"my understanding is", r"as i understand it", r"if i understand (?:it |this |that )?(?:correctly|right)",
+    r"(?:pin|nail) (?:down|it down)", r"my understanding is", r"as i understand it", r"if i understand (?:it |this |that )?(?:correctly|right)",
     r"i(?:'m| am) (?:guessing|presuming|thinking that|taking it)", r"i(?:'m| am) thinking (?:maybe|about|around|roughly|like|something like|probably|we(?:'ll| will)? (?:have|get|see)|there(?:'s| are| will be))",
     r"(?:for (?:this|now|simplicity|the sake of (?:simplicity|time|argument))|to keep (?:it|things) simple),? (?:i|we|let's)",
     r"(?:i|we)(?:'m| am|'re| are) going to treat", r"(?:i|we)(?:'ll| will)? treat (?:it|the|this|them|each|every|that) (?:\w+ ){0,3}as",
@@ -237,6 +237,7 @@ DECISION_PROPOSAL = rx(
     r"(?:i|we)(?:'d| would)(?! (?:say|think|guess|imagine|assume|like to|love to|expect|hope|argue that|probably say)\b)(?: \w+)? \w+",
     r"the (?:key|main|big|core|central|important) (?:choice|decision|call|idea|design choice|bet) (?:is|here|would be)",
     r"if (?:i|we|you) (?:had|have|were) to (?:pick|choose|go with|recommend|bet|decide)",
+    r"(?:so |then |and |here )?i (?:\w+ )?(?:use|pick|choose|go with|insist on|keep|put|prefer|recommend|accept|store|add|run|trade|favou?r|lean)",
     r"my (?:default|choice|pick|recommendation|preference|answer|call|approach|plan|suggestion|vote)", r"(?:the|my) (?:answer|choice|recommendation|decision) (?:is|would be|here)",
     r"(?:so|and) (?:i'd|i would|we'd|we would|i'll|i will|we'll)", r"(?:i|we) (?:decided|chose|picked|went with|opted|settled)",
     r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: \w+){0,3} (?:when|if|for|whenever|because)",
@@ -522,7 +523,8 @@ def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
 
 FRAMING = rx(
     r"if (?:the|our|we|we're|it|its|it's|there|there's|this|that|you|you're|they|all|most|each) (?:\w+ ){0,5}(?:is|are|'s|'re|has|have|were|was|need|needs|only|fits?|can|can't|must)",
-    r"(?:think of|picture|imagine|consider|take) (?:a|an|the|two|some)", r"(?:in|for) (?:a|the) (?:\w+ ){0,2}(?:case|scenario|setting|context) (?:where|like|of)",
+    r"(?:think of|picture|imagine|consider|take) (?:a|an|the|two|some)",
+    r"say (?:most|all|each|every|half|the|we|there|it|they|a|an|about|roughly|around|maybe|\d)", r"(?:in|for) (?:a|the) (?:\w+ ){0,2}(?:case|scenario|setting|context) (?:where|like|of)",
 )
 _SENT_LEAD = {"ok", "so", "um", "uh", "and", "right", "alright", "well", "now", "hmm", "okay", "but", "first", "let's", "say"}
 
@@ -622,10 +624,11 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
                 r"requirement|functional|clarify|confirm|ask|do we need|need|main|key|core|should (?:it|we|the)|use case|availab|durab|consisten|latency|real ?time|once|ordering|retention|freshness|read|write",
                 h.text)]
         a_hits += _early_questions(doc)
-        if category in ("fundamentals", "system_design"):
-            # framing the answer by a case: "if the teams are small ...", "picture a service at its limit"
-            a_hits += [h for h in _hits(doc, FRAMING, "assumptions", negatable=False)
-                       if h.frac <= EARLY_FRAC and _sentence_initial(doc, h.pos)]
+        # framing the answer by a case: "if the teams are small ...", "picture a service at its limit",
+        # "say most jobs take seconds" (conditionals only outside coding, where "if" is the algorithm)
+        a_hits += [h for h in _hits(doc, FRAMING, "assumptions", negatable=False)
+                   if h.frac <= EARLY_FRAC and _sentence_initial(doc, h.pos)
+                   and (category in ("fundamentals", "system_design") or not h.text.startswith("if "))]
     hits["assumptions"] = a_hits
     first_a = _first(a_hits)
     if first_a is not None and category in ("coding", "system_design") and long_answer:
