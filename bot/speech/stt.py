@@ -51,8 +51,10 @@ VAD_PARAMETERS: dict[str, Any] = {
 BEAM_SIZE = 1  # greedy decoding: much faster than beam 5 on CPU, same words on clear speech
 # The batched pipeline cuts the audio at VAD pauses into chunks of at most 30 s and decodes each
 # on its own. Measured on 111 s of speech on 2 cores: about 8x faster than the sequential
-# decoder, which also repeated phrases where a 30 s window ended mid-sentence.
-BATCH_SIZE = 8
+# decoder, which also repeated phrases where a 30 s window ended mid-sentence. Batching the
+# chunks buys nothing on 2 cores (RTF 0.032 at 1, 0.031-0.035 at 2, 0.039 at 4 on a 5-minute
+# answer) but costs memory (peak RSS 373, 488, 640, 836 MiB at 1, 2, 4, 8), so one at a time.
+BATCH_SIZE = 1
 
 ProgressFn = Callable[[float, float], None]
 _DEFAULT = object()

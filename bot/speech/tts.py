@@ -10,6 +10,7 @@ When pyttsx3 cannot start (no libespeak), the `espeak-ng` command line is used i
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import hashlib
 import logging
@@ -48,6 +49,9 @@ def _quiet_pyttsx3(module: Any) -> None:
 # One worker thread for the whole process: the pyttsx3 engine lives (and is only touched) there.
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="parley-tts")
 _ENGINE: dict[str, Any] = {}  # the pyttsx3 engine, its driver class and voices; touched only on the worker
+# Drop the engine while the interpreter is still whole: otherwise pyttsx3's DriverProxy.__del__
+# runs during shutdown and prints an "Exception ignored" traceback on stderr.
+atexit.register(_ENGINE.clear)
 
 
 class Speaker:
