@@ -400,6 +400,7 @@ class MockRound:
             return result
         transcript, reason, ended_at = await self._listen()
         result.transcript, result.end_reason = transcript, reason
+        await self._explain_end(reason)
         await self._set_state(RoundState.ANALYZING)
         if transcript.words:
             result.analysis = await asyncio.to_thread(self.engine.analyze_transcript, question, transcript)
@@ -419,6 +420,7 @@ class MockRound:
             result.follow_up_end_reason = "skipped" if self._skip else self._stop_reason or ""
             return result
         fu_transcript, fu_reason, _ = await self._listen()
+        await self._explain_end(fu_reason)
         result.follow_up_transcript, result.follow_up_end_reason = fu_transcript, fu_reason
         await self._set_state(RoundState.ANALYZING)
         if fu_transcript.words:
@@ -462,6 +464,17 @@ class MockRound:
         if reason == "finished":  # finish() without another reason: treat as Done
             reason = "done_button"
         return transcript, reason, listener.ended_at
+
+    async def _explain_end(self, reason: str) -> None:
+        """Tell the user when the round, not they, ended an answer."""
+        if reason == "max_length":
+            minutes = self._listener_config.max_answer_s / 60
+            await self._quietly(self.io.post_status(
+                f"That reached the {minutes:g}-minute limit for one answer, so I stopped listening there."))
+        elif reason == "no_speech":
+            await self._quietly(self.io.post_status(
+                "I didn't hear anything, so I moved on. If you were talking, check that your "
+                "microphone is not muted and that Discord uses the right input device."))
 
     async def _tick(self, listener: IncrementalListener) -> None:
         while not listener.ended:

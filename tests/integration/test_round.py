@@ -24,10 +24,18 @@ from bot.practice.engine import PracticeEngine
 from bot.practice.round import MockRound, RoundIO, RoundState, RoundSummary
 from bot.speech.audio import decode_file, to_pcm48_stereo
 from bot.storage.attempts import list_attempts
-from bot.storage.sessions import get_session
+from bot.practice.rounds_registry import RoundAlreadyRunning, RoundsRegistry, TooBusy
+from bot.storage.sessions import (
+    add_member,
+    close_interrupted,
+    create_session,
+    end_session,
+    get_session,
+    running_sessions,
+    session_members,
+)
 from tests.conftest import espeak
 
-pytestmark = pytest.mark.slow
 
 RATE = 16000
 FRAME_BYTES = 3840
@@ -128,6 +136,7 @@ PART2 = ("Vehicles send to a stateless ingestion service behind a load balancer,
 FOLLOW = "We deduplicate with an event id so that retries are idempotent, and we alert on consumer lag."
 
 
+@pytest.mark.slow
 async def test_round_nudges_once_ends_by_silence_and_by_phrase_asks_a_follow_up_and_stores(engine, db, voice):
     assert isinstance(FakeIO(), RoundIO)
     io, clock = FakeIO(), FakeClock()
@@ -187,6 +196,7 @@ async def test_round_nudges_once_ends_by_silence_and_by_phrase_asks_a_follow_up_
     assert io.closed == [summary]
 
 
+@pytest.mark.slow
 async def test_spoken_end_phrase_ends_the_main_answer(engine, db, voice):
     io, clock = FakeIO(), FakeClock()
     r = make_round(engine, io, clock)
@@ -204,6 +214,7 @@ async def test_spoken_end_phrase_ends_the_main_answer(engine, db, voice):
     assert [x.mode for x in await list_attempts(db, 42)] == ["mock"]
 
 
+@pytest.mark.slow
 async def test_user_leaving_mid_answer_gives_partial_feedback_and_keeps_the_attempt(engine, db, voice):
     io, clock = FakeIO(), FakeClock()
     r = make_round(engine, io, clock, n=2)
@@ -225,6 +236,7 @@ async def test_user_leaving_mid_answer_gives_partial_feedback_and_keeps_the_atte
     assert io.kinds() == ["question"]  # the second question was never asked
 
 
+@pytest.mark.slow
 async def test_declined_consent_records_nothing(engine, db):
     io = FakeIO(consent=False)
     r = make_round(engine, io, FakeClock())
@@ -235,6 +247,7 @@ async def test_declined_consent_records_nothing(engine, db):
     assert RoundState.LISTENING not in r._state_counts
 
 
+@pytest.mark.slow
 async def test_end_round_while_the_question_plays_stops_at_once(engine, db):
     class SlowIO(FakeIO):
         def __init__(self) -> None:
@@ -266,6 +279,7 @@ async def test_end_round_while_the_question_plays_stops_at_once(engine, db):
     assert (await get_session(db, r.session_id)).status == "done"
 
 
+@pytest.mark.slow
 async def test_event_loop_stays_responsive_while_a_long_answer_is_transcribed(engine, voice):
     """A ~100 s answer fed as fast as the thread can; a 10 ms ticker measures the loop's lag."""
     io = FakeIO()
@@ -317,3 +331,42 @@ async def test_event_loop_stays_responsive_while_a_long_answer_is_transcribed(en
     assert max(lags) < 0.25, f"event loop stalled {max(lags):.3f} s (p99 {np.percentile(lags, 99):.3f})"
     assert statistics.median(lags) < 0.02
     assert len(lags) > elapsed / 0.05  # the ticker really ran throughout
+
+
+async def test_sessions_are_closed_once_and_running_ones_marked_interrupted_at_start_up(db):
+    a = await create_session(db, "mock", 7, 8, 42, owner_name="ana")
+    b = await create_session(db, "group", 7, 9, 43)
+    await add_member(db, b, 44, "bo")
+    await add_member(db, b, 44, "bo")  # idempotent
+    assert await session_members(db, b) == [43, 44]
+    assert [x.id for x in await running_sessions(db)] == [a, b]
+    assert await end_session(db, a, "done", {"average_score": 70})
+    assert not await end_session(db, a, "interrupted")  # the first close wins
+    row = await get_session(db, a)
+    assert row.status == "done" and row.summary == {"average_score": 70} and row.ended_at
+    closed = await close_interrupted(db)  # what start-up does after a crash
+    assert [(x.id, x.status) for x in closed] == [(b, "interrupted")]
+    assert await running_sessions(db) == [] and await close_interrupted(db) == []
+    with pytest.raises(ValueError, match="done' or 'interrupted"):
+        await end_session(db, b, "running")
+    with pytest.raises(ValueError, match="unknown session kind"):
+        await create_session(db, "party", 1, 1, 1)
+
+
+def test_registry_caps_rounds_per_server_and_in_total():
+    reg = RoundsRegistry(Settings.from_env({}, max_rounds_per_guild=1, max_rounds_total=2))
+    a = reg.claim(1, 100)
+    with pytest.raises(RoundAlreadyRunning, match="already have a mock round"):
+        reg.claim(1, 100)
+    with pytest.raises(RoundAlreadyRunning, match="already running in this server"):
+        reg.claim(1, 101)
+    b = reg.claim(2, 200)
+    with pytest.raises(TooBusy, match="maximum of 2 mock rounds"):
+        reg.claim(3, 300)
+    reg.attach(a, "round-a")
+    assert reg.find(1).round == "round-a" and reg.find(1, 999) is None and len(reg) == 2
+    reg.release(a)
+    reg.release(a)  # idempotent
+    assert reg.find(1) is None
+    c = reg.claim(3, 300)
+    assert {x.guild_id for x in reg} == {2, 3} and c is not b
