@@ -92,7 +92,7 @@ CONTEXT = rx(
     r"(?:nobody|no one|no team) (?:\w+ )?(?:owned|was responsible for|maintained|looked after|wanted)",
     r"(?:our|the|a|an|my) (?:\w+ ){0,3}(?:service|pipeline|system|api|platform|app|application|database|job|tool|integration|gateway|batch|cluster|website|backend|codebase|queue|deploy\\w*|build) (?:\\w+ ){0,2}(?:was|were|had|kept|took|used to|started|would|did|didn't|wasn't)",
     r"(?:we|i) had (?:\w+ ){0,5}(?:days?|weeks?|months?|engineers?|people|developers?) to",
-    r"(?:my|the) role", r"responsible for", r"(?:i|we) once", r"one time (?:i|we)", r"there was (?:a|this|one) time",
+    r"(?:my|the) role", r"responsible for", r"(?:i|we) (?:was|were|went|got|am|are) on ?call", r"(?:i|we) once", r"one time (?:i|we)", r"there was (?:a|this|one) time",
     r"(?:my|our) (?:tech lead|manager|lead|boss|cto|colleague|teammate|team|director|pm|product manager|architect|customer|client) (?:\w+ )?(?:wanted|asked|was|had|decided|suggested|proposed|insisted|pushed)",
     r"i was (?:\w+ )?(?:against|opposed|skeptical|sceptical|convinced|sure|certain|in favou?r)",
     r"(?:we|i) had (?:an?|this|one) (?:\w+ )?(?:incident|outage|bug|problem|issue|situation|customer|project|migration|launch|deadline)", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",

@@ -213,6 +213,29 @@ def test_number_and_homophone_normalisation(spoken: str, normal: str) -> None:
     assert doc_from_text(spoken).text == normal
 
 
+def test_whisper_artifacts_are_repaired() -> None:
+    from bot.analysis.lexicon import build_doc
+
+    # whisper tiny.en writes "10 ,000", splits sub-words as "tran -sactions", hears "writes" as "rights"
+    doc = build_doc("about 10 ,000 devices need tran -sactions and the train off is scaling rights".split())
+    assert doc.text == "about 10000 devices need transactions and the tradeoff is scaling writes"
+    assert "access rights" in doc_from_text("only admins get access rights").text
+
+
+def test_a_clarifying_question_with_no_keyword_counts_as_an_assumption() -> None:
+    text = ("Are the windows closed at both ends? Okay. Then I sort by start and sweep once, merging as I go, and "
+            "return the merged list at the end of the sweep.")
+    assert structure("coding", text)["assumptions"] is True
+    late = ("I sort by start and sweep once, merging as I go, and return the merged list at the end of the sweep, "
+            "which handles every window in one pass over the sorted input. Any questions?")
+    assert structure("coding", late)["assumptions"] is False
+
+
+def test_hedged_opinions_are_not_decisions() -> None:
+    hedge = "I would say both have pros and cons, it really depends on the use case and the team."
+    assert structure("fundamentals", hedge)["outcome"] is False
+
+
 def test_key_points_match_light_variants() -> None:
     kps = (KeyPoint("idem", "Makes writes idempotent", ("idempotency key",)),
            KeyPoint("retry", "Retries with backoff", ("retries", "exponential backoff")),
