@@ -53,7 +53,7 @@ SAY_KINDS: tuple[str, ...] = ("question", "follow_up", "nudge", "hint", "info")
 # Why an answer ended (`AnswerResult.end_reason`, `IncrementalListener` `on_end` reasons).
 END_REASONS: tuple[str, ...] = (
     "done_button", "phrase", "silence", "max_length", "no_speech", "skipped", "round_ended",
-    "user_left", "disconnected",
+    "user_left", "disconnected", "typed",
 )
 
 NUDGE_TEXT = "Take your time — keep thinking out loud."
@@ -270,6 +270,7 @@ class MockRound:
         )
         self.nudges = 0
         self.disconnect_reason = ""
+        self._typed: str | None = None
 
     # ---- read-only state -------------------------------------------------------------------
     @property
@@ -402,7 +403,12 @@ class MockRound:
         result.transcript, result.end_reason = transcript, reason
         await self._explain_end(reason)
         await self._set_state(RoundState.ANALYZING)
-        if transcript.words:
+        typed = self._take_typed() if reason == "typed" else None
+        if typed:
+            result.analysis = await asyncio.to_thread(self.engine.analyze_text, question, typed)
+            result.feedback_latency_s = max(0.0, self._clock() - ended_at) if ended_at else None
+            result.attempt_id = await self._record(result.analysis, mode="mock")
+        elif transcript.words:
             result.analysis = await asyncio.to_thread(self.engine.analyze_transcript, question, transcript)
             result.feedback_latency_s = max(0.0, self._clock() - ended_at) if ended_at else None
             result.attempt_id = await self._record(result.analysis, mode="mock")
@@ -423,7 +429,11 @@ class MockRound:
         await self._explain_end(fu_reason)
         result.follow_up_transcript, result.follow_up_end_reason = fu_transcript, fu_reason
         await self._set_state(RoundState.ANALYZING)
-        if fu_transcript.words:
+        typed = self._take_typed() if fu_reason == "typed" else None
+        if typed:
+            result.follow_up_analysis = await asyncio.to_thread(self.engine.analyze_text, question, typed)
+            result.follow_up_attempt_id = await self._record(result.follow_up_analysis, mode="mock_follow_up")
+        elif fu_transcript.words:
             result.follow_up_analysis = await asyncio.to_thread(
                 self.engine.analyze_transcript, question, fu_transcript)
             result.follow_up_attempt_id = await self._record(result.follow_up_analysis, mode="mock_follow_up")
@@ -452,6 +462,8 @@ class MockRound:
             listener.stop(self._round_end_reason(self._stop_reason))
         elif self._skip:
             listener.stop("skipped")
+        elif self._typed is not None:  # typed while the question was being spoken
+            listener.stop("typed")
         ticker = asyncio.create_task(self._tick(listener))
         try:
             reason = await ended
@@ -622,6 +634,24 @@ class MockRound:
         listener = self._listener
         if listener is not None:
             listener.stop("done_button")
+
+    def answer_text(self, text: str) -> None:
+        """A typed answer to the current question or follow-up (when voice can't be used).
+
+        Ends the answer being listened to (or the next one, if typed while the bot speaks); it
+        is analysed as text and stored like a spoken answer, and the round carries on.
+        """
+        text = (text or "").strip()
+        if not text or self.ended:
+            return
+        self._typed = text
+        listener = self._listener
+        if listener is not None:
+            listener.stop("typed")
+
+    def _take_typed(self) -> str | None:
+        text, self._typed = self._typed, None
+        return text
 
     def repeat(self) -> None:
         """Speak the current question (or follow-up) again."""

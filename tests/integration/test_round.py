@@ -370,3 +370,23 @@ def test_registry_caps_rounds_per_server_and_in_total():
     assert reg.find(1) is None
     c = reg.claim(3, 300)
     assert {x.guild_id for x in reg} == {2, 3} and c is not b
+
+
+@pytest.mark.slow
+async def test_typed_answers_when_voice_cannot_be_used_are_analysed_and_stored(engine, db):
+    io = FakeIO()
+    r = make_round(engine, io, FakeClock())
+    task = asyncio.create_task(r.run())
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
+    r.answer_text("I assume one hundred thousand vehicles. A stateless ingestion service writes to Kafka, "
+                  "consumers fill a time series database, and we alert on consumer lag.")
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 2), STEP)
+    r.answer_text("We deduplicate with an event id so retries are idempotent.")
+    summary = await asyncio.wait_for(task, STEP)
+    a = summary.answers[0]
+    assert a.end_reason == "typed" and a.follow_up_end_reason == "typed"
+    assert a.analysis is not None and a.analysis.duration_s is None  # a text answer: no timing
+    assert "kafka" in a.analysis.transcript.lower()
+    rows = await list_attempts(db, 42)
+    assert sorted(x.mode for x in rows) == ["mock", "mock_follow_up"]
+    assert io.kinds() == ["question", "follow_up"]
