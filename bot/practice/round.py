@@ -372,9 +372,7 @@ class MockRound:
             self._skip = False
             await self._quietly(self.io.post_question_card(question, index, self._total))
             self._prerender_next(index, asked)
-            result = await self._ask_and_listen(index, question)
-            if result.transcript is not None or result.skipped:  # not: stopped while asking
-                self._summary.answers.append(result)
+            await self._ask_and_listen(index, question)
             if self._stop_reason is not None:
                 break
 
@@ -392,15 +390,21 @@ class MockRound:
             await self._quietly(self.io.post_status("No answer was recorded in this round, so there is no feedback."))
 
     async def _ask_and_listen(self, index: int, question: Question) -> AnswerResult:
+        """Ask, listen, analyse and store; then one follow-up exchange. The result joins the
+        summary as soon as the answer has been heard."""
         result = AnswerResult(index=index, question=question, analysis=None, transcript=None, end_reason="")
         await self._set_state(RoundState.ASKING)
         self._current_prompt = question.prompt
         await self._say(question.prompt, kind="question")
-        if self._stop_reason is not None or self._skip:
-            result.end_reason = "skipped" if self._skip else self._stop_reason or "round_ended"
+        if self._stop_reason is not None:  # stopped while asking: nothing to report
+            return result
+        if self._skip:
+            result.end_reason = "skipped"
+            self._summary.answers.append(result)
             return result
         transcript, reason, ended_at = await self._listen()
         result.transcript, result.end_reason = transcript, reason
+        self._summary.answers.append(result)  # visible (and in the partial feedback) from now on
         await self._explain_end(reason)
         await self._set_state(RoundState.ANALYZING)
         typed = self._take_typed() if reason == "typed" else None
