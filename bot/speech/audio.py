@@ -27,6 +27,9 @@ DISCORD_CHANNELS = 2
 # Containers whose header states the exact length, so a file that decodes to much less
 # than it declares has been cut short. Other formats only estimate their duration.
 _EXACT_DURATION_FORMATS = {"flac", "wav", "w64", "aiff", "caf", "au"}
+# Containers whose duration ffmpeg only estimates from the bitrate (a VBR mp3 without a Xing
+# header can read minutes off): never reject these from the header, the decode cap decides.
+_ESTIMATED_DURATION_FORMATS = {"mp3", "aac", "ac3", "eac3", "mpeg", "mpegts", "adts"}
 
 
 class AudioError(ValueError):
@@ -141,7 +144,8 @@ def _decode(source: BinaryIO, name: str, max_seconds: float | None) -> np.ndarra
         stream = audio_streams[0]
         fmt_names = set((container.format.name or "").split(","))
         declared = _declared_seconds(container, stream)
-        if max_seconds is not None and declared is not None and declared > max_seconds + 0.5:
+        trust_header = not (fmt_names & _ESTIMATED_DURATION_FORMATS)
+        if max_seconds is not None and declared is not None and trust_header and declared > max_seconds + 0.5:
             raise AudioError(
                 f"{name}: the recording is {_fmt_secs(declared)} long; the limit is {_fmt_secs(max_seconds)}"
             )

@@ -128,7 +128,7 @@ class Transcriber:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._model: Any = None
-        self._pipeline: Any = None
+        self._pipeline_cls: Any = None
         self._lock = threading.Lock()
         self.model_path: str | None = None
         self.load_seconds: float | None = None
@@ -159,7 +159,7 @@ class Transcriber:
                 raise ModelNotFound(f"Could not load the whisper model at {path}: {e}. {_HOW_TO_FIX}") from None
             self.load_seconds = time.perf_counter() - t0
             self.model_path = path
-            self._pipeline = BatchedInferencePipeline(model)
+            self._pipeline_cls = BatchedInferencePipeline
             self._model = model
             log.info("whisper model loaded from %s in %.2f s (%s, %s)", path, self.load_seconds,
                      self.settings.whisper_device, self.settings.whisper_compute_type)
@@ -194,7 +194,11 @@ class Transcriber:
         prompt = DISFLUENCY_PROMPT if initial_prompt is _DEFAULT else initial_prompt
 
         t0 = time.perf_counter()
-        segments, _info = self._pipeline.transcribe(
+        # A fresh pipeline per call: it is a thin wrapper that keeps per-transcription state
+        # (last_speech_timestamp), so sharing one across threads would mix up word times when
+        # several people's answers are transcribed at once. The model itself is shared.
+        pipeline = self._pipeline_cls(self._model)
+        segments, _info = pipeline.transcribe(
             audio,
             language="en",
             beam_size=BEAM_SIZE,

@@ -91,11 +91,12 @@ async def test_transcribe_runs_off_the_event_loop(transcriber: Transcriber, jfk_
     x = np.tile(decode_file(jfk_path), 3)
     loop_thread = threading.get_ident()
     seen_threads: set[int] = set()
-    original = transcriber._pipeline.transcribe
+    original_cls = transcriber._pipeline_cls
 
-    def spy(*a, **k):
-        seen_threads.add(threading.get_ident())
-        return original(*a, **k)
+    class Spy(original_cls):  # type: ignore[misc, valid-type]
+        def transcribe(self, *a, **k):
+            seen_threads.add(threading.get_ident())
+            return super().transcribe(*a, **k)
 
     gaps: list[float] = []
     done = asyncio.Event()
@@ -109,13 +110,13 @@ async def test_transcribe_runs_off_the_event_loop(transcriber: Transcriber, jfk_
             last = now
 
     tick = asyncio.create_task(ticker())
-    transcriber._pipeline.transcribe = spy
+    transcriber._pipeline_cls = Spy
     try:
         t0 = time.perf_counter()
         result = await transcriber.transcribe(x)
         elapsed = time.perf_counter() - t0
     finally:
-        del transcriber._pipeline.transcribe  # back to the class attribute
+        transcriber._pipeline_cls = original_cls
         done.set()
         await tick
     assert loop_thread not in seen_threads and seen_threads
@@ -124,6 +125,21 @@ async def test_transcribe_runs_off_the_event_loop(transcriber: Transcriber, jfk_
     # a blocked loop shows one gap as long as the whole transcription
     assert max(gaps) < min(0.3, 0.5 * elapsed), f"longest loop stall {max(gaps):.3f} s of {elapsed:.2f} s"
 
+
+
+async def test_concurrent_transcriptions_do_not_mix(transcriber: Transcriber, jfk_path: Path) -> None:
+    """Peer groups transcribe several members at once: each result must match a solo run."""
+    jfk = decode_file(jfk_path)
+    with wave.open(str(SHARED_AUDIO / "stereo_diarization.wav")) as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
+    left = np.concatenate([np.zeros(SAMPLE_RATE * 3, np.float32), pcm[:, 0].astype(np.float32) / 32768.0])
+    solo = [transcriber.transcribe_sync(x) for x in (jfk, left)]
+    together = await asyncio.gather(transcriber.transcribe(jfk), transcriber.transcribe(left))
+    for a, b in zip(solo, together):
+        assert [w.text for w in a.words] == [w.text for w in b.words]
+        for wa, wb in zip(a.words, b.words):
+            assert wb.start == pytest.approx(wa.start, abs=0.05) and wb.end == pytest.approx(wa.end, abs=0.05)
+    assert together[1].words[0].start > 2.5  # the 3 s lead-in stays on the clock
 
 
 # ------------------------------------------------------------------ fillers

@@ -184,6 +184,29 @@ def test_stream_without_declared_length_stops_at_the_cap(tmp_path: Path) -> None
     assert peak < 30 * 1024 * 1024, f"peak {peak / 1e6:.0f} MB: decoding did not stop at the cap"
 
 
+def test_long_mp3_stops_at_the_cap(tmp_path: Path) -> None:
+    """An mp3's length is only estimated, so the decode cap (not the header) rejects it."""
+    p = tmp_path / "long.mp3"
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "200", "-c:a", "libmp3lame", "-b:a", "8k", str(p))
+    with pytest.raises(AudioError, match="longer than the limit of 30.0 s"):
+        decode_file(p, max_seconds=30)
+    assert duration_s(decode_file(p, max_seconds=300)) == pytest.approx(200, abs=0.5)
+
+
+def test_discord_packets_converted_one_by_one_match_the_whole() -> None:
+    """The bot converts each 20 ms packet on its own: seams must not damage the signal."""
+    x = np.concatenate([sine(220, 1.0, SAMPLE_RATE), sine(1800, 1.0, SAMPLE_RATE, amp=0.3)])
+    pcm = to_pcm48_stereo(x, SAMPLE_RATE)
+    packet = 3840  # 20 ms of 48 kHz stereo s16le
+    pieces = [pcm48_stereo_to_16k_mono(pcm[i: i + packet]) for i in range(0, len(pcm), packet)]
+    assert all(len(p) == 320 for p in pieces)
+    joined = np.concatenate(pieces)
+    whole = pcm48_stereo_to_16k_mono(pcm)
+    assert len(joined) == len(whole) == len(x)
+    snr_db = 10 * np.log10(np.sum(whole**2) / np.sum((joined - whole) ** 2))
+    assert snr_db > 35, f"packet seams cost too much: {snr_db:.1f} dB"
+
+
 def test_under_the_cap_is_fine(jfk_path: Path) -> None:
     assert duration_s(decode_file(jfk_path, max_seconds=12)) == pytest.approx(11.0, abs=0.05)
 
