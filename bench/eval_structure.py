@@ -238,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                          ("held-out", [i for i in items if i.split == "heldout"]),
                          ("blind", [i for i in items if i.split == "blind"]),
                          ("blind2", [i for i in items if i.split == "blind2"]),
+                         ("blind3", [i for i in items if i.split == "blind3"]),
                          ("all", items)):
         counts, errors, flags = evaluate(subset, bank)
         print(report(f"{name} ({len(subset)} answers)", counts, flags))

@@ -46,7 +46,8 @@ ASSUMPTION = rx(
     r"suppos\w+", r"given that", r"given (?:the|our|these|those) (?:constraints?|requirements?|scale|load|size|volume|traffic|input|limits?)",
     r"given (?:we|it|they)(?:'re|'s| are| is| have| only)",
     r"if we(?:'re| are) (?:talking|dealing|looking|working) (?:about|with|at)",
-    r"i(?:'d| would| will|'ll)? (?:want|like|need|have|wanna|want) to (?:first )?(?:confirm|clarify|ask|know|understand|nail down|pin down|double check|check (?:whether|if|what|with|the (?:constraints|requirements|input)))",
+    r"i(?:'d| would| will|'ll)? (?:want|like|need|have|wanna|want) to (?:first )?(?:confirm|clarify|ask|nail down|pin down|double check|check (?:whether|if|what|with|the (?:constraints|requirements|input)))",
+    r"i(?:'d| would) (?:want|like|need|have|wanna|want) to (?:first )?(?:know|understand)",
     r"(?:can|could|may|should) i (?:ask|assume|check|clarify|confirm)",
     r"(?:quick|first|one|a|couple of|few|some) (?:quick )?(?:clarifying |clarification )?questions?",
     r"clarif\w+", r"confirm(?:ing)? (?:that|whether|if|what|a few|some|the (?:input|constraints|requirements|scale))",
@@ -70,7 +71,7 @@ ASSUMPTION = rx(
     r"how (?:many|much|big|large|often|fast|long|frequently) (?:\w+ ){0,3}(?:are we|do we|will|would|can|could|should|is|are|does|did)",
     r"(?:let me|i'll|i will|i'm going to|i am going to|let's) (?:just )?(?:go with|pick|take|use|say|plan for|design for) (?:a |an )?(?:about|around|roughly|maybe|something like|like|\d|a few|several|a couple|yes|no)",
     r"take (?:it|that) (?:yes|no)", r"(?:i'll|i will|let's|i'm going to) (?:say|go with|assume) (?:yes|no|both|neither)",
-    r"is that (?:right|correct|fair|ok|true|a fair assumption|reasonable)", r"correct me if", r"(?:i|we) (?:need|want) to know",
+    r"is that (?:right|correct|fair|ok|true|a fair assumption|reasonable)", r"correct me if", r"(?:i'd|i would|i'll|we'd|we would) (?:need|want|like) to know",
     r"(?:could|can) you tell me", r"what counts as",
     r"can (?:there|we|it|they) (?:be|have|contain) (?:duplicates|negative|empty|nulls?|zero|repeated)",
     r"(?:i'm|i am|we're|we are) (?:told|given) (?:that )?",
@@ -92,6 +93,9 @@ CONTEXT = rx(
     r"(?:nobody|no one|no team) (?:\w+ )?(?:owned|was responsible for|maintained|looked after|wanted)",
     r"(?:our|the|a|an|my) (?:\w+ ){0,3}(?:service|pipeline|system|api|platform|app|application|database|job|tool|integration|gateway|batch|cluster|website|backend|codebase|queue|deploy\\w*|build) (?:\\w+ ){0,2}(?:was|were|had|kept|took|used to|started|would|did|didn't|wasn't)",
     r"(?:we|i) had (?:\w+ ){0,5}(?:days?|weeks?|months?|engineers?|people|developers?) to",
+    r"there (?:was|were) (?:this|a|an|one|some) (?:\w+ ){0,4}(?:that|which|where|who|in|at|on)",
+    r"i (?:pushed|deployed|shipped|ran|made|built|wrote|joined|inherited|broke|took over|migrated|introduced|launched|owned|maintained|led) (?:a|an|the|our|my|this)",
+    r"our (?:\w+ ){1,3}(?:was|were|had|hadn't|kept|took|used to|would|did|didn't|wasn't|weren't|never|ran)",
     r"(?:my|the) role", r"responsible for", r"(?:i|we) (?:was|were|went|got|am|are) on ?call", r"(?:i|we) once", r"one time (?:i|we)", r"there was (?:a|this|one) time",
     r"(?:my|our) (?:tech lead|manager|lead|boss|cto|colleague|teammate|team|director|pm|product manager|architect|customer|client) (?:\w+ )?(?:wanted|asked|was|had|decided|suggested|proposed|insisted|pushed)",
     r"i was (?:\w+ )?(?:against|opposed|skeptical|sceptical|convinced|sure|certain|in favou?r)",
@@ -149,7 +153,7 @@ IMPROVEMENT = rx(
     r"down to (?:o of|linear|n log|constant|log|n\b)", r"avoid (?:the |that |a )?(?:nested|quadratic|n squared|rescan|recomput|extra pass|second loop)\w*",
     r"trade (?:some )?(?:memory|space) for (?:time|speed)", r"use (?:a |an )?(?:hash|heap|set|map|dictionary|deque|stack|two pointers?|sliding window|binary search|trie|priority queue)\w* (?:instead|to avoid|so that|so we|to get|to make)",
     r"(?:the )?(?:optimized|optimised|improved) (?:\w+ )?(?:version|solution|approach)", r"(?:second|next) (?:pass|version|approach|step) (?:is|would be)",
-    r"(?:that|this) (?:gets|brings|takes) (?:us|it) (?:down )?to", r"(?:i|we|you) can (?:\w+ ){0,6}instead",
+    r"(?:that|this|it|the \w+) (?:gets|brings|takes|cuts|reduces|drops) (?:us |it |this |that )?(?:down )?to", r"(?:i|we|you) can (?:\w+ ){0,6}instead",
     r"(?:with|using|switch to|switching to) (?:a |an )?(?:hash|heap|set|map|dictionary|sorted|two pointers?|sliding|binary|trie|stack|deque|prefix|bitmap|bloom|priority|counter|memo)\w* (?:\w+ ){0,4}(?:i|we|you|it) (?:can|could|get|only)",
     r"memoi[sz]\w+", r"better", r"cach(?:e|ing) (?:the )?(?:results|subproblems|answers)",
 )
@@ -171,13 +175,14 @@ TESTS = rx(
     r"(?:try|run|check) (?:it |this |that )?(?:on|with|against) (?:an |a |the |some )?(?:example|small|simple|empty|sample|input|few)",
     r"(?:for|as an|take an|with an|let's take an|quick) example", r"trace (?:through|it|this)", r"sanity check",
     r"(?:what if|what about) (?:the (?:input|list|array|stream) is )?(?:empty|null|negative|duplicates|zero|one element|a single)",
-    r"off by one", r"(?:try|trying|run|check|checking) (?:it |this |that |them )?(?:on|with|against) (?:\w+ )?(?:empty|one|a|an|two|some|the|small|simple|sample|input|example|few|edge|duplicate|identical|negative|zero|single)", r"overflow", r"(?:negative|duplicate|repeated|huge|large|very large|invalid|malformed) (?:numbers|values|inputs?|ids|keys|timestamps|events|elements)",
+    r"off by one", r"(?:i'd|i would|i will|i'll|let me|let's|we'd|we should|i can) (?:also )?(?:check|test|try|verify|run|validate) (?:a|an|it|this|that|with|on|against|what|whether|some|two|one)",
+    r"(?:should|must|would) (?:return|give|output|fail|raise|throw|be rejected|come back|produce|print)",r"(?:try|trying|run|check|checking) (?:it |this |that |them )?(?:on|with|against) (?:\w+ )?(?:empty|one|a|an|two|some|the|small|simple|sample|input|example|few|edge|duplicate|identical|negative|zero|single)", r"overflow", r"(?:negative|duplicate|repeated|huge|large|very large|invalid|malformed) (?:numbers|values|inputs?|ids|keys|timestamps|events|elements)",
     r"verif\w+", r"assert\w*", r"to (?:check|verify|confirm|prove|validate) (?:it|this|that|the (?:solution|code|function|fix))", r"make sure (?:it|that|the \w+|we) (?:\w+ ){0,4}(?:only|once|exactly|returns|works|comes back|fails|handles|rejects)", r"(?:send|run|call|feed|pass|replay|submit) (?:it |the same \w+ |a \w+ |the \w+ )?(?:twice|two times|again)", r"(?:let me|let\'s|i\'ll|i\'d) try (?:a few|some|it|this|that|an?|the)", r"expected output", r"(?:make sure|check) (?:it|that it) (?:works|handles|returns)",
     r"(?:normal|happy|typical|failure|error) (?:case|path)s?",
 )
 
 REQUIREMENTS = rx(
-    r"requirements?", r"functional", r"non ?functional", r"(?:the )?(?:main|key|core|first|big|most important) things? (?:we|it|they|the \w+|users?|operators?) (?:need|needs|care|cares|want|wants|has to|have to)", r"(?:we|it|the system|the service) (?:need|needs) (?:to )?(?:the|a|an|every|each|be|support|handle|store|keep|show|give|know|track|serve|let)",
+    r"requirements?", r"functional", r"non ?functional", r"(?:the )?(?:main|key|core|first|big|most important) things? (?:we|it|they|the \w+|users?|operators?) (?:need|needs|care|cares|want|wants|has to|have to)", r"(?:we|it|the system|the service) (?:need|needs) (?:to )?(?:the|a|an|every|each|be|support|handle|store|keep|show|give|know|track|serve|let)", r"(?:we|it|the system|the service|they) (?:need|needs|want|wants) (?:\d+|two|three|a few|several|a couple of) things",
     r"(?:needs?|has|have|should|must) (?:to )?(?:be able to|support|handle|accept|store|serve|return|guarantee|tolerate|survive|keep|ingest|track|expose|allow|let)",
     r"(?:users?|clients?|devices?|callers?|operators?|services?|vehicles?|teams?|people|someone|supervisors?|admins?|customers?|drivers?|engineers?|analysts?|planners?|technicians?|auditors?|managers?) (?:should|need to|needs to|must|want to|wants to|will want to|have to|has to|can) (?:be able to )?\w+",
     r"latency (?:target|budget|requirement|under|below|of|sla|goal|needs)", r"(?:high |highly )?availab\w+", r"durab\w+", r"consisten\w+",
@@ -249,6 +254,8 @@ TRADEOFF_MARK = rx(
     r"at the (?:cost|expense) of", r"pros and cons", r"in exchange", r"versus", r"compared to", r"whereas", r"as opposed to",
     r"(?:we|you|i) (?:lose|give up|sacrifice|pay|accept|trade)", r"rather than", r"instead of", r"trading (?:\w+ ){0,10}for",
     r"(?:pick|picked|choose|chose|prefer|preferred|go with|went with|favou?r) (?:\w+ ){0,4}over",
+    r"(?:i'd|i would|we'd|we would) only (?:\w+ ){0,6}(?:once|when|if|until)", r"(?:doubles|triples|adds|increases|multiplies) (?:the |our )?(?:operational|ops|maintenance|cost|complexity|load|latency|work)",
+    r"knowing (?:that|it|this|full well)", r"which is (?:fine|ok|okay|acceptable|a fair price) (?:for|because|since|as|here)",
     r"(?:more|less) (?:\w+ ){0,3}than (?:\w+ ){0,5}but", r"(?:more|less) (?:\w+ ){0,2}to (?:operate|run|maintain|build|manage|test|debug) than",
     r"but (?:it's|it is|that's|that is|this is) the (?:cheapest|simplest|fastest|safest|easiest|only|best) (?:way|option|choice)",
     r"(?:more|less|extra|added) (?:complex\w*|latency|cost|overhead|memory|storage|operational|moving parts)",
@@ -266,7 +273,8 @@ TRADEOFF_LANDING = rx(
     r"in exchange for", r"at the (?:cost|expense|price) of", r"trading (?:\w+ ){0,10}for",
     r"(?:more|less) (?:\w+ ){0,3}than (?:\w+ ){0,5}but", r"(?:more|less) (?:\w+ ){0,2}to (?:operate|run|maintain|build|manage|test|debug) than",
     r"but (?:it's|it is|that's|that is|this is) the (?:cheapest|simplest|fastest|safest|easiest|only|best) (?:way|option|choice)",
-    r"(?:i'd|i would|i will|i'll) take that (?:trade|deal|cost|hit)",
+    r"(?:i'd|i would|i will|i'll) take that (?:trade|deal|cost|hit)", r"the reason (?:is|being|for (?:this|that)|i do (?:this|that))",
+    r"knowing (?:that|it|this|full well)", r"which is (?:fine|ok|okay|acceptable|a fair price) (?:for|because|since|as|here)",
 )
 CONCLUSION = rx(
     r"in (?:short|summary|a nutshell|conclusion|the end)", r"to (?:sum (?:it |this |that )?up|summari[sz]e|wrap (?:it |this )?up|recap)",
@@ -335,7 +343,7 @@ LEARNING = rx(
     r"(?:i|we) learn(?:ed|t)", r"lessons?", r"takeaways?", r"in hindsight", r"looking back", r"in retrospect", r"next time", r"(?:if i|if we) (?:did|had|were to do|could do) (?:it|that|this) (?:again|over)",
     r"(?:would|i'd|we'd) (?:do|have done) (?:\w+ )?differently", r"(?:would|i'd|we'd) have (?:\w+ ){0,3}(?:earlier|sooner|first|instead)", r"taught me", r"(?:now|since then) (?:i|we) (?:always|make sure|try|start|insist|push|write|add|check)",
     r"since then", r"i realized", r"i realised", r"changed (?:how|the way) (?:i|we)", r"(?:the|my|a) (?:big|main|key)? ?(?:takeaway|lesson) (?:was|is|for me)", r"what i (?:took away|would change|learned)",
-    r"i (?:would|'d) (?:change|do) (?:\w+ ){0,3}(?:next|again)", r"going forward", r"from now on", r"i now", r"these days i", r"what i do (?:now|differently|since)",
+    r"i (?:would|'d) (?:change|do) (?:\w+ ){0,3}(?:next|again)", r"going forward", r"from now on", r"i now", r"these days i", r"what i do (?:now|differently|since)", r"(?:afterwards|after that|since then)(?: i| we)? (?:added|introduced|set up|made|wrote|changed|started|put in)",
 )
 
 # Result: a quantity next to a change ("cut p99 by 40 percent", "from 9 hours to 40 minutes",
@@ -365,6 +373,7 @@ MEASURABLE = re.compile(
     + r"|" + NUM + r" percent"
     + r"|now (?:\w+ ){0,2}(?:takes?|finish(?:es)?|runs?|completes?|loads?|sits?|averages?|is|are|in) (?:in |at |under |about |around |roughly |below |a bit under |just under |less than )*(?:" + NUM + r"|a|one|two) (?:\w+ )?(?:ms|seconds?|minutes?|hours?|percent|x)"
     + r"|(?:went away|disappeared|stopped|vanished) (?:completely|entirely|altogether|for good)"
+    + r"|" + NUM + r" (?:\w+ ){0,3}(?:in a row|straight|consecutive)"
     + r"|" + NUM + r" (?:ms|seconds|minutes|hours) (?:instead of|rather than|versus)|(?:a|1|" + NUM + r") (?:day|hour|minute|week)s? instead of (?:a|" + NUM + r") (?:day|hour|minute|week)s?"
     r")(?![a-z0-9'])"
 )
@@ -545,6 +554,10 @@ _WH = {"what", "how", "which", "who", "when", "where", "whats", "what's", "rough
 _LEAD = {"ok", "so", "um", "uh", "and", "right", "alright", "well", "now", "first", "hmm", "okay", "just", "also", "then", "but"}
 
 
+_PROPOSAL_Q = rx(r"maybe", r"i guess", r"i think", r"(?:should|could|can) (?:i|we) (?:use|do|try|just)", r"would (?:that|this|it) work",
+                 r"something like", r"or something", r"i'm not (?:totally |really |entirely )?sure")
+
+
 def _early_questions(doc: Doc) -> list[Hit]:
     """A question put to the interviewer early on (clarifying before solving) is an assumption move.
 
@@ -562,7 +575,7 @@ def _early_questions(doc: Doc) -> list[Hit]:
         if doc.frac(pos) > EARLY_FRAC:
             break
         first, second = doc.tokens[k], doc.tokens[k + 1]
-        asked = doc.sentence_of[lo] in doc.questions
+        asked = doc.sentence_of[lo] in doc.questions and not _PROPOSAL_Q.search(doc.span_text(lo, hi))
         inverted = first in _AUX and second in _SUBJ
         if asked or inverted or (first in _WH and doc.sentence_of[lo] in doc.questions):
             out.append(Hit("assumptions", pos, doc.frac(pos), doc.time_at(pos), doc.span_text(k, min(hi, k + 6))))
