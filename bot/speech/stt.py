@@ -42,7 +42,8 @@ DISFLUENCY_PROMPT = (
 
 # Cut only pauses of 2 s or more (shorter ones stay in the audio whisper sees), with a small
 # padding: 200 ms kept pause edges within 0.3 s in tests/integration/test_silences_audio.py
-# (400 ms let the last word before a pause stretch 0.4 s into it; 100 ms clipped words).
+# (400 ms let the last word before a pause stretch 0.4 s into it; 100 ms made the TTS
+# round-trip prompt come back worse).
 VAD_PARAMETERS: dict[str, Any] = {
     "threshold": 0.5,
     "min_silence_duration_ms": 2000,
