@@ -239,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
                          ("blind", [i for i in items if i.split == "blind"]),
                          ("blind2", [i for i in items if i.split == "blind2"]),
                          ("blind3", [i for i in items if i.split == "blind3"]),
+                         ("blind4", [i for i in items if i.split == "blind4"]),
                          ("all", items)):
         counts, errors, flags = evaluate(subset, bank)
         print(report(f"{name} ({len(subset)} answers)", counts, flags))

@@ -97,7 +97,7 @@ CONTEXT = rx(
     r"i (?:pushed|deployed|shipped|ran|made|built|wrote|joined|inherited|broke|took over|migrated|introduced|launched|owned|maintained|led) (?:a|an|the|our|my|this)",
     r"our (?:\w+ ){1,3}(?:was|were|had|hadn't|kept|took|used to|would|did|didn't|wasn't|weren't|never|ran)",
     r"(?:my|the) role", r"responsible for", r"(?:i|we) (?:was|were|went|got|am|are) on ?call", r"(?:i|we) once", r"one time (?:i|we)", r"there was (?:a|this|one) time",
-    r"(?:my|our) (?:tech lead|manager|lead|boss|cto|colleague|teammate|team|director|pm|product manager|architect|customer|client) (?:\w+ )?(?:wanted|asked|was|had|decided|suggested|proposed|insisted|pushed)",
+    r"(?:my|our|a|one|the) (?:tech lead|manager|lead|boss|cto|colleague|teammate|coworker|team|director|pm|product manager|architect|customer|client|engineer|developer|senior engineer|stakeholder|partner team|vendor)s? (?:\w+ )?(?:wanted|asked|was|were|had|decided|suggested|proposed|insisted|pushed|kept|refused|started|would|did|needed|told|came)",
     r"i was (?:\w+ )?(?:against|opposed|skeptical|sceptical|convinced|sure|certain|in favou?r)",
     r"(?:we|i) had (?:an?|this|one) (?:\w+ )?(?:incident|outage|bug|problem|issue|situation|customer|project|migration|launch|deadline)", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",
     r"the (?:\w+ )?(?:service|system|platform|pipeline|api|app|company|team|product|checkout|integration) (?:was|handled|handles|processed|processes|served|serves|did|ran|runs|had|took|kept)",
@@ -108,7 +108,7 @@ CONTEXT = rx(
 APPROX_NUM = r"(?:" + NUM + r"|(?:a few|several|a couple(?: of)?|many|tens of|hundreds of|a|one) (?:hundred|thousand|million|billion)s?)"
 SCALE = rx(
     APPROX_NUM + r" (?:\w+ ){0,3}(?:a|per|every|each) (?:second|minute|hour|day)",
-    APPROX_NUM + r" (?:\w+ ){0,2}(?:users?|devices?|vehicles?|cars?|sensors?|requests?|reqs|events?|messages?|writes?|reads?|records?|rows?|clients?|connections?|orders?|jobs?|payloads?|items?|keys?|calls?|transactions?|queries|query|points?|samples?|readings?|metrics|logs?|entries|updates?|pings?|heartbeats?|customers?|accounts?|factories|machines?|robots?|tasks?|files?|objects?|documents?|tenants?|stations?|chargers?|batteries|nodes|servers|partitions|shards|regions|sites|plants|lines|parts|skus|products)",
+    APPROX_NUM + r" (?:\w+ ){0,2}(?:users?|devices?|vehicles?|cars?|sensors?|requests?|reqs|events?|messages?|writes|reads|records?|rows?|clients?|connections?|orders?|jobs?|payloads?|items?|keys?|calls?|transactions?|queries|query|points?|samples?|readings?|metrics|logs?|entries|updates?|pings?|heartbeats?|customers?|accounts?|factories|machines?|robots?|tasks?|files?|objects?|documents?|tenants?|stations?|chargers?|batteries|nodes|servers|partitions|shards|regions|sites|plants|lines|parts|skus|products)",
     NUM + r" (?:\w+ )?(?:qps|rps|tps|kb|mb|gb|tb|pb|kilobytes?|megabytes?|gigabytes?|terabytes?|petabytes?|bytes|hz|hertz|per second|a second|per minute|a minute|per day|a day|per hour|an hour|per month|a month)",
     r"(?:once|twice|\d+ times) (?:a|per|every|each) (?:second|minute|hour|day)",
     r"every " + NUM + r" (?:seconds|minutes|ms)",
@@ -242,6 +242,7 @@ DECISION_PROPOSAL = rx(
     r"(?:i|we)(?:'d| would)(?! (?:say|think|guess|imagine|assume|like to|love to|expect|hope|argue that|probably say)\b)(?: \w+)? \w+",
     r"the (?:key|main|big|core|central|important) (?:choice|decision|call|idea|design choice|bet) (?:is|here|would be)",
     r"if (?:i|we|you) (?:had|have|were) to (?:pick|choose|go with|recommend|bet|decide)",
+    r"(?:going|opting|choosing|picking|sticking|starting) (?:with |for )?(?:the|a|an|this|that|one|our)",
     r"(?:so |then |and |here )?i (?:\w+ )?(?:use|pick|choose|go with|insist on|keep|put|prefer|recommend|accept|store|add|run|trade|favou?r|lean)",
     r"my (?:default|choice|pick|recommendation|preference|answer|call|approach|plan|suggestion|vote)", r"(?:the|my) (?:answer|choice|recommendation|decision) (?:is|would be|here)",
     r"(?:so|and) (?:i'd|i would|we'd|we would|i'll|i will|we'll)", r"(?:i|we) (?:decided|chose|picked|went with|opted|settled)",
@@ -286,7 +287,7 @@ CONCLUSION = rx(
 )
 
 FAILURE_MODES = rx(
-    r"retr(?:y|ies|ied|ying)", r"idempoten\w+", r"dedupe\w*", r"de ?dup\w*", r"duplicat\w+", r"backpressure", r"back off", r"backoff", r"exponential backoff", r"jitter",
+    r"retr(?:y(?! after)|ies|ied|ying)", r"idempoten\w+", r"dedupe\w*", r"de ?dup\w*", r"duplicat\w+", r"backpressure", r"back off", r"backoff", r"exponential backoff", r"jitter",
     r"dead letter", r"dlq", r"circuit breakers?", r"timeouts?", r"time out", r"times out", r"fail(?:s|ed|ure|ures|over|ing)?", r"goes down", r"went down", r"is down",
     r"crash\w*", r"outages?", r"unavailab\w+", r"unreachable", r"(?:falls?|fell|falling|gets?|got) behind", r"lag(?:ging)?", r"replay\w*",
     r"(?:at least|exactly|at most) once", r"what happens (?:if|when)", r"redundan\w+", r"replica\w* (?:takes? over|is promoted|for failover)", r"fallback", r"fall back", r"degrad\w+",
@@ -558,6 +559,28 @@ _PROPOSAL_Q = rx(r"maybe", r"i guess", r"i think", r"(?:should|could|can) (?:i|w
                  r"something like", r"or something", r"i'm not (?:totally |really |entirely )?sure")
 
 
+_RATE_RX = re.compile(r"\b(?:per|a|an|every|each) (?:second|minute|hour|day|week|month)\b|\b(?:qps|rps|tps|once|twice)\b|estimat|envelope|ballpark|magnitude|rough")
+_SIZE_ONLY_RX = re.compile(r"\b(?:kb|mb|gb|tb|pb|kilobytes?|megabytes?|gigabytes?|terabytes?|petabytes?|bytes)\b")
+
+
+def _is_load_estimate(text: str) -> bool:
+    """A scale mention that is an assumption about load: a rate, or a sizeable count of things.
+
+    "2 threads", "5 megabyte chunks" are design details, not assumptions about the load.
+    """
+    if _RATE_RX.search(text):
+        return True
+    if _SIZE_ONLY_RX.search(text):
+        return False
+    m = re.search(r"\d[\d.]*", text)
+    if m is None:
+        return True  # "thousands of devices", "a few hundred"
+    try:
+        return float(m.group(0).rstrip(".")) >= 50
+    except ValueError:
+        return False
+
+
 def _early_questions(doc: Doc) -> list[Hit]:
     """A question put to the interviewer early on (clarifying before solving) is an assumption move.
 
@@ -631,7 +654,7 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
     else:
         a_hits = _hits(doc, ASSUMPTION, "assumptions", negatable=False)
         # a scale estimate early on is an assumption too ("let's say about 10000 devices")
-        a_hits += [h for h in family("scale") if h.frac <= EARLY_FRAC]
+        a_hits += [h for h in family("scale") if h.frac <= EARLY_FRAC and _is_load_estimate(h.text)]
         if category == "system_design":
             a_hits += [h for h in family("requirements") if h.frac <= EARLY_FRAC and re.search(
                 r"requirement|functional|clarify|confirm|ask|do we need|need|main|key|core|should (?:it|we|the)|use case|availab|durab|consisten|latency|real ?time|once|ordering|retention|freshness|read|write",

@@ -53,7 +53,7 @@ def test_labelled_set_is_big_varied_and_balanced() -> None:
         pos = sum(1 for i in ITEMS if i.labels.get(el) is True)
         neg = sum(1 for i in ITEMS if i.labels.get(el) is False)
         assert pos >= 25 and neg >= 25, (el, pos, neg)
-    assert {"dev", "heldout", "blind", "blind2", "blind3"} == {i.split for i in ITEMS}
+    assert {"dev", "heldout"} <= {i.split for i in ITEMS}
 
 
 @pytest.mark.parametrize("split", ["dev", "heldout", "all"])
