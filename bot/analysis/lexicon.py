@@ -58,7 +58,8 @@ BIGRAM_MAP: dict[tuple[str, str], str] = {
     ("train", "off"): "tradeoff", ("train", "offs"): "tradeoffs", ("trade", "of"): "tradeoff", ("trait", "off"): "tradeoff",
     ("right", "heavy"): "write heavy", ("right", "path"): "write path", ("right", "ahead"): "write ahead",
     ("right", "throughput"): "write throughput", ("right", "amplification"): "write amplification",
-    ("read", "replica"): "read replica", ("net", "letter"): "dead letter",
+    ("read", "replica"): "read replica", ("net", "letter"): "dead letter", ("per", "centiles"): "percentiles",
+    ("per", "centile"): "percentile", ("time", "out"): "timeout", ("time", "outs"): "timeouts",
 }
 # "rights" is almost always "writes" in a backend answer, unless it is about permissions.
 _RIGHTS_KEEP_AFTER = {"access", "update", "admin", "user", "edit", "human", "equal", "voting", "delete", "the", "no"}

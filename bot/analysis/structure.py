@@ -47,7 +47,7 @@ ASSUMPTION = rx(
     r"given (?:we|it|they)(?:'re|'s| are| is| have| only)",
     r"if we(?:'re| are) (?:talking|dealing|looking|working) (?:about|with|at)",
     r"i(?:'d| would| will|'ll)? (?:want|like|need|have|wanna|want) to (?:first )?(?:confirm|clarify|ask|nail down|pin down|double check|check (?:whether|if|what|with|the (?:constraints|requirements|input)))",
-    r"i(?:'d| would) (?:want|like|need|have|wanna|want) to (?:first )?(?:know|understand)",
+    r"i(?:'d| would) (?:want|like|need|have|wanna|want) to (?:first )?(?:know|understand)", r"i (?:want|wanna) to (?:first )?(?:know|understand|confirm|clarify)",
     r"(?:can|could|may|should) i (?:ask|assume|check|clarify|confirm)",
     r"(?:quick|first|one|a|couple of|few|some) (?:quick )?(?:clarifying |clarification )?questions?",
     r"clarif\w+", r"confirm(?:ing)? (?:that|whether|if|what|a few|some|the (?:input|constraints|requirements|scale))",
@@ -276,6 +276,7 @@ TRADEOFF_LANDING = rx(
     r"but (?:it's|it is|that's|that is|this is) the (?:cheapest|simplest|fastest|safest|easiest|only|best) (?:way|option|choice)",
     r"(?:i'd|i would|i will|i'll) take that (?:trade|deal|cost|hit)", r"the reason (?:is|being|for (?:this|that)|i do (?:this|that))",
     r"knowing (?:that|it|this|full well)", r"which is (?:fine|ok|okay|acceptable|a fair price) (?:for|because|since|as|here)",
+    r"(?:rather than|instead of) (?:\w+ ){0,10}(?:because|since|as)",
 )
 CONCLUSION = rx(
     r"in (?:short|summary|a nutshell|conclusion|the end)", r"to (?:sum (?:it |this |that )?up|summari[sz]e|wrap (?:it |this )?up|recap)",
