@@ -17,6 +17,7 @@ _SHADOWED_BY: dict[str, tuple[str, ...]] = {
     "assumptions_late": ("missing_assumptions",),
     "missing_scope": ("missing_assumptions",),
     "missing_requirements": ("missing_assumptions",),
+    "missing_ownership": ("team_not_i",),
     # the "land the answer" advice already asks for these
     "missing_complexity": ("missing_outcome",),
     "missing_tests": ("missing_outcome",),

@@ -211,8 +211,6 @@ def build_flags(question: Question, struct: StructureReport, timing: TimingRepor
     for e, ok in p.items():
         if e in ("assumptions", "outcome") or ok:
             continue
-        if e == "ownership":
-            continue  # reported as team_not_i below when the story is mostly "we"
         sev = 3 if e in ("failure_modes", "complexity", "result") else 2
         flags.append(Flag(f"missing_{e}", MISSING_MESSAGES.get(e, f"Cover {element_label(e)}."), None, sev))
 
@@ -390,4 +388,7 @@ def make_summary(score: int, strengths: list[str], gap: str | None, category: st
     gap_text = element_label(gap)
     if gap == "outcome" and category == "behavioral":
         gap_text = "a measurable result"
+    delivery = next((NEXT_STEP[f.code] for f in (flags or []) if f.code in ("long_silence", "slow_start", "filler_heavy")), None)
+    if delivery:
+        return f"{score}/100: {lead}. The biggest gap is {gap_text}; also {delivery}."
     return f"{score}/100: {lead}. The biggest gap is {gap_text}."

@@ -120,3 +120,20 @@ def test_flags_carry_stable_codes_and_messages_in_the_contract() -> None:
     sil = [f for f in c["flags"] if f["code"] == "long_silence"]
     assert sil and sil[0]["at_s"] == c["silences"][0]["start"]
     assert c["metrics"]["words_per_minute"] is not None and 0 <= c["score"] <= 100
+
+
+def test_mostly_we_story_flags_team_not_i_and_asks_what_you_did() -> None:
+    story = ("we had a flaky deploy pipeline, so we looked into it as a team, we fixed the tests, we added retries, "
+             "and our build failures went from about thirty percent to under five.")
+    a = analyze(BEHAVIORAL, text=story)
+    codes = [f.code for f in a.flags]
+    assert "team_not_i" in codes and "missing_ownership" in codes
+    fixes = [f.code for f in top_fixes(a, 5)]
+    assert "team_not_i" in fixes and "missing_ownership" not in fixes  # one piece of advice, not two
+    assert "personally" in a.follow_up or "you" in a.follow_up.lower()
+
+
+def test_summary_mentions_long_pauses_for_audio_answers() -> None:
+    t = spoken("let's say about ten thousand devices each sending once a second. " + THIN_DESIGN, pauses={12: 7.0})
+    a = analyze(DESIGN, transcript=t)
+    assert "pause" in a.summary
