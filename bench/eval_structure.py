@@ -240,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                          ("blind2", [i for i in items if i.split == "blind2"]),
                          ("blind3", [i for i in items if i.split == "blind3"]),
                          ("blind4", [i for i in items if i.split == "blind4"]),
+                         ("blind5", [i for i in items if i.split == "blind5"]),
                          ("all", items)):
         counts, errors, flags = evaluate(subset, bank)
         print(report(f"{name} ({len(subset)} answers)", counts, flags))

@@ -164,7 +164,7 @@ COMPLEXITY = rx(
     r"(?:n|and|in|end|k|m|e|v) log (?:n|and|in|k|end|m|e|v)", r"log (?:n|k|v|e|m)", r"(?:v|e|n|m|k) (?:plus|times) (?:v|e|n|m|k)", r"(?:n|and|end) squared", r"constant (?:time|space|memory|extra|amount)",
     r"runs? in (?:o|linear|constant|n|log)", r"amortized", r"proportional to (?:n|the (?:number|size|length))",
     r"(?:time|memory|space) (?:is|would be|will be|stays|grows) (?:o|linear|constant|proportional|n|bounded|log)",
-    r"(?:n|k|m) times (?:k|m|log|n)", r"one pass", r"single pass", r"(?:in|of) time and (?:\w+ ){1,4}(?:in|of) space", r"(?:time|space) (?:cost|usage|bound)",
+    r"(?:n|k|m) times (?:k|m|log|n)", r"(?:in|of) time and (?:\w+ ){1,4}(?:in|of) space", r"(?:time|space) (?:cost|usage|bound)",
 )
 
 TESTS = rx(
@@ -236,6 +236,17 @@ REASON = rx(
     r"the (?:win|gain) is", r"as long as", r"unless",
 )
 
+# A committed choice: enough with a reason ("my recommendation is X, since ...").
+STRONG_DECISION = rx(
+    r"(?:i|we|you)(?:'d| would| should|'ll| will| could)? (?:probably |definitely |still |just |usually |typically |generally |normally |actually |personally |likely )?(?:pick|choose|go with|recommend|prefer|lean towards?|lean toward|default to|opt for|settle on|land on|favor|favour)",
+    r"the (?:key|main|big|core|central|important) (?:choice|decision|call|idea|design choice|bet) (?:is|here|would be)",
+    r"if (?:i|we|you) (?:had|have|were) to (?:pick|choose|go with|recommend|bet|decide)",
+    r"my (?:default|choice|pick|recommendation|preference|answer|call|suggestion|vote)", r"(?:the|my) (?:answer|choice|recommendation|decision) (?:is|would be|here)",
+    r"(?:i|we) (?:decided|chose|picked|went with|opted|settled)", r"so (?:i'd|i would|we'd|we would|i'll|i will) \w+", r"and (?:i'd|i would|we'd|we would) (?:go with|pick|choose|recommend)",
+    r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: \w+){0,3} (?:when|if|for|whenever|because)",
+    r"(?:i|we) (?:would|'d|will|'ll)? ?(?:insist on|only|always|never)",
+)
+# Any proposal ("I'd put a cache in front"): counts only next to a tradeoff.
 DECISION_PROPOSAL = rx(
     r"(?:i|we|you)(?:'d| would| should|'ll| will| could)? (?:probably |definitely |still |just |usually |typically |generally |normally |actually |personally |likely )?(?:pick|choose|go with|recommend|prefer|lean towards?|lean toward|default to|opt for|reach for|settle on|stick with|land on|favor|favour)",
     r"(?:i|we)(?:'d| would|'ll| will| should) (?:probably |definitely |still |just |first |then |also |actually )?(?:use|put|add|make|build|keep|store|model|design|start|set|do|introduce|wrap|cap|limit|shed|partition|shard|cache|retry|run|split|write|send|return|treat|rely|implement|go|want|need)",
@@ -255,6 +266,7 @@ TRADEOFF_MARK = rx(
     r"at the (?:cost|expense) of", r"pros and cons", r"in exchange", r"versus", r"compared to", r"whereas", r"as opposed to",
     r"(?:we|you|i) (?:lose|give up|sacrifice|pay|accept|trade)", r"rather than", r"instead of", r"trading (?:\w+ ){0,10}for",
     r"(?:pick|picked|choose|chose|prefer|preferred|go with|went with|favou?r) (?:\w+ ){0,4}over",
+    r"(?:an |one )?extra (?:\w+ ){0,2}(?:write|read|hop|call|step|round trip|dependency|system|service|component|cost|work)s?", r"(?:the right|a good|a fair|a reasonable|worth the) (?:trade|call|price|compromise)",
     r"(?:i'd|i would|we'd|we would) only (?:\w+ ){0,6}(?:once|when|if|until)", r"(?:doubles|triples|adds|increases|multiplies) (?:the |our )?(?:operational|ops|maintenance|cost|complexity|load|latency|work)",
     r"knowing (?:that|it|this|full well)", r"which is (?:fine|ok|okay|acceptable|a fair price) (?:for|because|since|as|here)",
     r"(?:more|less) (?:\w+ ){0,3}than (?:\w+ ){0,5}but", r"(?:more|less) (?:\w+ ){0,2}to (?:operate|run|maintain|build|manage|test|debug) than",
@@ -274,13 +286,13 @@ TRADEOFF_LANDING = rx(
     r"in exchange for", r"at the (?:cost|expense|price) of", r"trading (?:\w+ ){0,10}for",
     r"(?:more|less) (?:\w+ ){0,3}than (?:\w+ ){0,5}but", r"(?:more|less) (?:\w+ ){0,2}to (?:operate|run|maintain|build|manage|test|debug) than",
     r"but (?:it's|it is|that's|that is|this is) the (?:cheapest|simplest|fastest|safest|easiest|only|best) (?:way|option|choice)",
-    r"(?:i'd|i would|i will|i'll) take that (?:trade|deal|cost|hit)", r"the reason (?:is|being|for (?:this|that)|i do (?:this|that))",
+    r"(?:i'd|i would|i will|i'll) take that (?:trade|deal|cost|hit)", r"(?:that's|that is|it's|it is) the right (?:trade|call|choice|tradeoff)", r"the reason (?:is|being|for (?:this|that)|i do (?:this|that))",
     r"knowing (?:that|it|this|full well)", r"which is (?:fine|ok|okay|acceptable|a fair price) (?:for|because|since|as|here)",
     r"(?:rather than|instead of) (?:\w+ ){0,10}(?:because|since|as)",
 )
 CONCLUSION = rx(
-    r"in (?:short|summary|a nutshell|conclusion|the end)", r"to (?:sum (?:it |this |that )?up|summari[sz]e|wrap (?:it |this )?up|recap)",
-    r"(?:so )?overall", r"bottom line", r"the short (?:version|answer)", r"long story short", r"the key (?:point|thing|takeaway|idea) (?:is|here)",
+    r"in (?:short|summary|a nutshell|conclusion)", r"to (?:sum (?:it |this |that )?up|summari[sz]e|wrap (?:it |this )?up|recap)",
+    r"(?:so |and )?overall,? (?:i'd|i would|i think (?:i'd|we should)|we|the design|the plan|that's|my|this|i'm)", r"bottom line", r"the short (?:version|answer)", r"long story short", r"the key (?:point|thing|takeaway|idea) (?:is|here)",
     r"so the (?:answer|design|plan|approach|recommendation|solution) (?:is|would be)", r"all in all", r"at the end of the day",
     r"that(?:'s| is) (?:my|the) (?:answer|design|recommendation|approach|plan)", r"that (?:gives|gets) (?:us|you) (?:a|an|the)",
     r"(?:so )?(?:that's|that is) (?:how|why) (?:i'd|i would|we'd|we would|i)", r"so (?:to|in) (?:recap|summary)",
@@ -376,6 +388,7 @@ MEASURABLE = re.compile(
     + r"|now (?:\w+ ){0,2}(?:takes?|finish(?:es)?|runs?|completes?|loads?|sits?|averages?|is|are|in) (?:in |at |under |about |around |roughly |below |a bit under |just under |less than )*(?:" + NUM + r"|a|one|two) (?:\w+ )?(?:ms|seconds?|minutes?|hours?|percent|x)"
     + r"|(?:went away|disappeared|stopped|vanished) (?:completely|entirely|altogether|for good)"
     + r"|" + NUM + r" (?:\w+ ){0,3}(?:in a row|straight|consecutive)"
+    + r"|(?:was|were|is|are|got|went|came|brought it|dropped) back (?:down )?(?:under|to|at|below|within|near) " + _APPROX + r"(?:" + NUM + r"|a tenth|a fraction|a half|half|one|a|normal|baseline)"
     + r"|" + NUM + r" (?:ms|seconds|minutes|hours) (?:instead of|rather than|versus)|(?:a|1|" + NUM + r") (?:day|hour|minute|week)s? instead of (?:a|" + NUM + r") (?:day|hour|minute|week)s?"
     r")(?![a-z0-9'])"
 )
@@ -414,7 +427,8 @@ VAGUE = rx(
     r"handle (?:it|that|everything|errors?|things) (?:properly|correctly|well|gracefully|nicely)", r"as needed", r"depending on (?:the situation|things|stuff)", r"(?:the )?right (?:tools?|way|thing|approach)",
     r"modern", r"cutting edge", r"state of the art", r"seamless\w*", r"leverage", r"synerg\w+", r"(?:super |really |very )?(?:fast|reliable|secure|performant|clean)",
     r"(?:work|worked|working) (?:hard|together|closely)", r"works? well under pressure", r"(?:i|we) (?:always )?prioriti[sz]e", r"what matters (?:most|the most)",
-    r"communicat\w+", r"(?:always )?deliver(?:ed)? on time", r"team player", r"passionate", r"extra mile", r"hard ?working", r"detail oriented", r"take (?:full )?ownership", r"(?:improve|improved|fix|fixed) (?:it|things|stuff|the (?:system|issue|problem))",
+    r"communicat\w+", r"(?:super|really|very|extremely|so) important", r"one of the most important", r"(?:good|proper|great|solid) (?:observability|monitoring|testing|design|practices|coverage|visibility)",
+    r"(?:if|when) something goes wrong", r"what(?:'s| is) going on", r"depending on what", r"kind of thing", r"(?:pretty|very|fairly) standard", r"(?:always )?deliver(?:ed)? on time", r"team player", r"passionate", r"extra mile", r"hard ?working", r"detail oriented", r"take (?:full )?ownership", r"(?:improve|improved|fix|fixed) (?:it|things|stuff|the (?:system|issue|problem))",
 )
 
 I_ACTION = rx(r"i(?:'ve|'d|'ll)?(?! (?:think|guess|mean|believe|remember|don't know|don't remember|feel|suppose|'m not sure|am not sure))")
@@ -520,7 +534,8 @@ def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
     for h in _hits(doc, DECISION_PROPOSAL, "outcome"):
         if _near(doc, h.pos, TRADEOFF_MARK, 25, 30):
             out.append(h)
-        elif h.frac >= late_from and _near(doc, h.pos, REASON, 10, 25):
+    for h in _hits(doc, STRONG_DECISION, "outcome"):
+        if h.frac >= late_from and _near(doc, h.pos, REASON, 10, 25):
             out.append(h)
     for h in _hits(doc, CONCLUSION, "outcome"):
         if h.frac >= 0.4:
