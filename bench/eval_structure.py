@@ -241,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                          ("blind3", [i for i in items if i.split == "blind3"]),
                          ("blind4", [i for i in items if i.split == "blind4"]),
                          ("blind5", [i for i in items if i.split == "blind5"]),
+                         ("blind6", [i for i in items if i.split == "blind6"]),
                          ("all", items)):
         counts, errors, flags = evaluate(subset, bank)
         print(report(f"{name} ({len(subset)} answers)", counts, flags))

@@ -87,7 +87,7 @@ CONTEXT = rx(
     r"(?:this|it|that) was (?:at|when|during|back|around|in|about|last|a couple|a few|my|our|on)",
     r"back (?:in|when|at)", r"a (?:few|couple(?: of)?|\d+) (?:years|months|weeks) ago", r"(?:years|months) ago",
     r"last (?:year|quarter|summer|spring|fall|winter|month)", r"in (?:19|20)\d\d",
-    r"(?:the|our|my) (?:context|situation|background|setup|goal|task|mission|problem|project|job) (?:was|is|here|there)",
+    r"(?:the|our|my) (?:context|situation|background|setup|goal|task|mission|problem|project|job) (?:was|here|there)",
     r"(?:we|our team|my team|i|the team) (?:had|ran|owned|maintained|built|managed|supported|inherited|were running|was running|were building|was building) (?:a|an|the|this|our|my|one|some) (?:\w+ ){0,3}(?:service|system|platform|pipeline|api|database|app|application|product|tool|cluster|backend|job|integration|feature)",
     r"(?:i|my team|our team|we|the team) (?:owned|own|maintain|maintained|was responsible for|were responsible for|am responsible for|are responsible for)",
     r"(?:nobody|no one|no team) (?:\w+ )?(?:owned|was responsible for|maintained|looked after|wanted)",
@@ -102,7 +102,7 @@ CONTEXT = rx(
     r"(?:we|i) had (?:an?|this|one) (?:\w+ )?(?:incident|outage|bug|problem|issue|situation|customer|project|migration|launch|deadline)", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",
     r"the (?:\w+ )?(?:service|system|platform|pipeline|api|app|company|team|product|checkout|integration) (?:was|handled|handles|processed|processes|served|serves|did|ran|runs|had|took|kept)",
     r"so (?:basically |yeah |um |uh )?(?:there was|we had|i had|i was|we were) (?:a|an|this|on|working)",
-    r"the (?:situation|context|background|story) (?:was|is)", r"(?:let me|i'll|i will|i can) (?:set|give) (?:the|some|a bit of)? ?(?:context|background|scene)",
+    r"the (?:situation|context|background|story) was", r"(?:let me|i'll|i will|i can) (?:set|give) (?:the|some|a bit of)? ?(?:context|background|scene)",
 )
 
 APPROX_NUM = r"(?:" + NUM + r"|(?:a few|several|a couple(?: of)?|many|tens of|hundreds of|a|one) (?:hundred|thousand|million|billion)s?)"
@@ -243,8 +243,9 @@ STRONG_DECISION = rx(
     r"if (?:i|we|you) (?:had|have|were) to (?:pick|choose|go with|recommend|bet|decide)",
     r"my (?:default|choice|pick|recommendation|preference|answer|call|suggestion|vote)", r"(?:the|my) (?:answer|choice|recommendation|decision) (?:is|would be|here)",
     r"(?:i|we) (?:decided|chose|picked|went with|opted|settled)", r"so (?:i'd|i would|we'd|we would|i'll|i will) \w+", r"and (?:i'd|i would|we'd|we would) (?:go with|pick|choose|recommend)",
-    r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: \w+){0,3} (?:when|if|for|whenever|because)",
+    r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: \w+){0,3} (?:when|if|whenever|because|for (?!this|that|it|now|the))",
     r"(?:i|we) (?:would|'d|will|'ll)? ?(?:insist on|only|always|never)",
+    r"(?:i'm|i am|we're|we are) (?:choosing|going with|picking|opting for|recommending|preferring|sticking with|betting on)",
 )
 # Any proposal ("I'd put a cache in front"): counts only next to a tradeoff.
 DECISION_PROPOSAL = rx(
@@ -265,7 +266,8 @@ TRADEOFF_MARK = rx(
     r"trade ?offs?", r"on the other hand", r"(?:the |one |a |big |main )?(?:downside|drawback|catch|cost|con|cons|price) (?:is|being|here|there|of)",
     r"at the (?:cost|expense) of", r"pros and cons", r"in exchange", r"versus", r"compared to", r"whereas", r"as opposed to",
     r"(?:we|you|i) (?:lose|give up|sacrifice|pay|accept|trade)", r"rather than", r"instead of", r"trading (?:\w+ ){0,10}for",
-    r"(?:pick|picked|choose|chose|prefer|preferred|go with|went with|favou?r) (?:\w+ ){0,4}over",
+    r"(?:pick|picked|picking|choose|choosing|chose|prefer|preferring|preferred|go with|going with|went with|favou?r\w*) (?:\w+ ){0,4}over",
+    r"(?:a bit|a little|slightly|much|a lot|somewhat) more (?:\w+ ){0,2}(?:logic|code|work|complexity|effort|latency|cost|storage|memory|moving parts|to run|to operate)",
     r"(?:an |one )?extra (?:\w+ ){0,2}(?:write|read|hop|call|step|round trip|dependency|system|service|component|cost|work)s?", r"(?:the right|a good|a fair|a reasonable|worth the) (?:trade|call|price|compromise)",
     r"(?:i'd|i would|we'd|we would) only (?:\w+ ){0,6}(?:once|when|if|until)", r"(?:doubles|triples|adds|increases|multiplies) (?:the |our )?(?:operational|ops|maintenance|cost|complexity|load|latency|work)",
     r"knowing (?:that|it|this|full well)", r"which is (?:fine|ok|okay|acceptable|a fair price) (?:for|because|since|as|here)",
