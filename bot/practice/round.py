@@ -472,7 +472,12 @@ class MockRound:
         try:
             reason = await ended
             self._listener = None
-            transcript = await asyncio.wrap_future(listener.finish())
+            try:
+                transcript = await asyncio.wrap_future(listener.finish())
+            except Exception:  # the model failed on the tail: keep what was transcribed before
+                log.exception("transcribing the end of an answer failed; keeping the chunks done")
+                words = [w for c in listener.committed for w in c.transcript.words]
+                transcript = Transcript(words=words, duration_s=listener.audio_s)
         finally:
             self._listener = None
             ticker.cancel()

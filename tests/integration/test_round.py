@@ -328,7 +328,10 @@ async def test_event_loop_stays_responsive_while_a_long_answer_is_transcribed(en
     a = summary.answers[0]
     assert a.end_reason == "done_button"
     assert a.transcript.words[-1].end > 90.0  # the whole answer made it, with absolute times
-    assert max(lags) < 0.25, f"event loop stalled {max(lags):.3f} s (p99 {np.percentile(lags, 99):.3f})"
+    # Transcribing on the loop would block it for seconds. faster-whisper holds the GIL for
+    # tens of ms at times, and the machine is shared, hence the margin on the maximum.
+    assert max(lags) < 0.5, f"event loop stalled {max(lags):.3f} s (p99 {np.percentile(lags, 99):.3f})"
+    assert np.percentile(lags, 99) < 0.06
     assert statistics.median(lags) < 0.02
     assert len(lags) > elapsed / 0.05  # the ticker really ran throughout
 
