@@ -353,9 +353,14 @@ class IncrementalListener:
 
     def _classify(self, events: list[tuple[str, Any]]) -> None:
         cfg = self.config
-        while self._vad_pos + FRAME <= self._n and self._end_reason is None:
-            frame = self._buf[self._vad_pos : self._vad_pos + FRAME]
-            rms = float(np.sqrt(np.mean(frame * frame)))
+        count = (self._n - self._vad_pos) // FRAME
+        if count <= 0:
+            return
+        block = self._buf[self._vad_pos : self._vad_pos + count * FRAME].reshape(count, FRAME)
+        levels = np.sqrt(np.mean(block * block, axis=1)).tolist()  # RMS of every new 20 ms frame
+        for rms in levels:
+            if self._end_reason is not None:
+                break
             self._rms.append(rms)
             self._vad_pos += FRAME
             end = self._vad_pos

@@ -393,3 +393,24 @@ async def test_typed_answers_when_voice_cannot_be_used_are_analysed_and_stored(e
     rows = await list_attempts(db, 42)
     assert sorted(x.mode for x in rows) == ["mock", "mock_follow_up"]
     assert io.kinds() == ["question", "follow_up"]
+
+
+@pytest.mark.slow
+async def test_silence_arriving_as_missing_packets_nudges_and_ends_the_answer(engine, db, voice):
+    """Discord sends nothing while the user is quiet: the round's clock alone must advance the
+    silence (its ticker fills the gap), giving the nudge and then the end of the answer."""
+    io, clock = FakeIO(), FakeClock()
+    r = make_round(engine, io, clock)
+    task = asyncio.create_task(r.run())
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
+    await asyncio.to_thread(feed, r, clock, np.concatenate([silence(0.5), voice(PART2)]))
+    spoken_until = r.listener.audio_s
+    clock.t += 16.0  # sixteen seconds without a single packet
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 2), STEP)
+    assert io.kinds() == ["question", "nudge", "follow_up"]
+    a = r.summary.answers[0]
+    assert a.end_reason == "silence"
+    assert a.transcript.duration_s == pytest.approx(spoken_until, abs=0.6)  # the end silence is not the answer
+    r.end()
+    summary = await asyncio.wait_for(task, STEP)
+    assert summary.status == "done" and [x.mode for x in await list_attempts(db, 42)] == ["mock"]
