@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -60,14 +61,24 @@ class BotProcess:
             raise AssertionError(f"the bot process exited ({self.proc.returncode}):\n{self.tail()}")
         return step.result()
 
-    async def stop(self, timeout: float = 15.0) -> int | None:
+    async def stop(self, timeout: float = 30.0) -> int | None:
+        """Ctrl-C, as a person stops the bot. The bound is above discord.py's 20 s voice timeout:
+        closing while a voice disconnect is pending waits that long for a leave confirmation the
+        (already cancelled) gateway reader never reads."""
         if self.proc.returncode is None:
+            t0 = time.monotonic()
             self.proc.send_signal(signal.SIGINT)
             try:
                 await asyncio.wait_for(self.proc.wait(), timeout)
             except asyncio.TimeoutError:
-                self.proc.kill()
-                await asyncio.wait_for(self.proc.wait(), 5.0)
+                # stuck: SIGABRT makes faulthandler write every thread's stack to the log
+                self.proc.send_signal(signal.SIGABRT)
+                try:
+                    await asyncio.wait_for(self.proc.wait(), 5.0)
+                except asyncio.TimeoutError:
+                    self.proc.kill()
+                    await asyncio.wait_for(self.proc.wait(), 5.0)
+            print(f"bot process stopped in {time.monotonic() - t0:.1f} s (exit code {self.proc.returncode})")
         return self.proc.returncode
 
 
@@ -80,7 +91,7 @@ async def start_bot(tmp_path: Path, standin: DiscordStandIn, request: pytest.Fix
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PARLEY_", "DISCORD_"))}
         env.update(standin.bot_env())
         env.update({"PARLEY_DATA_DIR": str(tmp_path / "bot-data"), "PARLEY_LOG_LEVEL": "INFO",
-                    "PYTHONUNBUFFERED": "1"})
+                    "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"})
         env.update(settings)
         log_path = tmp_path / "bot.log"
         out = log_path.open("wb")

@@ -22,7 +22,7 @@ from tests.conftest import espeak
 from tests.e2e.standin import DiscordStandIn, World
 from tests.e2e.standin.audio import pcm48_stereo, read_wav, to_16k
 from tests.e2e.standin.driver import (
-    embed_title, latest_with_enabled, press, start_mock_round, utterances_between, wait_speech_finished,
+    embed_title, latest_with_enabled, overlap, press, start_mock_round, utterances_between, wait_speech_finished, words,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -36,16 +36,6 @@ PART_1 = ("I would sort the windows by their start time. Then I walk through the
           "and keep the window I am currently building.")
 PART_2 = ("When the next window starts before the current one ends, I extend the end. "
           "Otherwise I close it and begin a new window.")
-
-
-def words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z']+", text.lower()))
-
-
-def overlap(expected: str, heard: str) -> float:
-    """Share of the expected content words (4+ letters) that were heard."""
-    want = {w for w in words(expected) if len(w) >= 4}
-    return len(want & words(heard)) / max(1, len(want))
 
 
 @pytest.fixture
@@ -144,7 +134,8 @@ async def test_member_runs_a_whole_mock_round(standin: DiscordStandIn, start_bot
     assert not standin.events.find("unhandled_request"), standin.events.find("unhandled_request")
     assert standin.voice.udp_counts["decrypt_failed"] == 0
     assert bot.proc.returncode is None, "the bot keeps running after the round"
-    assert await bot.stop() in (0, 130), bot.tail()
+    rc = await bot.stop()
+    assert rc in (0, 130), f"exit code {rc}\n{bot.tail()}"
     log_text = bot.log_text()
     assert "Traceback" not in log_text and " ERROR " not in log_text, bot.tail(80)
 

@@ -6,6 +6,7 @@ with a bound, never for a fixed time.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -25,6 +26,16 @@ class Utterance:
     @property
     def seconds(self) -> float:
         return len(self.audio48) / 48000
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z']+", text.lower()))
+
+
+def overlap(expected: str, heard: str) -> float:
+    """Share of the expected content words (4+ letters) that were heard."""
+    want = {w for w in words(expected) if len(w) >= 4}
+    return len(want & words(heard)) / max(1, len(want))
 
 
 def button_id(message: StoredMessage, label: str) -> str:
@@ -65,13 +76,16 @@ async def press(s: DiscordStandIn, member: User, message: StoredMessage, label: 
 
 
 async def wait_speech_finished(s: DiscordStandIn, *, after: float, timeout: float, what: str) -> Utterance:
-    """The next thing the bot says after `after`: wait for its audio, then its SPEAKING off."""
-    burst = await s.events.wait_for("bot_audio_burst", timeout=timeout, after=after, what=f"audio of {what}")
-    on = s.events.find("bot_speaking", lambda d: d["speaking"] != 0, after=after)
-    start = on[0].at if on and on[0].at <= burst.at else burst.at
+    """The next thing the bot says after `after`: its SPEAKING on (op 5, sent before each clip),
+    audio, then SPEAKING off."""
+    on = await s.events.wait_for("bot_speaking", lambda d: d["speaking"] != 0, timeout=timeout, after=after,
+                                 what=f"SPEAKING on for {what}")
     off = await s.events.wait_for("bot_speaking", lambda d: d["speaking"] == 0, timeout=timeout,
-                                  after=burst.at, what=f"the end of {what} (SPEAKING off)")
-    return Utterance(start, off.at, spoken(s, start, off.at))
+                                  after=on.at, what=f"the end of {what} (SPEAKING off)")
+    utterance = Utterance(on.at, off.at, spoken(s, on.at, off.at))
+    if utterance.seconds < 0.2:
+        raise AssertionError(f"the bot announced {what} but sent almost no audio ({utterance.seconds:.2f} s)")
+    return utterance
 
 
 def spoken(s: DiscordStandIn, start: float, end: float) -> np.ndarray:
