@@ -62,6 +62,7 @@ class FakeIO:
         self.feedback: list[RoundSummary] = []
         self.closed: list[RoundSummary] = []
         self.consent_texts: list[str] = []
+        self.spoke = asyncio.Event()
 
     async def post_consent(self, text: str) -> bool:
         self.consent_texts.append(text)
@@ -69,6 +70,13 @@ class FakeIO:
 
     async def say(self, text: str, *, kind: str) -> None:
         self.said.append((kind, text))
+        self.spoke.set()
+
+    async def wait_said(self, n: int) -> None:
+        """Until `n` utterances have been spoken."""
+        while len(self.said) < n:
+            self.spoke.clear()
+            await self.spoke.wait()
 
     async def post_question_card(self, question: Question, index: int, total: int) -> None:
         self.cards.append((question.id, index, total))
@@ -414,3 +422,29 @@ async def test_silence_arriving_as_missing_packets_nudges_and_ends_the_answer(en
     r.end()
     summary = await asyncio.wait_for(task, STEP)
     assert summary.status == "done" and [x.mode for x in await list_attempts(db, 42)] == ["mock"]
+
+
+@pytest.mark.slow
+async def test_hint_repeat_and_skip_controls(engine, db, voice):
+    io, clock = FakeIO(), FakeClock()
+    r = make_round(engine, io, clock, n=2)
+    q1 = engine.bank.get(QID)
+    task = asyncio.create_task(r.run())
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
+    r.hint()
+    await asyncio.wait_for(io.wait_said(2), STEP)
+    r.repeat()
+    await asyncio.wait_for(io.wait_said(3), STEP)
+    assert io.said[1:] == [("hint", q1.hint), ("question", q1.prompt)]
+    r.skip()  # nothing said yet: no analysis, no follow-up, straight to question 2
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 2), STEP)
+    q2 = r.current_question
+    assert q2 is not None and q2.id != QID and io.said[-1] == ("question", q2.prompt)
+    await asyncio.to_thread(feed, r, clock, np.concatenate([silence(0.5), voice(PART1)]))
+    r.skip()  # what was said is still analysed and stored, but no follow-up
+    summary = await asyncio.wait_for(task, STEP)
+    assert [a.end_reason for a in summary.answers] == ["skipped", "skipped"]
+    assert summary.answers[0].analysis is None and summary.answers[1].analysis is not None
+    assert [x.question_id for x in await list_attempts(db, 42)] == [q2.id]
+    assert "follow_up" not in io.kinds()
+    assert io.feedback == [summary]
