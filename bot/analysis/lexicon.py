@@ -378,14 +378,21 @@ def trigger_pattern(trigger: str) -> re.Pattern[str]:
     """A key-point trigger phrase → regex tolerant of plurals and light inflection."""
     doc = doc_from_text(trigger)
     parts: list[str] = []
-    for w in doc.tokens:
-        if len(w) <= 3 or not w.isalpha():
+    for k, w in enumerate(doc.tokens):
+        if w in _NUMBER_TWINS:
+            parts.append(_NUMBER_TWINS[w])
+        elif w == "o" and k + 1 < len(doc.tokens) and doc.tokens[k + 1] != "of":
+            parts.append(r"o(?: of)?")  # "o one" also matches "o of one" / "O(1)"
+        elif len(w) <= 3 or not w.isalpha():
             parts.append(re.escape(w) + r"(?:s|es)?")
         else:
             parts.append(re.escape(_stem_word(w)) + r"[a-z]{0,6}")
     if not parts:
         return re.compile(r"(?!x)x")
     return re.compile(r"(?<![a-z0-9])" + r" ".join(parts) + r"(?![a-z0-9])")
+
+
+_NUMBER_TWINS = {"one": r"(?:one|1)", "1": r"(?:one|1)", "zero": r"(?:zero|0)", "0": r"(?:zero|0)"}
 
 
 def any_match(patterns: Iterable[re.Pattern[str]], text: str) -> bool:
