@@ -453,9 +453,9 @@ class MockRound:
             loop.call_soon_threadsafe(lambda: ended.done() or ended.set_result(reason))
 
         def on_long_silence(at_s: float) -> None:
-            loop.call_soon_threadsafe(self._spawn, self._nudge())
+            loop.call_soon_threadsafe(lambda: self._spawn(self._nudge(listener)))
 
-        listener = IncrementalListener(
+        listener: IncrementalListener = IncrementalListener(
             self.engine.transcriber.transcribe_sync, self._listener_config, clock=self._clock,
             on_end=on_end, on_long_silence=on_long_silence, name=f"round-{self.user_id}",
         )
@@ -502,8 +502,8 @@ class MockRound:
             listener.tick(self._clock())
             await asyncio.sleep(self.TICK_S)
 
-    async def _nudge(self) -> None:
-        if self._listener is None:
+    async def _nudge(self, listener: IncrementalListener) -> None:
+        if self._listener is not listener:  # the round has moved past that answer
             return
         self.nudges += 1
         await self._say(NUDGE_TEXT, kind="nudge")
