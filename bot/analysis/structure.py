@@ -134,7 +134,7 @@ RESTATE = rx(
 )
 
 BASELINE = rx(
-    r"brute(?:\s|-)?force", r"naive\w*", r"(?:simplest|easiest|most obvious|obvious|straightforward|simple|basic|dumb|dumbest|initial|quick and dirty|naive) (?:\w+ )?(?:way|approach|solution|thing|version|idea|pass|option|implementation|method|attempt|cut|fix|one|answer|algorithm)", r"(?:my |the )?first (?:approach|solution|version|idea|pass|attempt|cut|option)",
+    r"brute(?:\s|-)?force", r"naive\w*", r"(?:simplest|easiest|easy|lazy|most obvious|obvious|straightforward|simple|basic|dumb|dumbest|initial|quick and dirty|naive) (?:\w+ )?(?:way|approach|solution|thing|version|idea|pass|option|implementation|method|attempt|cut|fix|one|answer|algorithm)", r"(?:my |the )?first (?:approach|solution|version|idea|pass|attempt|cut|option)",
     r"start (?:with|off with|by) (?:a |the |something )?(?:simple|naive|basic|dumb|straightforward|obvious|brute)",
     r"(?:check|compare|try) (?:every|each|all) (?:pair|pairs|combination|combinations|element|option|possible)",
     r"nested (?:loops?|for)", r"(?:loop|iterate|scan|go) (?:over|through) (?:everything|all of them|the whole|every|each) .{0,40}(?:again|each time|for each|every time)",
@@ -243,7 +243,7 @@ STRONG_DECISION = rx(
     r"if (?:i|we|you) (?:had|have|were) to (?:pick|choose|go with|recommend|bet|decide)",
     r"my (?:default|choice|pick|recommendation|preference|answer|call|suggestion|vote)", r"(?:the|my) (?:answer|choice|recommendation|decision) (?:is|would be|here)",
     r"(?:i|we) (?:decided|chose|picked|went with|opted|settled)", r"so (?:i'd|i would|we'd|we would|i'll|i will) \w+", r"and (?:i'd|i would|we'd|we would) (?:go with|pick|choose|recommend)",
-    r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: \w+){0,3} (?:when|if|whenever|because|for (?!this|that|it|now|the))",
+    r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: (?!to )\w+){0,3} (?:when|if|whenever|because|for (?!this|that|it|now|the))",
     r"(?:i|we) (?:would|'d|will|'ll)? ?(?:insist on|only|always|never)",
     r"(?:i'm|i am|we're|we are) (?:choosing|going with|picking|opting for|recommending|preferring|sticking with|betting on)",
 )
@@ -258,7 +258,7 @@ DECISION_PROPOSAL = rx(
     r"(?:so |then |and |here )?i (?:\w+ )?(?:use|pick|choose|go with|insist on|keep|put|prefer|recommend|accept|store|add|run|trade|favou?r|lean)",
     r"my (?:default|choice|pick|recommendation|preference|answer|call|approach|plan|suggestion|vote)", r"(?:the|my) (?:answer|choice|recommendation|decision) (?:is|would be|here)",
     r"(?:so|and) (?:i'd|i would|we'd|we would|i'll|i will|we'll)", r"(?:i|we) (?:decided|chose|picked|went with|opted|settled)",
-    r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: \w+){0,3} (?:when|if|for|whenever|because)",
+    r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: (?!to )\w+){0,3} (?:when|if|for|whenever|because)",
     r"(?:you|i|we) (?:want|need) (?:a |an |the )?\w+(?: \w+){0,2} (?:when|if|whenever|because)",
     r"(?:keep|use|put|store|pick|choose|go with|make|run|send|write|model|evaluate|do) (?:\w+ ){0,6}(?:rather than|instead of|over)",
 )
@@ -271,6 +271,7 @@ TRADEOFF_MARK = rx(
     r"(?:an |one )?extra (?:\w+ ){0,2}(?:write|read|hop|call|step|round trip|dependency|system|service|component|cost|work)s?", r"(?:the right|a good|a fair|a reasonable|worth the) (?:trade|call|price|compromise)",
     r"(?:i'd|i would|we'd|we would) only (?:\w+ ){0,6}(?:once|when|if|until)", r"(?:doubles|triples|adds|increases|multiplies) (?:the |our )?(?:operational|ops|maintenance|cost|complexity|load|latency|work)",
     r"knowing (?:that|it|this|full well)", r"which is (?:fine|ok|okay|acceptable|a fair price) (?:for|because|since|as|here)",
+    r"(?:is|are|be) (?:acceptable|tolerable|an acceptable|a fair)", r"(?:is|are) cheap to",
     r"(?:more|less) (?:\w+ ){0,3}than (?:\w+ ){0,5}but", r"(?:more|less) (?:\w+ ){0,2}to (?:operate|run|maintain|build|manage|test|debug) than",
     r"but (?:it's|it is|that's|that is|this is) the (?:cheapest|simplest|fastest|safest|easiest|only|best) (?:way|option|choice)",
     r"(?:more|less|extra|added) (?:complex\w*|latency|cost|overhead|memory|storage|operational|moving parts)",
@@ -290,6 +291,7 @@ TRADEOFF_LANDING = rx(
     r"but (?:it's|it is|that's|that is|this is) the (?:cheapest|simplest|fastest|safest|easiest|only|best) (?:way|option|choice)",
     r"(?:i'd|i would|i will|i'll) take that (?:trade|deal|cost|hit)", r"(?:that's|that is|it's|it is) the right (?:trade|call|choice|tradeoff)", r"the reason (?:is|being|for (?:this|that)|i do (?:this|that))",
     r"knowing (?:that|it|this|full well)", r"which is (?:fine|ok|okay|acceptable|a fair price) (?:for|because|since|as|here)",
+    r"(?:is|are|be) (?:acceptable|tolerable|an acceptable|a fair)", r"(?:is|are) cheap to",
     r"(?:rather than|instead of) (?:\w+ ){0,10}(?:because|since|as)",
 )
 CONCLUSION = rx(
@@ -352,7 +354,7 @@ DECISION = rx(
     r"(?:i|we) (?:\w+ )?(?:decided|chose|picked|went with|opted|proposed|pushed for|pushed back|recommended|settled on|suggested|argued for|made the call|made a call|made the decision|landed on|went for|committed to)",
     r"options?", r"alternatives?", r"(?:i|we) (?:considered|evaluated|compared|looked at (?:two|three|a few|both|several))", r"weigh\w*", r"the (?:choice|decision|call) (?:was|to)",
     r"instead of", r"rather than", r"either (?:\w+ ){1,10}or", r"(?:one|another|the other|first|second|1|2) (?:option|approach|idea|way|path|choice) (?:was|would|is)",
-    r"pros and cons", r"trade ?offs?", r"(?:i|we) could (?:have )?(?:\w+ ){1,6}(?:or|but)", r"versus", r"(?:i|we) (?:went|go) (?:for|with)", r"changed (?:my|our|their|his|her) minds?", r"(?:i|we) (?:switched|moved|migrated) (?:\w+ ){0,3}(?:to|from|over)", r"(?:i|we) (?:decided|determined|concluded)",
+    r"pros and cons", r"trade ?offs?", r"(?:i|we) could (?:have )?(?:\w+ ){1,6}(?:or|but)", r"versus", r"(?:i|we) (?:went|go) (?:for|with)", r"changed (?:my|our|their|his|her) (?:minds?|position|view|opinion|stance|approach)", r"(?:i|we) adopted", r"(?:i|we) (?:switched|moved|migrated) (?:\w+ ){0,3}(?:to|from|over)", r"(?:i|we) (?:decided|determined|concluded)",
 )
 
 LEARNING = rx(
@@ -429,7 +431,7 @@ VAGUE = rx(
     r"handle (?:it|that|everything|errors?|things) (?:properly|correctly|well|gracefully|nicely)", r"as needed", r"depending on (?:the situation|things|stuff)", r"(?:the )?right (?:tools?|way|thing|approach)",
     r"modern", r"cutting edge", r"state of the art", r"seamless\w*", r"leverage", r"synerg\w+", r"(?:super |really |very )?(?:fast|reliable|secure|performant|clean)",
     r"(?:work|worked|working) (?:hard|together|closely)", r"works? well under pressure", r"(?:i|we) (?:always )?prioriti[sz]e", r"what matters (?:most|the most)",
-    r"communicat\w+", r"(?:super|really|very|extremely|so) important", r"one of the most important", r"(?:good|proper|great|solid) (?:observability|monitoring|testing|design|practices|coverage|visibility)",
+    r"communicat\w+", r"in my experience", r"be flexible", r"agile", r"(?:keep|make|write) (?:my|the|our) code (?:modular|clean|simple|readable)", r"stakeholders",r"(?:super|really|very|extremely|so) important", r"one of the most important", r"(?:good|proper|great|solid) (?:observability|monitoring|testing|design|practices|coverage|visibility)",
     r"(?:if|when) something goes wrong", r"what(?:'s| is) going on", r"depending on what", r"kind of thing", r"(?:pretty|very|fairly) standard", r"(?:always )?deliver(?:ed)? on time", r"team player", r"passionate", r"extra mile", r"hard ?working", r"detail oriented", r"take (?:full )?ownership", r"(?:improve|improved|fix|fixed) (?:it|things|stuff|the (?:system|issue|problem))",
 )
 
@@ -552,7 +554,8 @@ def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
 FRAMING = rx(
     r"if (?:the|our|we|we're|it|its|it's|there|there's|this|that|you|you're|they|all|most|each) (?:\w+ ){0,5}(?:is|are|'s|'re|has|have|were|was|need|needs|only|fits?|can|can't|must)",
     r"(?:think of|picture|imagine|consider|take) (?:a|an|the|two|some)",
-    r"say (?:most|all|each|every|half|the|we|there|it|they|a|an|about|roughly|around|maybe|\d)", r"(?:in|for) (?:a|the) (?:\w+ ){0,2}(?:case|scenario|setting|context) (?:where|like|of)",
+    r"say (?:most|all|each|every|half|the|we|there|it|they|a|an|about|roughly|around|maybe|\d)",
+    r"think (?:of |about )?(?:a|an|the|some|\w+ing|\w+ \w+ (?:going|coming|sent|stored))", r"in (?:our|this|the|that) (?:context|case|setting|scenario|situation)", r"(?:in|for) (?:a|the) (?:\w+ ){0,2}(?:case|scenario|setting|context) (?:where|like|of)",
 )
 _SENT_LEAD = {"ok", "so", "um", "uh", "and", "right", "alright", "well", "now", "hmm", "okay", "but", "first", "let's", "say"}
 

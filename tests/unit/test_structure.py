@@ -56,7 +56,7 @@ def test_labelled_set_is_big_varied_and_balanced() -> None:
     assert {"dev", "heldout"} <= {i.split for i in ITEMS}
 
 
-@pytest.mark.parametrize("split", ["dev", "heldout", "all"])
+@pytest.mark.parametrize("split", sorted({i.split for i in ITEMS}) + ["all"])
 @pytest.mark.parametrize("element", ["assumptions", "outcome"])
 def test_precision_and_recall_on_labelled_answers(split: str, element: str) -> None:
     items = ITEMS if split == "all" else [i for i in ITEMS if i.split == split]
