@@ -89,27 +89,27 @@ OUTCOME_MESSAGES: dict[str, str] = {
 }
 
 FOLLOW_UP_KEYWORDS: dict[str, str] = {
-    "assumptions": r"assum|clarif|constraint|input|requirement|how (?:big|many|much)|expect",
-    "restate": r"in your own words|restate|understand the problem",
-    "baseline": r"simple|brute|naive|first approach",
-    "improvement": r"faster|better|optimi|improve|already sorted|cost if",
-    "complexity": r"complexit|how much memory|big o|time and space|cost",
-    "tests": r"test|edge|empty|touch exactly|case",
-    "outcome": r"complexit|test|choose|pick|decid|result|measure|impact",
-    "requirements": r"requirement|latency|consisten|durab|need to",
-    "scale": r"scale|10x|ten times|million|grow|load|traffic|volume|peak",
-    "entities_apis": r"api|endpoint|schema|model|entit|fields?",
-    "architecture": r"component|architecture|path|flow",
-    "storage": r"stor|database|schema|retain|retention|partition|index|keep the data",
-    "failure_modes": r"fail|down|crash|retr|duplicat|behind|outage|lag|slow|restart|lost|late|dies|partition|timeout",
-    "observability": r"metric|alert|monitor|dashboard|know (?:that|when|if)|detect|notice|page|observ",
-    "tradeoffs": r"tradeoff|trade-off|instead|alternative|why not|choose|versus|switch",
-    "security": r"auth|secur|access|secret|audit|permission|who (?:can|may)",
-    "scope": r"own|role|context|size",
-    "constraints": r"constraint|deadline|time|pressure",
-    "decision": r"option|alternative|decid|choose|why",
-    "result": r"measure|result|impact|number|metric|know (?:it|that) worked",
-    "learning": r"differently|learn|again|hindsight",
+    "assumptions": r"\bassum|\bclarif|\bconstraint|\brequirement|how (?:big|many|much|often|large)|\bwhat (?:load|scale|size)",
+    "restate": r"in your own words|\brestate|understand the (?:problem|question)",
+    "baseline": r"\bsimplest|\bbrute|\bnaive|\bfirst approach|\bslow (?:but|version)",
+    "improvement": r"\bfaster\b|\bbetter\b|\boptimi|\bimprove|already sorted|\bcost if",
+    "complexity": r"\bcomplexit|how much memory|\bbig o\b|time and space|\bcost\b|\bscale with\b",
+    "tests": r"\btest|\bedge\b|\bempty\b|\bboundary|\bcorner\b|what if the input",
+    "outcome": r"\bcomplexit|\btest|\bchoose|\bpick\b|\bdecid|\bresult|\bmeasur|\bimpact",
+    "requirements": r"\brequirement|\blatency\b|\bconsisten|\bdurab|\bmust\b",
+    "scale": r"\bscale\b|\b10x\b|ten times|\bmillion|\bgrow|\bload\b|\btraffic|\bvolume|\bpeak\b",
+    "entities_apis": r"\bapi\b|\bendpoint|\bschema|\bdata model|\bentit|\bfields?\b",
+    "architecture": r"\bcomponent|\barchitecture|\bpath of|\bflow\b",
+    "storage": r"\bstor(?:e|age)\b|\bdatabase|\bschema|\bretain|\bretention|\bindex|keep the data",
+    "failure_modes": r"\bfail|\bgoes down|\bis down|\bcrash|\bretr(?:y|ies)|\bduplicat|falls? behind|\boutage|\blag\b|\bslow\b|\brestart|\blost\b|\bdies\b|\btimeout|\bunavailable|\bresend",
+    "observability": r"\bmetric|\balert|\bmonitor|\bdashboard|know (?:that|when|if)|\bdetect|\bnotice|\bpage\b|\bobserv|on-call",
+    "tradeoffs": r"\btrade-?off|\binstead\b|\balternative|why not|\bversus\b|\bswitch\b|what would make you",
+    "security": r"\bauth|\bsecur|\baccess\b|\bsecret|\baudit|\bpermission|who (?:can|may|is allowed)",
+    "scope": r"\bown(?:ed)?\b|\byour role|\bcontext\b|how big",
+    "constraints": r"\bconstraint|\bdeadline|\bpressure|\btime pressure",
+    "decision": r"\boption|\balternative|\bdecid|\bchoose|\bwhy did you",
+    "result": r"\bmeasur|\bresult|\bimpact|\bnumber|\bmetric|know (?:it|that) worked",
+    "learning": r"\bdifferently|\blearn|\bagain\b|\bhindsight",
     "ownership": r"you personally|your (?:part|role)|you (?:decide|do|own)",
 }
 
@@ -134,6 +134,13 @@ GENERIC_FOLLOW_UPS: dict[str, str] = {
     "result": "How did you know it worked? What number changed, from what to what?",
     "learning": "Looking back, what would you do differently next time?",
     "ownership": "You said \"we\" a lot. What did you personally decide, and what did you build yourself?",
+}
+GENERIC_BY_CATEGORY: dict[tuple[str, str], str] = {
+    ("fundamentals", "failure_modes"): "What goes wrong with the approach you described when a dependency is slow or a request is retried, and how do you recover?",
+    ("fundamentals", "observability"): "How would you know in production that this is working, and which alert would fire first if it stopped?",
+    ("fundamentals", "storage"): "Where would this data live, and why does that store suit how it is read and written?",
+    ("coding", "failure_modes"): "What does your code do with bad input: empty, duplicated, or out of order?",
+    ("behavioral", "constraints"): "What were you up against in that story: a deadline, scale, or reliability, and how did it shape your choice?",
 }
 GENERIC_ASSUMPTION_FOLLOW_UPS: dict[str, str] = {
     "coding": "Before you write anything: what would you assume about the input here (its size, order, duplicates, empty cases)?",
@@ -321,7 +328,10 @@ def choose_follow_up(question: Question, gap: str | None) -> str:
     """One follow-up aimed at the biggest gap; the question's own follow-ups win when one fits."""
     if gap is None:
         return question.follow_ups[0] if question.follow_ups else "What would you change in your answer if the load grew ten times?"
-    pattern = FOLLOW_UP_KEYWORDS.get(gap)
+    key = gap
+    if gap == "outcome":
+        key = {"behavioral": "result", "coding": "complexity"}.get(question.category, "tradeoffs")
+    pattern = FOLLOW_UP_KEYWORDS.get(key)
     if pattern:
         rx = re.compile(pattern, re.I)
         for fu in question.follow_ups:
@@ -331,6 +341,9 @@ def choose_follow_up(question: Question, gap: str | None) -> str:
         return GENERIC_ASSUMPTION_FOLLOW_UPS.get(question.category, GENERIC_ASSUMPTION_FOLLOW_UPS["coding"])
     if gap == "outcome":
         return GENERIC_OUTCOME_FOLLOW_UPS.get(question.category, GENERIC_OUTCOME_FOLLOW_UPS["coding"])
+    specific = GENERIC_BY_CATEGORY.get((question.category, gap))
+    if specific:
+        return specific
     return GENERIC_FOLLOW_UPS.get(gap, question.follow_ups[0] if question.follow_ups else "What would you do next?")
 
 
