@@ -137,3 +137,14 @@ def test_summary_mentions_long_pauses_for_audio_answers() -> None:
     t = spoken("let's say about ten thousand devices each sending once a second. " + THIN_DESIGN, pauses={12: 7.0})
     a = analyze(DESIGN, transcript=t)
     assert "pause" in a.summary
+
+
+def test_behavioral_outcome_gap_asks_for_the_measured_result_not_the_decision() -> None:
+    q = Question(id="behav-unit-fu", category="behavioral", prompt="", expected=("result",), key_points=(),
+                 follow_ups=("How did you decide what to cut?", "How did you measure the impact afterwards?"),
+                 target_seconds=90, difficulty="medium")
+    story = ("at my last job i owned the export service. exports were timing out for big customers, so i moved them "
+             "to a background job and emailed a link when ready. people were happy with it.")
+    a = analyze(q, text=story)
+    assert a.structure["outcome"] is False
+    assert a.follow_up == "How did you measure the impact afterwards?"
