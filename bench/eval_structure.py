@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
                          ("blind5", [i for i in items if i.split == "blind5"]),
                          ("blind6", [i for i in items if i.split == "blind6"]),
                          ("blind7", [i for i in items if i.split == "blind7"]),
+                         ("blind8", [i for i in items if i.split == "blind8"]),
                          ("all", items)):
         counts, errors, flags = evaluate(subset, bank)
         print(report(f"{name} ({len(subset)} answers)", counts, flags))

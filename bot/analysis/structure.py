@@ -94,7 +94,6 @@ CONTEXT = rx(
     r"(?:our|the|a|an|my) (?:\w+ ){0,3}(?:service|pipeline|system|api|platform|app|application|database|job|tool|integration|gateway|batch|cluster|website|backend|codebase|queue|deploy\\w*|build) (?:\\w+ ){0,2}(?:was|were|had|kept|took|used to|started|would|did|didn't|wasn't)",
     r"(?:we|i) had (?:\w+ ){0,5}(?:days?|weeks?|months?|engineers?|people|developers?) to",
     r"there (?:was|were) (?:this|a|an|one|some) (?:\w+ ){0,4}(?:that|which|where|who|in|at|on)",
-    r"i (?:pushed|deployed|shipped|ran|made|built|wrote|joined|inherited|broke|took over|migrated|introduced|launched|owned|maintained|led) (?:a|an|the|our|my|this)",
     r"our (?:\w+ ){1,3}(?:was|were|had|hadn't|kept|took|used to|would|did|didn't|wasn't|weren't|never|ran)",
     r"(?:my|the) role", r"responsible for", r"(?:i|we) (?:was|were|went|got|am|are) on ?call", r"(?:i|we) once", r"one time (?:i|we)", r"there was (?:a|this|one) time",
     r"(?:my|our|a|one|the) (?:tech lead|manager|lead|boss|cto|colleague|teammate|coworker|team|director|pm|product manager|architect|customer|client|engineer|developer|senior engineer|stakeholder|partner team|vendor)s? (?:\w+ )?(?:wanted|asked|was|were|had|decided|suggested|proposed|insisted|pushed|kept|refused|started|would|did|needed|told|came)",
@@ -106,6 +105,12 @@ CONTEXT = rx(
 )
 
 APPROX_NUM = r"(?:" + NUM + r"|(?:a few|several|a couple(?: of)?|many|tens of|hundreds of|a|one) (?:hundred|thousand|million|billion)s?)"
+# A story that opens with what the speaker did ("I pushed a config change that took staging down")
+# sets the scene too, but only as the opening; later the same words are just the action.
+STORY_OPENER = rx(
+    r"i (?:once )?(?:pushed|deployed|shipped|ran|made|built|wrote|joined|inherited|broke|took over|migrated|introduced|launched|owned|maintained|led|underestimated|designed|was asked) (?:a|an|the|our|my|this)",
+)
+
 SCALE = rx(
     APPROX_NUM + r" (?:\w+ ){0,3}(?:a|per|every|each) (?:second|minute|hour|day)",
     APPROX_NUM + r" (?:\w+ ){0,2}(?:users?|devices?|vehicles?|cars?|sensors?|requests?|reqs|events?|messages?|writes|reads|records?|rows?|clients?|connections?|orders?|jobs?|payloads?|items?|keys?|calls?|transactions?|queries|query|points?|samples?|readings?|metrics|logs?|entries|updates?|pings?|heartbeats?|customers?|accounts?|factories|machines?|robots?|tasks?|files?|objects?|documents?|tenants?|stations?|chargers?|batteries|nodes|servers|partitions|shards|regions|sites|plants|lines|parts|skus|products)",
@@ -672,6 +677,7 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
     # assumptions
     if category == "behavioral":
         a_hits = family("context") + family("owned")
+        a_hits += [h for h in _hits(doc, STORY_OPENER, "assumptions") if h.frac <= 0.25 and _sentence_initial(doc, h.pos)]
     else:
         a_hits = _hits(doc, ASSUMPTION, "assumptions", negatable=False)
         # a scale estimate early on is an assumption too ("let's say about 10000 devices")
