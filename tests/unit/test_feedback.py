@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bot.analysis import analyze
 from bot.feedback import feedback_dict, mmss, render_text, strengths, top_fixes
 from bot.models import KeyPoint, Question, Transcript, Word
@@ -148,3 +150,27 @@ def test_behavioral_outcome_gap_asks_for_the_measured_result_not_the_decision() 
     a = analyze(q, text=story)
     assert a.structure["outcome"] is False
     assert a.follow_up == "How did you measure the impact afterwards?"
+
+
+@pytest.mark.slow
+def test_spoken_answer_with_a_spliced_pause_gets_a_timestamped_fix(transcriber, tmp_path) -> None:
+    """Real TTS + real model: a 6 s pause spliced between two sentences is reported where it is."""
+    import numpy as np
+
+    from bot.speech.audio import SAMPLE_RATE, decode_file
+    from tests.conftest import espeak
+
+    first = decode_file(espeak("Let's say about ten thousand devices, each sending once a second.",
+                               tmp_path / "a.wav", voice="en-gb"))
+    second = decode_file(espeak("They post to an ingest tier that writes to a durable log, and consumers "
+                                "store the data in a time series database.", tmp_path / "b.wav", voice="en-gb"))
+    loud = np.flatnonzero(np.abs(first) > 0.02)
+    speech_end = (loud[-1] + 1) / SAMPLE_RATE
+    pause = np.zeros(int(6.0 * SAMPLE_RATE), dtype=np.float32)
+    samples = np.concatenate([first, pause, second]).astype(np.float32)
+    a = analyze(DESIGN, transcript=transcriber.transcribe_sync(samples))
+    assert len(a.silences) == 1
+    gap = a.silences[0]
+    assert abs(gap.start - speech_end) <= 0.6 and gap.duration_s >= 5.4
+    assert any(f.code == "long_silence" for f in top_fixes(a, 3))
+    assert f"[{mmss(gap.start)}]" in render_text(a, DESIGN)
