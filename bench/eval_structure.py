@@ -244,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                          ("blind6", [i for i in items if i.split == "blind6"]),
                          ("blind7", [i for i in items if i.split == "blind7"]),
                          ("blind8", [i for i in items if i.split == "blind8"]),
+                         ("blind9", [i for i in items if i.split == "blind9"]),
                          ("all", items)):
         counts, errors, flags = evaluate(subset, bank)
         print(report(f"{name} ({len(subset)} answers)", counts, flags))

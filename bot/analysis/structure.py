@@ -160,7 +160,7 @@ IMPROVEMENT = rx(
     r"(?:the )?(?:optimized|optimised|improved) (?:\w+ )?(?:version|solution|approach)", r"(?:second|next) (?:pass|version|approach|step) (?:is|would be)",
     r"(?:that|this|it|the \w+) (?:gets|brings|takes|cuts|reduces|drops) (?:us |it |this |that )?(?:down )?to", r"(?:i|we|you) can (?:\w+ ){0,6}instead",
     r"(?:with|using|switch to|switching to) (?:a |an )?(?:hash|heap|set|map|dictionary|sorted|two pointers?|sliding|binary|trie|stack|deque|prefix|bitmap|bloom|priority|counter|memo)\w* (?:\w+ ){0,4}(?:i|we|you|it) (?:can|could|get|only)",
-    r"memoi[sz]\w+", r"better", r"cach(?:e|ing) (?:the )?(?:results|subproblems|answers)",
+    r"memoi[sz]\w+", r"better", r"cheaper", r"switch(?:ing)? (?:over )?to", r"cach(?:e|ing) (?:the )?(?:results|subproblems|answers)",
 )
 
 COMPLEXITY = rx(
@@ -348,7 +348,7 @@ CONSTRAINTS = rx(
     r"by (?:friday|monday|tuesday|wednesday|thursday|the end of|end of|next week|launch|the launch|the release|black friday)", r"tight\w*", r"limited",
     r"only (?:had|have|two|\d+|a few|one|me)", r"budgets?", r"constraints?", r"(?:couldn't|could not|can't|cannot|not allowed to) (?:afford|take|have|touch|change|break|lose|stop)",
     r"without (?:any )?downtime", r"zero downtime", r"peak (?:load|traffic|season|hours)", r"black friday", r"slas?", r"complian\w+", r"regulat\w+", r"legacy",
-    r"small team", r"(?:on my own|by myself|alone)", r"(?:\d+|a few|a couple of) (?:days|weeks|months) (?:before|until|to) (?:the |their |our )?(?:launch|release|go live|deadline|demo|audit|cutover)",
+    r"small team", r"(?:on my own|by myself|alone)", r"(?:live|ready|done|shipped|out|working) (?:for|by|before) (?:\w+ ){0,3}(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|launch|campaign|deadline|sale|release|demo|morning|tomorrow|tonight)", r"(?:\d+|a few|a couple of) (?:days|weeks|months) (?:before|until|to) (?:the |their |our )?(?:launch|release|go live|deadline|demo|audit|cutover)",
     r"before (?:the |their |our )?(?:launch|release|deadline|go live|demo|audit|cutover|holiday)", r"moved (?:\w+ ){0,3}(?:up|forward|earlier)", r"hard (?:constraint|requirement|limit|deadline)",
     r"had to be (?:live|done|ready|shipped|finished|in place)", r"(?:by|before) \d+ ?(?:am|pm)", r"urgent\w*", r"asap", r"critical", r"(?:revenue|money|customers|orders) (?:was|were|at stake|on the line)",
     r"(?:had|needed|have) to (?:keep|stay|maintain|ship|deliver|be done|finish|hit)", r"under (?:load|pressure)", r"freeze", r"scale",
