@@ -83,6 +83,7 @@ ASSUMPTION = rx(
 CONTEXT = rx(
     r"(?:at|in) (?:my|our|a|the|one) (?:\w+ )?(?:last|previous|current|old|former|first|second|prior|early)? ?(?:job|company|role|team|startup|employer|position|internship|gig|client|workplace|org|organization)",
     r"(?:when|while) i was (?:at|working|on|the|a|an|leading|running|in charge|with)",
+    r"(?:that|my|a|the|our) (?:previous|last|current|old|former|first) (?:job|company|role|team|employer|position|gig|startup|project)",
     r"i was (?:working|on the|on a|the|a|an|leading|responsible|in charge|tasked|asked|assigned|hired|brought|owning|the only|one of|part of|on call)",
     r"(?:this|it|that) was (?:at|when|during|back|around|in|about|last|a couple|a few|my|our|on)",
     r"back (?:in|when|at)", r"a (?:few|couple(?: of)?|\d+) (?:years|months|weeks) ago", r"(?:years|months) ago",
@@ -258,7 +259,7 @@ DECISION_PROPOSAL = rx(
     r"(?:i|we)(?:'d| would|'ll| will| should) (?:probably |definitely |still |just |first |then |also |actually )?(?:use|put|add|make|build|keep|store|model|design|start|set|do|introduce|wrap|cap|limit|shed|partition|shard|cache|retry|run|split|write|send|return|treat|rely|implement|go|want|need)",
     r"(?:i|we)(?:'d| would)(?! (?:say|think|guess|imagine|assume|like to|love to|expect|hope|argue that|probably say)\b)(?: \w+)? \w+",
     r"the (?:key|main|big|core|central|important) (?:choice|decision|call|idea|design choice|bet) (?:is|here|would be)",
-    r"if (?:i|we|you) (?:had|have|were) to (?:pick|choose|go with|recommend|bet|decide)",
+    r"if (?:i|we|you) (?:had|have|were) to (?:pick|choose|go with|recommend|bet|decide)", r"if (?:i|we|you) (?:can|could) only (?:\w+ ){0,3}one",
     r"(?:going|opting|choosing|picking|sticking|starting) (?:with |for )?(?:the|a|an|this|that|one|our)",
     r"(?:so |then |and |here )?i (?:\w+ )?(?:use|pick|choose|go with|insist on|keep|put|prefer|recommend|accept|store|add|run|trade|favou?r|lean)",
     r"my (?:default|choice|pick|recommendation|preference|answer|call|approach|plan|suggestion|vote)", r"(?:the|my) (?:answer|choice|recommendation|decision) (?:is|would be|here)",
