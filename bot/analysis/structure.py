@@ -246,7 +246,7 @@ REASON = rx(
 STRONG_DECISION = rx(
     r"(?:i|we|you)(?:'d| would| should|'ll| will| could)? (?:probably |definitely |still |just |usually |typically |generally |normally |actually |personally |likely )?(?:pick|choose|go with|recommend|prefer|lean towards?|lean toward|default to|opt for|settle on|land on|favor|favour)",
     r"the (?:key|main|big|core|central|important) (?:choice|decision|call|idea|design choice|bet) (?:is|here|would be)",
-    r"if (?:i|we|you) (?:had|have|were) to (?:pick|choose|go with|recommend|bet|decide)",
+    r"if (?:i|we|you) (?:had|have|were) to (?:pick|choose|go with|recommend|bet|decide)", r"if (?:i|we|you) (?:can|could) only (?:\w+ ){0,3}one",
     r"my (?:default|choice|pick|recommendation|preference|answer|call|suggestion|vote)", r"(?:the|my) (?:answer|choice|recommendation|decision) (?:is|would be|here)",
     r"(?:i|we) (?:decided|chose|picked|went with|opted|settled)", r"so (?:i'd|i would|we'd|we would|i'll|i will) \w+", r"and (?:i'd|i would|we'd|we would) (?:go with|pick|choose|recommend)",
     r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: (?!to )\w+){0,3} (?:when|if|whenever|because|for (?!this|that|it|now|the))",
