@@ -189,10 +189,6 @@ def build_flags(question: Question, struct: StructureReport, timing: TimingRepor
                 key_missed: list[str], key_total: int, threshold_s: float) -> list[Flag]:
     cat = question.category
     flags: list[Flag] = []
-    if length.words == 0:
-        flags.append(Flag("too_short", "No answer was heard. Try again and think out loud from the first second, even a rough plan counts.", None, 3))
-        return _order(flags)
-
     # delivery: silences first-class, with timestamps
     for s in timing.silences:
         # a long pause is what the interviewer remembers, so it always ranks as major
@@ -200,6 +196,10 @@ def build_flags(question: Question, struct: StructureReport, timing: TimingRepor
         flags.append(Flag("long_silence", f"{s.duration_s:.1f} s of silence. Keep narrating while you think: say what you are weighing, even briefly.", s.start, sev))
     if timing.time_to_first_word_s is not None and timing.time_to_first_word_s >= threshold_s:
         flags.append(Flag("slow_start", f"You took {timing.time_to_first_word_s:.1f} s to start. Buy time out loud instead: restate the question or name your first assumption.", 0.0, 3))
+
+    if length.words == 0:
+        flags.append(Flag("too_short", "No answer came through. Try again and think out loud from the first second; even a rough plan counts.", None, 3))
+        return _order(flags)
 
     # structure
     p = struct.present
@@ -230,7 +230,8 @@ def build_flags(question: Question, struct: StructureReport, timing: TimingRepor
         if struct.we_count >= 3 and struct.i_count < 0.5 * struct.we_count and total > 0:
             flags.append(Flag("team_not_i", f"Mostly \"we\" ({struct.we_count}x) and little \"I\" ({struct.i_count}x). Say what you personally decided and did.", None, 3))
     if struct.vague:
-        flags.append(Flag("vague_answer", "It stays general (\"scalable\", \"robust\", \"best practices\"). Replace each generality with a concrete detail: a number, a component, a specific failure.", None, 2))
+        quoted = ", ".join(f"\"{w}\"" for w in struct.vague_examples) or "\"scalable\", \"robust\""
+        flags.append(Flag("vague_answer", f"It stays general ({quoted}). Replace each generality with a concrete detail: a number, a component, a specific failure.", None, 2))
 
     # pace and fillers
     if timing.word_count >= 20 and timing.filler_words >= 4 and 100.0 * timing.filler_words / timing.word_count > FILLER_HEAVY_PER_100:

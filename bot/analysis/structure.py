@@ -468,6 +468,7 @@ class StructureReport:
     we_count: int = 0
     vague: bool = False
     vague_count: int = 0
+    vague_examples: list[str] = field(default_factory=list)
     concrete_count: int = 0
 
 
@@ -760,7 +761,9 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
     rep.buzzwords, rep.buzzwords_unreasoned, rep.buzz_hit = found, unreasoned, first_unreasoned
 
     # vagueness: many generalities, little concrete detail
-    rep.vague_count = sum(1 for _ in VAGUE.finditer(doc.text))
+    vague_hits = [m.group(0) for m in VAGUE.finditer(doc.text)]
+    rep.vague_count = len(vague_hits)
+    rep.vague_examples = list(dict.fromkeys(vague_hits))[:3]
     numbers = sum(1 for t in doc.tokens if t[0].isdigit())
     specific = sum(1 for e in ("complexity", "failure_modes", "observability", "scale", "result", "storage", "entities_apis", "tests")
                    if family(e))
