@@ -152,7 +152,7 @@ class Speaker:
             except Exception as e:
                 # Seen about once in 80 renders: the espeak loop ends without writing the file.
                 # This prompt goes through the command line; the next one tries pyttsx3 again.
-                log.warning("pyttsx3 render failed (%s: %s); rendering this prompt with espeak-ng",
+                log.info("pyttsx3 render failed (%s: %s); rendering this prompt with espeak-ng",
                             type(e).__name__, e)
         self._cli_render(text, out)
         self.backend = "espeak-ng"
