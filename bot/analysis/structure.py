@@ -189,7 +189,7 @@ TESTS = rx(
 
 REQUIREMENTS = rx(
     r"requirements?", r"functional", r"non ?functional", r"(?:the )?(?:main|key|core|first|big|most important) things? (?:we|it|they|the \w+|users?|operators?) (?:need|needs|care|cares|want|wants|has to|have to)", r"(?:we|it|the system|the service) (?:need|needs) (?:to )?(?:the|a|an|every|each|be|support|handle|store|keep|show|give|know|track|serve|let)", r"(?:we|it|the system|the service|they) (?:need|needs|want|wants) (?:\d+|two|three|a few|several|a couple of) things",
-    r"(?:needs?|has|have|should|must) (?:to )?(?:be able to|support|handle|accept|store|serve|return|guarantee|tolerate|survive|keep|ingest|track|expose|allow|let)",
+    r"(?:it|the system|the service|we|this|the api|the platform|the design|the solution) (?:needs?|has|have|should|must) (?:to )?(?:be able to|support|handle|accept|store|serve|return|guarantee|tolerate|survive|keep|ingest|track|expose|allow|let)",
     r"(?:users?|clients?|devices?|callers?|operators?|services?|vehicles?|teams?|people|someone|supervisors?|admins?|customers?|drivers?|engineers?|analysts?|planners?|technicians?|auditors?|managers?) (?:should|need to|needs to|must|want to|wants to|will want to|have to|has to|can) (?:be able to )?\w+",
     r"latency (?:target|budget|requirement|under|below|of|sla|goal|needs)", r"(?:high |highly )?availab\w+", r"durab\w+", r"consisten\w+",
     r"slas?", r"slos?", r"(?:read|write)(?: |-)heavy", r"use cases?", r"core (?:features?|flows?|operations?|functionality)",
@@ -220,7 +220,7 @@ STORE_MENTION = rx(
     r"databases?", r"db", r"postgres", r"mysql", r"sql", r"nosql", r"cassandra", r"scylla", r"dynamo", r"mongo", r"redis", r"memcached?", r"s3",
     r"object (?:storage|store)", r"blob (?:storage|store)", r"time ?series", r"timescale\w*", r"influx\w*", r"clickhouse", r"bigquery", r"snowflake",
     r"(?:data )?warehouse", r"data lake", r"elasticsearch", r"hbase", r"bigtable", r"spanner", r"storage", r"persist\w*",
-    r"stor(?:e|ed|es|ing) (?:it|them|the|this|that|in|into|each|every|a|per|events|data|state|those|records)", r"kafka", r"kinesis", r"queues?",
+    r"kafka", r"kinesis", r"queues?",
     r"message broker", r"(?:commit|write ahead|append only|event) log", r"caches?", r"caching", r"rocksdb", r"sqlite", r"disk", r"tables?", r"key value (?:store|database)",
     r"relational", r"document (?:store|database|db)", r"column (?:store|family|oriented)", r"wide column",
 )
@@ -284,7 +284,8 @@ TRADEOFF_MARK = rx(
     r"(?:cheaper|simpler|faster|slower|safer|easier|harder|costlier|more accurate|less accurate|more complex|more work)(?: \w+)?,? but", r"(?:it\'s|it is|that\'s|that is) (?:slower|more expensive|more complex|harder|less accurate|more work|costlier),? but", r"but (?:it|that|this|you|we) (?:costs?|means|adds?|makes?|requires?|needs?|is slower|is more|gets)",
     r"the (?:benefit|upside|advantage|win) is", r"(?:i|we|you)(?:'d| would) rather", r"(?:the |one |a |main |big )?risks? (?:is|being|here|there|of)",
     r"(?:we|i|you) can live with", r"(?:i|we)(?:'d| would| can|'ll| will)? accept", r"(?:fine|good|ok|okay|acceptable|enough) for (?:\w+ ){1,5}but not",
-    r"worth (?:it|the|paying)", r"even if", r"beats", r"(?:better|worse|safer|cheaper|simpler) than", r"(?:more|less) (?:work|effort|code) than", r"(?:we|you) (?:lose|gain|get)", r"(?:the )?costs? (?:is|are|of|us|you|more|less)", r"(?:more|less) (?:expensive|accurate|consistent|available|flexible|reliable|durable)",
+    r"worth (?:it|the|paying)", r"even if", r"beats", r"(?:safer|cheaper|simpler) than", r"(?:more|less) (?:work|effort|code) than", r"(?:we|you) (?:lose|gain)", r"(?:far |much |way )?(?:better|worse) than", r"(?:we|you) get",
+    r"even though", r"but (?:we|you|it) (?:get|gain|keep|buy)", r"(?:we|you|i)(?:'d| would| will|'ll) (?:lose|give up|sacrifice|pay|accept|trade)", r"(?:the )?costs? (?:is|are|of|us|you|more|less)", r"(?:more|less) (?:expensive|accurate|consistent|available|flexible|reliable|durable)",
     r"pays? (?:for|off)", r"(?:but|though|although) (?:then|now)? ?(?:you|we|it|that|this)(?:'re|'s| are| is)? (?:\w+ )?(?:stuck|slower|harder|costlier|more|less|losing|paying)", r"(?:alternatively|the other option|another option|other approach|option (?:a|b|1|2|one|two))",
     r"(?:worth it|not worth|acceptable|good enough) (?:because|since|for|if|here)", r"balance (?:between|of)",
 )
@@ -330,6 +331,10 @@ OBSERVABILITY = rx(
 )
 
 TRADEOFFS = re.compile(TRADEOFF_MARK.pattern + "|" + rx(r"it depends", r"depends on").pattern)
+# Weak contrast words ("instead of", "versus", "it depends") weigh options only when a reason is given.
+WEAK_TRADEOFF = rx(r"instead of", r"rather than", r"versus", r"compared to", r"as opposed to", r"it depends", r"depends on", r"beats",
+                   r"(?:far |much |way )?(?:better|worse) than", r"(?:we|you) get",
+                   r"(?:pick|picked|picking|choose|choosing|chose|prefer|preferring|preferred|go with|going with|went with|favou?r\w*) (?:\w+ ){0,4}over")
 
 SECURITY = rx(
     r"auth\w*", r"oauth", r"jwt", r"mtls", r"tls", r"ssl", r"https", r"encrypt\w*", r"secrets?(?: manager)?", r"(?:api|access|signing|private|public) keys?",
@@ -713,6 +718,11 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
 
     for e in wanted[2:]:
         if e == "ownership":
+            continue
+        if e == "tradeoffs":
+            strong = [h for h in family("tradeoffs") if not WEAK_TRADEOFF.fullmatch(h.text)]
+            weak = [h for h in family("tradeoffs") if WEAK_TRADEOFF.fullmatch(h.text) and _near(doc, h.pos, REASON, 12, 12)]
+            hits[e] = strong + weak
             continue
         if e == "scope":
             hits[e] = family("context") + family("owned")
