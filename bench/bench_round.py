@@ -339,7 +339,9 @@ async def main() -> None:
 
         print("\n1. feedback latency (end of answer → follow-up handed to the front end), "
               f"fed at {args.speed:g}x real time in 20 ms frames")
-        print(f"   {'answer':>7} {'ending':>12} {'latency':>8} {'backlog':>8} {'cpu/audio':>9} {'words':>6}")
+        print("   (backlog = audio not yet committed when the answer ended; cpu/audio = transcription "
+              "seconds per audio second, utterance checks included)")
+        print(f"   {'answer':>7} {'ending':>12} {'latency':>9} {'backlog':>8} {'cpu/audio':>9} {'words':>6}")
         lag_row: dict[str, float] | None = None
         for L in lengths:
             answer = build_answer(say, L)
@@ -348,7 +350,7 @@ async def main() -> None:
                 row = await latency_run(engine, answer, speed=args.speed, ending=ending, measure_lag=measure)
                 if measure:
                     lag_row = row
-                print(f"   {row['audio_s']:6.0f}s {ending:>12} {row['latency_s']:7.2f}s {row['backlog_s']:7.1f}s "
+                print(f"   {row['audio_s']:6.0f}s {ending:>12} {row['latency_s'] * 1000:6.0f} ms {row['backlog_s']:7.1f}s "
                       f"{row['cpu_per_audio_s']:9.3f} {row['words']:6d}")
 
         if lag_row:
