@@ -203,11 +203,15 @@ def build_flags(question: Question, struct: StructureReport, timing: TimingRepor
 
     # structure
     p = struct.present
+    late_msg = "Your assumptions came late in the answer. Say them in the first minute, before you build on them."
     if not p.get("assumptions"):
-        flags.append(Flag("missing_assumptions", ASSUMPTION_MESSAGES.get(cat, ASSUMPTION_MESSAGES["coding"]), None, 3))
+        if struct.assumptions_late:  # stated, but only after solving: a different fix from "state some"
+            flags.append(Flag("assumptions_late", late_msg, None, 2))
+        else:
+            flags.append(Flag("missing_assumptions", ASSUMPTION_MESSAGES.get(cat, ASSUMPTION_MESSAGES["coding"]), None, 3))
     elif struct.assumptions_late and struct.hits.get("assumptions") is not None:
         h = struct.hits["assumptions"]
-        flags.append(Flag("assumptions_late", "Your assumptions came late in the answer. Say them in the first minute, before you build on them.", h.time if h else None, 1))
+        flags.append(Flag("assumptions_late", late_msg, h.time if h else None, 1))
     if not p.get("outcome"):
         if cat == "behavioral":
             if not struct.qualitative_result:

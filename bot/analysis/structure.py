@@ -23,6 +23,11 @@ from bot.analysis.lexicon import Doc, rx
 
 # Where assumptions should be stated by (fraction of the answer) in coding and design answers.
 EARLY_FRAC = 0.35
+# Past this point a "requirement"/"do we need" mention is part of the solving, not an assumption
+# made before it; an answer whose only assumptions come this late gets `assumptions_late`.
+ASSUME_BY_FRAC = 0.5
+# Behavioral answers set the scene at the start; later "it was about ..." is the story itself.
+CONTEXT_BY_FRAC = 0.4
 # Where a measurable result may start (earlier numbers describe the situation).
 RESULT_FROM = 0.3
 
@@ -97,7 +102,8 @@ CONTEXT = rx(
     r"there (?:was|were) (?:this|a|an|one|some) (?:\w+ ){0,4}(?:that|which|where|who|in|at|on)",
     r"our (?:\w+ ){1,3}(?:was|were|had|hadn't|kept|took|used to|would|did|didn't|wasn't|weren't|never|ran)",
     r"(?:my|the) role", r"responsible for", r"(?:i|we) (?:was|were|went|got|am|are) on ?call", r"(?:i|we) once", r"one time (?:i|we)", r"there was (?:a|this|one) time",
-    r"(?:my|our|a|one|the) (?:tech lead|manager|lead|boss|cto|colleague|teammate|coworker|team|director|pm|product manager|architect|customer|client|engineer|developer|senior engineer|stakeholder|partner team|vendor)s? (?:\w+ )?(?:wanted|asked|was|were|had|decided|suggested|proposed|insisted|pushed|kept|refused|started|would|did|needed|told|came)",
+    r"(?:my|our|a|one|the) (?:tech lead|manager|lead|boss|cto|colleague|teammate|coworker|team|director|pm|product manager|architect|customer|client|engineer|developer|senior engineer|stakeholder|partner team|vendor)s? (?:\w+ ){0,2}(?:wanted|asked|was|were|had|decided|suggested|proposed|insisted|pushed|kept|refused|started|would|did|needed|told|came|disagreed|argued|clashed)",
+    r"on (?:the|my|our|a) (?:\w+ ){0,2}team",
     r"i was (?:\w+ )?(?:against|opposed|skeptical|sceptical|convinced|sure|certain|in favou?r)",
     r"(?:we|i) had (?:an?|this|one) (?:\w+ )?(?:incident|outage|bug|problem|issue|situation|customer|project|migration|launch|deadline)", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",
     r"the (?:\w+ )?(?:service|system|platform|pipeline|api|app|company|team|product|checkout|integration) (?:was|handled|handles|processed|processes|served|serves|did|ran|runs|had|took|kept)",
@@ -563,6 +569,7 @@ def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
     return out
 
 
+FIRST_PERSON_CHOICE = rx(r"(?:i|we)(?:'d| would| will|'ll| should)", r"i (?:think|pick|go|use|prefer|default|lean|choose|recommend|don't|wouldn't)", r"my (?:answer|pick|choice|default)")
 FRAMING = rx(
     r"if (?:the|our|we|we're|it|its|it's|there|there's|this|that|you|you're|they|all|most|each) (?:\w+ ){0,5}(?:is|are|'s|'re|has|have|were|was|need|needs|only|fits?|can|can't|must)",
     r"(?:think of|picture|imagine|consider|take) (?:a|an|the|two|some)",
@@ -614,6 +621,15 @@ def _is_load_estimate(text: str) -> bool:
         return False
 
 
+_RHETORICAL_Q = rx(r"^(?:so )?(?:what(?:'s| is| are) (?:a |an |the )?\w+(?: \w+)?$)", r"why (?:does|do|is|would) (?:this|that|it) (?:matter|happen|work)",
+                   r"(?:does|do) (?:that|this) (?:make sense|matter|work)", r"what does (?:that|this|it) mean", r"how does (?:that|this|it) work",
+                   r"(?:is|was) (?:that|this) (?:a problem|bad|good|enough)")
+_SCENARIO_Q = rx(r"we", r"you", r"our", r"us", r"i", r"how (?:many|much|big|large|often|fast|long|frequently|stale|fresh)",
+                 r"expected", r"peak", r"load", r"traffic", r"size", r"volume", r"scale", r"input", r"range", r"latency", r"budget", r"sla",
+                 r"requirements?", r"constraints?", r"allowed", r"okay", r"ok", r"fine", r"counts? as", r"look like", r"or",
+                 r"(?:callers?|clients?|users?|customers?|devices?|vehicles?|data|workload|requests?|operators?|teams?|jobs?|events?)")
+
+
 def _early_questions(doc: Doc) -> list[Hit]:
     """A question put to the interviewer early on (clarifying before solving) is an assumption move.
 
@@ -631,9 +647,14 @@ def _early_questions(doc: Doc) -> list[Hit]:
         if doc.frac(pos) > EARLY_FRAC:
             break
         first, second = doc.tokens[k], doc.tokens[k + 1]
-        asked = doc.sentence_of[lo] in doc.questions and not _PROPOSAL_Q.search(doc.span_text(lo, hi))
+        sentence = doc.span_text(k, hi)
+        asked = doc.sentence_of[lo] in doc.questions and not _PROPOSAL_Q.search(sentence)
         inverted = first in _AUX and second in _SUBJ
-        if asked or inverted or (first in _WH and doc.sentence_of[lo] in doc.questions):
+        if _RHETORICAL_Q.search(sentence):
+            continue  # "what is idempotency?", "why does this matter?": the speaker answers it at once
+        if first in _WH and not _SCENARIO_Q.search(sentence):
+            continue
+        if asked or inverted:
             out.append(Hit("assumptions", pos, doc.frac(pos), doc.time_at(pos), doc.span_text(k, min(hi, k + 6))))
     return out
 
@@ -683,7 +704,7 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
 
     # assumptions
     if category == "behavioral":
-        a_hits = family("context") + family("owned")
+        a_hits = [h for h in family("context") + family("owned") if h.frac <= CONTEXT_BY_FRAC or not long_answer]
         a_hits += [h for h in _hits(doc, STORY_OPENER, "assumptions") if h.frac <= 0.25 and _sentence_initial(doc, h.pos)]
     else:
         a_hits = _hits(doc, ASSUMPTION, "assumptions", negatable=False)
@@ -698,11 +719,14 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
         # "say most jobs take seconds" (conditionals only outside coding, where "if" is the algorithm)
         a_hits += [h for h in _hits(doc, FRAMING, "assumptions", negatable=False)
                    if h.frac <= EARLY_FRAC and _sentence_initial(doc, h.pos)
-                   and (category in ("fundamentals", "system_design") or not h.text.startswith("if "))]
-    hits["assumptions"] = a_hits
+                   and (not h.text.startswith("if ") or (category in ("fundamentals", "system_design")
+                                                        and _near(doc, h.pos, FIRST_PERSON_CHOICE, 0, 25, same_sentence=True)))]
     first_a = _first(a_hits)
     if first_a is not None and category in ("coding", "system_design") and long_answer:
         rep.assumptions_late = first_a.frac > EARLY_FRAC
+    if long_answer and category != "behavioral":
+        a_hits = [h for h in a_hits if h.frac <= ASSUME_BY_FRAC]  # said before solving, not in passing later
+    hits["assumptions"] = a_hits
 
     # outcome
     if category == "behavioral":
