@@ -258,6 +258,8 @@ STRONG_DECISION = rx(
     r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: (?!to )\w+){0,3} (?:when|if|whenever|because|for (?!this|that|it|now|the))",
     r"(?:i|we) (?:would|'d|will|'ll)? ?(?:insist on|only|always|never)",
     r"(?:i'm|i am|we're|we are) (?:choosing|going with|picking|opting for|recommending|preferring|sticking with|betting on)",
+    r"(?:is|would be|'s) (?:the )?(?:better|best|right|safer|simpler|cheaper|sensible|obvious) (?:choice|option|fit|default|bet|approach|call|pick) (?:here|for)",
+    r"my take", r"what (?:i'd|i would|i) (?:do|recommend|pick|choose|go with) is",
 )
 # Any proposal ("I'd put a cache in front"): counts only next to a tradeoff.
 DECISION_PROPOSAL = rx(
@@ -275,7 +277,7 @@ DECISION_PROPOSAL = rx(
     r"(?:keep|use|put|store|pick|choose|go with|make|run|send|write|model|evaluate|do) (?:\w+ ){0,6}(?:rather than|instead of|over)",
 )
 TRADEOFF_MARK = rx(
-    r"trade ?offs?", r"on the other hand", r"(?:the |one |a |big |main )?(?:downside|drawback|catch|cost|con|cons|price) (?:is|being|here|there|of)",
+    r"trade ?offs?", r"on the other hand", r"downsides?", r"drawbacks?", r"upsides?", r"the catch", r"(?:the )?(?:pro|con) is", r"(?:the |one |a |big |main )?(?:downside|drawback|catch|cost|con|cons|price) (?:is|being|here|there|of)",
     r"at the (?:cost|expense) of", r"pros and cons", r"in exchange", r"versus", r"compared to", r"whereas", r"as opposed to",
     r"(?:we|you|i) (?:lose|give up|sacrifice|pay|accept|trade)", r"rather than", r"instead of", r"trading (?:\w+ ){0,10}for",
     r"(?:pick|picked|picking|choose|choosing|chose|prefer|preferring|preferred|go with|going with|went with|favou?r\w*) (?:\w+ ){0,4}over",
@@ -313,7 +315,7 @@ CONCLUSION = rx(
     r"so the (?:answer|design|plan|approach|recommendation|solution) (?:is|would be)", r"all in all", r"at the end of the day",
     r"that(?:'s| is) (?:my|the) (?:answer|design|recommendation|approach|plan)", r"that (?:gives|gets) (?:us|you) (?:a|an|the)",
     r"(?:so )?(?:that's|that is) (?:how|why) (?:i'd|i would|we'd|we would|i)", r"so (?:to|in) (?:recap|summary)",
-    r"so my (?:answer|recommendation|pick|choice|default)", r"so (?:i'd|i would|we'd) (?:go with|pick|choose|recommend|default)",
+    r"so my (?:answer|recommendation|pick|choice|default)", r"putting it (?:all )?together", r"so (?:i'd|i would|we'd) (?:go with|pick|choose|recommend|default)",
 )
 
 FAILURE_MODES = rx(
@@ -409,6 +411,10 @@ MEASURABLE = re.compile(
     + r"|now (?:\w+ ){0,2}(?:takes?|finish(?:es)?|runs?|completes?|loads?|sits?|averages?|is|are|in) (?:in |at |under |about |around |roughly |below |a bit under |just under |less than )*(?:" + NUM + r"|a|one|two) (?:\w+ )?(?:ms|seconds?|minutes?|hours?|percent|x)"
     + r"|(?:went away|disappeared|stopped|vanished) (?:completely|entirely|altogether|for good)"
     + r"|" + NUM + r" (?:\w+ ){0,3}(?:in a row|straight|consecutive)"
+    + r"|(?:is|are|was|were|sits?|stays?|runs?|averages?) now (?:at |under |below |about |around |roughly |just )*" + NUM
+    + r"|(?:sav\w+|cut|cutting|reduc\w+|lower\w*|freed|shaved|trimm?\w*)(?: \w+){0,4} " + _APPROX + NUM + r" (?:\w+ )?(?:a|per) (?:year|month|week|day|quarter)"
+    + r"|(?:haven't|hasn't|hadn't|didn't|never|have not|has not|had not|did not) (?:had|have|seen|see|got|gotten|get) a single (?:\w+ ){0,2}(?:incident|outage|page|failure|bug|complaint|duplicate|error|timeout|ticket|escalation)"
+    + r"|(?:" + NUM + r"|a|two|a few|several) (?:days?|weeks?|months?|hours?) (?:early|ahead of schedule|ahead of time|sooner|earlier than planned)"
     + r"|(?:was|were|is|are|got|went|came|brought it|dropped) back (?:down )?(?:under|to|at|below|within|near) " + _APPROX + r"(?:" + NUM + r"|a tenth|a fraction|a half|half|one|a|normal|baseline)"
     + r"|" + NUM + r" (?:ms|seconds|minutes|hours) (?:instead of|rather than|versus)|(?:a|1|" + NUM + r") (?:day|hour|minute|week)s? instead of (?:a|" + NUM + r") (?:day|hour|minute|week)s?"
     r")(?![a-z0-9'])"
