@@ -136,6 +136,11 @@ class ListenerConfig:
         return cls(**base)  # type: ignore[arg-type]
 
 
+def _to_float(pcm16: np.ndarray) -> np.ndarray:
+    """Stored int16 samples → a new float32 array in [-1, 1] (what whisper wants)."""
+    return pcm16.astype(np.float32) / 32768.0
+
+
 @dataclass
 class ChunkResult:
     start_s: float
@@ -176,7 +181,8 @@ class IncrementalListener:
 
         self._lock = threading.Lock()
         self._cv = threading.Condition(self._lock)
-        self._buf = np.zeros(RATE * 30, dtype=np.float32)
+        # int16 like the Discord PCM it comes from: half the memory of float32, no audible loss
+        self._buf = np.zeros(RATE * 30, dtype=np.int16)
         self._n = 0                      # samples received (including filled silence)
         self._vad_pos = 0                # samples already classified by the VAD
         self._rms: list[float] = []      # per 20 ms frame
@@ -242,7 +248,7 @@ class IncrementalListener:
     def samples(self) -> np.ndarray:
         """A copy of all audio received so far (16 kHz mono float32)."""
         with self._lock:
-            return self._buf[: self._n].copy()
+            return _to_float(self._buf[: self._n])
 
     # ------------------------------------------------------------------ feeding
     def start(self, at: float | None = None) -> None:
@@ -345,10 +351,10 @@ class IncrementalListener:
         need = self._n + x.size
         if need > self._buf.size:
             cap = max(need, self._buf.size + RATE * 60)  # grow by a minute: memory ≈ answer length
-            nb = np.zeros(cap, dtype=np.float32)
+            nb = np.zeros(cap, dtype=np.int16)
             nb[: self._n] = self._buf[: self._n]
             self._buf = nb
-        self._buf[self._n : need] = x
+        self._buf[self._n : need] = np.round(np.clip(x, -1.0, 1.0) * 32767.0).astype(np.int16)
         self._n = need
 
     def _classify(self, events: list[tuple[str, Any]]) -> None:
@@ -356,7 +362,7 @@ class IncrementalListener:
         count = (self._n - self._vad_pos) // FRAME
         if count <= 0:
             return
-        block = self._buf[self._vad_pos : self._vad_pos + count * FRAME].reshape(count, FRAME)
+        block = _to_float(self._buf[self._vad_pos : self._vad_pos + count * FRAME]).reshape(count, FRAME)
         levels = np.sqrt(np.mean(block * block, axis=1)).tolist()  # RMS of every new 20 ms frame
         for rms in levels:
             if self._end_reason is not None:
@@ -490,7 +496,7 @@ class IncrementalListener:
                     return
                 assert job is not None
                 kind, start, end, voice_end = job
-                audio = self._buf[start:end].copy() if end > start else np.zeros(0, np.float32)
+                audio = _to_float(self._buf[start:end]) if end > start else np.zeros(0, np.float32)
                 has_voice = end > start and self._has_voice(start, end)
             try:
                 if kind == "final":
