@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,9 +21,9 @@ from bot.config import Settings
 from bot.models import Question
 from bot.practice.engine import PracticeEngine
 from bot.practice.round import MockRound, RoundIO, RoundState, RoundSummary
+from bot.practice.rounds_registry import RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.speech.audio import decode_file, to_pcm48_stereo
 from bot.storage.attempts import list_attempts
-from bot.practice.rounds_registry import RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.storage.sessions import (
     add_member,
     close_interrupted,
