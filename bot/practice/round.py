@@ -299,6 +299,10 @@ class MockRound:
         """The listener of the answer being received (None outside LISTENING)."""
         return self._listener
 
+    def times_entered(self, state: RoundState) -> int:
+        """How many times the round has entered `state` (LISTENING: once per answer heard)."""
+        return self._state_counts[state]
+
     async def wait_state(self, state: RoundState, count: int = 1) -> None:
         """Return once the round has entered `state` at least `count` times (or has ended)."""
         cond = self._cond()

@@ -251,7 +251,7 @@ async def test_declined_consent_records_nothing(engine, db):
     assert summary.status == "declined"
     assert io.said == [] and io.feedback == [] and io.closed == [summary]
     assert r.session_id is None and await list_attempts(db, 42) == []
-    assert RoundState.LISTENING not in r._state_counts
+    assert r.times_entered(RoundState.LISTENING) == 0
 
 
 @pytest.mark.slow
@@ -282,7 +282,7 @@ async def test_end_round_while_the_question_plays_stops_at_once(engine, db):
     assert summary.answers == [] and io.feedback == []
     assert any("No answer" in s for s in io.statuses)
     assert await list_attempts(db, 42) == []
-    assert RoundState.LISTENING not in r._state_counts
+    assert r.times_entered(RoundState.LISTENING) == 0
     assert (await get_session(db, r.session_id)).status == "done"
 
 
