@@ -374,7 +374,7 @@ def derive_strengths(struct: StructureReport, timing: TimingReport, key_covered:
             out.append("Kept talking through the thinking, no long pauses")
         pace = timing.articulation_wpm
         if pace is not None and TOO_SLOW_WPM <= pace <= TOO_FAST_WPM:
-            out.append(f"Steady pace ({pace:.0f} words a minute)")
+            out.append(f"Steady pace while speaking ({pace:.0f} words a minute, pauses aside)")
     if timing.word_count >= 30 and "filler_heavy" not in codes and timing.filler_words <= 2:
         out.append("Few filler words")
     if struct.buzzwords and not struct.buzzwords_unreasoned:
