@@ -285,10 +285,9 @@ class DailyService:
 
     async def _store(self, push: store.PushRow, user_id: int, user_name: str, question: Question,
                      analysis: Analysis, day: int | None) -> AnswerResult:
+        # Dated by the service's clock, so streaks and charts agree with the schedule's "today".
         attempt_id = await self._engine().record(analysis, user_id=user_id, user_name=user_name, mode="daily",
-                                              guild_id=push.guild_id)
-        if attempt_id:
-            await store.stamp_attempt(self.db, attempt_id, self.now())
+                                                 guild_id=push.guild_id, created_at=self.now())
         progress = await self.progress(push.guild_id, user_id)
         return AnswerResult(question, analysis, attempt_id, day, progress.streak)
 

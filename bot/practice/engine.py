@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
@@ -53,11 +54,13 @@ class PracticeEngine:
         mode: str,
         guild_id: int | None = None,
         session_id: int | None = None,
+        created_at: datetime | None = None,
     ) -> int | None:
-        """Store the attempt; returns its id (None when the engine runs without a database)."""
+        """Store the attempt; returns its id (None when the engine runs without a database).
+        `created_at` (aware) dates it by the caller's clock instead of sqlite's."""
         if self.db is None:
             return None
         return await add_attempt(
             self.db, analysis, user_id=user_id, user_name=user_name, mode=mode,
-            guild_id=guild_id, session_id=session_id,
+            guild_id=guild_id, session_id=session_id, created_at=created_at,
         )

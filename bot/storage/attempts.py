@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from bot.models import Analysis
@@ -47,6 +48,14 @@ async def ensure_user(db: Database, user_id: int, name: str = "") -> None:
     )
 
 
+def iso_utc(when: datetime) -> str:
+    """`when` in the attempts column's format: ISO 8601 UTC with milliseconds and a Z
+    (what the schema default `strftime('%Y-%m-%dT%H:%M:%fZ','now')` writes)."""
+    if when.tzinfo is None:
+        raise ValueError("created_at must be an aware datetime")
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 async def add_attempt(
     db: Database,
     analysis: Analysis,
@@ -56,19 +65,28 @@ async def add_attempt(
     mode: str,
     guild_id: int | None = None,
     session_id: int | None = None,
+    created_at: datetime | None = None,
 ) -> int:
-    """Store one analysed answer (never the audio) in one transaction; returns its id."""
+    """Store one analysed answer (never the audio) in one transaction; returns its id.
+
+    `created_at` dates the attempt by the caller's clock (the daily service's, so streaks follow the
+    schedule's "today"); without it the column default, sqlite's wall clock, applies."""
     c = analysis.to_contract()
+    columns = ["user_id", "guild_id", "session_id", "mode", "question_id", "category", "transcript",
+               "duration_s", "metrics_json", "structure_json", "flags_json", "score"]
+    values: list[Any] = [
+        user_id, guild_id, session_id, mode, analysis.question_id, analysis.category,
+        analysis.transcript, analysis.duration_s, json.dumps(c["metrics"]),
+        json.dumps(c["structure"]), json.dumps(c["flags"]), analysis.score,
+    ]
+    if created_at is not None:
+        columns.append("created_at")
+        values.append(iso_utc(created_at))
     async with db.transaction() as conn:
         await ensure_user(db, user_id, user_name)
         cur = await conn.execute(
-            "INSERT INTO attempts(user_id, guild_id, session_id, mode, question_id, category, transcript,"
-            " duration_s, metrics_json, structure_json, flags_json, score) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                user_id, guild_id, session_id, mode, analysis.question_id, analysis.category,
-                analysis.transcript, analysis.duration_s, json.dumps(c["metrics"]),
-                json.dumps(c["structure"]), json.dumps(c["flags"]), analysis.score,
-            ),
+            f"INSERT INTO attempts({', '.join(columns)}) VALUES({', '.join('?' * len(values))})",
+            values,
         )
         return int(cur.lastrowid or 0)
 

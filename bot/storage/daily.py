@@ -231,13 +231,6 @@ def _plan(r: Any) -> PrepPlanRow:
 # ---------------------------------------------------------------- leaderboard and progress queries
 
 
-async def stamp_attempt(db: Database, attempt_id: int, when: datetime) -> None:
-    """Date an attempt by the service's clock (the schema default is sqlite's wall clock), so streaks
-    and charts agree with the schedule's notion of "today" (and tests can drive days)."""
-    async with db.transaction() as conn:
-        await conn.execute("UPDATE attempts SET created_at = ? WHERE id = ?", (_iso(when), attempt_id))
-
-
 async def set_leaderboard(db: Database, guild_id: int, user_id: int, joined: bool, *, user_name: str = "") -> bool:
     """Opt in or out; returns whether anything changed."""
     async with db.transaction() as conn:

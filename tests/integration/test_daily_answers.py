@@ -141,7 +141,12 @@ async def test_text_answers_and_upload_limits(daily, voice_message, settings):
     push2 = (await svc.push_now(GUILD, RecordingPoster())).push
     again = await svc.answer_text(push2, BO, "bo", TEXT_ANSWER)
     assert again.streak.current == 2
-    assert len(await list_attempts(db, BO, guild_id=GUILD)) == 2
+    stored = await list_attempts(db, BO, guild_id=GUILD)
+    assert len(stored) == 2
+    # each attempt is dated by the service's clock, in the column's format
+    expected = clock.now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    assert [s.created_at for s in stored] == [expected, (clock.now - timedelta(days=1)).strftime(
+        "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"]
 
     # oversized: refused from the declared size, before any download
     with pytest.raises(AnswerRejected, match="limit is 25 MB"):

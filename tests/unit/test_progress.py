@@ -31,11 +31,8 @@ def analysis(score: int, flags: list[str], category: str = "coding", qid: str = 
 
 async def store_at(db, user_id: int, when: datetime, score: int, flags: list[str], *, guild_id: int = GUILD,
                    category: str = "coding", mode: str = "daily") -> int:
-    aid = await add_attempt(db, analysis(score, flags, category), user_id=user_id, mode=mode, guild_id=guild_id)
-    stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    await db.conn.execute("UPDATE attempts SET created_at = ? WHERE id = ?", (stamp, aid))
-    await db.conn.commit()
-    return aid
+    return await add_attempt(db, analysis(score, flags, category), user_id=user_id, mode=mode,
+                             guild_id=guild_id, created_at=when)
 
 
 # ------------------------------------------------------------------ streak arithmetic
