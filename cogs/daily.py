@@ -20,13 +20,13 @@ from discord.ext import commands, tasks
 from bot.discord_io.daily_scheduler import (
     DiscordPushPoster, category_label, missing_permissions,
 )
+from bot.discord_io.embeds import analysis_embed
 from bot.limits import RateLimiter
-from bot.models import Analysis, Question
 from bot.practice.daily import Clock, PushFailed, ScheduleError, format_time_local, utc_now
 from bot.practice.daily_service import AnswerRejected, AnswerResult, DailyService
 from bot.practice.prep_plan import PLAN, PLAN_DAYS, PrepPlanError
 from bot.progress_chart import render_progress_chart
-from bot.text_safety import neutralize_mentions, safe_excerpt
+from bot.text_safety import safe_excerpt
 
 if TYPE_CHECKING:
     from bot.discord_io.client import ParleyBot
@@ -58,33 +58,16 @@ def _when(dt: datetime | None) -> str:
     return f"<t:{int(dt.timestamp())}:F> (<t:{int(dt.timestamp())}:R>)" if dt else "not scheduled"
 
 
-def _render_feedback_text(analysis: Analysis, question: Question) -> str:
-    try:  # the shared renderer, when present
-        from bot.feedback import render_text
-        return render_text(analysis, question)
-    except ImportError:
-        pass
-    lines = [analysis.summary] if analysis.summary else []
-    fixes = sorted(analysis.flags, key=lambda f: -f.severity)[:3]
-    if analysis.strengths:
-        lines.append("**Went well:** " + "; ".join(analysis.strengths[:3]))
-    if fixes:
-        lines.append("**Top fixes:**")
-        for f in fixes:
-            at = f" (at {f.at_s:.0f} s)" if f.at_s is not None else ""
-            lines.append(f"• {f.message}{at}")
-    if analysis.follow_up:
-        lines.append(f"**Follow-up to try:** {analysis.follow_up}")
-    return "\n".join(lines)
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def feedback_embed(member: discord.abc.User, result: AnswerResult, *, spoken: bool) -> discord.Embed:
+    """The shared per-answer feedback embed (`analysis_embed`, from `bot.feedback`), addressed to the
+    member, plus what only the daily path has: what was heard, the streak and the prep-plan day."""
     a = result.analysis
-    e = discord.Embed(
-        title=f"Feedback for {safe_excerpt(member.display_name, 60)}: {a.score}/100",
-        description=neutralize_mentions(_render_feedback_text(a, result.question))[:4000],
-        colour=COLOUR,
-    )
+    e = analysis_embed(a, result.question)  # mentions neutralized there
+    e.title = _clip(f"Feedback for {safe_excerpt(member.display_name, 60)}: {e.title}", 256)
     if spoken:
         heard = safe_excerpt(a.transcript, 700) or "(nothing)"
         m = a.metrics
@@ -98,7 +81,11 @@ def feedback_embed(member: discord.abc.User, result: AnswerResult, *, spoken: bo
     e.add_field(name="Streak", value=streak, inline=True)
     if result.plan_day:
         e.add_field(name="Prep plan", value=f"day {result.plan_day} of {PLAN_DAYS}", inline=True)
-    e.set_footer(text=f"{result.question.id} · stored in your /history")
+    footer = e.footer.text
+    e.set_footer(text=(f"{footer} · " if footer else "") + "stored in your /history")
+    overflow = len(e) - 6000  # Discord's total; the summary gives way first
+    if overflow > 0 and e.description:
+        e.description = _clip(e.description, max(1, len(e.description) - overflow))
     return e
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import discord
 
+from bot.feedback import feedback_dict, top_fixes
 from bot.models import Analysis, Flag, Question
 from bot.text_safety import neutralize_mentions, safe_excerpt
 
@@ -90,14 +91,6 @@ def question_embed(question: Question, index: int, total: int, *, follow_up: str
     return e
 
 
-def _top_fixes(analysis: Analysis, n: int = 3) -> list[Flag]:
-    try:
-        from bot.feedback import top_fixes
-    except ImportError:  # the feedback module not present: same order it documents
-        return sorted(analysis.flags, key=lambda f: -f.severity)[:n]
-    return top_fixes(analysis, n)
-
-
 def _flag_line(flag: Flag) -> str:
     at = f"`{fmt_time(flag.at_s)}` " if flag.at_s is not None else ""
     return f"• {at}{neutralize_mentions(flag.message)}"
@@ -153,7 +146,7 @@ def feedback_embed(summary: "RoundSummary") -> discord.Embed:
     fixes: list[Flag] = []
     seen: set[str] = set()
     for a in summary.analyses:
-        for f in _top_fixes(a, 3):
+        for f in top_fixes(a, 3):
             if f.code not in seen:
                 seen.add(f.code)
                 fixes.append(f)
@@ -203,8 +196,6 @@ def transcript_file(summary: "RoundSummary") -> discord.File:
 
 def analysis_embed(analysis: Analysis, question: Question) -> discord.Embed:
     """One answer's feedback, from `bot.feedback.feedback_dict` (plain data → embed)."""
-    from bot.feedback import feedback_dict
-
     d = feedback_dict(analysis, question)
     e = discord.Embed(title=_cut(d["title"], 256), description=_cut(neutralize_mentions(d["description"]), 4096),
                       colour=discord.Colour(int(d["colour"])))

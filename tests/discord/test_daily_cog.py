@@ -186,6 +186,39 @@ async def test_text_answer_in_the_thread_gets_feedback_and_is_stored(world):
     botmsg.reply.assert_not_awaited()
 
 
+def test_feedback_embed_is_the_shared_renderer_with_mentions_neutralized(settings):
+    from datetime import date
+
+    from bot.discord_io.embeds import analysis_embed
+    from bot.models import Analysis, Flag
+    from bot.practice.daily_service import AnswerResult
+    from bot.practice.progress import Streak
+    from cogs.daily import feedback_embed
+
+    question = load_bank(settings.bank_dir).questions[0]
+    ping = "@everyone look at <@123456789012345678>"
+    a = Analysis(question_id=question.id, category=question.category, transcript=f"my answer {ping}",
+                 duration_s=42.0, metrics={"words_per_minute": 130.0, "filler_words": 1}, silences=[],
+                 structure={"assumptions": True}, flags=[Flag("vague_answer", f"You said '{ping}'", severity=3)],
+                 score=64, follow_up=f"And then? {ping}", summary=f"Solid start. {ping}")
+    result = AnswerResult(question, a, 7, 2, Streak(3, 5, date(2026, 3, 7), True))
+    member = MockMember(name="ada")
+    e = feedback_embed(member, result, spoken=True)
+    shared = analysis_embed(a, question)
+    names = [f.name for f in e.fields]
+    # the shared embed's fields come first, in order, then the daily additions
+    assert names[: len(shared.fields)] == [f.name for f in shared.fields]
+    assert names[len(shared.fields):] == ["What I heard", "Streak", "Prep plan"]
+    assert e.description == shared.description and "64/100" in e.title and "ada" in e.title
+    assert e.footer.text.endswith("stored in your /history")
+    texts = [e.title, e.description, *(f.value for f in e.fields)]
+    assert any("everyone" in t for t in texts)  # the echoed text is there ...
+    for t in texts:  # ... but cannot ping
+        assert "@everyone" not in t and "<@123456789012345678>" not in t
+    assert next(f.value for f in e.fields if f.name == "Streak") == "3 days (best 5)"
+    assert len(e) <= 6000
+
+
 async def test_oversized_and_non_audio_attachments_get_a_clear_reply(world):
     thread = await open_thread(world)
     big = MockAttachment(b"", voice=True, size=int(world.settings.max_upload_mb * 1024 * 1024) + 1)
