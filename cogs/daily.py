@@ -233,6 +233,12 @@ class DailyCog(commands.Cog):
         except discord.HTTPException as e:
             log.warning("could not reply in thread %s (%s)", message.channel.id, getattr(e, "status", e))
 
+    def _upload_wait(self, user_id: int) -> float:
+        """The per-member upload limit (`settings.uploads_per_hour`, shared with every audio path):
+        0 when this recording may be downloaded, else seconds until the next one may."""
+        uploads = self.bot.command_guard.uploads
+        return uploads.wait(user_id) if uploads is not None else 0.0
+
     async def handle_answer(self, message: discord.Message, push: Any) -> None:
         audio = [a for a in message.attachments if is_audio(a)]
         others = [a for a in message.attachments if not is_audio(a)]
@@ -258,6 +264,10 @@ class DailyCog(commands.Cog):
             if audio:
                 att = audio[0]
                 self.service.check_upload(att.size, att.duration)  # before any download
+                wait = self._upload_wait(message.author.id)  # counts this upload when allowed
+                if wait:
+                    await self._reply(message, self.bot.command_guard.uploads.message(wait))
+                    return
                 try:
                     data = await att.read()
                 except discord.HTTPException:

@@ -87,7 +87,9 @@ def make_bot(services: Any, channels: list[Any]) -> MockBot:
     """A MockBot spec'd on a real (never started) ParleyBot; `get_channel` finds `channels`."""
     from bot.discord_io.client import ParleyBot
 
-    bot = MockBot.of(ParleyBot(services, extensions=()), services=services, settings=services.settings)
+    real = ParleyBot(services, extensions=())
+    # the real command/upload guard (our code, not the Discord peer); tests may swap its clock
+    bot = MockBot.of(real, services=services, settings=services.settings, command_guard=real.command_guard)
     by_id = {c.id: c for c in channels}
     bot.get_channel = unittest.mock.Mock(side_effect=lambda cid: by_id.get(cid))
     return bot

@@ -246,6 +246,44 @@ async def test_oversized_and_non_audio_attachments_get_a_clear_reply(world):
     assert await list_attempts(world.db, world.member.id) == []
 
 
+async def test_upload_limit_is_checked_before_downloading(world):
+    from bot.discord_io.guards import UploadGuard
+
+    now = [1000.0]
+    world.bot.command_guard.uploads = UploadGuard(2, clock=lambda: now[0])
+    thread = await open_thread(world)
+
+    def junk() -> MockAttachment:  # downloads fine, decodes to nothing
+        return MockAttachment(b"this is not audio at all" * 10, filename="answer.mp3", content_type="audio/mpeg")
+
+    # a recording refused for its size does not use up the hour's uploads
+    big = MockAttachment(b"", voice=True, size=int(world.settings.max_upload_mb * 1024 * 1024) + 1)
+    await world.cog.on_message(thread_message(thread, world.member, attachments=[big]))
+    for _ in range(2):
+        att = junk()
+        msg = thread_message(thread, world.member, attachments=[att])
+        await world.cog.on_message(msg)
+        att.read.assert_awaited_once()
+        assert "couldn't use that recording" in replies_of(msg)[0]["content"]
+
+    over = junk()
+    msg = thread_message(thread, world.member, attachments=[over])
+    await world.cog.on_message(msg)
+    over.read.assert_not_awaited()  # refused before the download
+    (reply,) = replies_of(msg)
+    assert "most recordings i take in an hour (2)" in reply["content"].lower()
+    assert "try again in about 60 min" in reply["content"].lower() and "text" in reply["content"]
+    # text answers are not uploads
+    text = thread_message(thread, world.member, TEXT_ANSWER)
+    await world.cog.on_message(text)
+    assert replies_of(text)[0]["embed"] is not None
+    # an hour later the member may send recordings again
+    now[0] += 3600.0
+    later = junk()
+    await world.cog.on_message(thread_message(thread, world.member, attachments=[later]))
+    later.read.assert_awaited_once()
+
+
 @pytest.mark.slow
 async def test_voice_message_in_the_thread_is_transcribed_and_scored(world, transcriber, tmp_path):
     from tests.conftest import espeak
