@@ -8,9 +8,11 @@ The clock is injected, so tests drive days and daylight-saving changes without s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -18,6 +20,7 @@ from bot.bank import Bank, UnknownQuestion
 from bot.config import Settings
 from bot.models import Analysis, Question
 from bot.practice import prep_plan
+from bot.practice.audio_retention import AudioRetention
 from bot.practice.daily import (
     RECENT_PUSHES_AVOIDED, Assignment, Clock, PlannedPush, PostedPush, PushFailed, PushPoster, Schedule,
     ScheduleError, TickReport, choose_question, due_date, latest_occurrence, local_date_of, next_push_utc, parse_categories,
@@ -50,6 +53,7 @@ class AnswerResult:
     attempt_id: int | None
     plan_day: int | None
     streak: Streak
+    kept_audio: Path | None = None  # the raw recording, kept only for members who opted in
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ class DailyService:
         self.bank = bank
         self.engine = engine
         self.clock = clock
+        # Opt-in raw audio (`/privacy audio on`), dated by the same clock as the attempts.
+        self.retention = AudioRetention(settings, db, clock=self.now)
         self._tick_lock = asyncio.Lock()
 
     def now(self) -> datetime:
@@ -281,7 +287,19 @@ class DailyService:
         analysis = await engine.analyze_audio(question, samples)
         if not analysis.transcript.strip():
             raise AnswerRejected("I couldn't make out any words in that recording; check your microphone and try again.")
-        return await self._store(push, user_id, user_name, question, analysis, day)
+        result = await self._store(push, user_id, user_name, question, analysis, day)
+        kept = await self._keep_audio(user_id, data, attempt_id=result.attempt_id, filename=filename)
+        return dataclasses.replace(result, kept_audio=kept) if kept else result
+
+    async def _keep_audio(self, user_id: int, data: bytes, *, attempt_id: int | None, filename: str) -> Path | None:
+        """The uploaded bytes as received, only when the member opted in (AudioRetention checks;
+        it also sets the expiry). A failure to keep never costs the member their feedback."""
+        ext = Path(filename).suffix.lstrip(".") or "bin"
+        try:
+            return await self.retention.keep(user_id, data, attempt_id=attempt_id or None, ext=ext)
+        except Exception as e:  # noqa: BLE001 - disk full, permissions: the answer is stored already
+            log.warning("could not keep the recording of attempt %s: %s", attempt_id, type(e).__name__)
+            return None
 
     async def _store(self, push: store.PushRow, user_id: int, user_name: str, question: Question,
                      analysis: Analysis, day: int | None) -> AnswerResult:

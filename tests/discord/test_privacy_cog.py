@@ -168,6 +168,30 @@ async def test_a_failed_erasure_says_so_and_changes_nothing(env):
 # --------------------------------------------------------------------------- audio opt-in
 
 
+async def test_expired_recordings_are_purged_by_the_cogs_hourly_loop(env):
+    from datetime import datetime, timedelta, timezone
+
+    await privacy.set_keep_audio(env.db, ADA, True)
+    days = env.settings.keep_audio_days
+    now = datetime.now(timezone.utc)
+    old = await AudioRetention(env.settings, env.db, clock=lambda: now - timedelta(days=days, minutes=1)).keep(
+        ADA, b"OggS old", ext="ogg")
+    fresh = await AudioRetention(env.settings, env.db).keep(ADA, b"OggS new", ext="ogg")
+    assert old is not None and fresh is not None and old.exists()
+    # the loop: started with the cog (its first run is at start-up), every hour after
+    assert env.cog.purge_audio.hours == 1 and not env.cog.purge_audio.is_running()
+    await env.cog.cog_load()
+    task = env.cog.purge_audio.get_task()
+    assert env.cog.purge_audio.is_running()
+    await env.cog.cog_unload()  # cancelled before its first step: the tick is driven below
+    await asyncio.gather(task, return_exceptions=True)
+    # one tick removes what expired and keeps the rest
+    await env.cog.purge_audio.coro(env.cog)
+    assert not old.exists() and fresh.exists()
+    async with env.db.conn.execute("SELECT path FROM audio_files WHERE user_id = ?", (ADA,)) as cur:
+        assert [r[0] for r in await cur.fetchall()] == [str(fresh)]
+
+
 async def test_audio_on_then_off_deletes_kept_recordings(env):
     inter = MockInteraction(user=env.ada, guild=env.guild)
     await env.cog.audio.callback(env.cog, inter, "on")

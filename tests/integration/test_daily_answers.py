@@ -18,6 +18,7 @@ from bot.practice.daily import PlannedPush, PostedPush
 from bot.practice.daily_service import AnswerRejected, DailyService
 from bot.practice.engine import PracticeEngine
 from bot.storage import Database
+from bot.storage import privacy
 from bot.storage.attempts import list_attempts
 from tests.conftest import espeak
 
@@ -121,6 +122,49 @@ async def test_voice_message_is_transcribed_analyzed_and_stored(daily, voice_mes
     assert not any(svc.settings.data_dir.rglob("*.ogg"))
     async with db.conn.execute("SELECT COUNT(*) FROM audio_files") as cur:
         assert (await cur.fetchone())[0] == 0
+
+
+def audio_files_under(data_dir: Path) -> list[Path]:
+    """Every file in the data dir except the database (and its WAL/SHM) and the TTS cache."""
+    return sorted(p for p in data_dir.rglob("*") if p.is_file()
+                  and not p.name.startswith("parley.sqlite3") and "tts-cache" not in p.parts)
+
+
+@pytest.mark.slow
+async def test_opted_in_voice_answers_keep_the_raw_upload_until_it_expires(daily, voice_message):
+    svc, clock, db = daily
+    settings = svc.settings
+    push = (await svc.push_now(GUILD, RecordingPoster())).push
+    await privacy.set_keep_audio(db, ADA, True, "ada")
+    before = audio_files_under(settings.data_dir)
+
+    # not opted in: answered, scored, and nothing written
+    bo = await svc.answer_audio(push, BO, "bo", voice_message, filename="voice-message.ogg")
+    assert bo.attempt_id and bo.kept_audio is None
+    assert audio_files_under(settings.data_dir) == before
+
+    # opted in: a refused recording writes nothing either
+    with pytest.raises(AnswerRejected):
+        await svc.answer_audio(push, ADA, "ada", b"not audio" * 50, filename="answer.ogg")
+    assert audio_files_under(settings.data_dir) == before
+
+    # opted in: the bytes as uploaded, next to a row linking the attempt, with its expiry
+    ada = await svc.answer_audio(push, ADA, "ada", voice_message, filename="voice-message.ogg")
+    (kept,) = [p for p in audio_files_under(settings.data_dir) if p not in before]
+    assert kept == ada.kept_audio and kept.parent == settings.audio_dir / str(ADA) and kept.suffix == ".ogg"
+    assert kept.read_bytes() == voice_message
+    async with db.conn.execute("SELECT user_id, attempt_id, path, expires_at FROM audio_files") as cur:
+        rows = [tuple(r) for r in await cur.fetchall()]
+    expires = clock.now + timedelta(days=settings.keep_audio_days)
+    assert rows == [(ADA, ada.attempt_id, str(kept), expires.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")]
+
+    # the purge leaves it alone until the retention has passed, then removes file and row
+    assert (await svc.retention.purge_expired()).rows == 0 and kept.exists()
+    clock.now = expires + timedelta(seconds=1)
+    assert (await svc.retention.purge_expired()).rows == 1
+    assert not kept.exists() and audio_files_under(settings.data_dir) == before
+    # the attempt itself stays (only the recording expires)
+    assert [a.id for a in await list_attempts(db, ADA, guild_id=GUILD)] == [ada.attempt_id]
 
 
 @pytest.mark.slow
