@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, voice_recv
 
+from bot.discord_io.consent_view import ensure_consent
 from bot.discord_io.voice_receive import AnswerSink
 from bot.feedback import score_colour, strengths, top_fixes
 from bot.models import CATEGORIES
@@ -38,6 +39,8 @@ CONSENT = (
     "transcripts, scores and the (anonymous) peer ratings go to your history. Joining means you're "
     "fine with that; `/group leave` stops it at any time."
 )
+NOT_JOINED = ("You haven't joined the group: I only listen to members who accepted the privacy notice. "
+              "Press **Join** again whenever you're ready.")
 COLOUR = discord.Colour.teal()
 SCORE_WORDS = {1: "1 · weak", 2: "2 · thin", 3: "3 · okay", 4: "4 · good", 5: "5 · excellent"}
 
@@ -575,6 +578,10 @@ class GroupRun:
         if voice is None or voice.channel is None or voice.channel.id != self.voice_channel.id:
             await _say(interaction, f"Join {self.voice_channel.mention} first, so I can hear you, then press Join.")
             return
+        # Nobody is listened to before accepting the notice (once per server; remembered).
+        if not await ensure_consent(interaction, self.cog.bot.services):
+            await _say(interaction, NOT_JOINED)
+            return
         try:
             await self.session.join(user.id, getattr(user, "display_name", "") or user.name)
         except GroupError as e:
@@ -725,6 +732,11 @@ class PeersCog(commands.Cog):
             await _say(interaction, f"The question bank has no {_category_label(cat)} questions yet; "
                                     "pick another category.")
             return
+        # The starter joins at once, so they accept the notice first, like everyone pressing Join.
+        if not await ensure_consent(interaction, services):
+            await _say(interaction, "No group started: I only listen to members who accepted the privacy "
+                                    "notice. Run /group start again whenever you're ready.")
+            return
         try:
             claim = self.registry.claim(guild.id, user.id, channel_id=channel.id)
         except RoundAlreadyRunning:
@@ -739,7 +751,8 @@ class PeersCog(commands.Cog):
         except TooBusy as e:
             await _say(interaction, str(e))
             return
-        await interaction.response.defer(thinking=True)
+        if not interaction.response.is_done():  # the consent prompt may have answered it
+            await interaction.response.defer(thinking=True)
         settings = services.settings
         session = GroupSession(
             services.engine, guild_id=guild.id, channel_id=channel.id, owner_id=user.id,

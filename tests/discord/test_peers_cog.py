@@ -19,13 +19,16 @@ from discord.ext.voice_recv import VoiceRecvClient
 
 from bot.bank import load_bank
 from bot.discord_io.client import ParleyBot
+from bot.discord_io.consent_view import ConsentPrompt
 from bot.practice.engine import PracticeEngine
+from bot.practice.consent import CONSENT_TITLE
 from bot.practice.groups import Phase
 from bot.practice.rounds_registry import RoundsRegistry
 from bot.services import Services
 from bot.speech.stt import Transcriber
 from bot.speech.tts import Speaker
 from bot.storage.attempts import list_attempts
+from bot.storage import privacy
 from bot.storage.groups import GroupStore
 from cogs.peers import (
     AnswerModal, GroupSink, LobbyView, lobby_embed, PeersCog, RateButtonView, RatingForm, ScoreSelect, TurnView,
@@ -75,7 +78,15 @@ def only_ephemeral(i: MockInteraction) -> bool:
     return bool(i.replies()) and all(kw.get("ephemeral") for _, kw in i.replies())
 
 
-async def start_group(cog: PeersCog, w: SimpleNamespace, rounds: int = 1) -> LobbyView:
+async def consent_all(cog: PeersCog, w: SimpleNamespace) -> None:
+    """Every member of the world accepted the privacy notice in this server before (as /privacy consent)."""
+    for m in w.members:
+        await privacy.record_consent(cog.bot.services.db, m.id, w.guild.id)
+
+
+async def start_group(cog: PeersCog, w: SimpleNamespace, rounds: int = 1, *, consented: bool = True) -> LobbyView:
+    if consented:
+        await consent_all(cog, w)
     i = inter(w, w.owner)
     await cog.start.callback(cog, i, None, rounds)
     (_, kw), = [(a, k) for a, k in i.replies() if isinstance(k.get("view"), LobbyView)]
@@ -158,6 +169,88 @@ async def test_join_needs_to_be_in_the_voice_channel(cog) -> None:
     i = await press(view.join_button, inter(w, w.members[1]))
     assert only_ephemeral(i) and "first" in i.reply_text()
     assert not cog.runs[w.guild.id].session.is_member(w.members[1].id)
+
+
+def consent_shown(i: MockInteraction) -> asyncio.Event:
+    """Set once the interaction got its first response (the private notice); no polling."""
+    shown = asyncio.Event()
+    original = i.response.send_message.side_effect
+
+    async def send_message(*args: Any, **kwargs: Any) -> None:
+        await original(*args, **kwargs)
+        shown.set()
+
+    i.response.send_message.side_effect = send_message
+    return shown
+
+
+async def _consent_prompt(action: Any, i: MockInteraction) -> tuple["asyncio.Task[Any]", ConsentPrompt]:
+    """Run `action` (a Join press or /group start) until it shows `i`'s member the notice."""
+    shown = consent_shown(i)
+    task = asyncio.create_task(action)
+    await asyncio.wait_for(shown.wait(), 5)
+    assert not task.done(), i.reply_text()
+    kw = i.response.send_message.call_args.kwargs
+    assert kw["ephemeral"] is True and kw["embed"].title == CONSENT_TITLE
+    return task, kw["view"]
+
+
+async def test_join_asks_for_consent_first_and_accept_is_remembered(cog) -> None:
+    w = make_world(2)
+    owner, peer = w.members
+    await privacy.record_consent(cog.bot.services.db, owner.id, w.guild.id)
+    view = await start_group(cog, w, consented=False)
+    run = cog.runs[w.guild.id]
+    i = inter(w, peer)
+    task, prompt = await _consent_prompt(view.join_button.callback(i), i)
+    # not a member, not listened to, while the notice is open
+    assert not run.session.is_member(peer.id) and peer.id not in w.vc.fake.sink.member_ids
+    await prompt.accept.callback(MockInteraction(user=peer, guild=w.guild))
+    await asyncio.wait_for(task, 5)
+    assert run.session.is_member(peer.id) and peer.id in w.vc.fake.sink.member_ids
+    assert await privacy.has_consented(cog.bot.services.db, peer.id, w.guild.id)
+    assert only_ephemeral(i) and "you're in" in i.reply_text()
+    # leaving and joining again: not asked twice in this server
+    await press(view.leave_button, inter(w, peer))
+    again = await press(view.join_button, inter(w, peer))
+    again.response.send_message.assert_awaited_once()  # the "you're in" reply, no notice
+    assert "you're in" in again.reply_text() and run.session.is_member(peer.id)
+
+
+async def test_declining_consent_does_not_join(cog) -> None:
+    w = make_world(2)
+    owner, peer = w.members
+    await privacy.record_consent(cog.bot.services.db, owner.id, w.guild.id)
+    view = await start_group(cog, w, consented=False)
+    run = cog.runs[w.guild.id]
+    i = inter(w, peer)
+    task, prompt = await _consent_prompt(view.join_button.callback(i), i)
+    await prompt.decline.callback(MockInteraction(user=peer, guild=w.guild))
+    await asyncio.wait_for(task, 5)
+    assert not run.session.is_member(peer.id) and peer.id not in w.vc.fake.sink.member_ids
+    assert not await privacy.has_consented(cog.bot.services.db, peer.id, w.guild.id)
+    assert only_ephemeral(i) and "haven't joined the group" in i.reply_text()
+    assert [m.user_id for m in run.session.active_members] == [owner.id]
+
+
+async def test_start_asks_the_owner_for_consent_and_a_decline_starts_nothing(cog) -> None:
+    w = make_world(1)
+    i = inter(w, w.owner)
+    task, prompt = await _consent_prompt(cog.start.callback(cog, i, None, 1), i)
+    assert len(cog.registry) == 0  # no slot taken, no voice, while the owner reads
+    w.voice.connect.assert_not_awaited()
+    await prompt.decline.callback(MockInteraction(user=w.owner, guild=w.guild))
+    await asyncio.wait_for(task, 5)
+    assert only_ephemeral(i) and "no group started" in i.reply_text()
+    assert w.guild.id not in cog.runs and len(cog.registry) == 0
+    w.voice.connect.assert_not_awaited()
+    # accepted: the group starts and the lobby is posted after the private notice
+    i = inter(w, w.owner)
+    task, prompt = await _consent_prompt(cog.start.callback(cog, i, None, 1), i)
+    await prompt.accept.callback(MockInteraction(user=w.owner, guild=w.guild))
+    await asyncio.wait_for(task, 5)
+    assert cog.runs[w.guild.id].session.is_member(w.owner.id)
+    assert any(isinstance(kw.get("view"), LobbyView) for _, kw in i.replies())
 
 
 async def test_leave_command_and_voice_disconnect(cog) -> None:
