@@ -300,7 +300,7 @@ async def test_voice_message_in_the_thread_is_transcribed_and_scored(world, tran
     embed = reply["embed"]
     assert embed is not None, reply["content"]
     heard = next(f.value for f in embed.fields if f.name == "What I heard")
-    assert "hash set" in heard.lower() and "words/min" in heard
+    assert "words/min" in heard and "linear" in heard.lower()
     (stored,) = await list_attempts(world.db, world.member.id, guild_id=world.guild.id)
     assert stored.mode == "daily" and stored.duration_s and f"{stored.score}/100" in embed.title
 
