@@ -24,7 +24,7 @@ from bot.discord_io.embeds import category_label
 from bot.discord_io.round_io import ConsentStore, DiscordRoundIO
 from bot.models import CATEGORIES, DIFFICULTIES, Question
 from bot.practice.round import MockRound
-from bot.practice.rounds_registry import Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
+from bot.practice.rounds_registry import KIND_MOCK, Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.storage.privacy import ConsentStore as DbConsentStore
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -156,14 +156,15 @@ class MockCog(commands.Cog):
         except NoMatchingQuestion as e:
             await self._private(interaction, f"No question matches: {e}.")
             return
-        if guild.voice_client is not None and guild.id not in self.active:
-            await self._private(interaction, "I'm already in a voice channel in this server for something "
-                                             "else. Try again when that's finished.")
-            return
-        try:
-            claim = self.registry.claim(guild.id, member.id, channel_id=channel.id)
+        try:  # a peer group holds the same slot; the refusal names what is running
+            claim = self.registry.claim(guild.id, member.id, channel_id=channel.id, kind=KIND_MOCK)
         except (RoundAlreadyRunning, TooBusy) as e:
             await self._private(interaction, str(e))
+            return
+        if guild.voice_client is not None and guild.id not in self.active:
+            self.registry.release(claim)
+            await self._private(interaction, "I'm already in a voice channel in this server for something "
+                                             "else. Try again when that's finished.")
             return
 
         try:

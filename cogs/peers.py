@@ -27,7 +27,7 @@ from bot.practice.groups import (
     MemberJoined, MemberLeft, Phase, QuestionCard, RatingClosed, RatingOpened, TimeWarning, Turn, TurnStarted,
 )
 from bot.practice.ratings import CRITERIA, Rating, RatingError
-from bot.practice.rounds_registry import Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
+from bot.practice.rounds_registry import KIND_GROUP, Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.storage.groups import GroupStore
 from bot.text_safety import escape_markdown, neutralize_mentions, safe_excerpt
 
@@ -738,17 +738,8 @@ class PeersCog(commands.Cog):
                                     "notice. Run /group start again whenever you're ready.")
             return
         try:
-            claim = self.registry.claim(guild.id, user.id, channel_id=channel.id)
-        except RoundAlreadyRunning:
-            existing = self.registry.find(guild.id)
-            if existing is not None and isinstance(existing.round, GroupRun):
-                where = f" in <#{existing.channel_id}>" if existing.channel_id else ""
-                text = f"A peer group is already running{where}. Join it with its Join button, or wait for it to end."
-            else:
-                text = "A voice practice session is already running in this server. Wait for it to finish."
-            await _say(interaction, text)
-            return
-        except TooBusy as e:
+            claim = self.registry.claim(guild.id, user.id, channel_id=channel.id, kind=KIND_GROUP)
+        except (RoundAlreadyRunning, TooBusy) as e:  # the message names what holds the slot
             await _say(interaction, str(e))
             return
         if not interaction.response.is_done():  # the consent prompt may have answered it

@@ -15,13 +15,28 @@ from typing import Any, Iterator
 from bot.config import Settings
 
 
-class RoundAlreadyRunning(RuntimeError):
-    """This server (or this user) already has a round; the message says so in plain words."""
+# What holds a voice slot: the kind given to `claim`, named in the "busy" replies.
+KIND_MOCK = "mock"
+KIND_GROUP = "group"
 
-    def __init__(self, guild_id: int | None, owner_id: int | None, *, same_user: bool = False) -> None:
+
+class RoundAlreadyRunning(RuntimeError):
+    """This server (or this user) already has a round; the message says so in plain words and
+    names what is running (`kind`: "mock" or "group")."""
+
+    def __init__(self, guild_id: int | None, owner_id: int | None, *, same_user: bool = False,
+                 kind: str = KIND_MOCK, channel_id: int | None = None) -> None:
         self.guild_id = guild_id
         self.owner_id = owner_id
-        if same_user:
+        self.kind = kind
+        self.channel_id = channel_id
+        where = f" (in <#{channel_id}>)" if channel_id else ""
+        if kind == KIND_GROUP and same_user:
+            msg = "You already have a peer group running. End it with /group end first."
+        elif kind == KIND_GROUP:
+            msg = (f"A peer group is already running in this server{where}. "
+                   "Join it with its Join button, or wait for it to end.")
+        elif same_user:
             msg = "You already have a mock round running. Finish it or use /mock stop first."
         else:
             msg = ("A mock round is already running in this server. "
@@ -35,7 +50,8 @@ class TooBusy(RuntimeError):
     def __init__(self, limit: int) -> None:
         self.limit = limit
         super().__init__(
-            f"Parley is running its maximum of {limit} mock round{'s' if limit != 1 else ''} right now. "
+            f"Parley is running its maximum of {limit} "
+            f"{'mock rounds and peer groups' if limit != 1 else 'mock round or peer group'} right now. "
             "Please try again in a few minutes."
         )
 
@@ -48,6 +64,7 @@ class Claim:
     owner_id: int | None
     channel_id: int | None = None
     round: Any = None
+    kind: str = KIND_MOCK  # what holds the slot: KIND_MOCK or KIND_GROUP
     released: bool = field(default=False, repr=False)
 
 
@@ -62,18 +79,23 @@ class RoundsRegistry:
         self._claims: list[Claim] = []
         self._lock = threading.Lock()
 
-    def claim(self, guild_id: int | None, owner_id: int | None, *, channel_id: int | None = None) -> Claim:
-        """Reserve a slot or raise `RoundAlreadyRunning` / `TooBusy` (per-server check first)."""
+    def claim(self, guild_id: int | None, owner_id: int | None, *, channel_id: int | None = None,
+              kind: str = KIND_MOCK) -> Claim:
+        """Reserve a slot or raise `RoundAlreadyRunning` / `TooBusy` (per-server check first).
+        `kind` says what will hold it, so a refusal can name what is running."""
         with self._lock:
-            if owner_id is not None and any(c.owner_id == owner_id and c.guild_id == guild_id
-                                            for c in self._claims):
-                raise RoundAlreadyRunning(guild_id, owner_id, same_user=True)
+            mine = next((c for c in self._claims if owner_id is not None and c.owner_id == owner_id
+                         and c.guild_id == guild_id), None)
+            if mine is not None:
+                raise RoundAlreadyRunning(guild_id, owner_id, same_user=True, kind=mine.kind,
+                                          channel_id=mine.channel_id)
             in_guild = [c for c in self._claims if c.guild_id == guild_id]
             if len(in_guild) >= self.max_per_guild:
-                raise RoundAlreadyRunning(guild_id, in_guild[0].owner_id)
+                held = in_guild[0]
+                raise RoundAlreadyRunning(guild_id, held.owner_id, kind=held.kind, channel_id=held.channel_id)
             if len(self._claims) >= self.max_total:
                 raise TooBusy(self.max_total)
-            c = Claim(guild_id=guild_id, owner_id=owner_id, channel_id=channel_id)
+            c = Claim(guild_id=guild_id, owner_id=owner_id, channel_id=channel_id, kind=kind)
             self._claims.append(c)
             return c
 

@@ -23,7 +23,7 @@ from bot.discord_io.views import ConsentView, RoundControls, TextAnswerModal
 from bot.discord_io.voice_receive import AnswerSink
 from bot.practice.engine import PracticeEngine
 from bot.practice.round import RoundState
-from bot.practice.rounds_registry import RoundsRegistry
+from bot.practice.rounds_registry import KIND_GROUP, RoundsRegistry
 from bot.services import Services
 from bot.speech.audio import decode_file, to_pcm48_stereo
 from bot.speech.stt import Transcriber
@@ -169,6 +169,20 @@ async def test_second_round_in_the_same_server_is_busy(cog) -> None:
     assert "already running in this server" in inter.reply_text()
     second.voice.connect.assert_not_awaited()
     assert len(cog.registry) == 1
+
+
+async def test_a_peer_group_holding_the_slot_is_named(cog) -> None:
+    w = make_world()
+    held = cog.registry.claim(w.guild.id, 4242, channel_id=w.voice.id, kind=KIND_GROUP)
+    inter = interaction_for(w)
+    await start(cog, inter)
+    text = inter.reply_text()
+    assert only_ephemeral(inter)
+    assert "a peer group is already running in this server" in text and f"<#{w.voice.id}>" in text
+    assert "mock round" not in text
+    w.voice.connect.assert_not_awaited()
+    assert len(cog.registry) == 1
+    cog.registry.release(held)
 
 
 async def test_autocomplete_offers_real_ids_filtered_by_what_was_typed(cog) -> None:

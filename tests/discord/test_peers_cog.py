@@ -23,7 +23,7 @@ from bot.discord_io.consent_view import ConsentPrompt
 from bot.practice.engine import PracticeEngine
 from bot.practice.consent import CONSENT_TITLE
 from bot.practice.groups import Phase
-from bot.practice.rounds_registry import RoundsRegistry
+from bot.practice.rounds_registry import KIND_MOCK, RoundsRegistry
 from bot.services import Services
 from bot.speech.stt import Transcriber
 from bot.speech.tts import Speaker
@@ -126,7 +126,20 @@ async def test_one_voice_session_per_server(cog) -> None:
     i = inter(w, w.members[1])
     await cog.start.callback(cog, i, None, 1)
     assert only_ephemeral(i) and "already running" in i.reply_text()
+    assert "peer group" in i.reply_text() and f"<#{w.voice.id}>" in i.reply_text()  # says what, and where
     assert len(cog.registry) == 1
+
+
+async def test_a_mock_round_holding_the_slot_is_named(cog) -> None:
+    w = make_world(1)
+    await consent_all(cog, w)
+    held = cog.registry.claim(w.guild.id, 4242, channel_id=w.voice.id, kind=KIND_MOCK)
+    i = inter(w, w.owner)
+    await cog.start.callback(cog, i, None, 1)
+    assert only_ephemeral(i) and "a mock round is already running in this server" in i.reply_text()
+    assert "peer group" not in i.reply_text()
+    w.voice.connect.assert_not_awaited()
+    cog.registry.release(held)
 
 
 # --------------------------------------------------------------------------- joining
