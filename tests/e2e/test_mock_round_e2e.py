@@ -68,7 +68,7 @@ async def test_member_runs_a_whole_mock_round(standin: DiscordStandIn, start_bot
     bot = await start_bot(PARLEY_QUESTIONS_PER_ROUND="1")
 
     await bot.guard(standin.events.wait_for("commands_synced", timeout=STARTUP_S, what="the bot's command sync"))
-    await bot.guard(standin.events.wait_for("identify", timeout=STEP_S, what="the bot's IDENTIFY"))
+    await bot.guard(standin.gateway.wait_online(STEP_S))
     assert bot.proc.returncode is None, bot.tail()
 
     card, t_accept = await bot.guard(start_mock_round(standin, sam, question_id=QUESTION_ID, timeout=STEP_S))

@@ -58,7 +58,7 @@ async def test_only_the_answering_members_words_reach_the_transcript(
 
     # this bot finds the gateway through GET /gateway/bot (only the REST base is given)
     bot = await start_bot(PARLEY_QUESTIONS_PER_ROUND="1", PARLEY_DISCORD_GATEWAY_URL="")
-    await bot.guard(standin.events.wait_for("identify", timeout=STARTUP_S, what="the bot's IDENTIFY"))
+    await bot.guard(standin.gateway.wait_online(STARTUP_S))
     assert standin.events.find("request", lambda d: d["path"].endswith("/gateway/bot"))
 
     card, t_accept = await bot.guard(start_mock_round(standin, sam, question_id=QUESTION_ID, timeout=STEP_S))

@@ -109,7 +109,8 @@ class DiscordStandIn:
     def describe(self) -> str:
         """What happened, for a failing test's output: requests, messages, voice counters."""
         t0 = self.events.events[0].at if self.events.events else 0.0
-        lines = []
+        beats = [f"{e.at - t0:.1f}" for e in self.events.events if e.kind == "gateway_heartbeat"]
+        lines = [f"gateway heartbeats at: {', '.join(beats)}"]
         for e in self.events.events:
             if e.kind in ("gateway_heartbeat", "voice_heartbeat"):
                 continue

@@ -38,6 +38,7 @@ class GatewayConnection:
         self.identified = asyncio.Event()
         self._zlib = zlib.compressobj() if compress == "zlib-stream" else None
         self._lock = asyncio.Lock()
+        self.on_sent: Any = None  # callback(event, seq) after a dispatch was written
 
     async def send(self, payload: dict[str, Any]) -> None:
         raw = json.dumps(payload)
@@ -53,6 +54,8 @@ class GatewayConnection:
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         self.seq += 1
         await self.send({"op": 0, "t": event, "s": self.seq, "d": data})
+        if self.on_sent is not None:
+            self.on_sent(event, self.seq)
 
 
 class Gateway:
@@ -74,6 +77,7 @@ class Gateway:
             await ws.close(code=4012, message=b"Invalid API version")
             return ws
         conn = GatewayConnection(ws, request.query.get("compress"))
+        conn.on_sent = lambda event, seq: self.s.events.add("dispatched", {"t": event, "s": seq})
         self.s.events.add("gateway_connect", dict(request.query))
         await conn.send({"op": 10, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}, "s": None, "t": None})
         try:
@@ -141,6 +145,7 @@ class Gateway:
         await conn.dispatch("READY", ready)
         await conn.dispatch("GUILD_CREATE", world.guild_create_payload())
         conn.identified.set()
+        self.s.events.add("ready_sent", {"session_id": conn.session_id})
 
     async def _resume(self, conn: GatewayConnection, d: dict[str, Any]) -> None:
         sid = d.get("session_id")
@@ -198,12 +203,15 @@ class Gateway:
         })
 
     # --- driven by the test -----------------------------------------------------------
-    async def wait_identified(self, timeout: float) -> None:
-        await self.s.events.wait_for("identify", timeout=timeout, what="IDENTIFY from the bot")
+    async def wait_online(self, timeout: float) -> None:
+        """The bot identified and got READY and GUILD_CREATE (it shows as online)."""
+        await self.s.events.wait_for("ready_sent", timeout=timeout, what="the bot's IDENTIFY (READY sent)")
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send an event the test makes happen; never before READY and GUILD_CREATE (as Discord)."""
         if self.conn is None:
             raise RuntimeError("no gateway connection: the bot is not connected")
+        await asyncio.wait_for(self.conn.identified.wait(), 30.0)
         await self.conn.dispatch(event, data)
 
     def _interaction_base(self, user: User, itype: int) -> tuple[dict[str, Any], dict[str, Any]]:
