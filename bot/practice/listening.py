@@ -193,6 +193,8 @@ class IncrementalListener:
         self._last_real_voice_end = 0    # same, not moved by prompts
         self._nudged = False
         self._start_at: float | None = None
+        self._silence_held = False       # the user is typing: silence ends nothing (hold_silence)
+        self._quiet_from = 0             # sample the no-speech timeout counts from
 
         self._commit_start = 0
         self._voiced_since_commit = False
@@ -306,6 +308,20 @@ class IncrementalListener:
         with self._lock:
             self._last_voice_end = self._n
 
+    def hold_silence(self, held: bool = True) -> None:
+        """While held (the user is typing their answer), silence is expected: it ends nothing
+        (no end silence, no no-speech timeout) and gets no nudge. On release the silence count
+        restarts from now. Done/stop, end phrases and `max_answer_s` still apply."""
+        with self._lock:
+            if self._silence_held and not held:
+                self._last_voice_end = self._n
+                self._quiet_from = self._n
+            self._silence_held = held
+
+    @property
+    def silence_held(self) -> bool:
+        return self._silence_held
+
     def stop(self, reason: str) -> bool:
         """End the answer from outside (Done button, skip, user left…). First reason wins."""
         events: list[tuple[str, Any]] = []
@@ -391,17 +407,18 @@ class IncrementalListener:
             self._set_end("max_length", events)
             return
         if not self._speech_started:
-            if t >= cfg.no_speech_timeout_s:
+            if not self._silence_held and (end - self._quiet_from) / RATE >= cfg.no_speech_timeout_s:
                 self._set_end("no_speech", events)
             return
         silence = (end - self._last_voice_end) / RATE
         real_silence = (end - self._last_real_voice_end) / RATE
-        if silence >= cfg.long_silence_s and not self._nudged:
-            self._nudged = True
-            events.append(("long_silence", self._last_real_voice_end / RATE))
-        if silence >= cfg.end_silence_s:
-            self._set_end("silence", events)
-            return
+        if not self._silence_held:
+            if silence >= cfg.long_silence_s and not self._nudged:
+                self._nudged = True
+                events.append(("long_silence", self._last_real_voice_end / RATE))
+            if silence >= cfg.end_silence_s:
+                self._set_end("silence", events)
+                return
         pending_voice_s = (self._last_real_voice_end - self._commit_start) / RATE
         cut = min(end, self._last_real_voice_end + int(cfg.tail_pad_s * RATE))
         if self._voiced_since_commit and (

@@ -271,6 +271,7 @@ class MockRound:
         self.nudges = 0
         self.disconnect_reason = ""
         self._typed: str | None = None
+        self._typing = False   # answers are typed (typing_started): silence ends no answer
 
     # ---- read-only state -------------------------------------------------------------------
     @property
@@ -288,6 +289,11 @@ class MockRound:
     @property
     def current_question(self) -> Question | None:
         return self._current
+
+    @property
+    def current_prompt(self) -> str:
+        """What the user is answering now: the question, or its follow-up once that is asked."""
+        return self._current_prompt
 
     @property
     def summary(self) -> RoundSummary:
@@ -374,6 +380,7 @@ class MockRound:
             asked.append(question.id)
             self._current = question
             self._skip = False
+            self._typed = None  # text still buffered belonged to the previous question (it was skipped)
             await self._quietly(self.io.post_question_card(question, index, self._total))
             self._prerender_next(index, asked)
             await self._ask_and_listen(index, question)
@@ -465,6 +472,8 @@ class MockRound:
         )
         listener.start(self._clock())
         self._listener = listener
+        if self._typing:  # checked after publishing the listener: typing_started() may run on any thread
+            listener.hold_silence(True)
         await self._set_state(RoundState.LISTENING)
         if self._stop_reason is not None:
             listener.stop(self._round_end_reason(self._stop_reason))
@@ -648,19 +657,44 @@ class MockRound:
         if listener is not None:
             listener.stop("done_button")
 
-    def answer_text(self, text: str) -> None:
+    def answer_text(self, text: str) -> bool:
         """A typed answer to the current question or follow-up (when voice can't be used).
 
         Ends the answer being listened to (or the next one, if typed while the bot speaks); it
         is analysed as text and stored like a spoken answer, and the round carries on.
+        Returns False when it was not taken: empty, the round is over or stopping, or the last
+        answer is being analysed (the text would otherwise land on the next prompt).
         """
         text = (text or "").strip()
-        if not text or self.ended:
-            return
+        if not text or self.ended or self._stop_reason is not None:
+            return False
+        state = self._state
+        if state not in (RoundState.ASKING, RoundState.LISTENING, RoundState.FOLLOW_UP):
+            return False
         self._typed = text
         listener = self._listener
+        if state is RoundState.LISTENING and (listener is None or not listener.stop("typed")):
+            if self._typed is text:  # the answer had already ended another way (Done, Skip…)
+                self._typed = None
+            return False
+        return True
+
+    def typing_started(self) -> None:
+        """The user answers by typing from now on (their voice can't be heard, a text box is
+        open): silence no longer ends an answer, times it out or triggers the nudge, for the
+        answer in progress and the following ones, until `typing_stopped()`. Done, Skip, End
+        round, a typed answer and the answer length limit still end it. Thread-safe."""
+        self._typing = True
+        listener = self._listener
         if listener is not None:
-            listener.stop("typed")
+            listener.hold_silence(True)
+
+    def typing_stopped(self) -> None:
+        """Back to spoken answers: silence counts again, from now."""
+        self._typing = False
+        listener = self._listener
+        if listener is not None:
+            listener.hold_silence(False)
 
     def _take_typed(self) -> str | None:
         text, self._typed = self._typed, None

@@ -20,9 +20,11 @@ from bot.bank import load_bank
 from bot.config import Settings
 from bot.models import Question
 from bot.practice.engine import PracticeEngine
+from bot.practice.listening import ListenerConfig
 from bot.practice.round import MockRound, RoundIO, RoundState, RoundSummary
 from bot.practice.rounds_registry import RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.speech.audio import decode_file, to_pcm48_stereo
+from bot.speech.stt import Transcriber
 from bot.storage.attempts import list_attempts
 from bot.storage.sessions import (
     add_member,
@@ -447,3 +449,65 @@ async def test_hint_repeat_and_skip_controls(engine, db, voice):
     assert [x.question_id for x in await list_attempts(db, 42)] == [q2.id]
     assert "follow_up" not in io.kinds()
     assert io.feedback == [summary]
+
+
+@pytest.fixture
+def text_engine(settings: Settings, db) -> PracticeEngine:
+    """An engine whose model is never loaded: typed answers and silence need no transcription."""
+    return PracticeEngine(settings=settings, bank=load_bank(settings.bank_dir),
+                          transcriber=Transcriber(settings), db=db)
+
+
+TYPED_MAIN = ("I assume one hundred thousand vehicles. A stateless ingestion service writes to Kafka, "
+              "consumers fill a time series database, and we alert on consumer lag.")
+
+
+async def test_typing_holds_the_silence_timers_and_the_typed_answer_joins_the_round(text_engine, db):
+    """While the user types, minutes of silence end nothing (no end silence, no no-speech timeout,
+    no nudge); the typed answer is analysed, stored with the round's session, part of the final
+    feedback, and followed by the follow-up. Typing stays on for the follow-up until stopped."""
+    io, clock = FakeIO(), FakeClock()
+    r = make_round(text_engine, io, clock)
+    task = asyncio.create_task(r.run())
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
+    r.typing_started()
+    main = r.listener
+    clock.t += 120.0  # two minutes typing: far past the 15 s end silence and the 30 s no-speech timeout
+    main.tick(clock.t)
+    assert main.audio_s > 100.0 and not main.ended and r.nudges == 0
+    assert not r.answer_text("   ")  # an empty box is not an answer
+    assert r.answer_text(TYPED_MAIN)
+
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 2), STEP)  # the follow-up is asked
+    follow = r.listener
+    assert follow is not main and follow.silence_held
+    clock.t += 120.0
+    follow.tick(clock.t)
+    assert not follow.ended
+    r.typing_stopped()  # back to voice: the no-speech timeout counts from now
+    clock.t += ListenerConfig.from_settings(text_engine.settings).no_speech_timeout_s + 1.0
+    follow.tick(clock.t)
+    summary = await asyncio.wait_for(task, STEP)
+
+    a = summary.answers[0]
+    assert a.end_reason == "typed" and a.follow_up_end_reason == "no_speech"
+    assert a.analysis is not None and "kafka" in a.analysis.transcript.lower()
+    assert a.follow_up and io.kinds() == ["question", "follow_up"]
+    assert io.feedback == [summary] and summary.analyses == [a.analysis]
+    rows = await list_attempts(db, 42)
+    assert [(x.mode, x.session_id, x.id) for x in rows] == [("mock", r.session_id, a.attempt_id)]
+    assert not r.answer_text("too late")
+
+
+async def test_text_typed_after_an_answer_ended_is_refused_not_carried_to_the_next_question(text_engine):
+    io, clock = FakeIO(), FakeClock()
+    r = make_round(text_engine, io, clock, n=2)
+    task = asyncio.create_task(r.run())
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
+    r.done()  # nothing said: the answer ends empty, the round moves to question 2
+    assert not r.answer_text("meant for question one")
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 2), STEP)
+    r.end()
+    summary = await asyncio.wait_for(task, STEP)
+    assert [a.end_reason for a in summary.answers] == ["done_button", "round_ended"]
+    assert summary.analyses == []

@@ -318,3 +318,47 @@ def test_stop_first_reason_wins_and_finish_returns_what_was_said(cleanup):
     tr = lst.finish().result(WAIT)
     assert [w.text for w in tr.words] == ["chunk1"]
     assert lst.end_reason == "user_left"
+
+
+def test_held_silence_ends_nothing_while_the_user_types_and_restarts_on_release(cleanup):
+    """A user typing their answer is silent on purpose: no nudge, no end silence, no no-speech
+    timeout while held; released, the silence count starts from the release, not from the start."""
+    cfg = dict(long_silence_s=4.0, end_silence_s=15.0, no_speech_timeout_s=30.0, max_answer_s=600.0)
+    # nothing said at all: the no-speech timeout waits while held
+    lst, ev, _, clock = make(**cfg)
+    cleanup.append(lst)
+    lst.hold_silence()
+    clock.t += 120.0
+    lst.tick()
+    assert lst.audio_s > 100.0 and not ev.ends and lst.silence_held
+    lst.hold_silence(False)
+    clock.t += 29.0
+    lst.tick()
+    assert not ev.ends  # 29 s since the release, under the 30 s timeout
+    clock.t += 2.0
+    lst.tick()
+    assert [r for r, _ in ev.ends] == ["no_speech"]
+
+    # speech, then a long held pause: neither the nudge nor the end silence fire
+    lst2, ev2, _, clock2 = make(**cfg)
+    cleanup.append(lst2)
+    feed(lst2, clock2, speech(2.0))
+    lst2.hold_silence(True)
+    clock2.t += 60.0
+    lst2.tick()
+    assert ev2.long_silences == [] and ev2.ends == []
+    lst2.hold_silence(False)
+    clock2.t += 14.0
+    lst2.tick()
+    assert ev2.ends == [] and len(ev2.long_silences) == 1  # the nudge counts from the release too
+    clock2.t += 1.5
+    lst2.tick()
+    assert [r for r, _ in ev2.ends] == ["silence"]
+
+    # held or not, the answer's length limit still applies
+    lst3, ev3, _, clock3 = make(**{**cfg, "max_answer_s": 20.0})
+    cleanup.append(lst3)
+    lst3.hold_silence()
+    clock3.t += 25.0
+    lst3.tick()
+    assert [r for r, _ in ev3.ends] == ["max_length"]
