@@ -231,7 +231,7 @@ async def test_real_rtp_from_two_members_is_routed_to_each_members_own_stream(en
     and split by our GroupSink; each member's decoded stream then answers in the group."""
     from cogs.peers import GroupSink
     from tests.discord.helpers import MockMember
-    from tests.discord.test_voice_receive import UserClient, VoiceLink, pcm_frames
+    from tests.discord.rtp_helpers import UserClient, VoiceLink, pcm_frames
 
     left_pcm, right_pcm, _ = stereo_channels(SHARED_AUDIO / "stereo_diarization.wav")
     outsider_id = 503
