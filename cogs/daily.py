@@ -17,10 +17,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.discord_io.daily_scheduler import (
-    DiscordPushPoster, category_label, missing_permissions,
-)
+from bot.discord_io.daily_scheduler import DiscordPushPoster, category_label
 from bot.discord_io.embeds import analysis_embed
+from bot.discord_io.guards import THREAD_NEEDS, missing_permissions
 from bot.limits import RateLimiter
 from bot.practice.daily import Clock, PushFailed, ScheduleError, format_time_local, utc_now
 from bot.practice.daily_service import AnswerRejected, AnswerResult, DailyService
@@ -154,7 +153,7 @@ class DailyCog(commands.Cog):
         if await self._refuse_without_manage(interaction):
             return
         assert interaction.guild is not None
-        missing = missing_permissions(channel.permissions_for(interaction.guild.me))
+        missing = missing_permissions(channel, interaction.guild.me, THREAD_NEEDS)
         if missing:
             await interaction.response.send_message(
                 f"I can't post the daily question in {channel.mention} yet: I'm missing "

@@ -21,6 +21,7 @@ from discord.ext.voice_recv import VoiceRecvClient
 
 from bot.bank import NoMatchingQuestion, UnknownQuestion
 from bot.discord_io.embeds import category_label
+from bot.discord_io.guards import VOICE_NEEDS, missing_from, missing_permissions
 from bot.discord_io.round_io import ConsentStore, DiscordRoundIO
 from bot.models import CATEGORIES, DIFFICULTIES, Question
 from bot.practice.round import MockRound
@@ -33,13 +34,8 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 VOICE_CONNECT_TIMEOUT_S = 20.0
-REQUIRED_VOICE_PERMISSIONS: tuple[tuple[str, str], ...] = (
-    ("view_channel", "View Channel"), ("connect", "Connect"), ("speak", "Speak"),
-)
 # In the text channel the command came from: the consent notice, the cards, the feedback file.
-REQUIRED_TEXT_PERMISSIONS: tuple[tuple[str, str], ...] = (
-    ("send_messages", "Send Messages"), ("embed_links", "Embed Links"), ("attach_files", "Attach Files"),
-)
+REQUIRED_TEXT_PERMISSIONS: tuple[str, ...] = ("send_messages", "embed_links", "attach_files")
 
 
 @dataclass(eq=False)
@@ -54,12 +50,6 @@ class ActiveRound:
 
 def _and_list(words: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def missing_voice_permissions(channel: Any, me: Any) -> list[str]:
-    """Names (as Discord shows them) of the permissions the bot lacks in a voice channel."""
-    perms = channel.permissions_for(me)
-    return [label for attr, label in REQUIRED_VOICE_PERMISSIONS if not getattr(perms, attr)]
 
 
 def make_picker(bank: Any, first: Question | None, category: str | None, difficulty: str | None,
@@ -123,7 +113,7 @@ class MockCog(commands.Cog):
                 interaction,
                 "Join a voice channel first, then run `/mock start` again: I'll join you there.")
             return
-        missing = missing_voice_permissions(channel, guild.me)
+        missing = missing_permissions(channel, guild.me, VOICE_NEEDS)
         if missing:
             plural = "permission" if len(missing) == 1 else "permissions"
             await self._private(
@@ -132,7 +122,7 @@ class MockCog(commands.Cog):
                 f"{plural} there. Ask a server admin to grant it to me (or to my role) for that channel.")
             return
         app_perms = interaction.app_permissions
-        missing_text = [label for attr, label in REQUIRED_TEXT_PERMISSIONS if not getattr(app_perms, attr)]
+        missing_text = missing_from(app_perms, REQUIRED_TEXT_PERMISSIONS)
         if missing_text:
             plural = "permission" if len(missing_text) == 1 else "permissions"
             await self._private(

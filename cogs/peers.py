@@ -19,6 +19,7 @@ from discord import app_commands
 from discord.ext import commands, voice_recv
 
 from bot.discord_io.consent_view import ensure_consent
+from bot.discord_io.guards import VOICE_NEEDS, missing_permissions
 from bot.discord_io.voice_receive import AnswerSink
 from bot.feedback import score_colour, strengths, top_fixes
 from bot.models import CATEGORIES
@@ -722,9 +723,12 @@ class PeersCog(commands.Cog):
         if channel is None:
             await _say(interaction, "Join a voice channel first, then run /group start there.")
             return
-        perms = channel.permissions_for(guild.me)
-        if not (perms.connect and perms.speak):
-            await _say(interaction, f"I need the Connect and Speak permissions in {channel.mention} to run a group.")
+        missing = missing_permissions(channel, guild.me, VOICE_NEEDS)
+        if missing:
+            listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+            await _say(interaction, f"I can't run a group in {channel.mention}: I'm missing the **{listed}** "
+                                    f"permission{'s' if len(missing) > 1 else ''} there. Ask a server admin to "
+                                    "grant it to me (or to my role) for that channel.")
             return
         cat = category.value if category is not None else None
         services = self.bot.services

@@ -12,6 +12,7 @@ from datetime import date
 import discord
 
 from bot.config import Settings
+from bot.discord_io.guards import THREAD_NEEDS, missing_permissions
 from bot.models import Question
 from bot.practice.daily import Assignment, PlannedPush, PostedPush, PushFailed
 from bot.practice.prep_plan import PLAN_DAYS, plan_day
@@ -23,21 +24,6 @@ CATEGORY_LABELS = {
     "behavioral": "Behavioral",
 }
 EMBED_COLOUR = discord.Colour.from_rgb(59, 111, 216)
-
-# What the bot needs in the push channel, with the words Discord's settings use.
-NEEDED_PERMISSIONS: tuple[tuple[str, str], ...] = (
-    ("view_channel", "View Channel"),
-    ("send_messages", "Send Messages"),
-    ("embed_links", "Embed Links"),
-    ("create_public_threads", "Create Public Threads"),
-    ("send_messages_in_threads", "Send Messages in Threads"),
-    ("attach_files", "Attach Files"),
-)
-
-
-def missing_permissions(perms: discord.Permissions) -> list[str]:
-    return [label for attr, label in NEEDED_PERMISSIONS if not getattr(perms, attr)]
-
 
 def category_label(category: str) -> str:
     return CATEGORY_LABELS.get(category, category.replace("_", " ").capitalize())
@@ -110,7 +96,7 @@ class DiscordPushPoster:
     async def post(self, push: PlannedPush) -> PostedPush:
         channel = await self._channel(push.channel_id)
         assert isinstance(channel, discord.TextChannel)
-        missing = missing_permissions(channel.permissions_for(channel.guild.me))
+        missing = missing_permissions(channel, channel.guild.me, THREAD_NEEDS)  # names as Discord shows them
         if missing:
             raise PushFailed(f"missing permissions in #{channel.name}: {', '.join(missing)}", permanent=True)
         try:

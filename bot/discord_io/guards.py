@@ -54,7 +54,11 @@ def missing_permissions(channel: Any, me: Any, needed: Iterable[str]) -> list[st
 
     `needed` holds `discord.Permissions` attribute names ("connect", "speak", …).
     """
-    perms: discord.Permissions = channel.permissions_for(me)
+    return missing_from(channel.permissions_for(me), needed)
+
+
+def missing_from(perms: discord.Permissions, needed: Iterable[str]) -> list[str]:
+    """`missing_permissions` for permissions already resolved (e.g. `interaction.app_permissions`)."""
     out: list[str] = []
     for attr in needed:
         if not hasattr(discord.Permissions, attr):

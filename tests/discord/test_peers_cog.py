@@ -120,6 +120,17 @@ async def test_start_without_speak_permission_names_it(cog) -> None:
     assert len(cog.registry) == 0
 
 
+async def test_start_names_only_the_missing_voice_permission(cog) -> None:
+    w = make_world()
+    w.voice.set_permissions_for(w.guild.me, discord.Permissions(view_channel=True, speak=True))
+    i = inter(w, w.owner)
+    await cog.start.callback(cog, i, None, 1)
+    text = i.reply_text()
+    assert only_ephemeral(i) and "missing the **connect** permission" in text and "speak" not in text
+    w.voice.connect.assert_not_awaited()
+    assert len(cog.registry) == 0
+
+
 async def test_one_voice_session_per_server(cog) -> None:
     w = make_world(2)
     await start_group(cog, w)
