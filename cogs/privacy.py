@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.discord_io.consent_view import consent_notice_embed, ensure_consent
+from bot.discord_io.stale_components import parley_id
 from bot.practice.audio_retention import AudioRetention
 from bot.storage import privacy
 
@@ -75,7 +76,8 @@ class DeleteConfirmView(discord.ui.View):
         await interaction.response.send_message("Only the member who asked can confirm this.", ephemeral=True)
         return False
 
-    @discord.ui.button(label="Erase everything", style=discord.ButtonStyle.danger)
+    @discord.ui.button(label="Erase everything", style=discord.ButtonStyle.danger,
+                       custom_id=parley_id("privacy", "erase"))
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         if self.finished:
             return
@@ -97,7 +99,8 @@ class DeleteConfirmView(discord.ui.View):
                               colour=DANGER_COLOUR)
         await interaction.response.edit_message(content=text, embed=embed, view=self)
 
-    @discord.ui.button(label="Keep my data", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label="Keep my data", style=discord.ButtonStyle.secondary,
+                       custom_id=parley_id("privacy", "keep"))
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self._disable_all()
         await interaction.response.edit_message(content="Nothing was deleted.", embed=None, view=self)

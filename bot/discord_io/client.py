@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -10,6 +11,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.discord_io.guards import install_command_guard
+from bot.discord_io.stale_components import answer_stale_component, note_routing
 from bot.practice.recovery import notify as notify_interrupted
 from bot.practice.recovery import recover_interrupted
 from bot.practice.rounds_registry import RoundsRegistry
@@ -49,6 +51,18 @@ class ParleyBot(commands.Bot):
         self.tree.on_error = self.on_app_command_error
         synced = await self.tree.sync()
         log.info("synced %d application commands", len(synced))
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        # Whether a live view takes a Parley component press is noted here, right after
+        # discord.py's ViewStore had it and before any view callback ran (stale_components.py).
+        if event_name == "interaction" and args and isinstance(args[0], discord.Interaction):
+            note_routing(self._connection._view_store, args[0])
+        super().dispatch(event_name, *args, **kwargs)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A press on a Parley button that no live view takes any more (the round ended, the bot
+        restarted) gets a private note instead of Discord's "This interaction failed"."""
+        await answer_stale_component(interaction)
 
     async def recover_after_restart(self) -> int:
         """Close rounds left running by a crash or restart; tell their members in the channel."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import discord
 
+from bot.discord_io.stale_components import parley_id
 from bot.practice.consent import CONSENT_TITLE, consent_notice
 from bot.storage.privacy import has_consented, record_consent
 
@@ -60,14 +61,16 @@ class ConsentPrompt(discord.ui.View):
         await interaction.response.send_message("This notice is for someone else.", ephemeral=True)
         return False
 
-    @discord.ui.button(label="Accept", style=discord.ButtonStyle.success)
+    @discord.ui.button(label="Accept", style=discord.ButtonStyle.success,
+                       custom_id=parley_id("consent", "accept"))
     async def accept(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self._decide(True)
         self._disable_all()
         await interaction.response.edit_message(
             content="Thanks, you're all set. You won't be asked again in this server.", view=self)
 
-    @discord.ui.button(label="Decline", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label="Decline", style=discord.ButtonStyle.secondary,
+                       custom_id=parley_id("consent", "decline"))
     async def decline(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self._decide(False)
         self._disable_all()

@@ -3,15 +3,22 @@
 Every view here belongs to one user (the round's owner): presses by anyone else get a short
 private reply and change nothing. Views are disabled cleanly, message edited in place, when the
 round ends (`disable()`), when a newer card replaces them, or when they time out.
+
+Every component's custom_id is `parley:mock:<name>` (`parley_id`), so a press that no live view
+takes any more (the round ended, the bot restarted) gets a private "this round has ended" from
+the client instead of Discord's "This interaction failed" (see stale_components.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from typing import Any, Awaitable, Callable, Protocol
 
 import discord
+
+from bot.discord_io.stale_components import parley_id
 
 log = logging.getLogger(__name__)
 
@@ -91,32 +98,38 @@ class RoundControls(OwnerView):
         if on_type_answer is None:
             self.remove_item(self.type_answer)
 
-    @discord.ui.button(label="Repeat", emoji="🔁", style=discord.ButtonStyle.secondary, row=0)
+    @discord.ui.button(label="Repeat", emoji="🔁", style=discord.ButtonStyle.secondary, row=0,
+                       custom_id=parley_id("mock", "repeat"))
     async def repeat(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.target.repeat()
         await _reply(interaction, "Repeating the question.")
 
-    @discord.ui.button(label="Hint", emoji="💡", style=discord.ButtonStyle.secondary, row=0)
+    @discord.ui.button(label="Hint", emoji="💡", style=discord.ButtonStyle.secondary, row=0,
+                       custom_id=parley_id("mock", "hint"))
     async def hint(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.target.hint()
         await _reply(interaction, "Here's a hint, out loud. Your answer timer gets a fresh start.")
 
-    @discord.ui.button(label="Skip", emoji="⏭️", style=discord.ButtonStyle.secondary, row=0)
+    @discord.ui.button(label="Skip", emoji="⏭️", style=discord.ButtonStyle.secondary, row=0,
+                       custom_id=parley_id("mock", "skip"))
     async def skip(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.target.skip()
         await _reply(interaction, "Skipping. Anything you already said is still analysed.")
 
-    @discord.ui.button(label="Done", emoji="✅", style=discord.ButtonStyle.success, row=0)
+    @discord.ui.button(label="Done", emoji="✅", style=discord.ButtonStyle.success, row=0,
+                       custom_id=parley_id("mock", "done"))
     async def done(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.target.done()
         await _reply(interaction, "Got it, analysing your answer.")
 
-    @discord.ui.button(label="End round", emoji="⏹️", style=discord.ButtonStyle.danger, row=0)
+    @discord.ui.button(label="End round", emoji="⏹️", style=discord.ButtonStyle.danger, row=0,
+                       custom_id=parley_id("mock", "end"))
     async def end_round(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.target.end()
         await _reply(interaction, "Ending the round; feedback on what you answered is coming.")
 
-    @discord.ui.button(label="Type my answer", emoji="⌨️", style=discord.ButtonStyle.primary, row=1)
+    @discord.ui.button(label="Type my answer", emoji="⌨️", style=discord.ButtonStyle.primary, row=1,
+                       custom_id=parley_id("mock", "type"))
     async def type_answer(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         if self.on_type_answer is None:
             await _reply(interaction, "Typed answers are not needed right now: just speak.")
@@ -144,13 +157,15 @@ class ConsentView(OwnerView):
         if not self._decided.done():
             self._decided.set_result(value)
 
-    @discord.ui.button(label="Start recording", emoji="🎙️", style=discord.ButtonStyle.success)
+    @discord.ui.button(label="Start recording", emoji="🎙️", style=discord.ButtonStyle.success,
+                       custom_id=parley_id("mock", "consent-accept"))
     async def accept(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self._decide(True)
         await _reply(interaction, "Thanks! Listen for the first question.")
         await self.disable()
 
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary,
+                       custom_id=parley_id("mock", "consent-cancel"))
     async def decline(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self._decide(False)
         await _reply(interaction, "No problem: nothing was recorded. Start again any time with `/mock start`.")
@@ -166,14 +181,19 @@ class ConsentView(OwnerView):
 
 
 class TextAnswerModal(discord.ui.Modal, title="Type your answer"):
-    """A typed answer, for when voice can't be received (e.g. it can't be decrypted)."""
+    """A typed answer, for when voice can't be received (e.g. it can't be decrypted).
+
+    Each modal gets its own custom_id: discord.py routes a submit by that id alone, so two open
+    answer boxes (rounds in two servers) must never share one.
+    """
 
     answer: discord.ui.TextInput = discord.ui.TextInput(
         label="Your answer", style=discord.TextStyle.paragraph, min_length=1, max_length=4000,
+        custom_id=parley_id("mock", "answer-text"),
         placeholder="Answer as you would out loud: assumptions first, then your approach.")
 
     def __init__(self, on_submit: Callable[[discord.Interaction, str], Awaitable[None]]) -> None:
-        super().__init__(timeout=900)
+        super().__init__(timeout=900, custom_id=parley_id("mock", f"answer-{secrets.token_hex(8)}"))
         self._on_submit = on_submit
 
     async def on_submit(self, interaction: discord.Interaction) -> None:

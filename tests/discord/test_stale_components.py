@@ -1,0 +1,262 @@
+"""Stale Parley buttons: every component has a `parley:` custom_id, and a press that no live view
+takes (the round ended, the bot restarted) gets a private answer instead of "This interaction
+failed", while presses that a view handles are left to it.
+
+The dispatch tests use a real `ParleyBot` (never connected) whose real discord.py
+`ConnectionState` parses real INTERACTION_CREATE payloads; only the network peer is fake: the
+webhook adapter that would POST the interaction callback to Discord records it instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import discord
+import pytest
+from discord.webhook.async_ import AsyncWebhookAdapter, async_context
+
+from bot.bank import load_bank
+from bot.discord_io.client import ParleyBot
+from bot.discord_io.consent_view import ConsentPrompt
+from bot.discord_io.stale_components import (
+    PREFIX, ROUTED_KEY, STALE_GENERIC_TEXT, STALE_ROUND_TEXT, answer_stale_component, area_of,
+    parley_id,
+)
+from bot.discord_io.views import ConsentView, RoundControls, TextAnswerModal
+from bot.practice.engine import PracticeEngine
+from bot.services import Services
+from bot.speech.stt import Transcriber
+from bot.speech.tts import Speaker
+from cogs.privacy import DeleteConfirmView
+from tests.discord.helpers import MockInteraction, MockMessage, next_id
+
+EPHEMERAL = 64  # the message flag Discord uses for "only you can see this"
+
+
+class Target:
+    """What RoundControls drive (a round); records the presses."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def repeat(self) -> None: self.calls.append("repeat")
+    def hint(self) -> None: self.calls.append("hint")
+    def skip(self) -> None: self.calls.append("skip")
+    def done(self) -> None: self.calls.append("done")
+    def end(self) -> None: self.calls.append("end")
+
+
+async def _type_answer(interaction: discord.Interaction) -> None:  # pragma: no cover - never pressed here
+    pass
+
+
+# --------------------------------------------------------------------------- the ids
+
+
+async def test_every_parley_component_has_a_prefixed_custom_id() -> None:
+    views: list[discord.ui.View] = [
+        RoundControls(1, Target(), on_type_answer=_type_answer), ConsentView(1), ConsentPrompt(1),
+        DeleteConfirmView(None, 1),  # type: ignore[arg-type]  # the cog is not used by the buttons
+    ]
+    ids = [item.custom_id for v in views for item in v.children]  # type: ignore[attr-defined]
+    assert len(ids) == 12 and all(i.startswith(PREFIX) for i in ids), ids
+    assert len(set(ids)) == len(ids)
+    assert [area_of(i) for i in ids] == ["mock"] * 8 + ["consent"] * 2 + ["privacy"] * 2
+    # modals are routed by their own id alone: each open answer box needs a distinct one
+    a, b = TextAnswerModal(lambda i, t: asyncio.sleep(0)), TextAnswerModal(lambda i, t: asyncio.sleep(0))
+    assert a.custom_id.startswith(PREFIX + "mock:") and a.custom_id != b.custom_id
+    assert a.answer.custom_id.startswith(PREFIX)
+    with pytest.raises(ValueError):
+        parley_id("mock", "x" * 100)
+
+
+# --------------------------------------------------------------------------- with spec'd mocks
+
+
+def press(custom_id: str, *, routed: bool | None, kind: discord.InteractionType = discord.InteractionType.component,
+          data: dict[str, Any] | None = None) -> MockInteraction:
+    inter = MockInteraction(type=kind, data=data or {"custom_id": custom_id, "component_type": 2},
+                            message=MockMessage())
+    if routed is not None:
+        inter.extras[ROUTED_KEY] = routed
+    return inter
+
+
+async def test_unhandled_parley_press_gets_a_private_round_ended_note() -> None:
+    inter = press(parley_id("mock", "skip"), routed=False)
+    assert await answer_stale_component(inter)
+    inter.response.send_message.assert_awaited_once_with(STALE_ROUND_TEXT, ephemeral=True)
+
+
+@pytest.mark.parametrize("custom_id, routed, done", [
+    (parley_id("mock", "skip"), True, False),     # a live view takes it
+    (parley_id("mock", "skip"), None, False),     # not noted at dispatch: leave it alone
+    (parley_id("mock", "skip"), False, True),     # already answered
+    ("peers:join", False, False),                 # not ours
+    ("5f0c4d1e9a8b7c6d5e4f3a2b1c0d9e8f", False, False),
+])
+async def test_handled_foreign_or_answered_interactions_are_left_alone(custom_id, routed, done) -> None:
+    inter = press(custom_id, routed=routed)
+    inter.response.__dict__["_done"] = done
+    assert not await answer_stale_component(inter)
+    inter.response.send_message.assert_not_awaited()
+
+
+async def test_other_areas_get_their_own_wording_and_an_expired_answer_box_hands_the_text_back() -> None:
+    privacy = press(parley_id("privacy", "erase"), routed=False)
+    await answer_stale_component(privacy)
+    assert "nothing was deleted" in privacy.response.send_message.await_args.args[0]
+    consent = press(parley_id("consent", "accept"), routed=False)
+    await answer_stale_component(consent)
+    assert consent.response.send_message.await_args.args[0] == STALE_GENERIC_TEXT
+
+    typed = "We shard by tenant id and keep a <@123456789012345678> hot cache."
+    submit = press(parley_id("mock", "answer-abc"), routed=False, kind=discord.InteractionType.modal_submit,
+                   data={"custom_id": parley_id("mock", "answer-abc"), "components": [
+                       {"type": 1, "components": [{"type": 4, "custom_id": parley_id("mock", "answer-text"),
+                                                   "value": typed}]}]})
+    assert await answer_stale_component(submit)
+    call = submit.response.send_message.await_args
+    assert call.args[0] == STALE_ROUND_TEXT and call.kwargs["ephemeral"]
+    shown = call.kwargs["embed"].description
+    assert "shard by tenant id" in shown and "<@123456789012345678>" not in shown  # no ping echoed
+
+
+# --------------------------------------------------------------------------- real dispatch
+
+
+class FakeDiscord(AsyncWebhookAdapter):
+    """The network peer: records interaction callbacks instead of POSTing them to Discord."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.callbacks: list[dict[str, Any]] = []
+
+    async def request(self, route: Any, session: Any = None, **kwargs: Any) -> Any:
+        assert route.path == "/interactions/{webhook_id}/{webhook_token}/callback", route.path
+        self.callbacks.append(kwargs.get("payload") or {})
+        # A real HTTP round trip suspends the caller before Discord's answer arrives; yield once
+        # to the loop as it would (this models the network; it synchronises nothing in the test).
+        await asyncio.sleep(0)
+        return {"interaction": {"id": str(route.webhook_id), "type": 3}}
+
+
+@pytest.fixture
+async def bot(settings, db):
+    bank = load_bank(settings.bank_dir)
+    transcriber = Transcriber(settings)  # never loaded: nothing is transcribed here
+    engine = PracticeEngine(settings=settings, bank=bank, transcriber=transcriber, db=db)
+    b = ParleyBot(Services(settings, db, bank, transcriber, Speaker(settings), engine), extensions=())
+    await b._async_setup_hook()  # what login() does first: bind the client to the running loop
+    yield b
+    await b.close()
+
+
+@pytest.fixture
+def discord_peer():
+    fake = FakeDiscord()
+    token = async_context.set(fake)
+    yield fake
+    async_context.reset(token)
+
+
+USER_ID = 4242
+
+
+def component_payload(custom_id: str, message_id: int, *, user_id: int = USER_ID) -> dict[str, Any]:
+    """An INTERACTION_CREATE for a button press in a DM, as Discord's gateway sends it."""
+    channel_id = next_id()
+    user = {"id": str(user_id), "username": "ada", "discriminator": "0", "global_name": "Ada", "avatar": None}
+    return {
+        "id": str(next_id()), "application_id": str(next_id()), "type": 3, "token": "interaction-token",
+        "version": 1, "channel_id": str(channel_id), "channel": {"id": str(channel_id), "type": 1},
+        "user": user, "locale": "en-US", "app_permissions": "0", "entitlements": [],
+        "authorizing_integration_owners": {"1": str(user_id)}, "context": 1,
+        "attachment_size_limit": 10 * 1024 * 1024,
+        "data": {"custom_id": custom_id, "component_type": 2},
+        "message": {
+            "id": str(message_id), "channel_id": str(channel_id), "type": 0, "content": "",
+            "author": {"id": str(next_id()), "username": "Parley", "discriminator": "0", "avatar": None,
+                       "bot": True},
+            "timestamp": "2026-11-25T08:00:00.000000+00:00", "edited_timestamp": None, "tts": False,
+            "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
+            "embeds": [], "pinned": False, "flags": 0, "components": [],
+        },
+    }
+
+
+def modal_payload(custom_id: str, value: str) -> dict[str, Any]:
+    p = component_payload(custom_id, next_id())
+    p["type"] = 5
+    p.pop("message")
+    p["data"] = {"custom_id": custom_id, "components": [
+        {"type": 1, "components": [{"type": 4, "custom_id": parley_id("mock", "answer-text"), "value": value}]}]}
+    return p
+
+
+async def deliver(bot: ParleyBot, payload: dict[str, Any]) -> None:
+    """The gateway event, parsed by the real ConnectionState; then every task it started
+    (view callbacks, listeners) run to completion."""
+    before = asyncio.all_tasks()
+    bot._connection.parse_interaction_create(payload)
+    started = asyncio.all_tasks() - before
+    await asyncio.gather(*started)
+
+
+async def test_a_live_view_takes_its_press_and_no_fallback_is_sent(bot, discord_peer) -> None:
+    target, message_id = Target(), next_id()
+    view = RoundControls(USER_ID, target)
+    bot._connection.store_view(view, message_id)   # what channel.send(view=...) does
+    await deliver(bot, component_payload(parley_id("mock", "skip"), message_id))
+    assert target.calls == ["skip"]
+    assert [c["data"]["content"] for c in discord_peer.callbacks] == [
+        "Skipping. Anything you already said is still analysed."]
+
+
+async def test_after_the_round_ended_or_a_restart_a_press_gets_the_round_ended_note(bot, discord_peer) -> None:
+    target, message_id = Target(), next_id()
+    view = RoundControls(USER_ID, target)
+    bot._connection.store_view(view, message_id)
+    await view.disable()            # the round ended: the view is stopped
+    await deliver(bot, component_payload(parley_id("mock", "done"), message_id))
+    # after a restart nothing at all is registered for the message
+    await deliver(bot, component_payload(parley_id("mock", "end"), next_id()))
+    assert target.calls == []
+    assert len(discord_peer.callbacks) == 2
+    for cb in discord_peer.callbacks:
+        assert cb["type"] == 4 and cb["data"]["content"] == STALE_ROUND_TEXT
+        assert cb["data"]["flags"] & EPHEMERAL
+
+
+async def test_a_view_that_stops_itself_before_answering_is_not_answered_twice(bot, discord_peer) -> None:
+    """ConsentPrompt stops its view before its first await: the routing is decided at dispatch,
+    so the fallback does not mistake the press for a stale one."""
+    message_id = next_id()
+    view = ConsentPrompt(USER_ID)
+    bot._connection.store_view(view, message_id)
+    await deliver(bot, component_payload(parley_id("consent", "accept"), message_id))
+    assert await asyncio.wait_for(view.result(), 5) is True
+    assert [c["type"] for c in discord_peer.callbacks] == [7]  # only the view's own message edit
+
+
+async def test_foreign_components_and_live_modals_are_left_to_discord_py(bot, discord_peer) -> None:
+    await deliver(bot, component_payload("someone-elses-button", next_id()))
+    got: list[str] = []
+
+    async def on_submit(interaction: discord.Interaction, text: str) -> None:
+        got.append(text)
+        await interaction.response.send_message("thanks", ephemeral=True)
+
+    modal = TextAnswerModal(on_submit)
+    bot._connection.store_view(modal)
+    await deliver(bot, modal_payload(modal.custom_id, "A typed answer."))
+    assert got == ["A typed answer."]
+    assert [c["data"]["content"] for c in discord_peer.callbacks] == ["thanks"]
+
+
+async def test_an_expired_answer_box_is_answered_and_the_text_handed_back(bot, discord_peer) -> None:
+    await deliver(bot, modal_payload(parley_id("mock", "answer-0123456789abcdef"), "My answer, kept."))
+    [cb] = discord_peer.callbacks
+    assert cb["data"]["content"] == STALE_ROUND_TEXT and cb["data"]["flags"] & EPHEMERAL
+    assert "My answer, kept." in cb["data"]["embeds"][0]["description"]
