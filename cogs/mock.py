@@ -174,7 +174,7 @@ class MockCog(commands.Cog):
         settings = self.services.settings
         io = DiscordRoundIO(
             voice_client=vc, channel=interaction.channel, member=member, speaker=self.services.speaker,
-            engine=self.services.engine, consent=self.consent,
+            consent=self.consent,
         )
         round_ = MockRound(
             self.services.engine, io, user_id=member.id, user_name=member.display_name,

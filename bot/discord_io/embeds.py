@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterable
 import discord
 
 from bot.feedback import feedback_dict, top_fixes
-from bot.models import Analysis, Flag, Question
+from bot.models import Analysis, Flag, Question, Transcript
 from bot.text_safety import neutralize_mentions, safe_excerpt
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,7 +115,8 @@ def _answer_field(result: "AnswerResult") -> tuple[str, str]:
     if a is None:
         why = "skipped" if result.skipped else "no answer heard"
         return _cut(name, 256), f"_{why}_"
-    parts = [f"**Score {a.score}/100**" + (f" · {fmt_time(a.duration_s)} long" if a.duration_s else "")]
+    parts = [f"**Score {a.score}/100**" + (f" · {fmt_time(a.duration_s)} long" if a.duration_s else "")
+             + (" · typed" if result.end_reason == "typed" else "")]
     if a.summary:
         parts.append(_cut(neutralize_mentions(a.summary), 300))
     flagged = sorted(a.flags, key=lambda f: (f.at_s is None, f.at_s or 0.0))
@@ -173,16 +174,25 @@ def _interrupted_line(reason: str) -> str:
     }.get(reason, "The round stopped early; your answers so far are saved.")
 
 
+def _answer_text(transcript: Transcript | None, analysis: Analysis | None) -> str:
+    """What was answered: the spoken words, or for a typed answer (no words heard) its text."""
+    if transcript is not None and transcript.text:
+        return transcript.text
+    if analysis is not None and analysis.transcript:
+        return analysis.transcript
+    return "(nothing heard)"
+
+
 def transcript_text(summary: "RoundSummary") -> str:
     """Plain-text transcript of the round, question by question (attached as a file)."""
     out = [f"Parley mock round — {summary.user_name or summary.user_id}", ""]
     for r in summary.answers:
         out.append(f"Q{r.index} [{r.question.id}] {r.question.prompt}")
-        out.append(f"Answer ({r.end_reason}): {r.transcript.text if r.transcript else '(nothing heard)'}")
+        out.append(f"Answer ({r.end_reason}): {_answer_text(r.transcript, r.analysis)}")
         if r.follow_up:
             out.append(f"Follow-up: {r.follow_up}")
-            ft = r.follow_up_transcript
-            out.append(f"Answer: {ft.text if ft else '(nothing heard)'}")
+            how = " (typed)" if r.follow_up_end_reason == "typed" else ""
+            out.append(f"Answer{how}: {_answer_text(r.follow_up_transcript, r.follow_up_analysis)}")
         if r.analysis is not None:
             out.append(f"Score: {r.analysis.score}/100")
         out.append("")

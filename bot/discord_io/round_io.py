@@ -5,9 +5,11 @@ transports. Recording starts only after the consent notice was accepted (`post_c
 only the round owner's audio is received (`AnswerSink` filters by user id). Speech is rendered
 off the event loop (`Speaker.render_pcm48` runs in a thread) and played with `play_pcm`.
 
-When the user's voice cannot be decrypted (DAVE keeps failing), the adapter tells them in text
-and adds a “Type my answer” button that opens a modal; see `_typed_answer` for how the typed
-answer reaches the round.
+When the user's voice cannot be decrypted (DAVE keeps failing), the adapter tells them in text,
+switches the round to typed answers (`MockRound.typing_started()`: silence no longer ends an
+answer while they type) and adds a “Type my answer” button that opens a modal. A typed answer
+goes to the round (`MockRound.answer_text`) exactly like a spoken one: analysed, stored with the
+round's session, followed by the follow-up, and part of the final feedback.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ import discord
 
 from bot.discord_io.audio_source import PlaybackError, play_pcm
 from bot.discord_io.embeds import (
-    analysis_embed, consent_embed, feedback_embed, notice_embed, question_embed, transcript_file,
+    consent_embed, feedback_embed, notice_embed, question_embed, transcript_file,
 )
+from bot.discord_io.stale_components import STALE_ROUND_TEXT
 from bot.discord_io.views import ConsentView, RoundControls, TextAnswerModal
 from bot.discord_io.voice_receive import AnswerSink
 from bot.models import Question
+from bot.text_safety import safe_excerpt
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.practice.engine import PracticeEngine
     from bot.practice.round import MockRound, RoundSummary
     from bot.speech.tts import Speaker
 
@@ -35,6 +38,24 @@ log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
 ONLY_OWNER = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
+
+
+async def _private(interaction: discord.Interaction, text: str, embed: discord.Embed | None = None) -> None:
+    """An ephemeral reply to an interaction (only the presser sees it)."""
+    kwargs: dict[str, Any] = {"ephemeral": True}
+    if embed is not None:
+        kwargs["embed"] = embed
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, **kwargs)
+        else:
+            await interaction.response.send_message(text, **kwargs)
+    except discord.HTTPException:
+        log.debug("could not answer an interaction", exc_info=True)
+
+
+def _typed_embed(text: str) -> discord.Embed:
+    return discord.Embed(title="What you typed", description=safe_excerpt(text, 4000))
 
 
 class ConsentStore(Protocol):
@@ -54,7 +75,6 @@ class DiscordRoundIO:
         channel: discord.abc.Messageable,
         member: discord.Member,
         speaker: "Speaker",
-        engine: "PracticeEngine | None" = None,
         consent: ConsentStore | None = None,
         consent_timeout_s: float = 120.0,
         on_closed: Callable[["RoundSummary"], Awaitable[None] | None] | None = None,
@@ -63,7 +83,6 @@ class DiscordRoundIO:
         self.channel = channel
         self.member = member
         self.speaker = speaker
-        self.engine = engine
         self.consent = consent
         self.consent_timeout_s = consent_timeout_s
         self.on_closed = on_closed
@@ -74,7 +93,6 @@ class DiscordRoundIO:
         self.text_mode = False         # voice can't be decrypted: answers are typed
         self.closed = False
         self.messages: list[discord.Message] = []
-        self._question: Question | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def bind(self, round_: "MockRound") -> None:
@@ -159,17 +177,21 @@ class DiscordRoundIO:
         loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self.switch_to_text(reason)))
 
     async def switch_to_text(self, reason: str) -> None:
-        """Voice can't be used: say so plainly and offer typed answers on the current card."""
+        """Voice can't be used: say so plainly, stop silence from ending answers, and offer typed
+        answers on the current card (and every later one)."""
         if self.text_mode or self.closed:
             return
         self.text_mode = True
         log.error("round of user %s switches to typed answers: %s", self.member.id, reason)
+        if self.round is not None:
+            self.round.typing_started()
         await self._send(
             content=self.member.mention,
             embed=notice_embed(
                 "I can hear that you're talking, but I can't decrypt your voice (Discord's end-to-end "
                 "voice encryption didn't hand me the keys). Please press **Type my answer** and type "
-                "your answer instead; the round carries on from there.",
+                "your answer instead. Take your time: I won't move on while you type. After each "
+                "answer I'll ask a follow-up; answer it the same way.",
                 title="Switching to typed answers"),
             allowed_mentions=ONLY_OWNER)
         if self.controls is not None and not self.controls.closed:
@@ -181,58 +203,64 @@ class DiscordRoundIO:
                     log.debug("could not add the typing button", exc_info=True)
 
     async def open_text_modal(self, interaction: discord.Interaction) -> None:
-        question = self._question  # the answer belongs to the question shown when the modal opened
+        """The answer box for the prompt being answered now (the question or its follow-up)."""
+        r = self.round
+        if r is None or r.ended or self.closed:
+            await _private(interaction, STALE_ROUND_TEXT)
+            return
+        question, prompt = r.current_question, r.current_prompt
+        r.typing_started()  # an open box means silence is expected (already so in text mode)
 
         async def submitted(inter: discord.Interaction, text: str) -> None:
-            await self._typed_answer(inter, text, question)
+            await self._typed_answer(inter, text, question, prompt)
 
-        await interaction.response.send_modal(TextAnswerModal(submitted))
+        follow_up = question is not None and bool(prompt) and prompt != question.prompt
+        await interaction.response.send_modal(TextAnswerModal(submitted, follow_up=follow_up))
 
     async def _typed_answer(self, interaction: discord.Interaction, text: str,
-                            question: Question | None = None) -> None:
-        """A typed answer: analysed and stored with the same engine (mode "mock_text"), the result
-        shown privately, and the round moved on to the next question.
-
-        MockRound has no typed-answer entry yet, so this answer is stored as an attempt but is
-        not part of the round's own summary/feedback embed.
-        """
-        r, q = self.round, question or self._question
-        if r is None or q is None or r.ended:
-            await interaction.response.send_message("This round is over.", ephemeral=True)
+                            question: Question | None, prompt: str) -> None:
+        """Hand a typed answer to the round (`MockRound.answer_text`), which analyses and stores
+        it like a spoken one. It belongs to the prompt shown when the box was opened: when the
+        round has moved on since, it is not used, and the text is handed back privately so
+        nothing typed is lost."""
+        r = self.round
+        if r is None or r.ended:
+            await _private(interaction, STALE_ROUND_TEXT, _typed_embed(text))
             return
-        if self.engine is None:
-            await interaction.response.send_message("I can't take typed answers here.", ephemeral=True)
+        same_prompt = r.current_question is question and r.current_prompt == prompt
+        if not same_prompt or not r.answer_text(text):
+            await _private(
+                interaction,
+                "The round had already moved on from that prompt, so I didn't use this answer. "
+                "It's below if you want to reuse it for the current one.",
+                _typed_embed(text))
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        analysis = await asyncio.to_thread(self.engine.analyze_text, q, text)
-        try:
-            await self.engine.record(analysis, user_id=self.member.id,
-                                     user_name=getattr(self.member, "display_name", ""), mode="mock_text",
-                                     guild_id=self.guild_id, session_id=r.session_id)
-        except Exception:
-            log.exception("could not store a typed answer of user %s", self.member.id)
-        await interaction.followup.send(embed=analysis_embed(analysis, q), ephemeral=True)
-        if r.current_question is q:  # still on it (typing may outlast the spoken answer's window)
-            r.skip()
+        await _private(interaction, "Got it: your typed answer is analysed with the rest of this round, "
+                                    "and you'll see it in the final feedback.")
 
     async def say(self, text: str, *, kind: str) -> None:
+        shown = self.text_mode and kind in ("follow_up", "hint")
+        if shown:
+            # typed answers: show what was asked too, since a follow-up has no card of its own
+            title = "Follow-up: press Type my answer to reply" if kind == "follow_up" else "Hint"
+            await self._send(embed=notice_embed(text, title=title))
         try:
             pcm = await self.speaker.render_pcm48(text)
         except Exception:
             log.exception("speech synthesis failed")
-            await self._send(embed=notice_embed(text, title="(I couldn't speak this, so here it is)"))
+            if not shown:
+                await self._send(embed=notice_embed(text, title="(I couldn't speak this, so here it is)"))
             return
         try:
             await play_pcm(self.voice_client, pcm)
         except PlaybackError as e:
             log.warning("playback failed (%s): %s", kind, e)
-            if kind in ("question", "follow_up", "hint"):
+            if kind in ("question", "follow_up", "hint") and not shown:
                 await self._send(embed=notice_embed(text, title="(I couldn't play this, so here it is)"))
 
     async def post_question_card(self, question: Question, index: int, total: int) -> None:
         if self.round is None:
             raise RuntimeError("DiscordRoundIO.bind(round) was not called")
-        self._question = question
         old = self.controls
         view = RoundControls(self.member.id, self.round,
                              on_type_answer=self.open_text_modal if self.text_mode else None)

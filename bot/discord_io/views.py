@@ -192,8 +192,10 @@ class TextAnswerModal(discord.ui.Modal, title="Type your answer"):
         custom_id=parley_id("mock", "answer-text"),
         placeholder="Answer as you would out loud: assumptions first, then your approach.")
 
-    def __init__(self, on_submit: Callable[[discord.Interaction, str], Awaitable[None]]) -> None:
-        super().__init__(timeout=900, custom_id=parley_id("mock", f"answer-{secrets.token_hex(8)}"))
+    def __init__(self, on_submit: Callable[[discord.Interaction, str], Awaitable[None]], *,
+                 follow_up: bool = False) -> None:
+        super().__init__(timeout=900, custom_id=parley_id("mock", f"answer-{secrets.token_hex(8)}"),
+                         title="Answer the follow-up" if follow_up else "Type your answer")
         self._on_submit = on_submit
 
     async def on_submit(self, interaction: discord.Interaction) -> None:

@@ -88,3 +88,22 @@ def test_question_and_consent_cards(bank) -> None:
     blob = (c.description + c.fields[0].value).lower()
     assert "/privacy delete" in blob and "not kept" in blob
     assert "start recording" in c.footer.text.lower()
+
+
+def test_typed_answers_are_in_the_feedback_and_the_transcript_file(bank, settings) -> None:
+    """A typed answer has no words heard (the listener's transcript is empty): the feedback and
+    the attached transcript show the typed text, marked as typed."""
+    q = bank.questions[0]
+    main = "I assume the data fits in memory, so I would sort once and then binary search each query."
+    follow = "With more data than memory I would shard by key range and merge the results."
+    heard_nothing = Transcript(words=[], duration_s=0.0)
+    r = AnswerResult(index=1, question=q, analysis=analyze(q, text=main, settings=settings),
+                     transcript=heard_nothing, end_reason="typed", follow_up="What if it doesn't fit?",
+                     follow_up_transcript=heard_nothing,
+                     follow_up_analysis=analyze(q, text=follow, settings=settings), follow_up_end_reason="typed")
+    summary = RoundSummary(session_id=3, user_id=1, user_name="ada", guild_id=2, status="done",
+                           reason="completed", answers=[r], questions_total=1)
+    e = feedback_embed(summary)
+    assert f"{r.analysis.score}/100" in e.title and "typed" in e.fields[0].value
+    text = transcript_file(summary).fp.read().decode()
+    assert f"Answer (typed): {main}" in text and f"Answer (typed): {follow}" in text

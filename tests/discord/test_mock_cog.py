@@ -399,15 +399,29 @@ async def test_spoken_answer_gets_feedback_with_transcript(round_settings, db, t
 # --------------------------------------------------------------------------- fallback and wiring
 
 
-async def test_undecryptable_voice_switches_to_typed_answers(cog, db) -> None:
-    """When DAVE keeps failing, the receive thread reports it; the user is told in text, gets a
-    “Type my answer” button, and the typed answer is analysed and stored."""
+async def _type(world: SimpleNamespace, controls: RoundControls, text: str) -> tuple[TextAnswerModal, MockInteraction]:
+    """Press “Type my answer” on `controls`, type `text` into the box and submit it."""
+    press = interaction_for(world)
+    await controls.type_answer.callback(press)
+    modal = press.response.send_modal.await_args.args[0]
+    assert isinstance(modal, TextAnswerModal)
+    submit = interaction_for(world)
+    modal.answer._refresh_state(submit, {"type": 4, "custom_id": modal.answer.custom_id, "value": text})
+    await modal.on_submit(submit)
+    return modal, submit
+
+
+async def test_undecryptable_voice_switches_to_typed_answers_that_join_the_round(cog, db) -> None:
+    """When DAVE keeps failing, the receive thread reports it; the user is told in text and gets a
+    “Type my answer” button; silence no longer ends the answer; the typed answer goes to the round
+    (analysed, stored with its session, followed by the follow-up) and is in the final feedback."""
     w = make_world()
     await start(cog, interaction_for(w))
     active = cog.active[w.guild.id]
+    r = active.round
     await accept_consent(w)
-    await active.round.wait_state(RoundState.LISTENING)
-    first_question = active.round.current_question
+    await r.wait_state(RoundState.LISTENING)
+    first_question = r.current_question
     sink: AnswerSink = w.vc.fake.sink
     # Fire from another thread, as voice-recv's router thread would.
     t = threading.Thread(target=sink.dave.on_undecryptable, args=("50 frames failed",))
@@ -417,25 +431,73 @@ async def test_undecryptable_voice_switches_to_typed_answers(cog, db) -> None:
         lambda kw: kw.get("embed") is not None and "typed answers" in (kw["embed"].title or "").lower(),
         timeout=TIMEOUT)
     assert "type my answer" in notice["embed"].description.lower()
+    assert r.listener is not None and r.listener.silence_held  # typing: silence ends nothing
     controls = active.io.controls
     assert controls.type_answer in controls.children
     controls.message.edit.assert_awaited()
 
-    press = interaction_for(w)
-    await controls.type_answer.callback(press)
-    modal = press.response.send_modal.await_args.args[0]
-    assert isinstance(modal, TextAnswerModal)
     answer = ("I would first clarify the constraints and assume moderate scale, then describe the "
               "tradeoffs and the result: we cut latency by forty percent.")
+    modal, submit = await _type(w, controls, answer)
+    assert modal.title == "Type your answer"
+    assert only_ephemeral(submit) and "final feedback" in submit.reply_text()
+    await r.wait_state(RoundState.LISTENING, count=2)   # the follow-up, as after a spoken answer
+    follow_up = r.summary.answers[0].follow_up
+    assert follow_up and r.current_prompt == follow_up and r.listener.silence_held
+    # with typed answers the follow-up is shown in text too
+    await w.text.wait_sent(lambda kw: kw.get("embed") is not None
+                           and kw["embed"].description == follow_up, timeout=TIMEOUT)
+    follow_text = "We would measure it with a load test and watch the p99 latency."
+    modal2, _ = await _type(w, controls, follow_text)
+    assert modal2.title == "Answer the follow-up"
+    await r.wait_state(RoundState.LISTENING, count=3)   # question 2
+    assert r.current_question is not first_question
+
+    await cog.stop.callback(cog, interaction_for(w))
+    await asyncio.wait_for(active.task, TIMEOUT)
+
+    async with db.conn.execute("SELECT mode, question_id, transcript, session_id FROM attempts "
+                               "WHERE user_id = ? ORDER BY id", (w.member.id,)) as cur:
+        rows = [tuple(x) for x in await cur.fetchall()]
+    assert rows == [("mock", first_question.id, answer, r.session_id),
+                    ("mock_follow_up", first_question.id, follow_text, r.session_id)]
+    a = r.summary.answers[0]
+    assert (a.end_reason, a.follow_up_end_reason) == ("typed", "typed")
+    _, fb = await w.text.wait_sent(lambda kw: kw.get("file") is not None, timeout=TIMEOUT)
+    assert f"{a.analysis.score}/100" in fb["embed"].title
+    attached = fb["file"].fp.getvalue().decode()
+    assert answer in attached and follow_text in attached
+
+
+async def test_a_typed_answer_for_a_prompt_the_round_left_is_handed_back_not_used(cog, db) -> None:
+    w = make_world()
+    await start(cog, interaction_for(w))
+    active = cog.active[w.guild.id]
+    r = active.round
+    await accept_consent(w)
+    await r.wait_state(RoundState.LISTENING)
+    await active.io.switch_to_text("test: voice can't be decrypted")
+    controls = active.io.controls
+    press = interaction_for(w)
+    await controls.type_answer.callback(press)           # the box opens for question 1 …
+    modal = press.response.send_modal.await_args.args[0]
+    await controls.skip.callback(interaction_for(w))     # … but the round moves to question 2
+    await r.wait_state(RoundState.LISTENING, count=2)
+    late = "An answer meant for the first question."
     submit = interaction_for(w)
-    modal.answer._refresh_state(submit, {"type": 4, "custom_id": modal.answer.custom_id, "value": answer})
+    modal.answer._refresh_state(submit, {"type": 4, "custom_id": modal.answer.custom_id, "value": late})
     await modal.on_submit(submit)
-    await active.round.wait_state(RoundState.LISTENING, count=2)   # moved on to question 2
-    async with db.conn.execute("SELECT mode, question_id, transcript FROM attempts WHERE user_id = ?",
-                               (w.member.id,)) as cur:
-        rows = [tuple(r) for r in await cur.fetchall()]
-    assert rows == [("mock_text", first_question.id, answer)]
-    assert any(kw.get("ephemeral") and kw.get("embed") is not None for _, kw in submit.replies())
+    assert only_ephemeral(submit) and "moved on" in submit.reply_text() and late.lower() in submit.reply_text()
+    assert r.listener is not None and not r.listener.ended   # question 2's answer goes on
+    await cog.stop.callback(cog, interaction_for(w))
+    await asyncio.wait_for(active.task, TIMEOUT)
+    async with db.conn.execute("SELECT COUNT(*) FROM attempts") as cur:
+        assert (await cur.fetchone())[0] == 0
+    # after the round, the box answers that the round has ended (and hands the text back too)
+    after = interaction_for(w)
+    modal.answer._refresh_state(after, {"type": 4, "custom_id": modal.answer.custom_id, "value": late})
+    await modal.on_submit(after)
+    assert only_ephemeral(after) and "this round has ended" in after.reply_text()
 
 
 async def test_extension_registers_mock_start_and_stop(round_settings, db) -> None:
