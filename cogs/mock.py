@@ -90,6 +90,7 @@ class MockCog(commands.Cog):
         category="Kind of questions (default: any)",
         difficulty="How hard (default: any)",
         question="A specific question id to start with (type to search)",
+        private="Send the final feedback to you by direct message instead of this channel",
     )
     @app_commands.choices(
         category=[app_commands.Choice(name=category_label(c), value=c) for c in CATEGORIES],
@@ -101,6 +102,7 @@ class MockCog(commands.Cog):
         category: app_commands.Choice[str] | None = None,
         difficulty: app_commands.Choice[str] | None = None,
         question: str | None = None,
+        private: bool = False,
     ) -> None:
         guild, member = interaction.guild, interaction.user
         if guild is None or not isinstance(member, discord.Member):
@@ -174,7 +176,7 @@ class MockCog(commands.Cog):
         settings = self.services.settings
         io = DiscordRoundIO(
             voice_client=vc, channel=interaction.channel, member=member, speaker=self.services.speaker,
-            consent=self.consent,
+            consent=self.consent, private_feedback=private,
         )
         round_ = MockRound(
             self.services.engine, io, user_id=member.id, user_name=member.display_name,
@@ -190,7 +192,8 @@ class MockCog(commands.Cog):
         await self._private(
             interaction,
             f"I've joined {channel.mention}. Read the recording notice I just posted and press "
-            "**Start recording** to hear your first question.")
+            "**Start recording** to hear your first question."
+            + (" Your feedback will come by direct message." if private else ""))
 
     @start.autocomplete("question")
     async def _question_autocomplete(self, interaction: discord.Interaction,

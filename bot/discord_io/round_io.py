@@ -78,7 +78,10 @@ class DiscordRoundIO:
         consent: ConsentStore | None = None,
         consent_timeout_s: float = 120.0,
         on_closed: Callable[["RoundSummary"], Awaitable[None] | None] | None = None,
+        private_feedback: bool = False,
     ) -> None:
+        """`private_feedback`: send the final feedback by direct message instead of the channel
+        (`/mock start private:True`); if DMs are closed it falls back to the channel, saying so."""
         self.voice_client = voice_client
         self.channel = channel
         self.member = member
@@ -86,6 +89,7 @@ class DiscordRoundIO:
         self.consent = consent
         self.consent_timeout_s = consent_timeout_s
         self.on_closed = on_closed
+        self.private_feedback = private_feedback
         self.round: "MockRound | None" = None
         self.sink: AnswerSink | None = None
         self.controls: RoundControls | None = None
@@ -275,6 +279,23 @@ class DiscordRoundIO:
         await self._send(content=text)
 
     async def post_feedback(self, summary: "RoundSummary") -> None:
+        """The round's feedback embed and transcript file, as a message (not an interaction reply:
+        a round can outlast the 15-minute interaction token): in the channel, or by DM when the
+        round is private."""
+        if self.private_feedback:
+            try:
+                await self.member.send(embed=feedback_embed(summary), file=transcript_file(summary))
+            except discord.HTTPException as e:  # DMs closed (403, 50007) or Discord failed
+                log.info("could not DM feedback to user %s (%s); posting it in the channel", self.member.id, e)
+                await self._send(
+                    content=f"{self.member.mention} I couldn't send your feedback by direct message (your "
+                            "DMs seem closed to me), so here it is. To get it privately next time, allow "
+                            "direct messages from this server's members.",
+                    embed=feedback_embed(summary), file=transcript_file(summary), allowed_mentions=ONLY_OWNER)
+                return
+            await self._send(content=f"{self.member.mention} Your feedback is in your direct messages.",
+                             allowed_mentions=ONLY_OWNER)
+            return
         await self._send(content=self.member.mention, embed=feedback_embed(summary),
                          file=transcript_file(summary), allowed_mentions=ONLY_OWNER)
 

@@ -500,6 +500,46 @@ async def test_a_typed_answer_for_a_prompt_the_round_left_is_handed_back_not_use
     assert only_ephemeral(after) and "this round has ended" in after.reply_text()
 
 
+def dms_closed() -> discord.Forbidden:
+    """What Discord answers when a member does not accept direct messages from the bot."""
+    return discord.Forbidden(SimpleNamespace(status=403, reason="Forbidden"),
+                             {"code": 50007, "message": "Cannot send messages to this user"})
+
+
+@pytest.mark.parametrize("dms_open", [True, False], ids=["by-dm", "dms-closed"])
+async def test_private_round_sends_the_final_feedback_by_dm_or_says_why_not(cog, dms_open) -> None:
+    w = make_world()
+    if not dms_open:
+        w.member.send.side_effect = dms_closed()
+    inter = interaction_for(w)
+    await start(cog, inter, private=True)
+    assert only_ephemeral(inter) and "direct message" in inter.reply_text()
+    active = cog.active[w.guild.id]
+    r = active.round
+    await accept_consent(w)
+    await r.wait_state(RoundState.LISTENING)
+    await active.io.switch_to_text("test: voice can't be decrypted")
+    answer = "I would assume a single region first, then add a cache and measure the hit rate."
+    await _type(w, active.io.controls, answer)
+    await r.wait_state(RoundState.LISTENING, count=2)
+    await cog.stop.callback(cog, interaction_for(w))
+    await asyncio.wait_for(active.task, TIMEOUT)
+
+    score = r.summary.answers[0].analysis.score
+    w.member.send.assert_awaited_once()
+    dm = w.member.send.await_args.kwargs
+    in_channel = [kw for _, kw in w.text.sent if kw.get("file") is not None]
+    if dms_open:
+        assert f"{score}/100" in dm["embed"].title and answer in dm["file"].fp.getvalue().decode()
+        assert in_channel == []   # neither the feedback embed nor the transcript in the channel
+        assert not any("feedback" in (kw["embed"].title or "").lower() for _, kw in w.text.sent if kw.get("embed"))
+        assert any("in your direct messages" in (kw.get("content") or "") for _, kw in w.text.sent)
+    else:
+        [fb] = in_channel
+        assert "couldn't send your feedback by direct message" in fb["content"]
+        assert f"{score}/100" in fb["embed"].title and answer in fb["file"].fp.getvalue().decode()
+
+
 async def test_extension_registers_mock_start_and_stop(round_settings, db) -> None:
     services = _services(round_settings, db, Transcriber(round_settings))
     bot = ParleyBot(services, extensions=())
@@ -511,6 +551,7 @@ async def test_extension_registers_mock_start_and_stop(round_settings, db) -> No
     assert [c.value for c in params["category"].choices] == list(CATEGORIES)
     assert [c.value for c in params["difficulty"].choices] == list(DIFFICULTIES)
     assert params["question"].autocomplete and not params["question"].required
+    assert params["private"].type is discord.AppCommandOptionType.boolean and not params["private"].required
     await bot.close()
 
 
