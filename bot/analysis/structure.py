@@ -48,7 +48,7 @@ ASSUMPTION = rx(
     r"let us (?:say|assume|suppose|take)",
     r"(?:so|and|ok|now|if|but|just|or|maybe) say (?:we|there|it|the|each|every|roughly|about|around|approximately|maybe|like|a|an|\d)",
     r"say (?:we have|we get|we need|we're|there are|there's|about|around|roughly|approximately|it's|its|each)",
-    r"suppos\w+", r"given that", r"given (?:the|our|these|those) (?:constraints?|requirements?|scale|load|size|volume|traffic|input|limits?)",
+    r"suppos(?!ed to)\w+", r"given that", r"given (?:the|our|these|those) (?:constraints?|requirements?|scale|load|size|volume|traffic|input|limits?)",
     r"given (?:we|it|they)(?:'re|'s| are| is| have| only)",
     r"if we(?:'re| are) (?:talking|dealing|looking|working) (?:about|with|at)",
     r"i(?:'d| would| will|'ll)? (?:want|like|need|have|wanna|want) to (?:first )?(?:confirm|clarify|ask|nail down|pin down|double check|check (?:whether|if|what|with|the (?:constraints|requirements|input)))",
@@ -94,7 +94,8 @@ CONTEXT = rx(
     r"back (?:in|when|at)", r"a (?:few|couple(?: of)?|\d+) (?:years|months|weeks) ago", r"(?:years|months) ago",
     r"last (?:year|quarter|summer|spring|fall|winter|month)", r"in (?:19|20)\d\d",
     r"(?:the|our|my) (?:context|situation|background|setup|goal|task|mission|problem|project|job) (?:was|here|there)",
-    r"(?:we|our team|my team|i|the team) (?:had|ran|owned|maintained|built|managed|supported|inherited|were running|was running|were building|was building) (?:a|an|the|this|our|my|one|some) (?:\w+ ){0,3}(?:service|system|platform|pipeline|api|database|app|application|product|tool|cluster|backend|job|integration|feature)",
+    r"(?:we|our team|my team|the team) (?:had|ran|owned|maintained|built|managed|supported|inherited|were running|was running|were building|was building) (?:a|an|the|this|our|my|one|some) (?:\w+ ){0,3}(?:service|system|platform|pipeline|api|database|app|application|product|tool|cluster|backend|job|integration|feature)",
+    r"i (?:had|ran|owned|maintained|managed|supported|inherited|was running|was building) (?:a|an|the|this|our|my|one|some) (?:\w+ ){0,3}(?:service|system|platform|pipeline|api|database|app|application|product|tool|cluster|backend|job|integration|feature)",
     r"(?:i|my team|our team|we|the team) (?:owned|own|maintain|maintained|was responsible for|were responsible for|am responsible for|are responsible for)",
     r"(?:nobody|no one|no team) (?:\w+ )?(?:owned|was responsible for|maintained|looked after|wanted)",
     r"(?:our|the|a|an|my) (?:\w+ ){0,3}(?:service|pipeline|system|api|platform|app|application|database|job|tool|integration|gateway|batch|cluster|website|backend|codebase|queue|deploy\\w*|build) (?:\\w+ ){0,2}(?:was|were|had|kept|took|used to|started|would|did|didn't|wasn't)",
@@ -104,8 +105,8 @@ CONTEXT = rx(
     r"(?:my|the) role", r"responsible for", r"(?:i|we) (?:was|were|went|got|am|are) on ?call", r"(?:i|we) once", r"one time (?:i|we)", r"there was (?:a|this|one) time",
     r"(?:my|our|a|one|the) (?:tech lead|manager|lead|boss|cto|colleague|teammate|coworker|team|director|pm|product manager|architect|customer|client|engineer|developer|senior engineer|stakeholder|partner team|vendor)s? (?:\w+ ){0,2}(?:wanted|asked|was|were|had|decided|suggested|proposed|insisted|pushed|kept|refused|started|would|did|needed|told|came|disagreed|argued|clashed)",
     r"on (?:the|my|our|a) (?:\w+ ){0,2}team",
-    r"i was (?:\w+ )?(?:against|opposed|skeptical|sceptical|convinced|sure|certain|in favou?r)",
-    r"(?:we|i) had (?:an?|this|one) (?:\w+ )?(?:incident|outage|bug|problem|issue|situation|customer|project|migration|launch|deadline)", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",
+    r"i was (?:\w+ )?(?:against|opposed|skeptical|sceptical|in favou?r) (?:of |about |with |on )?(?:the|our|a|an|this|that|their|his|her|my) (?:\w+ ){0,2}(?:plan|migration|rewrite|proposal|decision|idea|change|design|approach|launch|release)",
+    r"(?:we|i) had (?:an?|this|one) (?:\w+ )?(?:incident|outage|bug|problem|issue|situation|customer|project|migration|launch|deadline|disagreement|conflict|argument|dispute)", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",
     r"the (?:\w+ )?(?:service|system|platform|pipeline|api|app|company|team|product|checkout|integration) (?:was|handled|handles|processed|processes|served|serves|did|ran|runs|had|took|kept)",
     r"so (?:basically |yeah |um |uh )?(?:there was|we had|i had|i was|we were) (?:a|an|this|on|working)",
     r"the (?:situation|context|background|story) was", r"(?:let me|i'll|i will|i can) (?:set|give) (?:the|some|a bit of)? ?(?:context|background|scene)",
@@ -116,6 +117,13 @@ APPROX_NUM = r"(?:" + NUM + r"|(?:a few|several|a couple(?: of)?|many|tens of|hu
 # sets the scene too, but only as the opening; later the same words are just the action.
 STORY_OPENER = rx(
     r"i (?:once )?(?:pushed|deployed|shipped|ran|made|built|wrote|joined|inherited|broke|took over|migrated|introduced|launched|owned|maintained|led|underestimated|designed|was asked) (?:a|an|the|our|my|this)",
+)
+# ... but only when the opener says what was at stake or where: a relative clause, a place, a time
+# ("I inherited a billing export that nobody understood", "I pushed a change at my last job");
+# "so I built the API, I used node" is the action with no scene.
+STORY_SCENE = rx(
+    r"that", r"which", r"who", r"where", r"when", r"while", r"during", r"nobody", r"no one", r"(?:at|for|in|on) (?:my|our|a|an|the) (?:\w+ ){0,2}(?:job|company|startup|team|employer|client|org|organi[sz]ation|bank|retailer|platform|department|shop)",
+    r"(?:last|previous|first) (?:year|month|week|quarter|job|company|team)", r"(?:years|months|weeks) ago", r"our", r"(?:my|our) team's", r"the company's", r"production|prod|staging|outage|customers|users|revenue|deadline|launch",
 )
 
 SCALE = rx(
@@ -665,6 +673,94 @@ def _early_questions(doc: Doc) -> list[Hit]:
     return out
 
 
+# Questions about the interview itself, not the problem: the language, drawing, thinking aloud,
+# small talk about the interviewer's team. They clarify nothing about inputs, scale or scope.
+_META_Q = rx(
+    r"python", r"java(?:script)?", r"c plus plus", r"c sharp", r"golang", r"rust", r"typescript", r"ruby", r"kotlin", r"swift",
+    r"(?:programming )?languages?", r"pseudo ?code", r"whiteboard", r"sketch\w*", r"draw\w*", r"diagram", r"think (?:out loud|aloud)",
+    r"talk (?:it )?through (?:it|this) as i go", r"(?:take|have|grab) a (?:minute|moment|second|sec)", r"have you", r"did you", r"your team",
+    r"you guys", r"(?:you|you've) (?:ever )?(?:seen|run into|come across|dealt with|had)", r"comes? up", r"make sense", r"sound (?:good|ok|right|fine)",
+    r"code (?:it|this|that) up", r"(?:start|begin) (?:coding|writing)", r"write (?:the |some |real )?code", r"ide", r"editor", r"google", r"look (?:it|that|something) up",
+    r"do you mind", r"(?:is|would) (?:it|that) (?:be )?(?:ok|okay|fine|alright|all right) (?:if i|to) (?:\w+ ){0,3}(?:sketch|draw|think|talk|write|code|use|start|take)",
+)
+# ... unless the same question also pins something down.
+_PROBLEM_CUE = rx(
+    NUM, r"inputs?", r"outputs?", r"sorted", r"duplicates?", r"unique", r"negative", r"empty", r"null", r"size", r"memory", r"fits?",
+    r"scale", r"load", r"traffic", r"users", r"requests", r"latency", r"regions?", r"machines?", r"consisten\w+", r"durab\w+",
+    r"requirements?", r"constraints?", r"expire\w*", r"ordering", r"range", r"bounded", r"real ?time", r"single (?:machine|node|process|thread)",
+)
+# Mentioning assumptions without making one: "normally you'd clarify assumptions first, but I'll just
+# start", "it depends on your assumptions, I won't go into that".
+_META_ASSUME = rx(r"for (?:now|this|simplicity)", r"assum\w*", r"presum\w+", r"requirements?", r"constraints?", r"clarif\w+", r"questions?", r"scop\w+", r"before (?:i|we)",
+                  r"before (?:diving|jumping|starting|coding|writing|getting|designing)", r"ask\w*", r"confirm\w*", r"pin down|nail down")
+_NOT_MAKING = rx(
+    r"normally", r"usually", r"typically", r"ideally", r"in theory", r"in a real (?:interview|project|system)", r"people (?:would|usually|normally|often)",
+    r"you(?:'d| would| should| could| might|'re supposed| are supposed| normally| usually| typically)", r"one (?:would|should)",
+    r"supposed to", r"your (?:assum\w+|requirements?|constraints?)", r"depends on (?:the |your |what |which )?(?:assum\w+|requirements?|constraints?)",
+    r"(?:won't|will not|not going to|not gonna|don't want to|no need to|not) (?:\w+ ){0,2}(?:go|get|dig|make|bother|worry|spend)",
+    r"go into (?:that|those|it|this|them)", r"get into (?:that|those|it|this|them)", r"skip(?:ping)? (?:that|those|it|this|them|the|over|ahead|past)",
+    r"(?:i'll|i will|let's|let me|i'm going to|i am going to) just (?:start|dive|jump|go|get going|begin|code)",
+)
+# A condition inside the solution: "when the window has passed, I reset it", "even if two nodes race".
+_SOLUTION_COND = {"when", "whenever", "unless"}
+
+
+# A worked example in a coding answer ("like for 25, two 12s is 24", "take the array 4 100 3 200") uses
+# numbers to show the algorithm, not to state a constraint.
+_WORKED_EXAMPLE = rx(
+    r"for (?:example|instance)", r"e g", r"like (?:for|with|if)", r"take (?:the|this|an?) (?:\w+ )?(?:array|list|input|string|example|case|sequence|numbers?|amount|tree|graph)",
+    r"(?:the|an?|this) (?:example|sample) (?:input|array|list|string)?", r"(?:gives|returns|outputs|is|equals|makes|comes to) " + NUM,
+    r"plus|minus|times|divided by|sums? to|adds? up to", NUM + r" " + NUM + r" " + NUM,
+)
+
+
+def _worked_example(doc: Doc, pos: int) -> bool:
+    lo, hi = doc.window(pos, 40, 40)
+    return bool(_WORKED_EXAMPLE.search(doc.span_text(lo, hi)))
+
+
+def _clause_opener(doc: Doc, pos: int, *, coding: bool) -> bool:
+    """The hit sits in a when/whenever/even-if clause (coding: any if) of the solution's logic."""
+    i = doc.token_at(pos)
+    s = doc.sentence_of[i] if doc.sentence_of else 0
+    for back in range(0, 9):
+        j = i - back
+        if j < 0 or (doc.sentence_of and doc.sentence_of[j] != s) or (back and j in doc.comma_after):
+            return False
+        t = doc.tokens[j]
+        if back and (t in ("but", "so", "because", "then") or (t in ("and", "or") and doc.tokens[j + 1] in ("i", "we", "then", "you"))):
+            return False  # a new main clause; "when A and the data is B" is still one condition
+        if t in _SOLUTION_COND or (t == "if" and (coding or (j > 0 and doc.tokens[j - 1] == "even"))):
+            rest = " ".join(doc.tokens[j + 1:j + 4])
+            return not re.match(r"(?:we|i)(?:'re| are| am|'m)? (?:talking|dealing|assum|understand|look)|(?:i|we) (?:understand|get it|read)", rest)
+    return False
+
+
+def _real_assumption(doc: Doc, h: Hit, category: str) -> bool:
+    """Drop assumption hits that pin nothing down (see _META_Q, _NOT_MAKING, _clause_opener)."""
+    i = doc.token_at(h.pos)
+    lo, hi = doc.window(h.pos, 40, 40)  # the hit's sentence
+    sentence = doc.span_text(lo, hi)
+    if (doc.sentence_of[i] in doc.questions or _early_question_shape(doc, lo, hi)) and _META_Q.search(sentence) \
+            and not _PROBLEM_CUE.search(sentence):
+        return False
+    if _META_ASSUME.fullmatch(h.text) or _META_ASSUME.match(h.text):
+        # the sentence, and the start of the next one ("... first. But I'll just start.")
+        nlo, nhi = doc.window(h.pos, 14, 20, same_sentence=False)
+        if _NOT_MAKING.search(doc.span_text(lo, hi)) or _NOT_MAKING.search(doc.span_text(max(lo, i), nhi)):
+            return False
+    if _clause_opener(doc, h.pos, coding=category == "coding"):
+        return False
+    return True
+
+
+def _early_question_shape(doc: Doc, lo: int, hi: int) -> bool:
+    k = lo
+    while k < hi and doc.tokens[k] in _LEAD:
+        k += 1
+    return k + 1 < hi and doc.tokens[k] in _AUX and doc.tokens[k + 1] in _SUBJ
+
+
 def _ownership(doc: Doc) -> tuple[int, int]:
     i_count = sum(1 for m in I_ACTION.finditer(doc.text) if not _generic_i(doc, m.start()))
     we_count = sum(1 for _ in WE_ACTION.finditer(doc.text))
@@ -710,12 +806,16 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
 
     # assumptions
     if category == "behavioral":
-        a_hits = [h for h in family("context") + family("owned") if h.frac <= CONTEXT_BY_FRAC or not long_answer]
-        a_hits += [h for h in _hits(doc, STORY_OPENER, "assumptions") if h.frac <= 0.25 and _sentence_initial(doc, h.pos)]
+        owned = [h for h in family("owned") if not re.fullmatch(r"i (?:built|designed|wrote|ran)", h.text)
+                 or _near(doc, h.pos, STORY_SCENE, 0, 14, same_sentence=True)]
+        a_hits = [h for h in family("context") + owned if h.frac <= (CONTEXT_BY_FRAC if long_answer else 0.5)]
+        a_hits += [h for h in _hits(doc, STORY_OPENER, "assumptions") if h.frac <= 0.25 and _sentence_initial(doc, h.pos)
+                   and _near(doc, h.pos, STORY_SCENE, 0, 14, same_sentence=True)]
     else:
         a_hits = _hits(doc, ASSUMPTION, "assumptions", negatable=False)
         # a scale estimate early on is an assumption too ("let's say about 10000 devices")
-        a_hits += [h for h in family("scale") if h.frac <= EARLY_FRAC and _is_load_estimate(h.text)]
+        a_hits += [h for h in family("scale") if h.frac <= EARLY_FRAC and _is_load_estimate(h.text)
+                   and not (category == "coding" and not _RATE_RX.search(h.text) and _worked_example(doc, h.pos))]
         if category == "system_design":
             a_hits += [h for h in family("requirements") if h.frac <= EARLY_FRAC and re.search(
                 r"requirement|functional|clarify|confirm|ask|do we need|need|main|key|core|should (?:it|we|the)|use case|availab|durab|consisten|latency|real ?time|once|ordering|retention|freshness|read|write",
@@ -725,8 +825,10 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
         # "say most jobs take seconds" (conditionals only outside coding, where "if" is the algorithm)
         a_hits += [h for h in _hits(doc, FRAMING, "assumptions", negatable=False)
                    if h.frac <= EARLY_FRAC and _sentence_initial(doc, h.pos)
+                   and not (category == "coding" and _worked_example(doc, h.pos))
                    and (not h.text.startswith("if ") or (category in ("fundamentals", "system_design")
                                                         and _near(doc, h.pos, FIRST_PERSON_CHOICE, 0, 25, same_sentence=True)))]
+        a_hits = [h for h in a_hits if _real_assumption(doc, h, category)]
     first_a = _first(a_hits)
     if first_a is not None and category in ("coding", "system_design") and long_answer:
         rep.assumptions_late = first_a.frac > EARLY_FRAC

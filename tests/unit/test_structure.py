@@ -290,3 +290,73 @@ def test_labels_survive_speech_and_transcription(item_id: str, voice: str, trans
     assert a.metrics["words_per_minute"] is not None
     for el in ("assumptions", "outcome"):
         assert a.structure[el] == item.labels[el], (el, voice, transcript.text)
+
+
+# ------------------------------------------------------------------ what is NOT an assumption (blind-evaluator error classes)
+_BODY = " so i sort the items by start, sweep once and merge the overlapping ones, which is n log n because of the sort."
+
+
+@pytest.mark.parametrize("opening", [
+    "can i do this in javascript?",                       # language choice
+    "is it okay if i draw it out first?",                 # process
+    "have you run into this kind of thing at work?",      # small talk
+    "would it be fine to write pseudo code?",
+    "mind if i take a second to think?",
+])
+def test_questions_that_pin_nothing_down_are_not_assumptions(opening: str) -> None:
+    assert structure("coding", opening + _BODY)["assumptions"] is False
+
+
+@pytest.mark.parametrize("opening", [
+    "could the input hold a million items?",
+    "is this on one machine, or spread across several?",
+    "do the items come already sorted?",
+])
+def test_questions_about_inputs_scale_or_environment_still_count(opening: str) -> None:
+    assert structure("coding", opening + _BODY)["assumptions"] is True
+
+
+@pytest.mark.parametrize("opening", [
+    "usually you'd start with assumptions and constraints, but i'll just dive in.",
+    "there are requirements we could clarify, i'm not going to get into that.",
+    "it depends on your constraints really, skipping that.",
+    "people normally ask clarifying questions here. let's just start.",
+])
+def test_talking_about_assumptions_without_making_one(opening: str) -> None:
+    text = opening + " clients call an api that writes orders to postgres and a worker sends the emails from a queue."
+    assert structure("system_design", text)["assumptions"] is False
+
+
+@pytest.mark.parametrize("category, text", [
+    ("coding", "i keep a running sum. whenever the sum is bigger than the target i move the left pointer, and when it "
+               "matches i record the window. every element enters and leaves once, so it's linear."),
+    ("fundamentals", "when reads dominate and the data is small, reach for a cache. when writes are huge and keyed, "
+                     "pick a log structured store, since it turns random writes into appends."),
+    ("system_design", "each worker claims a job with a conditional update, so even if the two workers are racing, only "
+                      "one of them wins and the other moves on to the next job in the queue."),
+])
+def test_conditions_inside_the_solution_are_not_assumptions(category: str, text: str) -> None:
+    assert structure(category, text)["assumptions"] is False
+
+
+@pytest.mark.parametrize("opening, expected", [
+    ("like with thirty, three tens is thirty, so one coin type covers it.", False),
+    ("say the amount is at most ten thousand and there are up to fifty coin values.", True),
+])
+def test_worked_examples_with_numbers_are_not_constraints(opening: str, expected: bool) -> None:
+    text = opening + " i fill a table of fewest coins per amount, trying each coin, so amount times coins time."
+    assert structure("coding", text)["assumptions"] is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("i was fairly confident about the index. i added it, ran the query again and showed the plan to everyone, "
+     "and the report went from forty seconds to two.", False),
+    ("i wrote the importer, i used go. i added retries and a progress bar. it cut the import from an hour to ten "
+     "minutes. this was at an insurance company.", False),
+    ("i took over a reporting job that finance ran every night and that failed about once a week. i added retries "
+     "and a progress bar, and failures dropped to zero.", True),
+    ("on my last team we ran the partner api for about forty clients. i added retries and a progress bar, and "
+     "failures dropped to zero.", True),
+])
+def test_behavioral_scene_needs_team_system_or_stakes_up_front(text: str, expected: bool) -> None:
+    assert structure("behavioral", text)["assumptions"] is expected
