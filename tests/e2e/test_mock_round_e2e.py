@@ -22,7 +22,8 @@ from tests.conftest import espeak
 from tests.e2e.standin import DiscordStandIn, World
 from tests.e2e.standin.audio import pcm48_stereo, read_wav, to_16k
 from tests.e2e.standin.driver import (
-    embed_title, latest_with_enabled, overlap, press, start_mock_round, utterances_between, wait_speech_finished, words,
+    answer_lines, embed_title, latest_with_enabled, overlap, press, start_mock_round,
+    utterances_between, wait_speech_finished, words,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -124,7 +125,8 @@ async def test_member_runs_a_whole_mock_round(standin: DiscordStandIn, start_bot
     assert "assum" in text.lower(), "the answer stated no assumptions and the feedback should say so"
     assert feedback.files and any(f.filename.endswith(".txt") for f in feedback.files), "transcript attached"
     transcript = next(f for f in feedback.files if f.filename.endswith(".txt")).data.decode()
-    assert overlap(PART_1, transcript) >= 0.6 and overlap(PART_2, transcript) >= 0.6, transcript
+    heard = answer_lines(transcript)
+    assert overlap(PART_1, heard) >= 0.6 and overlap(PART_2, heard) >= 0.6, transcript
 
     # the round ended cleanly: buttons disabled, the bot left the voice channel
     await standin.events.wait_for("voice_state_request", lambda d: d["channel_id"] is None, timeout=STEP_S,

@@ -6,6 +6,7 @@ with a bound, never for a fixed time.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ import numpy as np
 
 from . import DiscordStandIn, StoredMessage
 from .world import User
+
+
+HUMAN_REACTION_S = 0.3  # the quickest a person presses a button they have just been shown
 
 
 @dataclass
@@ -36,6 +40,13 @@ def overlap(expected: str, heard: str) -> float:
     """Share of the expected content words (4+ letters) that were heard."""
     want = {w for w in words(expected) if len(w) >= 4}
     return len(want & words(heard)) / max(1, len(want))
+
+
+def answer_lines(transcript_file_text: str) -> str:
+    """Only what was heard from the member: the "Answer …:" lines of the attached transcript
+    (its question lines would otherwise share words with any on-topic answer)."""
+    return "\n".join(line.split(":", 1)[1] for line in transcript_file_text.splitlines()
+                     if line.startswith("Answer") and ":" in line)
 
 
 def button_id(message: StoredMessage, label: str) -> str:
@@ -63,6 +74,10 @@ async def press(s: DiscordStandIn, member: User, message: StoredMessage, label: 
     (no response within its 3 s deadline, e.g. the bot had not registered the buttons of a
     message it had only just posted), press again. Returns the acknowledged interaction."""
     for attempt in range(1, attempts + 1):
+        # A person sees a message before pressing its button. This is part of the simulated
+        # user, not a wait for the bot: discord.py registers a message's buttons only after the
+        # REST call that posted it returns, a window of milliseconds no human click can hit.
+        await asyncio.sleep(HUMAN_REACTION_S)
         current = s.rest.messages.get(message.id, message)
         record = await s.gateway.click(member, current, button_id(current, label))
         try:
