@@ -268,6 +268,9 @@ STRONG_DECISION = rx(
     r"(?:i'm|i am|we're|we are) (?:choosing|going with|picking|opting for|recommending|preferring|sticking with|betting on)",
     r"(?:is|would be|'s) (?:the )?(?:better|best|right|safer|simpler|cheaper|sensible|obvious) (?:choice|option|fit|default|bet|approach|call|pick) (?:here|for)",
     r"my take", r"what (?:i'd|i would|i) (?:do|recommend|pick|choose|go with) is",
+    r"the (?:\w+ )?(?:call|choice|pick|decision|answer|winner|verdict|way to go|move|bet|recommendation) (?:here |then |for (?:\w+ ){1,3})?(?:is|would be|'s)",
+    r"verdict", r"(?:is|'s|would be) (?:the )?(?:winner|way to go)", r"wins? (?:here|out|for (?:me|us))", r"(?:i|we)(?:'d| would|'ll| will) (?:probably |definitely )?go for",
+    r"(?:my|the) vote (?:goes|would go|is)", r"(?:i'd|i would|we'd|we would) (?:bet on|back|side with)",
 )
 # Any proposal ("I'd put a cache in front"): counts only next to a tradeoff.
 DECISION_PROPOSAL = rx(
@@ -283,12 +286,20 @@ DECISION_PROPOSAL = rx(
     r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: (?!to )\w+){0,3} (?:when|if|for|whenever|because)",
     r"(?:you|i|we) (?:want|need) (?:a |an |the )?\w+(?: \w+){0,2} (?:when|if|whenever|because)",
     r"(?:keep|use|put|store|pick|choose|go with|make|run|send|write|model|evaluate|do) (?:\w+ ){0,6}(?:rather than|instead of|over)",
+    r"the (?:\w+ )?(?:call|choice|pick|decision|answer|winner|verdict|way to go|move|bet|recommendation) (?:here |then |for (?:\w+ ){1,3})?(?:is|would be|'s)",
+    r"verdict", r"(?:is|'s|would be) (?:the )?(?:winner|way to go)", r"wins? (?:here|out|for (?:me|us))", r"(?:i|we)(?:'d| would|'ll| will) (?:probably |definitely )?go for",
+    r"(?:my|the) vote (?:goes|would go|is)", r"(?:i'd|i would|we'd|we would) (?:bet on|back|side with)",
 )
 TRADEOFF_MARK = rx(
     r"trade ?offs?", r"on the other hand", r"downsides?", r"drawbacks?", r"upsides?", r"the catch", r"(?:the )?(?:pro|con) is", r"(?:the |one |a |big |main )?(?:downside|drawback|catch|cost|con|cons|price) (?:is|being|here|there|of)",
     r"at the (?:cost|expense) of", r"pros and cons", r"in exchange", r"versus", r"compared to", r"whereas", r"as opposed to",
     r"(?:we|you|i) (?:lose|give up|sacrifice|pay|accept|trade)", r"rather than", r"instead of", r"trading (?:\w+ ){0,10}for",
-    r"(?:pick|picked|picking|choose|choosing|chose|prefer|preferring|preferred|go with|going with|went with|favou?r\w*) (?:\w+ ){0,4}over",
+    r"(?:pick|picked|picking|choose|choosing|chose|prefer|preferring|preferred|go with|going with|went with|go for|favou?r\w*) (?:\w+ ){0,4}over",
+    r"(?:call|choice|pick|answer|winner|verdict|way to go|decision) (?:\w+ ){0,6}(?:over|instead of|rather than)",
+    r"(?:more|fewer|less|extra) (?:\w+ ){1,3}to (?:manage|run|operate|maintain|handle|store|keep|pay for|debug|learn),? but",
+    r"(?:slower|harder|costlier|more expensive|more complex|heavier) (?:to \w+ )?(?:\w+ ){0,3}but",
+    r"(?:we|you|i) (?:give up|lose|sacrifice|pay|trade away) (?:\w+ ){0,6}(?:but|in exchange|for)", r"in return", r"the price (?:is|we pay|you pay)",
+    r"what (?:we|you) (?:give up|lose|pay|trade) is",
     r"(?:a bit|a little|slightly|much|a lot|somewhat) more (?:\w+ ){0,2}(?:logic|code|work|complexity|effort|latency|cost|storage|memory|moving parts|to run|to operate)",
     r"(?:an |one )?extra (?:\w+ ){0,2}(?:write|read|hop|call|step|round trip|dependency|system|service|component|cost|work)s?", r"(?:the right|a good|a fair|a reasonable|worth the) (?:trade|call|price|compromise)",
     r"(?:i'd|i would|we'd|we would) only (?:\w+ ){0,6}(?:once|when|if|until)", r"(?:doubles|triples|adds|increases|multiplies) (?:the |our )?(?:operational|ops|maintenance|cost|complexity|load|latency|work)",
@@ -316,6 +327,8 @@ TRADEOFF_LANDING = rx(
     r"knowing (?:that|it|this|full well)", r"which is (?:fine|ok|okay|acceptable|a fair price) (?:for|because|since|as|here)",
     r"(?:is|are|be) (?:acceptable|tolerable|an acceptable|a fair)", r"(?:is|are) cheap to",
     r"(?:rather than|instead of) (?:\w+ ){0,10}(?:because|since|as)",
+    r"(?:we|you|i) (?:give up|lose|sacrifice|pay|trade away) (?:\w+ ){0,6}(?:but|in exchange|for)", r"but in exchange", r"in return",
+    r"the price (?:is|we pay|you pay)", r"what (?:we|you) (?:give up|lose|pay|trade) is",
 )
 CONCLUSION = rx(
     r"in (?:short|summary|a nutshell|conclusion)", r"to (?:sum (?:it |this |that )?up|summari[sz]e|wrap (?:it |this )?up|recap)",
@@ -564,21 +577,63 @@ def _result_hits(doc: Doc) -> list[Hit]:
     return out
 
 
+def _after(doc: Doc, h: Hit, pattern: re.Pattern[str], n_tokens: int) -> bool:
+    """`pattern` occurs in the `n_tokens` tokens after the hit (the hit's own words excluded)."""
+    end = h.pos + len(h.text)
+    i = doc.token_at(end) if end < len(doc.text) else len(doc.tokens)
+    if i < len(doc.tokens) and doc.starts[i] < end:
+        i += 1
+    return bool(pattern.search(doc.span_text(i, min(len(doc.tokens), i + n_tokens))))
+
+
+# Weighing without choosing: "we'd have to weigh cost against flexibility", "we'd need to look at the numbers".
+_DELIBERATING = rx(r"(?:have|need|want|like) to (?:\w+ )?(?:weigh|consider|think|look|decide|evaluate|compare|check|see|ask|know|figure|understand|discuss|measure)",
+                   r"(?:weigh|consider|think about|look at|decide|evaluate|compare|depend)\w*")
+_REASON_OR_TRADEOFF = re.compile(REASON.pattern + "|" + TRADEOFF_MARK.pattern)
+
+
+# "my pick would be X, since ..." commits up front: the answer-first shape lands wherever it is said.
+_STRONG_NOUN = rx(r"my (?:default|choice|pick|recommendation|preference|answer|call|vote)", r"(?:the|my) (?:answer|choice|recommendation|decision) (?:is|would be|here)",
+                  r"the (?:\w+ )?(?:call|choice|pick|decision|answer|winner|verdict|way to go|recommendation) (?:here |then |for (?:\w+ ){1,3})?(?:is|would be|'s)")
+_NO_SIDE = rx(r"(?:it )?depends", r"both", r"neither", r"not (?:sure|clear)", r"hard to say", r"there (?:is|isn't|'s) no")
+_SIGN_OFF = rx(r"that(?:'s| is) (?:my|the) (?:answer|design|recommendation|approach|plan)", r"that (?:gives|gets) (?:us|you) (?:a|an|the)",
+               r"(?:so )?(?:that's|that is) (?:how|why) (?:i'd|i would|we'd|we would|i)")
+_UNCOMMITTED_LANDING = rx(r"(?:the |my |our )?(?:main |big |biggest |key |real |obvious )?trade ?offs? (?:is|here|being|i'd|i would|we'd|we make|i make|i'm making|worth)",
+                          r"the reason (?:is|being|for (?:this|that)|i do (?:this|that))")
+_FIRST_PERSON_TRADE = rx(r"(?:i'm|i am|we're|we are|i'd|we'd|i|we) (?:\w+ )?(?:trading|giving up|accepting|sacrificing|choosing)",
+                         r"(?:i'd|i would|we'd|we would|i'll|we'll) (?:happily )?(?:trade|give up|accept|sacrifice|pay)")
+
+
 def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
-    """A proposal/decision with a reason or tradeoff nearby; or a wrap-up late in the answer."""
+    """A proposal/decision with a reason or tradeoff nearby; or a reasoned wrap-up late in the answer.
+
+    A tradeoff weighed on its own ("each has pros and cons, it depends what we optimise") lands
+    nothing; it lands the answer only when the speaker also commits to a choice somewhere, even
+    several sentences away ("I'd precompute feeds ... we pay extra storage, but reads stay fast").
+    """
     out: list[Hit] = []
-    for h in _hits(doc, DECISION_PROPOSAL, "outcome"):
+    proposals = _hits(doc, DECISION_PROPOSAL, "outcome")
+    strong = _hits(doc, STRONG_DECISION, "outcome")
+    committed = any(not _after(doc, h, _DELIBERATING, 4) and not _DELIBERATING.search(h.text) for h in proposals + strong)
+    for h in proposals:
         if _near(doc, h.pos, TRADEOFF_MARK, 25, 30):
             out.append(h)
-    for h in _hits(doc, STRONG_DECISION, "outcome"):
-        if h.frac >= late_from and _near(doc, h.pos, REASON, 10, 25):
+    for h in strong:
+        if (h.frac >= late_from or _STRONG_NOUN.match(h.text)) and _near(doc, h.pos, REASON, 10, 25) \
+                and not _after(doc, h, _NO_SIDE, 4):
             out.append(h)
+    weighed = any(not WEAK_TRADEOFF.fullmatch(m.group(0)) for m in TRADEOFF_MARK.finditer(doc.text))
     for h in _hits(doc, CONCLUSION, "outcome"):
-        if h.frac >= 0.4:
+        # a sign-off ("and that's my design") after a plain list of parts lands nothing; a summary
+        # lands when what follows it commits or gives a reason ("in summary ..., and I'd hold off on X until ...")
+        if h.frac >= 0.4 and (_after(doc, h, _REASON_OR_TRADEOFF, 30) or (committed and weighed)
+                              or (not _SIGN_OFF.match(h.text) and _after(doc, h, FIRST_PERSON_CHOICE, 30))):
             out.append(h)
-    # weighing the main tradeoff near the end lands the answer too ("the main tradeoff is ..., worth it here")
+    # weighing the main tradeoff near the end lands the answer too ("the main tradeoff is ..., worth it here");
+    # "the tradeoff is ..." on its own names a tradeoff without taking a side, so it needs a commitment
+    committed = committed or bool(_FIRST_PERSON_TRADE.search(doc.text))
     for h in _hits(doc, TRADEOFF_LANDING, "outcome"):
-        if h.frac >= 0.5:
+        if h.frac >= 0.5 and (committed or not _UNCOMMITTED_LANDING.match(h.text)):
             out.append(h)
     return out
 

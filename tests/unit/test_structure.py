@@ -360,3 +360,38 @@ def test_worked_examples_with_numbers_are_not_constraints(opening: str, expected
 ])
 def test_behavioral_scene_needs_team_system_or_stakes_up_front(text: str, expected: bool) -> None:
     assert structure("behavioral", text)["assumptions"] is expected
+
+
+# ------------------------------------------------------------------ what lands a fundamentals/design answer
+@pytest.mark.parametrize("text", [
+    # a sign-off after a list of parts
+    "the api takes orders, a queue holds them, workers charge the card, postgres stores the result and redis "
+    "caches the order page. so yeah, that's the design.",
+    # weighing with no side taken
+    "push is instant but needs open connections, pull is simple but wastes calls. there are costs either way, and "
+    "it really depends on what the product cares about, so the tradeoff is worth discussing.",
+    "both are fine, honestly. we'd have to weigh the operational cost against the flexibility before anyone decides.",
+])
+def test_sign_offs_and_undecided_weighing_do_not_land(text: str) -> None:
+    assert structure("fundamentals", text)["outcome"] is False
+
+
+@pytest.mark.parametrize("text", [
+    "so the call here is a single postgres primary instead of sharding. we give up write headroom, but joins stay easy.",
+    "my pick would be server sent events, since updates only go one way, though old proxies sometimes buffer them.",
+    "the answer for the ledger is postgres. it is harder to scale out, but transactions keep the balances right.",
+    "long polling versus websockets: the winner here is websockets over polling. more sockets to manage, but far "
+    "fewer wasted requests.",
+])
+def test_decisions_said_as_noun_phrases_land(text: str) -> None:
+    assert structure("fundamentals", text)["outcome"] is True
+
+
+def test_a_closing_tradeoff_lands_a_decision_made_sentences_earlier() -> None:
+    text = ("i'd keep a per user inbox table. a message write appends one row per recipient, a reader pages through "
+            "its own inbox by time, and a cleanup job deletes rows after ninety days. group chats over a few hundred "
+            "people get a shared timeline instead. we pay for the extra rows on every send, but reads never fan out.")
+    assert structure("system_design", text)["outcome"] is True
+    undecided = ("there's a per user inbox table, or a shared timeline per chat. a write appends rows, readers page "
+                 "by time, a cleanup job deletes old rows. the tradeoff is write cost against read cost.")
+    assert structure("system_design", undecided)["outcome"] is False
