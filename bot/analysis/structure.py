@@ -8,7 +8,11 @@ inside a condition ("if the consumer doesn't ack, we retry").
 
 Some elements need more than one signal:
 * `storage`: a store or broker named *with* a reason or an access-pattern detail,
-* `outcome`: per category: coding = final complexity or tests, late in the answer; fundamentals
+* `outcome`: per category: coding = final complexity or tests, late in the answer, each actually
+  made: a complexity with its value, a test with its case; "I'll think about the complexity later",
+  "obviously I'd write tests" count for neither. Either one lands the answer (not both): the
+  `complexity` and `tests` elements are scored and flagged on their own, so requiring both here
+  would charge one gap twice, and the labelled answers count a stated final complexity as landed; fundamentals
   and design = a decision with a reason/tradeoff or a wrap-up; behavioral = a measurable result,
 * `result`: a quantity next to a change ("cut p99 from 800 ms to 120 ms", "halved the pages"),
 * `ownership`: first-person actions outweigh "we"/"the team".
@@ -199,6 +203,9 @@ TESTS = rx(
     r"(?:should|must|would) (?:return|give|output|fail|raise|throw|be rejected|come back|produce|print)",r"(?:try|trying|run|check|checking) (?:it |this |that |them )?(?:on|with|against) (?:\w+ )?(?:empty|one|a|an|two|some|the|small|simple|sample|input|example|few|edge|duplicate|identical|negative|zero|single)", r"overflow", r"(?:negative|duplicate|repeated|huge|large|very large|invalid|malformed) (?:numbers|values|inputs?|ids|keys|timestamps|events|elements)",
     r"verif\w+", r"assert\w*", r"to (?:check|verify|confirm|prove|validate) (?:it|this|that|the (?:solution|code|function|fix))", r"make sure (?:it|that|the \w+|we) (?:\w+ ){0,4}(?:only|once|exactly|returns|works|comes back|fails|handles|rejects)", r"(?:send|run|call|feed|pass|replay|submit) (?:it |the same \w+ |a \w+ |the \w+ )?(?:twice|two times|again)", r"(?:let me|let\'s|i\'ll|i\'d) try (?:a few|some|it|this|that|an?|the)", r"expected output", r"(?:make sure|check) (?:it|that it) (?:works|handles|returns)",
     r"(?:normal|happy|typical|failure|error) (?:case|path)s?",
+    r"(?:checking|walking (?:through|thru)|stepping through|tracing|running through|going through|testing|trying) (?:it|this|that|the (?:code|function|solution))",
+    r"(?:if|when) (?:i|we|you) (?:run|try|feed|plug|call|test|give|pass|check|trace) (?:\w+ ){0,2}(?:on|with|in|into|against|through)",
+    r"plug(?:ging)? (?:in|it)", r"feed(?:ing)? (?:it|in)", r"(?:on|with|for) (?:the )?input", r"(?:by|on) hand",
 )
 
 REQUIREMENTS = rx(
@@ -564,6 +571,56 @@ def _storage_hits(doc: Doc) -> list[Hit]:
             if _near(doc, h.pos, REASON, 12, 20) or _near(doc, h.pos, STORE_DETAIL, 15, 15)]
 
 
+# "the complexity I'll think about later", "obviously I'd write tests": a check put off or promised
+# in passing is not a check made.
+_DEFERRED = rx(r"(?<!seconds )(?<!second )(?<!minutes )(?<!minute )(?<!hours )(?<!hour )(?<!days )(?<!day )(?<!ms )(?<!much )(?<!weeks )later", r"afterwards?", r"at some point", r"eventually", r"(?:come|get) back to", r"would come", r"down the (?:road|line)",
+               r"if (?:i|we) (?:have|get|had) (?:the )?time",
+               r"not (?:sure|certain)", r"no idea", r"(?:don't|do not) know")
+_PROMISE = rx(r"obviously", r"of course", r"naturally", r"(?:would|'d|will|'ll|should|could) (?:also |probably |definitely )?(?:write|add|have|do|need|want) (?:some |a few |the |a |proper |good |unit |more )*(?:unit )?tests?",
+              r"(?:would|'d|will|'ll|should) (?:also |probably )?(?:test|verify) (?:it|this|that|everything|the (?:code|solution|function))(?: (?:properly|thoroughly|well|carefully))?$")
+# Saying "complexity" or "tests" is not giving one: a complexity needs its value, a test its case.
+_GENERIC_COMPLEXITY = rx(r"(?:(?:time|space|memory|runtime|run time|big o|big oh|overall|total|worst case|average case|amortized) )?complexity", r"big (?:o|oh)",
+                         r"(?:time|space) (?:cost|usage|bound)")
+_GENERIC_TEST = rx(r"(?:i'd|i would|i will|i'll|let me|let's|we'd|we should|i can) (?:also )?(?:check|test|try|verify|run|validate) (?:a|an|it|this|that|with|on|against|what|whether|some|two|one)",
+                   r"(?:should|must|would) (?:return|give|output|fail|raise|throw|be rejected|come back|produce|print)", r"tests?", r"testing", r"tested", r"unit tests?", r"verif\w+", r"assert\w*", r"sanity check",
+                   r"to (?:check|verify|confirm|prove|validate) (?:it|this|that|the (?:solution|code|function|fix))",
+                   r"(?:make sure|check) (?:it|that it) (?:works|handles|returns)",
+                   r"(?:checking|walking (?:through|thru)|stepping through|tracing|running through|going through|testing|trying) (?:it|this|that|the (?:code|function|solution))",
+                   r"(?:if|when) (?:i|we|you) (?:run|try|feed|plug|call|test|give|pass|check|trace) (?:\w+ ){0,2}(?:on|with|in|into|against|through)",
+                   r"plug(?:ging)? (?:in|it)", r"feed(?:ing)? (?:it|in)", r"(?:on|with|for) (?:the )?input", r"(?:by|on) hand")
+_TEST_CASE = rx(NUM, r"empty", r"single", r"one (?:element|item|value|character|node|event|interval)", r"duplicates?", r"negative", r"zero", r"null", r"none",
+                r"edge", r"corner", r"boundary", r"examples?", r"sample", r"should (?:return|give|be|fail|output|come)", r"returns?", r"gives?", r"expect\w*",
+                r"fails?", r"passes", r"overflow", r"cases?", r"large", r"huge", r"burst", r"twice", r"same", r"ties?", r"cycles?", r"says (?:yes|no|true|false)",
+                r"true", r"false", r"(?:one|two|three|four|five|ten) (?:\w+ )?(?:elements?|items?|brackets?|numbers?|values?|characters?|nodes?|events?|windows?|intervals?)",
+                r"exactly", r"limits?", r"max\w*", r"min\w*", r"longest", r"shortest", r"smallest", r"biggest", r"largest", r"unsorted", r"sorted", r"reversed?",
+                r"invalid", r"malformed", r"missing", r"unknown", r"out of order", r"concurrent\w*", r"at the same (?:time|moment|millisecond)", r"only", r"every",
+                r"random\w*", r"stress", r"fuzz\w*", r"property", r"brute force", r"compare\w* (?:it |the \w+ )?(?:against|with|to)", r"known (?:answer|output|result)",
+                r"by hand", r"dropped", r"skipped", r"rejected", r"ignored", r"(?:goes|comes|gets|went|came) (?:out|through|back)", r"(?:get|gets|got) (?:\w+ ){1,3}(?:out|back)",
+                r"all (?:the )?same", r"paren\w*", r"brackets?", r"letters?", r"strings? like", r"(?:a|an) (?:\w+ ){0,2}(?:array|list|string|stream|input|graph|tree) (?:of|with|like)")
+_TEST_CLAUSE = rx(r"where", r"when", r"in which", r"if", r"whether", r"what happens", r"that (?:\w+ )?(?:has|have|contains?|sends?|arrives?|comes?)")
+_COMPLEXITY_VALUE = rx(r"(?:o|oh) of", r"linear(?:ly)?", r"quadratic", r"logarithmic", r"exponential", r"(?:n|and|in|end|k|m|e|v) log (?:n|and|in|k|end|m|e|v)",
+                       r"log (?:n|k|v|e|m)", r"(?:n|and|end) squared", r"constant", r"cubic", r"proportional", r"(?:v|e|n|m|k) (?:plus|times) (?:v|e|n|m|k)", r"amortized",
+                       r"(?:\w+ )?times (?:\w+ )?(?:coins|items|elements|nodes|edges|length|size|amount|k|n|m)")
+
+
+def _checked(doc: Doc, h: Hit, *, complexity: bool) -> bool:
+    """A complexity or test mention that is a real check: concrete, and not put off or promised."""
+    lo, hi = doc.window(h.pos, 6, 12)
+    around = doc.span_text(lo, hi)
+    if _DEFERRED.search(around):
+        return False
+    if complexity:
+        return not _GENERIC_COMPLEXITY.fullmatch(h.text) or _after(doc, h, _COMPLEXITY_VALUE, 15)
+    if not _GENERIC_TEST.fullmatch(h.text):
+        return True  # already names a case ("edge cases", "an empty list", "send it twice")
+    slo, shi = doc.window(h.pos, 8, 25)
+    if _PROMISE.search(doc.span_text(slo, min(len(doc.tokens), doc.token_at(h.pos) + 3))) and not _after(doc, h, _TEST_CASE, 20):
+        return False
+    if _after(doc, h, _TEST_CLAUSE, 5):
+        return True  # "a test where two requests arrive together", "check what happens if ..."
+    return _after(doc, h, _TEST_CASE, 22) or bool(_TEST_CASE.search(doc.span_text(slo, doc.token_at(h.pos))))
+
+
 def _result_hits(doc: Doc) -> list[Hit]:
     out = []
     for h in _hits(doc, MEASURABLE, "result"):
@@ -852,6 +909,8 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
                 cache[name] = _hits(doc, CONTEXT, "assumptions")
             elif name == "owned":
                 cache[name] = _hits(doc, OWNED, "scope")
+            elif name in ("complexity", "tests"):
+                cache[name] = [h for h in _hits(doc, ELEMENT_PATTERNS[name], name) if _checked(doc, h, complexity=name == "complexity")]
             else:
                 cache[name] = _hits(doc, ELEMENT_PATTERNS[name], name)
         return cache[name]

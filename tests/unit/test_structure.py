@@ -395,3 +395,30 @@ def test_a_closing_tradeoff_lands_a_decision_made_sentences_earlier() -> None:
     undecided = ("there's a per user inbox table, or a shared timeline per chat. a write appends rows, readers page "
                  "by time, a cleanup job deletes old rows. the tradeoff is write cost against read cost.")
     assert structure("system_design", undecided)["outcome"] is False
+
+
+# ------------------------------------------------------------------ coding: a check put off or promised is not a check
+_SOLUTION = "i keep a set of seen ids and skip an event whose id is already in it, otherwise i add it and pass it on. "
+
+
+@pytest.mark.parametrize("ending", [
+    "the complexity i'll think about later, and obviously i'd write tests.",
+    "i'd work out the big o afterwards if there's time, and of course we should test it properly.",
+    "not sure about the complexity yet. testing would come at some point.",
+    "the function should return the events in order.",
+])
+def test_deferred_or_promised_checks_do_not_land_a_coding_answer(ending: str) -> None:
+    s = structure("coding", _SOLUTION + ending, "complexity", "tests")
+    assert s["outcome"] is False and s["complexity"] is False and s["tests"] is False
+
+
+@pytest.mark.parametrize("ending, element", [
+    ("every event is one lookup and one insert, so constant time each and linear memory.", "complexity"),
+    ("walking through it, a then b then a gives a and b, and an empty stream gives nothing.", "tests"),
+    ("if i feed it the same event twice in a row, the second one is dropped.", "tests"),
+    ("plugging in 7 7 3, i get 7 and 3 out.", "tests"),
+    ("tracing it on x y x by hand, the second x never goes out.", "tests"),
+])
+def test_a_made_check_lands_a_coding_answer(ending: str, element: str) -> None:
+    s = structure("coding", _SOLUTION + ending, "complexity", "tests")
+    assert s["outcome"] is True and s[element] is True
