@@ -417,7 +417,7 @@ LEARNING = rx(
 _APPROX = r"(?:about |around |roughly |like |almost |nearly |just |only |over |under |below |less than |more than |maybe |approximately |close to |well over |well under )?"
 UNIT = (r"(?:percent|x|times|fold|ms|seconds?|minutes?|hours?|days?|weeks?|months?|dollars|k|gb|mb|tb|incidents?|pages?|alerts?|errors?|tickets?|"
         r"outages?|complaints?|timeouts?|failures?|bugs?|customers|users|orders|requests|servers?|nodes|instances|machines|points?|calls|retries|escalations|defects|cents)")
-NONTIME_UNIT = r"(?:percent|x|times|fold|dollars|k|gb|mb|tb|incidents?|pages?|alerts?|errors?|tickets?|outages?|complaints?|timeouts?|failures?|bugs?|servers?|nodes|instances|escalations|defects)"
+NONTIME_UNIT = r"(?:percent|percentage points|points|x|times|fold|dollars|k|gb|mb|tb|incidents?|pages?|alerts?|errors?|tickets?|outages?|complaints?|timeouts?|failures?|bugs?|servers?|nodes|instances|escalations|defects)"
 QUANT_UNIT = r"(?:" + NUM + r"|one|a|half|a third|a quarter|two thirds|several|a few|a couple of)(?: \w+)? " + UNIT
 CHANGE = (
     r"(?:reduc\w+|cut|cutting|dropp?\w*|fell|fall(?:en|ing)?|decreas\w+|lower\w*|shrank|shrunk|shrink\w*|improv\w+|increas\w+|grew|grow\w*|rais\w+|sav\w+|sped|speed\w*|boost\w*|"
@@ -445,6 +445,17 @@ MEASURABLE = re.compile(
     + r"|(?:" + NUM + r"|a|two|a few|several) (?:days?|weeks?|months?|hours?) (?:early|ahead of schedule|ahead of time|sooner|earlier than planned)"
     + r"|(?:was|were|is|are|got|went|came|brought it|dropped) back (?:down )?(?:under|to|at|below|within|near) " + _APPROX + r"(?:" + NUM + r"|a tenth|a fraction|a half|half|one|a|normal|baseline)"
     + r"|" + NUM + r" (?:ms|seconds|minutes|hours) (?:instead of|rather than|versus)|(?:a|1|" + NUM + r") (?:day|hour|minute|week)s? instead of (?:a|" + NUM + r") (?:day|hour|minute|week)s?"
+    # a date kept and a quiet aftermath are measurable too: "we hit the date", "shipped on schedule",
+    # "no incidents since the switch", "not a single page in the three months after"
+    + r"|(?:hit|made|met|beat|kept|held) (?:the|our|that|this|every|each|its|their|a) (?:\w+ )?(?:date|dates|deadline|deadlines|target|sla|slo|launch date|release date|cutoff|cut off|go live)"
+    + r"|(?:shipped|launched|delivered|released|went live|landed|finished|completed|migrated|cut over|rolled out|was live|were live|was done|were done)(?: \w+){0,4} (?:on time|on schedule|on the (?:planned |original )?(?:date|day)|before the (?:deadline|cutoff|cut off|freeze)|ahead of (?:schedule|time|the deadline)|by the deadline|in time for)"
+    + r"|no (?:more |further |new |other )?(?:\w+ )?(?:incidents?|outages?|pages?|escalations|complaints|failures|bugs|duplicates|errors|rollbacks|data loss|downtime|double charges|tickets)(?: \w+){0,3} (?:since|ever since|after that|afterwards|in the (?:\w+ )?(?:months?|weeks?|years?|quarters?)|for (?:\w+ )?(?:months?|weeks?|years?|quarters?))"
+    + r"|not (?:one|a single) (?:\w+ ){0,2}(?:incident|outage|page|escalation|complaint|failure|bug|duplicate|rollback) (?:since|after|in)"
+    # "from two days to an afternoon"; "stays under 200 ms now"; "twelve teams use it now"
+    + r"|from " + _APPROX + r"(?:" + NUM + r"|a|an|one|two|three|several|a few|a couple of) (?:\w+ )?(?:hours?|days?|weeks?|months?|minutes?)(?: \w+){0,3} (?:down )?to (?:a |an |one |under an? |less than an? |about an? |just an? )?(?:afternoon|morning|evening|night|hour|day|week|minute|few minutes|few hours|same day|overnight|seconds|minutes)"
+    + r"|(?:is|are|sits?|stays?|stayed|held|holds?|runs?|ran|kept|keeps) (?:\w+ ){0,2}(?:under|below|within) " + _APPROX + NUM + r" (?:\w+ )?(?:ms|seconds?|minutes?|percent|errors?|pages?)(?: now| since| ever since| after that| from then on)"
+    + r"|(?:now )?(?:used|adopted|relied on) by " + _APPROX + NUM + r" (?:\w+ )?(?:teams|services|customers|users|engineers|people|companies|clients)"
+    + r"|" + NUM + r" (?:\w+ ){0,2}(?:teams|services|customers|users|engineers|people|companies|clients) (?:now )?(?:use|using|adopted|rely|depend|moved|migrated|switched|signed up|are on)"
     r")(?![a-z0-9'])"
 )
 QUALITATIVE_RESULT = rx(
@@ -630,6 +641,9 @@ def _result_hits(doc: Doc) -> list[Hit]:
             continue
         if h.frac < RESULT_FROM and doc.n_words >= 40:
             continue  # numbers in the opening set the scene; results come after the action
+        i = doc.token_at(h.pos)
+        if any(t in ("always", "usually", "generally", "typically", "normally") for t in doc.tokens[max(0, i - 3):i]):
+            continue  # "I always delivered on time" is a trait, not this story's result
         out.append(h)
     return out
 

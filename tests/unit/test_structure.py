@@ -422,3 +422,23 @@ def test_deferred_or_promised_checks_do_not_land_a_coding_answer(ending: str) ->
 def test_a_made_check_lands_a_coding_answer(ending: str, element: str) -> None:
     s = structure("coding", _SOLUTION + ending, "complexity", "tests")
     assert s["outcome"] is True and s[element] is True
+
+
+# ------------------------------------------------------------------ behavioral: dates kept and quiet aftermaths are results
+_STORY = ("on the platform team i owned the move of our cron jobs to a new scheduler, with a hard cutoff before the "
+          "old hosts were retired. i split it into three cutovers and ran both systems side by side for a week. ")
+
+
+@pytest.mark.parametrize("ending, expected", [
+    ("we made the deadline with days to spare.", True),
+    ("all three cutovers went live on schedule.", True),
+    ("it shipped before the freeze, and there were no pages in the two months after.", True),
+    ("since the switch, not a single rollback in the quarter.", True),
+    ("from a week of babysitting to an afternoon per cutover.", True),
+    ("we missed the date and had to push it back.", False),
+    ("we didn't hit the deadline in the end.", False),
+    ("i always delivered on time in that job.", False),
+])
+def test_deadline_and_incident_results(ending: str, expected: bool) -> None:
+    s = structure("behavioral", _STORY + ending, "result")
+    assert s["result"] is expected and s["outcome"] is expected
