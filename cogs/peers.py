@@ -11,6 +11,7 @@ import asyncio
 import functools
 import io
 import logging
+import secrets
 import threading
 from typing import Any, Callable
 
@@ -20,6 +21,7 @@ from discord.ext import commands, voice_recv
 
 from bot.discord_io.consent_view import ensure_consent
 from bot.discord_io.guards import VOICE_NEEDS, missing_permissions
+from bot.discord_io.stale_components import STALE_RATING_TEXT, parley_id
 from bot.discord_io.voice_receive import AnswerSink
 from bot.feedback import score_colour, strengths, top_fixes
 from bot.models import CATEGORIES
@@ -204,6 +206,20 @@ def summary_embed(summary: dict[str, Any]) -> discord.Embed:
 
 
 # --------------------------------------------------------------------------- views
+#
+# Every component's custom_id is `parley:group:<name>` (lobby, turn, typed answer) or
+# `parley:rating:<name>` (rating button and form), so a press that no live view takes any more (the
+# group ended, the rating closed, the bot restarted) gets a private note from the client instead of
+# "This interaction failed" (bot/discord_io/stale_components.py).
+#
+# Views posted in a channel are routed by message id and custom_id, so their fixed ids are safe
+# across groups. A modal is routed by its custom_id alone, and so is a view whose sending returned
+# no message id: answer boxes and rating forms get a random id each, so two groups (or two raters)
+# never receive each other's submissions.
+
+
+def _unique(area: str, name: str) -> str:
+    return parley_id(area, f"{name}-{secrets.token_hex(8)}")
 
 
 async def _say(interaction: discord.Interaction, text: str) -> None:
@@ -219,34 +235,42 @@ class LobbyView(discord.ui.View):
         super().__init__(timeout=None)
         self.run = run
 
-    @discord.ui.button(label="Join", style=discord.ButtonStyle.success)
+    @discord.ui.button(label="Join", style=discord.ButtonStyle.success,
+                       custom_id=parley_id("group", "join"))
     async def join_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await self.run.join(interaction)
 
-    @discord.ui.button(label="Leave", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label="Leave", style=discord.ButtonStyle.secondary,
+                       custom_id=parley_id("group", "leave"))
     async def leave_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await self.run.leave(interaction)
 
-    @discord.ui.button(label="Be the interviewer", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label="Be the interviewer", style=discord.ButtonStyle.secondary,
+                       custom_id=parley_id("group", "interviewer"))
     async def interviewer_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await self.run.toggle_interviewer(interaction)
 
-    @discord.ui.button(label="Begin", style=discord.ButtonStyle.primary)
+    @discord.ui.button(label="Begin", style=discord.ButtonStyle.primary,
+                       custom_id=parley_id("group", "begin"))
     async def begin_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await self.run.begin(interaction)
 
 
 class AnswerModal(discord.ui.Modal, title="Type your answer"):
+    """A typed group answer. Its own custom_id: discord.py routes a modal submit by that id alone."""
+
     answer: discord.ui.TextInput = discord.ui.TextInput(
         label="Your answer", style=discord.TextStyle.paragraph, max_length=4000,
+        custom_id=parley_id("group", "answer-text"),
         placeholder="Write what you would say out loud.",
     )
 
     def __init__(self, run: "GroupRun") -> None:
-        super().__init__()
+        super().__init__(custom_id=_unique("group", "answer"))
         self.run = run
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
+        self.run.answer_boxes.discard(self)
         await interaction.response.send_message("Got it, analysing your answer.", ephemeral=True)
         try:
             await self.run.session.submit_text_answer(interaction.user.id, str(self.answer.value))
@@ -260,20 +284,25 @@ class TurnView(discord.ui.View):
         self.run = run
         self.turn_number = turn_number
 
-    @discord.ui.button(label="Done", style=discord.ButtonStyle.success)
+    @discord.ui.button(label="Done", style=discord.ButtonStyle.success,
+                       custom_id=parley_id("group", "done"))
     async def done_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await self.run.done(interaction, self.turn_number)
 
-    @discord.ui.button(label="Type answer", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label="Type answer", style=discord.ButtonStyle.secondary,
+                       custom_id=parley_id("group", "type"))
     async def type_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         turn = self.run.session.current
         if turn is None or turn.number != self.turn_number or turn.answerer_id != interaction.user.id \
                 or self.run.session.phase is not Phase.ANSWERING:
             await _say(interaction, "You can type an answer only during your own turn.")
             return
-        await interaction.response.send_modal(AnswerModal(self.run))
+        modal = AnswerModal(self.run)
+        self.run.answer_boxes.add(modal)  # stopped when the group ends: a late submit gets its text back
+        await interaction.response.send_modal(modal)
 
-    @discord.ui.button(label="Question card", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label="Question card", style=discord.ButtonStyle.secondary,
+                       custom_id=parley_id("group", "card"))
     async def card_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await self.run.show_card(interaction, self.turn_number)
 
@@ -284,14 +313,16 @@ class RateButtonView(discord.ui.View):
         self.run = run
         self.turn_number = turn_number
 
-    @discord.ui.button(label="Rate this answer", style=discord.ButtonStyle.primary)
+    @discord.ui.button(label="Rate this answer", style=discord.ButtonStyle.primary,
+                       custom_id=parley_id("rating", "open"))
     async def rate_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await self.run.open_rating_form(interaction, self.turn_number)
 
 
 class ScoreSelect(discord.ui.Select):
-    def __init__(self, criterion: str) -> None:
+    def __init__(self, criterion: str, form_id: str) -> None:
         super().__init__(
+            custom_id=parley_id("rating", f"{criterion}-{form_id}"),
             placeholder=criterion.capitalize(), min_values=1, max_values=1,
             options=[discord.SelectOption(label=f"{criterion}: {SCORE_WORDS[i]}", value=str(i)) for i in range(1, 6)],
         )
@@ -304,17 +335,39 @@ class ScoreSelect(discord.ui.Select):
 
 
 class RatingForm(discord.ui.View):
-    """Sent ephemerally to one peer: three 1–5 selects and Submit."""
+    """Sent ephemerally to one peer: three 1–5 selects and Submit.
 
-    def __init__(self, run: "GroupRun", turn_number: int, timeout: float) -> None:
+    Its components' ids end in a random token of this form (see the note above the views). The
+    form stops when its rating window closes (`close`), so later presses get "Rating for this
+    answer has closed." from the client.
+    """
+
+    def __init__(self, run: "GroupRun", turn_number: int, timeout: float,
+                 opened_by: discord.Interaction | None = None) -> None:
         super().__init__(timeout=timeout)
         self.run = run
         self.turn_number = turn_number
+        self.opened_by = opened_by  # the press whose reply shows this form: to edit that reply
         self.picked: dict[str, int] = {}
+        self.form_id = secrets.token_hex(8)
+        self.submit_button.custom_id = parley_id("rating", f"submit-{self.form_id}")
         for c in CRITERIA:
-            self.add_item(ScoreSelect(c))
+            self.add_item(ScoreSelect(c, self.form_id))
 
-    @discord.ui.button(label="Submit rating", style=discord.ButtonStyle.success, row=4)
+    async def close(self) -> None:
+        """The rating window closed: grey the form out and stop taking presses (idempotent)."""
+        if self.is_finished():
+            return
+        _disable(self)
+        if self.opened_by is None:
+            return
+        try:
+            await self.opened_by.edit_original_response(content=STALE_RATING_TEXT, view=self)
+        except discord.HTTPException:
+            log.debug("could not grey out a closed rating form", exc_info=True)
+
+    @discord.ui.button(label="Submit rating", style=discord.ButtonStyle.success, row=4,
+                       custom_id=parley_id("rating", "submit"))
     async def submit_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         missing = [c for c in CRITERIA if c not in self.picked]
         if missing:
@@ -327,6 +380,7 @@ class RatingForm(discord.ui.View):
         except (RatingError, GroupError) as e:
             await interaction.edit_original_response(content=str(e).capitalize() + ".", view=None)
             return
+        self.stop()  # rated: the form is gone from the message; nothing to close later
         await interaction.edit_original_response(
             content="Thanks! Your rating is anonymous: the group only sees averages.", view=None)
 
@@ -360,6 +414,8 @@ class GroupRun:
         self.lobby_message: Any = None
         self.turn_views: dict[int, tuple[TurnView, Any]] = {}
         self.rate_views: dict[int, tuple[RateButtonView, Any]] = {}
+        self.rating_forms: dict[int, list[RatingForm]] = {}  # turn number -> forms sent to raters
+        self.answer_boxes: set[AnswerModal] = set()  # typed-answer modals shown and not submitted
         self.timer_task: asyncio.Task[None] | None = None
         self._speech: asyncio.Queue[tuple[str, int | None]] = asyncio.Queue()
         self._speech_task: asyncio.Task[None] | None = None
@@ -500,6 +556,7 @@ class GroupRun:
         elif isinstance(event, RatingClosed):
             await self._close_view(self.rate_views.pop(event.turn_number, None),
                                    content=f"Rating closed: {event.result.count} rating(s) received.")
+            await self._close_rating_forms(event.turn_number)
         elif isinstance(event, GroupEnded):
             await self._post_embed(summary_embed(event.summary))
             await self.close()
@@ -543,6 +600,13 @@ class GroupRun:
         except discord.HTTPException:
             log.debug("could not disable a view")
 
+    async def _close_rating_forms(self, turn_number: int | None = None) -> None:
+        """Stop the raters' forms of one turn (all turns when None)."""
+        turns = list(self.rating_forms) if turn_number is None else [turn_number]
+        forms = [f for t in turns for f in self.rating_forms.pop(t, [])]
+        if forms:
+            await asyncio.gather(*(f.close() for f in forms))
+
     async def close(self) -> None:
         """The group ended: buttons off, voice off, slot freed."""
         if self._closing:
@@ -553,6 +617,10 @@ class GroupRun:
             await self._close_view(pair)
         self.turn_views.clear()
         self.rate_views.clear()
+        await self._close_rating_forms()
+        for box in self.answer_boxes:
+            box.stop()
+        self.answer_boxes.clear()
         if self.lobby_message is not None:
             try:
                 await self.lobby_message.edit(embed=lobby_embed(self.session), view=_disable(self.lobby_view))
@@ -685,9 +753,11 @@ class GroupRun:
             await _say(interaction, "Only members who were in the group for this answer can rate it.")
             return
         left = max(1.0, window.closes_at - s.clock.now())
+        form = RatingForm(self, turn_number, timeout=left, opened_by=interaction)
+        self.rating_forms.setdefault(turn_number, []).append(form)
         await interaction.response.send_message(
             "Rate the answer from 1 (weak) to 5 (excellent). Nobody sees who gave which rating.",
-            view=RatingForm(self, turn_number, timeout=left), ephemeral=True)
+            view=form, ephemeral=True)
 
 
 # --------------------------------------------------------------------------- the cog

@@ -30,11 +30,15 @@ PREFIX = "parley:"
 ROUTED_KEY = "parley_routed_to_view"  # in `Interaction.extras`: set by `note_routing`
 
 STALE_ROUND_TEXT = "This round has ended — start a new one with /mock start."
+STALE_GROUP_TEXT = "This group has ended — start a new one with /group start."
+STALE_RATING_TEXT = "Rating for this answer has closed."
 STALE_GENERIC_TEXT = ("These buttons have expired (their message is finished, or I restarted). "
                       "Run the command again to get fresh ones.")
 # What a stale press in each area is told (the area is the second part of the custom_id).
 STALE_TEXTS: dict[str, str] = {
     "mock": STALE_ROUND_TEXT,
+    "group": STALE_GROUP_TEXT,    # /group lobby and turn buttons, typed group answers
+    "rating": STALE_RATING_TEXT,  # a group answer's rating button and form
     "privacy": "This confirmation has expired, so nothing was deleted. Run `/privacy delete` again if you want to.",
 }
 
