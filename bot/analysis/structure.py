@@ -116,7 +116,9 @@ CONTEXT = rx(
     r"the (?:situation|context|background|story) was", r"(?:let me|i'll|i will|i can) (?:set|give) (?:the|some|a bit of)? ?(?:context|background|scene)",
 )
 
-APPROX_NUM = r"(?:" + NUM + r"|(?:a few|several|a couple(?: of)?|many|tens of|hundreds of|a|one) (?:hundred|thousand|million|billion)s?)"
+# a number, or a rough order of magnitude ("thousands a minute", "hundreds of thousands of devices")
+MAGNITUDE = r"(?:dozens|tens|hundreds|thousands|millions|billions)(?: of (?:thousands|millions|billions))?"
+APPROX_NUM = r"(?:" + NUM + r"|(?:a few|several|a couple(?: of)?|many|tens of|hundreds of|a|one) (?:hundred|thousand|million|billion)s?|" + MAGNITUDE + r")"
 # A story that opens with what the speaker did ("I pushed a config change that took staging down")
 # sets the scene too, but only as the opening; later the same words are just the action.
 STORY_OPENER = rx(
@@ -140,6 +142,8 @@ SCALE = rx(
     r"qps|rps|tps", r"throughput (?:of|is|around|about)", r"peak (?:of|load of|traffic of|rate of)",
     r"estimat\w+", r"back of (?:the )?envelope", r"ballpark", r"order of magnitude", r"rough (?:math|numbers?|estimate|sizing)",
     r"(?:millions|billions|thousands|hundreds) of (?:users|devices|vehicles|cars|requests|events|messages|writes|records|rows)",
+    # an either/or magnitude question: "are we talking hundreds or hundreds of thousands?"
+    r"(?:talking|talking about|looking at|is it|are there|do we have|do we get) (?:\w+ ){0,3}(?:" + NUM + r"|" + MAGNITUDE + r")(?: \w+){0,4} or (?:\w+ ){0,3}(?:" + NUM + r"|" + MAGNITUDE + r")",
 )
 
 RESTATE = rx(
@@ -209,7 +213,17 @@ TESTS = rx(
 )
 
 REQUIREMENTS = rx(
-    r"requirements?", r"functional", r"non ?functional", r"(?:the )?(?:main|key|core|first|big|most important) things? (?:we|it|they|the \w+|users?|operators?) (?:need|needs|care|cares|want|wants|has to|have to)", r"(?:we|it|the system|the service) (?:need|needs) (?:to )?(?:the|a|an|every|each|be|support|handle|store|keep|show|give|know|track|serve|let)", r"(?:we|it|the system|the service|they) (?:need|needs|want|wants) (?:\d+|two|three|a few|several|a couple of) things",
+    r"requirements?", r"(?:non ?)?functional(?:ly)?",
+    # said indirectly: "so the ask is basically ...", "reservations must be exact", "lookups can be stale",
+    # "online means we heard from it in the last 90 seconds"
+    r"(?:the|our) (?:main |real )?ask (?:is|here)", r"what (?:they|we|you|the (?:\w+ ){1,2}?\w+) (?:are |is )?ask(?:ing|s|ed)? for is", r"(?:the )?(?:goal|job|point) of (?:the|this) (?:system|service|design) is",
+    r"(?:must|has to|have to|needs? to|should|got to) (?:always |never |still )?be (?:exact|exactly right|accurate|correct|consistent|strongly consistent|durable|fresh|up to date|real ?time|ordered|in order|auditable|available|within|under|less than|fast|idempotent|immediate|instant|visible)",
+    r"(?:can|could|may|is allowed to|are allowed to) (?:be|get|go|run|lag|fall) (?:a (?:bit|little) |slightly |up to |a few |\d+ )?(?:stale|eventually consistent|approximate|behind|delayed|late|out of date|lossy|seconds|minutes|off)",
+    r"(?:is|are) (?:fine|ok|okay|allowed|acceptable) (?:to be|being) (?:stale|late|behind|approximate|off|delayed|eventually)",
+    r"(?:online|offline|active|inactive|healthy|unhealthy|stale|late|done|delivered|available|idle|stuck|complete|completed|valid|expired|duplicate|live) (?:means|counts as|is defined as|should mean|would mean|will mean)",
+    r"(?:we|they|users?|operators?|clients?|customers?|the business) (?:can|could) (?:live with|tolerate|accept)",
+    r"(?:counts?|counted|is|are|gets?|marked|flagged|considered|treated) (?:as )?(?:online|offline|active|inactive|healthy|unhealthy|stale|late|dead|idle|stuck|expired|lost) (?:after|when|if|once|until)",
+    r"(?:the )?(?:main|key|core|first|big|most important) things? (?:we|it|they|the \w+|users?|operators?) (?:need|needs|care|cares|want|wants|has to|have to)", r"(?:we|it|the system|the service) (?:need|needs) (?:to )?(?:the|a|an|every|each|be|support|handle|store|keep|show|give|know|track|serve|let)", r"(?:we|it|the system|the service|they) (?:need|needs|want|wants) (?:\d+|two|three|a few|several|a couple of) things",
     r"(?:it|the system|the service|we|this|the api|the platform|the design|the solution) (?:needs?|has|have|should|must) (?:to )?(?:be able to|support|handle|accept|store|serve|return|guarantee|tolerate|survive|keep|ingest|track|expose|allow|let)",
     r"(?:users?|clients?|devices?|callers?|operators?|services?|vehicles?|teams?|people|someone|supervisors?|admins?|customers?|drivers?|engineers?|analysts?|planners?|technicians?|auditors?|managers?) (?:should|need to|needs to|must|want to|wants to|will want to|have to|has to|can) (?:be able to )?\w+",
     r"latency (?:target|budget|requirement|under|below|of|sla|goal|needs)", r"(?:high |highly )?availab\w+", r"durab\w+", r"consisten\w+",
@@ -946,7 +960,8 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
                    and not (category == "coding" and not _RATE_RX.search(h.text) and _worked_example(doc, h.pos))]
         if category == "system_design":
             a_hits += [h for h in family("requirements") if h.frac <= EARLY_FRAC and re.search(
-                r"requirement|functional|clarify|confirm|ask|do we need|need|main|key|core|should (?:it|we|the)|use case|availab|durab|consisten|latency|real ?time|once|ordering|retention|freshness|read|write",
+                r"requirement|functional|clarify|confirm|ask|do we need|need|main|key|core|should (?:it|we|the)|use case|availab|durab|consisten|latency|real ?time|once|ordering|retention|freshness|read|write"
+                r"|must|exact|stale|means|counts as|defined|tolerat|live with|behind|accurate|correct|fresh|goal|allowed",
                 h.text)]
         a_hits += _early_questions(doc)
         # framing the answer by a case: "if the teams are small ...", "picture a service at its limit",

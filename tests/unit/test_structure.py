@@ -442,3 +442,34 @@ _STORY = ("on the platform team i owned the move of our cron jobs to a new sched
 def test_deadline_and_incident_results(ending: str, expected: bool) -> None:
     s = structure("behavioral", _STORY + ending, "result")
     assert s["result"] is expected and s["outcome"] is expected
+
+
+# ------------------------------------------------------------------ design: requirements said indirectly, rough scale
+_DESIGN_BODY = " devices post to an ingest tier behind a load balancer, which appends to a log that workers read into postgres."
+
+
+@pytest.mark.parametrize("opening", [
+    "so what the operators are asking for is basically a live map of every truck.",
+    "balances must be exact, but the history screen can be a few seconds behind.",
+    "functionally it tracks each job's state, and non functionally nothing may be lost.",
+    "a sensor counts as offline after three missed readings.",
+    "stuck means no progress report for ten minutes.",
+])
+def test_requirements_said_indirectly(opening: str) -> None:
+    s = structure("system_design", opening + _DESIGN_BODY, "requirements")
+    assert s["requirements"] is True and s["assumptions"] is True
+
+
+@pytest.mark.parametrize("opening", [
+    "are we talking dozens of sites or thousands? i'll plan for thousands.",
+    "is it a hundred devices or a million? let's go with hundreds of thousands reporting every minute.",
+    "it'll be thousands of writes a minute at peak, roughly.",
+])
+def test_rough_orders_of_magnitude_are_scale(opening: str) -> None:
+    s = structure("system_design", opening + _DESIGN_BODY, "scale")
+    assert s["scale"] is True and s["assumptions"] is True
+
+
+def test_no_requirement_or_scale_without_them() -> None:
+    s = structure("system_design", "the api" + _DESIGN_BODY + " a dashboard reads from postgres.", "requirements", "scale")
+    assert s["requirements"] is False and s["scale"] is False
