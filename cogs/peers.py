@@ -338,15 +338,20 @@ class RatingForm(discord.ui.View):
     """Sent ephemerally to one peer: three 1–5 selects and Submit.
 
     Its components' ids end in a random token of this form (see the note above the views). The
-    form stops when its rating window closes (`close`), so later presses get "Rating for this
-    answer has closed." from the client.
+    form is closed when its rating window closes (`GroupRun` calls `close` on RatingClosed and when
+    the group ends), so later presses get "Rating for this answer has closed." from the client.
+    The view's own timeout is only a safety net, a little after the window: it must not grey the
+    form out first, and the window can be extended (a voice reconnect pauses it).
     """
+
+    TIMEOUT_MARGIN_S = 60.0
 
     def __init__(self, run: "GroupRun", turn_number: int, timeout: float,
                  opened_by: discord.Interaction | None = None) -> None:
-        super().__init__(timeout=timeout)
+        super().__init__(timeout=timeout + self.TIMEOUT_MARGIN_S)
         self.run = run
         self.turn_number = turn_number
+        self._settled = False  # closed, or its message already replaced (rated)
         self.opened_by = opened_by  # the press whose reply shows this form: to edit that reply
         self.picked: dict[str, int] = {}
         self.form_id = secrets.token_hex(8)
@@ -356,8 +361,9 @@ class RatingForm(discord.ui.View):
 
     async def close(self) -> None:
         """The rating window closed: grey the form out and stop taking presses (idempotent)."""
-        if self.is_finished():
+        if self._settled:
             return
+        self._settled = True
         _disable(self)
         if self.opened_by is None:
             return
@@ -365,6 +371,9 @@ class RatingForm(discord.ui.View):
             await self.opened_by.edit_original_response(content=STALE_RATING_TEXT, view=self)
         except discord.HTTPException:
             log.debug("could not grey out a closed rating form", exc_info=True)
+
+    async def on_timeout(self) -> None:
+        await self.close()
 
     @discord.ui.button(label="Submit rating", style=discord.ButtonStyle.success, row=4,
                        custom_id=parley_id("rating", "submit"))
@@ -375,12 +384,19 @@ class RatingForm(discord.ui.View):
             return
         # acknowledge first: the last rating starts the next turn, which posts and speaks
         await interaction.response.defer()
+        # This reply replaces the form either way; the last rating closes the window (and so
+        # calls `close`) before `rate` returns, which must not edit the message first.
+        self._settled = True
         try:
             await self.run.session.rate(interaction.user.id, self.turn_number, Rating.from_mapping(self.picked))
         except (RatingError, GroupError) as e:
+            self.stop()
             await interaction.edit_original_response(content=str(e).capitalize() + ".", view=None)
             return
-        self.stop()  # rated: the form is gone from the message; nothing to close later
+        except BaseException:
+            self._settled = False  # nothing replaced the form: the window's close still greys it out
+            raise
+        self.stop()
         await interaction.edit_original_response(
             content="Thanks! Your rating is anonymous: the group only sees averages.", view=None)
 

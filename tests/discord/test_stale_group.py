@@ -233,3 +233,29 @@ async def test_two_groups_in_two_servers_get_only_their_own_typed_answers(cog, b
     other = "Group A's own answer: a queue in front of the writer."
     await deliver(bot, modal_payload(box_a, other, user_id=wa.owner.id))
     assert run_a.session.turns[0].text == other and run_b.session.turns[0].text == ANSWER
+
+
+async def test_the_last_rating_closes_the_window_without_overwriting_the_thanks(cog, bot, peer) -> None:
+    w = make_world(2)
+    owner, rater = w.members
+    run, _, turn_msg = await begun(cog, bot, w)
+    box = await open_answer_box(bot, peer, turn_msg, owner.id)
+    await deliver(bot, modal_payload(box, ANSWER, user_id=owner.id))
+    rate_view, rate_msg = await sent_view(w, RateButtonView, turn_number=1)
+    bot._connection.store_view(rate_view, rate_msg)
+    await deliver(bot, component_payload(parley_id("rating", "open"), rate_msg, user_id=rater.id))
+    [form] = run.rating_forms[1]
+    window = run.session.turns[0].ratings
+    # the view's own timeout is a safety net behind the window, which the session closes itself
+    assert form.timeout is not None and form.timeout > window.closes_at - run.session.clock.now()
+    for select, value in zip([c for c in form.children if isinstance(c, ScoreSelect)], ("3", "4", "5")):
+        await deliver(bot, select_payload(select.custom_id, value, user_id=rater.id))
+    await deliver(bot, component_payload(form.submit_button.custom_id, next_id(), user_id=rater.id))
+    assert window.closed and run.session.turns[0].rating_result.count == 1  # the only rater closed it
+    assert [e.get("content") for e in peer.edits] == [
+        "Thanks! Your rating is anonymous: the group only sees averages."]
+    assert form.is_finished() and not run.rating_forms.get(1)
+    peer.callbacks.clear()
+    await deliver(bot, component_payload(form.submit_button.custom_id, next_id(), user_id=rater.id))
+    [cb] = peer.callbacks
+    assert cb["data"]["content"] == STALE_RATING_TEXT
