@@ -249,6 +249,9 @@ ARCHITECTURE = rx(
     r"sits? (?:in front|between|behind)", r"cdn", r"reverse proxy", r"kafka", r"kinesis", r"pulsar", r"rabbitmq", r"sqs", r"sns",
     r"microservices", r"services? (?:that|which|would|will|talks?|calls?)", r"architecture", r"fans? out", r"batch (?:jobs?|processing|layer)",
     r"cron", r"scheduler", r"dispatcher", r"orchestrat\w+", r"event bus", r"cluster",
+    # staged growth: "read replicas first, then a cache, then partitioning the orders table"
+    r"(?:read )?replicas?", r"(?:add|adding|put|putting|introduce|introducing|then|next|first) (?:in )?(?:a |an |some )?(?:cache|caching layer|cdn|load balancer|queue|read replicas?|shards?|partitions?)",
+    r"(?:partition|shard)(?:ing|ed)? (?:the |our )?(?:\w+ )?(?:tables?|data|database|db|by|on|across)",
 )
 
 STORE_MENTION = rx(
@@ -275,6 +278,7 @@ REASON = rx(
     r"to (?:avoid|prevent|keep|make sure|guarantee|reduce|handle|absorb|decouple|buffer|protect|survive|smooth|isolate|get|support|scale|store|replay|dedupe|bound|limit|cap|speed)",
     r"(?:good|great|better|best|built|designed|ideal|suited|fine|perfect) (?:for|at)", r"helps? (?:with|us)", r"handles?", r"means (?:we|you|that|the)",
     r"the (?:win|gain) is", r"as long as", r"unless",
+    r"which (?:loses|costs|cuts|saves|reduces|adds|trades|halves|doubles|removes|drops|buys|wastes|risks|sacrifices)",
 )
 
 # A committed choice: enough with a reason ("my recommendation is X, since ...").
@@ -332,7 +336,7 @@ TRADEOFF_MARK = rx(
     r"(?:cheaper|simpler|faster|slower|safer|easier|harder|costlier|more accurate|less accurate|more complex|more work)(?: \w+)?,? but", r"(?:it\'s|it is|that\'s|that is) (?:slower|more expensive|more complex|harder|less accurate|more work|costlier),? but", r"but (?:it|that|this|you|we) (?:costs?|means|adds?|makes?|requires?|needs?|is slower|is more|gets)",
     r"the (?:benefit|upside|advantage|win) is", r"(?:i|we|you)(?:'d| would) rather", r"(?:the |one |a |main |big )?risks? (?:is|being|here|there|of)",
     r"(?:we|i|you) can live with", r"(?:i|we)(?:'d| would| can|'ll| will)? accept", r"(?:fine|good|ok|okay|acceptable|enough) for (?:\w+ ){1,5}but not",
-    r"worth (?:it|the|paying)", r"even if", r"beats", r"(?:safer|cheaper|simpler) than", r"(?:more|less) (?:work|effort|code) than", r"(?:we|you) (?:lose|gain)", r"(?:far |much |way )?(?:better|worse) than", r"(?:we|you) get",
+    r"worth (?:it|the|paying)", r"beats", r"(?:which|that|it) (?:loses|costs|sacrifices|gives up|wastes) ", r"(?:safer|cheaper|simpler) than", r"(?:more|less) (?:work|effort|code) than", r"(?:we|you) (?:lose|gain)", r"(?:far |much |way )?(?:better|worse) than", r"(?:we|you) get",
     r"even though", r"but (?:we|you|it) (?:get|gain|keep|buy)", r"(?:we|you|i)(?:'d| would| will|'ll) (?:lose|give up|sacrifice|pay|accept|trade)", r"(?:the )?costs? (?:is|are|of|us|you|more|less)", r"(?:more|less) (?:expensive|accurate|consistent|available|flexible|reliable|durable)",
     r"pays? (?:for|off)", r"(?:but|though|although) (?:then|now)? ?(?:you|we|it|that|this)(?:'re|'s| are| is)? (?:\w+ )?(?:stuck|slower|harder|costlier|more|less|losing|paying)", r"(?:alternatively|the other option|another option|other approach|option (?:a|b|1|2|one|two))",
     r"(?:worth it|not worth|acceptable|good enough) (?:because|since|for|if|here)", r"balance (?:between|of)",
@@ -372,12 +376,15 @@ FAILURE_MODES = rx(
 )
 
 OBSERVABILITY = rx(
-    r"metrics?", r"monitor\w*", r"alert\w*", r"dashboards?", r"logs", r"logging", r"log (?:lines?|messages?|every|each|it|them|an?|the (?:error|request|failure|event))",
+    r"metrics?", r"monitor\w*", r"alert\w*", r"logs", r"logging", r"log (?:lines?|messages?|every|each|it|them|an?|the (?:error|request|failure|event))",
     r"structured logs?", r"traces", r"tracing", r"trace ids?", r"observab\w+", r"p ?(?:50|90|95|99|999)", r"percentiles?", r"error rates?", r"(?:consumer|queue|replication) lag",
     r"on ?call", r"pag(?:e|es|ed|ing) (?:someone|the|on|us|me|whoever)", r"slos?", r"slis?", r"health ?checks?", r"grafana", r"prometheus", r"datadog",
     r"open ?telemetry", r"splunk", r"new relic", r"cloudwatch", r"sentry", r"instrument\w*", r"visibility", r"(?:track|count|measure|graph|chart|watch|emit) (?:the )?(?:rate|latency|errors?|lag|throughput|counts?|failures|retries|queue depth|depth|saturation|success)",
     r"(?:latency|throughput|saturation|queue depth|success rate|ingest rate) (?:metrics?|graphs?|alerts?|dashboards?|histograms?|and)", r"histograms?", r"counter metrics?", r"runbooks?", r"health signals?", r"signals?", r"utili[sz]ation", r"(?:chart|graph|plot) (?:the )?\w+",
     r"(?:track|watch|measure|graph|chart|monitor) (?:the )?(?:\w+ ){0,2}(?:age|number|count|size|share|percentage|time|oldest|depth|backlog|ratio|rate|load|latency|lag|errors?|usage|throughput)",
+    # database and runtime tools: "explain analyze", "pg_stat_statements", "the slow query log", a profiler
+    r"explain (?:analy[sz]e|plans?)", r"(?:query|execution) plans?", r"pg stat \w+", r"slow (?:query )?logs?", r"performance schema",
+    r"profil(?:er|ers|ing|ed)", r"profile (?:it|the (?:\w+ )?(?:query|queries|code|service|endpoint|app|request|handler))", r"flame ?graphs?", r"apm", r"top queries",
 )
 
 TRADEOFFS = re.compile(TRADEOFF_MARK.pattern + "|" + rx(r"it depends", r"depends on").pattern)
@@ -689,6 +696,21 @@ _FIRST_PERSON_TRADE = rx(r"(?:i'm|i am|we're|we are|i'd|we'd|i|we) (?:\w+ )?(?:t
                          r"(?:i'd|i would|we'd|we would|i'll|we'll) (?:happily )?(?:trade|give up|accept|sacrifice|pay)")
 
 
+# Comparing on a dimension weighs two options too ("rather than a queue, which is slower to set up").
+_WEIGHING = rx(r"slower", r"faster", r"cheaper", r"simpler", r"safer", r"easier", r"harder", r"costlier", r"heavier", r"lighter", r"stronger", r"weaker",
+               r"more (?:expensive|complex|work|latency|storage|memory|reliable|consistent|available|flexible|durable|scalable)",
+               r"less (?:expensive|complex|work|latency|storage|memory|reliable|consistent|available|flexible|durable|scalable)", r"fewer", r"overhead", r"costs?",
+               r"when (?!a |an |the |it |we )\w+", r"whenever", r"if (?:you|we) (?:need|want|care|have)")
+
+
+def _reason_beside(doc: Doc, h: Hit) -> bool:
+    """A reason within 12 tokens either side, the hit's own words left out."""
+    lo, hi = doc.window(h.pos, 12, 12, same_sentence=False)
+    i = doc.token_at(h.pos)
+    j = doc.token_at(h.pos + len(h.text) - 1) + 1
+    return any(p.search(doc.span_text(lo, i)) or p.search(doc.span_text(j, hi)) for p in (REASON, _WEIGHING))
+
+
 def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
     """A proposal/decision with a reason or tradeoff nearby; or a reasoned wrap-up late in the answer.
 
@@ -901,9 +923,34 @@ def _early_question_shape(doc: Doc, lo: int, hi: int) -> bool:
     return k + 1 < hi and doc.tokens[k] in _AUX and doc.tokens[k + 1] in _SUBJ
 
 
+# Terse stories drop the subject: "Profiled it first, then found an N+1 query. Rewrote it as one join."
+# A past-tense verb opening a sentence or a "then"/comma clause is the speaker's own action.
+_IRREGULAR_PAST = {"built", "wrote", "ran", "found", "made", "took", "led", "set", "put", "cut", "got", "brought", "sent", "shipped", "split",
+                   "kept", "drove", "began", "chose", "paired", "rewrote", "rebuilt", "caught", "dug", "spent", "told", "gave", "sat", "met", "held"}
+_NOT_ACTIONS = {"turned", "seemed", "happened", "looked", "appeared", "needed", "used", "based", "called", "named", "related", "supposed",
+                "interested", "involved", "tired", "scared", "excited", "worried", "concerned", "red", "bed", "shed", "speed", "feed", "need", "seed"}
+_CLAUSE_LEAD = {"then", "first", "and", "so", "also", "finally", "next", "later", "after", "afterwards", "eventually", "basically"}
+
+
+def _subjectless_actions(doc: Doc) -> int:
+    n = 0
+    for k, t in enumerate(doc.tokens):
+        if not (t in _IRREGULAR_PAST or (t.endswith("ed") and len(t) >= 5 and t not in _NOT_ACTIONS)):
+            continue
+        j = k - 1
+        while j >= 0 and doc.tokens[j] in _CLAUSE_LEAD and doc.sentence_of[j] == doc.sentence_of[k] and j not in doc.comma_after:
+            j -= 1
+        if j < 0 or doc.sentence_of[j] != doc.sentence_of[k] or j in doc.comma_after:
+            n += 1
+    return n
+
+
 def _ownership(doc: Doc) -> tuple[int, int]:
     i_count = sum(1 for m in I_ACTION.finditer(doc.text) if not _generic_i(doc, m.start()))
     we_count = sum(1 for _ in WE_ACTION.finditer(doc.text))
+    if i_count < 2 and we_count <= 1:
+        # only where the speaker leaves every subject out; after "we ..." a bare verb may be the team's
+        i_count += _subjectless_actions(doc)
     return i_count, we_count
 
 
@@ -911,6 +958,20 @@ def _generic_i(doc: Doc, pos: int) -> bool:
     i = doc.token_at(pos)
     nxt = doc.tokens[i + 1] if i + 1 < len(doc.tokens) else ""
     return nxt in ("think", "guess", "mean", "believe", "remember", "feel", "suppose", "know", "was")
+
+
+# A dashboard is observability only when it shows the system's health, not the product's data
+# ("the dashboards and other teams query the data" is a feature).
+_DASHBOARD = rx(r"dashboards?")
+_HEALTH_NEAR = rx(r"metrics?", r"latency", r"lag", r"errors?", r"error rates?", r"alerts?", r"alerting", r"health", r"throughput", r"p ?(?:50|90|95|99|999)",
+                  r"grafana", r"datadog", r"monitor\w*", r"ops", r"on ?call", r"saturation", r"queue depth", r"slos?", r"rates?", r"percentiles?", r"failures?",
+                  r"retries", r"backlog", r"utili[sz]ation", r"cpu", r"memory", r"dead letter", r"timeouts?", r"uptime")
+
+
+def _observability_hits(doc: Doc) -> list[Hit]:
+    hits = _hits(doc, OBSERVABILITY, "observability")
+    hits += [h for h in _hits(doc, _DASHBOARD, "observability") if _near(doc, h.pos, _HEALTH_NEAR, 8, 8, same_sentence=True)]
+    return hits
 
 
 ELEMENT_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -937,6 +998,8 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
                 cache[name] = _hits(doc, CONTEXT, "assumptions")
             elif name == "owned":
                 cache[name] = _hits(doc, OWNED, "scope")
+            elif name == "observability":
+                cache[name] = _observability_hits(doc)
             elif name in ("complexity", "tests"):
                 cache[name] = [h for h in _hits(doc, ELEMENT_PATTERNS[name], name) if _checked(doc, h, complexity=name == "complexity")]
             else:
@@ -996,7 +1059,9 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
             continue
         if e == "tradeoffs":
             strong = [h for h in family("tradeoffs") if not WEAK_TRADEOFF.fullmatch(h.text)]
-            weak = [h for h in family("tradeoffs") if WEAK_TRADEOFF.fullmatch(h.text) and _near(doc, h.pos, REASON, 12, 12)]
+            # the reason must be another phrase than the contrast itself ("instead of" is both):
+            # "it returns the old result instead of charging again" is a mechanism
+            weak = [h for h in family("tradeoffs") if WEAK_TRADEOFF.fullmatch(h.text) and _reason_beside(doc, h)]
             hits[e] = strong + weak
             continue
         if e == "scope":

@@ -473,3 +473,44 @@ def test_rough_orders_of_magnitude_are_scale(opening: str) -> None:
 def test_no_requirement_or_scale_without_them() -> None:
     s = structure("system_design", "the api" + _DESIGN_BODY + " a dashboard reads from postgres.", "requirements", "scale")
     assert s["requirements"] is False and s["scale"] is False
+
+
+# ------------------------------------------------------------------ tradeoffs, architecture, observability, terse ownership
+@pytest.mark.parametrize("text, expected", [
+    ("a retry with a known key gets the stored response back instead of a second charge. keys expire after a day.", False),
+    ("both are fine really, it depends on the team.", False),
+    ("writes must keep flowing even if a whole zone goes away, and reads come from the closest replica.", False),
+    ("i'd keep counters in redis rather than postgres, which costs some durability but takes the writes off the database.", True),
+    ("use optimistic locking instead of row locks when conflicts are rare.", True),
+])
+def test_tradeoffs_need_weighing_not_just_a_contrast_word(text: str, expected: bool) -> None:
+    assert structure("fundamentals", text, "tradeoffs")["tradeoffs"] is expected
+
+
+@pytest.mark.parametrize("text", [
+    "step one is a couple of read replicas for the reports, step two a cache for hot items, and later sharding the "
+    "events table by tenant.",
+    "i'd start by putting in a cdn for the images, then adding a queue in front of the slow email sender.",
+])
+def test_staged_growth_is_architecture(text: str) -> None:
+    assert structure("system_design", text, "architecture")["architecture"] is True
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("i'd run explain analyze on it and look at the query plan for a sequential scan.", True),
+    ("the slow query log and pg_stat_statements tell you which statements cost the most in total.", True),
+    ("i'd attach a profiler and look at the flame graph for where the time goes.", True),
+    ("the dashboard lets store managers browse their sales by day.", False),
+    ("we put a dashboard on the p99 latency and the error rate, with an alert on both.", True),
+])
+def test_observability_tools_and_which_dashboards_count(text: str, expected: bool) -> None:
+    assert structure("fundamentals", text, "observability")["observability"] is expected
+
+
+def test_terse_story_without_subjects_still_shows_ownership() -> None:
+    terse = ("Nightly export at a bank, failing twice a week. Traced it to a timezone bug. Patched the date parsing, "
+             "added a regression test, then shipped it on a Friday. No failed exports since.")
+    team = ("We had a failing nightly export. We looked at it together. Traced it to a timezone bug, "
+            "patched the parsing and shipped it.")
+    assert structure("behavioral", terse, "ownership")["ownership"] is True
+    assert structure("behavioral", team, "ownership")["ownership"] is False
