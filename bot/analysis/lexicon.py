@@ -138,7 +138,8 @@ class Doc:
         return self.text[self.starts[lo]:end]
 
 
-_SPLIT_THOUSANDS_RX = re.compile(r"^,\d{3}(?:,\d{3})*[.,?!]?$")
+_SPLIT_THOUSANDS_RX = re.compile(r"^,\d{3}(?:,\d{3})*s?[.,?!]?$")
+_PLURAL_THOUSANDS_RX = re.compile(r"^(\d{1,3}(?:,\d{3})+)s([.,?!]?)$")  # "10,000s" of events: the number, not seconds
 _PLAIN_RX = re.compile(r"^([a-z]+(?:'[a-z]+)?)([,.?!;:]?)$")
 _KEEP_S = ("let's", "it's", "that's", "what's", "there's", "here's", "he's", "she's", "who's", "where's")
 
@@ -302,13 +303,22 @@ def build_doc(words: Sequence[str], times: Sequence[float] | None = None) -> Doc
     commas: set[int] = set()
     words = list(words)
     last = 0
-    for idx in range(1, len(words)):  # whisper writes "10 ,000": glue the thousands back on
+    for idx in range(1, len(words)):  # whisper writes "10 ,000" (and "10 , 000"): glue the thousands back on
         w = words[idx].strip()
+        if w == "," and idx + 1 < len(words) and re.fullmatch(r"\d{3}s?[.,?!]?", words[idx + 1].strip()) \
+                and words[last].strip()[-1:].isdigit():
+            words[idx + 1] = "," + words[idx + 1].strip()
+            words[idx] = ""
+            continue
         if _SPLIT_THOUSANDS_RX.match(w) and words[last].strip()[-1:].isdigit():
             words[last] = words[last].rstrip() + w
             words[idx] = ""
         else:
             last = idx
+    for idx, w in enumerate(words):
+        m = _PLURAL_THOUSANDS_RX.match(w.strip())
+        if m:
+            words[idx] = m.group(1) + m.group(2)
     last = -1
     for idx in range(len(words)):  # whisper splits sub-words as "tran -sactions": glue them back
         w = words[idx].strip()

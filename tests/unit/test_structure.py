@@ -514,3 +514,24 @@ def test_terse_story_without_subjects_still_shows_ownership() -> None:
             "patched the parsing and shipped it.")
     assert structure("behavioral", terse, "ownership")["ownership"] is True
     assert structure("behavioral", team, "ownership")["ownership"] is False
+
+
+@pytest.mark.parametrize("words, normal", [
+    (["about", "50", ",000", "writes"], "about 50000 writes"),
+    (["about", "50", ",", "000", "writes"], "about 50000 writes"),
+    (["1", ",500", ",000", "rows."], "1500000 rows"),
+    (["tens", "of", "10", ",000s", "of", "events"], "tens of 10000 of events"),
+    (["a", "5s", "timeout"], "a 5 seconds timeout"),
+])
+def test_whisper_split_thousands_are_one_number(words: list[str], normal: str) -> None:
+    from bot.analysis.lexicon import build_doc
+
+    doc = build_doc(words, [float(k) for k in range(len(words))])
+    assert doc.text == normal
+    assert doc.time_at(doc.text.index(normal.split()[-1])) == float(len(words) - 1)
+
+
+def test_whisper_split_thousands_count_as_scale() -> None:
+    s = structure("system_design", "let's plan for 50 ,000 devices sending a reading every 10 seconds. they post to an "
+                                   "ingest tier that appends to a log.", "scale")
+    assert s["scale"] is True and s["assumptions"] is True
