@@ -825,7 +825,9 @@ def _early_questions(doc: Doc) -> list[Hit]:
         first, second = doc.tokens[k], doc.tokens[k + 1]
         sentence = doc.span_text(k, hi)
         asked = doc.sentence_of[lo] in doc.questions and not _PROPOSAL_Q.search(sentence)
-        inverted = first in _AUX and second in _SUBJ
+        # "should I use a heap here?" proposes a solution; it asks nothing about the problem
+        inverted = first in _AUX and second in _SUBJ and not _PROPOSAL_Q.search(sentence) \
+            and not re.match(r"(?:should|could|can|shall) (?:i|we) (?:use|try|do|go|just|pick|add|put|make|store|keep)\b", sentence)
         if _RHETORICAL_Q.search(sentence):
             continue  # "what is idempotency?", "why does this matter?": the speaker answers it at once
         if first in _WH and not _SCENARIO_Q.search(sentence):
@@ -844,6 +846,10 @@ _META_Q = rx(
     r"you guys", r"(?:you|you've) (?:ever )?(?:seen|run into|come across|dealt with|had)", r"comes? up", r"make sense", r"sound (?:good|ok|right|fine)",
     r"code (?:it|this|that) up", r"(?:start|begin) (?:coding|writing)", r"write (?:the |some |real )?code", r"ide", r"editor", r"google", r"look (?:it|that|something) up",
     r"do you mind", r"(?:is|would) (?:it|that) (?:be )?(?:ok|okay|fine|alright|all right) (?:if i|to) (?:\w+ ){0,3}(?:sketch|draw|think|talk|write|code|use|start|take)",
+    # the interview's own clock and process: "how much time do we have?", "should I start with the brute force?"
+    r"how (?:much|long) time", r"(?:time|minutes) (?:do|have) (?:we|i) (?:have|got)", r"how long (?:do|have) (?:we|i) (?:have|got)",
+    r"(?:can|could|may) i ask (?:you )?(?:a|one|something|a quick|a couple)", r"(?:want|like) me to (?:\w+ ){0,2}(?:code|write|start|implement|optimi[sz]e|walk|talk|explain|draw|go|begin|focus)",
+    r"(?:start|begin|go) (?:with|from) (?:the |a )?(?:brute force|naive|simple|optimal|easy)", r"talk (?:it |this )?through",
 )
 # ... unless the same question also pins something down.
 _PROBLEM_CUE = rx(

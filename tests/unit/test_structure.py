@@ -535,3 +535,16 @@ def test_whisper_split_thousands_count_as_scale() -> None:
     s = structure("system_design", "let's plan for 50 ,000 devices sending a reading every 10 seconds. they post to an "
                                    "ingest tier that appends to a log.", "scale")
     assert s["scale"] is True and s["assumptions"] is True
+
+
+@pytest.mark.parametrize("opening, expected", [
+    ("should i use a heap here?", False),                       # proposes a solution
+    ("how much time do we have for this one?", False),          # the interview's clock
+    ("do you want me to code it or just talk it through?", False),
+    ("should i start with the brute force?", False),
+    ("can i ask a quick question? is k always smaller than the number of ids?", True),
+    ("should we handle deletes too, or only inserts?", True),   # scope
+])
+def test_process_questions_versus_scope_questions(opening: str, expected: bool) -> None:
+    text = opening + " i count every id, keep a heap of size k over the counts, and pop the smallest, so n log k."
+    assert structure("coding", text)["assumptions"] is expected
