@@ -806,6 +806,9 @@ _SCENARIO_Q = rx(r"we", r"you", r"our", r"us", r"i", r"how (?:many|much|big|larg
                  r"(?:callers?|clients?|users?|customers?|devices?|vehicles?|data|workload|requests?|operators?|teams?|jobs?|events?)")
 
 
+_PER_STEP = rx(r"for (?:each|every)", r"at (?:each|every) (?:step|point|index|position|node|element)", r"each time", r"every time", r"if so", r"if not")
+
+
 def _early_questions(doc: Doc) -> list[Hit]:
     """A question put to the interviewer early on (clarifying before solving) is an assumption move.
 
@@ -832,6 +835,8 @@ def _early_questions(doc: Doc) -> list[Hit]:
             continue  # "what is idempotency?", "why does this matter?": the speaker answers it at once
         if first in _WH and not _SCENARIO_Q.search(sentence):
             continue
+        if (asked or inverted) and (_SOLUTION_STEP.search(sentence) or _PER_STEP.search(sentence)) and not _PROBLEM_CUE.search(sentence):
+            continue  # "for each number, is the heap bigger than k? if so, pop": the algorithm asking itself
         if asked or inverted:
             out.append(Hit("assumptions", pos, doc.frac(pos), doc.time_at(pos), doc.span_text(k, min(hi, k + 6))))
     return out
@@ -904,6 +909,21 @@ def _clause_opener(doc: Doc, pos: int, *, coding: bool) -> bool:
     return False
 
 
+# Openers that frame a case ("let's take", "consider the", "we treat X as") also open solution steps:
+# "let's start by sorting", "let's go with a hash map", "we treat each bracket as a push".
+_WEAK_FRAME = rx(r"let's (?:just )?(?:take|go with|stick with|consider|start by|first|treat)", r"let us take", r"consider (?:a|an|the|two|some)",
+                 r"(?:take|think of|picture|imagine) (?:a|an|the|two|some|it)", r"(?:i|we)(?:'re| are|'m| am) going to treat", r"(?:i|we)(?:'ll| will)? treat (?:it|the|this|them|each|every|that) (?:\w+ ){0,3}as")
+_SOLUTION_STEP = rx(r"sort\w*", r"walk\w*", r"scan\w*", r"loop\w*", r"iterat\w+", r"passes", r"(?:one|a|single|second) pass", r"hash ?(?:map|set|table)?", r"map", r"set", r"heap",
+                    r"stack", r"deque", r"pointers?", r"sliding", r"window", r"pivot", r"partition\w*", r"recurs\w+", r"dfs", r"bfs", r"binary search", r"push\w*", r"pop\w*",
+                    r"trie", r"dictionary", r"sweep\w*", r"merg\w+", r"counter", r"memo\w*", r"dp", r"dynamic programming", r"greedy", r"brute force", r"two pass",
+                    r"the (?:first|last|middle|smallest|largest) (?:element|item|value|node)", r"prefix", r"bucket\w*", r"union find", r"queue")
+
+
+def _solution_step(doc: Doc, h: Hit) -> bool:
+    i = doc.token_at(h.pos)
+    return bool(_WEAK_FRAME.fullmatch(h.text)) and bool(_SOLUTION_STEP.search(doc.span_text(i, min(len(doc.tokens), i + len(h.text.split()) + 5))))
+
+
 def _real_assumption(doc: Doc, h: Hit, category: str) -> bool:
     """Drop assumption hits that pin nothing down (see _META_Q, _NOT_MAKING, _clause_opener)."""
     i = doc.token_at(h.pos)
@@ -918,6 +938,8 @@ def _real_assumption(doc: Doc, h: Hit, category: str) -> bool:
         if _NOT_MAKING.search(doc.span_text(lo, hi)) or _NOT_MAKING.search(doc.span_text(max(lo, i), nhi)):
             return False
     if _clause_opener(doc, h.pos, coding=category == "coding"):
+        return False
+    if _solution_step(doc, h):
         return False
     return True
 

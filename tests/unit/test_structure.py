@@ -548,3 +548,15 @@ def test_whisper_split_thousands_count_as_scale() -> None:
 def test_process_questions_versus_scope_questions(opening: str, expected: bool) -> None:
     text = opening + " i count every id, keep a heap of size k over the counts, and pop the smallest, so n log k."
     assert structure("coding", text)["assumptions"] is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("let's start by sorting the pairs, then sweep them once with a running max, n log n.", False),
+    ("let's go with a deque of indexes and drop the ones that fall out of the window, linear.", False),
+    ("consider the smallest element as the root and recurse on both sides, n log n on average.", False),
+    ("for every character, is the window already holding it? if so, move the left edge. linear overall.", False),
+    ("let's take about a million ids with k around a hundred. i count them and keep a heap of size k, n log k.", True),
+    ("we'll treat the ids as unsorted and possibly repeated. i count them and keep a heap of size k, n log k.", True),
+])
+def test_solution_steps_are_not_assumptions(text: str, expected: bool) -> None:
+    assert structure("coding", text)["assumptions"] is expected
