@@ -996,6 +996,20 @@ _HEALTH_NEAR = rx(r"metrics?", r"latency", r"lag", r"errors?", r"error rates?", 
                   r"retries", r"backlog", r"utili[sz]ation", r"cpu", r"memory", r"dead letter", r"timeouts?", r"uptime")
 
 
+# "it needs a post endpoint", "we need a queue here": a part of the design, not something the system must do.
+_NEEDS_A = rx(r"(?:we|it|the system|the service) needs? (?:a|an|the|another|one|two|some)")
+_DESIGN_PART = rx(r"endpoints?", r"routes?", r"tables?", r"columns?", r"index\w*", r"queues?", r"topics?", r"workers?", r"services?", r"caches?", r"load balancers?",
+                  r"databases?", r"db", r"schema", r"api", r"gateway", r"buckets?", r"cron", r"scheduler", r"lock", r"field", r"column", r"partition\w*", r"replicas?",
+                  r"(?:post|get|put|patch|delete)", r"consumers?", r"producers?", r"stream", r"lambda", r"container", r"cluster", r"server")
+
+
+def _design_part_needed(doc: Doc, h: Hit) -> bool:
+    if not _NEEDS_A.match(h.text):
+        return False
+    i = doc.token_at(h.pos) + len(h.text.split())
+    return bool(_DESIGN_PART.search(doc.span_text(max(0, i - 1), min(len(doc.tokens), i + 3))))
+
+
 def _observability_hits(doc: Doc) -> list[Hit]:
     hits = _hits(doc, OBSERVABILITY, "observability")
     hits += [h for h in _hits(doc, _DASHBOARD, "observability") if _near(doc, h.pos, _HEALTH_NEAR, 8, 8, same_sentence=True)]
@@ -1028,6 +1042,8 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
                 cache[name] = _hits(doc, OWNED, "scope")
             elif name == "observability":
                 cache[name] = _observability_hits(doc)
+            elif name == "requirements":
+                cache[name] = [h for h in _hits(doc, REQUIREMENTS, name) if not _design_part_needed(doc, h)]
             elif name in ("complexity", "tests"):
                 cache[name] = [h for h in _hits(doc, ELEMENT_PATTERNS[name], name) if _checked(doc, h, complexity=name == "complexity")]
             else:

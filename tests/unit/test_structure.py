@@ -560,3 +560,12 @@ def test_process_questions_versus_scope_questions(opening: str, expected: bool) 
 ])
 def test_solution_steps_are_not_assumptions(text: str, expected: bool) -> None:
     assert structure("coding", text)["assumptions"] is expected
+
+
+def test_a_design_part_needed_is_not_a_requirement() -> None:
+    parts = ("so first the api. it needs a post endpoint for new jobs and a get for status. jobs go into a queue and "
+             "workers pull them, and a missed heartbeat requeues the job.")
+    must = ("the system needs to keep every state change of a job for audits. jobs go into a queue and workers pull "
+            "them, and a missed heartbeat requeues the job.")
+    assert structure("system_design", parts, "requirements") == {"assumptions": False, "outcome": False, "requirements": False}
+    assert structure("system_design", must, "requirements")["requirements"] is True
