@@ -93,7 +93,9 @@ CONTEXT = rx(
     r"(?:at|in) (?:my|our|a|the|one) (?:\w+ )?(?:last|previous|current|old|former|first|second|prior|early)? ?(?:job|company|role|team|startup|employer|position|internship|gig|client|workplace|org|organization)",
     r"(?:when|while) i was (?:at|working|on|the|a|an|leading|running|in charge|with)",
     r"(?:that|my|a|the|our) (?:previous|last|current|old|former|first) (?:job|company|role|team|employer|position|gig|startup|project)",
-    r"i was (?:working|on the|on a|the|a|an|leading|responsible|in charge|tasked|asked|assigned|hired|brought|owning|the only|one of|part of|on call)",
+    r"i was (?:working|on the|on a|leading|responsible|in charge|tasked|asked|assigned|hired|brought|owning|the only|one of|part of|on call)",
+    # "I was the only backend engineer", not "I was a bit nervous"
+    r"i was (?:the|a|an) (?:\w+ ){0,2}(?:engineers?|developers?|devs?|lead|owner|manager|intern|members?|one|only|architect|sre|contractor|consultant|person|hire|maintainer|reviewer|on ?call|responsible|admin|analyst|founder|cto)",
     r"(?:this|it|that) was (?:at|when|during|back|around|in|about|last|a couple|a few|my|our|on)",
     r"back (?:in|when|at)", r"a (?:few|couple(?: of)?|\d+) (?:years|months|weeks) ago", r"(?:years|months) ago",
     r"last (?:year|quarter|summer|spring|fall|winter|month)", r"in (?:19|20)\d\d",
@@ -1050,13 +1052,17 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
                 cache[name] = _hits(doc, ELEMENT_PATTERNS[name], name)
         return cache[name]
 
+    def scoped_owned() -> list[Hit]:
+        """Ownership that sets a scope: "I owned the billing service", not the bare action "I built the API"."""
+        return [h for h in family("owned") if not re.fullmatch(r"i (?:built|designed|wrote|ran)", h.text)
+                or _near(doc, h.pos, STORY_SCENE, 0, 14, same_sentence=True)]
+
     rep = StructureReport(present={}, hits={})
     long_answer = doc.n_words >= 45
 
     # assumptions
     if category == "behavioral":
-        owned = [h for h in family("owned") if not re.fullmatch(r"i (?:built|designed|wrote|ran)", h.text)
-                 or _near(doc, h.pos, STORY_SCENE, 0, 14, same_sentence=True)]
+        owned = scoped_owned()
         a_hits = [h for h in family("context") + owned if h.frac <= (CONTEXT_BY_FRAC if long_answer else 0.5)]
         a_hits += [h for h in _hits(doc, STORY_OPENER, "assumptions") if h.frac <= 0.25 and _sentence_initial(doc, h.pos)
                    and _near(doc, h.pos, STORY_SCENE, 0, 14, same_sentence=True)]
@@ -1109,7 +1115,7 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
             hits[e] = strong + weak
             continue
         if e == "scope":
-            hits[e] = family("context") + family("owned")
+            hits[e] = [h for h in family("context") + scoped_owned() if h.frac <= 0.5]  # the scene is set up front
         elif e == "requirements" and category == "system_design":
             hits[e] = family("requirements") + _early_questions(doc)
         elif e in ("storage", "result"):

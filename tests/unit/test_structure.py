@@ -569,3 +569,22 @@ def test_a_design_part_needed_is_not_a_requirement() -> None:
             "them, and a missed heartbeat requeues the job.")
     assert structure("system_design", parts, "requirements") == {"assumptions": False, "outcome": False, "requirements": False}
     assert structure("system_design", must, "requirements")["requirements"] is True
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("i was a bit nervous about the change. i added a flag, rolled it out to five percent and watched the errors. "
+     "errors stayed flat, and i went to everyone the next day.", False),
+    ("i was the only backend engineer at a small travel startup. i added a flag, rolled it out to five percent and "
+     "watched the errors. errors stayed flat, and i went to everyone the next day.", True),
+])
+def test_feelings_are_not_a_scene_roles_are(text: str, expected: bool) -> None:
+    s = structure("behavioral", text, "scope")
+    assert s["assumptions"] is expected and s["scope"] is expected
+
+
+def test_scope_given_only_at_the_end_is_not_set() -> None:
+    text = ("i added a flag, rolled the change out to five percent and watched the errors, then went to everyone the "
+            "next day and removed the flag a week later. errors stayed flat the whole time. this was on the payments "
+            "team at my last company.")
+    s = structure("behavioral", text, "scope")
+    assert s["scope"] is False and s["assumptions"] is False
