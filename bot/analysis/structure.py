@@ -479,6 +479,11 @@ MEASURABLE = re.compile(
     + r"|(?:is|are|sits?|stays?|stayed|held|holds?|runs?|ran|kept|keeps) (?:\w+ ){0,2}(?:under|below|within) " + _APPROX + NUM + r" (?:\w+ )?(?:ms|seconds?|minutes?|percent|errors?|pages?)(?: now| since| ever since| after that| from then on)"
     + r"|(?:now )?(?:used|adopted|relied on) by " + _APPROX + NUM + r" (?:\w+ )?(?:teams|services|customers|users|engineers|people|companies|clients)"
     + r"|" + NUM + r" (?:\w+ ){0,2}(?:teams|services|customers|users|engineers|people|companies|clients) (?:now )?(?:use|using|adopted|rely|depend|moved|migrated|switched|signed up|are on)"
+    # "the deploy takes ten minutes now", "handled black friday without a single page", "from monthly to daily releases"
+    + r"|(?:takes?|took|runs?|finish(?:es)?|completes?|loads?|builds?) (?:in )?" + _APPROX + r"(?:" + NUM + r"|a|one|two) (?:\w+ )?(?:ms|seconds?|minutes?|hours?|days?) (?:now|these days|since then|afterwards|after that|after the (?:fix|change|rewrite|migration))"
+    + r"|(?:handled|survived|got through|made it through|ran through|came through) (?:\w+ ){0,4}(?:without|with no|with zero) (?:a single |any |one )?(?:\w+ )?(?:incidents?|outages?|pages?|hiccups?|downtime|errors?|issues|problems|failures|rollbacks?|complaints)"
+    + r"|(?:half|a third|a quarter|a tenth|a fraction|twice|double|triple|three times|ten times) (?:of )?(?:what it (?:was|used to be)|what they (?:were|used to be)|the (?:old|previous|original|former|usual) \w+|as (?:much|many|long|fast|often|quick|slow) as (?:before|it was|they were))"
+    + r"|from (?:monthly|weekly|daily|quarterly|yearly|biweekly|once a (?:month|week|quarter|year)|every (?:\w+ )?(?:months?|weeks?|days?)) (?:\w+ )?(?:releases?|deploys?|deployments?|shipping )?to (?:weekly|daily|hourly|several times a (?:day|week)|multiple times a (?:day|week)|on demand|every (?:\w+ )?(?:days?|hours?|weeks?)|continuous\w*)"
     r")(?![a-z0-9'])"
 )
 QUALITATIVE_RESULT = rx(

@@ -588,3 +588,13 @@ def test_scope_given_only_at_the_end_is_not_set() -> None:
             "team at my last company.")
     s = structure("behavioral", text, "scope")
     assert s["scope"] is False and s["assumptions"] is False
+
+
+@pytest.mark.parametrize("ending", [
+    "the deploy takes ten minutes now.",
+    "we handled black friday without a single page.",
+    "we went from monthly to daily releases.",
+    "p99 is now half what it was.",
+])
+def test_more_measurable_result_shapes(ending: str) -> None:
+    assert structure("behavioral", _STORY + ending, "result")["result"] is True
