@@ -613,7 +613,7 @@ def _storage_hits(doc: Doc) -> list[Hit]:
 # "the complexity I'll think about later", "obviously I'd write tests": a check put off or promised
 # in passing is not a check made.
 _DEFERRED = rx(r"(?<!seconds )(?<!second )(?<!minutes )(?<!minute )(?<!hours )(?<!hour )(?<!days )(?<!day )(?<!ms )(?<!much )(?<!weeks )later", r"afterwards?", r"at some point", r"eventually", r"(?:come|get) back to", r"would come", r"down the (?:road|line)",
-               r"if (?:i|we) (?:have|get|had) (?:the )?time",
+               r"if (?:i|we) (?:have|get|had) (?:the )?time", r"(?:think|worry|care) about", r"figure (?:out|that)", r"work (?:it |that )?out",
                r"not (?:sure|certain)", r"no idea", r"(?:don't|do not) know")
 _PROMISE = rx(r"obviously", r"of course", r"naturally", r"(?:would|'d|will|'ll|should|could) (?:also |probably |definitely )?(?:write|add|have|do|need|want) (?:some |a few |the |a |proper |good |unit |more )*(?:unit )?tests?",
               r"(?:would|'d|will|'ll|should) (?:also |probably )?(?:test|verify) (?:it|this|that|everything|the (?:code|solution|function))(?: (?:properly|thoroughly|well|carefully))?$")

@@ -405,6 +405,7 @@ _SOLUTION = "i keep a set of seen ids and skip an event whose id is already in i
     "the complexity i'll think about later, and obviously i'd write tests.",
     "i'd work out the big o afterwards if there's time, and of course we should test it properly.",
     "not sure about the complexity yet. testing would come at some point.",
+    "i'd still have to figure out the complexity, and think about which tests make sense.",
     "the function should return the events in order.",
 ])
 def test_deferred_or_promised_checks_do_not_land_a_coding_answer(ending: str) -> None:
