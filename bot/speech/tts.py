@@ -1,17 +1,28 @@
-"""Text to speech: pyttsx3 (espeak-ng) renders prompts to cached WAV files, off the event loop.
+"""Text to speech: pyttsx3's libespeak-ng binding renders prompts to cached WAV files, off the event loop.
 
-pyttsx3 is not thread-safe, and `pyttsx3.init()` hands every caller in the process the same
-engine, so one process-wide worker thread owns that engine and every synthesis runs there, one
-at a time; voice and rate are set before each render because Speakers share the engine.
-Rendered prompts are cached by a hash of (text, voice, rate): asking twice is free.
-When pyttsx3 cannot start (no libespeak), the `espeak-ng` command line is used instead.
+Why not `engine.save_to_file(); engine.runAndWait()`: pyttsx3 2.99's espeak driver runs libespeak in
+its asynchronous AUDIO_OUTPUT_RETRIEVAL mode and its run loop does not wait for the synthesis.
+On a fresh engine the driver proxy starts "busy", so `runAndWait()` queues its own end-of-loop
+command behind `save_to_file`; the first pass of `startLoop()` pumps both, sets `_looping = False`
+and only then starts the synthesis, so `runAndWait()` returns ~10 ms later, before espeak's thread
+has written the file. Every first render of a process failed (always for a long prompt, and in the
+bot, whose busy threads delay espeak's callback thread, which needs the GIL for each audio chunk);
+the synthesis left running then wrote into whatever `_save_file` named later and its `IsPlaying()`
+made the next render's `stop()` cancel that render too. The driver also drops the samples that
+arrive with the final callback. So we drive pyttsx3's own binding (`pyttsx3.drivers._espeak`)
+directly: one synthesis at a time under a process-wide lock, our callback collects every chunk and
+sets an Event at EVENT_MSG_TERMINATED, which we wait on; the WAV is written at the sample rate
+libespeak reported. That works whichever output mode libespeak was initialized in.
+
+Rendered prompts are cached by a hash of (text, voice, rate): asking twice is free. When libespeak
+cannot be loaded, the `espeak-ng` command line is used instead.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import concurrent.futures
+import ctypes
 import hashlib
 import logging
 import os
@@ -29,8 +40,9 @@ from bot.speech.audio import decode_file, to_pcm48_stereo
 
 log = logging.getLogger(__name__)
 
-_CACHE_VERSION = "1"  # bump to invalidate old renders when the synthesis changes
+_CACHE_VERSION = "2"  # bump to invalidate old renders when the synthesis changes
 _RENDER_TIMEOUT_S = 120.0
+_BUFFER_MS = 500  # libespeak hands audio to the callback in chunks of up to this length
 # American English when PARLEY_TTS_VOICE is empty, the same voice with both backends
 # (libespeak's own default through pyttsx3 is British; the espeak-ng CLI's is not).
 DEFAULT_VOICE = "en-us"
@@ -40,18 +52,12 @@ class TTSError(RuntimeError):
     """Speech could not be rendered; the message says what is missing."""
 
 
-def _quiet_pyttsx3(module: Any) -> None:
-    """pyttsx3's espeak driver print()s "Audio saved to ..." on stdout, which would corrupt
-    the CLI's JSON output; route it to our log instead (module-level, so thread-safe)."""
-    module.print = lambda *a, **k: log.debug("pyttsx3: %s", " ".join(str(x) for x in a))
-
-
-# One worker thread for the whole process: the pyttsx3 engine lives (and is only touched) there.
+# One worker thread for the whole process: every synthesis runs there, one at a time.
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="parley-tts")
-_ENGINE: dict[str, Any] = {}  # the pyttsx3 engine, its driver class and voices; touched only on the worker
-# Drop the engine while the interpreter is still whole: otherwise pyttsx3's DriverProxy.__del__
-# runs during shutdown and prints an "Exception ignored" traceback on stderr.
-atexit.register(_ENGINE.clear)
+# The libespeak binding, its sample rate and voices ("unavailable" when it cannot load).
+_ENGINE: dict[str, Any] = {}
+# libespeak has one global synthesizer (one callback, one voice, one rate): never two at once.
+_LIB_LOCK = threading.Lock()
 
 
 class Speaker:
@@ -136,7 +142,7 @@ class Speaker:
     def _synthesize(self, text: str, out: Path) -> None:
         if not _ENGINE.get("unavailable"):
             try:
-                self._pyttsx3_engine()
+                _espeak_binding()
             except Exception as e:  # no libespeak, a broken install: pyttsx3 raises many types
                 _ENGINE.clear()
                 _ENGINE["unavailable"] = True
@@ -150,25 +156,11 @@ class Speaker:
             except TTSError:
                 raise
             except Exception as e:
-                # Seen about once in 80 renders: the espeak loop ends without writing the file.
-                # This prompt goes through the command line; the next one tries pyttsx3 again.
-                log.info("pyttsx3 render failed (%s: %s); rendering this prompt with espeak-ng",
+                # Not expected any more (see the module docstring); kept so a prompt still speaks.
+                log.warning("pyttsx3 render failed (%s: %s); rendering this prompt with espeak-ng",
                             type(e).__name__, e)
         self._cli_render(text, out)
         self.backend = "espeak-ng"
-
-    @staticmethod
-    def _pyttsx3_engine() -> Any:
-        if "engine" not in _ENGINE:
-            import pyttsx3
-            import pyttsx3.drivers.espeak as espeak_driver
-
-            engine = pyttsx3.init("espeak")
-            _quiet_pyttsx3(espeak_driver)
-            _ENGINE["driver"] = espeak_driver.EspeakDriver
-            _ENGINE["voices"] = [(v.id, v.name or "", tuple(v.languages or ())) for v in engine.getProperty("voices")]
-            _ENGINE["engine"] = engine
-        return _ENGINE["engine"]
 
     def _voice_id(self) -> str:
         """Settings name voices the espeak-ng way ("en-us"); the library wants its ids ("gmw/en-us")."""
@@ -180,20 +172,22 @@ class Speaker:
         raise TTSError(f"unknown voice {self.voice!r} in PARLEY_TTS_VOICE; English voices: {', '.join(english)}")
 
     def _pyttsx3_render(self, text: str, out: Path) -> None:
-        engine = self._pyttsx3_engine()
-        # Set voice and rate on the driver directly, right before the render: queued
-        # setProperty calls were applied unreliably when one engine renders many times.
-        # Measured with libespeak-ng: a single SetParameter(RATE) between renders was ignored
-        # (120, 220 and 170 wpm all came out equally long); setting it twice takes effect
-        # every time. The voice first, as loading a voice resets the rate.
-        driver = _ENGINE["driver"]
-        driver.setProperty("voice", self._voice_id())
-        driver.setProperty("rate", self.rate)
-        driver.setProperty("rate", self.rate)
-        engine.save_to_file(text, str(out))
-        engine.runAndWait()
-        if not _valid(out):
-            raise RuntimeError("pyttsx3 produced no audio")
+        es = _espeak_binding()
+        voice = self._voice_id()
+        with _LIB_LOCK:
+            # The voice first: loading a voice resets the rate. Speakers share the synthesizer,
+            # so both are set before every render.
+            if es.SetVoiceByName(voice.encode("utf-8")) != es.EE_OK:
+                raise RuntimeError(f"libespeak could not load voice {voice!r}")
+            es.SetParameter(es.RATE, self.rate, 0)
+            pcm = _synth_pcm(es, text)
+        if not pcm:
+            raise RuntimeError("libespeak produced no audio")
+        with wave.open(str(out), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(_ENGINE["sample_rate"])
+            w.writeframes(pcm)
 
     def _cli_render(self, text: str, out: Path) -> None:
         exe = shutil.which("espeak-ng") or shutil.which("espeak")
@@ -210,6 +204,84 @@ class Speaker:
         if proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             raise TTSError(f"espeak-ng failed: {err[-1] if err else 'exit ' + str(proc.returncode)}")
+
+
+def _espeak_binding() -> Any:
+    """pyttsx3's ctypes binding of libespeak-ng, initialized once per process (raises without it)."""
+    if "espeak" not in _ENGINE:
+        import pyttsx3.drivers._espeak as es  # raises RuntimeError when libespeak-ng is missing
+        from pyttsx3.drivers.espeak import EspeakDriver
+
+        with _LIB_LOCK:
+            if EspeakDriver._moduleInitialized:
+                # A pyttsx3 engine in this process initialized libespeak already (it cannot be
+                # initialized twice); ask the library for the rate it chose.
+                get_rate = es.dll.espeak_ng_GetSampleRate
+                get_rate.restype = ctypes.c_int
+                sample_rate = get_rate()
+            else:
+                # The same output mode pyttsx3's driver uses, so an engine created later (which
+                # skips Initialize once the flag below is set) keeps working.
+                sample_rate = es.Initialize(es.AUDIO_OUTPUT_RETRIEVAL, _BUFFER_MS)
+                if sample_rate <= 0:
+                    raise RuntimeError("could not initialize libespeak-ng")
+                EspeakDriver._moduleInitialized = True
+                current = es.GetCurrentVoice()
+                if current and current.contents.name:
+                    EspeakDriver._defaultVoice = current.contents.name.decode("utf-8")
+            voices = [(v.id, v.name or "", tuple(v.languages or ())) for v in EspeakDriver.getProperty("voices")]
+        _ENGINE.update(espeak=es, sample_rate=int(sample_rate), voices=voices)
+    return _ENGINE["espeak"]
+
+
+class _Collector:
+    """libespeak's synth callback for one message: keeps every chunk, signals the end.
+
+    In retrieval mode the callback runs on espeak's own thread; in synchronous mode inside
+    `Synth`. Either way the audio is complete once EVENT_MSG_TERMINATED has been seen: its
+    callback may carry the last chunk, so the chunk is kept before the event is set.
+    """
+
+    def __init__(self, es: Any) -> None:
+        self.es = es
+        self.chunks: list[bytes] = []
+        self.done = threading.Event()
+        self.abandoned = False
+
+    def __call__(self, wav: Any, numsamples: int, events: Any) -> int:
+        if self.abandoned:
+            return 1  # abort: nobody waits for this audio any more
+        if numsamples > 0 and wav:
+            self.chunks.append(ctypes.string_at(wav, numsamples * ctypes.sizeof(ctypes.c_short)))
+        finished = False
+        i = 0
+        while events[i].type != self.es.EVENT_LIST_TERMINATED:
+            finished = finished or events[i].type == self.es.EVENT_MSG_TERMINATED
+            i += 1
+        if finished:
+            self.done.set()
+        return 0
+
+
+def _synth_pcm(es: Any, text: str) -> bytes:
+    """One synthesis through the binding; s16le mono at `_ENGINE["sample_rate"]`. Hold `_LIB_LOCK`."""
+    collector = _Collector(es)
+    previous = es.SynthCallback  # a pyttsx3 engine's callback, put back afterwards
+    es.SetSynthCallback(collector)
+    try:
+        status = es.Synth(text.encode("utf-8"), flags=es.ENDPAUSE | es.CHARS_UTF8)
+        if status != es.EE_OK:
+            raise RuntimeError(f"libespeak refused the text (error {status})")
+        if not collector.done.wait(_RENDER_TIMEOUT_S):
+            collector.abandoned = True
+            es.Cancel()
+            raise RuntimeError(f"libespeak did not finish within {_RENDER_TIMEOUT_S:.0f} s")
+    finally:
+        collector.abandoned = True  # a late call (there should be none) aborts instead of appending
+        if previous is not None:
+            es.SynthCallback = previous
+            es.cSetSynthCallback(previous)
+    return b"".join(collector.chunks)
 
 
 def _valid(path: Path) -> bool:

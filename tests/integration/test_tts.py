@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import wave
@@ -25,8 +28,13 @@ PROMPT = "Walk me through how you would design a rate limiter for a public API."
 
 @pytest.fixture
 def fresh_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Forget the process-wide pyttsx3 engine for this test (for the fallback tests)."""
+    """Forget the process-wide pyttsx3 binding state for this test (for the fallback tests)."""
     monkeypatch.setattr(tts, "_ENGINE", {})
+
+
+def no_libespeak(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a machine without libespeak-ng: importing pyttsx3's espeak binding fails."""
+    monkeypatch.setitem(sys.modules, "pyttsx3.drivers._espeak", None)
 
 
 @pytest.fixture
@@ -148,12 +156,7 @@ async def test_empty_text_is_refused(speaker: Speaker) -> None:
 
 def test_falls_back_to_espeak_ng_cli(fresh_engine: None, speaker: Speaker, monkeypatch: pytest.MonkeyPatch,
                                      caplog: pytest.LogCaptureFixture) -> None:
-    import pyttsx3
-
-    def broken(*a, **k):
-        raise RuntimeError("eSpeak library not found")
-
-    monkeypatch.setattr(pyttsx3, "init", broken)
+    no_libespeak(monkeypatch)
     with caplog.at_level(logging.WARNING, logger="bot.speech.tts"):
         path = speaker.render_sync("Falling back still speaks.")
     assert speaker.backend == "espeak-ng"
@@ -162,9 +165,7 @@ def test_falls_back_to_espeak_ng_cli(fresh_engine: None, speaker: Speaker, monke
 
 
 def test_clear_error_when_no_engine_at_all(fresh_engine: None, speaker: Speaker, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pyttsx3
-
-    monkeypatch.setattr(pyttsx3, "init", lambda *a, **k: (_ for _ in ()).throw(OSError("no libespeak")))
+    no_libespeak(monkeypatch)
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(TTSError, match="espeak-ng is not installed"):
         speaker.render_sync("Nobody can say this.")
@@ -198,3 +199,124 @@ async def test_rendered_prompts_transcribe_back(speaker: Speaker, transcriber: T
     # silent render scores near 100%, so this still catches a broken speaker.
     print(f"mean TTS→STT WER {np.mean(scores):.1%}")
     assert float(np.mean(scores)) <= 0.5
+
+
+# ---------------------------------------------------------------------- pyttsx3 reliability
+# pyttsx3's engine loop returned before its asynchronous synthesis had finished (always on a
+# process's first render, often under load), so prompts silently went through the espeak-ng
+# command line. These tests pin that every render goes through pyttsx3's libespeak binding.
+
+TOPICS = ["a rate limiter", "a URL shortener", "a job queue", "a chat service", "a metrics pipeline",
+          "a feature flag service"]
+ASKS = ["How would you design {}?", "What would you measure first in {} under heavy load?",
+        "Walk me through the failure modes of {} and how you would recover from each one.",
+        "Which data store would you pick for {}, and what would make you change your mind?",
+        "Describe how {} handles retries without sending anything twice."]
+MANY_PROMPTS = [ask.format(topic) for topic in TOPICS for ask in ASKS]  # 30 distinct prompts
+
+
+def _spin(stop: threading.Event) -> None:
+    """Busy Python work, like the bot's other threads: it competes for the GIL with espeak's thread."""
+    x = 0
+    while not stop.is_set():
+        for i in range(10_000):
+            x += i * i
+
+
+def _assert_plausible(path: Path, text: str, rate: int) -> None:
+    seconds = wav_seconds(path)
+    wpm = len(text.split()) / seconds * 60
+    assert 0.5 * rate < wpm < 1.5 * rate, f"{seconds:.2f} s for {text!r}"
+
+
+async def test_every_render_uses_pyttsx3_from_a_worker_while_the_loop_is_busy(
+        speaker: Speaker, caplog: pytest.LogCaptureFixture) -> None:
+    stop = threading.Event()
+    spinners = [threading.Thread(target=_spin, args=(stop,), daemon=True) for _ in range(2)]
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            await asyncio.sleep(0)
+            ticks += 1
+
+    for t in spinners:
+        t.start()
+    tick = asyncio.create_task(ticker())
+    backends: list[str | None] = []
+    try:
+        with caplog.at_level(logging.INFO, logger="bot.speech.tts"):
+            for text in MANY_PROMPTS:
+                path = await speaker.render(text)
+                backends.append(speaker.backend)
+                _assert_plausible(path, text, speaker.rate)
+    finally:
+        stop.set()
+        await tick
+        for t in spinners:
+            t.join()
+    assert backends == ["pyttsx3"] * len(MANY_PROMPTS)
+    assert speaker.renders == len(MANY_PROMPTS) and ticks > len(MANY_PROMPTS)
+    assert not [r for r in caplog.records if "pyttsx3" in r.getMessage()]
+
+
+_FRESH_PROCESS = """
+import json, sys, wave
+from pathlib import Path
+from bot.config import Settings
+from bot.speech.tts import Speaker
+if sys.argv[2] == "engine-first":  # other code made a pyttsx3 engine before us
+    import pyttsx3
+    engine = pyttsx3.init("espeak")
+speaker = Speaker(Settings.from_env(env={}, data_dir=Path(sys.argv[1])))
+out = []
+for text in json.loads(sys.stdin.read()):
+    with wave.open(str(speaker.render_sync(text))) as w:
+        out.append({"backend": speaker.backend, "seconds": w.getnframes() / w.getframerate()})
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("setup", ["fresh", "engine-first"])
+def test_first_render_of_a_process_uses_pyttsx3(setup: str, tmp_path: Path) -> None:
+    """A long paragraph first (the engine loop returned ~10 ms in, long before espeak finished),
+    then short prompts; also when another pyttsx3 engine initialized libespeak already."""
+    paragraph = " ".join(f"Point {i}: a retry needs an idempotency key, a timeout and a dead letter queue."
+                         for i in range(12))
+    texts = [paragraph, *MANY_PROMPTS[:3]]
+    proc = subprocess.run([sys.executable, "-c", _FRESH_PROCESS, str(tmp_path), setup],
+                          input=json.dumps(texts), capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr
+    assert "pyttsx3 render failed" not in proc.stderr
+    renders = json.loads(proc.stdout)
+    assert [r["backend"] for r in renders] == ["pyttsx3"] * len(texts)
+    for text, r in zip(texts, renders):
+        wpm = len(text.split()) / r["seconds"] * 60
+        assert 0.5 * 160 < wpm < 1.5 * 200, f"{r['seconds']:.2f} s for {len(text.split())} words"
+
+
+def _speech_end_s(path: Path) -> float:
+    """Where the last audible sample is (espeak pads the end with silence)."""
+    with wave.open(str(path)) as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+        rate = w.getframerate()
+    loud = np.nonzero(np.abs(x) > 300)[0]
+    return float(loud[-1]) / rate
+
+
+@pytest.mark.slow
+async def test_the_last_word_is_not_cut(speaker: Speaker, transcriber: Transcriber, tmp_path: Path) -> None:
+    text = "Before we wrap up, tell me how you would monitor this service in production."
+    await speaker.render(MANY_PROMPTS[0])  # not the process's first render
+    path = await speaker.render(text)
+    assert speaker.backend == "pyttsx3"
+    # the same words from the espeak-ng command line end at the same moment
+    cli = tmp_path / "cli.wav"
+    subprocess.run(["espeak-ng", "-v", speaker.voice, "-s", str(speaker.rate), "-w", str(cli), text], check=True)
+    assert _speech_end_s(path) == pytest.approx(_speech_end_s(cli), abs=0.1)
+    assert wav_seconds(path) >= _speech_end_s(path) + 0.1  # the end pause is there too
+    said = (await transcriber.transcribe(await speaker.render_samples16k(text))).text
+    words = [w.strip(".,?!").lower() for w in said.split()]
+    assert words and words[-1] == "production", said
