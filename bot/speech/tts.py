@@ -1,20 +1,21 @@
 """Text to speech: pyttsx3's libespeak-ng binding renders prompts to cached WAV files, off the event loop.
 
 Why not `engine.save_to_file(); engine.runAndWait()`: pyttsx3 2.99's espeak driver runs libespeak in
-its asynchronous AUDIO_OUTPUT_RETRIEVAL mode and its run loop does not wait for the synthesis.
-On a fresh engine the driver proxy starts "busy", so `runAndWait()` queues its own end-of-loop
-command behind `save_to_file`; the first pass of `startLoop()` pumps both, sets `_looping = False`
-and only then starts the synthesis, so `runAndWait()` returns ~10 ms later, before espeak's thread
-has written the file (measured: it returned after 10 ms, MSG_TERMINATED came 22 ms in). So a
-process's first render failed unless espeak beat that 10 ms: always for a long prompt, and in the
-bot, whose busy threads slow espeak's thread down (it needs the GIL for each callback). By reading the driver, more can go wrong: the
-synthesis left running writes into whatever `_save_file` names by then, its `IsPlaying()` makes the
-next render's `stop()` cancel that render too, and samples that come with the final callback are
-dropped (none came with it here, but libespeak does not promise that).
+its asynchronous AUDIO_OUTPUT_RETRIEVAL mode and its run loop does not wait for the synthesis. On a
+fresh engine the driver proxy starts "busy", so `runAndWait()` queues its own end-of-loop command
+behind `save_to_file`; the first pass of `startLoop()` pumps both, sets `_looping = False` and only
+then starts the synthesis, so `runAndWait()` returns ~10 ms later, before espeak's thread has
+written the file (measured: it returned after 10 ms, MSG_TERMINATED came 22 ms in). So a process's
+first render failed unless espeak beat that 10 ms: always for a long prompt, and in the bot, whose
+busy threads slow espeak's thread down (it needs the GIL for each callback). By reading the driver,
+more can go wrong: the synthesis left running writes into whatever `_save_file` names by then, its
+`IsPlaying()` makes the next render's `stop()` cancel that render too, and samples that come with
+the final callback are dropped (none came with it here, but libespeak does not promise that).
 
-So we drive pyttsx3's own binding (`pyttsx3.drivers._espeak`) directly: one synthesis at a time under a process-wide lock, our callback collects every chunk and
-sets an Event at EVENT_MSG_TERMINATED, which we wait on; the WAV is written at the sample rate
-libespeak reported. That works whichever output mode libespeak was initialized in.
+So we drive pyttsx3's own binding (`pyttsx3.drivers._espeak`) directly: one synthesis at a time
+under a process-wide lock, our callback collects every chunk and sets an Event at
+EVENT_MSG_TERMINATED, which we wait on; the WAV is written at the sample rate libespeak reported.
+That works whichever output mode libespeak was initialized in.
 
 Rendered prompts are cached by a hash of (text, voice, rate): asking twice is free. When libespeak
 cannot be loaded, the `espeak-ng` command line is used instead.
