@@ -295,6 +295,7 @@ STRONG_DECISION = rx(
     r"(?:i'm|i am|we're|we are) (?:choosing|going with|picking|opting for|recommending|preferring|sticking with|betting on)",
     r"(?:is|would be|'s) (?:the )?(?:better|best|right|safer|simpler|cheaper|sensible|obvious) (?:choice|option|fit|default|bet|approach|call|pick) (?:here|for)",
     r"my take", r"what (?:i'd|i would|i) (?:do|recommend|pick|choose|go with) is",
+    r"(?:i'm|i am|we're|we are|i'd be|we'd be) (?:prioriti[sz]ing|optimi[sz]ing for|favou?ring|betting on)",
     r"the (?:\w+ )?(?:call|choice|pick|decision|answer|winner|verdict|way to go|move|bet|recommendation) (?:here |then |for (?:\w+ ){1,3})?(?:is|would be|'s)",
     r"verdict", r"(?:is|'s|would be) (?:the )?(?:winner|way to go)", r"wins? (?:here|out|for (?:me|us))", r"(?:i|we)(?:'d| would|'ll| will) (?:probably |definitely )?go for",
     r"(?:my|the) vote (?:goes|would go|is)", r"(?:i'd|i would|we'd|we would) (?:bet on|back|side with)",
@@ -323,13 +324,23 @@ TRADEOFF_MARK = rx(
     r"(?:we|you|i) (?:lose|give up|sacrifice|pay|accept|trade)", r"rather than", r"instead of", r"trading (?:\w+ ){0,10}for",
     r"(?:pick|picked|picking|choose|choosing|chose|prefer|preferring|preferred|go with|going with|went with|go for|favou?r\w*) (?:\w+ ){0,4}over",
     r"(?:call|choice|pick|answer|winner|verdict|way to go|decision) (?:\w+ ){0,6}(?:over|instead of|rather than)",
+    # what is optimised for: "prioritizing availability over strict ordering", "optimizing for writes over query flexibility"
+    r"(?:prioriti[sz]\w*|optimi[sz](?:e|es|ed|ing) for|favou?r(?:ing|s)?|valu(?:e|ing)|putting) (?:\w+ ){1,5}(?:over|ahead of|before|above)",
+    r"overkill", r"(?:would|will) (?:do|be enough|suffice)(?: fine| just fine)?(?: here| for now| at this (?:size|scale))?",
+    # accepting a cost or rejecting an alternative: "staleness is fine here since ...", "we could shard by user, but then ...",
+    # "that's the price", "it comes at a cost", "the cache isn't free"
+    r"(?:is|are|'s) (?:fine|ok|okay|good enough|acceptable|tolerable) (?:here|for|because|since|as long as|given)",
+    r"(?:we|i|you) could (?:also |instead |alternatively )?(?:\w+ ){1,8}but (?:that|it|this|then|we|you)",
+    r"(?:is|that's|that is) the price", r"comes? (?:at|with) (?:a|the|some) (?:\w+ )?(?:cost|price|downside|risk)", r"(?:isn't|is not|not) free",
+    # the cost of an option in its own words: "you add a broker, eventual consistency and async debugging"
+    r"(?:you|we|it|that|this) (?:add|adds|introduce|introduces|take on|takes on|bring in|brings in) (?:\w+ ){0,4}(?:complexity|overhead|latency|moving parts|operational \w+|another (?:system|service|dependency|hop|component)|an? (?:broker|extra \w+)|eventual consistency|failure modes?|costs?)",
     r"(?:more|fewer|less|extra) (?:\w+ ){1,3}to (?:manage|run|operate|maintain|handle|store|keep|pay for|debug|learn),? but",
     r"(?:slower|harder|costlier|more expensive|more complex|heavier) (?:to \w+ )?(?:\w+ ){0,3}but",
     r"(?:we|you|i) (?:give up|lose|sacrifice|pay|trade away) (?:\w+ ){0,6}(?:but|in exchange|for)", r"in return", r"the price (?:is|we pay|you pay)",
     r"what (?:we|you) (?:give up|lose|pay|trade) is",
     r"(?:a bit|a little|slightly|much|a lot|somewhat) more (?:\w+ ){0,2}(?:logic|code|work|complexity|effort|latency|cost|storage|memory|moving parts|to run|to operate)",
     r"(?:an |one )?extra (?:\w+ ){0,2}(?:write|read|hop|call|step|round trip|dependency|system|service|component|cost|work)s?", r"(?:the right|a good|a fair|a reasonable|worth the) (?:trade|call|price|compromise)",
-    r"(?:i'd|i would|we'd|we would) only (?:\w+ ){0,6}(?:once|when|if|until)", r"(?:doubles|triples|adds|increases|multiplies) (?:the |our )?(?:operational|ops|maintenance|cost|complexity|load|latency|work)",
+    r"(?:i'd|i would|we'd|we would|i'll|we'll) only (?:\w+ ){0,6}(?:once|when|if|until|past|above|beyond|after|at)", r"(?:doubles|triples|adds|increases|multiplies) (?:the |our )?(?:operational|ops|maintenance|cost|complexity|load|latency|work)",
     r"knowing (?:that|it|this|full well)", r"which is (?:fine|ok|okay|acceptable|a fair price) (?:for|because|since|as|here)",
     r"(?:is|are|be) (?:acceptable|tolerable|an acceptable|a fair)", r"(?:is|are) cheap to",
     r"(?:more|less) (?:\w+ ){0,3}than (?:\w+ ){0,5}but", r"(?:more|less) (?:\w+ ){0,2}to (?:operate|run|maintain|build|manage|test|debug) than",
@@ -356,6 +367,10 @@ TRADEOFF_LANDING = rx(
     r"(?:rather than|instead of) (?:\w+ ){0,10}(?:because|since|as)",
     r"(?:we|you|i) (?:give up|lose|sacrifice|pay|trade away) (?:\w+ ){0,6}(?:but|in exchange|for)", r"but in exchange", r"in return",
     r"the price (?:is|we pay|you pay)", r"what (?:we|you) (?:give up|lose|pay|trade) is",
+    # the rejected alternative or the accepted cost, said after the design: "we could write straight into the
+    # store, but then ...", "slightly stale dashboards are fine here because ..."
+    r"(?:we|i|you) could (?:also |instead |alternatively )?(?:\w+ ){1,8}but (?:that|then)",
+    r"(?:is|are|'s) (?:fine|ok|okay|good enough|acceptable|tolerable) (?:here )?(?:because|since|as long as|given)",
 )
 CONCLUSION = rx(
     r"in (?:short|summary|a nutshell|conclusion)", r"to (?:sum (?:it |this |that )?up|summari[sz]e|wrap (?:it |this )?up|recap)",
@@ -707,7 +722,8 @@ _FIRST_PERSON_TRADE = rx(r"(?:i'm|i am|we're|we are|i'd|we'd|i|we) (?:\w+ )?(?:t
 _WEIGHING = rx(r"slower", r"faster", r"cheaper", r"simpler", r"safer", r"easier", r"harder", r"costlier", r"heavier", r"lighter", r"stronger", r"weaker",
                r"more (?:expensive|complex|work|latency|storage|memory|reliable|consistent|available|flexible|durable|scalable)",
                r"less (?:expensive|complex|work|latency|storage|memory|reliable|consistent|available|flexible|durable|scalable)", r"fewer", r"overhead", r"costs?",
-               r"when (?!a |an |the |it |we )\w+", r"whenever", r"if (?:you|we) (?:need|want|care|have)")
+               r"when (?!a |an |the |it |we )\w+", r"whenever", r"if (?:you|we) (?:need|want|care|have)",
+               r"(?:don't|do not|doesn't|does not) (?:really )?need (?:\w+ )?(?:yet|now|here|at this (?:size|scale))")
 
 
 def _reason_beside(doc: Doc, h: Hit) -> bool:

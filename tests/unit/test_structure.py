@@ -599,3 +599,25 @@ def test_scope_given_only_at_the_end_is_not_set() -> None:
 ])
 def test_more_measurable_result_shapes(ending: str) -> None:
     assert structure("behavioral", _STORY + ending, "result")["result"] is True
+
+
+_INGEST = ("devices post readings to an ingest tier behind a load balancer, which appends to a log partitioned by "
+           "device id. consumers write to a time series store and keep the latest value per device in redis. ")
+
+
+@pytest.mark.parametrize("ending", [
+    "what i'm optimizing for is write throughput over query flexibility, so nothing relational on the hot path.",
+    "i'm prioritizing availability over strict ordering, since a late reading is harmless.",
+    "honestly the log is overkill at this size, and i'd only add it past ten thousand writes a second.",
+    "slightly stale dashboards are fine here because operators look at trends, not single readings.",
+    "we could write straight into the store, but then a slow store backs up every device.",
+])
+def test_more_ways_to_land_a_design_with_its_tradeoff(ending: str) -> None:
+    s = structure("system_design", _INGEST + ending, "tradeoffs")
+    assert s["outcome"] is True and s["tradeoffs"] is True
+
+
+def test_costs_of_an_option_named_in_its_own_words_are_a_tradeoff() -> None:
+    text = ("for two small teams in one codebase i'd keep a modular monolith. an event bus adds a broker, eventual "
+            "consistency and async debugging, and you get decoupling you don't need yet.")
+    assert structure("fundamentals", text, "tradeoffs")["tradeoffs"] is True
