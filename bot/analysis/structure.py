@@ -314,6 +314,7 @@ DECISION_PROPOSAL = rx(
     r"(?:use|pick|choose|go with|reach for) (?:a |an |the )?\w+(?: (?!to )\w+){0,3} (?:when|if|for|whenever|because)",
     r"(?:you|i|we) (?:want|need) (?:a |an |the )?\w+(?: \w+){0,2} (?:when|if|whenever|because)",
     r"(?:keep|use|put|store|pick|choose|go with|make|run|send|write|model|evaluate|do) (?:\w+ ){0,6}(?:rather than|instead of|over)",
+    r"(?<!does )(?<!do )(?<!did )(?<!would )(?<!that )(?<!this )(?<!it )(?<!to )(?:makes?|made) (?:a lot of |the most |more |perfect |total |good )?sense",
     r"the (?:\w+ )?(?:call|choice|pick|decision|answer|winner|verdict|way to go|move|bet|recommendation) (?:here |then |for (?:\w+ ){1,3})?(?:is|would be|'s)",
     r"verdict", r"(?:is|'s|would be) (?:the )?(?:winner|way to go)", r"wins? (?:here|out|for (?:me|us))", r"(?:i|we)(?:'d| would|'ll| will) (?:probably |definitely )?go for",
     r"(?:my|the) vote (?:goes|would go|is)", r"(?:i'd|i would|we'd|we would) (?:bet on|back|side with)",
@@ -734,6 +735,12 @@ def _reason_beside(doc: Doc, h: Hit) -> bool:
     return any(p.search(doc.span_text(lo, i)) or p.search(doc.span_text(j, hi)) for p in (REASON, _WEIGHING))
 
 
+def _weighed_after(doc: Doc, h: Hit) -> bool:
+    """A strong tradeoff right after a committed choice: "I'm choosing X over Y. It's a bit more logic, but ..."."""
+    lo, hi = doc.window(h.pos, 0, 30, same_sentence=False)
+    return any(not WEAK_TRADEOFF.fullmatch(m.group(0)) for m in TRADEOFF_MARK.finditer(doc.span_text(lo, hi)))
+
+
 def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
     """A proposal/decision with a reason or tradeoff nearby; or a reasoned wrap-up late in the answer.
 
@@ -749,7 +756,7 @@ def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
         if _near(doc, h.pos, TRADEOFF_MARK, 25, 30):
             out.append(h)
     for h in strong:
-        if (h.frac >= late_from or _STRONG_NOUN.match(h.text)) and _near(doc, h.pos, REASON, 10, 25) \
+        if (h.frac >= late_from or _STRONG_NOUN.match(h.text)) and (_near(doc, h.pos, REASON, 10, 25) or _weighed_after(doc, h)) \
                 and not _after(doc, h, _NO_SIDE, 4):
             out.append(h)
     weighed = any(not WEAK_TRADEOFF.fullmatch(m.group(0)) for m in TRADEOFF_MARK.finditer(doc.text))

@@ -621,3 +621,15 @@ def test_costs_of_an_option_named_in_its_own_words_are_a_tradeoff() -> None:
     text = ("for two small teams in one codebase i'd keep a modular monolith. an event bus adds a broker, eventual "
             "consistency and async debugging, and you get decoupling you don't need yet.")
     assert structure("fundamentals", text, "tradeoffs")["tradeoffs"] is True
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the car asks for an upload session and gets presigned urls. i'm choosing direct to storage uploads over "
+     "proxying. it's a bit more client logic, but our servers never carry the stream.", True),
+    ("events make a lot of sense between the two teams: the warehouse reacts when it's ready. the cost is eventual "
+     "consistency and harder debugging.", True),
+    ("the order service publishes events and the warehouse reacts. does that make sense? the cost is eventual "
+     "consistency and harder debugging.", False),
+])
+def test_committed_choices_with_a_tradeoff_after_them(text: str, expected: bool) -> None:
+    assert structure("system_design", text)["outcome"] is expected
