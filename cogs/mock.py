@@ -224,7 +224,9 @@ class MockCog(commands.Cog):
             if self.active.get(guild_id) is active:
                 del self.active[guild_id]
             vc = active.io.voice_client
-            if vc.is_connected():  # round_closed normally left already
+            # round_closed normally left already (is_connected() is False from the moment a leave
+            # starts), so this only runs when the round crashed before leaving: one leave, never two.
+            if vc.is_connected():
                 try:
                     await vc.disconnect(force=True)
                 except Exception:
@@ -253,6 +255,12 @@ class MockCog(commands.Cog):
                                     after: discord.VoiceState) -> None:
         active = self.active.get(member.guild.id)
         if active is None:
+            return
+        if active.round.ended or active.io.closed:
+            # The round is over and is leaving voice itself (`DiscordRoundIO.round_closed`): this
+            # is the confirmation of our own leave (or someone leaving after the end), not an
+            # interruption. The round stays in `self.active` until that leave has finished.
+            log.debug("voice state change in guild %s after its round ended; ignored", member.guild.id)
             return
         now_in = after.channel.id if after.channel is not None else None
         me = member.guild.me

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -22,9 +23,16 @@ log = logging.getLogger(__name__)
 # Loaded in this order in setup_hook; each module has `async def setup(bot)`.
 EXTENSIONS: tuple[str, ...] = ("cogs.mock", "cogs.peers", "cogs.daily", "cogs.privacy")
 
+# How long close() waits for the voice leaves it starts. discord.py's own leave waits up to its
+# voice timeout (20-30 s) for Discord to confirm it, and after Ctrl-C nothing reads the gateway
+# any more, so that confirmation never comes: shutdown would hang that long.
+VOICE_LEAVE_ON_CLOSE_S = 2.0
+
 
 class ParleyBot(commands.Bot):
     """Holds the shared `Services`; cogs reach them as `bot.services`."""
+
+    voice_leave_timeout_s: float = VOICE_LEAVE_ON_CLOSE_S  # close(): bound on leaving voice
 
     def __init__(self, services: Services, *, extensions: tuple[str, ...] = EXTENSIONS) -> None:
         intents = discord.Intents.none()
@@ -63,6 +71,48 @@ class ParleyBot(commands.Bot):
         """A press on a Parley button that no live view takes any more (the round ended, the bot
         restarted) gets a private note instead of Discord's "This interaction failed"."""
         await answer_stale_component(interaction)
+
+    async def close(self) -> None:
+        """Leave voice (bounded) before discord.py's close, which would otherwise wait for a leave
+        confirmation that nobody reads any more, once per voice client."""
+        try:
+            await self.leave_voice(timeout=self.voice_leave_timeout_s)
+        except Exception:
+            log.warning("leaving voice on shutdown failed", exc_info=True)
+        await super().close()
+
+    async def leave_voice(self, *, timeout: float) -> None:
+        """Disconnect every voice client, waiting at most `timeout` seconds in all.
+
+        A client that is no longer connected is already leaving (a round's own disconnect, waiting
+        for its confirmation) or dead: it is only deregistered. Asking it to leave again would send
+        a second leave and reset the wait of the first one (discord.py's `_disconnected` event), so
+        that first one would wait for a confirmation that already came. A leave still unconfirmed
+        after `timeout` is cancelled and its client deregistered.
+        """
+        leaving: dict["asyncio.Task[None]", discord.VoiceProtocol] = {}
+        for vc in list(self.voice_clients):
+            is_connected = getattr(vc, "is_connected", None)
+            if is_connected is not None and not is_connected():
+                vc.cleanup()
+                continue
+            task = asyncio.create_task(vc.disconnect(force=True), name="parley-leave-voice-on-close")
+            leaving[task] = vc
+        if not leaving:
+            return
+        _, pending = await asyncio.wait(leaving, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.info("%d voice leave(s) not confirmed within %.1f s at shutdown; closing anyway",
+                     len(pending), timeout)
+            await asyncio.wait(pending, timeout=0.5)  # discord.py's leave ends quickly once cancelled
+        for task, vc in leaving.items():
+            failed = not task.done() or task.cancelled() or task.exception() is not None
+            if failed:
+                if task.done() and not task.cancelled():
+                    log.debug("voice leave on shutdown failed", exc_info=task.exception())
+                vc.cleanup()  # deregister, so discord.py's close does not start another leave
 
     async def recover_after_restart(self) -> int:
         """Close rounds left running by a crash or restart; tell their members in the channel."""

@@ -8,6 +8,7 @@ voice connection (`MockVoiceClient`, spec'd on VoiceRecvClient) and the channels
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from types import SimpleNamespace
 from typing import Any
@@ -338,6 +339,44 @@ async def test_bot_disconnected_or_moved_tells_the_user(cog, moved) -> None:
     assert active.round.summary.reason == "disconnected"
     assert active.round.disconnect_reason == ("moved" if moved else "disconnected")
     assert any("disconnected from the voice channel" in (kw.get("content") or "") for _, kw in w.text.sent)
+
+
+async def test_our_own_leave_at_round_end_is_one_leave_not_an_interruption(cog, caplog) -> None:
+    """At the end of a round the bot leaves voice once; Discord's confirmation of that leave (the
+    bot's own VOICE_STATE_UPDATE, delivered while discord.py's disconnect() still waits for it)
+    is recognised as our own leave: no "disconnected during a round" handling, no second leave."""
+    w = make_world()
+    await start(cog, interaction_for(w))
+    active = cog.active[w.guild.id]
+    await accept_consent(w)
+    await active.round.wait_state(RoundState.LISTENING)
+
+    confirmations = 0
+
+    async def leave_as_discord_py_does(*, force: bool = False) -> None:
+        nonlocal confirmations
+        w.vc.fake.connected = False  # discord.py marks the connection disconnected first...
+        w.vc.fake.sink = None
+        # ...then waits for the gateway's VOICE_STATE_UPDATE (channel None), which discord.py
+        # also dispatches to the cogs' listeners while this call is still running.
+        assert w.guild.id in cog.active, "the confirmation arrives while the round is still listed"
+        await cog.on_voice_state_update(w.guild.me, MockVoiceState(channel=w.voice),
+                                        MockVoiceState(channel=None))
+        confirmations += 1
+
+    w.vc.disconnect.side_effect = leave_as_discord_py_does
+    caplog.set_level(logging.DEBUG, logger="cogs.mock")
+    await cog.stop.callback(cog, interaction_for(w))
+    await asyncio.wait_for(active.task, TIMEOUT)
+
+    assert w.vc.disconnect.await_count == 1 and confirmations == 1
+    assert active.round.summary.status == "done" and active.round.summary.reason == "ended"
+    assert active.round.disconnect_reason == ""  # round.disconnected() was never called
+    posted = " ".join((kw.get("content") or "") + " " + (getattr(kw.get("embed"), "description", "") or "")
+                      for _, kw in w.text.sent).lower()
+    assert "disconnected from the voice channel" not in posted
+    assert not [r for r in caplog.records if "during a round" in r.getMessage()]
+    assert w.guild.id not in cog.active and len(cog.registry) == 0
 
 
 async def test_rounds_run_in_two_servers_at_once(cog) -> None:
