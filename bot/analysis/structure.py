@@ -649,7 +649,9 @@ _TEST_CASE = rx(NUM, r"empty", r"single", r"one (?:element|item|value|character|
                 r"true", r"false", r"(?:one|two|three|four|five|ten) (?:\w+ )?(?:elements?|items?|brackets?|numbers?|values?|characters?|nodes?|events?|windows?|intervals?)",
                 r"exactly", r"limits?", r"max\w*", r"min\w*", r"longest", r"shortest", r"smallest", r"biggest", r"largest", r"unsorted", r"sorted", r"reversed?",
                 r"invalid", r"malformed", r"missing", r"unknown", r"out of order", r"concurrent\w*", r"at the same (?:time|moment|millisecond)", r"only", r"every",
-                r"random\w*", r"stress", r"fuzz\w*", r"property", r"brute force", r"compare\w* (?:it |the \w+ )?(?:against|with|to)", r"known (?:answer|output|result)",
+                r"random\w*", r"stress", r"fuzz\w*", r"property", r"brute force", r"compar\w* (?:\w+ ){0,3}(?:against|with|to)", r"known (?:answer|output|result)",
+                r"boundar(?:y|ies)", r"inputs?", r"values?", r"replay\w*", r"real (?:data|traffic|logs?)", r"production (?:data|traffic|logs?)", r"shadow\w*",
+                r"off by one", r"wrap\w* around", r"timeouts?", r"crash\w*", r"restart\w*", r"retr(?:y|ies)", r"out of memory", r"unicode", r"whitespace", r"capital\w*",
                 r"by hand", r"dropped", r"skipped", r"rejected", r"ignored", r"(?:goes|comes|gets|went|came) (?:out|through|back)", r"(?:get|gets|got) (?:\w+ ){1,3}(?:out|back)",
                 r"all (?:the )?same", r"paren\w*", r"brackets?", r"letters?", r"strings? like", r"(?:a|an) (?:\w+ ){0,2}(?:array|list|string|stream|input|graph|tree) (?:of|with|like)")
 _TEST_CLAUSE = rx(r"where", r"when", r"in which", r"if", r"whether", r"what happens", r"that (?:\w+ )?(?:has|have|contains?|sends?|arrives?|comes?)")

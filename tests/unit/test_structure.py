@@ -633,3 +633,12 @@ def test_costs_of_an_option_named_in_its_own_words_are_a_tradeoff() -> None:
 ])
 def test_committed_choices_with_a_tradeoff_after_them(text: str, expected: bool) -> None:
     assert structure("system_design", text)["outcome"] is expected
+
+
+@pytest.mark.parametrize("ending", [
+    "to test it, i'd replay yesterday's events and compare the counts with the old job.",
+    "i'd test the boundaries, a window that ends exactly where the next starts.",
+    "i'd check it with a few inputs where ids repeat far apart.",
+])
+def test_tests_named_by_what_they_exercise(ending: str) -> None:
+    assert structure("coding", _SOLUTION + ending, "tests")["tests"] is True
