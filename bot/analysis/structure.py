@@ -499,6 +499,10 @@ MEASURABLE = re.compile(
     + r"|(?:takes?|took|runs?|finish(?:es)?|completes?|loads?|builds?) (?:in )?" + _APPROX + r"(?:" + NUM + r"|a|one|two) (?:\w+ )?(?:ms|seconds?|minutes?|hours?|days?) (?:now|these days|since then|afterwards|after that|after the (?:fix|change|rewrite|migration))"
     + r"|(?:handled|survived|got through|made it through|ran through|came through) (?:\w+ ){0,4}(?:without|with no|with zero) (?:a single |any |one )?(?:\w+ )?(?:incidents?|outages?|pages?|hiccups?|downtime|errors?|issues|problems|failures|rollbacks?|complaints)"
     + r"|(?:half|a third|a quarter|a tenth|a fraction|twice|double|triple|three times|ten times) (?:of )?(?:what it (?:was|used to be)|what they (?:were|used to be)|the (?:old|previous|original|former|usual) \w+|as (?:much|many|long|fast|often|quick|slow) as (?:before|it was|they were))"
+    # "recovered all 3000 orders", "nobody got paged again", "it's been running for eight months without a restart"
+    + r"|(?:recovered|restored|rescued|reprocessed|backfilled|migrated|onboarded|closed|resolved|refunded|replayed) (?:\w+ ){0,2}(?:all |every |about |around |over |nearly |roughly )?(?:of )?(?:the )?" + NUM + r" (?:\w+ )?(?:orders|customers|users|records|rows|messages|events|jobs|payments|transactions|tickets|accounts|devices|services|tables|bugs|incidents|files|invoices)"
+    + r"|(?:nobody|no one|not one of us) (?:\w+ )?(?:got|has been|was|were|has|had) (?:paged|woken up|called|pinged) (?:\w+ )?(?:again|since|after that|for it)"
+    + r"|(?:running|up|stable|live|in production) (?:for )?(?:" + NUM + r"|a|two|three|several|a few|a couple of) (?:\w+ )?(?:months|weeks|years|quarters) (?:now )?(?:without|with no|with zero|and not a single|and no)"
     + r"|from (?:monthly|weekly|daily|quarterly|yearly|biweekly|once a (?:month|week|quarter|year)|every (?:\w+ )?(?:months?|weeks?|days?)) (?:\w+ )?(?:releases?|deploys?|deployments?|shipping )?to (?:weekly|daily|hourly|several times a (?:day|week)|multiple times a (?:day|week)|on demand|every (?:\w+ )?(?:days?|hours?|weeks?)|continuous\w*)"
     r")(?![a-z0-9'])"
 )
@@ -678,6 +682,19 @@ def _checked(doc: Doc, h: Hit, *, complexity: bool) -> bool:
     return _after(doc, h, _TEST_CASE, 22) or bool(_TEST_CASE.search(doc.span_text(slo, doc.token_at(h.pos))))
 
 
+_AGENT = {"i", "we", "i've", "we've", "i'd", "finally", "eventually", "ultimately"}
+
+
+_AGENT_CHANGE = re.compile(r"(?<![a-z0-9'])(?:i|we|i've|we've|finally|eventually|ultimately) (?:\w+ )?" + CHANGE + r"(?![a-z0-9'])")
+
+
+def _result_first(doc: Doc, h: Hit) -> bool:
+    """A story told result first: "I cut our build time in half, and here's how." The speaker is the agent of the change."""
+    lo, _ = doc.window(h.pos, 6, 0)
+    i = doc.token_at(h.pos)
+    return bool(_AGENT_CHANGE.search(doc.span_text(lo, i + 1)))
+
+
 def _result_hits(doc: Doc) -> list[Hit]:
     out = []
     for h in _hits(doc, MEASURABLE, "result"):
@@ -685,7 +702,7 @@ def _result_hits(doc: Doc) -> list[Hit]:
         # or a from/to; also skip years ("in 2021") and ordinals-in-context.
         if re.fullmatch(r"(?:19|20)\d\d", h.text.strip()):
             continue
-        if h.frac < RESULT_FROM and doc.n_words >= 40:
+        if h.frac < RESULT_FROM and doc.n_words >= 40 and not _result_first(doc, h):
             continue  # numbers in the opening set the scene; results come after the action
         i = doc.token_at(h.pos)
         if any(t in ("always", "usually", "generally", "typically", "normally") for t in doc.tokens[max(0, i - 3):i]):

@@ -642,3 +642,23 @@ def test_committed_choices_with_a_tradeoff_after_them(text: str, expected: bool)
 ])
 def test_tests_named_by_what_they_exercise(ending: str) -> None:
     assert structure("coding", _SOLUTION + ending, "tests")["tests"] is True
+
+
+@pytest.mark.parametrize("ending", [
+    "we recovered all 3000 stuck orders with a replay tool.",
+    "nobody got paged for it again.",
+    "it has been running for eight months now without a restart.",
+])
+def test_recoveries_and_quiet_pagers_are_results(ending: str) -> None:
+    assert structure("behavioral", _STORY + ending, "result")["result"] is True
+
+
+def test_a_story_told_result_first_has_its_result() -> None:
+    first = ("i cut our build time in half last year, and here is how it went. the build ran every test on every "
+             "commit, so i split the suite by module, cached the dependencies and ran the slow integration tests only "
+             "on merge, which the whole team liked.")
+    situation = ("the build time had grown from ten to forty minutes over the year, and people were waiting around. "
+                 "the build ran every test on every commit, so i split the suite by module, cached the dependencies "
+                 "and ran the slow integration tests only on merge.")
+    assert structure("behavioral", first, "result")["result"] is True
+    assert structure("behavioral", situation, "result")["result"] is False
