@@ -53,6 +53,9 @@ class Database:
         except sqlite3.Error as e:
             await self.close()
             raise StorageError(f"cannot open the database {self.path}: {e}") from None
+        except BaseException:
+            await self.close()  # e.g. a schema newer than this code: never leave the connection open
+            raise
         return self
 
     async def close(self) -> None:

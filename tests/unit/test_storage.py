@@ -1,0 +1,115 @@
+"""The sqlite layer: migrations from an older schema, WAL, round trips, failures that keep data."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.models import Analysis, Flag, Silence
+from bot.storage import Database, StorageError
+from bot.storage import db as db_module
+from bot.storage.attempts import add_attempt, get_attempt, list_attempts
+from bot.storage.migrations import MIGRATIONS
+
+
+def make_analysis(qid: str = "coding-rate-limiter", score: int = 64) -> Analysis:
+    return Analysis(
+        question_id=qid, category="coding", transcript="I assume one region. A hash map, linear time.",
+        duration_s=42.5, metrics={"words_per_minute": 140.0, "time_to_first_word_s": 1.2,
+                                  "filler_words": 2, "speaking_ratio": 0.8},
+        silences=[Silence(10.0, 15.5)], structure={"assumptions": True, "outcome": False},
+        flags=[Flag("long_silence", "5.5 s of silence", 10.0), Flag("missing_outcome", "Land it.")],
+        score=score, follow_up="What is the space cost?", summary="Good start.",
+    )
+
+
+def build_v1(path: Path) -> None:
+    """A database as the first release left it: schema 1 only, with one stored attempt."""
+    con = sqlite3.connect(path)
+    con.executescript(f"BEGIN;\n{MIGRATIONS[0]}\nPRAGMA user_version = 1;\nCOMMIT;")
+    con.execute("INSERT INTO users(id, name) VALUES (7, 'ada')")
+    con.execute("INSERT INTO daily_schedules(guild_id, channel_id, time_local, timezone) VALUES (1, 2, '09:00', 'UTC')")
+    con.execute("INSERT INTO attempts(user_id, mode, question_id, category, transcript, score) "
+                "VALUES (7, 'cli', 'coding-rate-limiter', 'coding', 'old answer', 55)")
+    con.commit()
+    con.close()
+
+
+async def test_round_trip_keeps_every_field(tmp_path):
+    async with Database(tmp_path / "p.sqlite3") as db:
+        aid = await add_attempt(db, make_analysis(), user_id=42, user_name="ada", mode="cli", guild_id=9)
+        row = await get_attempt(db, aid)
+    assert row is not None
+    assert (row.user_id, row.guild_id, row.mode, row.question_id, row.score) == (42, 9, "cli", "coding-rate-limiter", 64)
+    assert row.metrics["filler_words"] == 2 and row.structure == {"assumptions": True, "outcome": False}
+    assert [f["code"] for f in row.flags] == ["long_silence", "missing_outcome"] and row.flags[0]["at_s"] == 10.0
+    assert row.duration_s == 42.5 and row.transcript.startswith("I assume")
+
+
+async def test_migrates_an_older_schema_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    build_v1(path)
+    async with Database(path) as db:
+        assert await db.schema_version() == len(MIGRATIONS) > 1
+        (old,) = await list_attempts(db, 7)
+        assert old.transcript == "old answer" and old.score == 55
+        await add_attempt(db, make_analysis(), user_id=7, mode="cli")
+        assert len(await list_attempts(db, 7)) == 2
+        async with db.conn.execute("SELECT COUNT(*) FROM daily_schedules") as cur:
+            assert (await cur.fetchone())[0] == 1
+    # opening again applies nothing twice
+    async with Database(path) as db:
+        assert await db.schema_version() == len(MIGRATIONS)
+
+
+async def test_wal_and_foreign_keys_are_on(tmp_path):
+    async with Database(tmp_path / "p.sqlite3") as db:
+        async with db.conn.execute("PRAGMA journal_mode") as cur:
+            assert (await cur.fetchone())[0] == "wal"
+        async with db.conn.execute("PRAGMA foreign_keys") as cur:
+            assert (await cur.fetchone())[0] == 1
+
+
+async def test_a_failing_migration_leaves_the_old_schema_and_data(tmp_path, monkeypatch):
+    path = tmp_path / "old.sqlite3"
+    build_v1(path)
+    broken = [*MIGRATIONS, "CREATE TABLE extra(x INTEGER); INSERT INTO no_such_table VALUES (1);"]
+    monkeypatch.setattr(db_module, "MIGRATIONS", broken)
+    with pytest.raises(StorageError, match="cannot open the database"):
+        await Database(path).open()
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert con.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'extra'").fetchone()[0] == 0
+    assert con.execute("SELECT transcript FROM attempts").fetchone()[0] == "old answer"
+    con.close()
+
+
+async def test_a_newer_database_is_refused_not_touched(tmp_path):
+    path = tmp_path / "new.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    con.close()
+    with pytest.raises(StorageError, match="newer than this Parley knows"):
+        await Database(path).open()
+
+
+async def test_unwritable_location_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("keep me")
+    with pytest.raises(StorageError, match="cannot create the database folder"):
+        await Database(blocker / "sub" / "p.sqlite3").open()
+    assert blocker.read_text() == "keep me"
+
+
+async def test_a_failed_write_rolls_back_the_whole_transaction(tmp_path):
+    async with Database(tmp_path / "p.sqlite3") as db:
+        await add_attempt(db, make_analysis(), user_id=1, mode="cli")
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO users(id, name) VALUES (2, 'bob')")
+                raise RuntimeError("crash mid-write")
+        async with db.conn.execute("SELECT COUNT(*) FROM users WHERE id = 2") as cur:
+            assert (await cur.fetchone())[0] == 0
+        assert len(await list_attempts(db, 1)) == 1
