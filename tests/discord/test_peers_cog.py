@@ -30,9 +30,10 @@ from bot.speech.tts import Speaker
 from bot.storage.attempts import list_attempts
 from bot.storage import privacy
 from bot.storage.groups import GroupStore
-from cogs.peers import (
-    AnswerModal, GroupSink, LobbyView, lobby_embed, PeersCog, RateButtonView, RatingForm, ScoreSelect, TurnView,
-)
+from bot.discord_io.group_embeds import lobby_embed
+from bot.discord_io.group_io import GroupSink
+from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingForm, ScoreSelect, TurnView
+from cogs.peers import PeersCog
 from tests.discord.helpers import (
     MockBot, MockGuild, MockInteraction, MockMember, MockTextChannel, MockVoiceChannel, MockVoiceClient,
     MockVoiceState,

@@ -229,7 +229,7 @@ async def test_real_rtp_from_two_members_is_routed_to_each_members_own_stream(en
     """The Discord side: both channels encoded with real opus into real, transport-encrypted RTP
     from two SSRCs (plus a non-member's), read by a real VoiceRecvClient from a loopback socket
     and split by our GroupSink; each member's decoded stream then answers in the group."""
-    from cogs.peers import GroupSink
+    from bot.discord_io.group_io import GroupSink
     from tests.discord.helpers import MockMember
     from tests.discord.rtp_helpers import UserClient, VoiceLink, pcm_frames
 

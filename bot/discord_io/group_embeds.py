@@ -1,0 +1,135 @@
+"""Embeds for peer practice groups: the lobby, each turn, an answer's feedback, the question card
+shown to the interviewer, and the group's summary.
+
+Rendering only: the numbers come from `bot.practice.groups.GroupSession` and `bot.feedback`;
+names typed by members are escaped and never ping anyone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.feedback import score_colour, strengths, top_fixes
+from bot.models import Question
+from bot.practice.groups import GroupSession, Phase, Turn
+from bot.practice.ratings import CRITERIA
+from bot.text_safety import escape_markdown, neutralize_mentions, safe_excerpt
+
+CONSENT = (
+    "While you're in this group, Parley listens to your voice in this channel to transcribe your "
+    "answers and to notice when people talk over each other. The audio itself is not kept: your "
+    "transcripts, scores and the (anonymous) peer ratings go to your history. Joining means you're "
+    "fine with that; `/group leave` stops it at any time."
+)
+COLOUR = discord.Colour.teal()
+
+
+def member_name(text: str) -> str:
+    """A member's display name, safe to show: markdown escaped, no mentions, 64 characters."""
+    return escape_markdown(neutralize_mentions(text))[:64] or "someone"
+
+
+def category_label(c: str) -> str:
+    return c.replace("_", " ")
+
+
+def lobby_embed(session: GroupSession) -> discord.Embed:
+    cfg = session.config
+    what = category_label(cfg.category) if cfg.category else "any category"
+    e = discord.Embed(
+        title="Peer practice group",
+        description=(
+            f"{cfg.rounds} round{'s' if cfg.rounds != 1 else ''}, {what}. Everyone answers once per round; "
+            f"the others rate each answer anonymously.\n\n**Before you join:** {CONSENT}"
+        ),
+        colour=COLOUR,
+    )
+    members = session.active_members
+    lines = [f"{i}. {member_name(m.name)}{' (interviewer)' if m.user_id == session.interviewer_id else ''}"
+             for i, m in enumerate(members, 1)]
+    e.add_field(name=f"Members ({len(members)}/{cfg.max_members})", value="\n".join(lines) or "nobody yet",
+                inline=False)
+    state = {Phase.LOBBY: "waiting for the owner to press Begin", Phase.ENDED: "ended"}.get(
+        session.phase, f"round {session.round_no} of {cfg.rounds}")
+    e.set_footer(text=f"Status: {state}")
+    return e
+
+
+def turn_embed(session: GroupSession, turn: Turn) -> discord.Embed:
+    answerer = session.members[turn.answerer_id].name
+    e = discord.Embed(title=f"Turn {turn.number}: {member_name(answerer)} answers", colour=COLOUR)
+    if turn.interviewer_id is not None:
+        e.description = (f"{member_name(session.members[turn.interviewer_id].name)} is the interviewer and asks "
+                         "the question (press **Question card** to see it).")
+    else:
+        e.description = f"**{category_label(turn.question.category)}**: {turn.question.prompt}"
+    e.add_field(name="Time", value=f"{round(session.config.turn_seconds)} s, with a warning near the end")
+    e.set_footer(text="Press Done when you finish, or say \"that's my answer\". "
+                      "Voice not getting through? Use Type answer.")
+    return e
+
+
+def feedback_embed(session: GroupSession, turn: Turn) -> discord.Embed:
+    name = member_name(session.members[turn.answerer_id].name)
+    a = turn.analysis
+    if a is None:
+        return discord.Embed(
+            title=f"Turn {turn.number}: nothing to score for {name}",
+            description=f"{turn.error or 'no answer'}. The group moves on.", colour=discord.Colour.light_grey(),
+        )
+    e = discord.Embed(title=f"Turn {turn.number}: {name} scored {a.score}/100",
+                      description=safe_excerpt(a.summary, 600), colour=discord.Colour(score_colour(a.score)))
+    good = strengths(a, 3)
+    if good:
+        e.add_field(name="Went well", value="\n".join(f"• {safe_excerpt(s, 200)}" for s in good), inline=False)
+    fixes = top_fixes(a, 3)
+    if fixes:
+        e.add_field(name="To work on", value="\n".join(f"• {safe_excerpt(f.message, 300)}" for f in fixes),
+                    inline=False)
+    over = [(session.members[u].name, s) for u, s in turn.crosstalk_s.items() if s >= 0.5]
+    if over:
+        e.add_field(name="Talked over", value=", ".join(f"{member_name(n)} ({s:.0f} s)" for n, s in over),
+                    inline=False)
+    e.set_footer(text=f"Question {turn.question.id} · ended: {turn.end_reason}")
+    return e
+
+
+def summary_embed(summary: dict[str, Any]) -> discord.Embed:
+    e = discord.Embed(title="Group summary", colour=COLOUR)
+    s = summary.get("strongest")
+    head = f"{summary.get('answers', 0)} answers over {summary.get('rounds_played', 0)} round(s)."
+    if s:
+        peer = f", peers {s['peer_overall']}/5" if s.get("peer_overall") is not None else ""
+        head += f"\n**Strongest answer:** {member_name(s['name'])} on `{s['question_id']}` ({s['score']}/100{peer})."
+    e.description = head
+    for m in summary.get("members", [])[:25]:
+        score = f"{m['score']}/100" if m["score"] is not None else "no scored answer"
+        lines = [f"Score {score} · {m['answers']} answer(s) · talk time {round(m['talk_share'] * 100)}%"]
+        pr = m["peer_ratings"]
+        if pr["count"]:
+            lines.append(" · ".join(f"{c} {pr[c]}" for c in CRITERIA) + f" ({pr['count']} peer rating(s))")
+        if m["crosstalk_count"]:
+            lines.append(f"Talked over others {m['crosstalk_count']}× ({m['crosstalk_s']:.0f} s)")
+        if m["top_flags"]:
+            lines.append("Work on: " + "; ".join(safe_excerpt(f["message"], 120) for f in m["top_flags"]))
+        value = "\n".join(lines)[:1024]
+        e.add_field(name=member_name(m["name"]) + (" (left)" if m["left"] else ""), value=value, inline=False)
+    e.set_footer(text="Each member's answers are in their history. Peer ratings are anonymous.")
+    return e
+
+
+
+
+def question_card_embed(q: Question) -> discord.Embed:
+    """The question, its follow-ups and key points, shown only to the turn's interviewer."""
+    e = discord.Embed(title=f"Question card · {category_label(q.category)} · {q.difficulty}",
+                      description=q.prompt, colour=COLOUR)
+    if q.follow_ups:
+        e.add_field(name="Follow-ups", value="\n".join(f"• {f}" for f in q.follow_ups[:4]), inline=False)
+    if q.key_points:
+        e.add_field(name="A good answer covers",
+                    value="\n".join(f"• {k.label}" for k in q.key_points[:6]), inline=False)
+    e.set_footer(text="Only you can see this card.")
+    return e

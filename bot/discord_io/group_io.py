@@ -1,0 +1,451 @@
+"""The Discord side of a peer practice group: each member's voice, the group's messages and speech.
+
+`GroupSink` decodes every member's own voice stream (one `AnswerSink` each) and hands the PCM to
+the session; `GroupRun` connects to voice, posts and refreshes the group's messages, speaks the
+questions, turns the session's events into embeds and buttons, and closes everything when the
+group ends. It owns no group logic: turns, timers and scores live in
+`bot.practice.groups.GroupSession`, who may press what in `bot.practice.group_checks`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+import logging
+import threading
+from typing import Any, Callable
+
+import discord
+from discord.ext import voice_recv
+
+from bot.discord_io.consent_view import ensure_consent
+from bot.discord_io.group_embeds import (
+    CONSENT, feedback_embed, lobby_embed, member_name, question_card_embed, summary_embed, turn_embed,
+)
+from bot.discord_io.group_views import (
+    AnswerModal, LobbyView, RateButtonView, RatingForm, TurnView, disable_view,
+)
+from bot.discord_io.replies import send_private
+from bot.discord_io.voice_receive import AnswerSink
+from bot.practice.group_checks import card_refusal, done_refusal, rating_refusal, rating_seconds_left
+from bot.practice.groups import (
+    PCM_BYTES_PER_SECOND, AnswerAnalyzed, AnswerEnded, GroupEnded, GroupError, GroupSession, MemberJoined,
+    MemberLeft, Phase, QuestionCard, RatingClosed, RatingOpened, TimeWarning, TurnStarted,
+)
+from bot.practice.rounds_registry import Claim, RoundsRegistry
+
+log = logging.getLogger(__name__)
+
+NOT_JOINED = ("You haven't joined the group: I only listen to members who accepted the privacy notice. "
+              "Press **Join** again whenever you're ready.")
+
+
+class GroupSink(voice_recv.AudioSink):
+    """Every member's own voice, decoded separately: one `AnswerSink` (DAVE + opus) per member.
+
+    `on_pcm(user_id, pcm48)` runs on voice-recv's router thread. Non-members are never decoded.
+    """
+
+    def __init__(self, on_pcm: Callable[[int, bytes], None],
+                 on_undecryptable: Callable[[int, str], None] | None = None) -> None:
+        super().__init__()
+        self._on_pcm = on_pcm
+        self._on_undecryptable = on_undecryptable
+        self._members: dict[int, AnswerSink] = {}
+        self._lock = threading.Lock()
+
+    def wants_opus(self) -> bool:
+        return True  # each member's AnswerSink decrypts and decodes
+
+    def add(self, user_id: int) -> None:
+        with self._lock:
+            if user_id in self._members:
+                return
+            undecryptable = (functools.partial(self._on_undecryptable, user_id)
+                             if self._on_undecryptable else None)
+            sink = AnswerSink(user_id, functools.partial(self._on_pcm, user_id), on_undecryptable=undecryptable)
+            sink._parent = self  # nest it the way voice-recv's MultiAudioSink does, for `voice_client`
+            self._members[user_id] = sink
+
+    def remove(self, user_id: int) -> None:
+        with self._lock:
+            sink = self._members.pop(user_id, None)
+        if sink is not None:
+            sink.cleanup()
+
+    @property
+    def member_ids(self) -> list[int]:
+        with self._lock:
+            return list(self._members)
+
+    def _sinks(self) -> list[AnswerSink]:
+        """The members' sinks now (a copy: the router thread must not hold the lock while decoding)."""
+        with self._lock:
+            return list(self._members.values())
+
+    def write(self, user: Any, data: voice_recv.VoiceData) -> None:
+        for s in self._sinks():  # AnswerSink.write never raises into the router thread
+            s.write(user, data)
+
+    @voice_recv.AudioSink.listener()
+    def on_voice_member_disconnect(self, member: discord.Member | None, ssrc: int | None) -> None:
+        for s in self._sinks():
+            s.on_voice_member_disconnect(member, ssrc)
+
+    def cleanup(self) -> None:
+        for s in self._sinks():
+            s.cleanup()
+
+
+class GroupRun:
+    """The Discord side of one group: voice connection, messages, speech; owns no group logic."""
+
+    def __init__(self, services: Any, registry: RoundsRegistry, claim: Claim, guild: discord.Guild,
+                 voice_channel: Any, text_channel: Any, session: GroupSession,
+                 on_closed: Callable[["GroupRun"], None] | None = None) -> None:
+        """`services`: the bot's `Services` (consent store, speaker); `on_closed` runs once the group
+        has closed and released its slot in `registry` (the cog forgets the run there)."""
+        self.services = services
+        self.registry = registry
+        self.on_closed = on_closed
+        self.claim = claim
+        self.guild = guild
+        self.voice_channel = voice_channel
+        self.text_channel = text_channel
+        self.session = session
+        session.listener = self.on_event
+        self.vc: Any = None
+        self.sink: GroupSink | None = None
+        self.lobby_view = LobbyView(self)
+        self.lobby_message: Any = None
+        self.turn_views: dict[int, tuple[TurnView, Any]] = {}
+        self.rate_views: dict[int, tuple[RateButtonView, Any]] = {}
+        self.rating_forms: dict[int, list[RatingForm]] = {}  # turn number -> forms sent to raters
+        self.answer_boxes: set[AnswerModal] = set()  # typed-answer modals shown and not submitted
+        self.timer_task: asyncio.Task[None] | None = None
+        self._speech: asyncio.Queue[tuple[str, int | None]] = asyncio.Queue()
+        self._speech_task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._reconnecting = False
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.spoken: list[str] = []  # what was said aloud, in order
+        self._spoken_cond = asyncio.Condition()
+
+    # ------------------------------------------------------------ voice
+    async def connect(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        vc = await self.voice_channel.connect(cls=voice_recv.VoiceRecvClient, self_deaf=False)
+        self.attach(vc)
+        self._speech_task = asyncio.create_task(self._speak_loop())
+
+    def attach(self, vc: Any) -> None:
+        """(Re)attach a voice client: listen to every member's own stream."""
+        self.vc = vc
+        self.sink = GroupSink(self._on_pcm, self._on_undecryptable)
+        for m in self.session.active_members:
+            self.sink.add(m.user_id)
+        vc.listen(self.sink)
+
+    def _on_pcm(self, user_id: int, pcm: bytes) -> None:  # router thread
+        at = self.session.clock.now() - len(pcm) / PCM_BYTES_PER_SECOND
+        self.session.feed_audio(user_id, pcm, at)
+
+    def _on_undecryptable(self, user_id: int, reason: str) -> None:  # router thread
+        member = self.session.members.get(user_id)
+        who = member_name(member.name) if member is not None else "a member"
+        text = f"I can't decode {who}'s voice right now. On your turn, use **Type answer** instead."
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(lambda: self._spawn(self._post(text)))
+
+    async def _speak_loop(self) -> None:
+        while True:
+            text, turn_number = await self._speech.get()
+            for attempt in (1, 2):  # one retry: a failed synthesis is usually a passing hiccup
+                try:
+                    if await self._play(text):
+                        async with self._spoken_cond:
+                            self.spoken.append(text)
+                            self._spoken_cond.notify_all()
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.warning("group %s: could not speak (try %d)", self.session.session_id, attempt,
+                                exc_info=True)
+            turn = self.session.current
+            if turn_number is not None and turn is not None and turn.number == turn_number:
+                self.session.question_delivered()  # the answer's clock starts after the question
+
+    async def wait_spoken(self, n: int) -> list[str]:
+        """Until `n` lines have been spoken in the channel."""
+        async with self._spoken_cond:
+            await self._spoken_cond.wait_for(lambda: len(self.spoken) >= n)
+            return list(self.spoken)
+
+    async def _play(self, text: str) -> bool:
+        vc = self.vc
+        if vc is None or not vc.is_connected():
+            return False
+        pcm = await self.services.speaker.render_pcm48(text)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def after(error: Exception | None) -> None:  # player thread
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+        if vc.is_playing():
+            vc.stop()
+        vc.play(discord.PCMAudio(io.BytesIO(pcm)), after=after)
+        try:
+            await asyncio.wait_for(done, len(pcm) / PCM_BYTES_PER_SECOND + 5.0)
+        except asyncio.TimeoutError:
+            log.warning("group %s: playback did not finish in time", self.session.session_id)
+        return True
+
+    async def voice_lost(self) -> None:
+        """The bot's voice connection dropped: pause the timers, reconnect, listen again."""
+        if self._closing or self._reconnecting:
+            return
+        self._reconnecting = True
+        self.session.pause()
+        try:
+            old = self.vc
+            if old is not None:
+                try:
+                    await old.disconnect(force=True)  # drop the dead connection before a new one
+                except Exception:
+                    log.debug("old voice client did not disconnect cleanly", exc_info=True)
+            for attempt in range(3):
+                try:
+                    vc = await self.voice_channel.connect(cls=voice_recv.VoiceRecvClient, self_deaf=False)
+                except (discord.ClientException, discord.HTTPException, asyncio.TimeoutError) as e:
+                    log.warning("group %s: voice reconnect %d failed: %s", self.session.session_id, attempt + 1, e)
+                    continue
+                self.attach(vc)
+                self.session.resume()
+                await self._post("I lost the voice connection for a moment; I'm back and the group carries on.")
+                return
+            await self._post("I couldn't get back into the voice channel, so I'm ending the group here. "
+                             "Everything said so far is saved.")
+            await self.session.end("the bot lost its voice connection")
+        finally:
+            self._reconnecting = False
+
+    # ------------------------------------------------------------ events from the session
+    async def on_event(self, event: Any) -> None:
+        s = self.session
+        if isinstance(event, (MemberJoined, MemberLeft)):
+            self._spawn(self._refresh_lobby())  # don't hold up the member's button reply
+        elif isinstance(event, TurnStarted):
+            view = TurnView(self, event.turn.number)
+            msg = await self.text_channel.send(embed=turn_embed(s, event.turn), view=view)
+            self.turn_views[event.turn.number] = (view, msg)
+            self._speech.put_nowait((event.spoken, event.turn.number))
+            await self._refresh_lobby()
+        elif isinstance(event, QuestionCard):
+            pass  # shown on demand through the turn's "Question card" button (ephemeral)
+        elif isinstance(event, TimeWarning):
+            self._speech.put_nowait((event.spoken, None))
+        elif isinstance(event, AnswerEnded):
+            await self._close_view(self.turn_views.pop(event.turn_number, None))
+        elif isinstance(event, AnswerAnalyzed):
+            await self._post_embed(feedback_embed(s, event.turn))
+        elif isinstance(event, RatingOpened):
+            view = RateButtonView(self, event.turn_number)
+            name = member_name(s.members[event.answerer_id].name)
+            secs = round(event.closes_at - s.clock.now())
+            msg = await self.text_channel.send(
+                f"How was {name}'s answer? Rate it anonymously: structure, clarity, depth (1–5). "
+                f"Rating closes in {secs} s; the group moves on then.", view=view)
+            self.rate_views[event.turn_number] = (view, msg)
+        elif isinstance(event, RatingClosed):
+            await self._close_view(self.rate_views.pop(event.turn_number, None),
+                                   content=f"Rating closed: {event.result.count} rating(s) received.")
+            await self._close_rating_forms(event.turn_number)
+        elif isinstance(event, GroupEnded):
+            await self._post_embed(summary_embed(event.summary))
+            await self.close()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post(self, text: str) -> None:
+        try:
+            await self.text_channel.send(text)
+        except discord.HTTPException:
+            log.warning("group %s: could not post to the channel", self.session.session_id)
+
+    async def _post_embed(self, embed: discord.Embed) -> None:
+        try:
+            await self.text_channel.send(embed=embed)
+        except discord.HTTPException:
+            log.warning("group %s: could not post an embed", self.session.session_id)
+
+    async def _refresh_lobby(self) -> None:
+        if self.lobby_message is None:
+            return
+        if self.session.phase is not Phase.LOBBY:
+            self.lobby_view.begin_button.disabled = True
+        try:
+            await self.lobby_message.edit(embed=lobby_embed(self.session), view=self.lobby_view)
+        except discord.HTTPException:
+            log.debug("could not refresh the lobby message")
+
+    async def _close_view(self, pair: tuple[discord.ui.View, Any] | None, content: str | None = None) -> None:
+        if pair is None:
+            return
+        view, msg = pair
+        try:
+            kwargs: dict[str, Any] = {"view": disable_view(view)}
+            if content is not None:
+                kwargs["content"] = content
+            await msg.edit(**kwargs)
+        except discord.HTTPException:
+            log.debug("could not disable a view")
+
+    async def _close_rating_forms(self, turn_number: int | None = None) -> None:
+        """Stop the raters' forms of one turn (all turns when None)."""
+        turns = list(self.rating_forms) if turn_number is None else [turn_number]
+        forms = [f for t in turns for f in self.rating_forms.pop(t, [])]
+        if forms:
+            await asyncio.gather(*(f.close() for f in forms))
+
+    def abandon(self) -> None:
+        """The group never got going (voice could not be joined): the caller freed its slot, so
+        the session's end must not close anything here."""
+        self._closing = True
+
+    async def close(self) -> None:
+        """The group ended: buttons off, voice off, slot freed."""
+        if self._closing:
+            return
+        self._closing = True
+        self.lobby_view.stop()
+        for pair in list(self.turn_views.values()) + list(self.rate_views.values()):
+            await self._close_view(pair)
+        self.turn_views.clear()
+        self.rate_views.clear()
+        await self._close_rating_forms()
+        for box in self.answer_boxes:
+            box.stop()
+        self.answer_boxes.clear()
+        if self.lobby_message is not None:
+            try:
+                await self.lobby_message.edit(embed=lobby_embed(self.session), view=disable_view(self.lobby_view))
+            except discord.HTTPException:
+                pass
+        current = asyncio.current_task()
+        for task in (self.timer_task, self._speech_task):
+            if task is not None and task is not current:
+                task.cancel()
+        if self.vc is not None:
+            try:
+                if self.vc.is_listening():
+                    self.vc.stop_listening()
+                await self.vc.disconnect(force=True)
+            except Exception:
+                log.debug("voice disconnect failed", exc_info=True)
+        self.registry.release(self.claim)
+        if self.on_closed is not None:
+            self.on_closed(self)
+
+    # ------------------------------------------------------------ member actions
+    async def join(self, interaction: discord.Interaction) -> None:
+        user = interaction.user
+        voice = getattr(user, "voice", None)
+        if voice is None or voice.channel is None or voice.channel.id != self.voice_channel.id:
+            await send_private(interaction,
+                               f"Join {self.voice_channel.mention} first, so I can hear you, then press Join.")
+            return
+        # Nobody is listened to before accepting the notice (once per server; remembered).
+        if not await ensure_consent(interaction, self.services):
+            await send_private(interaction, NOT_JOINED)
+            return
+        try:
+            await self.session.join(user.id, getattr(user, "display_name", "") or user.name)
+        except GroupError as e:
+            await send_private(interaction, str(e).capitalize() + ".")
+            return
+        if self.sink is not None:
+            self.sink.add(user.id)
+        await send_private(interaction, f"You're in! {CONSENT}")
+
+    async def leave(self, interaction: discord.Interaction) -> None:
+        if not self.session.is_member(interaction.user.id):
+            await send_private(interaction, "You're not in this group.")
+            return
+        await send_private(interaction, "You've left the group. Your answers so far stay in your history.")
+        await self.member_gone(interaction.user.id)
+
+    async def member_gone(self, user_id: int) -> None:
+        if self.sink is not None:
+            self.sink.remove(user_id)
+        try:
+            await self.session.leave(user_id)
+        except GroupError:
+            pass
+
+    async def toggle_interviewer(self, interaction: discord.Interaction) -> None:
+        uid = interaction.user.id
+        try:
+            if self.session.interviewer_id == uid:
+                await self.session.release_interviewer(uid)
+                text = "You're back to answering; the bot asks the questions again."
+            else:
+                await self.session.take_interviewer(uid)
+                text = ("You're the interviewer: on each turn press **Question card** to see the question "
+                        "(only you see it), then ask it aloud. You won't be asked to answer meanwhile.")
+        except GroupError as e:
+            text = str(e).capitalize() + "."
+        await send_private(interaction, text)
+        await self._refresh_lobby()
+
+    async def begin(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.session.owner_id:
+            await send_private(interaction, "Only the person who started the group can press Begin.")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the first turn posts and speaks
+        try:
+            await self.session.start()
+        except GroupError as e:
+            await send_private(interaction, str(e).capitalize() + ".")
+            return
+        await send_private(interaction, "Here we go!")
+        if self.timer_task is None and self.session.phase is not Phase.ENDED:
+            self.timer_task = asyncio.create_task(self.session.run_timers())
+
+    async def done(self, interaction: discord.Interaction, turn_number: int) -> None:
+        refusal = done_refusal(self.session, turn_number, interaction.user.id)
+        if refusal:
+            await send_private(interaction, refusal)
+            return
+        await send_private(interaction, "Answer closed; analysing it now.")
+        try:
+            await self.session.answer_done(interaction.user.id)
+        except GroupError as e:
+            await interaction.followup.send(str(e).capitalize() + ".", ephemeral=True)
+
+    async def show_card(self, interaction: discord.Interaction, turn_number: int) -> None:
+        refusal = card_refusal(self.session, turn_number, interaction.user.id)
+        if refusal:
+            await send_private(interaction, refusal)
+            return
+        turn = self.session.current
+        assert turn is not None
+        await interaction.response.send_message(embed=question_card_embed(turn.question), ephemeral=True)
+
+    async def open_rating_form(self, interaction: discord.Interaction, turn_number: int) -> None:
+        refusal = rating_refusal(self.session, turn_number, interaction.user.id)
+        if refusal:
+            await send_private(interaction, refusal)
+            return
+        left = rating_seconds_left(self.session, turn_number)
+        form = RatingForm(self, turn_number, timeout=left, opened_by=interaction)
+        self.rating_forms.setdefault(turn_number, []).append(form)
+        await interaction.response.send_message(
+            "Rate the answer from 1 (weak) to 5 (excellent). Nobody sees who gave which rating.",
+            view=form, ephemeral=True)
