@@ -1,6 +1,7 @@
 """Daily pushes in Discord: `/daily`, answers in push threads, `/history`, `/stats`, `/leaderboard`, `/prep`.
 
-Thin by design: parse and check, call `DailyService`, render. The scheduler loop ticks every
+Thin by design: parse and check, call `DailyService`, render with bot/discord_io/daily_embeds.py
+(uploads are sorted by bot/discord_io/attachments.py). The scheduler loop ticks every
 30 seconds (and once as soon as the bot is ready, which is how a push missed during downtime
 goes out, once).
 """
@@ -10,22 +11,24 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.discord_io.attachments import split_audio
+from bot.discord_io.daily_embeds import (
+    CHART_FILENAME, feedback_embed, history_embed, leaderboard_embed, prep_plan_embed, stats_embed, when,
+)
 from bot.discord_io.daily_scheduler import DiscordPushPoster, category_label
-from bot.discord_io.embeds import analysis_embed
 from bot.discord_io.guards import THREAD_NEEDS, missing_permissions
 from bot.limits import RateLimiter
+from bot.practice.answer_uploads import not_audio_text
 from bot.practice.daily import Clock, PushFailed, ScheduleError, format_time_local, utc_now
-from bot.practice.daily_service import AnswerRejected, AnswerResult, DailyService
-from bot.practice.prep_plan import PLAN, PLAN_DAYS, PrepPlanError
+from bot.practice.daily_service import AnswerRejected, DailyService
+from bot.practice.prep_plan import PrepPlanError
 from bot.progress_chart import render_progress_chart
-from bot.text_safety import safe_excerpt
 
 if TYPE_CHECKING:
     from bot.discord_io.client import ParleyBot
@@ -33,59 +36,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 30
-AUDIO_EXTENSIONS = (".ogg", ".oga", ".opus", ".mp3", ".wav", ".m4a", ".aac", ".flac", ".webm", ".mp4", ".weba")
-COLOUR = discord.Colour.from_rgb(59, 111, 216)
 NO_MENTIONS = discord.AllowedMentions.none()
-
-
-def is_audio(att: discord.Attachment) -> bool:
-    if att.is_voice_message():
-        return True
-    ctype = (att.content_type or "").split(";")[0].strip().lower()
-    if ctype.startswith("audio/"):
-        return True
-    return att.filename.lower().endswith(AUDIO_EXTENSIONS)
 
 
 def can_manage_server(interaction: discord.Interaction) -> bool:
     perms = getattr(interaction.user, "guild_permissions", None)
     return isinstance(perms, discord.Permissions) and (perms.manage_guild or perms.administrator)
-
-
-def _when(dt: datetime | None) -> str:
-    """A Discord timestamp: shown in each reader's own time zone."""
-    return f"<t:{int(dt.timestamp())}:F> (<t:{int(dt.timestamp())}:R>)" if dt else "not scheduled"
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def feedback_embed(member: discord.abc.User, result: AnswerResult, *, spoken: bool) -> discord.Embed:
-    """The shared per-answer feedback embed (`analysis_embed`, from `bot.feedback`), addressed to the
-    member, plus what only the daily path has: what was heard, the streak and the prep-plan day."""
-    a = result.analysis
-    e = analysis_embed(a, result.question)  # mentions neutralized there
-    e.title = _clip(f"Feedback for {safe_excerpt(member.display_name, 60)}: {e.title}", 256)
-    if spoken:
-        heard = safe_excerpt(a.transcript, 700) or "(nothing)"
-        m = a.metrics
-        pace = m.get("words_per_minute")
-        extra = f"\n{a.duration_s:.0f} s" if a.duration_s else ""
-        if pace:
-            extra += f" · {pace:.0f} words/min"
-        e.add_field(name="What I heard", value=(heard + extra)[:1024], inline=False)
-    s = result.streak
-    streak = f"{s.current} day{'s' if s.current != 1 else ''}" + (f" (best {s.best})" if s.best > s.current else "")
-    e.add_field(name="Streak", value=streak, inline=True)
-    if result.plan_day:
-        e.add_field(name="Prep plan", value=f"day {result.plan_day} of {PLAN_DAYS}", inline=True)
-    footer = e.footer.text
-    e.set_footer(text=(f"{footer} · " if footer else "") + "stored in your /history")
-    overflow = len(e) - 6000  # Discord's total; the summary gives way first
-    if overflow > 0 and e.description:
-        e.description = _clip(e.description, max(1, len(e.description) - overflow))
-    return e
 
 
 class DailyCog(commands.Cog):
@@ -168,7 +124,7 @@ class DailyCog(commands.Cog):
         nxt = await self.service.next_push(interaction.guild.id)
         await interaction.response.send_message(
             f"Daily questions are set: {channel.mention} at **{format_time_local(schedule.time_local)} "
-            f"{schedule.timezone_name}**, from {cats}. The next one comes {_when(nxt)}. "
+            f"{schedule.timezone_name}**, from {cats}. The next one comes {when(nxt)}. "
             "`/daily now` posts today's right away.", ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @daily.command(name="pause", description="Stop the daily questions until /daily resume")
@@ -189,7 +145,7 @@ class DailyCog(commands.Cog):
         elif paused:
             text = "Daily questions are paused. `/daily resume` starts them again (paused days are not caught up)."
         else:
-            text = f"Daily questions are back on. The next one comes {_when(await self.service.next_push(interaction.guild.id))}."
+            text = f"Daily questions are back on. The next one comes {when(await self.service.next_push(interaction.guild.id))}."
         await interaction.response.send_message(text, ephemeral=True)
 
     @daily.command(name="now", description="Post today's question right away")
@@ -239,15 +195,11 @@ class DailyCog(commands.Cog):
         return uploads.wait(user_id) if uploads is not None else 0.0
 
     async def handle_answer(self, message: discord.Message, push: Any) -> None:
-        audio = [a for a in message.attachments if is_audio(a)]
-        others = [a for a in message.attachments if not is_audio(a)]
+        audio, others = split_audio(message.attachments)
         text = message.content or ""
         if not audio and not self.service.is_answer_text(text):
             if others:
-                await self._reply(message, (
-                    f"I can only score text or audio answers, and `{safe_excerpt(others[0].filename, 80)}` "
-                    "isn't audio. Type your answer, or send a voice message or an audio file "
-                    "(ogg, mp3, wav, m4a, flac, webm)."))
+                await self._reply(message, not_audio_text(others[0].filename))
             return  # short chat in the thread is not an answer
         key = (message.guild.id if message.guild else 0, message.author.id)
         wait = self.answer_limiter.hit(key)
@@ -298,22 +250,7 @@ class DailyCog(commands.Cog):
             await interaction.response.send_message(
                 "No answers yet. Reply in today's daily question thread, or run a `/mock` round.", ephemeral=True)
             return
-        s = p.summary
-        e = discord.Embed(title="Your practice history", colour=COLOUR)
-        e.description = (f"**{s.count}** answers · average **{s.average}** · best **{s.best}** · "
-                         f"streak **{p.streak.current}** day(s), best {p.streak.best}")
-        if s.trend is not None:
-            e.description += f"\nLast five vs the five before: {s.trend:+.1f} points"
-        lines = []
-        for a in reversed(p.attempts[-10:]):
-            when = a.created_at[:10]
-            flag = a.flags[0]["code"].replace("_", " ") if a.flags else "no flags"
-            lines.append(f"`{when}` {a.mode:<5} **{a.score:>3}** {a.question_id} · {flag}")
-        e.add_field(name="Latest answers", value="\n".join(lines)[:1024], inline=False)
-        if s.by_category:
-            e.add_field(name="By category", value="\n".join(
-                f"{category_label(c)}: {n} answer(s), average {avg}" for c, (n, avg) in s.by_category.items()),
-                inline=False)
+        e = history_embed(p)
         await interaction.response.send_message(embed=e, ephemeral=True)
 
     @app_commands.command(name="stats", description="A chart of your scores over time and your most frequent flags")
@@ -328,14 +265,8 @@ class DailyCog(commands.Cog):
             return
         title = f"{interaction.user.display_name}: progress"
         chart = await asyncio.to_thread(render_progress_chart, p.attempts, tz=p.tz, title=title)
-        e = discord.Embed(title="Your progress", colour=COLOUR)
-        e.description = (f"{p.summary.count} answers · average {p.summary.average} · "
-                         f"streak {p.streak.current} day(s)" + (" (answer today to keep it!)" if p.streak.at_risk else ""))
-        if chart.flag_codes:
-            e.add_field(name="Most frequent flags", value="\n".join(
-                f"{c.replace('_', ' ')}: {n}" for c, n in zip(chart.flag_codes, chart.flag_counts)), inline=False)
-        e.set_image(url="attachment://progress.png")
-        await interaction.followup.send(embed=e, file=discord.File(io.BytesIO(chart.png), filename="progress.png"),
+        e = stats_embed(p, chart)
+        await interaction.followup.send(embed=e, file=discord.File(io.BytesIO(chart.png), filename=CHART_FILENAME),
                                         ephemeral=True)
 
     # ------------------------------------------------------------ leaderboard
@@ -348,13 +279,7 @@ class DailyCog(commands.Cog):
             await interaction.response.send_message(
                 "Nobody has joined the leaderboard yet. `/leaderboard join` puts your streak on it.", ephemeral=True)
             return
-        lines = []
-        for i, en in enumerate(entries, 1):
-            avg = f" · average {en.average}" if en.average is not None else ""
-            lines.append(f"**{i}.** {safe_excerpt(en.name or str(en.user_id), 40)}: {en.streak}-day streak · "
-                         f"{en.answers} answers{avg}")
-        e = discord.Embed(title="Practice leaderboard", description="\n".join(lines), colour=COLOUR)
-        e.set_footer(text="Only members who ran /leaderboard join appear. /leaderboard leave takes you off.")
+        e = leaderboard_embed(entries)
         await interaction.response.send_message(embed=e, allowed_mentions=NO_MENTIONS)
 
     @board.command(name="join", description="Show your streak on this server's leaderboard")
@@ -387,24 +312,7 @@ class DailyCog(commands.Cog):
             await interaction.response.send_message(str(e), ephemeral=True)
             return
         schedule = await self.service.schedule(interaction.guild.id)
-        lines = []
-        for pd in PLAN:
-            day = started.start.toordinal() + pd.day - 1
-            lines.append(f"**Day {pd.day}** ({date.fromordinal(day).isoformat()}): {pd.title}")
-        e = discord.Embed(title="Your 7-day prep plan", description="\n".join(lines), colour=COLOUR)
-        if started.interview:
-            e.add_field(name="Interview", value=started.interview.isoformat(), inline=True)
-        if started.today_day:
-            e.add_field(name="Today", value=f"day {started.today_day}: {PLAN[started.today_day - 1].task}",
-                        inline=False)
-        if schedule is None or schedule.paused:
-            e.add_field(name="Heads-up", value=(
-                "This server's daily questions are not running, so no plan question will be posted. "
-                "Ask an admin to run `/daily setup` (or `/daily resume`)."), inline=False)
-        else:
-            e.add_field(name="How it works", value=(
-                f"Each day's push in <#{schedule.channel_id}> mentions you with your own question for the plan's "
-                "day; answer it in the thread. `/prep stop` ends the plan."), inline=False)
+        e = prep_plan_embed(started, schedule)
         await interaction.response.send_message(embed=e, ephemeral=True)
 
     @prep.command(name="stop", description="Stop following the prep plan")
@@ -420,4 +328,4 @@ async def setup(bot: "ParleyBot") -> None:
     await bot.add_cog(DailyCog(bot))
 
 
-__all__ = ["DailyCog", "setup", "is_audio", "feedback_embed", "can_manage_server"]
+__all__ = ["DailyCog", "setup", "can_manage_server"]

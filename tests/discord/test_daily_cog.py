@@ -11,12 +11,13 @@ import discord
 import pytest
 
 from bot.bank import load_bank
+from bot.discord_io.attachments import is_audio
 from bot.practice.engine import PracticeEngine
 from bot.services import Services
 from bot.storage import Database
 from bot.storage import daily as store
 from bot.storage.attempts import list_attempts
-from cogs.daily import DailyCog, is_audio
+from cogs.daily import DailyCog
 from tests.discord.daily_helpers import (
     MockAttachment, MockThread, make_bot, push_channel, replies_of, thread_message,
 )
@@ -193,7 +194,7 @@ def test_feedback_embed_is_the_shared_renderer_with_mentions_neutralized(setting
     from bot.models import Analysis, Flag
     from bot.practice.daily_service import AnswerResult
     from bot.practice.progress import Streak
-    from cogs.daily import feedback_embed
+    from bot.discord_io.daily_embeds import feedback_embed
 
     question = load_bank(settings.bank_dir).questions[0]
     ping = "@everyone look at <@123456789012345678>"
