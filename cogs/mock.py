@@ -22,6 +22,7 @@ from discord.ext.voice_recv import VoiceRecvClient
 from bot.bank import NoMatchingQuestion, UnknownQuestion
 from bot.discord_io.embeds import category_label
 from bot.discord_io.guards import VOICE_NEEDS, missing_from, missing_permissions
+from bot.discord_io.replies import send_private
 from bot.discord_io.round_io import ConsentStore, DiscordRoundIO
 from bot.models import CATEGORIES, DIFFICULTIES, Question
 from bot.practice.round import MockRound
@@ -281,10 +282,7 @@ class MockCog(commands.Cog):
     # ---- helpers -----------------------------------------------------------------------------
     @staticmethod
     async def _private(interaction: discord.Interaction, text: str) -> None:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
+        await send_private(interaction, text)
 
 
 async def setup(bot: "ParleyBot") -> None:

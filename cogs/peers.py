@@ -115,17 +115,14 @@ class PeersCog(commands.Cog):
 
     @group.command(name="leave", description="Leave the peer group you're in")
     async def leave(self, interaction: discord.Interaction) -> None:
-        run = self.runs.get(interaction.guild_id or 0)
-        if run is None:
-            await send_private(interaction, "There's no group running in this server.")
-            return
-        await run.leave(interaction)
+        run = await self._run_here(interaction)
+        if run is not None:
+            await run.leave(interaction)
 
     @group.command(name="end", description="End the peer group and post its summary")
     async def end(self, interaction: discord.Interaction) -> None:
-        run = self.runs.get(interaction.guild_id or 0)
+        run = await self._run_here(interaction)
         if run is None:
-            await send_private(interaction, "There's no group running in this server.")
             return
         user = interaction.user
         perms = getattr(user, "guild_permissions", None)
@@ -135,6 +132,13 @@ class PeersCog(commands.Cog):
             return
         await send_private(interaction, "Ending the group; the summary follows in a moment.")
         await run.session.end(f"ended by {getattr(user, 'display_name', '') or user.name}")
+
+    async def _run_here(self, interaction: discord.Interaction) -> GroupRun | None:
+        """This server's group, or None after telling the user there is none."""
+        run = self.runs.get(interaction.guild_id or 0)
+        if run is None:
+            await send_private(interaction, "There's no group running in this server.")
+        return run
 
     @commands.Cog.listener()
     async def on_voice_state_update(self, member: discord.Member, before: discord.VoiceState,

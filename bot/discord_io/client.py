@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.discord_io.guards import install_command_guard
+from bot.discord_io.replies import try_send_private
 from bot.discord_io.stale_components import answer_stale_component, note_routing
 from bot.practice.recovery import notify as notify_interrupted
 from bot.practice.recovery import recover_interrupted
@@ -141,10 +142,5 @@ class ParleyBot(commands.Bot):
             log.error("command %s failed", getattr(interaction.command, "qualified_name", "?"),
                       exc_info=original)
             text = "Something went wrong on my side; it has been logged. Please try again."
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
-            else:
-                await interaction.response.send_message(text, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("could not tell the user about the error")
+        await try_send_private(interaction, text, failure="could not tell the user about the error",
+                               level=logging.WARNING)

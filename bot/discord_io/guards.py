@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 import discord
 from discord import app_commands
 
+from bot.discord_io.replies import try_send_private
 from bot.limits import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -142,13 +143,7 @@ class CommandGuard:
         """One ephemeral reply per refused command (Discord shows an error if none is sent)."""
         text = (f"You're sending commands faster than I can take them. "
                 f"Please wait {max(1, round(wait))} s and try again.")
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
-            else:
-                await interaction.response.send_message(text, ephemeral=True)
-        except discord.HTTPException:
-            log.debug("could not send the rate-limit reply")
+        await try_send_private(interaction, text, failure="could not send the rate-limit reply")
 
 
 class UploadGuard:

@@ -24,6 +24,7 @@ from bot.discord_io.audio_source import PlaybackError, play_pcm
 from bot.discord_io.embeds import (
     consent_embed, feedback_embed, notice_embed, question_embed, transcript_file,
 )
+from bot.discord_io.replies import try_send_private
 from bot.discord_io.stale_components import STALE_ROUND_TEXT
 from bot.discord_io.views import ConsentView, RoundControls, TextAnswerModal
 from bot.discord_io.voice_receive import AnswerSink
@@ -42,16 +43,8 @@ ONLY_OWNER = discord.AllowedMentions(everyone=False, roles=False, users=True, re
 
 async def _private(interaction: discord.Interaction, text: str, embed: discord.Embed | None = None) -> None:
     """An ephemeral reply to an interaction (only the presser sees it)."""
-    kwargs: dict[str, Any] = {"ephemeral": True}
-    if embed is not None:
-        kwargs["embed"] = embed
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, **kwargs)
-        else:
-            await interaction.response.send_message(text, **kwargs)
-    except discord.HTTPException:
-        log.debug("could not answer an interaction", exc_info=True)
+    kwargs: dict[str, Any] = {"embed": embed} if embed is not None else {}
+    await try_send_private(interaction, text, **kwargs)
 
 
 def _typed_embed(text: str) -> discord.Embed:

@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable, Protocol
 
 import discord
 
+from bot.discord_io.replies import try_send_private
 from bot.discord_io.stale_components import parley_id
 
 log = logging.getLogger(__name__)
@@ -74,13 +75,7 @@ class OwnerView(discord.ui.View):
 
 
 async def _reply(interaction: discord.Interaction, text: str) -> None:
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        log.debug("could not answer an interaction", exc_info=True)
+    await try_send_private(interaction, text)
 
 
 class RoundControls(OwnerView):
