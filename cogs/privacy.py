@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.discord_io.consent_view import consent_notice_embed, ensure_consent
+from bot.discord_io.member_views import MemberOnlyView, disable_view
 from bot.discord_io.stale_components import parley_id
 from bot.practice.audio_retention import AudioRetention
 from bot.storage import privacy
@@ -52,29 +53,21 @@ def describe_counts(counts: dict[str, int]) -> str:
     return "\n".join(lines) or "Nothing."
 
 
-class DeleteConfirmView(discord.ui.View):
+class DeleteConfirmView(MemberOnlyView):
     """Erase / Keep for one member; both buttons are disabled after a press or on timeout."""
 
+    not_yours_text = "Only the member who asked can confirm this."
+
     def __init__(self, cog: "PrivacyCog", user_id: int, *, timeout: float = 60.0) -> None:
-        super().__init__(timeout=timeout)
+        super().__init__(user_id, timeout=timeout)
         self.cog = cog
-        self.user_id = user_id
         self.origin: discord.Interaction | None = None
         self.report: privacy.DeletionReport | None = None
         self.finished = False
 
     def _disable_all(self) -> None:
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
+        disable_view(self)
         self.finished = True
-        self.stop()
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.user_id:
-            return True
-        await interaction.response.send_message("Only the member who asked can confirm this.", ephemeral=True)
-        return False
 
     @discord.ui.button(label="Erase everything", style=discord.ButtonStyle.danger,
                        custom_id=parley_id("privacy", "erase"))

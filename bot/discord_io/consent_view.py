@@ -10,12 +10,12 @@ are disabled after a press or when the prompt times out.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 import discord
 
+from bot.discord_io.member_views import Decision, MemberOnlyView, disable_view
 from bot.discord_io.stale_components import parley_id
 from bot.practice.consent import CONSENT_TITLE, consent_notice
 from bot.storage.privacy import has_consented, record_consent
@@ -32,51 +32,42 @@ def consent_notice_embed(settings: Any = None, *, footer: str = "") -> discord.E
     return e
 
 
-class ConsentPrompt(discord.ui.View):
+class ConsentPrompt(MemberOnlyView):
     """Accept / Decline for one member; `result()` is True, or False on Decline or timeout."""
 
+    not_yours_text = "This notice is for someone else."
+
     def __init__(self, user_id: int, *, timeout: float = 120.0) -> None:
-        super().__init__(timeout=timeout)
-        self.user_id = user_id
+        super().__init__(user_id, timeout=timeout)
         self.message: Any = None              # a followup message, when sent that way
         self.origin: discord.Interaction | None = None  # the interaction whose response holds it
-        self._decided: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._decision = Decision()
 
     async def result(self) -> bool:
-        return await asyncio.shield(self._decided)
+        return await self._decision.wait()
 
     def _decide(self, value: bool) -> None:
-        if not self._decided.done():
-            self._decided.set_result(value)
+        self._decision.settle(value)
 
     def _disable_all(self) -> None:
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        self.stop()
+        disable_view(self)
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.user_id:
-            return True
-        await interaction.response.send_message("This notice is for someone else.", ephemeral=True)
-        return False
+    async def _answered(self, interaction: discord.Interaction, accepted: bool, text: str) -> None:
+        """A press: settle the answer, grey the buttons out and say what happens now."""
+        self._decide(accepted)
+        self._disable_all()
+        await interaction.response.edit_message(content=text, view=self)
 
     @discord.ui.button(label="Accept", style=discord.ButtonStyle.success,
                        custom_id=parley_id("consent", "accept"))
     async def accept(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        self._decide(True)
-        self._disable_all()
-        await interaction.response.edit_message(
-            content="Thanks, you're all set. You won't be asked again in this server.", view=self)
+        await self._answered(interaction, True, "Thanks, you're all set. You won't be asked again in this server.")
 
     @discord.ui.button(label="Decline", style=discord.ButtonStyle.secondary,
                        custom_id=parley_id("consent", "decline"))
     async def decline(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        self._decide(False)
-        self._disable_all()
-        await interaction.response.edit_message(
-            content="No problem: nothing was recorded. You can accept later with `/privacy consent`.",
-            view=self)
+        await self._answered(interaction, False,
+                             "No problem: nothing was recorded. You can accept later with `/privacy consent`.")
 
     async def on_timeout(self) -> None:
         self._decide(False)

@@ -23,9 +23,8 @@ from bot.discord_io.consent_view import ensure_consent
 from bot.discord_io.group_embeds import (
     CONSENT, feedback_embed, lobby_embed, member_name, question_card_embed, summary_embed, turn_embed,
 )
-from bot.discord_io.group_views import (
-    AnswerModal, LobbyView, RateButtonView, RatingForm, TurnView, disable_view,
-)
+from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingForm, TurnView
+from bot.discord_io.member_views import disable_view
 from bot.discord_io.replies import send_private
 from bot.discord_io.voice_receive import AnswerSink
 from bot.practice.group_checks import card_refusal, done_refusal, rating_refusal, rating_seconds_left

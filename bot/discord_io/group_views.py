@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.discord_io.member_views import disable_view
 from bot.discord_io.replies import send_private
 from bot.discord_io.stale_components import STALE_RATING_TEXT, parley_id
 from bot.practice.group_checks import type_answer_refusal
@@ -215,11 +216,3 @@ class RatingForm(discord.ui.View):
         self.stop()
         await interaction.edit_original_response(
             content="Thanks! Your rating is anonymous: the group only sees averages.", view=None)
-
-
-def disable_view(view: discord.ui.View) -> discord.ui.View:
-    for item in view.children:
-        if isinstance(item, (discord.ui.Button, discord.ui.Select)):
-            item.disabled = True
-    view.stop()
-    return view

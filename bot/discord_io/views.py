@@ -11,13 +11,13 @@ the client instead of Discord's "This interaction failed" (see stale_components.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from typing import Any, Awaitable, Callable, Protocol
 
 import discord
 
+from bot.discord_io.member_views import Decision, MemberOnlyView, disable_view
 from bot.discord_io.replies import try_send_private
 from bot.discord_io.stale_components import parley_id
 
@@ -34,32 +34,23 @@ class RoundControlsTarget(Protocol):
     def end(self) -> None: ...
 
 
-class OwnerView(discord.ui.View):
+class OwnerView(MemberOnlyView):
     """A view only `owner_id` may use; `message` is set by whoever sends it."""
 
+    not_yours_text = "These buttons belong to the person practising. Start your own round with `/mock start`."
+
     def __init__(self, owner_id: int, *, timeout: float | None) -> None:
-        super().__init__(timeout=timeout)
+        super().__init__(owner_id, timeout=timeout)
         self.owner_id = owner_id
         self.message: discord.Message | None = None
         self.closed = False
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        await interaction.response.send_message(
-            "These buttons belong to the person practising. Start your own round with `/mock start`.",
-            ephemeral=True)
-        return False
 
     async def disable(self) -> None:
         """Grey out every component and stop listening for presses (idempotent)."""
         if self.closed:
             return
         self.closed = True
-        for item in self.children:
-            if isinstance(item, (discord.ui.Button, discord.ui.Select)):
-                item.disabled = True
-        self.stop()
+        disable_view(self)
         if self.message is not None:
             try:
                 await self.message.edit(view=self)
@@ -143,14 +134,13 @@ class ConsentView(OwnerView):
 
     def __init__(self, owner_id: int, *, timeout: float = 120.0) -> None:
         super().__init__(owner_id, timeout=timeout)
-        self._decided: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._decision = Decision()
 
     async def result(self) -> bool:
-        return await asyncio.shield(self._decided)
+        return await self._decision.wait()
 
     def _decide(self, value: bool) -> None:
-        if not self._decided.done():
-            self._decided.set_result(value)
+        self._decision.settle(value)
 
     @discord.ui.button(label="Start recording", emoji="🎙️", style=discord.ButtonStyle.success,
                        custom_id=parley_id("mock", "consent-accept"))
