@@ -245,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                          ("blind7", [i for i in items if i.split == "blind7"]),
                          ("blind8", [i for i in items if i.split == "blind8"]),
                          ("blind9", [i for i in items if i.split == "blind9"]),
+                         ("gen10", [i for i in items if i.split == "gen10"]),
                          ("all", items)):
         counts, errors, flags = evaluate(subset, bank)
         print(report(f"{name} ({len(subset)} answers)", counts, flags))

@@ -453,7 +453,9 @@ LEARNING = rx(
 # Result: a quantity next to a change ("cut p99 by 40 percent", "from 9 hours to 40 minutes",
 # "halved the pages"). A bare number needs a preposition that makes it a target ("down to 3");
 # a count with a unit can follow the verb directly ("saved 20 hours a month").
-_APPROX = r"(?:about |around |roughly |like |almost |nearly |just |only |over |under |below |less than |more than |maybe |approximately |close to |well over |well under )?"
+# hedges before a figure, stacked as people say them: "something like", "maybe around", "a bit under"
+_APPROX = (r"(?:(?:about|around|roughly|like|almost|nearly|just|only|over|under|below|less than|more than|maybe|approximately|close to|well over|well under"
+           r"|something like|somewhere (?:around|near|between)|upwards of|north of|south of|a good|easily|a bit (?:over|under|more than|less than)|a little (?:over|under)) ){0,3}")
 UNIT = (r"(?:percent|x|times|fold|ms|seconds?|minutes?|hours?|days?|weeks?|months?|dollars|k|gb|mb|tb|incidents?|pages?|alerts?|errors?|tickets?|"
         r"outages?|complaints?|timeouts?|failures?|bugs?|customers|users|orders|requests|servers?|nodes|instances|machines|points?|calls|retries|escalations|defects|cents)")
 NONTIME_UNIT = r"(?:percent|percentage points|points|x|times|fold|dollars|k|gb|mb|tb|incidents?|pages?|alerts?|errors?|tickets?|outages?|complaints?|timeouts?|failures?|bugs?|servers?|nodes|instances|escalations|defects)"
@@ -465,9 +467,12 @@ CHANGE = (
 )
 RESULT_NOUN = (r"(?:reduction|improvement|increase|decrease|drop|speedup|speed up|faster|fewer|less|cheaper|savings|saved|cut|gain|lower|higher|better|"
                r"reduced|improved|dropped|decreased|increased|down|up|off|quicker|shorter|smaller|more throughput)")
+# what going wrong is called: "sev one", "a p1", "a page", "a failed deploy"
+_BAD_EVENT = (r"(?:sev\w*|p ?[0-4]|p (?:zero|one|two)|incidents?|outages?|pages?|alerts?|escalations?|complaints?|failures?|bugs?|errors?|timeouts?|rollbacks?"
+              r"|failed \w+|missed \w+|hiccups?|issues?|problems?|tickets?|crash\w*|downtime|data loss|duplicates?|double charges?|breach\w*|regressions?|fires?|wake ?ups?|call ?outs?)")
 MEASURABLE = re.compile(
     r"(?<![a-z0-9'])(?:"
-    r"from " + _APPROX + r"(?:" + NUM + r"|one|a|several|dozens?|hundreds?|a few|a couple)(?: \w+){0,3} (?:down |up |all the way down )?to " + _APPROX + r"(?:" + NUM + r"|zero|0|none|nothing|one|a|single digits?|basically nothing|almost nothing|near zero|a few|a couple)"
+    r"from " + _APPROX + r"(?:" + NUM + r"|one|a|several|dozens?|hundreds?|a few|a couple)(?: \w+){0,6} (?:down |up |all the way down )?to " + _APPROX + r"(?:" + NUM + r"|zero|0|none|nothing|one|a|single digits?|basically nothing|almost nothing|near zero|a few|a couple)"
     + r"|" + CHANGE + r"(?: \w+){0,6} (?:by|to|under|below|than|from) " + _APPROX + r"(?:" + QUANT_UNIT + r"|" + NUM + r"|half|a third|zero|0|nothing|none)"
     + r"|" + CHANGE + r"(?: \w+){0,3} " + _APPROX + r"(?:" + NUM + r"|a|half|a few|several)(?: \w+)? " + NONTIME_UNIT
     + r"|(?:sav\w+|freed|shaved|cut|cutting|gave back|reclaimed)(?: \w+){0,3} " + _APPROX + r"(?:" + NUM + r"|a|half|a few|several)(?: \w+)? (?:hours?|days?|weeks?|minutes?|months?|ms|seconds?)"
@@ -490,6 +495,10 @@ MEASURABLE = re.compile(
     + r"|(?:shipped|launched|delivered|released|went live|landed|finished|completed|migrated|cut over|rolled out|was live|were live|was done|were done)(?: \w+){0,4} (?:on time|on schedule|on the (?:planned |original )?(?:date|day)|before the (?:deadline|cutoff|cut off|freeze)|ahead of (?:schedule|time|the deadline)|by the deadline|in time for)"
     + r"|no (?:more |further |new |other )?(?:\w+ )?(?:incidents?|outages?|pages?|escalations|complaints|failures|bugs|duplicates|errors|rollbacks|data loss|downtime|double charges|tickets)(?: \w+){0,3} (?:since|ever since|after that|afterwards|in the (?:\w+ )?(?:months?|weeks?|years?|quarters?)|for (?:\w+ )?(?:months?|weeks?|years?|quarters?))"
     + r"|not (?:one|a single) (?:\w+ ){0,2}(?:incident|outage|page|escalation|complaint|failure|bug|duplicate|rollback) (?:since|after|in)"
+    # nothing went wrong for a stated period: "went the whole next quarter without a single sev one",
+    # "didn't have a single outage for six months" (the period is what makes it measurable)
+    + r"|(?:went|gone|go|ran|run|running|got through|made it|lasted|had|have had|'ve had|spent|saw) (?:\w+ ){0,5}(?:days?|weeks?|months?|quarters?|years?|sprints?|releases?|deploys?|launches|peaks?|seasons?) (?:straight |in a row )?(?:without|with no|with zero) (?:a single |one |any |even one |even a single )?(?:\w+ ){0,2}" + _BAD_EVENT
+    + r"|(?:didn't|did not|haven't|have not|hasn't|has not|hadn't|had not|never|not) (?:\w+ )?(?:a single|one|any|even one|even a single) (?:\w+ ){0,2}" + _BAD_EVENT + r"(?: \w+){0,2} (?:for|in|over|during|across|through|since) (?:the |a |an |that |those )?(?:\w+ ){0,3}(?:days?|weeks?|months?|quarters?|years?|sprints?|releases?|launch|migration|change|switch|fix|rollout|cutover|then)"
     # "from two days to an afternoon"; "stays under 200 ms now"; "twelve teams use it now"
     + r"|from " + _APPROX + r"(?:" + NUM + r"|a|an|one|two|three|several|a few|a couple of) (?:\w+ )?(?:hours?|days?|weeks?|months?|minutes?)(?: \w+){0,3} (?:down )?to (?:a |an |one |under an? |less than an? |about an? |just an? )?(?:afternoon|morning|evening|night|hour|day|week|minute|few minutes|few hours|same day|overnight|seconds|minutes)"
     + r"|(?:is|are|sits?|stays?|stayed|held|holds?|runs?|ran|kept|keeps) (?:\w+ ){0,2}(?:under|below|within) " + _APPROX + NUM + r" (?:\w+ )?(?:ms|seconds?|minutes?|percent|errors?|pages?)(?: now| since| ever since| after that| from then on)"

@@ -662,3 +662,28 @@ def test_a_story_told_result_first_has_its_result() -> None:
                  "and ran the slow integration tests only on merge.")
     assert structure("behavioral", first, "result")["result"] is True
     assert structure("behavioral", situation, "result")["result"] is False
+
+
+# ------------------------------------------------------------------ phrasing families from a blind evaluation
+@pytest.mark.parametrize("ending, expected", [
+    # nothing went wrong for a stated period, said as a negation
+    ("after the last cutover we went the whole next quarter without a single sev one.", True),
+    ("we didn't have a single outage for six months after that.", True),
+    ("then we ran for eight weeks without one p1, a first for that team.", True),
+    ("the on call rota hasn't seen a single failed deploy in the three months since the switch.", True),
+    # no period, or nothing that went wrong: not measurable
+    ("we didn't have a single problem with the rollout itself.", False),
+    ("we went a long time without issues after that.", False),
+])
+def test_quiet_periods_said_as_negations_are_results(ending: str, expected: bool) -> None:
+    assert structure("behavioral", _STORY + ending, "result")["result"] is expected
+
+
+@pytest.mark.parametrize("ending, expected", [
+    ("the cutover went from something like twenty minutes of manual faff to under ninety seconds.", True),
+    ("a new job went from roughly two days of back and forth with ops to about an hour.", True),
+    ("failed runs went from somewhere around forty a week on a bad week down to maybe five.", True),
+    ("we moved from the old hosts to the new scheduler and people liked it.", False),
+])
+def test_before_and_after_figures_with_words_between(ending: str, expected: bool) -> None:
+    assert structure("behavioral", _STORY + ending, "result")["result"] is expected
