@@ -212,6 +212,10 @@ TESTS = rx(
     r"(?:checking|walking (?:through|thru)|stepping through|tracing|running through|going through|testing|trying) (?:it|this|that|the (?:code|function|solution))",
     r"(?:if|when) (?:i|we|you) (?:run|try|feed|plug|call|test|give|pass|check|trace) (?:\w+ ){0,2}(?:on|with|in|into|against|through)",
     r"plug(?:ging)? (?:in|it)", r"feed(?:ing)? (?:it|in)", r"(?:on|with|for) (?:the )?input", r"(?:by|on) hand",
+    # a bare "checking" with a concrete case: "checking, 13 gives 4", "quick check: open close gives true"
+    r"(?:checking|verifying|testing|trying|tracing)(?: it| that| this)?(?: on| with| for| against)? (?:say |like |an? )?" + NUM
+    + r"(?: \w+){0,6}? (?:gives|returns|yields|outputs|becomes|comes out|should (?:give|return|be)|is|equals|goes to|ends up)",
+    r"(?:quick|sanity|simple|fast|small) check (?:\w+ ){0,10}?(?:gives|returns|yields|outputs|comes out|should (?:give|return|be)|evaluates to)",
 )
 
 REQUIREMENTS = rx(

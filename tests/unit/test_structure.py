@@ -687,3 +687,21 @@ def test_quiet_periods_said_as_negations_are_results(ending: str, expected: bool
 ])
 def test_before_and_after_figures_with_words_between(ending: str, expected: bool) -> None:
     assert structure("behavioral", _STORY + ending, "result")["result"] is expected
+
+
+_DIGITS = ("i'd add up the digits by taking the number mod ten and dividing by ten until it's zero, then repeat on "
+           "the sum until a single digit is left. ")
+
+
+@pytest.mark.parametrize("ending, expected", [
+    ("checking, 13 gives 1 plus 3 which is 4, and 99 gives 18 and then 9.", True),
+    ("verifying with 38, that gives 11 and then 2.", True),
+    ("quick check: a single 7 comes out as 7, and 10 gives 1.", True),
+    ("sanity check, zero should give zero.", True),
+    # "checking" as a step of the algorithm names no case
+    ("checking each digit like that works for any size of number.", False),
+    ("checking whether the sum is below ten tells me when to stop.", False),
+])
+def test_a_bare_checking_with_a_concrete_case_is_a_test(ending: str, expected: bool) -> None:
+    s = structure("coding", _DIGITS + ending, "tests")
+    assert s["tests"] is expected and s["outcome"] is expected
