@@ -52,11 +52,27 @@ SAMPLE_ANSWERS: dict[str, tuple[str, str]] = {
 PAUSE_S = 6.0  # a thinking pause longer than the default long-silence threshold
 
 
+# The question each sample answer was written for; a plain `demo` picks one of these.
+SAMPLE_QUESTIONS: dict[str, str] = {
+    "coding": "coding-duplicate-events",
+    "fundamentals": "fund-sql-vs-nosql",
+    "system_design": "design-telemetry-ingestion",
+    "behavioral": "behav-production-incident",
+}
+
+
 def _pick_question(args: argparse.Namespace, bank: Any, question: Callable[[Any, str], Any]) -> Any:
     if args.question:
         return question(bank, args.question)
+    rng = random.Random(args.seed)
+    if not args.answer:
+        # the synthesized answer should fit the question: choose among those it was written for
+        wanted = [SAMPLE_QUESTIONS[args.category]] if args.category else list(SAMPLE_QUESTIONS.values())
+        fitting = [qid for qid in wanted if qid in bank]
+        if fitting:
+            return bank.get(rng.choice(fitting))
     try:
-        return bank.pick(category=args.category, rng=random.Random(args.seed))
+        return bank.pick(category=args.category, rng=rng)
     except (LookupError, ValueError) as e:
         raise CliError(str(e)) from None
 
@@ -103,7 +119,9 @@ def run_demo(args: argparse.Namespace, settings: Any, load_bank: Callable, quest
             answer = args.answer
             print(f"Answer: your recording {answer}", file=sys.stderr)
         else:
-            print("Answer: synthesizing a sample answer (with a thinking pause)…", file=sys.stderr, flush=True)
+            note = "" if SAMPLE_QUESTIONS.get(q.category) == q.id else f" (written for {SAMPLE_QUESTIONS[q.category]})"
+            print(f"Answer: synthesizing a sample {q.category.replace('_', ' ')} answer{note}, with a thinking pause…",
+                  file=sys.stderr, flush=True)
             answer = _synthesize_answer(speaker, q.category, out / "answer.wav")
             print(f"  written to {answer}", file=sys.stderr)
     except TTSError as e:

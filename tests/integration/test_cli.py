@@ -132,3 +132,19 @@ def test_demo_runs_a_full_offline_round_and_history_lists_it(tmp_path):
     assert h.returncode == 0 and QID in h.stdout
     h2 = cli("history", "--json", data_dir=tmp_path)
     assert json.loads(h2.stdout)[0]["question_id"] == QID
+
+
+def test_plain_demo_picks_a_question_its_sample_answer_fits(settings):
+    import argparse
+
+    from bot.bank import load_bank
+    from bot.cli_demo import SAMPLE_QUESTIONS, _pick_question
+
+    bank = load_bank(settings.bank_dir)
+    assert all(qid in bank and bank.get(qid).category == cat for cat, qid in SAMPLE_QUESTIONS.items())
+    for cat, qid in SAMPLE_QUESTIONS.items():
+        args = argparse.Namespace(question=None, category=cat, answer=None, seed=1)
+        assert _pick_question(args, bank, lambda b, i: b.get(i)).id == qid
+    # with the user's own recording any question of the category may come up
+    args = argparse.Namespace(question=None, category="coding", answer=Path("mine.wav"), seed=None)
+    assert _pick_question(args, bank, lambda b, i: b.get(i)).category == "coding"
