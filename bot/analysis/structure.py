@@ -312,6 +312,7 @@ DECISION_PROPOSAL = rx(
     r"the (?:key|main|big|core|central|important) (?:choice|decision|call|idea|design choice|bet) (?:is|here|would be)",
     r"if (?:i|we|you) (?:had|have|were) to (?:pick|choose|go with|recommend|bet|decide)", r"if (?:i|we|you) (?:can|could) only (?:\w+ ){0,3}one",
     r"(?:going|opting|choosing|picking|sticking|starting) (?:with |for )?(?:the|a|an|this|that|one|our)",
+    r"(?:going|opting|sticking) (?:with|for) (?!it\b|that\b|this\b)\w+",  # "going with postgres, it won't scale forever but ..."
     r"(?:so |then |and |here )?i (?:\w+ )?(?:use|pick|choose|go with|insist on|keep|put|prefer|recommend|accept|store|add|run|trade|favou?r|lean)",
     r"my (?:default|choice|pick|recommendation|preference|answer|call|approach|plan|suggestion|vote)", r"(?:the|my) (?:answer|choice|recommendation|decision) (?:is|would be|here)",
     r"(?:so|and) (?:i'd|i would|we'd|we would|i'll|i will|we'll)", r"(?:i|we) (?:decided|chose|picked|went with|opted|settled)",
@@ -358,6 +359,10 @@ TRADEOFF_MARK = rx(
     r"even though", r"but (?:we|you|it) (?:get|gain|keep|buy)", r"(?:we|you|i)(?:'d| would| will|'ll) (?:lose|give up|sacrifice|pay|accept|trade)", r"(?:the )?costs? (?:is|are|of|us|you|more|less)", r"(?:more|less) (?:expensive|accurate|consistent|available|flexible|reliable|durable)",
     r"pays? (?:for|off)", r"(?:but|though|although) (?:then|now)? ?(?:you|we|it|that|this)(?:'re|'s| are| is)? (?:\w+ )?(?:stuck|slower|harder|costlier|more|less|losing|paying)", r"(?:alternatively|the other option|another option|other approach|option (?:a|b|1|2|one|two))",
     r"(?:worth it|not worth|acceptable|good enough) (?:because|since|for|if|here)", r"balance (?:between|of)",
+    # a limit conceded, then kept anyway: "it won't scale forever but ...", "it slows every insert a bit, but since ..."
+    r"(?:it|that|this|which|they|postgres|redis|kafka)(?:'ll| will)? (?:won't|doesn't|isn't|can't|cannot|will not|does not|is not|wouldn't) (?:\w+ ){1,5}but",
+    r"(?:it|that|this|which) (?:slows|hurts|costs|adds|complicates|increases|doubles|burns|eats|uses|makes|means) (?:\w+ ){0,6}but (?:since|because|given|as|at|here|for|with|in)",
+    r"(?:happy|willing|glad|ok|okay|fine|content) to (?:pay|take|accept|eat|live with|swallow)", r"(?:a|the) (?:\w+ )?(?:cost|price|hit) (?:i'm|i am|we're|we are|i'd|we'd|worth)",
 )
 TRADEOFF_LANDING = rx(
     r"(?:the |my |our )?(?:main |big |biggest |key |real |obvious )?trade ?offs? (?:is|here|being|i'd|i would|we'd|we make|i make|i'm making|worth)",
@@ -376,6 +381,12 @@ TRADEOFF_LANDING = rx(
     # store, but then ...", "slightly stale dashboards are fine here because ..."
     r"(?:we|i|you) could (?:also |instead |alternatively )?(?:\w+ ){1,8}but (?:that|then)",
     r"(?:is|are|'s) (?:fine|ok|okay|good enough|acceptable|tolerable) (?:here )?(?:because|since|as long as|given)",
+    # the cost named after the design, however far from the decision: "... the cost is that some customers retry at peak"
+    r"the (?:main |big |real |only |obvious |one )?(?:cost|price|downside|catch|drawback|risk)(?: here| of (?:that|this|it|doing (?:that|this|it)))? (?:is|being)",
+    # accepting a cost is itself a committed tradeoff: "we accept eventual consistency because ..."
+    r"(?:i|we)(?:'d| would| can|'ll| will|'re| are)? (?:happily |willingly |knowingly |consciously |deliberately |just )?(?:accept|accepting|tolerate|tolerating|live with|living with) (?!(?:the |an? |all |any |incoming |new )?(?:requests?|connections?|payments?|uploads?|traffic|writes?|reads?|events?|messages?|jobs?|orders?|inputs?|files?|data|calls?|webhooks?|json|http\w*|cards?|bookings?|users?|clients?)\b)(?:\w+ ){0,4}(?:because|since|as long as|given|in exchange|for the sake of|to get|to keep)",
+    r"(?:i|we)(?:'d| would| can|'ll| will|'re| are)? (?:happily |willingly |knowingly |consciously |deliberately |just )?(?:accept|accepting|tolerate|tolerating|live with|living with) (?:some |a |an |the |slightly |a bit of |a little |occasional |rare )?(?:\w+ )?(?:eventual consistency|consistency|staleness|stale|lag|latency|duplicates?|inconsistenc\w+|delay|downtime|risk|cost|overhead|complexity|hit|window|data loss|loss|drift|imprecision|approximation|errors?|retries|double)",
+    r"(?:happy|willing|glad|content) to (?:pay|take|accept|eat|live with|swallow)", r"(?:it's|that's|it is|that is|is) (?:a|the) (?:\w+ )?(?:cost|price) (?:i'm|i am|we're|we are|worth)",
 )
 CONCLUSION = rx(
     r"in (?:short|summary|a nutshell|conclusion)", r"to (?:sum (?:it |this |that )?up|summari[sz]e|wrap (?:it |this )?up|recap)",
@@ -746,8 +757,10 @@ _NO_SIDE = rx(r"(?:it )?depends", r"both", r"neither", r"not (?:sure|clear)", r"
 _SIGN_OFF = rx(r"that(?:'s| is) (?:my|the) (?:answer|design|recommendation|approach|plan)", r"that (?:gives|gets) (?:us|you) (?:a|an|the)",
                r"(?:so )?(?:that's|that is) (?:how|why) (?:i'd|i would|we'd|we would|i)")
 _UNCOMMITTED_LANDING = rx(r"(?:the |my |our )?(?:main |big |biggest |key |real |obvious )?trade ?offs? (?:is|here|being|i'd|i would|we'd|we make|i make|i'm making|worth)",
+                          r"the (?:main |big |real |only |obvious |one )?(?:cost|price|downside|catch|drawback|risk)",
                           r"the reason (?:is|being|for (?:this|that)|i do (?:this|that))")
 _FIRST_PERSON_TRADE = rx(r"(?:i'm|i am|we're|we are|i'd|we'd|i|we) (?:\w+ )?(?:trading|giving up|accepting|sacrificing|choosing)",
+                         r"(?:i|we) (?:happily |knowingly |deliberately |just )?(?:accept|trade|sacrifice|give up|tolerate|live with) (?!(?:the |an? |all |any |incoming |new )?(?:requests?|connections?|payments?|uploads?|traffic|writes?|reads?|events?|messages?|jobs?|orders?|inputs?|files?|data|calls?|webhooks?|json|http\w*|cards?|bookings?|users?|clients?)\b)",
                          r"(?:i'd|i would|we'd|we would|i'll|we'll) (?:happily )?(?:trade|give up|accept|sacrifice|pay)")
 
 

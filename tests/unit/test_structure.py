@@ -705,3 +705,46 @@ _DIGITS = ("i'd add up the digits by taking the number mod ten and dividing by t
 def test_a_bare_checking_with_a_concrete_case_is_a_test(ending: str, expected: bool) -> None:
     s = structure("coding", _DIGITS + ending, "tests")
     assert s["tests"] is expected and s["outcome"] is expected
+
+
+_STATUS = ("devices post heartbeats to a stateless ingest tier behind a load balancer. we keep the latest status per "
+           "device in redis and append the history to a time series store, and the dashboard reads from redis. ")
+
+
+@pytest.mark.parametrize("text, expected", [
+    # committed without "I'd": "going with X", "I'll use X", a design said in the present tense + an accepted cost
+    ("ingest goes through an api tier into a queue and workers write to the store. for the store, going with postgres, "
+     "it won't scale forever but it gives us transactions and we can shard by tenant later.", True),
+    ("the api writes events to a queue and workers consume them. i'll use postgres for the orders table, it won't "
+     "handle unlimited writes, but at our size it's the simplest thing that's correct.", True),
+    (_STATUS + "we accept eventual consistency because the dashboard only needs to be right within a few seconds.", True),
+    (_STATUS + "we live with some staleness on the map, since operators look at it every few minutes anyway.", True),
+    # describing the design, or accepting traffic, weighs nothing
+    (_STATUS + "the history is kept for thirty days.", False),
+    ("clients post uploads to an api behind a load balancer. we accept uploads because the client can't retry well, "
+     "store them in s3, and a worker writes the results to postgres.", False),
+])
+def test_commitments_not_phrased_as_i_would(text: str, expected: bool) -> None:
+    assert structure("system_design", text)["outcome"] is expected
+
+
+@pytest.mark.parametrize("category, text, expected", [
+    # the cost said long after the decision
+    ("system_design", "so i'd put a bounded queue in front of the payment workers. the api validates the request, writes a "
+     "pending row, and enqueues a job with the order id. workers pull jobs, call the provider with an idempotency key, "
+     "and update the row. when the queue is full the api returns a 503 with retry after. workers scale on queue depth, "
+     "and a dead letter queue holds poison messages with an alert on its size. the cost is that some customers get a "
+     "retry message at peak instead of waiting.", True),
+    # the cost with its reason added
+    ("fundamentals", "i'd add an index on customer id and created at. it slows down every insert a bit, but since this "
+     "table is read far more than it's written, that's a cost i'm happy to pay.", True),
+    ("fundamentals", "i'd denormalize the author name onto each post, which means every rename touches all their posts, "
+     "but since reads outnumber writes fifty to one here it's worth it.", True),
+    # a cost explained, with nobody choosing anything
+    ("fundamentals", "an index speeds up reads on the columns it covers. the cost is that every insert and update has to "
+     "maintain it, so write heavy tables pay for each index.", False),
+    ("fundamentals", "a b tree index doesn't help with suffix searches but a trigram index does. the b tree keeps keys "
+     "sorted so range scans are cheap, and lookups are log n.", False),
+])
+def test_a_decision_and_its_cost_far_apart_or_with_a_reason(category: str, text: str, expected: bool) -> None:
+    assert structure(category, text)["outcome"] is expected
