@@ -92,6 +92,9 @@ ASSUMPTION = rx(
 CONTEXT = rx(
     r"(?:at|in) (?:my|our|a|the|one) (?:\w+ )?(?:last|previous|current|old|former|first|second|prior|early)? ?(?:job|company|role|team|startup|employer|position|internship|gig|client|workplace|org|organization)",
     r"(?:when|while) i was (?:at|working|on|the|a|an|leading|running|in charge|with)",
+    r"(?:at|for|in) (?:a|an|one|my|our|this) (?:\w+ ){0,2}(?:marketplace|fintech|bank|retailer|startup|scale ?up|agency|consultancy|saas|e ?commerce|ecommerce|logistics|insurer|insurance|telco|hospital|airline|publisher|broker|exchange|enterprise|unicorn|corporation|corp|firm|studio)s?",
+    # a role said without an article: "I was tech lead for a search revamp", "I was senior engineer on payments"
+    r"i was (?:\w+ ){0,2}(?:tech lead|team lead|lead|lead engineer|lead developer|engineering manager|staff engineer|senior engineer|backend engineer|engineer|developer|sre|architect|owner|intern|contractor|consultant|product owner|scrum master|point person|dri)s? (?:for|on|of|at|in|over|with)",
     r"(?:that|my|a|the|our) (?:previous|last|current|old|former|first) (?:job|company|role|team|employer|position|gig|startup|project)",
     r"i was (?:working|on the|on a|leading|responsible|in charge|tasked|asked|assigned|hired|brought|owning|the only|one of|part of|on call)",
     # "I was the only backend engineer", not "I was a bit nervous"
@@ -104,17 +107,17 @@ CONTEXT = rx(
     r"i (?:had|ran|owned|maintained|managed|supported|inherited|was running|was building) (?:a|an|the|this|our|my|one|some) (?:\w+ ){0,3}(?:service|system|platform|pipeline|api|database|app|application|product|tool|cluster|backend|job|integration|feature)",
     r"(?:i|my team|our team|we|the team) (?:owned|own|maintain|maintained|was responsible for|were responsible for|am responsible for|are responsible for)",
     r"(?:nobody|no one|no team) (?:\w+ )?(?:owned|was responsible for|maintained|looked after|wanted)",
-    r"(?:our|the|a|an|my) (?:\w+ ){0,3}(?:service|pipeline|system|api|platform|app|application|database|job|tool|integration|gateway|batch|cluster|website|backend|codebase|queue|deploy\\w*|build) (?:\\w+ ){0,2}(?:was|were|had|kept|took|used to|started|would|did|didn't|wasn't)",
+    r"(?:(?:our|my) (?:\w+ ){0,3}|(?:the|a|an) (?!\w+ (?:was|were|had|kept|took|would|did)\b)(?:\w+ ){1,3})(?:service|pipeline|system|api|platform|app|application|database|job|tool|integration|gateway|batch|cluster|website|backend|codebase|queue|deploy\\w*|build) (?:\\w+ ){0,2}(?:was|were|had|kept|took|used to|started|would|did|didn't|wasn't)",
     r"(?:we|i) had (?:\w+ ){0,5}(?:days?|weeks?|months?|engineers?|people|developers?) to",
-    r"there (?:was|were) (?:this|a|an|one|some) (?:\w+ ){0,4}(?:that|which|where|who|in|at|on)",
+    # "there was this flaky test suite that ...", not "there was this thing where ..."
+    r"there (?:was|were) (?:this|a|an|one|some) (?!(?:thing|time|situation|point|moment|case|issue|problem|bug|stuff|one time)\b)(?:\w+ ){0,4}(?:that|which|where|who|in|at|on)",
     r"our (?:\w+ ){1,3}(?:was|were|had|hadn't|kept|took|used to|would|did|didn't|wasn't|weren't|never|ran)",
-    r"(?:my|the) role", r"responsible for", r"(?:i|we) (?:was|were|went|got|am|are) on ?call", r"(?:i|we) once", r"one time (?:i|we)", r"there was (?:a|this|one) time",
-    r"(?:my|our|a|one|the) (?:tech lead|manager|lead|boss|cto|colleague|teammate|coworker|team|director|pm|product manager|architect|customer|client|engineer|developer|senior engineer|stakeholder|partner team|vendor)s? (?:\w+ ){0,2}(?:wanted|asked|was|were|had|decided|suggested|proposed|insisted|pushed|kept|refused|started|would|did|needed|told|came|disagreed|argued|clashed)",
+    r"(?:my|the) role", r"responsible for", r"(?:i|we) (?:was|were|went|got|am|are) on ?call", r"(?:i|we) once",
     r"on (?:the|my|our|a) (?:\w+ ){0,2}team",
     r"i was (?:\w+ )?(?:against|opposed|skeptical|sceptical|in favou?r) (?:of |about |with |on )?(?:the|our|a|an|this|that|their|his|her|my) (?:\w+ ){0,2}(?:plan|migration|rewrite|proposal|decision|idea|change|design|approach|launch|release)",
-    r"(?:we|i) had (?:an?|this|one) (?:\w+ )?(?:incident|outage|bug|problem|issue|situation|customer|project|migration|launch|deadline|disagreement|conflict|argument|dispute)", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",
-    r"the (?:\w+ )?(?:service|system|platform|pipeline|api|app|company|team|product|checkout|integration) (?:was|handled|handles|processed|processes|served|serves|did|ran|runs|had|took|kept)",
-    r"so (?:basically |yeah |um |uh )?(?:there was|we had|i had|i was|we were) (?:a|an|this|on|working)",
+    r"(?:we|i) had (?:an?|one) (?:\w+ ){0,2}(?:incident|outage|bug|problem|issue|situation|customer|project|migration|launch|deadline|disagreement|conflict|argument|dispute)", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",
+    r"the \w+ (?:service|system|platform|pipeline|api|app|company|team|product|checkout|integration) (?:was|handled|handles|processed|processes|served|serves|did|ran|runs|had|took|kept)",
+    r"so (?:basically |yeah |um |uh )?(?:there was|we had|i had|i was|we were) (?:on (?:the|a|an|our|my)|working (?:at|on|for|in))",
     r"the (?:situation|context|background|story) was", r"(?:let me|i'll|i will|i can) (?:set|give) (?:the|some|a bit of)? ?(?:context|background|scene)",
 )
 
@@ -126,13 +129,23 @@ APPROX_NUM = r"(?:" + NUM + r"|(?:a few|several|a couple(?: of)?|many|tens of|hu
 STORY_OPENER = rx(
     r"i (?:once )?(?:pushed|deployed|shipped|ran|made|built|wrote|joined|inherited|broke|took over|migrated|introduced|launched|owned|maintained|led|underestimated|designed|was asked) (?:a|an|the|our|my|this)",
 )
+# Someone else opening the story ("my tech lead wanted to split our monolith before a big launch") sets the scene
+# only with the system or the stakes beside it; "my lead wanted ..." alone is the action starting.
+PERSON_OPENER = rx(
+    r"(?:my|our|a|one|the) (?:tech lead|manager|lead|boss|cto|colleague|teammate|coworker|team|director|pm|product manager|architect|customer|client|engineer|developer|senior engineer|stakeholder|partner team|vendor)s? (?:\w+ ){0,2}(?:wanted|asked|was|were|had|decided|suggested|proposed|insisted|pushed|kept|refused|started|would|did|needed|told|came|disagreed|argued|clashed)",
+)
 # ... but only when the opener says what was at stake or where: a relative clause, a place, a time
 # ("I inherited a billing export that nobody understood", "I pushed a change at my last job");
 # "so I built the API, I used node" is the action with no scene.
 STORY_SCENE = rx(
-    r"that", r"which", r"who", r"where", r"when", r"while", r"during", r"nobody", r"no one", r"(?:at|for|in|on) (?:my|our|a|an|the) (?:\w+ ){0,2}(?:job|company|startup|team|employer|client|org|organi[sz]ation|bank|retailer|platform|department|shop)",
+    r"during", r"(?:at|for|in|on) (?:my|our|a|an|the) (?:\w+ ){0,2}(?:job|company|startup|team|employer|client|org|organi[sz]ation|bank|retailer|platform|department|shop)",
     r"(?:last|previous|first) (?:year|month|week|quarter|job|company|team)", r"(?:years|months|weeks) ago", r"our", r"(?:my|our) team's", r"the company's", r"production|prod|staging|outage|customers|users|revenue|deadline|launch",
 )
+
+# Taking something over says what the speaker owned, so a relative clause describing it is scene enough
+# ("I took over a reporting job that finance ran every night"); "I pushed a migration that ..." is the action.
+_OWNING_OPENER = rx(r"i (?:once )?(?:took over|inherited|owned|maintained|led|joined)")
+_RELATIVE = rx(r"that", r"which", r"who", r"where", r"nobody", r"no one")
 
 SCALE = rx(
     APPROX_NUM + r" (?:\w+ ){0,3}(?:a|per|every|each) (?:second|minute|hour|day)",
@@ -510,6 +523,8 @@ MEASURABLE = re.compile(
     + r"|(?:shipped|launched|delivered|released|went live|landed|finished|completed|migrated|cut over|rolled out|was live|were live|was done|were done)(?: \w+){0,4} (?:on time|on schedule|on the (?:planned |original )?(?:date|day)|before the (?:deadline|cutoff|cut off|freeze)|ahead of (?:schedule|time|the deadline)|by the deadline|in time for)"
     + r"|no (?:more |further |new |other )?(?:\w+ )?(?:incidents?|outages?|pages?|escalations|complaints|failures|bugs|duplicates|errors|rollbacks|data loss|downtime|double charges|tickets)(?: \w+){0,3} (?:since|ever since|after that|afterwards|in the (?:\w+ )?(?:months?|weeks?|years?|quarters?)|for (?:\w+ )?(?:months?|weeks?|years?|quarters?))"
     + r"|not (?:one|a single) (?:\w+ ){0,2}(?:incident|outage|page|escalation|complaint|failure|bug|duplicate|rollback) (?:since|after|in)"
+    # time to recover: "the backlog cleared in about twenty minutes", "was back to normal within the hour"
+    + r"|(?:cleared|drained|recovered|caught up|came back|was back|were back|back to normal|stabili[sz]ed|emptied) (?:\w+ ){0,2}(?:in|within|after|inside) " + _APPROX + r"(?:" + NUM + r"|a|an|one|two|a few|a couple of|the) (?:\w+ )?(?:ms|seconds?|minutes?|hours?|hour|days?)"
     # nothing went wrong for a stated period: "went the whole next quarter without a single sev one",
     # "didn't have a single outage for six months" (the period is what makes it measurable)
     + r"|(?:went|gone|go|ran|run|running|got through|made it|lasted|had|have had|'ve had|spent|saw) (?:\w+ ){0,5}(?:days?|weeks?|months?|quarters?|years?|sprints?|releases?|deploys?|launches|peaks?|seasons?) (?:straight |in a row )?(?:without|with no|with zero) (?:a single |one |any |even one |even a single )?(?:\w+ ){0,2}" + _BAD_EVENT
@@ -830,6 +845,14 @@ FRAMING = rx(
 _SENT_LEAD = {"ok", "so", "um", "uh", "and", "right", "alright", "well", "now", "hmm", "okay", "but", "first", "let's", "say"}
 
 
+_SYSTEM_NAMED = rx(r"(?:our|my|their|his|her|the \w+|an? \w+) (?:\w+ ){0,2}(?:service|system|platform|pipeline|api|library|app|application|database|monolith|cluster|codebase|scheduler|backend|frontend|product|integration|test suite|suite|repo|sdk|gateway|queue|warehouse)s?",
+                   r"outages?", r"incidents?", r"launch", r"deadline", r"release", r"demo", r"migration", r"customers?", r"revenue", r"production|prod")
+
+
+def _person_opener_with_scene(doc: Doc, h: Hit) -> bool:
+    return _near(doc, h.pos, STORY_SCENE, 25, 14) or _near(doc, h.pos, _SYSTEM_NAMED, 25, 14)
+
+
 def _sentence_initial(doc: Doc, pos: int) -> bool:
     """The token at `pos` opens its sentence (after fillers like "so", "okay")."""
     i = doc.token_at(pos)
@@ -1128,7 +1151,7 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
     def scoped_owned() -> list[Hit]:
         """Ownership that sets a scope: "I owned the billing service", not the bare action "I built the API"."""
         return [h for h in family("owned") if not re.fullmatch(r"i (?:built|designed|wrote|ran)", h.text)
-                or _near(doc, h.pos, STORY_SCENE, 0, 14, same_sentence=True)]
+                or (h.frac <= 0.25 and _near(doc, h.pos, STORY_SCENE, 0, 14, same_sentence=True))]
 
     rep = StructureReport(present={}, hits={})
     long_answer = doc.n_words >= 45
@@ -1138,7 +1161,10 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
         owned = scoped_owned()
         a_hits = [h for h in family("context") + owned if h.frac <= (CONTEXT_BY_FRAC if long_answer else 0.5)]
         a_hits += [h for h in _hits(doc, STORY_OPENER, "assumptions") if h.frac <= 0.25 and _sentence_initial(doc, h.pos)
-                   and _near(doc, h.pos, STORY_SCENE, 0, 14, same_sentence=True)]
+                   and (_near(doc, h.pos, STORY_SCENE, 0, 14, same_sentence=True)
+                        or (_OWNING_OPENER.match(h.text) and _near(doc, h.pos, _RELATIVE, 0, 8, same_sentence=True)))]
+        a_hits += [h for h in _hits(doc, PERSON_OPENER, "assumptions") if h.frac <= (CONTEXT_BY_FRAC if long_answer else 0.5)
+                   and _person_opener_with_scene(doc, h)]
     else:
         a_hits = _hits(doc, ASSUMPTION, "assumptions", negatable=False)
         # a scale estimate early on is an assumption too ("let's say about 10000 devices")
@@ -1189,6 +1215,7 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
             continue
         if e == "scope":
             hits[e] = [h for h in family("context") + scoped_owned() if h.frac <= 0.5]  # the scene is set up front
+            hits[e] += [h for h in _hits(doc, PERSON_OPENER, "scope") if h.frac <= 0.5 and _person_opener_with_scene(doc, h)]
         elif e == "requirements" and category == "system_design":
             hits[e] = family("requirements") + _early_questions(doc)
         elif e in ("storage", "result"):

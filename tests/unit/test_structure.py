@@ -748,3 +748,45 @@ def test_commitments_not_phrased_as_i_would(text: str, expected: bool) -> None:
 ])
 def test_a_decision_and_its_cost_far_apart_or_with_a_reason(category: str, text: str, expected: bool) -> None:
     assert structure(category, text)["outcome"] is expected
+
+
+_AFTER = " i rolled it back, wrote it up, and added a check so it can't happen again."
+
+
+@pytest.mark.parametrize("opening, expected", [
+    # opening mid-action: no place, team, system or stakes before the action
+    ("i pushed a migration that locked the orders table for ten minutes.", False),
+    ("my lead wanted to rename half the modules in one go, and i disagreed.", False),
+    ("so we had this thing where deploys kept failing randomly.", False),
+    ("there was this thing where the nightly export would sometimes double count.", False),
+    ("the queue was backing up so i jumped on it and scaled the consumers.", False),
+    ("there was this one time i broke the build for everyone.", False),
+    # the same shapes with the scene in them
+    ("at my last job i pushed a migration that locked the orders table for ten minutes.", True),
+    ("my tech lead wanted to split our monolith into services before a big launch, and i disagreed.", True),
+    ("there was this flaky integration test suite that everyone ignored.", True),
+    ("our payments queue was backing up during the holiday sale so i jumped on it.", True),
+    ("so we had a really tight deadline for a client demo.", True),
+])
+def test_a_story_opening_mid_action_sets_no_scene(opening: str, expected: bool) -> None:
+    assert structure("behavioral", opening + _AFTER)["assumptions"] is expected
+
+
+@pytest.mark.parametrize("opening", [
+    "so i was tech lead for a search revamp at a marketplace, about five engineers.",
+    "i was lead engineer on the data platform, and the regulator had given us a date.",
+    "i was senior engineer on payments when our provider announced a shutdown.",
+    "back then i worked for a fintech and was on call for the ledger.",
+])
+def test_a_role_without_an_article_sets_the_scene_and_scope(opening: str) -> None:
+    s = structure("behavioral", opening + _AFTER, "scope")
+    assert s["assumptions"] is True and s["scope"] is True
+
+
+@pytest.mark.parametrize("ending, expected", [
+    ("the backlog cleared in about twenty minutes.", True),
+    ("the cluster was back to normal within the hour.", True),
+    ("the backlog cleared eventually.", False),
+])
+def test_time_to_recover_is_a_result(ending: str, expected: bool) -> None:
+    assert structure("behavioral", _STORY + ending, "result")["result"] is expected
