@@ -63,7 +63,8 @@ ASSUMPTION = rx(
     r"(?:what(?:'s| is| are| would be)|how (?:big|large|many|much|fast|often|long|frequently)) (?:the |our |we )?(?:expected |typical |peak |average |rough |target |max |maximum )?(?:load|traffic|volume|scale|size|throughput|rate|latency|qps|number|input|range|constraints?|requirements?|limits?|users|devices|requests|events|data|elements|items|is the|are the|do we)",
     r"(?:pin|nail) (?:down|it down)", r"my understanding is", r"as i understand it", r"if i understand (?:it |this |that )?(?:correctly|right)",
     r"i(?:'m| am) (?:guessing|presuming|thinking that|taking it)", r"i(?:'m| am) thinking (?:maybe|about|around|roughly|like|something like|probably|we(?:'ll| will)? (?:have|get|see)|there(?:'s| are| will be))",
-    r"(?:for (?:this|now|simplicity|the sake of (?:simplicity|time|argument))|to keep (?:it|things) simple),? (?:i|we|let's)",
+    # "for simplicity I ...", not "so for this I would use kafka" (a choice, not a constraint)
+    r"(?:for (?:now|simplicity|the sake of (?:simplicity|time|argument))|to keep (?:it|things) simple),? (?:i|we|let's)(?:'ll|'d|'m|'re| would| will| am going to| are going to)?(?! (?:just )?(?:use|go with|pick|put|add|build|reach for|throw)\b)",
     r"(?:i|we)(?:'m| am|'re| are) going to treat", r"(?:i|we)(?:'ll| will)? treat (?:it|the|this|them|each|every|that) (?:\w+ ){0,3}as",
     r"we can (?:take it|assume|say|treat|consider|suppose)", r"(?:i|we)(?:'ll| will| can)? take it (?:that|as)",
     r"take (?:it|that|this) (?:as given|for granted)",
@@ -1039,7 +1040,37 @@ def _real_assumption(doc: Doc, h: Hit, category: str) -> bool:
         return False
     if _solution_step(doc, h):
         return False
+    if category in ("system_design", "fundamentals") and (_chosen_not_required(doc, h) or _buzzword_list(doc, h)):
+        return False
     return True
+
+
+# "for delivery I'd go with at least once": a guarantee the speaker picks, not a requirement given.
+_CHOOSING_BEFORE = rx(r"(?:go|going|went|stick|sticking) with", r"use", r"using", r"pick", r"choose", r"opt for", r"settle on", r"implement", r"offer",
+                      r"provide", r"aim for", r"(?:i|we)(?:'d|'ll| would| will)(?: just| probably)? (?:do|give|make it)")
+_GUARANTEE_WORDS = rx(r"(?:at least|exactly|at most) once", r"ordering", r"(?:high |highly )?availab\w+", r"durab\w+", r"consisten\w+", r"latency", r"real ?time", r"freshness", r"retention")
+
+
+def _chosen_not_required(doc: Doc, h: Hit) -> bool:
+    if not _GUARANTEE_WORDS.match(h.text):
+        return False
+    i = doc.token_at(h.pos)
+    lo, _ = doc.window(h.pos, 4, 0)
+    return bool(_CHOOSING_BEFORE.search(doc.span_text(lo, i)))
+
+
+# "it should be scalable, highly available, microservices, auto scaling": adjectives strung together
+# constrain nothing; a figure or a load beside them does ("highly available, a few minutes of downtime a month").
+_BUZZ_LIST = rx(r"scalab\w+", r"(?:highly )?available", r"fault tolerant", r"resilient", r"reliable", r"robust", r"secure", r"fast", r"performant",
+                r"microservices", r"auto ?scal\w+", r"cloud native", r"serverless", r"kubernetes", r"containeri[sz]ed", r"distributed", r"event driven",
+                r"real ?time", r"low latency", r"elastic", r"modern", r"efficient", r"consistent", r"durable", r"maintainable", r"extensible", r"flexible")
+_CONCRETE = re.compile(NUM + r"|\b(?:per|a) (?:second|minute|hour|day|month)\b|\b(?:users|requests|writes|reads|events|devices|downtime|nines|stale|lose|lost)\b")
+
+
+def _buzzword_list(doc: Doc, h: Hit) -> bool:
+    lo, hi = doc.window(h.pos, 8, 8)
+    span = doc.span_text(lo, hi)
+    return len(_BUZZ_LIST.findall(span)) >= 3 and not _CONCRETE.search(span)
 
 
 def _early_question_shape(doc: Doc, lo: int, hi: int) -> bool:
@@ -1098,7 +1129,8 @@ _HEALTH_NEAR = rx(r"metrics?", r"latency", r"lag", r"errors?", r"error rates?", 
 _NEEDS_A = rx(r"(?:we|it|the system|the service) needs? (?:a|an|the|another|one|two|some)")
 _DESIGN_PART = rx(r"endpoints?", r"routes?", r"tables?", r"columns?", r"index\w*", r"queues?", r"topics?", r"workers?", r"services?", r"caches?", r"load balancers?",
                   r"databases?", r"db", r"schema", r"api", r"gateway", r"buckets?", r"cron", r"scheduler", r"lock", r"field", r"column", r"partition\w*", r"replicas?",
-                  r"(?:post|get|put|patch|delete)", r"consumers?", r"producers?", r"stream", r"lambda", r"container", r"cluster", r"server")
+                  r"(?:post|get|put|patch|delete)", r"consumers?", r"producers?", r"stream", r"lambda", r"container", r"cluster", r"server",
+                  r"(?:audit |event |access |change )?logs?", r"dashboards?", r"ui", r"admin \w+", r"storage", r"store", r"notifications?", r"search", r"login", r"auth\w*")
 
 
 def _design_part_needed(doc: Doc, h: Hit) -> bool:

@@ -790,3 +790,23 @@ def test_a_role_without_an_article_sets_the_scene_and_scope(opening: str) -> Non
 ])
 def test_time_to_recover_is_a_result(ending: str, expected: bool) -> None:
     assert structure("behavioral", _STORY + ending, "result")["result"] is expected
+
+
+_PIPE = " the api writes events to a queue, workers store them in postgres, and the dashboard reads from a replica."
+
+
+@pytest.mark.parametrize("opening, expected", [
+    # choices and buzzwords constrain nothing
+    ("so for this i would use kafka for the events.", False),
+    ("for delivery i'd go with at least once and make the consumers idempotent.", False),
+    ("we'd use exactly once semantics from the broker.", False),
+    ("it should be scalable, highly available, microservices, auto scaling.", False),
+    ("we need an audit log, and we need security.", False),
+    # the same words as a requirement or an assumption
+    ("does delivery need to be exactly once, or is at least once with dedupe ok?", True),
+    ("it needs to be highly available, a few minutes of downtime a month at most.", True),
+    ("for simplicity i'll treat every tenant the same.", True),
+    ("for now let's say ten thousand writes a second.", True),
+])
+def test_design_openers_that_constrain_nothing(opening: str, expected: bool) -> None:
+    assert structure("system_design", opening + _PIPE)["assumptions"] is expected
