@@ -30,6 +30,7 @@ from bot.speech.audio import decode_file, to_pcm48_stereo
 from bot.storage.attempts import list_attempts
 from bot.storage.groups import GroupStore
 from tests.conftest import SHARED_AUDIO, espeak
+from tests.wer import wer
 
 pytestmark = pytest.mark.slow
 
@@ -41,17 +42,6 @@ FRAME = 3840  # 20 ms of Discord PCM
 
 def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
-
-
-def wer(ref: str, hyp: str) -> float:
-    r, h = words(ref), words(hyp)
-    prev = list(range(len(h) + 1))
-    for i, rw in enumerate(r, 1):
-        cur = [i] + [0] * len(h)
-        for j, hw in enumerate(h, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rw != hw))
-        prev = cur
-    return prev[-1] / max(1, len(r))
 
 
 def stereo_channels(path: Path) -> tuple[bytes, bytes, int]:
