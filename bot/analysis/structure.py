@@ -113,6 +113,7 @@ CONTEXT = rx(
     # "there was this flaky test suite that ...", not "there was this thing where ..."
     r"there (?:was|were) (?:this|a|an|one|some) (?!(?:thing|time|situation|point|moment|case|issue|problem|bug|stuff|one time)\b)(?:\w+ ){0,4}(?:that|which|where|who|in|at|on)",
     r"our (?:\w+ ){1,3}(?:was|were|had|hadn't|kept|took|used to|would|did|didn't|wasn't|weren't|never|ran)",
+    r"(?:a|our|my|the) team of (?:\w+ )?(?:\d+|a few|several|a couple)", r"(?:we're|we are|we were) (?:a|an) (?:\w+ ){0,3}(?:team|squad|startup|company|shop)",
     r"(?:my|the) role", r"responsible for", r"(?:i|we) (?:was|were|went|got|am|are) on ?call", r"(?:i|we) once",
     r"on (?:the|my|our|a) (?:\w+ ){0,2}team",
     r"i was (?:\w+ )?(?:against|opposed|skeptical|sceptical|in favou?r) (?:of |about |with |on )?(?:the|our|a|an|this|that|their|his|her|my) (?:\w+ ){0,2}(?:plan|migration|rewrite|proposal|decision|idea|change|design|approach|launch|release)",
@@ -317,6 +318,11 @@ STRONG_DECISION = rx(
     r"the (?:\w+ )?(?:call|choice|pick|decision|answer|winner|verdict|way to go|move|bet|recommendation) (?:here |then |for (?:\w+ ){1,3})?(?:is|would be|'s)",
     r"verdict", r"(?:is|'s|would be) (?:the )?(?:winner|way to go)", r"wins? (?:here|out|for (?:me|us))", r"(?:i|we)(?:'d| would|'ll| will) (?:probably |definitely )?go for",
     r"(?:my|the) vote (?:goes|would go|is)", r"(?:i'd|i would|we'd|we would) (?:bet on|back|side with)",
+    # commitments said without "I'd": "the plan is X", "X it is, since ...", "X wins because ...", "I'm going to say X, because ...",
+    # "we went X here"
+    r"(?:the|my|our) plan (?:is|would be|here is)", r"(?!how\b|what\b|why\b|where\b|that\b|way\b|which\b|who\b|as\b)\w+ it is (?:since|because|then|here|for|as|given)", r"wins? (?:because|since|as|given)",
+    r"(?:i'm going to|i am going to|i'll|i'd|i would|i will) (?:just )?say (?!that\b|it\b|the\b|this\b|a\b)\w+(?: \w+)? (?:because|since|as|here|given)",
+    r"(?:i|we) went (?:for |with )?(?!to\b|through\b|back\b|from\b|down\b|up\b|live\b|over\b|on\b|into\b|out\b)\w+(?: \w+)? (?:here|because|since|in the end)",
 )
 # Any proposal ("I'd put a cache in front"): counts only next to a tradeoff.
 DECISION_PROPOSAL = rx(
@@ -337,6 +343,11 @@ DECISION_PROPOSAL = rx(
     r"the (?:\w+ )?(?:call|choice|pick|decision|answer|winner|verdict|way to go|move|bet|recommendation) (?:here |then |for (?:\w+ ){1,3})?(?:is|would be|'s)",
     r"verdict", r"(?:is|'s|would be) (?:the )?(?:winner|way to go)", r"wins? (?:here|out|for (?:me|us))", r"(?:i|we)(?:'d| would|'ll| will) (?:probably |definitely )?go for",
     r"(?:my|the) vote (?:goes|would go|is)", r"(?:i'd|i would|we'd|we would) (?:bet on|back|side with)",
+    # commitments said without "I'd": "the plan is X", "X it is, since ...", "X wins because ...", "I'm going to say X, because ...",
+    # "we went X here"
+    r"(?:the|my|our) plan (?:is|would be|here is)", r"(?!how\b|what\b|why\b|where\b|that\b|way\b|which\b|who\b|as\b)\w+ it is (?:since|because|then|here|for|as|given)", r"wins? (?:because|since|as|given)",
+    r"(?:i'm going to|i am going to|i'll|i'd|i would|i will) (?:just )?say (?!that\b|it\b|the\b|this\b|a\b)\w+(?: \w+)? (?:because|since|as|here|given)",
+    r"(?:i|we) went (?:for |with )?(?!to\b|through\b|back\b|from\b|down\b|up\b|live\b|over\b|on\b|into\b|out\b)\w+(?: \w+)? (?:here|because|since|in the end)",
 )
 TRADEOFF_MARK = rx(
     r"trade ?offs?", r"on the other hand", r"downsides?", r"drawbacks?", r"upsides?", r"the catch", r"(?:the )?(?:pro|con) is", r"(?:the |one |a |big |main )?(?:downside|drawback|catch|cost|con|cons|price) (?:is|being|here|there|of)",
@@ -369,14 +380,14 @@ TRADEOFF_MARK = rx(
     r"(?:cheaper|simpler|faster|slower|safer|easier|harder|costlier|more accurate|less accurate|more complex|more work)(?: \w+)?,? but", r"(?:it\'s|it is|that\'s|that is) (?:slower|more expensive|more complex|harder|less accurate|more work|costlier),? but", r"but (?:it|that|this|you|we) (?:costs?|means|adds?|makes?|requires?|needs?|is slower|is more|gets)",
     r"the (?:benefit|upside|advantage|win) is", r"(?:i|we|you)(?:'d| would) rather", r"(?:the |one |a |main |big )?risks? (?:is|being|here|there|of)",
     r"(?:we|i|you) can live with", r"(?:i|we)(?:'d| would| can|'ll| will)? accept", r"(?:fine|good|ok|okay|acceptable|enough) for (?:\w+ ){1,5}but not",
-    r"worth (?:it|the|paying)", r"beats", r"(?:which|that|it) (?:loses|costs|sacrifices|gives up|wastes) ", r"(?:safer|cheaper|simpler) than", r"(?:more|less) (?:work|effort|code) than", r"(?:we|you) (?:lose|gain)", r"(?:far |much |way )?(?:better|worse) than", r"(?:we|you) get",
+    r"worth (?:it|the|paying)", r"beats", r"(?:which|that|it) (?:loses|costs|sacrifices|gives up|wastes)", r"(?:safer|cheaper|simpler) than", r"(?:more|less) (?:work|effort|code) than", r"(?:we|you) (?:lose|gain)", r"(?:far |much |way )?(?:better|worse) than", r"(?:we|you) get",
     r"even though", r"but (?:we|you|it) (?:get|gain|keep|buy)", r"(?:we|you|i)(?:'d| would| will|'ll) (?:lose|give up|sacrifice|pay|accept|trade)", r"(?:the )?costs? (?:is|are|of|us|you|more|less)", r"(?:more|less) (?:expensive|accurate|consistent|available|flexible|reliable|durable)",
     r"pays? (?:for|off)", r"(?:but|though|although) (?:then|now)? ?(?:you|we|it|that|this)(?:'re|'s| are| is)? (?:\w+ )?(?:stuck|slower|harder|costlier|more|less|losing|paying)", r"(?:alternatively|the other option|another option|other approach|option (?:a|b|1|2|one|two))",
     r"(?:worth it|not worth|acceptable|good enough) (?:because|since|for|if|here)", r"balance (?:between|of)",
     # a limit conceded, then kept anyway: "it won't scale forever but ...", "it slows every insert a bit, but since ..."
     r"(?:it|that|this|which|they|postgres|redis|kafka)(?:'ll| will)? (?:won't|doesn't|isn't|can't|cannot|will not|does not|is not|wouldn't) (?:\w+ ){1,5}but",
     r"(?:it|that|this|which) (?:slows|hurts|costs|adds|complicates|increases|doubles|burns|eats|uses|makes|means) (?:\w+ ){0,6}but (?:since|because|given|as|at|here|for|with|in)",
-    r"(?:happy|willing|glad|ok|okay|fine|content) to (?:pay|take|accept|eat|live with|swallow)", r"(?:a|the) (?:\w+ )?(?:cost|price|hit) (?:i'm|i am|we're|we are|i'd|we'd|worth)",
+    r"(?:happy|willing|glad|ok|okay|fine|content) (?:to pay|to take|to accept|to eat|to live with|to swallow|paying|taking|eating)", r"the trade (?:is|here|being)", r"(?:a|the) (?:\w+ )?(?:cost|price|hit) (?:i'm|i am|we're|we are|i'd|we'd|worth)",
 )
 TRADEOFF_LANDING = rx(
     r"(?:the |my |our )?(?:main |big |biggest |key |real |obvious )?trade ?offs? (?:is|here|being|i'd|i would|we'd|we make|i make|i'm making|worth)",
@@ -396,7 +407,7 @@ TRADEOFF_LANDING = rx(
     r"(?:we|i|you) could (?:also |instead |alternatively )?(?:\w+ ){1,8}but (?:that|then)",
     r"(?:is|are|'s) (?:fine|ok|okay|good enough|acceptable|tolerable) (?:here )?(?:because|since|as long as|given)",
     # the cost named after the design, however far from the decision: "... the cost is that some customers retry at peak"
-    r"the (?:main |big |real |only |obvious |one )?(?:cost|price|downside|catch|drawback|risk)(?: here| of (?:that|this|it|doing (?:that|this|it)))? (?:is|being)",
+    r"the (?:main |big |real |only |obvious |one )?(?:cost|price|downside|catch|drawback|risk|trade)(?: here| of (?:that|this|it|doing (?:that|this|it)))? (?:is|being)",
     # accepting a cost is itself a committed tradeoff: "we accept eventual consistency because ..."
     r"(?:i|we)(?:'d| would| can|'ll| will|'re| are)? (?:happily |willingly |knowingly |consciously |deliberately |just )?(?:accept|accepting|tolerate|tolerating|live with|living with) (?!(?:the |an? |all |any |incoming |new )?(?:requests?|connections?|payments?|uploads?|traffic|writes?|reads?|events?|messages?|jobs?|orders?|inputs?|files?|data|calls?|webhooks?|json|http\w*|cards?|bookings?|users?|clients?)\b)(?:\w+ ){0,4}(?:because|since|as long as|given|in exchange|for the sake of|to get|to keep)",
     r"(?:i|we)(?:'d| would| can|'ll| will|'re| are)? (?:happily |willingly |knowingly |consciously |deliberately |just )?(?:accept|accepting|tolerate|tolerating|live with|living with) (?:some |a |an |the |slightly |a bit of |a little |occasional |rare )?(?:\w+ )?(?:eventual consistency|consistency|staleness|stale|lag|latency|duplicates?|inconsistenc\w+|delay|downtime|risk|cost|overhead|complexity|hit|window|data loss|loss|drift|imprecision|approximation|errors?|retries|double)",
@@ -522,7 +533,7 @@ MEASURABLE = re.compile(
     # "no incidents since the switch", "not a single page in the three months after"
     + r"|(?:hit|made|met|beat|kept|held) (?:the|our|that|this|every|each|its|their|a) (?:\w+ )?(?:date|dates|deadline|deadlines|target|sla|slo|launch date|release date|cutoff|cut off|go live)"
     + r"|(?:shipped|launched|delivered|released|went live|landed|finished|completed|migrated|cut over|rolled out|was live|were live|was done|were done)(?: \w+){0,4} (?:on time|on schedule|on the (?:planned |original )?(?:date|day)|before the (?:deadline|cutoff|cut off|freeze)|ahead of (?:schedule|time|the deadline)|by the deadline|in time for)"
-    + r"|no (?:more |further |new |other )?(?:\w+ )?(?:incidents?|outages?|pages?|escalations|complaints|failures|bugs|duplicates|errors|rollbacks|data loss|downtime|double charges|tickets)(?: \w+){0,3} (?:since|ever since|after that|afterwards|in the (?:\w+ )?(?:months?|weeks?|years?|quarters?)|for (?:\w+ )?(?:months?|weeks?|years?|quarters?))"
+    + r"|no (?:more |further |new |other )?(?:\w+ )?(?:incidents?|outages?|pages?|escalations|complaints|failures|bugs|duplicates|errors|rollbacks|data loss|downtime|double charges|tickets)(?: \w+){0,3} (?:since|ever since|after that|afterwards|in the (?:\w+ ){0,2}(?:months?|weeks?|years?|quarters?)|for (?:\w+ ){0,2}(?:months?|weeks?|years?|quarters?))"
     + r"|not (?:one|a single) (?:\w+ ){0,2}(?:incident|outage|page|escalation|complaint|failure|bug|duplicate|rollback) (?:since|after|in)"
     # time to recover: "the backlog cleared in about twenty minutes", "was back to normal within the hour"
     + r"|(?:cleared|drained|recovered|caught up|came back|was back|were back|back to normal|stabili[sz]ed|emptied) (?:\w+ ){0,2}(?:in|within|after|inside) " + _APPROX + r"(?:" + NUM + r"|a|an|one|two|a few|a couple of|the) (?:\w+ )?(?:ms|seconds?|minutes?|hours?|hour|days?)"
@@ -773,7 +784,7 @@ _NO_SIDE = rx(r"(?:it )?depends", r"both", r"neither", r"not (?:sure|clear)", r"
 _SIGN_OFF = rx(r"that(?:'s| is) (?:my|the) (?:answer|design|recommendation|approach|plan)", r"that (?:gives|gets) (?:us|you) (?:a|an|the)",
                r"(?:so )?(?:that's|that is) (?:how|why) (?:i'd|i would|we'd|we would|i)")
 _UNCOMMITTED_LANDING = rx(r"(?:the |my |our )?(?:main |big |biggest |key |real |obvious )?trade ?offs? (?:is|here|being|i'd|i would|we'd|we make|i make|i'm making|worth)",
-                          r"the (?:main |big |real |only |obvious |one )?(?:cost|price|downside|catch|drawback|risk)",
+                          r"the (?:main |big |real |only |obvious |one )?(?:cost|price|downside|catch|drawback|risk|trade)",
                           r"the reason (?:is|being|for (?:this|that)|i do (?:this|that))")
 _FIRST_PERSON_TRADE = rx(r"(?:i'm|i am|we're|we are|i'd|we'd|i|we) (?:\w+ )?(?:trading|giving up|accepting|sacrificing|choosing)",
                          r"(?:i|we) (?:happily |knowingly |deliberately |just )?(?:accept|trade|sacrifice|give up|tolerate|live with) (?!(?:the |an? |all |any |incoming |new )?(?:requests?|connections?|payments?|uploads?|traffic|writes?|reads?|events?|messages?|jobs?|orders?|inputs?|files?|data|calls?|webhooks?|json|http\w*|cards?|bookings?|users?|clients?)\b)",
@@ -802,6 +813,9 @@ def _weighed_after(doc: Doc, h: Hit) -> bool:
     return any(not WEAK_TRADEOFF.fullmatch(m.group(0)) for m in TRADEOFF_MARK.finditer(doc.span_text(lo, hi)))
 
 
+_IMPERATIVE_CHOICE = rx(r"(?:just )?(?:go with|go for|use|pick|choose|prefer|stick with|reach for|default to)(?= (?!it\b|that\b|this\b|them\b)\w+)")
+
+
 def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
     """A proposal/decision with a reason or tradeoff nearby; or a reasoned wrap-up late in the answer.
 
@@ -811,6 +825,8 @@ def _decision_hits(doc: Doc, late_from: float) -> list[Hit]:
     """
     out: list[Hit] = []
     proposals = _hits(doc, DECISION_PROPOSAL, "outcome")
+    # an imperative opening its sentence recommends too: "Here, go with optimistic locking."
+    proposals += [h for h in _hits(doc, _IMPERATIVE_CHOICE, "outcome") if _sentence_initial(doc, h.pos)]
     strong = _hits(doc, STRONG_DECISION, "outcome")
     committed = any(not _after(doc, h, _DELIBERATING, 4) and not _DELIBERATING.search(h.text) for h in proposals + strong)
     for h in proposals:

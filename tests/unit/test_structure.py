@@ -810,3 +810,38 @@ _PIPE = " the api writes events to a queue, workers store them in postgres, and 
 ])
 def test_design_openers_that_constrain_nothing(opening: str, expected: bool) -> None:
     assert structure("system_design", opening + _PIPE)["assumptions"] is expected
+
+
+_LOCKS = ("optimistic locking checks a version on write and retries on conflict, while pessimistic locking takes a lock "
+          "up front and makes others wait. ")
+
+
+@pytest.mark.parametrize("ending, expected", [
+    ("here, go with optimistic locking. conflicts are rare, so the occasional retry costs less than holding locks.", True),
+    ("optimistic it is, since edits to the same row are rare. the price is a retry loop in the client.", True),
+    ("in our case optimistic locking wins, because two people almost never edit the same invoice.", True),
+    ("i'm going to say optimistic, because contention is low, and i'm fine paying for a retry now and then.", True),
+    ("my recommendation would be optimistic, it costs a retry on conflict but never blocks readers.", True),
+    ("we went optimistic here, and the trade is the client has to retry on a version mismatch.", True),
+    ("the plan is optimistic by default, and the catch is hot rows, which get a queue in front.", True),
+    # weighing without taking a side
+    ("both are used a lot in practice and each fits different cases.", False),
+    ("pessimistic is simpler to reason about, optimistic scales better under low contention.", False),
+    ("it depends on contention: with low contention optimistic works well, with high contention pessimistic avoids "
+     "wasted retries. that's just how it is because retries are wasted work.", False),
+])
+def test_more_commitments_said_without_i_would(ending: str, expected: bool) -> None:
+    assert structure("fundamentals", _LOCKS + ending)["outcome"] is expected
+
+
+@pytest.mark.parametrize("opening, expected", [
+    ("we're a team of four running the mobile backend for a fitness app.", True),
+    ("i'm a team player and i like solving hard problems.", False),
+])
+def test_a_team_described_sets_the_scene(opening: str, expected: bool) -> None:
+    assert structure("behavioral", opening + _AFTER)["assumptions"] is expected
+
+
+def test_no_incidents_in_the_next_months_is_a_result() -> None:
+    ending = "we had no incidents from it in the next three months."
+    assert structure("behavioral", _STORY + ending, "result")["result"] is True
