@@ -35,6 +35,7 @@ from bot.storage.sessions import (
     running_sessions,
     session_members,
 )
+from tests.loop_lag import LoopTicker
 from tests.conftest import espeak
 
 
@@ -303,36 +304,27 @@ async def test_event_loop_stays_responsive_while_a_long_answer_is_transcribed(en
             parts += [voice(s), silence(0.8)]
     answer = np.concatenate(parts)
 
-    lags: list[float] = []
-    stop = asyncio.Event()
-
-    async def ticker() -> None:
-        while not stop.is_set():
-            t0 = time.perf_counter()
-            await asyncio.sleep(0.01)
-            lags.append(time.perf_counter() - t0 - 0.01)
-
-    tick = asyncio.create_task(ticker())
+    ticker = LoopTicker(0.01)
     t0 = time.perf_counter()
-    # pace the feed at ~8x real time so background chunks overlap with arrival
-    pcm = to_pcm48_stereo(answer)
+    async with ticker:
+        # pace the feed at ~8x real time so background chunks overlap with arrival
+        pcm = to_pcm48_stereo(answer)
 
-    def paced() -> None:
-        start = time.perf_counter()
-        for k, i in enumerate(range(0, len(pcm), FRAME_BYTES)):
-            r.feed_audio(pcm[i : i + FRAME_BYTES])
-            ahead = (k * 0.02 / 8) - (time.perf_counter() - start)
-            if ahead > 0:
-                time.sleep(ahead)  # pacing the producer, not synchronising the test
+        def paced() -> None:
+            start = time.perf_counter()
+            for k, i in enumerate(range(0, len(pcm), FRAME_BYTES)):
+                r.feed_audio(pcm[i : i + FRAME_BYTES])
+                ahead = (k * 0.02 / 8) - (time.perf_counter() - start)
+                if ahead > 0:
+                    time.sleep(ahead)  # pacing the producer, not synchronising the test
 
-    await asyncio.to_thread(paced)
-    r.done()
-    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 2), 4 * STEP)
-    r.done()
-    summary = await asyncio.wait_for(task, STEP)
-    stop.set()
-    await tick
+        await asyncio.to_thread(paced)
+        r.done()
+        await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 2), 4 * STEP)
+        r.done()
+        summary = await asyncio.wait_for(task, STEP)
     elapsed = time.perf_counter() - t0
+    lags = ticker.lags
 
     a = summary.answers[0]
     assert a.end_reason == "done_button"

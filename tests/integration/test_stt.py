@@ -17,6 +17,7 @@ from bot.speech.audio import SAMPLE_RATE, decode_file, resample_mono
 from bot.speech.stt import DISFLUENCY_PROMPT, ModelNotFound, Transcriber, resolve_model
 from tests.conftest import SHARED_AUDIO, espeak
 from tests.wer import wer
+from tests.loop_lag import LoopTicker
 
 pytestmark = pytest.mark.slow
 
@@ -98,27 +99,15 @@ async def test_transcribe_runs_off_the_event_loop(transcriber: Transcriber, jfk_
             seen_threads.add(threading.get_ident())
             return super().transcribe(*a, **k)
 
-    gaps: list[float] = []
-    done = asyncio.Event()
-
-    async def ticker() -> None:
-        last = time.perf_counter()
-        while not done.is_set():
-            await asyncio.sleep(0.02)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
-
-    tick = asyncio.create_task(ticker())
     transcriber._pipeline_cls = Spy
     try:
-        t0 = time.perf_counter()
-        result = await transcriber.transcribe(x)
-        elapsed = time.perf_counter() - t0
+        async with LoopTicker(0.02) as ticker:
+            t0 = time.perf_counter()
+            result = await transcriber.transcribe(x)
+            elapsed = time.perf_counter() - t0
     finally:
         transcriber._pipeline_cls = original_cls
-        done.set()
-        await tick
+    gaps = ticker.gaps
     assert loop_thread not in seen_threads and seen_threads
     assert result.words
     assert len(gaps) >= 5, f"the loop ticked {len(gaps)} times in {elapsed:.2f} s"

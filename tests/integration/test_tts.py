@@ -22,6 +22,7 @@ from bot.speech.stt import Transcriber
 from bot.speech import tts
 from bot.speech.tts import Speaker, TTSError
 from tests.wer import wer
+from tests.loop_lag import LoopTicker
 
 PROMPT = "Walk me through how you would design a rate limiter for a public API."
 
@@ -113,23 +114,11 @@ async def test_render_runs_off_the_event_loop(speaker: Speaker) -> None:
         return original(*a, **k)
 
     speaker._synthesize = spy  # type: ignore[method-assign]
-    gaps: list[float] = []
-    done = asyncio.Event()
-
-    async def ticker() -> None:
-        last = time.perf_counter()
-        while not done.is_set():
-            await asyncio.sleep(0.01)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
-
-    tick = asyncio.create_task(ticker())
-    t0 = time.perf_counter()
-    pcm = await speaker.render_pcm48(text)
-    elapsed = time.perf_counter() - t0
-    done.set()
-    await tick
+    async with LoopTicker(0.01) as ticker:
+        t0 = time.perf_counter()
+        pcm = await speaker.render_pcm48(text)
+        elapsed = time.perf_counter() - t0
+    gaps = ticker.gaps
     assert synth_threads and loop_thread not in synth_threads
     assert len(pcm) > 48000 * 4 * 60  # over a minute of speech
     assert len(gaps) >= 3, f"the loop ticked {len(gaps)} times during a {elapsed:.2f} s render"
