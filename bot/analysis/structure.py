@@ -212,6 +212,10 @@ COMPLEXITY = rx(
     r"(?:n|k|m) times (?:k|m|log|n)", r"(?:in|of) time and (?:\w+ ){1,4}(?:in|of) space", r"(?:time|space) (?:cost|usage|bound)",
 )
 
+# what a worked case comes out as: "13 gives 4", "we get 11", "zero stays zero", "which is 4"
+_CASE_RESULT = (r"(?:gives|give|returns|yields|outputs|becomes|comes out|should (?:give|return|be)|equals|goes to|ends up|stays|remains|we get|i get|you get|gets|"
+                r"turns into|maps to|evaluates to|is (?=\d)|which is (?=\d))")
+
 TESTS = rx(
     r"tests?", r"testing", r"tested", r"unit tests?", r"edge cases?", r"corner cases?", r"boundary (?:cases?|conditions?|values?)",
     r"empty (?:list|array|input|string|stream|set|map|case|window|graph|tree|intervals?|queue)", r"(?:null|none|nil) (?:input|values?|case)",
@@ -228,9 +232,13 @@ TESTS = rx(
     r"(?:if|when) (?:i|we|you) (?:run|try|feed|plug|call|test|give|pass|check|trace) (?:\w+ ){0,2}(?:on|with|in|into|against|through)",
     r"plug(?:ging)? (?:in|it)", r"feed(?:ing)? (?:it|in)", r"(?:on|with|for) (?:the )?input", r"(?:by|on) hand",
     # a bare "checking" with a concrete case: "checking, 13 gives 4", "quick check: open close gives true"
-    r"(?:checking|verifying|testing|trying|tracing)(?: it| that| this)?(?: on| with| for| against)? (?:say |like |an? )?" + NUM
-    + r"(?: \w+){0,6}? (?:gives|returns|yields|outputs|becomes|comes out|should (?:give|return|be)|is|equals|goes to|ends up)",
-    r"(?:quick|sanity|simple|fast|small) check (?:\w+ ){0,10}?(?:gives|returns|yields|outputs|comes out|should (?:give|return|be)|evaluates to)",
+    r"(?:checking|verifying|testing|trying|tracing|check|verify|test|try)(?: it| that| this)?(?: on| with| for| against)? (?:say |like |an? |n (?:is|equals) )?" + NUM
+    + r"(?: \w+){0,6}? " + _CASE_RESULT,
+    # a trace of values: "trying 99: 18, then 9"
+    r"(?:checking|verifying|testing|trying|tracing|check|verify|test|try)(?: it| that| this)?(?: on| with| for)? " + NUM + r" (?:\w+ )?" + NUM,
+    r"(?:quick|sanity|simple|fast|small) check (?:\w+ ){0,10}?" + _CASE_RESULT, r"sanity (?:\w+ ){0,8}?" + _CASE_RESULT,
+    # "so if n is 38 we get 11 and then 2"
+    r"if (?:n|x|k|m|the input|the number|the array|the string|the list|the amount|the target|input) (?:is|equals|were) " + NUM + r"(?: \w+){0,4}? " + _CASE_RESULT,
 )
 
 REQUIREMENTS = rx(
@@ -520,10 +528,10 @@ MEASURABLE = re.compile(
     + r"|(?:cut|dropped|reduced|brought|went|got|came|fell)(?: \w+){0,3} (?:down )?(?:to )?(?:zero|0|nothing|none|almost nothing|basically nothing|near zero)"
     + r"|(?:halved|doubled|tripled|quadrupled|in half|by half|twice as|three times as|order of magnitude|10 x|(?:zero|0) (?:\w+ )?(?:incidents|outages|pages|downtime|errors|complaints|data loss|timeouts|failures|tickets|bugs|duplicates|broken|customer|\w+s)|no (?:more|further) (?:incidents|outages|pages|timeouts|complaints|tickets)|(?:had|saw|got|have had|\'ve had|there were|there have been|with) no (?:\w+ ){0,3}(?:bugs|incidents|outages|pages|complaints|failures|tickets|duplicates|data loss|downtime|escalations) (?:since|after|in the|for|at all))"
     + r"|" + NUM + r" percent"
-    + r"|now (?:\w+ ){0,2}(?:takes?|finish(?:es)?|runs?|completes?|loads?|sits?|averages?|is|are|in) (?:in |at |under |about |around |roughly |below |a bit under |just under |less than )*(?:" + NUM + r"|a|one|two) (?:\w+ )?(?:ms|seconds?|minutes?|hours?|percent|x)"
+    + r"|now (?:\w+ ){0,2}(?:takes?|finish(?:es)?|runs?|completes?|loads?|sits?|averages?|is|are|in|it's|that's|we're|they're) (?:in |at |under |about |around |roughly |below |a bit under |just under |less than )*(?:" + NUM + r"|a|one|two) (?:\w+ )?(?:ms|seconds?|minutes?|hours?|percent|x)"
     + r"|(?:went away|disappeared|stopped|vanished) (?:completely|entirely|altogether|for good)"
     + r"|" + NUM + r" (?:\w+ ){0,3}(?:in a row|straight|consecutive)"
-    + r"|(?:is|are|was|were|sits?|stays?|runs?|averages?) now (?:at |under |below |about |around |roughly |just )*" + NUM
+    + r"|(?:is|are|was|were|sits?|stays?|runs?|averages?) now (?:a |an |at |under |below |about |around |roughly |just )*" + NUM
     + r"|(?:sav\w+|cut|cutting|reduc\w+|lower\w*|freed|shaved|trimm?\w*)(?: \w+){0,4} " + _APPROX + NUM + r" (?:\w+ )?(?:a|per) (?:year|month|week|day|quarter)"
     + r"|(?:haven't|hasn't|hadn't|didn't|never|have not|has not|had not|did not) (?:had|have|seen|see|got|gotten|get) a single (?:\w+ ){0,2}(?:incident|outage|page|failure|bug|complaint|duplicate|error|timeout|ticket|escalation)"
     + r"|(?:" + NUM + r"|a|two|a few|several) (?:days?|weeks?|months?|hours?) (?:early|ahead of schedule|ahead of time|sooner|earlier than planned)"
@@ -534,7 +542,14 @@ MEASURABLE = re.compile(
     + r"|(?:hit|made|met|beat|kept|held) (?:the|our|that|this|every|each|its|their|a) (?:\w+ )?(?:date|dates|deadline|deadlines|target|sla|slo|launch date|release date|cutoff|cut off|go live)"
     + r"|(?:shipped|launched|delivered|released|went live|landed|finished|completed|migrated|cut over|rolled out|was live|were live|was done|were done)(?: \w+){0,4} (?:on time|on schedule|on the (?:planned |original )?(?:date|day)|before the (?:deadline|cutoff|cut off|freeze)|ahead of (?:schedule|time|the deadline)|by the deadline|in time for)"
     + r"|no (?:more |further |new |other )?(?:\w+ )?(?:incidents?|outages?|pages?|escalations|complaints|failures|bugs|duplicates|errors|rollbacks|data loss|downtime|double charges|tickets)(?: \w+){0,3} (?:since|ever since|after that|afterwards|in the (?:\w+ ){0,2}(?:months?|weeks?|years?|quarters?)|for (?:\w+ ){0,2}(?:months?|weeks?|years?|quarters?))"
-    + r"|not (?:one|a single) (?:\w+ ){0,2}(?:incident|outage|page|escalation|complaint|failure|bug|duplicate|rollback) (?:since|after|in)"
+    + r"|not (?:one|a single) (?:\w+ ){0,2}(?:incident|outage|page|escalation|complaint|failure|bug|duplicate|rollback) (?:since|after|in|over|during|across|through|for)"
+    # "incident free for six months", "six months incident free"
+    + r"|(?:incident|outage|page|pager|alert|error|bug|rollback|downtime|complaint|ticket|escalation)s? free(?: \w+){0,2} (?:for|since|in|over|across|through)"
+    + r"|(?:" + NUM + r"|a|two|three|several|a few|a couple of) (?:\w+ )?(?:days?|weeks?|months?|quarters?|years?|releases?) (?:\w+ )?(?:incident|outage|page|alert|error|bug|rollback|downtime)s? free"
+    # "we haven't had a sev one since", not "we haven't had many problems since"
+    + r"|(?:haven't|hasn't|hadn't|have not|has not|had not|never) (?:had|have|seen|got|gotten|hit|needed) (?:a |an |one |any |a single )?(?!many\b|much\b|lots\b|too\b|as\b|that\b|so\b)(?:\w+ ){0,2}" + _BAD_EVENT + r"(?: \w+){0,2} (?:since|ever since|after that|afterwards)"
+    # a count of what went right after the change: "the next ten releases went out with no rollbacks"
+    + r"|(?:next|following|last) (?:" + NUM + r"|\w+) (?:\w+ )?(?:releases?|deploys?|deployments?|launches|migrations|cutovers|weeks?|months?|quarters?|sales|peaks?) (?:\w+ ){0,4}(?:without|with no|with zero|had no|had zero|saw no) (?:a single |any |one )?(?:\w+ ){0,2}" + _BAD_EVENT
     # time to recover: "the backlog cleared in about twenty minutes", "was back to normal within the hour"
     + r"|(?:cleared|drained|recovered|caught up|came back|was back|were back|back to normal|stabili[sz]ed|emptied) (?:\w+ ){0,2}(?:in|within|after|inside) " + _APPROX + r"(?:" + NUM + r"|a|an|one|two|a few|a couple of|the) (?:\w+ )?(?:ms|seconds?|minutes?|hours?|hour|days?)"
     # nothing went wrong for a stated period: "went the whole next quarter without a single sev one",
@@ -1031,7 +1046,8 @@ _WEAK_FRAME = rx(r"let's (?:just )?(?:take|go with|stick with|consider|start by|
 _SOLUTION_STEP = rx(r"sort\w*", r"walk\w*", r"scan\w*", r"loop\w*", r"iterat\w+", r"passes", r"(?:one|a|single|second) pass", r"hash ?(?:map|set|table)?", r"map", r"set", r"heap",
                     r"stack", r"deque", r"pointers?", r"sliding", r"window", r"pivot", r"partition\w*", r"recurs\w+", r"dfs", r"bfs", r"binary search", r"push\w*", r"pop\w*",
                     r"trie", r"dictionary", r"sweep\w*", r"merg\w+", r"counter", r"memo\w*", r"dp", r"dynamic programming", r"greedy", r"brute force", r"two pass",
-                    r"the (?:first|last|middle|smallest|largest) (?:element|item|value|node)", r"prefix", r"bucket\w*", r"union find", r"queue")
+                    r"the (?:first|last|middle|smallest|largest) (?:element|item|value|node)", r"prefix", r"bucket\w*", r"union find", r"queue",
+                    r"(?:digit )?sums?", r"mod(?:ulo)?", r"divid\w+", r"remainders?", r"max(?:imum)?", r"min(?:imum)?", r"(?:running )?totals?")
 
 
 def _solution_step(doc: Doc, h: Hit) -> bool:

@@ -845,3 +845,40 @@ def test_a_team_described_sets_the_scene(opening: str, expected: bool) -> None:
 def test_no_incidents_in_the_next_months_is_a_result() -> None:
     ending = "we had no incidents from it in the next three months."
     assert structure("behavioral", _STORY + ending, "result")["result"] is True
+
+
+@pytest.mark.parametrize("ending, expected", [
+    ("it used to take twenty minutes of manual faff and now it's under ninety seconds.", True),
+    ("what was a twenty minute checklist is now a ninety second script.", True),
+    ("we've been incident free for six months since then.", True),
+    ("we haven't had a sev one since.", True),
+    ("the next ten cutovers went out with no rollbacks at all.", True),
+    ("not one page over the whole holiday period.", True),
+    ("it used to be painful and now it's much nicer.", False),
+    ("we haven't had many problems since.", False),
+])
+def test_more_before_after_and_quiet_period_shapes(ending: str, expected: bool) -> None:
+    assert structure("behavioral", _STORY + ending, "result")["result"] is expected
+
+
+@pytest.mark.parametrize("ending, expected", [
+    ("let's check: for 13 we get 1 plus 3, which is 4.", True),
+    ("so if n is 38 we get 11 and then 2, which is right.", True),
+    ("trying 99: 18, then 9, good.", True),
+    ("sanity: zero stays zero and 9 stays 9.", True),
+    ("checking the sum each round is what makes it stop.", False),
+    ("trying to keep it simple, that's the whole loop.", False),
+])
+def test_more_worked_checks_with_a_case(ending: str, expected: bool) -> None:
+    s = structure("coding", _DIGITS + ending, "tests")
+    assert s["tests"] is expected and s["outcome"] is expected
+
+
+@pytest.mark.parametrize("opening, expected", [
+    ("i'd loop: take the digit sum with mod and divide,", False),
+    ("take the max of the two ends,", False),
+    ("let's say the input always fits in a 64 bit int,", True),
+])
+def test_arithmetic_steps_are_not_framing_assumptions(opening: str, expected: bool) -> None:
+    text = opening + " and if the result has more than one digit go again, which is linear in the digits."
+    assert structure("coding", text)["assumptions"] is expected
