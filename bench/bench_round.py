@@ -48,6 +48,7 @@ from bot.practice.round import MockRound, RoundState  # noqa: E402
 from bot.speech.audio import decode_file, to_pcm48_stereo  # noqa: E402
 from bot.speech.stt import Transcriber  # noqa: E402
 from bot.storage import Database  # noqa: E402
+from tests.loop_lag import LoopTicker  # noqa: E402
 
 RATE = 16000
 FRAME_BYTES = 3840
@@ -146,16 +147,9 @@ async def latency_run(engine: PracticeEngine, answer: np.ndarray, *, speed: floa
     listener = r.listener
     assert listener is not None
 
-    lags: list[float] = []
-    stop = asyncio.Event()
-
-    async def ticker() -> None:
-        while not stop.is_set():
-            t0 = time.perf_counter()
-            await asyncio.sleep(0.01)
-            lags.append(time.perf_counter() - t0 - 0.01)
-
-    tick = asyncio.create_task(ticker()) if measure_lag else None
+    ticker = LoopTicker(0.01)
+    if measure_lag:
+        ticker.start()
     pcm = to_pcm48_stereo(answer)
     t_feed = time.perf_counter()
     await asyncio.to_thread(feed_paced, r.feed_audio, pcm, speed, clock)
@@ -181,9 +175,9 @@ async def latency_run(engine: PracticeEngine, answer: np.ndarray, *, speed: floa
     await r.wait_state(RoundState.LISTENING, 2)
     r.done()
     summary = await task
-    stop.set()
-    if tick:
-        await tick
+    if measure_lag:
+        await ticker.stop()
+    lags = ticker.lags
     a = summary.answers[0]
     out = {
         "audio_s": len(answer) / RATE,
@@ -257,12 +251,9 @@ def paced_run(transcriber: Transcriber, answer: np.ndarray, n: int) -> dict[str,
 
 async def idle_lag(seconds: float = 5.0) -> tuple[float, float]:
     """The loop's lag with nothing else running in this process (the machine's own noise)."""
-    lags: list[float] = []
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        t0 = time.perf_counter()
-        await asyncio.sleep(0.01)
-        lags.append(time.perf_counter() - t0 - 0.01)
+    async with LoopTicker(0.01) as ticker:
+        await asyncio.sleep(seconds)
+    lags = ticker.lags
     return max(lags) * 1000, float(np.percentile(lags, 99)) * 1000
 
 
