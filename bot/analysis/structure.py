@@ -255,7 +255,8 @@ REQUIREMENTS = rx(
     r"(?:the )?(?:main|key|core|first|big|most important) things? (?:we|it|they|the \w+|users?|operators?) (?:need|needs|care|cares|want|wants|has to|have to)", r"(?:we|it|the system|the service) (?:need|needs) (?:to )?(?:the|a|an|every|each|be|support|handle|store|keep|show|give|know|track|serve|let)", r"(?:we|it|the system|the service|they) (?:need|needs|want|wants) (?:\d+|two|three|a few|several|a couple of) things",
     r"(?:it|the system|the service|we|this|the api|the platform|the design|the solution) (?:needs?|has|have|should|must) (?:to )?(?:be able to|support|handle|accept|store|serve|return|guarantee|tolerate|survive|keep|ingest|track|expose|allow|let)",
     r"(?:users?|clients?|devices?|callers?|operators?|services?|vehicles?|teams?|people|someone|supervisors?|admins?|customers?|drivers?|engineers?|analysts?|planners?|technicians?|auditors?|managers?) (?:should|need to|needs to|must|want to|wants to|will want to|have to|has to|can) (?:be able to )?\w+",
-    r"latency (?:target|budget|requirement|under|below|of|sla|goal|needs)", r"(?:high |highly )?availab\w+", r"durab\w+", r"consisten\w+",
+    r"latency (?:target|budget|requirement|under|below|of|sla|goal|needs)",
+    r"(?:should|must|needs? to|has to|have to) (?:be|stay|come back|return|complete|finish|respond) (?:\w+ )?(?:under|below|within|less than|in under|at most|no more than) " + NUM, r"(?:high |highly )?availab\w+", r"durab\w+", r"consisten\w+",
     r"slas?", r"slos?", r"(?:read|write)(?: |-)heavy", r"use cases?", r"core (?:features?|flows?|operations?|functionality)",
     r"(?:main|primary|key) (?:use case|operations?|flows?|job|goal|features?)", r"(?:clarify|confirm|ask) (?:what|whether|if|about|the)",
     r"do we need", r"should (?:it|we|the system|the service)", r"what (?:the system|it|the service|the api) (?:needs|has) to",
@@ -1079,7 +1080,12 @@ def _real_assumption(doc: Doc, h: Hit, category: str) -> bool:
 
 # "for delivery I'd go with at least once": a guarantee the speaker picks, not a requirement given.
 _CHOOSING_BEFORE = rx(r"(?:go|going|went|stick|sticking) with", r"use", r"using", r"pick", r"choose", r"opt for", r"settle on", r"implement", r"offer",
-                      r"provide", r"aim for", r"(?:i|we)(?:'d|'ll| would| will)(?: just| probably)? (?:do|give|make it)")
+                      r"provide", r"aim for", r"(?:i|we)(?:'d|'ll| would| will)(?: just| probably)? (?:do|give|make it)",
+                      # a property of a tool: "with kafka we get ordering per partition"
+                      r"(?:we|you) get", r"gives? (?:us|you)", r"provides?", r"offers?")
+# "for consistency we'd use postgres transactions", "at least once is what kafka gives us"
+_CHOICE_AFTER = rx(r"(?:i|we)(?:'d|'ll| would| will)? (?:just |probably )?(?:use|go with|pick|choose|rely on|lean on|get|want)",
+                   r"(?:is|which is) what (?:\w+ ){1,2}(?:gives|provides|offers|does)", r"(?:comes|come) (?:for free|built in|out of the box) with")
 _GUARANTEE_WORDS = rx(r"(?:at least|exactly|at most) once", r"ordering", r"(?:high |highly )?availab\w+", r"durab\w+", r"consisten\w+", r"latency", r"real ?time", r"freshness", r"retention")
 
 
@@ -1088,7 +1094,11 @@ def _chosen_not_required(doc: Doc, h: Hit) -> bool:
         return False
     i = doc.token_at(h.pos)
     lo, _ = doc.window(h.pos, 4, 0)
-    return bool(_CHOOSING_BEFORE.search(doc.span_text(lo, i)))
+    if _CHOOSING_BEFORE.search(doc.span_text(lo, i)):
+        return True
+    j = doc.token_at(h.pos + len(h.text) - 1) + 1
+    _, hi = doc.window(h.pos, 0, len(h.text.split()) + 6)
+    return bool(_CHOICE_AFTER.match(doc.span_text(j, hi)) or _CHOICE_AFTER.search(doc.span_text(j, min(hi, j + 5))))
 
 
 # "it should be scalable, highly available, microservices, auto scaling": adjectives strung together
@@ -1100,7 +1110,7 @@ _CONCRETE = re.compile(NUM + r"|\b(?:per|a) (?:second|minute|hour|day|month)\b|\
 
 
 def _buzzword_list(doc: Doc, h: Hit) -> bool:
-    lo, hi = doc.window(h.pos, 8, 8)
+    lo, hi = doc.window(h.pos, 40, 40)  # the hit's sentence
     span = doc.span_text(lo, hi)
     return len(_BUZZ_LIST.findall(span)) >= 3 and not _CONCRETE.search(span)
 
@@ -1237,7 +1247,7 @@ def detect_structure(doc: Doc, category: str, elements: tuple[str, ...] | list[s
         if category == "system_design":
             a_hits += [h for h in family("requirements") if h.frac <= EARLY_FRAC and re.search(
                 r"requirement|functional|clarify|confirm|ask|do we need|need|main|key|core|should (?:it|we|the)|use case|availab|durab|consisten|latency|real ?time|once|ordering|retention|freshness|read|write"
-                r"|must|exact|stale|means|counts as|defined|tolerat|live with|behind|accurate|correct|fresh|goal|allowed",
+                r"|must|exact|stale|means|counts as|defined|tolerat|live with|behind|accurate|correct|fresh|goal|allowed|under|below|within",
                 h.text)]
         a_hits += _early_questions(doc)
         # framing the answer by a case: "if the teams are small ...", "picture a service at its limit",

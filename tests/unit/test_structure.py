@@ -882,3 +882,16 @@ def test_more_worked_checks_with_a_case(ending: str, expected: bool) -> None:
 def test_arithmetic_steps_are_not_framing_assumptions(opening: str, expected: bool) -> None:
     text = opening + " and if the result has more than one digit go again, which is linear in the digits."
     assert structure("coding", text)["assumptions"] is expected
+
+
+@pytest.mark.parametrize("opening, expected", [
+    ("the system needs to be scalable and highly available and secure.", False),
+    ("for consistency we'd use postgres transactions.", False),
+    ("at least once delivery is what kafka gives us, so consumers dedupe.", False),
+    ("with kafka we get ordering per partition.", False),
+    ("latency should be under 200 ms at p99 for reads.", True),
+    ("ordering matters per account but not across accounts, right?", True),
+    ("we need strong consistency for balances, a stale balance means a double spend.", True),
+])
+def test_a_tools_property_or_a_chosen_guarantee_is_not_a_requirement(opening: str, expected: bool) -> None:
+    assert structure("system_design", opening + _PIPE)["assumptions"] is expected
