@@ -100,7 +100,8 @@ CONTEXT = rx(
     r"i was (?:working|on the|on a|leading|responsible|in charge|tasked|asked|assigned|hired|brought|owning|the only|one of|part of|on call)",
     # "I was the only backend engineer", not "I was a bit nervous"
     r"i was (?:the|a|an) (?:\w+ ){0,2}(?:engineers?|developers?|devs?|lead|owner|manager|intern|members?|one|only|architect|sre|contractor|consultant|person|hire|maintainer|reviewer|on ?call|responsible|admin|analyst|founder|cto)",
-    r"(?:this|it|that) was (?:at|when|during|back|around|in|about|last|a couple|a few|my|our|on)",
+    r"(?:this|it|that) was (?:at|when|during|back|around|last|a couple|a few|my|our|(?:in|on) (?:my|our|the \w+ team|a \w+ team)|in (?:19|20)\d\d)",  # not "it was about a bug", "it was in the logs"
+    r"(?:this|it|that) was (?:in|on|at|with|for) (?:a|an|our|my|the) (?:\w+ ){0,2}(?:service|system|platform|pipeline|api|app|application|team|company|startup|codebase|product|job|client|project|bank|retailer)",
     r"back (?:in|when|at)", r"a (?:few|couple(?: of)?|\d+) (?:years|months|weeks) ago", r"(?:years|months) ago",
     r"last (?:year|quarter|summer|spring|fall|winter|month)", r"in (?:19|20)\d\d",
     r"(?:the|our|my) (?:context|situation|background|setup|goal|task|mission|problem|project|job) (?:was|here|there)",
@@ -117,7 +118,7 @@ CONTEXT = rx(
     r"(?:my|the) role", r"responsible for", r"(?:i|we) (?:was|were|went|got|am|are) on ?call", r"(?:i|we) once",
     r"on (?:the|my|our|a) (?:\w+ ){0,2}team",
     r"i was (?:\w+ )?(?:against|opposed|skeptical|sceptical|in favou?r) (?:of |about |with |on )?(?:the|our|a|an|this|that|their|his|her|my) (?:\w+ ){0,2}(?:plan|migration|rewrite|proposal|decision|idea|change|design|approach|launch|release)",
-    r"(?:we|i) had (?:an?|one) (?:\w+ ){0,2}(?:incident|outage|bug|problem|issue|situation|customer|project|migration|launch|deadline|disagreement|conflict|argument|dispute)", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",
+    r"(?:we|i) had (?:an?|one) (?:\w+ ){0,2}(?:incident|outage|customer|project|migration|launch|deadline|disagreement|conflict|argument|dispute|audit|release)", r"in charge of", r"on call for", r"i led", r"i was leading", r"tasked with",
     r"the \w+ (?:service|system|platform|pipeline|api|app|company|team|product|checkout|integration) (?:was|handled|handles|processed|processes|served|serves|did|ran|runs|had|took|kept)",
     r"so (?:basically |yeah |um |uh )?(?:there was|we had|i had|i was|we were) (?:on (?:the|a|an|our|my)|working (?:at|on|for|in))",
     r"the (?:situation|context|background|story) was", r"(?:let me|i'll|i will|i can) (?:set|give) (?:the|some|a bit of)? ?(?:context|background|scene)",

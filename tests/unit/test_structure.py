@@ -895,3 +895,15 @@ def test_arithmetic_steps_are_not_framing_assumptions(opening: str, expected: bo
 ])
 def test_a_tools_property_or_a_chosen_guarantee_is_not_a_requirement(opening: str, expected: bool) -> None:
     assert structure("system_design", opening + _PIPE)["assumptions"] is expected
+
+
+@pytest.mark.parametrize("opening, expected", [
+    ("it was about a bug where users got logged out.", False),
+    ("we had a bug where users got logged out.", False),
+    ("it was in the logs that i first saw it.", False),
+    ("it was in a service that processed payments, and payments were sometimes charged twice.", True),
+    ("we had an outage on black friday when checkout went down.", True),
+    ("this was at my first job, on the billing team.", True),
+])
+def test_vague_situation_openers_versus_a_named_system(opening: str, expected: bool) -> None:
+    assert structure("behavioral", opening + _AFTER)["assumptions"] is expected
