@@ -418,6 +418,7 @@ TRADEOFF_LANDING = rx(
     r"(?:is|are|'s) (?:fine|ok|okay|good enough|acceptable|tolerable) (?:here )?(?:because|since|as long as|given)",
     # the cost named after the design, however far from the decision: "... the cost is that some customers retry at peak"
     r"the (?:main |big |real |only |obvious |one )?(?:cost|price|downside|catch|drawback|risk|trade)(?: here| of (?:that|this|it|doing (?:that|this|it)))? (?:is|being)",
+    r"(?:that|this|it|which) costs? (?:us|you|me)", r"(?:is|are|'s) the (?:price|cost) (?:of|for|we pay|you pay)",
     # accepting a cost is itself a committed tradeoff: "we accept eventual consistency because ..."
     r"(?:i|we)(?:'d| would| can|'ll| will|'re| are)? (?:happily |willingly |knowingly |consciously |deliberately |just )?(?:accept|accepting|tolerate|tolerating|live with|living with) (?!(?:the |an? |all |any |incoming |new )?(?:requests?|connections?|payments?|uploads?|traffic|writes?|reads?|events?|messages?|jobs?|orders?|inputs?|files?|data|calls?|webhooks?|json|http\w*|cards?|bookings?|users?|clients?)\b)(?:\w+ ){0,4}(?:because|since|as long as|given|in exchange|for the sake of|to get|to keep)",
     r"(?:i|we)(?:'d| would| can|'ll| will|'re| are)? (?:happily |willingly |knowingly |consciously |deliberately |just )?(?:accept|accepting|tolerate|tolerating|live with|living with) (?:some |a |an |the |slightly |a bit of |a little |occasional |rare )?(?:\w+ )?(?:eventual consistency|consistency|staleness|stale|lag|latency|duplicates?|inconsistenc\w+|delay|downtime|risk|cost|overhead|complexity|hit|window|data loss|loss|drift|imprecision|approximation|errors?|retries|double)",
@@ -802,6 +803,7 @@ _SIGN_OFF = rx(r"that(?:'s| is) (?:my|the) (?:answer|design|recommendation|appro
                r"(?:so )?(?:that's|that is) (?:how|why) (?:i'd|i would|we'd|we would|i)")
 _UNCOMMITTED_LANDING = rx(r"(?:the |my |our )?(?:main |big |biggest |key |real |obvious )?trade ?offs? (?:is|here|being|i'd|i would|we'd|we make|i make|i'm making|worth)",
                           r"the (?:main |big |real |only |obvious |one )?(?:cost|price|downside|catch|drawback|risk|trade)",
+                          r"(?:that|this|it|which) costs? (?:us|you|me)", r"(?:is|are|'s) the (?:price|cost) (?:of|for|we pay|you pay)",
                           r"the reason (?:is|being|for (?:this|that)|i do (?:this|that))")
 _FIRST_PERSON_TRADE = rx(r"(?:i'm|i am|we're|we are|i'd|we'd|i|we) (?:\w+ )?(?:trading|giving up|accepting|sacrificing|choosing)",
                          r"(?:i|we) (?:happily |knowingly |deliberately |just )?(?:accept|trade|sacrifice|give up|tolerate|live with) (?!(?:the |an? |all |any |incoming |new )?(?:requests?|connections?|payments?|uploads?|traffic|writes?|reads?|events?|messages?|jobs?|orders?|inputs?|files?|data|calls?|webhooks?|json|http\w*|cards?|bookings?|users?|clients?)\b)",

@@ -907,3 +907,21 @@ def test_a_tools_property_or_a_chosen_guarantee_is_not_a_requirement(opening: st
 ])
 def test_vague_situation_openers_versus_a_named_system(opening: str, expected: bool) -> None:
     assert structure("behavioral", opening + _AFTER)["assumptions"] is expected
+
+
+_CACHE_HEAD = "so i'd put a cache in front of the product service. "
+_CACHE_MID = ("reads go to the cache first, and on a miss we read from postgres and fill the cache with a ttl of five "
+              "minutes. writes go to postgres and then delete the cache key. the cache is a redis cluster with a replica "
+              "per shard, and we watch the hit rate and eviction count on a dashboard, with an alert when it drops. ")
+
+
+@pytest.mark.parametrize("text, expected", [
+    (_CACHE_HEAD + _CACHE_MID + "the downside is that a product page can be up to five minutes stale.", True),
+    (_CACHE_HEAD + _CACHE_MID + "that costs us some freshness, but product pages barely change.", True),
+    (_CACHE_HEAD + _CACHE_MID + "stale prices for a few minutes are the price of taking load off the database.", True),
+    (_CACHE_HEAD + _CACHE_MID + "and that's the read path.", False),
+    # the cost with no decision anywhere
+    (_CACHE_MID + "the downside is that a product page can be up to five minutes stale.", False),
+])
+def test_the_cost_named_long_after_the_decision(text: str, expected: bool) -> None:
+    assert structure("system_design", text)["outcome"] is expected
