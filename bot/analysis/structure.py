@@ -95,6 +95,8 @@ CONTEXT = rx(
     r"(?:when|while) i was (?:at|working|on|the|a|an|leading|running|in charge|with)",
     r"(?:at|for|in) (?:a|an|one|my|our|this) (?:\w+ ){0,2}(?:marketplace|fintech|bank|retailer|startup|scale ?up|agency|consultancy|saas|e ?commerce|ecommerce|logistics|insurer|insurance|telco|hospital|airline|publisher|broker|exchange|enterprise|unicorn|corporation|corp|firm|studio)s?",
     # a role said without an article: "I was tech lead for a search revamp", "I was senior engineer on payments"
+    r"i(?:'m| am| was)? (?:work|worked|working) (?:as (?:a |an |the )?\w+(?: \w+)? )?(?:at|for|on|in|with) (?:a|an|the|my|our|one) (?:\w+ ){0,3}(?:company|startup|team|platform|bank|agency|retailer|firm|client|org|organi[sz]ation|service|product|marketplace|fintech|business|shop|scale ?up|insurer|consultancy)",
+    r"(?:as|i'm|i am|i was) (?:a |an |the )?(?:\w+ ){0,2}(?:tech lead|team lead|lead|engineer|developer|dev|sre|architect|manager|intern|contractor|consultant) (?:at|for|on|in|of|with) (?:a|an|the|my|our)",
     r"i was (?:\w+ ){0,2}(?:tech lead|team lead|lead|lead engineer|lead developer|engineering manager|staff engineer|senior engineer|backend engineer|engineer|developer|sre|architect|owner|intern|contractor|consultant|product owner|scrum master|point person|dri)s? (?:for|on|of|at|in|over|with)",
     r"(?:that|my|a|the|our) (?:previous|last|current|old|former|first) (?:job|company|role|team|employer|position|gig|startup|project)",
     r"i was (?:working|on the|on a|leading|responsible|in charge|tasked|asked|assigned|hired|brought|owning|the only|one of|part of|on call)",

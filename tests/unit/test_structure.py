@@ -925,3 +925,14 @@ _CACHE_MID = ("reads go to the cache first, and on a miss we read from postgres 
 ])
 def test_the_cost_named_long_after_the_decision(text: str, expected: bool) -> None:
     assert structure("system_design", text)["outcome"] is expected
+
+
+@pytest.mark.parametrize("opening, expected", [
+    ("as tech lead on the search team, i had to pick between a rewrite and a patch.", True),
+    ("so i was team lead of four people building the onboarding flow.", True),
+    ("i worked as sre for a streaming company, mostly on the ingest side.", True),
+    ("i was tech lead, and i decided to rewrite it.", False),
+    ("as usual i was debugging the tests.", False),
+])
+def test_roles_said_in_other_words(opening: str, expected: bool) -> None:
+    assert structure("behavioral", opening + _AFTER)["assumptions"] is expected
