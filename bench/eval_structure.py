@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.analysis import analyze  # noqa: E402
 from bot.models import CATEGORIES, Question  # noqa: E402
+from bench.eval_heldout import Counts  # noqa: E402  (one precision/recall tally for every eval)
 
 LABELS = ROOT / "tests" / "data" / "labelled_answers.toml"
 _PREFIX_CATEGORY = {"coding": "coding", "fund": "fundamentals", "fundamentals": "fundamentals",
@@ -80,36 +81,6 @@ def load_bank_or_none():  # type: ignore[no-untyped-def]
         return load_bank(ROOT / "question_bank")
     except Exception:  # noqa: BLE001 - the eval still runs on stubs
         return None
-
-
-@dataclass
-class Counts:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
-
-    def add(self, truth: bool, pred: bool) -> None:
-        if truth and pred:
-            self.tp += 1
-        elif pred:
-            self.fp += 1
-        elif truth:
-            self.fn += 1
-        else:
-            self.tn += 1
-
-    @property
-    def precision(self) -> float | None:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
-
-    @property
-    def recall(self) -> float | None:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
-
-    @property
-    def n(self) -> int:
-        return self.tp + self.fp + self.fn + self.tn
 
 
 def evaluate(items: list[Item], bank=None) -> tuple[dict[tuple[str, str], Counts], list[str], dict[str, Counts]]:  # type: ignore[no-untyped-def]
@@ -210,7 +181,7 @@ def timing_figure(bank=None, words: int = 750, runs: int = 30) -> float:  # type
 
 
 def _fmt(v: float | None) -> str:
-    return "  -  " if v is None else f"{v:.2f}"
+    return "  -  " if v is None or v != v else f"{v:.2f}"  # v != v: undefined (nan)
 
 
 def report(title: str, counts: dict[tuple[str, str], Counts], flag_counts: dict[str, Counts]) -> str:
