@@ -19,6 +19,7 @@ import asyncio
 import logging
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -56,6 +57,14 @@ BEAM_SIZE = 1  # greedy decoding: much faster than beam 5 on CPU, same words on 
 # chunks buys nothing on 2 cores (RTF 0.032 at 1, 0.031-0.035 at 2, 0.039 at 4 on a 5-minute
 # answer) but costs memory (peak RSS 373, 488, 640, 836 MiB at 1, 2, 4, 8), so one at a time.
 BATCH_SIZE = 1
+# Greedy decoding with a prompt can fall into a loop ("I'd say, I'd say, …") or drop a whole
+# stretch of speech. A segment whose text compresses this well (whisper's own threshold), or
+# that has far fewer words than its length allows, is decoded again without the prompt, with
+# beam search and temperature fallback.
+LOOP_COMPRESSION_RATIO = 2.4
+SPARSE_MIN_SECONDS = 4.0
+SPARSE_WORDS_PER_SECOND = 0.5
+RETRY_BEAM_SIZE = 5
 
 ProgressFn = Callable[[float, float], None]
 _DEFAULT = object()
@@ -212,12 +221,10 @@ class Transcriber:
         )
         words: list[Word] = []
         for seg in segments:  # a lazy generator: decoding happens while we iterate
-            for w in seg.words or ():
-                text = w.word.strip()
-                if not text:
-                    continue
-                words.append(Word(text=text, start=float(w.start) + offset_s,
-                                  end=float(w.end) + offset_s, probability=float(w.probability)))
+            seg_words = _words(seg.words, offset_s)
+            if _looks_broken(seg.text, len(seg_words), float(seg.end) - float(seg.start)):
+                seg_words = self._decode_again(audio, float(seg.start), float(seg.end), offset_s, seg_words)
+            words.extend(seg_words)
             if progress:
                 progress(min(float(seg.end), total), total)
         if progress:
@@ -227,7 +234,48 @@ class Transcriber:
                   total, elapsed, elapsed / max(total, 1e-9), len(words))
         return Transcript(words=words, duration_s=total)
 
+    def _decode_again(self, audio: np.ndarray, start_s: float, end_s: float, offset_s: float,
+                      first: list[Word]) -> list[Word]:
+        """Decode one broken segment again; keep whichever reading looks sound."""
+        piece = audio[int(start_s * SAMPLE_RATE): int(end_s * SAMPLE_RATE) + 1]
+        segments, _ = self._model.transcribe(
+            piece, language="en", beam_size=RETRY_BEAM_SIZE, word_timestamps=True, vad_filter=False,
+            condition_on_previous_text=False, initial_prompt=None,
+        )
+        again: list[Word] = []
+        for seg in segments:
+            again.extend(_words(seg.words, offset_s + start_s))
+        old_text = " ".join(w.text for w in first)
+        new_text = " ".join(w.text for w in again)
+        better = (_compression_ratio(new_text) < _compression_ratio(old_text)
+                  or (len(again) > len(first) and _compression_ratio(new_text) <= LOOP_COMPRESSION_RATIO))
+        log.info("segment %.1f-%.1f s decoded again (%d → %d words, %s)", start_s + offset_s,
+                 end_s + offset_s, len(first), len(again), "kept" if better else "discarded")
+        return again if better else first
+
     async def transcribe(self, samples: np.ndarray, *, offset_s: float = 0.0,
                          progress: ProgressFn | None = None) -> Transcript:
         """`transcribe_sync` in a worker thread: a long answer never blocks the event loop."""
         return await asyncio.to_thread(self.transcribe_sync, samples, offset_s=offset_s, progress=progress)
+
+
+def _words(raw: Any, offset_s: float) -> list[Word]:
+    out: list[Word] = []
+    for w in raw or ():
+        text = w.word.strip()
+        if text:
+            out.append(Word(text=text, start=float(w.start) + offset_s, end=float(w.end) + offset_s,
+                            probability=float(w.probability)))
+    return out
+
+
+def _compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def _looks_broken(text: str, n_words: int, seconds: float) -> bool:
+    """A repetition loop, or a long stretch of detected speech with hardly any words."""
+    if len(text) >= 40 and _compression_ratio(text) > LOOP_COMPRESSION_RATIO:
+        return True
+    return seconds >= SPARSE_MIN_SECONDS and n_words < SPARSE_WORDS_PER_SECOND * seconds

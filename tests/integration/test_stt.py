@@ -15,6 +15,7 @@ import pytest
 from bot.config import Settings
 from bot.speech.audio import SAMPLE_RATE, decode_file, resample_mono
 from bot.speech.stt import DISFLUENCY_PROMPT, ModelNotFound, Transcriber, resolve_model
+from bot.speech import stt
 from tests.conftest import SHARED_AUDIO, espeak
 from tests.wer import wer
 from tests.loop_lag import LoopTicker
@@ -244,3 +245,33 @@ def test_load_is_idempotent(transcriber: Transcriber) -> None:
     transcriber.load()
     asyncio.run(transcriber.ensure_loaded())
     assert transcriber._model is model and transcriber.load_seconds is not None
+
+
+# This answer, in espeak-ng's Scottish voice at 150 wpm, sends greedy decoding with the
+# disfluency prompt into a loop ("I'd say, I'd say, …" for the whole answer).
+LOOPING_ANSWER = (
+    "At a manufacturing company, my manager asked me to improve visibility into the production lines, "
+    "and nobody could say what that meant. I was the only backend engineer on it, for one quarter. I "
+    "interviewed the shift leads, wrote a one page proposal, and we built a small dashboard of machine "
+    "downtime. People seemed to like it and it was a good learning experience."
+)
+
+
+def test_a_decoding_loop_is_caught_and_the_answer_recovered(transcriber: Transcriber, tmp_path: Path) -> None:
+    audio = decode_file(espeak(LOOPING_ANSWER, tmp_path / "loop.wav", voice="en-gb-scotland", rate=150))
+    result = transcriber.transcribe_sync(audio)
+    assert wer(LOOPING_ANSWER, result.text) <= 0.35, result.text
+    assert stt._compression_ratio(result.text) <= stt.LOOP_COMPRESSION_RATIO
+
+
+@pytest.mark.parametrize(
+    "text, n_words, seconds, broken",
+    [
+        ("I'd say, " * 40, 80, 20.0, True),          # a repetition loop
+        ("I'd say,", 2, 25.0, True),                  # a long stretch of speech with two words
+        ("So I would start with a hash map keyed by event id and a time window.", 15, 5.0, False),
+        ("Okay.", 1, 1.5, False),                     # short segments may hold a single word
+    ],
+)
+def test_broken_segments_are_recognised(text: str, n_words: int, seconds: float, broken: bool) -> None:
+    assert stt._looks_broken(text, n_words, seconds) is broken
