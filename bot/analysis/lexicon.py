@@ -60,6 +60,7 @@ BIGRAM_MAP: dict[tuple[str, str], str] = {
     ("right", "throughput"): "write throughput", ("right", "amplification"): "write amplification",
     ("read", "replica"): "read replica", ("net", "letter"): "dead letter", ("per", "centiles"): "percentiles",
     ("per", "centile"): "percentile", ("time", "out"): "timeout", ("time", "outs"): "timeouts",
+    ("back", "off"): "backoff", ("fail", "over"): "failover",
 }
 # "rights" is almost always "writes" in a backend answer, unless it is about permissions.
 _RIGHTS_KEEP_AFTER = {"access", "update", "admin", "user", "edit", "human", "equal", "voting", "delete", "the", "no"}
@@ -138,6 +139,8 @@ class Doc:
         return self.text[self.starts[lo]:end]
 
 
+# Compounds whisper splits as "X -Y" that the detectors and the bank spell as two words.
+_SPACED_COMPOUND_RX = re.compile(r"^(?:deadletter|oncall|pileup|roundtrip|writeahead|readreplica|fanout|followup)s?\b")
 _SPLIT_THOUSANDS_RX = re.compile(r"^,\d{3}(?:,\d{3})*s?[.,?!]?$")
 _PLURAL_THOUSANDS_RX = re.compile(r"^(\d{1,3}(?:,\d{3})+)s([.,?!]?)$")  # "10,000s" of events: the number, not seconds
 _PLAIN_RX = re.compile(r"^([a-z]+(?:'[a-z]+)?)([,.?!;:]?)$")
@@ -320,10 +323,14 @@ def build_doc(words: Sequence[str], times: Sequence[float] | None = None) -> Doc
         if m:
             words[idx] = m.group(1) + m.group(2)
     last = -1
-    for idx in range(len(words)):  # whisper splits sub-words as "tran -sactions": glue them back
+    for idx in range(len(words)):  # whisper splits sub-words as "tran -sactions" and compounds as "trade -off": glue them back
         w = words[idx].strip()
         if last >= 0 and len(w) > 1 and w[0] == "-" and w[1].isalpha() and words[last].strip()[-1:].isalpha():
-            words[last] = words[last].rstrip() + w[1:]
+            head = words[last].rstrip()
+            joined = (head + w[1:]).lower()
+            # a compound the rules spell as two words keeps its hyphen ("dead -letter" reads as "dead-letter")
+            glue = "-" if _SPACED_COMPOUND_RX.match(joined) else ""
+            words[last] = head + glue + w[1:]
             words[idx] = ""
         elif w:
             last = idx
