@@ -174,6 +174,9 @@ def _split_raw(raw: str) -> tuple[list[str], bool, bool]:
         if tok == "%":
             out.append("percent")
             continue
+        if tok in ("th", "st", "nd", "rd") and out and _DIGITS_RX.match(out[-1]):
+            continue  # "99.9th": the ordinal suffix after a decimal
+
         tok = tok.rstrip(".")
         if tok.endswith("'s") and tok not in ("let's", "it's", "that's", "what's", "there's", "here's", "he's", "she's", "who's", "where's"):
             tok = tok[:-2]  # possessive: "kafka's" → "kafka"
@@ -298,6 +301,20 @@ def _merge_bigrams(toks: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return out
 
 
+_PERCENTILE_RX = re.compile(r"^(?:50|75|90|95|99|99\.9|99\.99|999|9999)$")
+
+
+def _join_percentiles(toks: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """ "p 99" (and "p ninety nine") → "p99", the bank's spelling; "p 1" stays (a severity level)."""
+    out: list[tuple[str, int]] = []
+    for tok, src in toks:
+        if out and out[-1][0] == "p" and _PERCENTILE_RX.match(tok):
+            out[-1] = ("p" + tok, out[-1][1])
+            continue
+        out.append((tok, src))
+    return out
+
+
 def build_doc(words: Sequence[str], times: Sequence[float] | None = None) -> Doc:
     """Normalise a sequence of source words (transcript words or whitespace-split text)."""
     toks: list[tuple[str, int]] = []
@@ -343,7 +360,7 @@ def build_doc(words: Sequence[str], times: Sequence[float] | None = None) -> Doc
                 qmarks.add(idx)
         if comma:
             commas.add(idx)
-    toks = _collapse_numbers(_merge_bigrams(toks))
+    toks = _join_percentiles(_collapse_numbers(_merge_bigrams(toks)))
     tokens = [t for t, _ in toks]
     source = [s for _, s in toks]
     starts: list[int] = []

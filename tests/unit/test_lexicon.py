@@ -42,3 +42,27 @@ def test_glued_compound_keeps_the_positions_of_the_words_around_it() -> None:
     assert doc.time_at(doc.text.index("queue")) == 1.5
     # a word split inside (not a compound) is still glued without the hyphen
     assert norm("tran -sactions") == "transactions"
+
+
+@pytest.mark.parametrize(
+    ("heard", "expected"),
+    [
+        ("about 100 ,000 users", "about 100000 users"),
+        ("1 ,500 ,000 rows a day", "1500000 rows a day"),
+        ("12 % of requests", "12 percent of requests"),
+        ("12% of requests", "12 percent of requests"),
+        ("the 95th percentile", "the 95 percentile"),
+        ("the 99.9th percentile", "the 99.9 percentile"),
+        ("keep p 99 under 200 ms", "keep p99 under 200 ms"),
+        ("keep P99 under 200 ms", "keep p99 under 200 ms"),
+        ("keep p ninety nine low", "keep p99 low"),
+        ("a P-95 of", "a p95 of"),
+    ],
+)
+def test_number_spellings_converge(heard: str, expected: str) -> None:
+    assert norm(heard) == expected
+
+
+def test_severity_levels_are_not_read_as_percentiles() -> None:
+    assert norm("a p 1 incident") == "a p 1 incident"
+    assert norm("p one incident") == "p one incident"
