@@ -42,6 +42,7 @@ UNIGRAM_MAP: dict[str, str] = {
     "msec": "ms", "millisecond": "ms", "milliseconds": "ms", "hrs": "hours",
     "i'd've": "i'd", "cuz": "because", "cause": "because", "'cause": "because", "coz": "because",
     "versus": "versus", "vs": "versus", "v": "v", "p": "p", "nineties": "90s",
+    "cafka": "kafka", "kafca": "kafka", "redus": "redis", "postgrease": "postgres",
 }
 # Two-token spellings merged into one token.
 BIGRAM_MAP: dict[tuple[str, str], str] = {
@@ -60,7 +61,14 @@ BIGRAM_MAP: dict[tuple[str, str], str] = {
     ("right", "throughput"): "write throughput", ("right", "amplification"): "write amplification",
     ("read", "replica"): "read replica", ("net", "letter"): "dead letter", ("per", "centiles"): "percentiles",
     ("per", "centile"): "percentile", ("time", "out"): "timeout", ("time", "outs"): "timeouts",
+    ("right", "volume"): "write volume", ("right", "volumes"): "write volumes", ("right", "requests"): "write requests",
+    ("times", "temps"): "timestamps", ("time", "temps"): "timestamps", ("post", "grease"): "postgres",
+    ("cough", "car"): "kafka", ("cough", "ka"): "kafka", ("red", "is"): "redis", ("read", "us"): "redis",
     ("back", "off"): "backoff", ("fail", "over"): "failover",
+}
+# Three-token mishearings: "exactly once" heard as "and luckily once".
+TRIGRAM_MAP: dict[tuple[str, str, str], str] = {
+    ("and", "luckily", "once"): "exactly once", ("exact", "lee", "once"): "exactly once",
 }
 # "rights" is almost always "writes" in a backend answer, unless it is about permissions.
 _RIGHTS_KEEP_AFTER = {"access", "update", "admin", "user", "edit", "human", "equal", "voting", "delete", "the", "no"}
@@ -141,6 +149,7 @@ class Doc:
 
 # Compounds whisper splits as "X -Y" that the detectors and the bank spell as two words.
 _SPACED_COMPOUND_RX = re.compile(r"^(?:deadletter|oncall|pileup|roundtrip|writeahead|readreplica|fanout|followup)s?\b")
+_LEAST_ONE = {"one", "one.", "one,", "one?", "one!", "one's", "one's.", "one's,", "one;", "one:"}
 _SPLIT_THOUSANDS_RX = re.compile(r"^,\d{3}(?:,\d{3})*s?[.,?!]?$")
 _PLURAL_THOUSANDS_RX = re.compile(r"^(\d{1,3}(?:,\d{3})+)s([.,?!]?)$")  # "10,000s" of events: the number, not seconds
 _PLAIN_RX = re.compile(r"^([a-z]+(?:'[a-z]+)?)([,.?!;:]?)$")
@@ -289,6 +298,13 @@ def _merge_bigrams(toks: list[tuple[str, int]]) -> list[tuple[str, int]]:
             out.append(("writes", toks[i][1]))
             i += 1
             continue
+        if i + 2 < len(toks):
+            m = TRIGRAM_MAP.get((toks[i][0], toks[i + 1][0], toks[i + 2][0]))
+            if m is not None:
+                parts = m.split()  # the last part keeps the last word's position ("once" stays where it was said)
+                out.extend((part, toks[i + 2][1] if k == len(parts) - 1 else toks[i][1]) for k, part in enumerate(parts))
+                i += 3
+                continue
         if i + 1 < len(toks):
             m = BIGRAM_MAP.get((toks[i][0], toks[i + 1][0]))
             if m is not None:
@@ -351,6 +367,13 @@ def build_doc(words: Sequence[str], times: Sequence[float] | None = None) -> Doc
             words[idx] = ""
         elif w:
             last = idx
+    for idx in range(1, len(words)):  # "at least, one" / "at least one's": whisper's "at least once"
+        w = words[idx].strip().lower().replace("\u2019", "'")
+        if w in _LEAST_ONE and words[idx - 1].strip().lower() in ("least", "least,") \
+                and (w.startswith("one'") or words[idx - 1].strip().endswith(",")) \
+                and idx >= 2 and words[idx - 2].strip().lower() == "at":
+            words[idx - 1] = words[idx - 1].strip().rstrip(",")
+            words[idx] = "once" + w[len(w.rstrip(",.?!;:")):]
     for idx, raw in enumerate(words):
         sub, ends, comma = _split_raw(raw)
         toks.extend((t, idx) for t in sub)
