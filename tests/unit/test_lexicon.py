@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.analysis import analyze
 from bot.analysis.lexicon import build_doc, doc_from_text, trigger_pattern
+from bot.models import KeyPoint, Question
 
 
 def norm(text: str) -> str:
@@ -118,3 +120,22 @@ def test_key_point_triggers_fire_on_the_misheard_forms() -> None:
     assert trigger_pattern("p99").search(norm("the p 99 latency"))
     assert trigger_pattern("exactly once").search(norm("you never get and luckily once"))
     assert trigger_pattern("idempotency key").search(norm("send an item potency key"))
+
+
+_Q = Question(
+    id="t-db-choice", category="fundamentals", prompt="Which database for the ledger?", follow_ups=(),
+    expected=("outcome",), key_points=(KeyPoint("choice", "a choice", ("postgres",)),), target_seconds=60, difficulty="easy",
+)
+
+
+@pytest.mark.parametrize("verb", ["And pick", "Pick", "Choose", "And choose", "So go with"])
+def test_bare_choice_verb_with_over_is_a_decision(verb: str) -> None:
+    # whisper drops a quiet "I'd": "And pick Postgres over Mongo." still commits to a choice
+    text = (f"Postgres gives joins and transactions, Mongo gives a flexible schema. "
+            f"{verb} Postgres over Mongo, the ledger is relational.")
+    assert analyze(_Q, text=text).structure["outcome"] is True
+
+
+def test_comparing_without_choosing_is_not_a_decision() -> None:
+    text = "Postgres gives joins and transactions, Mongo gives a flexible schema. Both are fine, it depends."
+    assert analyze(_Q, text=text).structure["outcome"] is False
