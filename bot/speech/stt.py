@@ -227,12 +227,37 @@ class Transcriber:
             words.extend(seg_words)
             if progress:
                 progress(min(float(seg.end), total), total)
+        words = self._recover_lost_speech(audio, words, offset_s)
         if progress:
             progress(total, total)
         elapsed = time.perf_counter() - t0
         log.debug("transcribed %.1f s of audio in %.2f s (RTF %.3f), %d words",
                   total, elapsed, elapsed / max(total, 1e-9), len(words))
         return Transcript(words=words, duration_s=total)
+
+    def _recover_lost_speech(self, audio: np.ndarray, words: list[Word], offset_s: float) -> list[Word]:
+        """Decode again any long stretch the VAD calls speech but that came back almost wordless.
+
+        A collapsed decode can also report its few words with a wrong, short time span, so the
+        per-segment check cannot see it; the VAD's own speech regions can.
+        """
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        regions = get_speech_timestamps(audio, VadOptions(**VAD_PARAMETERS))
+        out = list(words)
+        for r in regions:
+            start_s, end_s = r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE
+            if end_s - start_s < SPARSE_MIN_SECONDS:
+                continue
+            lo, hi = start_s + offset_s, end_s + offset_s
+            inside = [w for w in out if lo - 0.5 <= w.start <= hi + 0.5]
+            if len(inside) >= SPARSE_WORDS_PER_SECOND * (end_s - start_s):
+                continue
+            again = self._decode_again(audio, start_s, end_s, offset_s, inside)
+            if again is not inside:
+                kept = [w for w in out if w not in inside]
+                out = sorted(kept + again, key=lambda w: w.start)
+        return out
 
     def _decode_again(self, audio: np.ndarray, start_s: float, end_s: float, offset_s: float,
                       first: list[Word]) -> list[Word]:

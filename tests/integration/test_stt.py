@@ -275,3 +275,21 @@ def test_a_decoding_loop_is_caught_and_the_answer_recovered(transcriber: Transcr
 )
 def test_broken_segments_are_recognised(text: str, n_words: int, seconds: float, broken: bool) -> None:
     assert stt._looks_broken(text, n_words, seconds) is broken
+
+
+def test_a_collapsed_decode_around_a_pause_is_recovered(transcriber: Transcriber, tmp_path: Path) -> None:
+    """The same voice with a thinking pause: the collapsed decode reported two words with a short,
+    wrong time span, so only the VAD's speech regions reveal the lost speech."""
+    from bot.analysis.timing import find_silences
+
+    first, second = LOOPING_ANSWER.split(" I interviewed")
+    second = "I interviewed" + second
+    a = decode_file(espeak(first, tmp_path / "a.wav", voice="en-gb-scotland", rate=160))
+    b = decode_file(espeak(second, tmp_path / "b.wav", voice="en-gb-scotland", rate=160))
+    pause = np.zeros(int(5.5 * SAMPLE_RATE), dtype=np.float32)
+    result = transcriber.transcribe_sync(np.concatenate([a, pause, b]))
+    assert wer(LOOPING_ANSWER, result.text) <= 0.35, result.text
+    gaps = find_silences(result, 4.0)
+    start = len(a) / SAMPLE_RATE
+    assert any(abs(g.start - start) < 1.0 and g.end - g.start > 4.0 for g in gaps), gaps
+    assert all(g.end - g.start < 10 for g in gaps), gaps
