@@ -314,6 +314,18 @@ REASON = rx(
     r"which (?:loses|costs|cuts|saves|reduces|adds|trades|halves|doubles|removes|drops|buys|wastes|risks|sacrifices)",
 )
 
+# Phrasings that commit to a choice; both a strong decision and a proposal accept them.
+_COMMITMENT_PHRASES: tuple[str, ...] = (
+    r"the (?:\w+ )?(?:call|choice|pick|decision|answer|winner|verdict|way to go|move|bet|recommendation) (?:here |then |for (?:\w+ ){1,3})?(?:is|would be|'s)",
+    r"verdict", r"(?:is|'s|would be) (?:the )?(?:winner|way to go)", r"wins? (?:here|out|for (?:me|us))", r"(?:i|we)(?:'d| would|'ll| will) (?:probably |definitely )?go for",
+    r"(?:my|the) vote (?:goes|would go|is)", r"(?:i'd|i would|we'd|we would) (?:bet on|back|side with)",
+    # commitments said without "I'd": "the plan is X", "X it is, since ...", "X wins because ...", "I'm going to say X, because ...",
+    # "we went X here"
+    r"(?:the|my|our) plan (?:is|would be|here is)", r"(?!how\b|what\b|why\b|where\b|that\b|way\b|which\b|who\b|as\b)\w+ it is (?:since|because|then|here|for|as|given)", r"wins? (?:because|since|as|given)",
+    r"(?:i'm going to|i am going to|i'll|i'd|i would|i will) (?:just )?say (?!that\b|it\b|the\b|this\b|a\b)\w+(?: \w+)? (?:because|since|as|here|given)",
+    r"(?:i|we) went (?:for |with )?(?!to\b|through\b|back\b|from\b|down\b|up\b|live\b|over\b|on\b|into\b|out\b)\w+(?: \w+)? (?:here|because|since|in the end)",
+)
+
 # A committed choice: enough with a reason ("my recommendation is X, since ...").
 STRONG_DECISION = rx(
     r"(?:i|we|you)(?:'d| would| should|'ll| will| could)? (?:probably |definitely |still |just |usually |typically |generally |normally |actually |personally |likely )?(?:pick|choose|go with|recommend|prefer|lean towards?|lean toward|default to|opt for|settle on|land on|favor|favour)",
@@ -327,14 +339,7 @@ STRONG_DECISION = rx(
     r"(?:is|would be|'s) (?:the )?(?:better|best|right|safer|simpler|cheaper|sensible|obvious) (?:choice|option|fit|default|bet|approach|call|pick) (?:here|for)",
     r"my take", r"what (?:i'd|i would|i) (?:do|recommend|pick|choose|go with) is",
     r"(?:i'm|i am|we're|we are|i'd be|we'd be) (?:prioriti[sz]ing|optimi[sz]ing for|favou?ring|betting on)",
-    r"the (?:\w+ )?(?:call|choice|pick|decision|answer|winner|verdict|way to go|move|bet|recommendation) (?:here |then |for (?:\w+ ){1,3})?(?:is|would be|'s)",
-    r"verdict", r"(?:is|'s|would be) (?:the )?(?:winner|way to go)", r"wins? (?:here|out|for (?:me|us))", r"(?:i|we)(?:'d| would|'ll| will) (?:probably |definitely )?go for",
-    r"(?:my|the) vote (?:goes|would go|is)", r"(?:i'd|i would|we'd|we would) (?:bet on|back|side with)",
-    # commitments said without "I'd": "the plan is X", "X it is, since ...", "X wins because ...", "I'm going to say X, because ...",
-    # "we went X here"
-    r"(?:the|my|our) plan (?:is|would be|here is)", r"(?!how\b|what\b|why\b|where\b|that\b|way\b|which\b|who\b|as\b)\w+ it is (?:since|because|then|here|for|as|given)", r"wins? (?:because|since|as|given)",
-    r"(?:i'm going to|i am going to|i'll|i'd|i would|i will) (?:just )?say (?!that\b|it\b|the\b|this\b|a\b)\w+(?: \w+)? (?:because|since|as|here|given)",
-    r"(?:i|we) went (?:for |with )?(?!to\b|through\b|back\b|from\b|down\b|up\b|live\b|over\b|on\b|into\b|out\b)\w+(?: \w+)? (?:here|because|since|in the end)",
+    *_COMMITMENT_PHRASES,
 )
 # Any proposal ("I'd put a cache in front"): counts only next to a tradeoff.
 DECISION_PROPOSAL = rx(
@@ -352,14 +357,7 @@ DECISION_PROPOSAL = rx(
     r"(?:you|i|we) (?:want|need) (?:a |an |the )?\w+(?: \w+){0,2} (?:when|if|whenever|because)",
     r"(?:keep|use|put|store|pick|choose|go with|make|run|send|write|model|evaluate|do) (?:\w+ ){0,6}(?:rather than|instead of|over)",
     r"(?<!does )(?<!do )(?<!did )(?<!would )(?<!that )(?<!this )(?<!it )(?<!to )(?:makes?|made) (?:a lot of |the most |more |perfect |total |good )?sense",
-    r"the (?:\w+ )?(?:call|choice|pick|decision|answer|winner|verdict|way to go|move|bet|recommendation) (?:here |then |for (?:\w+ ){1,3})?(?:is|would be|'s)",
-    r"verdict", r"(?:is|'s|would be) (?:the )?(?:winner|way to go)", r"wins? (?:here|out|for (?:me|us))", r"(?:i|we)(?:'d| would|'ll| will) (?:probably |definitely )?go for",
-    r"(?:my|the) vote (?:goes|would go|is)", r"(?:i'd|i would|we'd|we would) (?:bet on|back|side with)",
-    # commitments said without "I'd": "the plan is X", "X it is, since ...", "X wins because ...", "I'm going to say X, because ...",
-    # "we went X here"
-    r"(?:the|my|our) plan (?:is|would be|here is)", r"(?!how\b|what\b|why\b|where\b|that\b|way\b|which\b|who\b|as\b)\w+ it is (?:since|because|then|here|for|as|given)", r"wins? (?:because|since|as|given)",
-    r"(?:i'm going to|i am going to|i'll|i'd|i would|i will) (?:just )?say (?!that\b|it\b|the\b|this\b|a\b)\w+(?: \w+)? (?:because|since|as|here|given)",
-    r"(?:i|we) went (?:for |with )?(?!to\b|through\b|back\b|from\b|down\b|up\b|live\b|over\b|on\b|into\b|out\b)\w+(?: \w+)? (?:here|because|since|in the end)",
+    *_COMMITMENT_PHRASES,
 )
 TRADEOFF_MARK = rx(
     r"trade ?offs?", r"on the other hand", r"downsides?", r"drawbacks?", r"upsides?", r"the catch", r"(?:the )?(?:pro|con) is", r"(?:the |one |a |big |main )?(?:downside|drawback|catch|cost|con|cons|price) (?:is|being|here|there|of)",
