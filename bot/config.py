@@ -74,7 +74,7 @@ class Settings:
             raw = env.get(name)
             if raw is None or raw == "":
                 continue
-            values[f.name] = _coerce(name, raw, f.default if f.default is not field else None, f.name)
+            values[f.name] = _coerce(name, raw, str(f.type))
         values.update(overrides)
         s = cls(**values)  # type: ignore[arg-type]
         s.validate()
@@ -94,20 +94,14 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-_PATH_FIELDS = {"data_dir", "db_path", "bank_dir"}
-_INT_FIELDS = {"whisper_threads", "tts_rate", "questions_per_round", "max_rounds_per_guild",
-               "max_rounds_total", "commands_per_minute", "keep_audio_days",
-               "uploads_per_hour"}
-_FLOAT_FIELDS = {"long_silence_s", "end_silence_s", "max_answer_s", "max_upload_mb"}
-
-
-def _coerce(var: str, raw: str, default: object, name: str) -> object:
+def _coerce(var: str, raw: str, annotation: str) -> object:
+    """Turn the variable's text into the field's type, read off its annotation."""
     try:
-        if name in _PATH_FIELDS:
+        if "Path" in annotation:
             return Path(raw).expanduser()
-        if name in _INT_FIELDS:
+        if annotation == "int":
             return int(raw)
-        if name in _FLOAT_FIELDS:
+        if annotation == "float":
             return float(raw)
     except ValueError:
         raise ConfigError(f"{var}={raw!r} is not a valid number") from None
