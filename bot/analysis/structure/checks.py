@@ -75,13 +75,13 @@ def _in_condition(ctx: AnswerContext, pos: int, *, any_if: bool) -> bool:
 
 @check
 def not_in_solution_condition(ctx: AnswerContext, h: Hit) -> bool:
-    """A condition inside the solution ("when the window has passed, I reset it", "even if two nodes race")."""
+    """A condition inside the solution ("once the lease expires we renew it", "even if two writers collide")."""
     return not _in_condition(ctx, h.pos, any_if=False)
 
 
 @check
 def not_in_algorithm_branch(ctx: AnswerContext, h: Hit) -> bool:
-    """In code any "if" is a branch of the algorithm ("if the stack is empty, return false")."""
+    """In code any "if" is a branch of the algorithm ("if the count hits zero, stop")."""
     return not _in_condition(ctx, h.pos, any_if=True)
 
 
@@ -96,7 +96,7 @@ def not_solution_step(ctx: AnswerContext, h: Hit) -> bool:
 
 @check
 def not_chosen_guarantee(ctx: AnswerContext, h: Hit) -> bool:
-    """A guarantee the speaker picks or a tool gives ("for delivery I'd go with at least once") is not a requirement."""
+    """A guarantee the speaker picks or a tool gives ("at-least-once delivery is what I'd pick") is not a requirement."""
     if not ctx.P("guarantee_words").match(h.text):
         return True
     doc, i = ctx.doc, ctx.token(h.pos)
@@ -337,7 +337,7 @@ def landing_committed(ctx: AnswerContext, h: Hit) -> bool:
 @check
 def strong_or_reasoned_tradeoff(ctx: AnswerContext, h: Hit) -> bool:
     """"instead of" is a contrast, not a tradeoff, unless a reason stands beside it (its own words left out):
-    "it returns the old result instead of charging again" is a mechanism."""
+    "it replays the stored reply instead of running the job twice" is a mechanism."""
     if not ctx.P("weak_tradeoff").fullmatch(h.text):
         return True
     n = ctx.opts.reason_beside
@@ -354,7 +354,7 @@ def _generic_i(ctx: AnswerContext, pos: int) -> bool:
 
 
 def _subjectless_actions(ctx: AnswerContext) -> int:
-    """Terse stories drop the subject: "Profiled it first, then found an N+1 query. Rewrote it as one join."."""
+    """Terse stories drop the subject: "Traced the slow call. Found a missing index. Added it."."""
     doc, n = ctx.doc, 0
     past, not_actions, lead = ctx.W("irregular_past"), ctx.W("not_actions"), ctx.W("clause_lead")
     for k, t in enumerate(doc.tokens):
