@@ -22,6 +22,9 @@ def _default_data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "parley"
 
 
+STRUCTURE_DETECTORS = ("learned", "rules")
+
+
 @dataclass(frozen=True)
 class Settings:
     # Discord
@@ -41,6 +44,7 @@ class Settings:
     # analysis
     long_silence_s: float = 4.0
     end_silence_s: float = 15.0
+    structure_detector: str = "learned"  # learned (model over rule hits and wording) | rules
     # rounds and limits
     questions_per_round: int = 3
     max_answer_s: float = 600.0
@@ -85,6 +89,8 @@ class Settings:
             raise ConfigError("PARLEY_LONG_SILENCE_S must be a positive number of seconds")
         if self.end_silence_s <= self.long_silence_s:
             raise ConfigError("PARLEY_END_SILENCE_S must be longer than PARLEY_LONG_SILENCE_S")
+        if self.structure_detector not in STRUCTURE_DETECTORS:
+            raise ConfigError(f"PARLEY_STRUCTURE_DETECTOR must be one of {', '.join(STRUCTURE_DETECTORS)}")
         if self.questions_per_round < 1 or self.questions_per_round > 10:
             raise ConfigError("PARLEY_QUESTIONS_PER_ROUND must be between 1 and 10")
         if self.max_answer_s <= 0 or self.max_upload_mb <= 0:

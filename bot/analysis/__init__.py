@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from bot.analysis.learned import apply_learned
 from bot.analysis.lexicon import build_doc, doc_from_text, trigger_pattern
 from bot.analysis.scoring import (
     CATEGORY_DEFAULT_EXPECTED,
@@ -80,6 +81,8 @@ def analyze(
         is_audio = False
 
     struct = detect_structure(doc, question.category, expected_elements(question))
+    if settings.structure_detector == "learned":
+        apply_learned(struct, doc, question.category)
     covered, missed = key_point_coverage(question.key_points, doc.text)
     flags = build_flags(question, struct, timing, length, missed, len(question.key_points), threshold)
     score = compute_score(question, struct, timing, length, len(covered), len(question.key_points), flags, is_audio)

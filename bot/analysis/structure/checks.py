@@ -222,11 +222,6 @@ def person_opener_with_scene(ctx: AnswerContext, h: Hit) -> bool:
 
 # ------------------------------------------------------------------ landing the answer
 @check
-def not_a_year(ctx: AnswerContext, h: Hit) -> bool:
-    return not ctx.P("year").fullmatch(h.text.strip())
-
-
-@check
 def result_after_the_scene(ctx: AnswerContext, h: Hit) -> bool:
     """Numbers in the opening set the scene; a result comes after the action, unless the story starts
     with what the speaker changed ("I cut our build time in half, and here's how")."""
