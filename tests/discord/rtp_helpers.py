@@ -1,13 +1,15 @@
 """Shared RTP test helpers: what a speaking member's Discord client puts on the wire (`UserClient`:
 real opus, transport encryption, optional DAVE), a real VoiceRecvClient on a loopback UDP socket
 whose other end the test plays as Discord's voice server (`VoiceLink`), and the MLS external-sender
-role of the voice gateway (`VoiceGatewayMLS`, `dave_pair`).
+role of the voice gateway (`VoiceGatewayMLS`, `dave_pair`: the e2e stand-in's own `ExternalSender`).
 
 Used by tests/discord/test_voice_receive.py and tests/integration/test_group_audio.py.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -18,14 +20,15 @@ import davey
 import discord
 import nacl.secret
 import nacl.utils
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from discord.ext import voice_recv
 from discord.ext.voice_recv.gateway import hook as voice_recv_hook
 from discord.opus import Encoder as OpusEncoder
 from discord.voice_state import ConnectionFlowState
 
 from tests.discord.helpers import MockGuild, MockVoiceChannel
+from tests.e2e.standin.dave import ExternalSender as VoiceGatewayMLS, local_pair
+
+__all__ = ["DaveWire", "VoiceGatewayMLS", "dave_pair", "UserClient", "VoiceLink", "pcm_frames"]
 
 FRAME = OpusEncoder.FRAME_SIZE          # 3840 bytes = 20 ms of 48 kHz stereo s16le
 SAMPLES = OpusEncoder.SAMPLES_PER_FRAME  # 960
@@ -39,67 +42,11 @@ def pcm_frames(pcm: bytes) -> list[bytes]:
     return [pcm[i:i + FRAME] for i in range(0, len(pcm), FRAME)]
 
 
-def _varint(n: int) -> bytes:  # RFC 9420 §2.1.2 variable-size length
-    if n < 64:
-        return bytes([n])
-    if n < 16384:
-        return struct.pack(">H", n | 0x4000)
-    return struct.pack(">I", n | 0x8000_0000)
-
-
-def _vl(b: bytes) -> bytes:
-    return _varint(len(b)) + b
-
-
-class VoiceGatewayMLS:
-    """Plays the MLS *external sender* role that Discord's voice gateway has in DAVE.
-
-    It owns a P-256 signing key, publishes the ExternalSender package (DAVE opcode 25) and signs
-    Add proposals (opcode 27) as RFC 9420 PublicMessages from sender type `external`, exactly what
-    davey (openmls) verifies against the group's external_senders extension. Everything else is
-    davey's own MLS: the committer's commit/welcome, the joiner's welcome processing, key ratchets.
-    """
-
-    def __init__(self, channel_id: int) -> None:
-        self.channel_id = channel_id
-        self._key = ec.generate_private_key(ec.SECP256R1())
-        pub = self._key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-        # ExternalSender { SignaturePublicKey signature_key; Credential credential (basic) }
-        self.external_sender_package = _vl(pub) + struct.pack(">H", 1) + _vl(b"voice-gateway")
-
-    def add_proposals(self, key_packages: list[bytes], epoch: int = 0) -> bytes:
-        """The opcode-27 `append` payload: a vector of signed Add proposals."""
-        messages = b""
-        for kp in key_packages:
-            content = (_vl(self.channel_id.to_bytes(8, "big")) + struct.pack(">Q", epoch)
-                       + bytes([2]) + struct.pack(">I", 0)     # sender: external, index 0
-                       + _vl(b"") + bytes([2])                  # no AAD; content type: proposal
-                       + struct.pack(">H", 1) + kp)             # Proposal: add(KeyPackage)
-            version_wire = struct.pack(">HH", 1, 1)            # mls10, public_message
-            tbs = version_wire + content                       # FramedContentTBS (no context)
-            signature = self._key.sign(_vl(b"MLS 1.0 FramedContentTBS") + _vl(tbs),
-                                       ec.ECDSA(hashes.SHA256()))
-            messages += version_wire + content + _vl(signature)
-        return _vl(messages)
-
-
 def dave_pair(speaker_id: int = USER_ID, listener_id: int = BOT_ID,
               channel_id: int = CHANNEL_ID) -> tuple[davey.DaveSession, davey.DaveSession]:
-    """Two real DAVE sessions in one MLS group: the speaker created it, the listener was welcomed."""
-    gateway = VoiceGatewayMLS(channel_id)
-    speaker = davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, speaker_id, channel_id)
-    listener = davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, listener_id, channel_id)
-    for s in (speaker, listener):
-        s.set_external_sender(gateway.external_sender_package)
-    key_package = listener.get_serialized_key_package()
-    cw = speaker.process_proposals(davey.ProposalsOperationType.append,
-                                   gateway.add_proposals([key_package]))
-    assert cw is not None and cw.welcome
-    speaker.process_commit(cw.commit)    # the gateway echoes the commit back to its author
-    listener.process_welcome(cw.welcome)
-    assert speaker.ready and listener.ready
-    return speaker, listener
+    """Two real DAVE sessions in one MLS group: the speaker created it, the listener was welcomed
+    (through the stand-in's external sender, the one implementation of the voice gateway's role)."""
+    return local_pair(speaker_id, listener_id, channel_id)
 
 
 @dataclass
@@ -182,3 +129,105 @@ class VoiceLink:
         self.vc._connection._socket_reader.stop()
         self.vc._connection.socket.close()
         self.server.close()
+
+
+class _ClientSocket:
+    """The aiohttp websocket discord.py writes to: hands each frame to the stand-in's DAVE role."""
+
+    def __init__(self, wire: "DaveWire") -> None:
+        self.wire = wire
+
+    async def send_str(self, data: str) -> None:
+        self.wire.to_server.put_nowait(("json", json.loads(data)))
+
+    async def send_bytes(self, data: bytes) -> None:
+        self.wire.to_server.put_nowait(("binary", bytes(data)))
+
+
+class DaveWire:
+    """discord.py's real voice-websocket handlers (`DiscordVoiceWebSocket.received_message` and
+    `received_binary_message`) on a VoiceLink's connection, wired to the stand-in's `DaveCall`
+    (the voice server's DAVE role) through two queues, the way a websocket decouples them.
+
+    `local_ids` are the simulated members in the call; each gets a real davey session there.
+    """
+
+    def __init__(self, link: VoiceLink, local_ids: list[int]) -> None:
+        from discord.gateway import DiscordVoiceWebSocket
+
+        from tests.e2e.standin.dave import DaveCall
+        from tests.e2e.standin.events import EventLog
+
+        self.link = link
+        self.events = EventLog()
+        self.local_ids = list(local_ids)
+        self.call = DaveCall(CHANNEL_ID, local_ids=lambda: self.local_ids, send_json=self._json_to_client,
+                             send_binary=self._binary_to_client, events=self.events)
+        conn = link.vc._connection
+        client_state = link.client._connection
+        client_state.user = discord.ClientUser(state=client_state, data={
+            "id": str(BOT_ID), "username": "parley", "discriminator": "0", "avatar": None, "bot": True})
+        loop = asyncio.get_running_loop()
+        self.ws = DiscordVoiceWebSocket(_ClientSocket(self), loop, hook=voice_recv_hook)
+        self.ws._connection = conn
+        conn.ws = self.ws
+        conn.ssrc = 4100  # what READY (op 2) would have assigned
+        self.to_client: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.to_server: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._seq = 0
+        self._pumps = [loop.create_task(self._pump_client()), loop.create_task(self._pump_server())]
+        self.errors: list[BaseException] = []
+        self.tamper: Any = None  # (kind, message) -> message: damage what the client receives
+
+    async def _json_to_client(self, user_id: int, op: int, d: Any) -> None:
+        self._seq += 1
+        self.to_client.put_nowait(("json", {"op": op, "d": d, "seq": self._seq}))
+
+    async def _binary_to_client(self, user_id: int, op: int, payload: bytes) -> None:
+        self._seq += 1
+        self.to_client.put_nowait(("binary", struct.pack(">HB", self._seq, op) + payload))
+
+    async def _pump_client(self) -> None:
+        while True:
+            kind, msg = await self.to_client.get()
+            if self.tamper is not None:
+                msg = self.tamper(kind, msg)
+            try:
+                if kind == "json":
+                    await self.ws.received_message(msg)
+                else:
+                    await self.ws.received_binary_message(msg)
+            except Exception as e:  # surfaced by the test through `errors`
+                self.errors.append(e)
+
+    async def _pump_server(self) -> None:
+        while True:
+            kind, msg = await self.to_server.get()
+            try:
+                if kind == "binary":
+                    await self.call.on_binary(BOT_ID, msg)
+                elif msg["op"] == 23:
+                    await self.call.ready_for_transition(BOT_ID, int(msg["d"]["transition_id"]))
+                elif msg["op"] == 31:
+                    await self.call.invalid_commit_welcome(BOT_ID, int(msg["d"]["transition_id"]))
+            except Exception as e:
+                self.errors.append(e)
+
+    async def connect(self, protocol_version: int = davey.DAVE_PROTOCOL_VERSION) -> None:
+        """SESSION_DESCRIPTION as the voice server sends it, then (DAVE) the external sender."""
+        self.call.protocol_version = protocol_version
+        await self._json_to_client(BOT_ID, 4, {
+            "mode": "aead_xchacha20_poly1305_rtpsize", "secret_key": list(self.link.secret_key),
+            "dave_protocol_version": protocol_version, "audio_codec": "opus", "media_session_id": "x"})
+        if protocol_version:
+            await self.call.client_ready(BOT_ID)
+
+    async def wait(self, kind: str, pred: Any = None, *, after: float = 0.0, timeout: float = 10.0) -> Any:
+        ev = await self.events.wait_for(kind, pred, timeout=timeout, after=after, what=kind)
+        assert not self.errors, self.errors
+        return ev
+
+    async def close(self) -> None:
+        for t in self._pumps:
+            t.cancel()
+        await asyncio.gather(*self._pumps, return_exceptions=True)

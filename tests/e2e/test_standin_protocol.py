@@ -19,6 +19,7 @@ from discord import app_commands
 from discord.ext import voice_recv
 
 from bot.discord_io import endpoint
+from bot.discord_io.voice_receive import AnswerSink
 from tests.e2e.standin import DiscordStandIn, World
 from tests.e2e.standin.audio import dominant_frequency, pcm48_stereo, pcm_to_mono, tone
 
@@ -139,7 +140,10 @@ async def test_slash_command_and_button_round_trip(standin: DiscordStandIn, poin
         await _shutdown(client, task)
 
 
-async def test_voice_both_ways_with_transport_encryption(standin: DiscordStandIn, pointed_at) -> None:
+async def test_voice_both_ways_with_dave(standin: DiscordStandIn, pointed_at) -> None:
+    """Voice gateway v8 with DAVE v1 (as Discord requires): discord.py's own handlers join the MLS
+    group the stand-in runs, its speech reaches the stand-in DAVE-encrypted and is decrypted
+    through alice's session, and alice's DAVE-encrypted speech decrypts in the client."""
     client = PlainClient(standin)
     task = await _start(client, standin)
     loop = asyncio.get_running_loop()
@@ -149,21 +153,28 @@ async def test_voice_both_ways_with_transport_encryption(standin: DiscordStandIn
         vc = await channel.connect(cls=voice_recv.VoiceRecvClient, timeout=T)
         assert vc.mode == "aead_xchacha20_poly1305_rtpsize"
         assert standin.voice.sessions[standin.world.bot.id].client_addr is not None
+        bot_id = standin.world.bot.id
+        await standin.events.wait_for("dave_execute", lambda d: bot_id in d["members"], timeout=T,
+                                      what="the client in the call's MLS group")
+        assert vc._connection.dave_protocol_version == 1 and vc._connection.can_encrypt
+        # alice was alone: the client committed (op 27 → 28), the stand-in announced it (op 29)
+        assert standin.events.find("dave_proposals", lambda d: d["to"] == bot_id and d["adds"] == [alice.id])
+        assert standin.voice.dave.counts["rejected_commits"] == 0
 
-        heard: dict[int, bytearray] = {}
+        heard = bytearray()
         lock = threading.Lock()
         got_enough = asyncio.Event()
 
-        def on_audio(user, data: voice_recv.VoiceData) -> None:  # runs in voice-recv's thread
+        def on_pcm(pcm: bytes) -> None:  # runs in voice-recv's thread
             with lock:
-                buf = heard.setdefault(user.id if user else 0, bytearray())
-                buf += data.pcm
-                if user is not None and user.id == alice.id and len(buf) >= 48000 * 4 * 0.6:
+                heard.extend(pcm)
+                if len(heard) >= 48000 * 4 * 0.6:
                     loop.call_soon_threadsafe(got_enough.set)
 
-        vc.listen(voice_recv.BasicSink(on_audio))
+        sink = AnswerSink(alice.id, on_pcm)
+        vc.listen(sink)
 
-        # the client speaks a 440 Hz tone; the stand-in decrypts and decodes it
+        # the client speaks a 440 Hz tone; the stand-in decrypts (DAVE, then transport) and decodes it
         played = loop.create_future()
         source = discord.PCMAudio(io.BytesIO(pcm48_stereo(tone(440, 1.0), 48000)))
         vc.play(source, after=lambda err: loop.call_soon_threadsafe(played.set_result, err))
@@ -177,13 +188,16 @@ async def test_voice_both_ways_with_transport_encryption(standin: DiscordStandIn
         assert 0.8 <= len(said) / 48000 <= 1.2
         assert abs(dominant_frequency(said) - 440) < 10
         assert standin.voice.udp_counts["decrypt_failed"] == 0
+        dc = standin.voice.dave_counts
+        assert dc["decrypted"] >= 49 and dc["plain_while_dave"] == 0 and dc["failed"] == 0, dc
         speaking = [e.data["speaking"] for e in standin.events.find("bot_speaking")]
         assert 1 in speaking and speaking[-1] == 0, "SPEAKING on before audio, off after"
 
         with lock:
-            alice_pcm = bytes(heard[alice.id])
+            alice_pcm = bytes(heard)
         assert abs(dominant_frequency(pcm_to_mono(alice_pcm)[4800:28800]) - 660) < 10
-        assert set(heard) <= {alice.id}, "every packet was attributed to alice's SSRC"
+        assert sink.stats.dave_decrypted >= 30 and sink.stats.dave_failed == 0, sink.stats
+        assert sink.stats.unknown_ssrc == 0 and sink.stats.other_user == 0, "attributed to alice's SSRC"
 
         await vc.disconnect()
         left = await standin.events.wait_for("voice_state_request", lambda d: d["channel_id"] is None,
@@ -191,6 +205,22 @@ async def test_voice_both_ways_with_transport_encryption(standin: DiscordStandIn
         assert int(left.data["guild_id"]) == standin.world.guild_id
     finally:
         await _shutdown(client, task)
+
+
+async def test_a_client_without_dave_is_refused_with_4017(standin: DiscordStandIn) -> None:
+    """IDENTIFY without max_dave_protocol_version: the voice server closes with 4017, as Discord."""
+    world = standin.world
+    standin.voice.expect(world.bot.id, "sess", "tok")
+    assert standin.certs is not None
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=standin.certs.client_context())) as http:
+        async with http.ws_connect(f"wss://{standin.voice.endpoint}/?v=8") as ws:
+            hello = await ws.receive_json(timeout=T)
+            assert hello["op"] == 8
+            await ws.send_json({"op": 0, "d": {"server_id": str(world.guild_id), "user_id": str(world.bot.id),
+                                               "session_id": "sess", "token": "tok"}})
+            msg = await ws.receive(timeout=T)
+            assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            assert ws.close_code == 4017
 
 
 async def test_a_fresh_process_trusts_the_voice_tls_through_ssl_cert_file(standin: DiscordStandIn) -> None:

@@ -1,18 +1,22 @@
 """Discord's voice server: the voice gateway v8 (wss) and the UDP media plane.
 
 Websocket: HELLO, IDENTIFY → READY (ssrc, ip, port, modes), SELECT_PROTOCOL →
-SESSION_DESCRIPTION (secret key, mode, ``dave_protocol_version`` 0: transport encryption
-only), SPEAKING, heartbeats (op 3 → op 6), CLIENTS_CONNECT (op 11) / CLIENT_DISCONNECT
-(op 13) for members, and server messages numbered with ``seq`` as v8 does.
+SESSION_DESCRIPTION (secret key, mode, ``dave_protocol_version`` 1 by default), SPEAKING,
+heartbeats (op 3 → op 6), CLIENTS_CONNECT (op 11) / CLIENT_DISCONNECT (op 13) for members,
+and server messages numbered with ``seq`` as v8 does (binary ones too: u16 seq, u8 op).
+DAVE is required as on Discord since March 2026: a client whose IDENTIFY offers no
+``max_dave_protocol_version`` is closed with 4017. The MLS side (ops 21-31) is dave.py's
+`DaveCall`; each simulated member is a real davey session in the call's group.
 
 UDP: IP discovery (type 0x1 request → 0x2 response with the address seen), RTP with
 ``aead_xchacha20_poly1305_rtpsize`` transport encryption both ways:
 
 - from the bot: the RTP header (12 bytes + CSRCs + the extension preamble when present)
-  is the AEAD additional data; the last 4 bytes are the nonce counter. The opus payload
-  is decoded with libopus to 48 kHz stereo PCM and kept per SSRC with arrival times.
-- to the bot: each member's speech is opus-encoded (20 ms frames), sent like Discord's
-  SFU sends it (version 2 with a one-byte-header extension, payload type 0x78, the
+  is the AEAD additional data; the last 4 bytes are the nonce counter. A DAVE frame is
+  decrypted through a simulated member's session (as that member's client would), then the
+  opus is decoded with libopus to 48 kHz stereo PCM and kept per SSRC with arrival times.
+- to the bot: each member's speech is opus-encoded (20 ms frames), DAVE-encrypted by the
+  member's own session once the group is live, and sent like Discord's SFU sends it (version 2 with a one-byte-header extension, payload type 0x78, the
   member's SSRC, a 4-byte incrementing nonce), and announced by SPEAKING (op 5) with
   the member's ``user_id`` and ``ssrc`` so the receiver can map SSRC to user.
 """
@@ -34,6 +38,7 @@ import numpy as np
 from aiohttp import WSMsgType, web
 from discord import opus  # libopus through ctypes; only the codec, nothing of the client
 
+from .dave import DaveCall
 from .world import User
 
 if TYPE_CHECKING:
@@ -85,6 +90,11 @@ class VoiceSession:
         if not self.ws.closed:
             await self.ws.send_str(json.dumps({"op": op, "d": d, "seq": self.seq}))
 
+    async def send_binary(self, op: int, payload: bytes) -> None:
+        self.seq = (self.seq + 1) & 0xFFFF
+        if not self.ws.closed:
+            await self.ws.send_bytes(struct.pack(">HB", self.seq, op) + payload)
+
 
 @dataclass
 class MemberStream:
@@ -126,7 +136,44 @@ class VoiceServer:
         self._decoders: dict[int, Any] = {}
         self.members: dict[int, MemberStream] = {}  # user id -> stream state
         self.udp_counts = {"discovery": 0, "rtp": 0, "keepalive": 0, "other": 0, "decrypt_failed": 0}
+        # what happened to the bot's frames on the DAVE layer (see DaveCall.decrypt_from)
+        self.dave_counts = {"decrypted": 0, "silence": 0, "plain": 0, "plain_while_dave": 0,
+                            "failed": 0, "no_listener": 0}
+        self._ssrcs: set[int] = set()
+        self.dave = DaveCall(standin.world.voice_channel_id, local_ids=self._local_ids,
+                             send_json=self._send_json_to, send_binary=self._send_binary_to,
+                             events=standin.events)
         _ensure_opus()
+
+    @property
+    def dave_protocol_version(self) -> int:
+        """What SESSION_DESCRIPTION announces (1: DAVE, as Discord requires; 0 for comparisons)."""
+        return self.dave.protocol_version
+
+    @dave_protocol_version.setter
+    def dave_protocol_version(self, v: int) -> None:
+        self.dave.protocol_version = v
+
+    def _local_ids(self) -> list[int]:
+        return [uid for uid in self.s.world.in_voice if uid != self.s.world.bot.id]
+
+    async def _send_json_to(self, user_id: int, op: int, d: Any) -> None:
+        sess = self.sessions.get(user_id)
+        if sess is not None:
+            await sess.send(op, d)
+
+    async def _send_binary_to(self, user_id: int, op: int, payload: bytes) -> None:
+        sess = self.sessions.get(user_id)
+        if sess is not None:
+            await sess.send_binary(op, payload)
+
+    def _new_ssrc(self, low: int, high: int) -> int:
+        """A fresh SSRC, unique in this call (Discord never gives two streams one SSRC)."""
+        while True:
+            ssrc = low + secrets.randbelow(high - low)
+            if ssrc not in self._ssrcs:
+                self._ssrcs.add(ssrc)
+                return ssrc
 
     @property
     def endpoint(self) -> str:
@@ -157,7 +204,7 @@ class VoiceServer:
     def member_ssrc(self, user: User) -> int:
         stream = self.members.get(user.id)
         if stream is None:
-            stream = self.members[user.id] = MemberStream(user, 1000 + len(self.members) * 7 + secrets.randbelow(100))
+            stream = self.members[user.id] = MemberStream(user, self._new_ssrc(1000, 1 << 31))
         return stream.ssrc
 
     # --- websocket --------------------------------------------------------------------
@@ -175,12 +222,16 @@ class VoiceServer:
                 if msg.type is WSMsgType.TEXT:
                     await self._receive(sess, json.loads(msg.data))
                 elif msg.type is WSMsgType.BINARY:
-                    self.s.events.add("voice_binary", {"op": msg.data[0] if msg.data else None})
+                    self.s.events.add("voice_binary", {"op": msg.data[0] if msg.data else None,
+                                                       "user_id": sess.user_id})
+                    if sess.user_id:
+                        await self.dave.on_binary(sess.user_id, bytes(msg.data))
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:
             if self.sessions.get(sess.user_id) is sess:
                 del self.sessions[sess.user_id]
+                await self.dave.remote_left(sess.user_id)
             self.s.events.add("voice_disconnect", {"user_id": sess.user_id, "code": ws.close_code})
         return ws
 
@@ -202,8 +253,14 @@ class VoiceServer:
                                                "user_id": sess.user_id})
         elif op == 7:  # RESUME: we keep no buffered state; tell the client to start over
             await sess.ws.close(code=4006, message=b"Session no longer valid")
-        elif op in (12, 23, 26, 28, 31):  # client connect / DAVE ops: accepted, nothing to do (DAVE off)
+        elif op == 12:  # CLIENT_CONNECT (the client's own audio ssrc)
             self.s.events.add("voice_op", msg)
+        elif op == 23:  # DAVE ready for transition
+            self.s.events.add("voice_op", msg)
+            await self.dave.ready_for_transition(sess.user_id, int(d.get("transition_id", 0)))
+        elif op == 31:  # DAVE invalid commit/welcome: the client re-initialises
+            self.s.events.add("voice_op", msg)
+            await self.dave.invalid_commit_welcome(sess.user_id, int(d.get("transition_id", 0)))
         else:
             self.s.events.add("voice_unknown_op", msg)
             await sess.ws.close(code=4001, message=b"Unknown opcode")
@@ -217,8 +274,13 @@ class VoiceServer:
         if (d.get("session_id"), d.get("token")) != expected:
             await sess.ws.close(code=4004, message=b"Authentication failed")
             return
+        if self.dave_protocol_version > 0 and not int(d.get("max_dave_protocol_version") or 0):
+            # Discord refuses non-stage calls without E2EE since 1 March 2026
+            self.s.events.add("voice_refused", {"user_id": uid, "code": 4017})
+            await sess.ws.close(code=4017, message=b"E2EE/DAVE protocol required")
+            return
         sess.user_id, sess.session_id = uid, expected[0]
-        sess.ssrc = 100 + secrets.randbelow(800)
+        sess.ssrc = self._new_ssrc(100, 1000)
         old = self.sessions.get(uid)
         self.sessions[uid] = sess
         if old is not None and not old.ws.closed:
@@ -241,10 +303,13 @@ class VoiceServer:
         sess.secret_key = secrets.token_bytes(32)
         self.s.events.add("select_protocol", d)
         await sess.send(4, {"audio_codec": "opus", "video_codec": "H264", "media_session_id": secrets.token_hex(16),
-                            "mode": mode, "secret_key": list(sess.secret_key), "dave_protocol_version": 0})
+                            "mode": mode, "secret_key": list(sess.secret_key),
+                            "dave_protocol_version": self.dave_protocol_version})
         others = [str(uid) for uid in self.s.world.in_voice if uid != sess.user_id]
         if others:
             await sess.send(11, {"user_ids": others})
+        if self.dave_protocol_version > 0:
+            await self.dave.client_ready(sess.user_id)
         sess.ready.set()
         self.s.events.add("voice_ready", {"user_id": sess.user_id})
 
@@ -258,6 +323,10 @@ class VoiceServer:
             else:
                 await sess.send(13, {"user_id": str(user.id)})
                 sess.announced.discard(self.members[user.id].ssrc if user.id in self.members else -1)
+        if joined:
+            await self.dave.local_joined(user.id)
+        else:
+            await self.dave.local_left(user.id)
 
     # --- UDP --------------------------------------------------------------------------
     def on_datagram(self, data: bytes, addr: tuple[str, int]) -> None:
@@ -303,6 +372,11 @@ class VoiceServer:
             ext_words = struct.unpack_from(">H", data, header_len - 2)[0]
             plain = plain[4 * ext_words:]
         seq, ts = struct.unpack_from(">HI", data, 2)
+        opus_frame, what = self.dave.decrypt_from(sess.user_id, plain)
+        self.dave_counts[what] += 1
+        if opus_frame is None:
+            return
+        plain = opus_frame
         if plain == OPUS_SILENCE:
             pcm = bytes(FRAME_BYTES)
         else:
@@ -382,6 +456,7 @@ class VoiceServer:
                 burst_start = True
             else:
                 payload = OPUS_SILENCE if (voice_activity and quiet > 5) else stream.encoder.encode(frame, FRAME_SAMPLES)
+                payload = self.dave.encrypt_from(user.id, payload)
                 self._send_rtp(sess, stream, payload, marker=burst_start)
                 burst_start = False
                 counts["sent"] += 1
