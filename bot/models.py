@@ -61,6 +61,9 @@ class Question:
     difficulty: str
     hint: str = ""
     source_file: str = ""
+    skills: tuple[str, ...] = ()  # tags from bot.skills.SKILLS
+    strong_outline: tuple[str, ...] = ()  # what a strong answer covers, shown only after answering
+    challenges: tuple[str, ...] = ()  # counter-arguments for pushback after a committed decision
 
 
 @dataclass(frozen=True)
