@@ -47,10 +47,12 @@ class GroupSink(voice_recv.AudioSink):
     """
 
     def __init__(self, on_pcm: Callable[[int, bytes], None],
-                 on_undecryptable: Callable[[int, str], None] | None = None) -> None:
+                 on_undecryptable: Callable[[int, str], None] | None = None,
+                 on_recovered: Callable[[int], None] | None = None) -> None:
         super().__init__()
         self._on_pcm = on_pcm
         self._on_undecryptable = on_undecryptable
+        self._on_recovered = on_recovered
         self._members: dict[int, AnswerSink] = {}
         self._lock = threading.Lock()
 
@@ -63,7 +65,10 @@ class GroupSink(voice_recv.AudioSink):
                 return
             undecryptable = (functools.partial(self._on_undecryptable, user_id)
                              if self._on_undecryptable else None)
-            sink = AnswerSink(user_id, functools.partial(self._on_pcm, user_id), on_undecryptable=undecryptable)
+            recovered = (functools.partial(self._on_recovered, user_id)
+                         if self._on_recovered else None)
+            sink = AnswerSink(user_id, functools.partial(self._on_pcm, user_id), on_undecryptable=undecryptable,
+                              on_recovered=recovered)
             sink._parent = self  # nest it the way voice-recv's MultiAudioSink does, for `voice_client`
             self._members[user_id] = sink
 
@@ -142,7 +147,7 @@ class GroupRun:
     def attach(self, vc: Any) -> None:
         """(Re)attach a voice client: listen to every member's own stream."""
         self.vc = vc
-        self.sink = GroupSink(self._on_pcm, self._on_undecryptable)
+        self.sink = GroupSink(self._on_pcm, self._on_undecryptable, self._on_recovered)
         for m in self.session.active_members:
             self.sink.add(m.user_id)
         vc.listen(self.sink)
@@ -155,6 +160,13 @@ class GroupRun:
         member = self.session.members.get(user_id)
         who = member_name(member.name) if member is not None else "a member"
         text = f"I can't decode {who}'s voice right now. On your turn, use **Type answer** instead."
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(lambda: self._spawn(self._post(text)))
+
+    def _on_recovered(self, user_id: int) -> None:  # router thread
+        member = self.session.members.get(user_id)
+        who = member_name(member.name) if member is not None else "a member"
+        text = f"I can hear {who} again: speaking works as before."
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(lambda: self._spawn(self._post(text)))
 

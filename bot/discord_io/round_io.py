@@ -9,7 +9,11 @@ When the user's voice cannot be decrypted (DAVE keeps failing), the adapter tell
 switches the round to typed answers (`MockRound.typing_started()`: silence no longer ends an
 answer while they type) and adds a “Type my answer” button that opens a modal. A typed answer
 goes to the round (`MockRound.answer_text`) exactly like a spoken one: analysed, stored with the
-round's session, followed by the follow-up, and part of the final feedback.
+round's session, followed by the follow-up, and part of the final feedback. The switch is not
+one-shot: a DAVE re-handshake of a second or two while someone speaks must not lock them into
+typing, so once their audio decrypts again the offer is withdrawn (`switch_to_voice`), unless an
+answer box is open, and a later failure run offers it again. The receive counters of each answer
+are logged once, when the next prompt starts or the round closes.
 """
 
 from __future__ import annotations
@@ -88,6 +92,7 @@ class DiscordRoundIO:
         self.controls: RoundControls | None = None
         self.consent_view: ConsentView | None = None
         self.text_mode = False         # voice can't be decrypted: answers are typed
+        self.box_open = False          # a typed-answer modal is open (not yet submitted)
         self.closed = False
         self.messages: list[discord.Message] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -151,7 +156,8 @@ class DiscordRoundIO:
         if not vc.is_connected():
             log.warning("not connected to voice; cannot listen")
             return
-        self.sink = AnswerSink(self.member.id, self._on_pcm, on_undecryptable=self._undecryptable)
+        self.sink = AnswerSink(self.member.id, self._on_pcm, on_undecryptable=self._undecryptable,
+                               on_recovered=self._recovered)
         try:
             vc.listen(self.sink, after=self._listening_stopped)
         except discord.ClientException as e:
@@ -172,6 +178,43 @@ class DiscordRoundIO:
         if loop is None or loop.is_closed():
             return
         loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self.switch_to_text(reason)))
+
+    def _recovered(self) -> None:  # router thread
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self.switch_to_voice()))
+
+    def log_answer_receive(self, what: str) -> None:
+        """The receive counters of the answer that just ended (once per answer)."""
+        if self.sink is None:
+            return
+        counters = self.sink.counters_since_last()
+        if counters:
+            log.info("receive for user %s, %s: %s", self.member.id, what, counters)
+
+    async def switch_to_voice(self) -> None:
+        """The voice decrypts again: withdraw the typed-answer offer and let silence count again.
+        What was typed (and said) so far still counts. An open answer box keeps the round in
+        typing mode until it is submitted."""
+        if not self.text_mode or self.closed:
+            return
+        self.text_mode = False
+        log.info("round of user %s: voice decrypts again; typed answers withdrawn", self.member.id)
+        if self.round is not None and not self.box_open:
+            self.round.typing_stopped()
+        await self._send(
+            content=self.member.mention,
+            embed=notice_embed("I can hear you again, so you can go on speaking. Anything you already "
+                               "typed or said still counts.", title="Voice is back"),
+            allowed_mentions=ONLY_OWNER)
+        if self.controls is not None and not self.controls.closed:
+            self.controls.disable_typing()
+            if self.controls.message is not None:
+                try:
+                    await self.controls.message.edit(view=self.controls)
+                except discord.HTTPException:
+                    log.debug("could not remove the typing button", exc_info=True)
 
     async def switch_to_text(self, reason: str) -> None:
         """Voice can't be used: say so plainly, stop silence from ending answers, and offer typed
@@ -207,8 +250,10 @@ class DiscordRoundIO:
             return
         question, prompt = r.current_question, r.current_prompt
         r.typing_started()  # an open box means silence is expected (already so in text mode)
+        self.box_open = True
 
         async def submitted(inter: discord.Interaction, text: str) -> None:
+            self.box_open = False
             await self._typed_answer(inter, text, question, prompt)
 
         follow_up = question is not None and bool(prompt) and prompt != question.prompt
@@ -236,6 +281,8 @@ class DiscordRoundIO:
                                     "and you'll see it in the final feedback.")
 
     async def say(self, text: str, *, kind: str) -> None:
+        if kind == "follow_up":
+            self.log_answer_receive("answer")
         shown = self.text_mode and kind in ("follow_up", "hint")
         if shown:
             # typed answers: show what was asked too, since a follow-up has no card of its own
@@ -258,6 +305,8 @@ class DiscordRoundIO:
     async def post_question_card(self, question: Question, index: int, total: int) -> None:
         if self.round is None:
             raise RuntimeError("DiscordRoundIO.bind(round) was not called")
+        if index > 1:
+            self.log_answer_receive("previous question")
         old = self.controls
         view = RoundControls(self.member.id, self.round,
                              on_type_answer=self.open_text_modal if self.text_mode else None)
@@ -310,6 +359,7 @@ class DiscordRoundIO:
         except Exception:
             log.warning("leaving voice after the round failed", exc_info=True)
         if self.sink is not None:
+            self.log_answer_receive("last answer")
             log.info("round of user %s closed (%s/%s); receive stats %s", self.member.id,
                      summary.status, summary.reason, self.sink.stats.as_dict())
         if self.on_closed is not None:

@@ -128,6 +128,12 @@ class RoundControls(OwnerView):
             self.on_type_answer = on_type_answer
             self.add_item(self.type_answer)
 
+    def disable_typing(self) -> None:
+        """Take the “Type my answer” button away again (the voice decrypts again)."""
+        if self.on_type_answer is not None:
+            self.on_type_answer = None
+            self.remove_item(self.type_answer)
+
 
 class ConsentView(OwnerView):
     """“Start recording” / “Cancel”; `result()` resolves True, False, or False on timeout."""

@@ -11,23 +11,32 @@ does the rest itself:
 1. drop what is not the answering user's audio: video and other payload types, SSRCs nobody
    has claimed yet, other speakers;
 2. strip RTP padding (voice-recv leaves it on the payload);
-3. `DaveFrameDecryptor`: frames that end with the DAVE magic marker 0xFAFA are decrypted with the
-   connection's `davey.DaveSession` for the sender's user id; frames without it (DAVE off, a
-   protocol transition, silence) pass through unchanged;
+3. `DaveFrameDecryptor`, as the public receivers do it (discord.js `DAVESession.decrypt`,
+   py-cord's DAVE receive): with DAVE off every frame passes; opus silence (F8 FF FE) always
+   passes; while the MLS handshake runs, unencrypted frames pass and encrypted ones are dropped;
+   once the session is ready every frame goes through `davey.DaveSession.decrypt`, which lets an
+   unencrypted frame through only inside the transition window it was given
+   (`set_passthrough_mode`), so a stray plain frame is not decoded as speech outside it;
 4. decode with our own `discord.opus.Decoder` (one per SSRC), catching corrupt frames;
 5. hand 20 ms of 48 kHz stereo s16le to the callback (the round's `feed_audio`).
 
 Nothing here raises into voice-recv's router thread: an exception there would stop receiving for
 the whole connection. Every drop is counted in `ReceiveStats` and logged (rate-limited).
-When encrypted frames keep failing to decrypt, `on_undecryptable` fires once so the front end can
-switch the user to typed answers.
+A frame from an SSRC no user has claimed yet (its SPEAKING op may trail the first packets) is held
+for up to `HOLD_S` and delivered once the SSRC is mapped. After `reinit_threshold` failed frames in
+a row on a ready session, the connection's DAVE session is re-initialised (op 31 and a fresh key
+package, what discord.py does for a commit it cannot process; at most once per `REINIT_MIN_S`).
+When frames keep failing, `on_undecryptable` fires so the front end can offer typed answers;
+when audio decrypts again `on_recovered` fires, and a later failure run can fire again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
@@ -48,6 +57,10 @@ DAVE_MAGIC = b"\xfa\xfa"         # last two bytes of every DAVE-encrypted frame
 # with the trailer's size (counting itself and the marker) and the 2-byte marker.
 _DAVE_MIN_TRAILER = 8 + 1 + 1 + 2
 PCM_FRAME_BYTES = OpusDecoder.FRAME_SIZE  # 3840: 20 ms, 48 kHz, stereo, s16le
+OPUS_SILENCE = b"\xf8\xff\xfe"   # what clients send before going quiet; never encrypted
+HOLD_S = 1.0                     # how long a frame from an unmapped SSRC waits for its user
+HOLD_MAX_FRAMES = 50             # and how many per SSRC (1 s of 20 ms frames)
+REINIT_MIN_S = 15.0              # at most one DAVE re-initialisation per connection this often
 
 
 @dataclass
@@ -61,15 +74,25 @@ class ReceiveStats:
     unknown_ssrc: int = 0        # no user claimed this SSRC yet
     other_user: int = 0          # someone else speaking in the channel
     dave_decrypted: int = 0
-    dave_passthrough: int = 0    # no marker while DAVE was active (transitions, silence)
-    dave_failed: int = 0         # marker present but the frame could not be decrypted
+    dave_passthrough: int = 0    # unencrypted while DAVE was active (handshake, transition window)
+    dave_silence: int = 0        # opus silence frames (never encrypted)
+    dave_failed: int = 0         # could not be decrypted (or unencrypted outside the window)
     dave_pending: int = 0        # marker present while the DAVE handshake was still running
+    dave_reinit: int = 0         # re-initialisations asked for after a run of failures
+    dave_recovered: int = 0      # times audio decrypted again after the user was given up on
+    held: int = 0                # frames from an unmapped SSRC kept for a moment
+    held_delivered: int = 0      # of those, delivered once the SSRC was mapped to our user
     corrupt_opus: int = 0
     callback_errors: int = 0
     internal_errors: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+    def since(self, before: dict[str, int]) -> dict[str, int]:
+        """What changed since the snapshot `before` (an earlier `as_dict()`), non-zero only."""
+        now = self.as_dict()
+        return {k: v - before.get(k, 0) for k, v in now.items() if v - before.get(k, 0)}
 
 
 def strip_rtp_padding(payload: bytes, padded: bool) -> bytes:
@@ -109,13 +132,12 @@ def dave_session_of(voice_client: Any) -> Any:
 class DaveFrameDecryptor:
     """The DAVE step of the receive path, separate from voice-recv so it can be tested alone.
 
-    `process(user_id, frame)` returns the opus frame to decode, or None to drop it.
-    Passthrough (returned unchanged): frames without the DAVE marker (transitions, silence), and
-    every frame while DAVE is off. Frames with the marker are decrypted for `user_id` with the
-    session; while the session is not ready yet (handshake in progress) they are dropped, never
-    handed to the opus decoder as noise. A failure or a not-ready drop is counted; after
-    `fail_threshold` of them in a row `on_undecryptable(reason)` is called once (the round can
-    then fall back to typed answers); a decrypted frame resets the streak.
+    `process(user_id, frame)` returns the opus frame to decode, or None to drop it (see the module
+    docstring for which frames pass). A failure or a not-ready drop extends the failure streak; a
+    decrypted frame ends it. At `reinit_threshold` failures in a row on a ready session
+    `on_reinit()` is called (once per streak); at `fail_threshold` `on_undecryptable(reason)` is
+    called; the first frame that decrypts after that calls `on_recovered()`, and a later streak
+    can fire `on_undecryptable` again.
     """
 
     def __init__(
@@ -124,16 +146,23 @@ class DaveFrameDecryptor:
         stats: ReceiveStats,
         *,
         fail_threshold: int = 100,  # 2 s of 20 ms frames in a row
+        reinit_threshold: int = 50,
         on_undecryptable: Callable[[str], None] | None = None,
+        on_recovered: Callable[[], None] | None = None,
+        on_reinit: Callable[[], None] | None = None,
         log_every_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._session_source = session_source
         self.stats = stats
         self.fail_threshold = fail_threshold
+        self.reinit_threshold = reinit_threshold
         self.on_undecryptable = on_undecryptable
+        self.on_recovered = on_recovered
+        self.on_reinit = on_reinit
         self._streak = 0
         self._fired = False
+        self._reinit_asked = False
         self._last_log = float("-inf")
         self._log_every_s = log_every_s
         self._clock = clock
@@ -141,34 +170,47 @@ class DaveFrameDecryptor:
 
     @property
     def gave_up(self) -> bool:
+        """True while the user is given up on (between `on_undecryptable` and `on_recovered`)."""
         return self._fired
 
     def process(self, user_id: int, frame: bytes) -> bytes | None:
-        if not is_dave_frame(frame):
-            session = self._session_source()
-            if session is not None:
-                self.stats.dave_passthrough += 1
-            return frame
         session = self._session_source()
-        if session is None:
-            # DAVE is off: a plain opus frame that happens to end in 0xFAFA. The decoder judges.
-            self.stats.dave_passthrough += 1
+        if session is None:          # DAVE off (or downgraded): transport encryption only
+            self._ok()
+            return frame
+        if frame == OPUS_SILENCE:
+            self.stats.dave_silence += 1
             return frame
         if not getattr(session, "ready", False):
-            self.stats.dave_pending += 1
-            self._failed(user_id, "the DAVE session is not ready yet (handshake in progress)",
-                         pending=True)
-            return None
+            if is_dave_frame(frame):
+                self.stats.dave_pending += 1
+                self._failed(user_id, "the DAVE session is not ready yet (handshake in progress)",
+                             pending=True)
+                return None
+            self.stats.dave_passthrough += 1  # no group yet: nobody can be encrypting
+            return frame
         try:
             out = session.decrypt(user_id, davey.MediaType.audio, bytes(frame))
-        except Exception as e:  # davey raises ValueError/RuntimeError subclasses
-            self._failed(user_id, f"{type(e).__name__}: {e}")
+        except Exception as e:  # davey raises ValueError (wrong key, bad trailer, plain outside the window)
+            self._failed(user_id, f"{type(e).__name__}: {e}", ready=True)
             return None
-        self.stats.dave_decrypted += 1
-        self._streak = 0
+        if is_dave_frame(frame):
+            self.stats.dave_decrypted += 1
+        else:
+            self.stats.dave_passthrough += 1
+        self._ok()
         return bytes(out)
 
-    def _failed(self, user_id: int, error: str, *, pending: bool = False) -> None:
+    def _ok(self) -> None:
+        self._streak = 0
+        self._reinit_asked = False
+        if self._fired:
+            self._fired = False
+            self.stats.dave_recovered += 1
+            log.info("DAVE: voice decrypts again after %s", self.last_error or "a failure run")
+            self._call(self.on_recovered)
+
+    def _failed(self, user_id: int, error: str, *, pending: bool = False, ready: bool = False) -> None:
         if not pending:
             self.stats.dave_failed += 1
         self._streak += 1
@@ -178,16 +220,58 @@ class DaveFrameDecryptor:
             self._last_log = now
             log.warning("DAVE: could not decrypt a voice frame from user %s (%s); %d failed so far",
                         user_id, self.last_error, self.stats.dave_failed)
+        if ready and self._streak >= self.reinit_threshold and not self._reinit_asked:
+            self._reinit_asked = True
+            self.stats.dave_reinit += 1
+            log.warning("DAVE: %d frames in a row from user %s failed; re-initialising the session",
+                        self._streak, user_id)
+            self._call(self.on_reinit)
         if self._streak >= self.fail_threshold and not self._fired:
             self._fired = True
             reason = (f"{self._streak} encrypted voice frames in a row could not be decrypted "
                       f"({self.last_error})")
             log.error("DAVE: giving up on voice for user %s: %s", user_id, reason)
             if self.on_undecryptable is not None:
-                try:
-                    self.on_undecryptable(reason)
-                except Exception:
-                    log.exception("on_undecryptable callback failed")
+                self._call(lambda: self.on_undecryptable(reason))  # type: ignore[misc]
+
+    @staticmethod
+    def _call(fn: Callable[[], None] | None) -> None:
+        if fn is None:
+            return
+        try:
+            fn()
+        except Exception:
+            log.exception("DAVE receive callback failed")
+
+
+_reinit_lock = threading.Lock()
+_last_reinit: dict[int, float] = {}  # id(connection state) -> monotonic time of the last re-init
+
+
+def request_dave_reinit(voice_client: Any, *, clock: Callable[[], float] = time.monotonic) -> bool:
+    """Ask discord.py to re-initialise the connection's DAVE session (op 31, new key package) from
+    any thread; coalesced per connection to one per `REINIT_MIN_S`. Returns whether it was asked."""
+    conn = getattr(voice_client, "_connection", None)
+    loop = getattr(voice_client, "loop", None)
+    recover = getattr(conn, "_recover_from_invalid_commit", None)
+    if conn is None or loop is None or recover is None or loop.is_closed():
+        return False
+    now = clock()
+    with _reinit_lock:
+        if now - _last_reinit.get(id(conn), float("-inf")) < REINIT_MIN_S:
+            return False
+        _last_reinit[id(conn)] = now
+    pending = getattr(conn, "dave_pending_transitions", None) or {}
+    transition_id = max(pending, default=0)
+
+    async def run() -> None:
+        try:
+            await recover(transition_id)
+        except Exception:
+            log.warning("DAVE re-initialisation failed", exc_info=True)
+
+    asyncio.run_coroutine_threadsafe(run(), loop)
+    return True
 
 
 class AnswerSink(voice_recv.AudioSink):
@@ -204,20 +288,35 @@ class AnswerSink(voice_recv.AudioSink):
         *,
         session_source: Callable[[], Any] | None = None,
         on_undecryptable: Callable[[str], None] | None = None,
+        on_recovered: Callable[[], None] | None = None,
         fail_threshold: int = 100,
+        reinit_threshold: int = 50,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self._voice_client = None  # set by voice-recv's AudioReader when listening starts
         self.user_id = user_id
         self.on_pcm = on_pcm
         self.stats = ReceiveStats()
+        self._clock = clock
         self.dave = DaveFrameDecryptor(
             session_source or (lambda: dave_session_of(self.voice_client)),
-            self.stats, fail_threshold=fail_threshold, on_undecryptable=on_undecryptable,
+            self.stats, fail_threshold=fail_threshold, reinit_threshold=reinit_threshold,
+            on_undecryptable=on_undecryptable, on_recovered=on_recovered,
+            on_reinit=lambda: request_dave_reinit(self.voice_client), clock=clock,
         )
         self._decoders: dict[int, OpusDecoder] = {}
+        self._held: dict[int, deque[tuple[float, Any]]] = {}  # ssrc -> (arrival, packet) not yet mapped
         self._lock = threading.Lock()
         self._last_log: dict[str, float] = {}
+        self._snapshot = self.stats.as_dict()
+
+    def counters_since_last(self) -> dict[str, int]:
+        """The receive counters that changed since the last call (one answer's worth)."""
+        with self._lock:
+            changed = self.stats.since(self._snapshot)
+            self._snapshot = self.stats.as_dict()
+        return changed
 
     def wants_opus(self) -> bool:
         return True  # we decrypt (DAVE) and decode ourselves
@@ -244,31 +343,67 @@ class AnswerSink(voice_recv.AudioSink):
                                   payload_type, packet.ssrc)
                 return
             uid = self._user_id_for(user, packet.ssrc)
+            now = self._clock()
+            self._expire_held(now)
             if uid is None:
-                self.stats.unknown_ssrc += 1
-                self._log_limited("unknown_ssrc", logging.INFO,
-                                  "voice receive: audio from unknown ssrc %s dropped", packet.ssrc)
+                self._hold(packet, now)
                 return
+            held = self._held.pop(packet.ssrc, None)
             if uid != self.user_id:
-                self.stats.other_user += 1
+                self.stats.other_user += 1 + (len(held) if held else 0)
                 return
-            opus = packet.decrypted_data
-            if not opus:
-                self.stats.lost += 1
-                return
-            opus = strip_rtp_padding(bytes(opus), bool(getattr(packet, "padding", False)))
-            frame = self.dave.process(uid, opus)
-            if frame is None:
-                return
-            pcm = self._decode(packet.ssrc, frame)
-            if pcm is None:
-                return
-            self.stats.frames_decoded += 1
-        try:
-            self.on_pcm(pcm)
-        except Exception:
-            self.stats.callback_errors += 1
-            self._log_limited("callback", logging.ERROR, "voice receive: audio callback failed", exc=True)
+            pcms = []
+            for _, early in held or ():
+                pcm = self._frame_to_pcm(uid, early)
+                if pcm is not None:
+                    self.stats.held_delivered += 1
+                    pcms.append(pcm)
+            pcm = self._frame_to_pcm(uid, packet)
+            if pcm is not None:
+                pcms.append(pcm)
+        for pcm in pcms:
+            try:
+                self.on_pcm(pcm)
+            except Exception:
+                self.stats.callback_errors += 1
+                self._log_limited("callback", logging.ERROR, "voice receive: audio callback failed", exc=True)
+
+    def _frame_to_pcm(self, uid: int, packet: Any) -> bytes | None:
+        """Padding off, DAVE, opus: 20 ms of PCM, or None (counted). Holds the lock."""
+        opus = packet.decrypted_data
+        if not opus:
+            self.stats.lost += 1
+            return None
+        opus = strip_rtp_padding(bytes(opus), bool(getattr(packet, "padding", False)))
+        frame = self.dave.process(uid, opus)
+        if frame is None:
+            return None
+        pcm = self._decode(packet.ssrc, frame)
+        if pcm is None:
+            return None
+        self.stats.frames_decoded += 1
+        return pcm
+
+    def _hold(self, packet: Any, now: float) -> None:
+        """An SSRC nobody claimed yet: its SPEAKING op may trail the first packets. Keep a little."""
+        q = self._held.setdefault(packet.ssrc, deque())
+        if len(q) >= HOLD_MAX_FRAMES:
+            q.popleft()
+            self.stats.unknown_ssrc += 1
+        q.append((now, packet))
+        self.stats.held += 1
+        self._log_limited("unknown_ssrc", logging.INFO,
+                          "voice receive: audio from unmapped ssrc %s held for up to %.1f s",
+                          packet.ssrc, HOLD_S)
+
+    def _expire_held(self, now: float) -> None:
+        for ssrc in list(self._held):
+            q = self._held[ssrc]
+            while q and now - q[0][0] > HOLD_S:
+                q.popleft()
+                self.stats.unknown_ssrc += 1  # never claimed: dropped
+            if not q:
+                del self._held[ssrc]
 
     def _user_id_for(self, user: Any, ssrc: int) -> int | None:
         vc = self.voice_client
@@ -306,7 +441,9 @@ class AnswerSink(voice_recv.AudioSink):
         if ssrc is not None:
             with self._lock:
                 self._decoders.pop(ssrc, None)
+                self._held.pop(ssrc, None)
 
     def cleanup(self) -> None:
         with self._lock:
             self._decoders.clear()
+            self._held.clear()

@@ -614,3 +614,46 @@ async def test_consent_is_remembered_per_server(cog) -> None:
     assert len(notices) == 1 and notices[0].get("view") is None
     assert "accepted this before" in notices[0]["embed"].footer.text
     assert w.vc.fake.sink.user_id == w.member.id
+
+
+async def test_when_voice_decrypts_again_the_typed_answer_offer_is_withdrawn(cog, db) -> None:
+    """Not one-shot: a DAVE re-handshake while the user speaks offers typed answers only until their
+    audio decrypts again; then the button goes, silence counts again, and a new failure run offers
+    it again."""
+    w = make_world()
+    await start(cog, interaction_for(w))
+    active = cog.active[w.guild.id]
+    r = active.round
+    await accept_consent(w)
+    await r.wait_state(RoundState.LISTENING)
+    sink: AnswerSink = w.vc.fake.sink
+    controls = active.io.controls
+
+    def from_router_thread(fn, *args) -> None:
+        t = threading.Thread(target=fn, args=args)
+        t.start()
+        t.join()
+
+    from_router_thread(sink.dave.on_undecryptable, "100 frames failed")
+    await w.text.wait_sent(lambda kw: kw.get("embed") is not None
+                           and "typed answers" in (kw["embed"].title or "").lower(), timeout=TIMEOUT)
+    assert controls.type_answer in controls.children and r.listener.silence_held
+    from_router_thread(sink.dave.on_recovered)
+    await w.text.wait_sent(lambda kw: kw.get("embed") is not None
+                           and "voice is back" in (kw["embed"].title or "").lower(), timeout=TIMEOUT)
+    assert controls.type_answer not in controls.children and not active.io.text_mode
+    assert not r.listener.silence_held, "silence counts again"
+    controls.message.edit.assert_awaited_with(view=controls)
+
+    def notices() -> int:
+        return len([kw for _, kw in w.text.sent if kw.get("embed") is not None
+                    and "typed answers" in (kw["embed"].title or "").lower()])
+
+    assert notices() == 1
+    from_router_thread(sink.dave.on_undecryptable, "another run")
+    cond = w.text._cond()
+    async with cond:
+        await asyncio.wait_for(cond.wait_for(lambda: notices() == 2), TIMEOUT)
+    assert active.io.text_mode and r.listener.silence_held
+    await cog.stop.callback(cog, interaction_for(w))
+    await asyncio.wait_for(active.task, TIMEOUT)

@@ -13,8 +13,12 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
+import davey
 import discord
+import nacl.utils
+import numpy as np
 import pytest
+from discord.ext import voice_recv
 from discord.ext.voice_recv import VoiceRecvClient
 
 from bot.bank import load_bank
@@ -34,6 +38,7 @@ from bot.discord_io.group_embeds import lobby_embed
 from bot.discord_io.group_io import GroupSink
 from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingForm, ScoreSelect, TurnView
 from cogs.peers import PeersCog
+from tests.discord.rtp_helpers import FRAME, UserClient, dave_pair
 from tests.discord.helpers import (
     MockBot, MockGuild, MockInteraction, MockMember, MockTextChannel, MockVoiceChannel, MockVoiceClient,
     MockVoiceState,
@@ -430,12 +435,44 @@ async def test_reconnect_failure_ends_the_group_and_keeps_the_summary(cog, db) -
 
 
 async def test_undecryptable_voice_points_the_member_to_typed_answers(cog) -> None:
-    """The sink's DAVE fallback fires on voice-recv's router thread; the channel gets a hint."""
+    """Real RTP packets (voice-recv's parser) carrying the owner's opus, DAVE-encrypted by a client
+    in another MLS group, go through the group's sink on a router-like thread: after a failure run
+    the channel points the owner to typed answers; once their frames decrypt again (a client in
+    the bot's group) the channel says so. Not one-shot: a later run would fire again."""
     w = make_world(1)
     await start_group(cog, w)
     run = cog.runs[w.guild.id]
-    t = threading.Thread(target=run._on_undecryptable, args=(w.owner.id, "dave"))
+    owner = w.owner
+    speaker, listener = dave_pair(speaker_id=owner.id)                 # the bot's group
+    stranger, _ = dave_pair(speaker_id=owner.id, listener_id=owner.id + 1)  # keys the bot never got
+    # what discord.py's connection state holds once DAVE is negotiated (see test_voice_receive)
+    w.vc.__dict__["_connection"] = SimpleNamespace(dave_session=listener,
+                                                   dave_protocol_version=davey.DAVE_PROTOCOL_VERSION)
+    w.vc._get_id_from_ssrc = lambda ssrc: owner.id if ssrc == 4242 else None
+    run.sink._voice_client = w.vc                                     # what voice-recv's reader sets
+    client = UserClient(nacl.utils.random(32), ssrc=4242)
+    pcm = np.tile(np.array([3000, 3000, -3000, -3000], "<i2"), FRAME // 8).tobytes()
+
+    def feed(session: davey.DaveSession, n: int) -> None:
+        for _ in range(n):
+            client.dave = session
+            payload = client.opus(pcm)
+            packet = voice_recv.rtp.decode_rtp(client.rtp(payload))
+            packet.decrypted_data = payload                           # transport layer already done
+            run.sink.write(owner, voice_recv.VoiceData(packet, owner))
+
+    t = threading.Thread(target=feed, args=(stranger, 120))
     t.start()
     t.join()
     _, kw = await w.text.wait_sent(lambda k: "type answer" in (k.get("content") or "").lower())
-    assert w.owner.name in kw["content"]
+    assert owner.name in kw["content"]
+    sink = run.sink._members[owner.id]
+    assert sink.stats.dave_failed == 120 and sink.stats.frames_decoded == 0 and sink.dave.gave_up
+
+    t = threading.Thread(target=feed, args=(speaker, 3))
+    t.start()
+    t.join()
+    _, kw = await w.text.wait_sent(lambda k: "hear" in (k.get("content") or "").lower()
+                                   and "again" in (k.get("content") or "").lower())
+    assert owner.name in kw["content"]
+    assert sink.stats.dave_decrypted == 3 and sink.stats.frames_decoded == 3 and not sink.dave.gave_up

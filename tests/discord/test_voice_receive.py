@@ -18,12 +18,12 @@ from discord.ext import voice_recv
 from discord.opus import Encoder as OpusEncoder
 
 from bot.discord_io.voice_receive import (
-    DAVE_MAGIC, AnswerSink, DaveFrameDecryptor, ReceiveStats, is_dave_frame, strip_rtp_padding,
+    DAVE_MAGIC, HOLD_S, OPUS_SILENCE, AnswerSink, DaveFrameDecryptor, ReceiveStats, is_dave_frame, strip_rtp_padding,
 )
 from bot.speech.audio import decode_file, pcm48_stereo_to_16k_mono, to_pcm48_stereo
 from tests.discord.helpers import MockMember
 from tests.discord.rtp_helpers import (
-    BOT_ID, CHANNEL_ID, FRAME, SAMPLES, USER_ID, UserClient, VoiceLink, dave_pair, pcm_frames,
+    BOT_ID, CHANNEL_ID, FRAME, SAMPLES, USER_ID, DaveWire, UserClient, VoiceLink, dave_pair, pcm_frames,
 )
 
 JFK_TEXT = ("And so my fellow Americans, ask not what your country can do for you, "
@@ -125,9 +125,16 @@ def test_dave_frame_from_one_member_is_decrypted_via_the_other() -> None:
         sealed = speaker.encrypt_opus(f)
         assert sealed != f and sealed.endswith(DAVE_MAGIC)
         assert dec.process(USER_ID, sealed) == f
-    # A frame without the marker (transition, silence) passes through untouched.
+    # opus silence is never encrypted and always passes
+    assert dec.process(USER_ID, OPUS_SILENCE) == OPUS_SILENCE
+    # an unencrypted frame outside a transition window is refused (davey), not decoded as speech
+    assert dec.process(USER_ID, frames[1]) is None
+    assert (stats.dave_decrypted, stats.dave_passthrough, stats.dave_failed, stats.dave_silence) == (3, 0, 1, 1)
+    # inside the window discord.py opens for a transition (set_passthrough_mode) it passes untouched
+    listener.set_passthrough_mode(True, 10)
     assert dec.process(USER_ID, frames[0]) == frames[0]
-    assert (stats.dave_decrypted, stats.dave_passthrough, stats.dave_failed) == (3, 1, 0)
+    assert dec.process(USER_ID, speaker.encrypt_opus(frames[2])) == frames[2]
+    assert (stats.dave_decrypted, stats.dave_passthrough, stats.dave_failed) == (4, 1, 1)
     assert speaker.voice_privacy_code == listener.voice_privacy_code
 
 
@@ -146,6 +153,29 @@ def test_repeated_dave_failures_fire_the_fallback_once() -> None:
         assert dec.process(USER_ID, speaker.encrypt_opus(frame)) is None
     assert len(fired) == 1 and dec.gave_up and "could not be decrypted" in fired[0]
     assert stats.dave_failed == 14
+
+
+def test_a_failure_run_reinitialises_then_recovery_withdraws_and_a_new_run_fires_again() -> None:
+    """Not one-shot: a re-handshake while someone speaks gives up on them only until their audio
+    decrypts again. A run on a ready session also asks for one re-initialisation."""
+    speaker, listener = dave_pair()
+    stranger, _ = dave_pair(speaker_id=USER_ID, listener_id=BOT_ID + 1)  # same user, other group
+    events: list[str] = []
+    stats = ReceiveStats()
+    dec = DaveFrameDecryptor(lambda: listener, stats, fail_threshold=6, reinit_threshold=3,
+                             on_undecryptable=lambda r: events.append("gave_up"),
+                             on_recovered=lambda: events.append("recovered"),
+                             on_reinit=lambda: events.append("reinit"))
+    frame = OpusEncoder().encode(bytes(FRAME), SAMPLES)
+    for _ in range(8):
+        assert dec.process(USER_ID, stranger.encrypt_opus(frame)) is None
+    assert events == ["reinit", "gave_up"] and dec.gave_up
+    assert dec.process(USER_ID, speaker.encrypt_opus(frame)) == frame
+    assert events[-1] == "recovered" and not dec.gave_up and stats.dave_recovered == 1
+    for _ in range(6):
+        dec.process(USER_ID, stranger.encrypt_opus(frame))
+    assert events == ["reinit", "gave_up", "recovered", "reinit", "gave_up"]
+    assert stats.dave_reinit == 2
 
 
 def test_encrypted_frames_are_dropped_while_the_handshake_runs() -> None:
@@ -176,14 +206,53 @@ def test_without_an_active_session_everything_passes_through() -> None:
 
 
 async def test_the_session_is_read_from_discord_py_connection_state(link) -> None:
+    """discord.py's own voice-gateway handlers build the DAVE session (op 4, then 25-30 and the
+    transition 23/22 against the stand-in's voice-server role), downgrade it (21-23) and start a
+    fresh group (24); `dave_session_of` follows what they leave behind, and a member's frames
+    decrypt through it after each step (the bot's own frames through the member's session)."""
     from bot.discord_io.voice_receive import dave_session_of
 
-    assert dave_session_of(link.vc) is None                  # no DAVE negotiated
-    _, listener = dave_pair()
-    link.use_dave(listener)
-    assert dave_session_of(link.vc) is listener
-    link.vc._connection.dave_protocol_version = 0            # downgraded: transport only again
-    assert dave_session_of(link.vc) is None
+    wire = DaveWire(link, [USER_ID])
+    conn = link.vc._connection
+    enc = OpusEncoder()
+    opus = enc.encode(bytes(FRAME), SAMPLES)
+    stats = ReceiveStats()
+    dave = DaveFrameDecryptor(lambda: dave_session_of(link.vc), stats)
+    try:
+        assert dave_session_of(link.vc) is None                  # nothing negotiated yet
+        await wire.connect()
+        await wire.wait("dave_execute", lambda d: BOT_ID in d["members"])
+        session = conn.dave_session
+        assert session is not None and session.ready and conn.can_encrypt
+        assert dave_session_of(link.vc) is session
+        # one member and no group yet: the bot was asked to commit (op 27) and its commit came back
+        assert wire.events.find("dave_proposals", lambda d: d["to"] == BOT_ID and d["adds"] == [USER_ID])
+        assert wire.call.counts["rejected_commits"] == 0
+        member = wire.call.locals[USER_ID]
+        assert member.ready and wire.call.encrypts(USER_ID)
+        assert dave.process(USER_ID, wire.call.encrypt_from(USER_ID, opus)) == opus
+        assert wire.call.decrypt_from(BOT_ID, session.encrypt_opus(opus)) == (opus, "decrypted")
+
+        t = wire.events.events[-1].at
+        await wire.call.downgrade()                               # op 21 → 23 → 22 (to protocol 0)
+        await wire.wait("dave_execute", lambda d: d["protocol_version"] == 0, after=t)
+        assert conn.dave_protocol_version == 0 and conn.dave_downgraded
+        assert dave_session_of(link.vc) is None and not conn.can_encrypt
+        assert wire.call.encrypt_from(USER_ID, opus) == opus     # members send plain opus again
+        assert dave.process(USER_ID, opus) == opus
+
+        t = wire.events.events[-1].at
+        await wire.call.upgrade()                                 # op 24: a fresh group
+        await wire.wait("dave_execute", lambda d: d["protocol_version"] == 1 and BOT_ID in d["members"],
+                        after=t)
+        assert conn.dave_protocol_version == 1 and conn.dave_session.ready
+        assert dave_session_of(link.vc) is conn.dave_session
+        renewed = wire.call.locals[USER_ID]                       # the member's client re-initialised too
+        assert renewed is not member and renewed.ready and renewed.epoch == 1
+        assert dave.process(USER_ID, wire.call.encrypt_from(USER_ID, opus)) == opus
+        assert stats.dave_decrypted == 2 and stats.dave_failed == 0
+    finally:
+        await wire.close()
 
 
 # --------------------------------------------------------------------------- the whole path
@@ -222,7 +291,8 @@ async def test_real_speech_over_rtp_is_received_and_transcribed(link, jfk_pcm48,
 
 async def test_hostile_packets_are_counted_and_receive_survives(link) -> None:
     received: list[bytes] = []
-    sink = CountingSink(USER_ID, received.append)
+    now = [100.0]
+    sink = CountingSink(USER_ID, received.append, clock=lambda: now[0])
     link.vc.listen(sink)
     user = UserClient(link.secret_key, ssrc=4242)
     other = UserClient(link.secret_key, ssrc=5151)
@@ -234,6 +304,8 @@ async def test_hostile_packets_are_counted_and_receive_survives(link) -> None:
 
     # Each stream keeps its last packet in its own jitter buffer, so each sends one extra.
     stream(link, sink, [stranger.rtp(stranger.opus(tone)) for _ in range(4)])        # 3 reach
+    assert sink.stats.held == 3 and sink.stats.unknown_ssrc == 0    # held: SPEAKING may trail
+    now[0] += HOLD_S + 0.1                                           # ... but nobody claims it
     stream(link, sink, [video.rtp(nacl.utils.random(900), payload_type=103)
                         for _ in range(4)], already=3)                                # 3 reach
     stream(link, sink, [other.rtp(other.opus(tone)) for _ in range(4)], already=6)    # 3 reach
@@ -247,13 +319,35 @@ async def test_hostile_packets_are_counted_and_receive_survives(link) -> None:
     stream(link, sink, garbage + good, already=9)                                    # 7 reach
 
     s = sink.stats
-    assert s.unknown_ssrc == 3 and s.non_audio == 3 and s.other_user == 3, s
+    assert s.unknown_ssrc == 3 and s.held_delivered == 0, s       # dropped once the hold ran out
+    assert s.non_audio == 3 and s.other_user == 3, s
     assert s.corrupt_opus == 3, s
     assert s.frames_decoded == 4 and len(received) == 4, s   # the user's good frames still decode
     assert s.internal_errors == 0 and s.callback_errors == 0
     assert link.vc.is_listening()
     reader = link.vc._reader
     assert reader.packet_router.is_alive() and reader.error is None
+
+
+async def test_frames_before_the_speaking_op_are_held_and_delivered_in_order(link) -> None:
+    """Discord's SPEAKING op (SSRC → user) travels over the websocket and can trail the first
+    RTP packets of a new speaker: those are held, then decoded once the SSRC is claimed."""
+    received: list[bytes] = []
+    sink = CountingSink(USER_ID, received.append)
+    link.vc.listen(sink)
+    user = UserClient(link.secret_key, ssrc=4242)
+    levels = [1000 * (k + 1) for k in range(7)]
+    frames = [np.full(FRAME // 2, lv, "<i2").tobytes() for lv in levels]
+    stream(link, sink, [user.rtp(user.opus(f)) for f in frames[:4]])                  # 3 reach, held
+    assert sink.stats.held == 3 and not received
+    await link.speaking(USER_ID, 4242)
+    stream(link, sink, [user.rtp(user.opus(f)) for f in frames[4:]], already=3)       # 2 more reach
+    with sink.cond:  # the router thread may still be decoding the last one
+        assert sink.cond.wait_for(lambda: sink.stats.frames_decoded >= 5, 5.0), sink.stats
+    assert sink.stats.held_delivered == 3 and sink.stats.corrupt_opus == 0, sink.stats
+    assert sink.stats.unknown_ssrc == 0
+    peaks = [int(np.abs(np.frombuffer(p, "<i2")).max()) for p in received]
+    assert peaks == sorted(peaks), "held frames come first, in their order"
 
 
 async def test_a_failing_callback_does_not_stop_receiving(link) -> None:

@@ -75,10 +75,12 @@ async def test_member_runs_a_whole_mock_round(standin: DiscordStandIn, start_bot
     card, t_accept = await bot.guard(start_mock_round(standin, sam, question_id=QUESTION_ID, timeout=STEP_S))
     assert QUESTION_ID in card.text() or question.prompt[:40] in card.text()
 
-    # the bot joined the voice channel with transport encryption only, and speaks the question
+    # the bot joined the voice channel with DAVE (the MLS group of sam and the bot is live), and
+    # speaks the question, end-to-end encrypted: the stand-in hears it through sam's session
     asked = await wait_speech_finished(standin, after=t_accept, timeout=STEP_S, what="the question")
     sess = standin.voice.sessions[standin.world.bot.id]
     assert sess.mode == "aead_xchacha20_poly1305_rtpsize"
+    assert standin.events.find("dave_execute", lambda d: standin.world.bot.id in d["members"] and sam.id in d["members"])
 
     # sam answers aloud (a live RTP stream, with the long pause), then presses Done
     t_play = time.monotonic()
@@ -135,6 +137,10 @@ async def test_member_runs_a_whole_mock_round(standin: DiscordStandIn, start_bot
                 and m.id in (card.id, controls.id)], "round buttons are disabled at the end"
     assert not standin.events.find("unhandled_request"), standin.events.find("unhandled_request")
     assert standin.voice.udp_counts["decrypt_failed"] == 0
+    dc = standin.voice.dave_counts
+    print(f"DAVE on the bot's speech: {dc}")
+    assert dc["decrypted"] > 200 and dc["failed"] == 0 and dc["plain_while_dave"] == 0, dc
+    assert standin.voice.dave.counts["rejected_commits"] == 0
     assert bot.proc.returncode is None, "the bot keeps running after the round"
     rc = await bot.stop()
     assert rc in (0, 130), f"exit code {rc}\n{bot.tail()}"
