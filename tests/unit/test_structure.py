@@ -73,7 +73,10 @@ def test_per_category_checks_hold_on_labelled_answers() -> None:
             continue
         assert (c.tp + c.tn) / c.n >= 0.75, (cat, el, c, errors)
     for code, c in flags.items():
-        assert c.fn == 0 and c.fp == 0, (code, c, errors)
+        # no flag is ever raised where the labels say it must not be; a flag may miss a dev answer whose
+        # only trigger was a phrase fitted to that one answer (those phrases were removed, issue 11)
+        assert c.fp == 0, (code, c, errors)
+        assert c.tp >= 0.7 * (c.tp + c.fn), (code, c, errors)
 
 
 # ------------------------------------------------------------------ clear-cut, per category
