@@ -14,6 +14,9 @@ Each file holds one category:
     key_points = [{ id = "...", label = "...", triggers = ["...", "..."] }]
     target_seconds = 180                # 15..900
     difficulty = "medium"               # easy | medium | hard
+    skills = ["reliability", "api-design"]        # 1..5 tags from bot.skills.SKILLS
+    strong_outline = ["...", "..."]     # 3..8 points a strong answer covers (shown after answering)
+    challenges = ["...", "..."]         # 2+ counter-arguments for pushback mode
 
 Validation collects every problem in every file before failing, so one run of
 `python -m bot bank --validate` shows all of them; each problem names the file, the question
@@ -33,13 +36,19 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import CATEGORIES, DIFFICULTIES, STRUCTURE_ELEMENTS, KeyPoint, Question
+from bot.skills import SKILLS
 
 MIN_TARGET_SECONDS = 15
 MAX_TARGET_SECONDS = 900
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FILE_KEYS = {"category", "questions"}
-_REQUIRED = ("id", "prompt", "follow_ups", "expected", "key_points", "target_seconds", "difficulty")
+_REQUIRED = ("id", "prompt", "follow_ups", "expected", "key_points", "target_seconds", "difficulty",
+             "skills", "strong_outline", "challenges")
+MAX_SKILLS = 5
+OUTLINE_POINTS = (3, 8)  # fewest and most points in a strong outline
+MIN_CHALLENGES = 2
+MAX_TEXT_CHARS = 300  # one outline point or challenge: a spoken sentence or two
 _OPTIONAL = ("category", "hint")
 _QUESTION_KEYS = set(_REQUIRED) | set(_OPTIONAL)
 _KEY_POINT_KEYS = {"id", "label", "triggers"}
@@ -260,6 +269,27 @@ def _string_list(
     return tuple(items) if ok else None
 
 
+def _prose_list(
+    out: _Collector, where: str, name: str, value: Any, fewest: int, most: int | None
+) -> tuple[str, ...] | None:
+    """A list of short sentences the bot shows or speaks: counted, length-checked, no markdown."""
+    items = _string_list(out, where, name, value, min_items=fewest)
+    if items is None:
+        return None
+    ok = True
+    if most is not None and len(items) > most:
+        out.field(where, name, f"has {len(items)} items; keep it to {most} at most")
+        ok = False
+    for i, text in enumerate(items, start=1):
+        if len(text) > MAX_TEXT_CHARS:
+            out.field(where, name, f"item {i} is {len(text)} characters; keep each under {MAX_TEXT_CHARS}")
+            ok = False
+        if any(mark in text for mark in ("**", "`", "<", ">", "#")):
+            out.field(where, name, f"item {i} contains markdown or markup; write plain sentences")
+            ok = False
+    return items if ok else None
+
+
 def _key_points(out: _Collector, where: str, value: Any) -> tuple[KeyPoint, ...] | None:
     if not isinstance(value, list) or not value:
         out.field(where, "key_points", f"must be a non-empty list of tables (got {_kind(value)})")
@@ -392,6 +422,34 @@ def _question(
         out.field(where, "difficulty", f"must be one of {', '.join(DIFFICULTIES)} (got {difficulty!r})")
         bad = True
 
+    skills = None
+    if "skills" in raw:
+        skills = _string_list(out, where, "skills", raw["skills"], lower=True)
+        if skills is not None:
+            unknown = [t for t in skills if t not in SKILLS]
+            for t in unknown:
+                close = difflib.get_close_matches(t, list(SKILLS), n=1)
+                tip = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(SKILLS)}"
+                out.field(where, "skills", f"names unknown skill {t!r} ({tip})")
+            dupes = sorted(t for t, n in Counter(skills).items() if n > 1)
+            if dupes:
+                out.field(where, "skills", f"repeats {', '.join(dupes)}")
+            if len(skills) > MAX_SKILLS:
+                out.field(where, "skills", f"has {len(skills)} tags; keep the {MAX_SKILLS} it exercises most")
+            if unknown or dupes or len(skills) > MAX_SKILLS:
+                skills = None
+        bad |= skills is None
+
+    outline = None
+    if "strong_outline" in raw:
+        outline = _prose_list(out, where, "strong_outline", raw["strong_outline"], *OUTLINE_POINTS)
+        bad |= outline is None
+
+    challenges = None
+    if "challenges" in raw:
+        challenges = _prose_list(out, where, "challenges", raw["challenges"], MIN_CHALLENGES, None)
+        bad |= challenges is None
+
     if bad:
         return None
     return Question(
@@ -405,6 +463,9 @@ def _question(
         difficulty=difficulty,
         hint=" ".join(hint.split()),
         source_file=source,
+        skills=skills,
+        strong_outline=outline,
+        challenges=challenges,
     )
 
 
@@ -487,4 +548,12 @@ def validate_report(bank: Bank) -> str:
     triggers = sum(len(k.triggers) for q in bank for k in q.key_points)
     follow = sum(len(q.follow_ups) for q in bank)
     lines.append(f"  {kps} key points ({triggers} trigger phrases), {follow} follow-up questions")
+    outline = sum(len(q.strong_outline) for q in bank)
+    challenges = sum(len(q.challenges) for q in bank)
+    lines.append(f"  {outline} strong-outline points, {challenges} pushback challenges")
+    used = Counter(t for q in bank for t in q.skills)
+    lines.append("  skills: " + ", ".join(f"{t} {used[t]}" for t in SKILLS))
+    unused = [t for t in SKILLS if not used[t]]
+    if unused:
+        lines.append(f"  note: no question exercises {', '.join(unused)}")
     return "\n".join(lines)

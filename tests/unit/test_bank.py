@@ -260,6 +260,9 @@ expected = ["assumptions", "outcome"]
 key_points = [{{ id = "kp", label = "A point", triggers = ["one", "two"] }}]
 target_seconds = 120
 difficulty = "medium"
+skills = ["algorithms", "testing"]
+strong_outline = ["Say the constraints.", "Give a plain first solution.", "Test an edge case."]
+challenges = ["Why not the simpler option?", "What if the input is huge?"]
 '''
 
 
@@ -338,6 +341,23 @@ def test_wrong_type_names_field_and_value(tmp_path: Path) -> None:
         ('triggers = ["one", "two"]', 'triggers = ["one", ""]', "triggers'", "empty"),
         ('triggers = ["one", "two"]', "triggers = []", "triggers'", "at least 1"),
         ('hint = "Think first."', 'hnt = "Think first."', "'hnt'", "did you mean 'hint'"),
+        ('skills = ["algorithms", "testing"]', 'skills = ["algorithm", "testing"]', "'skills'",
+         "did you mean 'algorithms'"),
+        ('skills = ["algorithms", "testing"]', 'skills = ["testing", "testing"]', "'skills'", "repeats testing"),
+        ('skills = ["algorithms", "testing"]', "skills = []", "'skills'", "at least 1"),
+        ('skills = ["algorithms", "testing"]',
+         'skills = ["algorithms", "testing", "caching", "security", "messaging", "performance"]',
+         "'skills'", "keep the 5"),
+        ('strong_outline = ["Say the constraints.", "Give a plain first solution.", "Test an edge case."]',
+         'strong_outline = ["Say the constraints."]', "'strong_outline'", "at least 3"),
+        ('strong_outline = ["Say the constraints.", "Give a plain first solution.", "Test an edge case."]',
+         'strong_outline = ["Say the **constraints**.", "b", "c"]', "'strong_outline'", "markdown"),
+        ('strong_outline = ["Say the constraints.", "Give a plain first solution.", "Test an edge case."]',
+         'strong_outline = "Say the constraints."', "'strong_outline'", "list of strings"),
+        ('challenges = ["Why not the simpler option?", "What if the input is huge?"]',
+         'challenges = ["Why not the simpler option?"]', "'challenges'", "at least 2"),
+        ('challenges = ["Why not the simpler option?", "What if the input is huge?"]',
+         'challenges = ["Why not?", "' + "x" * 301 + '"]', "'challenges'", "under 300"),
     ],
 )
 def test_each_bad_field_is_reported(tmp_path: Path, old: str, new: str, field: str, detail: str) -> None:
@@ -346,6 +366,25 @@ def test_each_bad_field_is_reported(tmp_path: Path, old: str, new: str, field: s
     write(tmp_path, "coding", body.replace(old, new))
     [problem] = problems_of(tmp_path)
     assert "coding.toml" in problem and "'coding-a'" in problem and field in problem and detail in problem
+
+
+@pytest.mark.parametrize("field", ["skills", "strong_outline", "challenges"])
+def test_issue14_fields_are_required(tmp_path: Path, field: str) -> None:
+    body = "\n".join(line for line in good("coding-a").splitlines() if not line.startswith(field + " ="))
+    write(tmp_path, "coding", body + "\n")
+    [problem] = problems_of(tmp_path)
+    assert problem.endswith(f"coding.toml: question 'coding-a': field {field!r} is missing")
+
+
+def test_shipped_bank_has_outlines_challenges_and_known_skills() -> None:
+    from bot.skills import SKILLS
+
+    bank = load_bank(BANK_DIR)
+    for q in bank:
+        assert q.skills and set(q.skills) <= set(SKILLS), q.id
+        assert len(q.strong_outline) >= 3 and len(q.challenges) >= 2, q.id
+    # every tag in the vocabulary is exercised by some question, so a description naming it can be served
+    assert {t for q in bank for t in q.skills} == set(SKILLS)
 
 
 def test_duplicate_id_across_files(tmp_path: Path) -> None:
