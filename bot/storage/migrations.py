@@ -121,4 +121,21 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (guild_id, user_id)
     );
     """,
+    # 3: issue 14: a member's target role and pasted job description (stored only after they agree;
+    # exported and erased with the rest of their data), and which attempt retried which
+    """
+    CREATE TABLE profiles (
+        user_id       INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        role          TEXT NOT NULL DEFAULT '',
+        description   TEXT NOT NULL DEFAULT '',
+        skills        TEXT NOT NULL DEFAULT '',     -- matched skill tags, comma separated
+        consented_at  TEXT NOT NULL,
+        updated_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+    );
+    CREATE TABLE attempt_retries (
+        attempt_id    INTEGER PRIMARY KEY REFERENCES attempts(id) ON DELETE CASCADE,
+        retry_of      INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE
+    );
+    """,
 ]
