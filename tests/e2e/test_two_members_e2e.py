@@ -91,6 +91,12 @@ async def test_only_the_answering_members_words_reach_the_transcript(
     leaked = CHATTER_WORDS & words(heard)
     assert not leaked, f"the bystander's words reached sam's transcript: {sorted(leaked)}\n{transcript}"
     assert standin.voice.udp_counts["decrypt_failed"] == 0
+    # DAVE: sam and lee had their group; the bot was welcomed into it (op 30), nobody's frames failed
+    bot_id = standin.world.bot.id
+    assert standin.events.find("dave_commit", lambda d: d["adds"] == [bot_id] and d["committer"] != bot_id)
+    dc = standin.voice.dave_counts
+    print(f"DAVE on the bot's speech: {dc}")
+    assert dc["decrypted"] > 100 and dc["failed"] == 0 and dc["plain_while_dave"] == 0, dc
     assert not standin.events.find("unhandled_request")
     # the round is over: the bot leaves the voice channel, then shuts down cleanly on Ctrl-C
     await standin.events.wait_for("voice_disconnect", lambda d: d["user_id"] == standin.world.bot.id,
