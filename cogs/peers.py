@@ -151,7 +151,9 @@ class PeersCog(commands.Cog):
         still_here = after.channel is not None and after.channel.id == run.voice_channel.id
         if me is not None and member.id == me.id:
             if was_here and not still_here:
-                await run.voice_lost()
+                # our own VOICE_STATE_UPDATE without this channel: a moderator (or Discord) took us
+                # out (voice close 4014). End the group; never pull ourselves back in.
+                await run.removed_from_voice(moved=after.channel is not None)
             return
         if was_here and not still_here and run.session.is_member(member.id):
             # the answerer disconnecting mid-answer: what they said is kept and analysed

@@ -29,8 +29,8 @@ from bot.discord_io.replies import send_private
 from bot.discord_io.voice_receive import AnswerSink
 from bot.practice.group_checks import card_refusal, done_refusal, rating_refusal, rating_seconds_left
 from bot.practice.groups import (
-    PCM_BYTES_PER_SECOND, AnswerAnalyzed, AnswerEnded, GroupEnded, GroupError, GroupSession, MemberJoined,
-    MemberLeft, Phase, QuestionCard, RatingClosed, RatingOpened, TimeWarning, TurnStarted,
+    PCM_BYTES_PER_SECOND, AnswerAnalyzed, AnswerEnded, GroupEnded, GroupError, GroupSession, MemberErased,
+    MemberJoined, MemberLeft, Phase, QuestionCard, RatingClosed, RatingOpened, TimeWarning, TurnStarted,
 )
 from bot.practice.rounds_registry import Claim, RoundsRegistry
 
@@ -123,6 +123,8 @@ class GroupRun:
         self.sink: GroupSink | None = None
         self.lobby_view = LobbyView(self)
         self.lobby_message: Any = None
+        self._lobby_dirty = False
+        self._lobby_editor: asyncio.Task[None] | None = None
         self.turn_views: dict[int, tuple[TurnView, Any]] = {}
         self.rate_views: dict[int, tuple[RateButtonView, Any]] = {}
         self.rating_forms: dict[int, list[RatingForm]] = {}  # turn number -> forms sent to raters
@@ -215,8 +217,21 @@ class GroupRun:
             log.warning("group %s: playback did not finish in time", self.session.session_id)
         return True
 
+    async def removed_from_voice(self, *, moved: bool) -> None:
+        """Discord took the bot out of the channel (a moderator disconnected or moved it, the
+        channel went away: voice close 4014). End the group cleanly and do not pull the bot back
+        in: rejoining would override the moderator."""
+        if self._closing:
+            return
+        where = "moved to another channel" if moved else "disconnected from the voice channel"
+        log.info("group %s: the bot was %s; ending the group", self.session.session_id, where)
+        await self._post(f"I was {where} (by a moderator or by Discord), so I'm ending the group here. "
+                         "Everything said so far is saved.")
+        await self.session.end("the bot was removed from the voice channel")
+
     async def voice_lost(self) -> None:
-        """The bot's voice connection dropped: pause the timers, reconnect, listen again."""
+        """The voice connection dropped while the bot is still in the channel (not a removal by a
+        moderator, see `removed_from_voice`): pause the timers, reconnect, listen again."""
         if self._closing or self._reconnecting:
             return
         self._reconnecting = True
@@ -247,14 +262,14 @@ class GroupRun:
     # ------------------------------------------------------------ events from the session
     async def on_event(self, event: Any) -> None:
         s = self.session
-        if isinstance(event, (MemberJoined, MemberLeft)):
-            self._spawn(self._refresh_lobby())  # don't hold up the member's button reply
+        if isinstance(event, (MemberJoined, MemberLeft, MemberErased)):
+            self.refresh_lobby()  # don't hold up the member's button reply
         elif isinstance(event, TurnStarted):
             view = TurnView(self, event.turn.number)
             msg = await self.text_channel.send(embed=turn_embed(s, event.turn), view=view)
             self.turn_views[event.turn.number] = (view, msg)
             self._speech.put_nowait((event.spoken, event.turn.number))
-            await self._refresh_lobby()
+            self.refresh_lobby()
         elif isinstance(event, QuestionCard):
             pass  # shown on demand through the turn's "Question card" button (ephemeral)
         elif isinstance(event, TimeWarning):
@@ -265,7 +280,7 @@ class GroupRun:
             await self._post_embed(feedback_embed(s, event.turn))
         elif isinstance(event, RatingOpened):
             view = RateButtonView(self, event.turn_number)
-            name = member_name(s.members[event.answerer_id].name)
+            name = member_name(s.name_of(event.answerer_id))
             secs = round(event.closes_at - s.clock.now())
             msg = await self.text_channel.send(
                 f"How was {name}'s answer? Rate it anonymously: structure, clarity, depth (1–5). "
@@ -295,6 +310,26 @@ class GroupRun:
             await self.text_channel.send(embed=embed)
         except discord.HTTPException:
             log.warning("group %s: could not post an embed", self.session.session_id)
+
+    def refresh_lobby(self) -> None:
+        """Show the group as it is now in the lobby message. Edits are coalesced: while one is in
+        flight, any number of requests make exactly one more edit after it (with the state as it
+        is then), so a burst of presses costs at most two edits, not one each."""
+        self._lobby_dirty = True
+        if self._lobby_editor is None or self._lobby_editor.done():
+            self._lobby_editor = asyncio.ensure_future(self._edit_lobby_while_dirty())
+            self._tasks.add(self._lobby_editor)
+            self._lobby_editor.add_done_callback(self._tasks.discard)
+
+    async def lobby_settled(self) -> None:
+        """Until no lobby edit is pending (for tests and shutdown)."""
+        while self._lobby_editor is not None and not self._lobby_editor.done():
+            await asyncio.shield(self._lobby_editor)
+
+    async def _edit_lobby_while_dirty(self) -> None:
+        while self._lobby_dirty and not self._closing:
+            self._lobby_dirty = False
+            await self._refresh_lobby()
 
     async def _refresh_lobby(self) -> None:
         if self.lobby_message is None:
@@ -392,6 +427,13 @@ class GroupRun:
         await send_private(interaction, "You've left the group. Your answers so far stay in your history.")
         await self.member_gone(interaction.user.id)
 
+    async def erase_member(self, user_id: int) -> bool:
+        """/privacy delete: stop decoding the member's voice and take every trace of them out of
+        the group at once (`GroupSession.erase_member`). Returns whether the group held them."""
+        if self.sink is not None:
+            self.sink.remove(user_id)
+        return await self.session.erase_member(user_id)
+
     async def member_gone(self, user_id: int) -> None:
         if self.sink is not None:
             self.sink.remove(user_id)
@@ -411,9 +453,10 @@ class GroupRun:
                 text = ("You're the interviewer: on each turn press **Question card** to see the question "
                         "(only you see it), then ask it aloud. You won't be asked to answer meanwhile.")
         except GroupError as e:
-            text = str(e).capitalize() + "."
+            await send_private(interaction, str(e).capitalize() + ".")
+            return  # nothing changed: the lobby message stays as it is
         await send_private(interaction, text)
-        await self._refresh_lobby()
+        self.refresh_lobby()
 
     async def begin(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.session.owner_id:

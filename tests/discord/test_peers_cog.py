@@ -400,7 +400,8 @@ async def test_interviewer_card_is_private(cog) -> None:
     assert card.response.send_message.await_args.kwargs["embed"].description == prompt
 
 
-async def test_group_survives_the_bot_reconnecting(cog) -> None:
+async def test_group_survives_the_voice_connection_dropping(cog) -> None:
+    """The connection drops while the bot is still in the channel: it reconnects and carries on."""
     w = make_world(2)
     owner, peer = w.members
     view = await start_group(cog, w)
@@ -411,8 +412,7 @@ async def test_group_survives_the_bot_reconnecting(cog) -> None:
     first_vc = w.vc
     second_vc = MockVoiceClient()
     w.voice.connect.return_value = second_vc
-    me = cog.bot.user = w.guild.me  # the bot's own member in this server
-    await cog.on_voice_state_update(me, MockVoiceState(channel=w.voice), MockVoiceState(channel=None))
+    await run.voice_lost()
     first_vc.disconnect.assert_awaited()
     assert run.vc is second_vc and isinstance(second_vc.fake.sink, GroupSink)
     assert sorted(second_vc.fake.sink.member_ids) == sorted([owner.id, peer.id])
@@ -422,13 +422,34 @@ async def test_group_survives_the_bot_reconnecting(cog) -> None:
     assert w.guild.id in cog.runs
 
 
+@pytest.mark.parametrize("moved", [False, True], ids=["disconnected", "moved"])
+async def test_a_moderator_removing_the_bot_ends_the_group_without_rejoining(cog, db, moved) -> None:
+    """Our own VOICE_STATE_UPDATE without the channel (voice close 4014): the group ends cleanly,
+    the summary is kept, and the bot does not pull itself back into the channel."""
+    w = make_world(2)
+    owner, peer = w.members
+    view = await start_group(cog, w)
+    run = cog.runs[w.guild.id]
+    await press(view.join_button, inter(w, peer))
+    await press(view.begin_button, inter(w, owner))
+    connects = w.voice.connect.await_count
+    me = cog.bot.user = w.guild.me
+    elsewhere = MockVoiceChannel(guild=w.guild, members=[])
+    await cog.on_voice_state_update(me, MockVoiceState(channel=w.voice),
+                                    MockVoiceState(channel=elsewhere if moved else None))
+    assert run.session.phase is Phase.ENDED and len(cog.registry) == 0
+    assert w.voice.connect.await_count == connects, "the bot pulled itself back in"
+    assert any("ending the group" in (kw.get("content") or "").lower() for _, kw in w.text.sent)
+    rec = await GroupStore(db).get(run.session.session_id)
+    assert rec.status == "done" and "removed from the voice channel" in rec.summary["end_reason"]
+
+
 async def test_reconnect_failure_ends_the_group_and_keeps_the_summary(cog, db) -> None:
     w = make_world(1)
     await start_group(cog, w)
     run = cog.runs[w.guild.id]
     w.voice.connect.side_effect = discord.ClientException("no route")
-    cog.bot.user = w.guild.me
-    await cog.on_voice_state_update(w.guild.me, MockVoiceState(channel=w.voice), MockVoiceState(channel=None))
+    await run.voice_lost()
     assert run.session.phase is Phase.ENDED and len(cog.registry) == 0
     rec = await GroupStore(db).get(run.session.session_id)
     assert rec.status == "done" and "voice" in rec.summary["end_reason"]
