@@ -12,7 +12,8 @@ import pytest
 from bot.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_AUDIO = ROOT.parent / "shared" / "audio"
+# Real recordings (with their licence and reference transcripts) kept in the repository itself.
+AUDIO = Path(__file__).resolve().parent / "assets" / "audio"
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -42,9 +43,9 @@ def transcriber():
 
 @pytest.fixture(scope="session")
 def jfk_path() -> Path:
-    p = SHARED_AUDIO / "jfk.flac"
+    p = AUDIO / "jfk.flac"
     if not p.exists():
-        pytest.fail(f"{p} is missing: the tests need ../shared beside the repository")
+        pytest.fail(f"{p} is missing: the recordings live in tests/assets/audio")
     return p
 
 

@@ -1,6 +1,6 @@
 """Peer groups with real voices through the real model.
 
-Two real, different speakers: ../shared/audio/stereo_diarization.wav split by channel, each
+Two real, different speakers: tests/assets/audio/stereo_diarization.wav split by channel, each
 channel resampled to Discord's 48 kHz stereo PCM and fed as one member's own stream, both at the
 same time (as voice-recv delivers per-user decoded audio). Each member answers in turn while the
 other keeps talking: every answer must be transcribed correctly from its own stream only, and the
@@ -29,7 +29,7 @@ from bot.practice.groups import (
 from bot.speech.audio import decode_file, to_pcm48_stereo
 from bot.storage.attempts import list_attempts
 from bot.storage.groups import GroupStore
-from tests.conftest import SHARED_AUDIO, espeak
+from tests.conftest import AUDIO, espeak
 from tests.wer import wer
 
 pytestmark = pytest.mark.slow
@@ -100,7 +100,7 @@ async def engine(settings, db, transcriber) -> PracticeEngine:
 
 
 async def test_two_real_speakers_each_transcribed_from_their_own_stream(engine, db) -> None:
-    left_pcm, right_pcm, _ = stereo_channels(SHARED_AUDIO / "stereo_diarization.wav")
+    left_pcm, right_pcm, _ = stereo_channels(AUDIO / "stereo_diarization.wav")
     clock = ManualClock(100.0)
     ends = Ends()
     g = GroupSession(engine, guild_id=1, channel_id=2, owner_id=LEFT, store=GroupStore(db), clock=clock,
@@ -223,7 +223,7 @@ async def test_real_rtp_from_two_members_is_routed_to_each_members_own_stream(en
     from tests.discord.helpers import MockMember
     from tests.discord.rtp_helpers import UserClient, VoiceLink, pcm_frames
 
-    left_pcm, right_pcm, _ = stereo_channels(SHARED_AUDIO / "stereo_diarization.wav")
+    left_pcm, right_pcm, _ = stereo_channels(AUDIO / "stereo_diarization.wav")
     outsider_id = 503
     link = VoiceLink([MockMember(id=LEFT, name="left"), MockMember(id=RIGHT, name="right"),
                       MockMember(id=outsider_id, name="outsider")])

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.speech.audio import SAMPLE_RATE, decode_file, resample_mono
 from bot.speech.stt import DISFLUENCY_PROMPT, ModelNotFound, Transcriber, resolve_model
 from bot.speech import stt
-from tests.conftest import SHARED_AUDIO, espeak
+from tests.conftest import AUDIO, espeak
 from tests.wer import wer
 from tests.loop_lag import LoopTicker
 
@@ -42,7 +42,7 @@ def test_jfk_word_error_rate(transcriber: Transcriber, jfk_path: Path) -> None:
 
 
 def test_each_stereo_channel_transcribes_to_its_speaker(transcriber: Transcriber) -> None:
-    with wave.open(str(SHARED_AUDIO / "stereo_diarization.wav")) as w:
+    with wave.open(str(AUDIO / "stereo_diarization.wav")) as w:
         rate, channels = w.getframerate(), w.getnchannels()
         pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, channels)
     assert channels == 2
@@ -120,7 +120,7 @@ async def test_transcribe_runs_off_the_event_loop(transcriber: Transcriber, jfk_
 async def test_concurrent_transcriptions_do_not_mix(transcriber: Transcriber, jfk_path: Path) -> None:
     """Peer groups transcribe several members at once: each result must match a solo run."""
     jfk = decode_file(jfk_path)
-    with wave.open(str(SHARED_AUDIO / "stereo_diarization.wav")) as w:
+    with wave.open(str(AUDIO / "stereo_diarization.wav")) as w:
         pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
     left = np.concatenate([np.zeros(SAMPLE_RATE * 3, np.float32), pcm[:, 0].astype(np.float32) / 32768.0])
     solo = [transcriber.transcribe_sync(x) for x in (jfk, left)]

@@ -23,8 +23,7 @@ from bot.speech.audio import (
     to_pcm48_stereo,
     write_wav,
 )
-
-SHARED_AUDIO = Path(__file__).resolve().parents[2].parent / "shared" / "audio"
+from tests.conftest import AUDIO
 
 
 def ffmpeg(*args: str) -> None:
@@ -288,7 +287,7 @@ def test_write_wav_round_trip(tmp_path: Path) -> None:
     assert np.max(np.abs(y - x)) < 1e-3
 
 
-def test_shared_stereo_file_decodes() -> None:
-    p = SHARED_AUDIO / "stereo_diarization.wav"
+def test_stereo_recording_decodes() -> None:
+    p = AUDIO / "stereo_diarization.wav"
     x = decode_file(p)
     assert duration_s(x) == pytest.approx(5.0, abs=0.01)
