@@ -58,10 +58,10 @@ def lobby_embed(session: GroupSession) -> discord.Embed:
 
 
 def turn_embed(session: GroupSession, turn: Turn) -> discord.Embed:
-    answerer = session.members[turn.answerer_id].name
+    answerer = session.name_of(turn.answerer_id)
     e = discord.Embed(title=f"Turn {turn.number}: {member_name(answerer)} answers", colour=COLOUR)
     if turn.interviewer_id is not None:
-        e.description = (f"{member_name(session.members[turn.interviewer_id].name)} is the interviewer and asks "
+        e.description = (f"{member_name(session.name_of(turn.interviewer_id))} is the interviewer and asks "
                          "the question (press **Question card** to see it).")
     else:
         e.description = f"**{category_label(turn.question.category)}**: {turn.question.prompt}"
@@ -72,7 +72,7 @@ def turn_embed(session: GroupSession, turn: Turn) -> discord.Embed:
 
 
 def feedback_embed(session: GroupSession, turn: Turn) -> discord.Embed:
-    name = member_name(session.members[turn.answerer_id].name)
+    name = member_name(session.name_of(turn.answerer_id))
     a = turn.analysis
     if a is None:
         return discord.Embed(
@@ -88,7 +88,7 @@ def feedback_embed(session: GroupSession, turn: Turn) -> discord.Embed:
     if fixes:
         e.add_field(name="To work on", value="\n".join(f"• {safe_excerpt(f.message, 300)}" for f in fixes),
                     inline=False)
-    over = [(session.members[u].name, s) for u, s in turn.crosstalk_s.items() if s >= 0.5]
+    over = [(session.name_of(u), s) for u, s in turn.crosstalk_s.items() if s >= 0.5]
     if over:
         e.add_field(name="Talked over", value=", ".join(f"{member_name(n)} ({s:.0f} s)" for n, s in over),
                     inline=False)
@@ -103,6 +103,9 @@ def summary_embed(summary: dict[str, Any]) -> discord.Embed:
     if s:
         peer = f", peers {s['peer_overall']}/5" if s.get("peer_overall") is not None else ""
         head += f"\n**Strongest answer:** {member_name(s['name'])} on `{s['question_id']}` ({s['score']}/100{peer})."
+    ender = summary.get("ended_by_id")
+    if isinstance(ender, int):
+        head += f"\nEnded by <@{ender}>."  # rendered as their name by Discord; the summary keeps the id
     e.description = head
     for m in summary.get("members", [])[:25]:
         score = f"{m['score']}/100" if m["score"] is not None else "no scored answer"

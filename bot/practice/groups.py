@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_MEMBERS = 8
+# The answerer id a turn keeps once its member erased their data (/privacy delete): no member has it.
+ERASED = 0
 _LISTENER_ENDS = ("silence", "phrase")
 PCM_RATE = 48000
 PCM_BYTES_PER_SECOND = PCM_RATE * 2 * 2  # s16le stereo
@@ -225,6 +227,14 @@ class MemberLeft:
 
 
 @dataclass(frozen=True)
+class MemberErased:
+    """A member erased their data: they left the group and nothing of theirs is in it any more."""
+
+    count: int
+    was_answering: bool
+
+
+@dataclass(frozen=True)
 class TurnStarted:
     turn: Turn
     spoken: str  # what the bot says aloud to open the turn
@@ -282,7 +292,7 @@ class GroupEnded:
 
 
 GroupEvent = (
-    MemberJoined | MemberLeft | TurnStarted | QuestionCard | TimeWarning | AnswerEnded
+    MemberJoined | MemberLeft | MemberErased | TurnStarted | QuestionCard | TimeWarning | AnswerEnded
     | AnswerAnalyzed | RatingOpened | RatingClosed | GroupEnded
 )
 Listener = Callable[[Any], Awaitable[None]]
@@ -346,6 +356,7 @@ class GroupSession:
         self.interviewer_id: int | None = None
         self.paused_at: float | None = None
         self.end_reason = ""
+        self.ended_by_id: int | None = None  # who pressed end (an id: names are rendered, never stored)
         self._queue: list[int] = []
         self._used_questions: list[str] = []
         self._lock = asyncio.Lock()
@@ -369,6 +380,11 @@ class GroupSession:
     def is_member(self, user_id: int) -> bool:
         m = self.members.get(user_id)
         return m is not None and m.active
+
+    def name_of(self, user_id: int) -> str:
+        """A member's display name for rendering; "a former member" for one who erased their data."""
+        m = self.members.get(user_id)
+        return m.name if m is not None else "a former member"
 
     def upcoming(self) -> list[int]:
         """Who answers next in this round, in order (the current answerer excluded)."""
@@ -440,6 +456,84 @@ class GroupSession:
         await self._flush()
         if closing is not None:
             await self._process(closing)
+
+    async def erase_member(self, user_id: int) -> bool:
+        """The member erased their data (/privacy delete): they leave the group at once and every
+        trace of them leaves its state (their figures, answers, ratings, crosstalk, the interviewer's
+        seat, ownership), so no later summary or progress write can bring them back. An answer of
+        theirs in progress is dropped, not analysed; one being analysed is not stored (`_analyze`).
+        Returns whether the session held anything of theirs."""
+        async with self._lock:
+            member = self.members.get(user_id)
+            touched = member is not None or self.ended_by_id == user_id or any(
+                user_id in (t.answerer_id, t.interviewer_id) for t in self.turns)
+            if not touched:
+                return False
+            turn = self.current
+            answering = self.phase is Phase.ANSWERING and turn is not None and turn.answerer_id == user_id
+            with self._audio_lock:  # feed_audio reads members and the turn on the receive thread
+                self.members.pop(user_id, None)
+                if answering:
+                    assert turn is not None
+                    self.phase = Phase.ANALYZING  # briefly: `_advance` below starts the next turn
+                    turn.ended_at = self.clock.now()
+                    turn.end_reason = "erased"
+                for t in self.turns:
+                    self._scrub_turn(t, user_id)
+            self._queue = [u for u in self._queue if u != user_id]
+            if self.ended_by_id == user_id:
+                self.ended_by_id = None
+            if self.interviewer_id == user_id:
+                self.interviewer_id = None
+            elif self.interviewer_id is not None and len(self.active_members) < 2:
+                self._release_interviewer()
+            if self.owner_id == user_id:  # the next member in join order runs the group
+                self.owner_id = next((m.user_id for m in self.active_members), ERASED)
+            if answering:
+                assert turn is not None
+                self._outbox.append(AnswerEnded(turn.number, ERASED, "erased"))
+            self._outbox.append(MemberErased(len(self.active_members), answering))
+            if self.phase is not Phase.ENDED:
+                rating = turn.ratings if self.phase is Phase.RATING and turn is not None else None
+                if not self.active_members:
+                    await self._finish("everyone left")
+                elif answering:
+                    await self._advance()
+                elif turn is not None and rating is not None and (
+                        turn.answerer_id == ERASED or rating.due(self.clock.now())):
+                    await self._close_rating(turn)  # an erased answer has nothing left to rate
+                if turn is not None and turn.answerer_id == ERASED:
+                    turn.ratings, turn.rating_result = None, EMPTY
+                await self._save_progress()
+            elif self._summary is not None:  # ended already: the stored summary is rewritten without them
+                self._summary = self.summary()
+                if self.store is not None and self.session_id is not None:
+                    await self.store.finish(self.session_id, self._summary, status="done")
+        await self._flush()
+        return True
+
+    @staticmethod
+    def _scrub_turn(turn: Turn, user_id: int) -> None:
+        """Audio lock held: `user_id` leaves one turn."""
+        if turn.answerer_id == user_id:
+            turn.answerer_id = ERASED
+            turn.analysis = None
+            turn.text = None
+            turn.attempt_id = None
+            turn.rating_result = EMPTY
+            turn.crosstalk_s.clear()
+            if turn.listener is not None and (turn.task is None or turn.task.done()):
+                turn.listener.close()  # one being analysed is closed by `_analyze`
+            if turn.ratings is not None and turn.ratings.closed:  # an open window is closed by the caller
+                turn.ratings = None
+            return
+        if turn.interviewer_id == user_id:
+            turn.interviewer_id = None
+        turn.crosstalk_s.pop(user_id, None)
+        if turn.ratings is not None:
+            turn.ratings.erase_rater(user_id)
+            if turn.ratings.closed and turn.answerer_id != ERASED:
+                turn.rating_result = turn.ratings.result()
 
     async def take_interviewer(self, user_id: int) -> None:
         """`user_id` asks the questions (from a private card) instead of answering."""
@@ -656,14 +750,19 @@ class GroupSession:
         async with self._lock:
             if self._processing is task:
                 self._processing = None
-            self._outbox.append(AnswerAnalyzed(turn))
+            if turn.answerer_id != ERASED:  # an erased member's answer is not shown either
+                self._outbox.append(AnswerAnalyzed(turn))
             if self.phase is not Phase.ENDED:  # after `end`, `end` itself writes the summary
                 await self._after_answer(turn)
                 await self._save_progress()
         await self._flush()
 
     async def _analyze(self, turn: Turn) -> None:
-        member = self.members[turn.answerer_id]
+        member = self.members.get(turn.answerer_id)
+        if member is None:  # erased before the analysis began
+            if turn.listener is not None:
+                turn.listener.close()
+            return
         try:
             if turn.text is not None:
                 analysis = self.engine.analyze_text(turn.question, turn.text)
@@ -677,23 +776,42 @@ class GroupSession:
                     turn.error = "no words could be recognised"
                     return
                 analysis = self.engine.analyze_transcript(turn.question, transcript)
+            if turn.answerer_id != member.user_id:  # erased while it was transcribed: keep nothing
+                return
             turn.analysis = analysis
             if self.store is not None:
-                turn.attempt_id = await self.store.record_attempt(
+                attempt_id = await self.store.record_attempt(
                     analysis, user_id=member.user_id, user_name=member.name,
                     guild_id=self.guild_id, session_id=self.session_id,
                 )
             else:
-                turn.attempt_id = await self.engine.record(
+                attempt_id = await self.engine.record(
                     analysis, user_id=member.user_id, user_name=member.name, mode="group",
                     guild_id=self.guild_id, session_id=self.session_id,
                 )
+            if turn.answerer_id != member.user_id:
+                # erased while it was being stored: the erasure may have run before this write
+                # landed, so it is erased again rather than left behind
+                await self._erase_late_write(member.user_id)
+                return
+            turn.attempt_id = attempt_id
         except Exception:  # one bad answer must not end the group
             log.exception("analysing turn %d of group %s failed", turn.number, self.session_id)
             turn.error = "the answer could not be analysed"
         finally:
             if turn.listener is not None:
                 turn.listener.close()
+
+    async def _erase_late_write(self, user_id: int) -> None:
+        db = self.store.db if self.store is not None else self.engine.db
+        if db is None:
+            return
+        from bot.storage.privacy import delete_user  # storage imports practice.ratings: import late
+
+        try:
+            await delete_user(db, user_id)
+        except Exception:
+            log.exception("group %s: could not erase a write that landed after an erasure", self.session_id)
 
     async def _after_answer(self, turn: Turn) -> None:
         raters = [m.user_id for m in self.active_members if m.user_id != turn.answerer_id]
@@ -799,12 +917,15 @@ class GroupSession:
 
     # ------------------------------------------------------------------ the end
 
-    async def end(self, reason: str = "ended") -> dict[str, Any]:
-        """Stop the group (an answer in progress is kept) and return the summary."""
+    async def end(self, reason: str = "ended", *, by: int | None = None) -> dict[str, Any]:
+        """Stop the group (an answer in progress is kept) and return the summary. `by`: the id
+        of the member who ended it (stored as an id; a front end renders the name)."""
         closing: Turn | None = None
         async with self._lock:
             if self.phase is Phase.ENDED and self._summary is not None:
                 return self._summary
+            if by is not None and self.ended_by_id is None:
+                self.ended_by_id = by
             if self.phase is Phase.ANSWERING:
                 closing = self._close_answer("ended")
             self.end_reason = reason
@@ -895,6 +1016,7 @@ class GroupSession:
             "session_id": self.session_id,
             "status": "done" if self.phase is Phase.ENDED else "running",
             "end_reason": self.end_reason,
+            "ended_by_id": self.ended_by_id,
             "category": self.config.category,
             "rounds": self.config.rounds,
             "rounds_played": self.round_no,

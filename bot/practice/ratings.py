@@ -126,6 +126,12 @@ class RatingWindow:
         """A member left: don't wait for them (a rating they already gave still counts)."""
         self.raters.discard(rater_id)
 
+    def erase_rater(self, rater_id: int) -> None:
+        """A member erased their data: they are not waited for and their rating no longer counts
+        (also after the window closed; `result()` is then recomputed without it)."""
+        self.raters.discard(rater_id)
+        self._ratings.pop(rater_id, None)
+
     @property
     def complete(self) -> bool:
         return self.raters <= set(self._ratings)
