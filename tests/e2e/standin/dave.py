@@ -295,6 +295,7 @@ class DaveCall:
         self._commit_from: int | None = None       # remote asked to commit (op 27 sent)
         self._again = False
         self._to_remove: set[int] = set()          # leaves to take out with the next commit
+        self._garbled: dict[int, davey.DaveSession] = {}  # members whose frames can't be decrypted
         self.counts = {"commits": 0, "welcomes": 0, "rejected_commits": 0, "losing_commits": 0,
                        "invalid_reported": 0,
                        "bad_binary": 0}
@@ -646,10 +647,23 @@ class DaveCall:
             self.events.add("dave_prepare_epoch", {"protocol_version": davey.DAVE_PROTOCOL_VERSION})
 
     # ---------------------------------------------------------------- media
+    def garble(self, user_id: int, on: bool) -> None:
+        """While on, `user_id`'s client encrypts with keys of a group the bot is not in (a client
+        whose MLS state went wrong): its frames carry a valid DAVE trailer but cannot be decrypted."""
+        if on:
+            stranger, _ = local_pair(user_id, user_id + 1, self.channel_id)
+            self._garbled[user_id] = stranger
+        else:
+            self._garbled.pop(user_id, None)
+        self.events.add("dave_garble", {"user_id": user_id, "on": on})
+
     def encrypt_from(self, user_id: int, opus_frame: bytes) -> bytes:
         """A simulated member's frame as its client sends it (DAVE-encrypted when in force)."""
         if not self.encrypts(user_id):
             return opus_frame
+        stranger = self._garbled.get(user_id)
+        if stranger is not None:
+            return bytes(stranger.encrypt_opus(opus_frame))
         return bytes(self.locals[user_id].encrypt_opus(opus_frame))
 
     def decrypt_from(self, user_id: int, frame: bytes) -> tuple[bytes | None, str]:

@@ -416,12 +416,13 @@ class VoiceServer:
 
     # --- member speech to the bot -------------------------------------------------------
     async def play(self, user: User, pcm48_stereo: bytes, *, to_user: int | None = None,
-                   voice_activity: bool = True) -> dict[str, int]:
+                   voice_activity: bool = True, progress_every: int = 0) -> dict[str, int]:
         """Send `user`'s speech to the bot as a live RTP stream, paced at 20 ms per frame.
 
         With `voice_activity` (how Discord clients behave), silent stretches are not sent:
         five frames of opus silence end each burst and the RTP timestamp jumps over the gap.
-        Returns counts of frames sent and skipped.
+        Returns counts of frames sent and skipped. With `progress_every`, a `member_progress`
+        event marks every that many frames (20 ms each).
         """
         target = to_user if to_user is not None else self.s.world.bot.id
         sess = self.sessions.get(target)
@@ -460,6 +461,9 @@ class VoiceServer:
                 self._send_rtp(sess, stream, payload, marker=burst_start)
                 burst_start = False
                 counts["sent"] += 1
+            if progress_every and (i + 1) % progress_every == 0:
+                # how far the member has got, for tests that act in the middle of an answer
+                self.s.events.add("member_progress", {"user_id": user.id, "frames": i + 1})
             stream.timestamp = (stream.timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
         self.s.events.add("member_played", {"user_id": user.id, **counts})
         return counts

@@ -1,0 +1,196 @@
+"""DAVE changes while a member is answering, against the real bot process and the stand-in.
+
+Each scenario is a one-question mock round for sam. While sam's answer streams in (live RTP,
+DAVE-encrypted by sam's own davey session), the stand-in changes the call the way Discord does:
+
+- a member joins and another leaves (the bot commits both: Add, then Remove; epoch changes with
+  a transition each), and sam's words around them all reach the transcript;
+- the call is downgraded to protocol 0 (op 21/23/22) and upgraded back (op 24, a fresh group);
+- sam's client encrypts with keys the bot never got for a stretch: the bot re-initialises, offers
+  typed answers, and withdraws the offer once sam's audio decrypts again; the spoken parts
+  before and after the stretch are in the transcript.
+
+Every wait is on something observable (a stand-in event or a message) and bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import espeak
+from tests.e2e.standin import DiscordStandIn, World
+from tests.e2e.standin.audio import pcm48_stereo, read_wav
+from tests.e2e.standin.driver import (
+    answer_lines, embed_title, latest_with_enabled, overlap, press, start_mock_round, wait_speech_finished,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+QUESTION_ID = "coding-merge-sensor-windows"
+STARTUP_S = 180.0
+STEP_S = 60.0
+GAP_S = 1.2        # between the parts: short of the 4 s long-silence threshold
+
+PART_A = "I would sort the windows by their start time and walk through them in order."
+PART_B = ("For each window I compare its start with the end of the window I am building. When it "
+          "starts before that end, the two overlap, so I extend the end to the later of the two ends.")
+PART_C = "Otherwise I close the current window, emit it, and begin a new one from this window."
+
+
+class Answer:
+    """sam's answer as 48 kHz stereo PCM, with the frame index where each part ends."""
+
+    def __init__(self, folder: Path) -> None:
+        parts = []
+        rate = 0
+        for i, text in enumerate((PART_A, PART_B, PART_C)):
+            audio, rate = read_wav(espeak(text, folder / f"part{i}.wav"))
+            parts.append(audio)
+        gap = np.zeros(int(GAP_S * rate), dtype=np.float32)
+        lead = np.zeros(int(0.4 * rate), dtype=np.float32)
+        pieces = [lead, parts[0], gap, parts[1], gap, parts[2], np.zeros(int(1.0 * rate), dtype=np.float32)]
+        self.pcm = pcm48_stereo(np.concatenate(pieces), rate)
+        ends, n = [], len(lead)
+        for p in parts:
+            n += len(p)
+            ends.append(int(n / rate / 0.02))  # 20 ms frames
+            n += len(gap)
+        self.end_a, self.end_b, self.end_c = ends
+
+
+@pytest.fixture(scope="module")
+def answer(tmp_path_factory: pytest.TempPathFactory) -> Answer:
+    return Answer(tmp_path_factory.mktemp("mid_answer"))
+
+
+@pytest.fixture
+def world() -> World:
+    w = World()
+    w.add_member("sam", in_voice=True)    # answers
+    w.add_member("lee", in_voice=True)    # leaves in the middle of sam's answer
+    w.add_member("kim", in_voice=False)   # joins in the middle of sam's answer
+    return w
+
+
+async def _round_until_listening(standin: DiscordStandIn, start_bot) -> tuple:
+    bot = await start_bot(PARLEY_QUESTIONS_PER_ROUND="1")
+    await bot.guard(standin.gateway.wait_online(STARTUP_S))
+    sam = standin.world.members[0]
+    card, t_accept = await bot.guard(start_mock_round(standin, sam, question_id=QUESTION_ID, timeout=STEP_S))
+    await bot.guard(wait_speech_finished(standin, after=t_accept, timeout=STEP_S, what="the question"))
+    bot_id = standin.world.bot.id
+    await standin.events.wait_for("dave_execute", lambda d: bot_id in d["members"], timeout=STEP_S,
+                                  what="the bot in the call's MLS group")
+    return bot, sam, card
+
+
+async def _progress(standin: DiscordStandIn, user_id: int, frames: int, after: float) -> None:
+    await standin.events.wait_for("member_progress", lambda d: d["user_id"] == user_id and d["frames"] >= frames,
+                                  timeout=STEP_S, after=after, what=f"{frames} frames of the answer")
+
+
+async def _finish(standin: DiscordStandIn, bot, sam) -> str:
+    """Done on the answer and on the follow-up; the transcript's answer lines."""
+    t_done = time.monotonic()
+    await press(standin, sam, latest_with_enabled(standin, "Done"), "Done")
+    await bot.guard(wait_speech_finished(standin, after=t_done, timeout=STEP_S, what="the follow-up"))
+    t_done2 = time.monotonic()
+    await press(standin, sam, latest_with_enabled(standin, "Done"), "Done")
+    feedback = await bot.guard(standin.wait_message(
+        lambda m: embed_title(m).startswith("Mock round feedback"), timeout=STEP_S,
+        what="the feedback message", after=t_done2))
+    transcript = next(f for f in feedback.files if f.filename.endswith(".txt")).data.decode()
+    return answer_lines(transcript)
+
+
+async def test_a_member_joins_and_another_leaves_mid_answer(standin: DiscordStandIn, start_bot, answer) -> None:
+    bot, sam, _ = await _round_until_listening(standin, start_bot)
+    lee, kim = standin.world.members[1], standin.world.members[2]
+    bot_id = standin.world.bot.id
+    t0 = time.monotonic()
+    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    try:
+        # kim joins while sam is in the middle of part B: the bot commits the Add (op 27 → 28 → 29)
+        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) + 40, t0)
+        t_join = time.monotonic()
+        await standin.gateway.member_voice_state(kim, joined=True)
+        await standin.events.wait_for("dave_execute", lambda d: kim.id in d["members"], timeout=STEP_S,
+                                      after=t_join, what="kim in the group")
+        # lee leaves while sam is in the middle of part C: the bot commits the Remove
+        await _progress(standin, sam.id, answer.end_b + int(GAP_S / 0.02) + 25, t0)
+        t_leave = time.monotonic()
+        await standin.gateway.member_voice_state(lee, joined=False)
+        await standin.events.wait_for("dave_execute", lambda d: lee.id not in d["members"], timeout=STEP_S,
+                                      after=t_leave, what="lee out of the group")
+        await asyncio.wait_for(playing, STEP_S)
+    finally:
+        playing.cancel()
+    assert standin.events.find("dave_proposals", lambda d: d["to"] == bot_id and d["adds"] == [kim.id], after=t0)
+    assert standin.events.find("dave_proposals", lambda d: d["to"] == bot_id and d["removes"], after=t0)
+    heard = await _finish(standin, bot, sam)
+    for part in (PART_A, PART_B, PART_C):
+        assert overlap(part, heard) >= 0.6, (part, heard)
+    assert standin.voice.dave.counts["rejected_commits"] == 0
+    assert standin.voice.dave_counts["failed"] == 0, standin.voice.dave_counts
+
+
+async def test_downgrade_to_protocol_0_and_back_mid_answer(standin: DiscordStandIn, start_bot, answer) -> None:
+    bot, sam, _ = await _round_until_listening(standin, start_bot)
+    bot_id = standin.world.bot.id
+    t0 = time.monotonic()
+    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    try:
+        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) + 20, t0)
+        t_down = time.monotonic()
+        await standin.voice.dave.downgrade()                       # op 21 → 23 → 22
+        await standin.events.wait_for("dave_execute", lambda d: d["protocol_version"] == 0, timeout=STEP_S,
+                                      after=t_down, what="the downgrade executed")
+        await _progress(standin, sam.id, answer.end_b + int(GAP_S / 0.02) + 10, t0)
+        t_up = time.monotonic()
+        await standin.voice.dave.upgrade()                         # op 24: a fresh group
+        await standin.events.wait_for("dave_execute", lambda d: d["protocol_version"] == 1 and bot_id in d["members"],
+                                      timeout=STEP_S, after=t_up, what="the upgrade executed")
+        await asyncio.wait_for(playing, STEP_S)
+    finally:
+        playing.cancel()
+    decrypted_before = standin.voice.dave_counts["decrypted"]
+    heard = await _finish(standin, bot, sam)
+    for part in (PART_A, PART_B, PART_C):
+        assert overlap(part, heard) >= 0.6, (part, heard)
+    dc = standin.voice.dave_counts
+    assert dc["decrypted"] > decrypted_before, "the follow-up went out end-to-end encrypted again"
+    assert dc["failed"] == 0, dc
+
+
+async def test_an_undecryptable_stretch_offers_typed_answers_then_withdraws_them(
+        standin: DiscordStandIn, start_bot, answer) -> None:
+    bot, sam, card = await _round_until_listening(standin, start_bot)
+    t0 = time.monotonic()
+    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    try:
+        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) - 5, t0)
+        standin.voice.dave.garble(sam.id, True)                   # sam's client has the wrong keys
+        offer = await bot.guard(standin.wait_message(
+            lambda m: "typed answers" in embed_title(m).lower(), timeout=STEP_S,
+            what="the typed-answer offer", after=t0))
+        standin.voice.dave.garble(sam.id, False)                  # ... and then the right ones again
+        back = await bot.guard(standin.wait_message(
+            lambda m: "voice is back" in embed_title(m).lower(), timeout=STEP_S,
+            what="the offer withdrawn", after=t0))
+        assert not playing.done(), "the voice came back while sam was still answering"
+        await asyncio.wait_for(playing, STEP_S)
+    finally:
+        playing.cancel()
+    # the card lost its Type my answer button again; the bot re-initialised its session once (op 31)
+    current = standin.rest.messages[card.id]
+    assert "Type my answer" not in [b.get("label") for b in current.buttons()], current.buttons()
+    assert standin.events.find("dave_invalid", lambda d: d["user_id"] == standin.world.bot.id, after=t0)
+    assert back is not None
+    heard = await _finish(standin, bot, sam)
+    assert overlap(PART_A, heard) >= 0.6, heard
+    assert overlap(PART_C, heard) >= 0.6, heard
