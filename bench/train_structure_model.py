@@ -82,7 +82,7 @@ def fit(examples: list[Example], *, c: float, min_df: int, use_rules: bool) -> L
     weights, intercepts = {}, {}
     for check in LEARNED_CHECKS:
         y = np.array([ex.answer.labels[check] for ex in examples], dtype=int)
-        clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=5000)
+        clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=5000, random_state=0)
         clf.fit(x, y)
         weights[check] = tuple(float(w) for w in clf.coef_[0])
         intercepts[check] = float(clf.intercept_[0])
@@ -125,8 +125,8 @@ def _print_report(table: dict[str, dict[str, tuple[Counts, Counts]]], use_rules:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.train_structure_model", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the weights (JSON)")
-    ap.add_argument("--c", type=float, default=4.0, help="inverse regularisation strength")
-    ap.add_argument("--min-df", type=int, default=3, help="drop features seen in fewer answers")
+    ap.add_argument("--c", type=float, default=16.0, help="inverse regularisation strength")
+    ap.add_argument("--min-df", type=int, default=8, help="drop features seen in fewer answers")
     ap.add_argument("--no-rules", action="store_true", help="words only: leave the rule engine's hits out of the features")
     ap.add_argument("--report", action="store_true", help="print leave-one-writer-out precision/recall/F1 first")
     args = ap.parse_args(argv)

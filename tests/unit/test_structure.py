@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.analysis import analyze, key_point_coverage
+from bot.analysis import analyze as _analyze, key_point_coverage
+from bot.config import Settings
 from bot.analysis.lexicon import doc_from_text
 from bot.models import KeyPoint, Question
 
@@ -34,6 +35,14 @@ def q(category: str, expected: tuple[str, ...] = (), target: int = 120, key_poin
     prefix = {"coding": "coding", "fundamentals": "fund", "system_design": "design", "behavioral": "behav"}[category]
     return Question(id=f"{prefix}-unit", category=category, prompt="", follow_ups=(), expected=expected,
                     key_points=key_points, target_seconds=target, difficulty="medium")
+
+
+# These tests pin down the rule engine itself; the learned detector on top of it has its own tests.
+RULES = Settings(structure_detector="rules")
+
+
+def analyze(question: Question, **kw):  # type: ignore[no-untyped-def]
+    return _analyze(question, settings=RULES, **kw)
 
 
 def structure(category: str, text: str, *expected: str) -> dict[str, bool]:
