@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from bot import __version__
-from bot.cli_support import CliError, ProgressLine, local_user
+from bot.cli_support import MAX_ID, CliError, ProgressLine, check_text_answer, int_between, local_user
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 2, 3
 
@@ -58,9 +58,22 @@ def _build_parser() -> argparse.ArgumentParser:
     b.add_argument("--show", metavar="ID", help="print one question in full")
 
     h = sub.add_parser("history", help="list your past attempts", description="List stored attempts, newest first.")
-    h.add_argument("--limit", type=int, default=20, help="how many attempts (default 20)")
-    h.add_argument("--user", type=int, default=None, help="user id (default: the local CLI user)")
+    h.add_argument("--limit", type=int_between(1, 10_000), default=20, help="how many attempts (default 20)")
+    h.add_argument("--user", type=int_between(1, MAX_ID), default=None,
+                   help="user id (default: the local CLI user)")
     h.add_argument("--json", action="store_true", help="print JSON")
+
+    qs = sub.add_parser("questions", help="pick questions fitted to a job description",
+                        description="Read a job description or CV summary for skills and print the questions "
+                                    "a round would pick for it, with the matched skills and why.")
+    qs.add_argument("--for", dest="for_", required=True, metavar="TEXT_OR_@FILE",
+                    help="the description itself, or @path to a file holding it (@- reads stdin)")
+    qs.add_argument("--role", default="", help="the target role title, e.g. 'Backend engineer, payments'")
+    qs.add_argument("--count", type=int, default=5, help="how many questions (1 to 20, default 5)")
+    qs.add_argument("--category", choices=("coding", "fundamentals", "system_design", "behavioral"),
+                    help="pick only from this category")
+    qs.add_argument("--seed", type=int, default=None,
+                    help="random seed (default: fixed per description, so the same text gives the same picks)")
 
     sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)",
                    description="Connect to Discord with DISCORD_TOKEN and serve slash commands.")
@@ -76,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "demo": _cmd_demo, "analyze": _cmd_analyze, "bank": _cmd_bank,
-        "history": _cmd_history, "run": _cmd_run,
+        "history": _cmd_history, "run": _cmd_run, "questions": _cmd_questions,
     }
     try:
         return commands[args.command](args)
@@ -148,8 +161,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     bank = _bank(settings)
     question = _question(bank, args.question)
     if args.text is not None:
-        if not args.text.strip():
-            raise CliError("--text is empty: nothing to analyze")
+        check_text_answer(args.text)
         from bot.analysis import analyze
 
         analysis = analyze(question, text=args.text, settings=settings)
@@ -195,15 +207,33 @@ def _transcribe_file(settings, path: Path):
 
 
 async def _store(settings, analysis, *, mode: str) -> int | None:
-    from bot.storage import Database, StorageError
     from bot.storage.attempts import add_attempt
 
     uid, name = local_user()
+
+    async def store(db):
+        return await add_attempt(db, analysis, user_id=uid, user_name=name, mode=mode)
+
+    return await _with_database(settings, store)
+
+
+async def _with_database(settings, work: Callable):
+    """Open the database, run `work(db)`, close it; every storage failure becomes one CliError
+    that names the real problem (busy, disk full, damaged file, a path that is not a file, …)."""
+    import sqlite3
+
+    from bot.storage import Database, StorageError
+    from bot.storage.db import storage_error
+
     try:
         async with Database(settings.database) as db:
-            return await add_attempt(db, analysis, user_id=uid, user_name=name, mode=mode)
+            try:
+                return await work(db)
+            except sqlite3.Error as e:
+                raise storage_error(settings.database, e) from None
     except StorageError as e:
-        raise CliError(f"{e} (set PARLEY_DATA_DIR or PARLEY_DB_PATH to a writable place)") from None
+        hint = " (set PARLEY_DATA_DIR or PARLEY_DB_PATH to a writable place)" if e.kind == "place" else ""
+        raise CliError(f"{e}{hint}", EXIT_UNAVAILABLE if e.kind in ("busy", "full", "io") else EXIT_BAD_INPUT) from None
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -213,23 +243,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from bot.storage import Database, StorageError
+    from bot.paths import regular_file_problem
     from bot.storage.attempts import list_attempts
 
     settings = _settings()
     uid = args.user if args.user is not None else local_user()[0]
-    if not settings.database.exists():
+    problem = regular_file_problem(settings.database)
+    if problem is not None and problem.missing:  # a symlink loop or a folder is not "no attempts"
         print("No attempts yet: run `python -m bot demo` to practise.")
         return EXIT_OK
 
-    async def fetch():
-        async with Database(settings.database) as db:
-            return await list_attempts(db, uid, limit=max(1, args.limit))
+    async def fetch(db):
+        return await list_attempts(db, uid, limit=args.limit)
 
-    try:
-        rows = asyncio.run(fetch())
-    except StorageError as e:
-        raise CliError(str(e)) from None
+    rows = asyncio.run(_with_database(settings, fetch))
     if args.json:
         print(json.dumps([r.__dict__ for r in rows], indent=2))
         return EXIT_OK
@@ -241,6 +268,12 @@ def _cmd_history(args: argparse.Namespace) -> int:
         flags = ", ".join(f["code"] for f in r.flags[:3]) or "-"
         print(f"{r.created_at[:16].replace('T', ' '):<17} {r.mode:<6} {r.score:>5}  {r.question_id:<36} {flags}")
     return EXIT_OK
+
+
+def _cmd_questions(args: argparse.Namespace) -> int:
+    from bot.cli_questions import cli_questions
+
+    return cli_questions(args, _bank(_settings()))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -26,8 +26,10 @@ from bot.discord_io.replies import send_private
 from bot.discord_io.round_io import ConsentStore, DiscordRoundIO
 from bot.models import CATEGORIES, DIFFICULTIES, Question
 from bot.practice.round import MockRound
+from bot.practice.tailoring import RoleNeeds, next_for_round
 from bot.practice.rounds_registry import KIND_MOCK, Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.storage.privacy import ConsentStore as DbConsentStore
+from bot.storage.profiles import role_needs
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.discord_io.client import ParleyBot
@@ -54,19 +56,20 @@ def _and_list(words: Sequence[str]) -> str:
 
 
 def make_picker(bank: Any, first: Question | None, category: str | None, difficulty: str | None,
-                rng: random.Random | None = None):
-    """`picker(index, asked)`: the chosen question first, then random ones matching the filters,
-    loosening the difficulty, then the category, rather than ending the round early."""
+                rng: random.Random | None = None, *, needs: RoleNeeds | None = None,
+                reasons: dict[str, str] | None = None):
+    """`picker(index, asked)`: the chosen question first, then the practice layer's one picking policy
+    (`bot.practice.tailoring`: fitted to the member's role when `needs` is given, else random),
+    loosening the difficulty, then the category, rather than ending the round early. With `needs`,
+    why each question was picked goes into `reasons` (shown on its card)."""
 
     def pick(index: int, asked: Sequence[str]) -> Question:
         if index == 1 and first is not None:
             return first
-        for cat, diff in ((category, difficulty), (category, None), (None, None)):
-            try:
-                return bank.pick(cat, diff, exclude=asked, rng=rng)
-            except NoMatchingQuestion:
-                continue
-        return bank.pick(None, None, rng=rng)  # everything asked already: allow a repeat
+        p = next_for_round(bank.questions, needs, category=category, difficulty=difficulty, asked=asked, rng=rng)
+        if reasons is not None and needs is not None:
+            reasons[p.question.id] = p.reason
+        return p.question
 
     return pick
 
@@ -141,7 +144,7 @@ class MockCog(commands.Cog):
             if question:
                 first = bank.get(question)
             else:
-                first = bank.pick(cat, diff)
+                bank.pick(cat, diff)  # only checks that the filters match something; the picker chooses
         except UnknownQuestion as e:
             await self._private(interaction, f"I don't know that question: {e}. "
                                              "Pick one from the suggestions while typing.")
@@ -179,10 +182,15 @@ class MockCog(commands.Cog):
             voice_client=vc, channel=interaction.channel, member=member, speaker=self.services.speaker,
             consent=self.consent, private_feedback=private,
         )
+        try:
+            needs = await role_needs(self.services.db, member.id)
+        except Exception:  # noqa: BLE001 - a profile that can't be read means an untailored round, not none
+            log.warning("could not read the profile of %s; picking at random", member.id, exc_info=True)
+            needs = None
         round_ = MockRound(
             self.services.engine, io, user_id=member.id, user_name=member.display_name,
             guild_id=guild.id, channel_id=channel.id,
-            questions=make_picker(bank, first, cat, diff), settings=settings,
+            questions=make_picker(bank, first, cat, diff, needs=needs, reasons=io.reasons), settings=settings,
             speaker=self.services.speaker,
         )
         io.bind(round_)

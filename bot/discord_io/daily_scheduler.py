@@ -64,6 +64,7 @@ def assignment_text(a: Assignment) -> str:
     lines = [
         f"<@{a.user_id}> **Prep plan, day {a.plan_day} of {PLAN_DAYS}: {pd.title}.** {pd.task}",
         f"Your own question today ({category_label(a.question.category)}): {a.question.prompt}",
+        *([f"Why this one: {a.why}"] if a.why else []),
         "Answer it here, in text or as a voice message; I'll score it against your question.",
     ]
     if pd.mock:

@@ -75,10 +75,14 @@ def consent_embed(notice: str, *, already_accepted: bool = False) -> discord.Emb
     return e
 
 
-def question_embed(question: Question, index: int, total: int, *, follow_up: str = "") -> discord.Embed:
-    """The card for the question being asked (controls are attached as a view)."""
+def question_embed(question: Question, index: int, total: int, *, follow_up: str = "",
+                   why: str = "") -> discord.Embed:
+    """The card for the question being asked (controls are attached as a view); `why` says why a
+    tailored round chose it (bot.practice.tailoring)."""
     title = f"Question {index} of {total} · {category_label(question.category)} · {question.difficulty}"
     e = discord.Embed(title=_cut(title, 256), description=_cut(question.prompt, 4000), colour=COLOR_INFO)
+    if why:
+        e.add_field(name="Why this question", value=_cut(neutralize_mentions(why), 1024), inline=False)
     if follow_up:
         e.add_field(name="Follow-up", value=_cut(follow_up, 1024), inline=False)
     e.add_field(

@@ -95,6 +95,7 @@ class DiscordRoundIO:
         self.box_open = False          # a typed-answer modal is open (not yet submitted)
         self.closed = False
         self.messages: list[discord.Message] = []
+        self.reasons: dict[str, str] = {}  # question id → why a tailored round picked it (shown on the card)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def bind(self, round_: "MockRound") -> None:
@@ -313,7 +314,8 @@ class DiscordRoundIO:
         self.controls = view
         if old is not None:
             await old.disable()
-        msg = await self._send(content=self.member.mention, embed=question_embed(question, index, total),
+        msg = await self._send(content=self.member.mention, embed=question_embed(question, index, total,
+                                                                             why=self.reasons.get(question.id, "")),
                                view=view, allowed_mentions=ONLY_OWNER)
         view.message = msg
 

@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Protocol, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.models import CATEGORIES, Question
+from bot.practice.tailoring import RoleNeeds, choose
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +211,32 @@ def choose_question(
     return next(q for q in pool if order[q.id] == oldest)
 
 
+# How many of a plan member's latest questions steer the variety of their next one.
+RECENT_FOR_VARIETY = 3
+
+
+def choose_for_member(
+    questions: Sequence[Question],
+    needs: RoleNeeds | None,
+    *,
+    categories: Iterable[str] = (),
+    avoid: Sequence[str] = (),
+    mine: Sequence[str] = (),
+    rng: random.Random | None = None,
+) -> tuple[Question, str]:
+    """A plan member's own question and why it was picked: the practice layer's picking policy
+    (`bot.practice.tailoring.choose`) fitted to their role when they set one, varied against their
+    latest questions (`mine`, newest first); the daily rotation (`choose_question`) otherwise, or when
+    every fitting question was used recently."""
+    if needs is not None and not needs.empty:
+        recent = list(reversed(list(mine)[:RECENT_FOR_VARIETY]))  # oldest first, as a round's `asked`
+        p = choose(questions, needs, categories=tuple(categories), asked=recent,
+                   exclude=[*avoid, *mine], rng=rng)
+        if p is not None:
+            return p.question, p.reason
+    return choose_question(questions, categories=categories, avoid=[*avoid, *mine], rng=rng), ""
+
+
 def push_rng(guild_id: int, local_date: date, salt: str = "") -> random.Random:
     """Deterministic per server and day, so a retry after a crash picks the same question."""
     return random.Random(f"{guild_id}:{local_date.isoformat()}:{salt}")
@@ -227,6 +254,7 @@ class Assignment:
     plan_day: int
     task: str
     final_day: bool = False
+    why: str = ""  # why the question fits the member's target role (empty without a profile)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from bot.practice import prep_plan
 from bot.practice.audio_retention import AudioRetention
 from bot.practice.daily import (
     RECENT_PUSHES_AVOIDED, Assignment, Clock, PlannedPush, PostedPush, PushFailed, PushPoster, Schedule,
-    ScheduleError, TickReport, choose_question, due_date, latest_occurrence, local_date_of, next_push_utc, parse_categories,
+    ScheduleError, TickReport, choose_for_member, choose_question, due_date, latest_occurrence, local_date_of, next_push_utc, parse_categories,
     parse_time_local, parse_timezone, push_rng, utc_now,
 )
 from bot.practice.progress import HistorySummary, LeaderboardEntry, Streak, leaderboard, streak_from_attempts, \
@@ -32,6 +32,7 @@ from bot.speech.audio import AudioError, decode_bytes
 from bot.storage import Database
 from bot.storage import daily as store
 from bot.storage.attempts import AttemptRow
+from bot.storage.profiles import role_needs
 
 if TYPE_CHECKING:  # the engine imports the analysis; the scheduler alone does not need it
     from bot.practice.engine import PracticeEngine
@@ -138,9 +139,11 @@ class DailyService:
             cats = pd.categories or (weakest_category(attempts, self.bank.categories()),)
             cats = tuple(c for c in cats if c) or ()
             mine = [a.question_id for a in reversed(attempts)]  # newest first
-            q = choose_question(self.bank.questions, categories=cats, avoid=[question.id, *recent, *mine],
-                                rng=push_rng(schedule.guild_id, local_date, salt=str(plan.user_id)))
-            assignments.append(Assignment(plan.user_id, q, day, pd.task, final_day=day == prep_plan.PLAN_DAYS))
+            needs = await role_needs(self.db, plan.user_id)
+            q, why = choose_for_member(self.bank.questions, needs, categories=cats, avoid=[question.id, *recent],
+                                       mine=mine, rng=push_rng(schedule.guild_id, local_date, salt=str(plan.user_id)))
+            assignments.append(Assignment(plan.user_id, q, day, pd.task, final_day=day == prep_plan.PLAN_DAYS,
+                                          why=why))
         return PlannedPush(schedule.guild_id, schedule.channel_id, local_date, question, tuple(assignments), catch_up)
 
     async def _push(self, schedule: Schedule, local_date: date, poster: PushPoster, *,
