@@ -6,6 +6,7 @@ nothing deeper in the code reads the environment.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -74,7 +75,7 @@ class Settings:
         env = os.environ if env is None else env
         values: dict[str, object] = {}
         for f in fields(cls):
-            name = "DISCORD_TOKEN" if f.name == "discord_token" else f"PARLEY_{f.name.upper()}"
+            name = _var(f.name)
             raw = env.get(name)
             if raw is None or raw == "":
                 continue
@@ -85,6 +86,11 @@ class Settings:
         return s
 
     def validate(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                # NaN compares false with everything: it would switch every limit check off
+                raise ConfigError(f"{_var(f.name)} must be a finite number, not {value}")
         if self.long_silence_s <= 0:
             raise ConfigError("PARLEY_LONG_SILENCE_S must be a positive number of seconds")
         if self.end_silence_s <= self.long_silence_s:
@@ -100,6 +106,11 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+def _var(field_name: str) -> str:
+    """The environment variable that sets a field."""
+    return "DISCORD_TOKEN" if field_name == "discord_token" else f"PARLEY_{field_name.upper()}"
+
+
 def _coerce(var: str, raw: str, annotation: str) -> object:
     """Turn the variable's text into the field's type, read off its annotation."""
     try:
@@ -108,7 +119,11 @@ def _coerce(var: str, raw: str, annotation: str) -> object:
         if annotation == "int":
             return int(raw)
         if annotation == "float":
-            return float(raw)
+            value = float(raw)
+        else:
+            return raw
     except ValueError:
         raise ConfigError(f"{var}={raw!r} is not a valid number") from None
-    return raw
+    if not math.isfinite(value):
+        raise ConfigError(f"{var}={raw!r} is not a finite number")
+    return value

@@ -38,3 +38,25 @@ def test_a_bad_number_names_the_variable(var):
 def test_inconsistent_silences_are_refused():
     with pytest.raises(ConfigError, match="PARLEY_END_SILENCE_S"):
         Settings.from_env({"PARLEY_LONG_SILENCE_S": "20", "PARLEY_END_SILENCE_S": "10"})
+
+
+FLOAT_FIELDS = [f.name for f in fields(Settings) if isinstance(getattr(Settings.from_env({}), f.name), float)]
+
+
+@pytest.mark.parametrize("name", FLOAT_FIELDS)
+@pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "Infinity", "1e400"])
+def test_every_float_setting_refuses_nan_and_infinities(name, raw):
+    """NaN compares false with everything, so `size > PARLEY_MAX_UPLOAD_MB` would never refuse."""
+    var = f"PARLEY_{name.upper()}"
+    with pytest.raises(ConfigError, match=f"{var}=.*not a finite number"):
+        Settings.from_env({var: raw})
+
+
+@pytest.mark.parametrize("name", FLOAT_FIELDS)
+def test_a_non_finite_override_is_refused_too(name):
+    with pytest.raises(ConfigError, match=f"PARLEY_{name.upper()} must be a finite number"):
+        Settings.from_env({}, **{name: float("nan")})
+
+
+def test_the_float_fields_are_the_ones_with_limits():
+    assert {"long_silence_s", "end_silence_s", "max_answer_s", "max_upload_mb"} <= set(FLOAT_FIELDS)
