@@ -131,7 +131,7 @@ class PeersCog(commands.Cog):
             await send_private(interaction, refusal)
             return
         await send_private(interaction, "Ending the group; the summary follows in a moment.")
-        await run.session.end(f"ended by {getattr(user, 'display_name', '') or user.name}")
+        await run.session.end("ended", by=user.id)  # an id: names are rendered when shown, never stored
 
     async def _run_here(self, interaction: discord.Interaction) -> GroupRun | None:
         """This server's group, or None after telling the user there is none."""

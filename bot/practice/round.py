@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_che
 
 from bot.config import Settings
 from bot.models import STRUCTURE_ELEMENTS, Analysis, Question, Transcript
+from bot.practice.audio_quality import PoorStretch, excuse_poor_audio
 from bot.practice.listening import IncrementalListener, ListenerConfig
+from bot.storage.privacy import delete_user
 from bot.storage.sessions import create_session, end_session
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,7 +55,7 @@ SAY_KINDS: tuple[str, ...] = ("question", "follow_up", "nudge", "hint", "info")
 # Why an answer ended (`AnswerResult.end_reason`, `IncrementalListener` `on_end` reasons).
 END_REASONS: tuple[str, ...] = (
     "done_button", "phrase", "silence", "max_length", "no_speech", "skipped", "round_ended",
-    "user_left", "disconnected", "typed",
+    "user_left", "disconnected", "typed", "erased",
 )
 
 NUDGE_TEXT = "Take your time — keep thinking out loud."
@@ -73,6 +75,7 @@ _STOP_MESSAGES = {
     "user_left": "You left the voice channel, so I stopped the round. Everything you said was saved.",
     "disconnected": "I was disconnected from the voice channel, so the round stopped. "
                     "Everything you said so far was saved.",
+    "erased": "You erased your Parley data, so I stopped this round. Nothing from it was kept.",
 }
 
 
@@ -133,6 +136,8 @@ class AnswerResult:
     follow_up_attempt_id: int | None = None
     follow_up_end_reason: str = ""
     feedback_latency_s: float | None = None  # end of the answer → analysis ready
+    poor_audio: list[PoorStretch] = field(default_factory=list)  # lost/undecryptable stretches
+    audio: dict[str, int] = field(default_factory=dict)  # receive counters of the answer (front end)
 
     @property
     def skipped(self) -> bool:
@@ -272,6 +277,8 @@ class MockRound:
         self.disconnect_reason = ""
         self._typed: str | None = None
         self._typing = False   # answers are typed (typing_started): silence ends no answer
+        self._last_poor: list[PoorStretch] = []  # poor-audio stretches of the last answer heard
+        self._erased = False   # the owner erased their data (/privacy delete): keep nothing
 
     # ---- read-only state -------------------------------------------------------------------
     @property
@@ -395,7 +402,9 @@ class MockRound:
             self._summary.reason = self._stop_reason
             await self._quietly(self.io.post_status(_STOP_MESSAGES.get(self._stop_reason, "Round stopped.")))
         await self._set_state(RoundState.FEEDBACK)
-        if self._summary.analyses or (self._summary.answers and self._stop_reason is None):
+        if self._erased:
+            pass  # the status line said so; there is nothing to give feedback on
+        elif self._summary.analyses or (self._summary.answers and self._stop_reason is None):
             await self._quietly(self.io.post_feedback(self._summary))
         else:
             await self._quietly(self.io.post_status("No answer was recorded in this round, so there is no feedback."))
@@ -411,11 +420,15 @@ class MockRound:
             return result
         if self._skip:
             result.end_reason = "skipped"
-            self._summary.answers.append(result)
+            if not self._erased:
+                self._summary.answers.append(result)
             return result
         transcript, reason, ended_at = await self._listen()
+        if self._erased:
+            return result  # nothing of it is analysed, kept or shown
         result.transcript, result.end_reason = transcript, reason
-        self._summary.answers.append(result)  # visible (and in the partial feedback) from now on
+        if not self._erased:
+            self._summary.answers.append(result)  # visible (and in the partial feedback) from now on
         await self._explain_end(reason)
         await self._set_state(RoundState.ANALYZING)
         typed = self._take_typed() if reason == "typed" else None
@@ -425,6 +438,8 @@ class MockRound:
             result.attempt_id = await self._record(result.analysis, mode="mock")
         elif transcript.words:
             result.analysis = await asyncio.to_thread(self.engine.analyze_transcript, question, transcript)
+            result.poor_audio = self._last_poor
+            result.analysis = excuse_poor_audio(result.analysis, self._last_poor)
             result.feedback_latency_s = max(0.0, self._clock() - ended_at) if ended_at else None
             result.attempt_id = await self._record(result.analysis, mode="mock")
         if self._stop_reason is not None or reason == "skipped" or result.analysis is None:
@@ -485,6 +500,7 @@ class MockRound:
         try:
             reason = await ended
             self._listener = None
+            self._last_poor = listener.poor_stretches()
             try:
                 transcript = await asyncio.wrap_future(listener.finish())
             except Exception:  # the model failed on the tail: keep what was transcribed before
@@ -522,6 +538,8 @@ class MockRound:
         await self._say(NUDGE_TEXT, kind="nudge")
 
     async def _record(self, analysis: Analysis, *, mode: str) -> int | None:
+        if self._erased:
+            return None
         try:
             return await self.engine.record(
                 analysis, user_id=self.user_id, user_name=self.user_name, mode=mode,
@@ -615,7 +633,12 @@ class MockRound:
             t.cancel()
         if self._summary.status == "running":
             self._summary.status = "interrupted"
-        if self._session_id is not None and self.engine.db is not None:
+        if self._erased:
+            # Nothing of the round is kept, and whatever a step in flight wrote after the
+            # erasure (an answer, the session row, the consent) is erased again here.
+            self._summary.answers.clear()
+            await self._erase_late_writes()
+        elif self._session_id is not None and self.engine.db is not None:
             status = "done" if self._summary.status == "done" else "interrupted"
             try:
                 await end_session(self.engine.db, self._session_id, status, self._summary.to_dict())
@@ -623,6 +646,29 @@ class MockRound:
                 log.exception("could not close session %s", self._session_id)
         await self._set_state(RoundState.ENDED)
         await self._quietly(self.io.round_closed(self._summary))
+
+    async def _erase_late_writes(self) -> None:
+        db = self.engine.db
+        if db is None:
+            return
+        try:
+            await delete_user(db, self.user_id)
+        except Exception:
+            log.exception("could not erase what round %s wrote after an erasure", self._session_id)
+
+    async def erase_member(self, user_id: int) -> bool:
+        """The member erased their data (/privacy delete). When it is this round's owner, the round
+        forgets their answers and name at once, stops (saying why), stores nothing more and
+        writes no summary; anything a step in flight stores meanwhile is erased when the round
+        closes. Returns whether the round was theirs. Safe from any thread."""
+        if user_id != self.user_id:
+            return False
+        self._erased = True
+        self.user_name = self._summary.user_name = ""
+        self._summary.answers.clear()
+        self._typed = None
+        self._request_stop("erased")
+        return True
 
     # ---- audio and controls ------------------------------------------------------------------
     def feed_audio(self, pcm48_stereo: bytes, *, at: float | None = None) -> None:
@@ -636,6 +682,13 @@ class MockRound:
         if listener is None or listener.ended:
             return
         listener.feed_pcm48(pcm48_stereo, at=self._clock() if at is None else at)
+
+    def audio_trouble(self, frames: int = 1) -> None:
+        """`frames` × 20 ms of the answering user's audio, ending now, were lost or could not be
+        decrypted: not their silence (see `bot.practice.audio_quality`). Thread-safe."""
+        listener = self._listener
+        if listener is not None and not listener.ended:
+            listener.mark_poor_audio(frames, at=self._clock() - 0.02 * frames)
 
     def _on_loop(self, fn: Callable[[], None]) -> None:
         loop = self._loop

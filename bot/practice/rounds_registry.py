@@ -8,11 +8,22 @@ built, and releases the slot when the round is over (also on failure).
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, Protocol, runtime_checkable
 
 from bot.config import Settings
+
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Erasable(Protocol):
+    """A running round or group that can forget a member at once (see `RoundsRegistry.erase_member`)."""
+
+    async def erase_member(self, user_id: int) -> bool: ...
 
 
 # What holds a voice slot: the kind given to `claim`, named in the "busy" replies.
@@ -120,6 +131,23 @@ class RoundsRegistry:
                 if c.guild_id == guild_id and (owner_id is None or c.owner_id == owner_id):
                     return c
         return None
+
+    async def erase_member(self, user_id: int) -> int:
+        """The member erased their data (/privacy delete): every running round and group forgets
+        them now, before their rows are deleted, so nothing still running writes them back.
+        Returns how many held something of theirs. One that fails is logged; the others go on."""
+        held = 0
+        for claim in list(self):
+            target = claim.round
+            if isinstance(target, Erasable):
+                try:
+                    held += bool(await target.erase_member(user_id))
+                except Exception:
+                    log.exception("a running %s could not forget an erased member", claim.kind)
+            with self._lock:
+                if claim.owner_id == user_id:
+                    claim.owner_id = None
+        return held
 
     def __len__(self) -> int:
         with self._lock:

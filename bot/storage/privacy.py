@@ -8,7 +8,12 @@ are covered without touching this module. Special cases:
   (ratings are anonymous) and deleted with the answers;
 * sessions keep `owner_id` without a foreign key, and a group's summary JSON names every
   member: a session only this member took part in is deleted; a shared one keeps the others'
-  figures, with this member's entries cut out of its summary and the owner cleared.
+  figures, with this member's entries cut out of its summary and the owner cleared. A session
+  is found by its owner, its membership rows *and* by what its summary names (a summary can
+  name a member without a membership row: who ended a group, a row written from an older
+  version), so show, export and delete all see the same sessions;
+* summaries store ids, never someone else's display name; the one exception is a legacy
+  "ended by <display name>" end reason, matched by the member's stored and current names.
 
 Erasure runs in ONE transaction; kept audio files are removed from disk after it commits (a
 crash in between leaves only orphan files, which `audio_retention.purge_expired` removes).
@@ -32,6 +37,12 @@ log = logging.getLogger(__name__)
 EXPORT_FORMAT = "parley-export/1"
 # Columns that hold the id of the member a row belongs to (or who wrote it).
 USER_COLUMNS: tuple[str, ...] = ("user_id", "rater_id")
+# Keys in a stored summary (sessions.summary_json) whose value is a member's id.
+MEMBER_ID_KEYS: tuple[str, ...] = (
+    "user_id", "member_id", "owner_id", "ended_by_id", "interviewer_id", "answerer_id", "rater_id",
+)
+# Before ids were stored, `/group end` kept "ended by <display name>" as a group's end reason.
+LEGACY_ENDED_BY = "ended by "
 
 
 # --------------------------------------------------------------------------- consent
@@ -161,9 +172,17 @@ async def _rows(db: Database, sql: str, args: tuple[Any, ...]) -> list[dict[str,
 # --------------------------------------------------------------------------- summaries
 
 
-def scrub_member(value: Any, user_id: int) -> Any:
+def _legacy_ender(key: str, value: Any) -> str | None:
+    """The display name in a legacy "ended by <name>" end reason, else None."""
+    if key == "end_reason" and isinstance(value, str) and value.startswith(LEGACY_ENDED_BY):
+        return value[len(LEGACY_ENDED_BY):]
+    return None
+
+
+def scrub_member(value: Any, user_id: int, names: frozenset[str] = frozenset()) -> Any:
     """Cut one member out of a JSON summary: list entries that are theirs are dropped, a
-    single entry that is theirs (e.g. "strongest") becomes null, keys equal to their id go."""
+    single entry that is theirs (e.g. "strongest") becomes null, ids of theirs (`MEMBER_ID_KEYS`,
+    keys equal to their id) go, and a legacy "ended by <one of `names`>" becomes "ended"."""
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for k, v in value.items():
@@ -171,31 +190,52 @@ def scrub_member(value: Any, user_id: int) -> Any:
                 continue
             if isinstance(v, dict) and _is_member_entry(v, user_id):
                 out[k] = None
-            elif k.endswith("_id") and isinstance(v, int) and v == user_id:
+            elif k in MEMBER_ID_KEYS and isinstance(v, int) and v == user_id:
                 out[k] = None
+            elif _legacy_ender(k, v) in names:
+                out[k] = "ended"
             else:
-                out[k] = scrub_member(v, user_id)
+                out[k] = scrub_member(v, user_id, names)
         return out
     if isinstance(value, list):
-        return [scrub_member(v, user_id) for v in value
+        return [scrub_member(v, user_id, names) for v in value
                 if not (isinstance(v, dict) and _is_member_entry(v, user_id)) and v != user_id]
     return value
 
 
-def only_member(value: Any, user_id: int) -> Any:
-    """The opposite view, for an export: a shared summary with only this member's entries."""
+def only_member(value: Any, user_id: int, names: frozenset[str] = frozenset()) -> Any:
+    """The opposite view, for an export: a shared summary with only this member's entries, and
+    no one else's id (`MEMBER_ID_KEYS`) or name (a legacy "ended by" someone not in `names`)."""
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for k, v in value.items():
             if isinstance(v, dict) and _names_someone(v) and not _is_member_entry(v, user_id):
                 out[k] = None
+            elif k in MEMBER_ID_KEYS and isinstance(v, int) and v != user_id:
+                out[k] = None
+            elif (ender := _legacy_ender(k, v)) is not None and ender not in names:
+                out[k] = "ended by another member"
             else:
-                out[k] = only_member(v, user_id)
+                out[k] = only_member(v, user_id, names)
         return out
     if isinstance(value, list):
-        return [only_member(v, user_id) for v in value
+        return [only_member(v, user_id, names) for v in value
                 if not (isinstance(v, dict) and _names_someone(v) and not _is_member_entry(v, user_id))]
     return value
+
+
+def names_member(value: Any, user_id: int, names: frozenset[str] = frozenset()) -> bool:
+    """Does a JSON summary hold anything of this member (what `scrub_member` would cut)?"""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == str(user_id) or (k in MEMBER_ID_KEYS and isinstance(v, int) and v == user_id):
+                return True
+            if _legacy_ender(k, v) in names or names_member(v, user_id, names):
+                return True
+        return False
+    if isinstance(value, list):
+        return any(v == user_id or names_member(v, user_id, names) for v in value)
+    return False
 
 
 def _is_member_entry(d: dict[str, Any], user_id: int) -> bool:
@@ -206,11 +246,49 @@ def _names_someone(d: dict[str, Any]) -> bool:
     return "user_id" in d or "member_id" in d
 
 
+async def _names_of(db: Database, user_id: int, extra: tuple[str, ...] = ()) -> frozenset[str]:
+    """The member's display names: the stored one and any the caller knows (their current ones)."""
+    async with db.conn.execute("SELECT name FROM users WHERE id = ?", (user_id,)) as cur:
+        r = await cur.fetchone()
+    return frozenset(n for n in ((r[0] if r else ""), *extra) if n)
+
+
+async def _sessions_of(db: Database, user_id: int, names: frozenset[str]) -> list[Any]:
+    """Every session row holding something of the member: theirs, theirs to share, or a summary
+    that names them (with or without a membership row)."""
+    clauses = ["s.owner_id = ?", "s.id IN (SELECT session_id FROM session_members WHERE user_id = ?)",
+               "s.summary_json LIKE ?"]
+    args: list[Any] = [user_id, user_id, f"%{user_id}%"]
+    for n in sorted(names):
+        clauses.append("s.summary_json LIKE ? ESCAPE '\\'")
+        escaped = json.dumps(LEGACY_ENDED_BY + n)[1:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        args.append(f"%{escaped}%")
+    async with db.conn.execute(
+        "SELECT s.*, EXISTS(SELECT 1 FROM session_members m WHERE m.session_id = s.id AND m.user_id = ?)"
+        f" AS is_member FROM sessions s WHERE {' OR '.join(clauses)} ORDER BY s.id",
+        (user_id, *args),
+    ) as cur:
+        rows = list(await cur.fetchall())
+    out = []
+    for r in rows:
+        if r["owner_id"] == user_id or r["is_member"]:
+            out.append(r)
+            continue
+        try:
+            summary = json.loads(r["summary_json"] or "{}")
+        except ValueError:
+            continue
+        if names_member(summary, user_id, names):
+            out.append(r)
+    return out
+
+
 # --------------------------------------------------------------------------- counts and export
 
 
-async def stored_counts(db: Database, user_id: int) -> dict[str, int]:
-    """How many rows of each kind are stored about the member (tables with none are left out)."""
+async def stored_counts(db: Database, user_id: int, *, names: tuple[str, ...] = ()) -> dict[str, int]:
+    """How many rows of each kind are stored about the member (tables with none are left out).
+    `names`: the member's current display names, to find a legacy "ended by <name>"."""
     counts: dict[str, int] = {}
     for table, col in await user_tables(db):
         async with db.conn.execute(f'SELECT COUNT(*) FROM "{table}" WHERE "{col}" = ?', (user_id,)) as cur:
@@ -225,12 +303,18 @@ async def stored_counts(db: Database, user_id: int) -> dict[str, int]:
         n = int((await cur.fetchone())[0])
     if n:
         counts["ratings_received"] = n
+    named = [r for r in await _sessions_of(db, user_id, await _names_of(db, user_id, names))
+             if r["owner_id"] != user_id and not r["is_member"]]
+    if named:
+        counts["session_summaries"] = len(named)
     return counts
 
 
-async def export_user(db: Database, user_id: int) -> dict[str, Any]:
-    """Everything stored about the member, JSON-able. Other members' ids never appear in it."""
+async def export_user(db: Database, user_id: int, *, names: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Everything stored about the member, JSON-able. Other members' ids and names never appear in it.
+    `names`: the member's current display names (see `stored_counts`)."""
     users = await _rows(db, "SELECT * FROM users WHERE id = ?", (user_id,))
+    known = await _names_of(db, user_id, names)
     tables: dict[str, list[dict[str, Any]]] = {}
     for table, col in await user_tables(db):
         if table == "sessions":  # sessions are exported below, per membership
@@ -245,15 +329,11 @@ async def export_user(db: Database, user_id: int) -> dict[str, Any]:
         " JOIN attempts a ON a.id = r.attempt_id WHERE a.user_id = ? ORDER BY r.id",
         (user_id,),
     )
-    sessions = await _rows(
-        db,
-        "SELECT s.* FROM sessions s WHERE s.owner_id = ? OR s.id IN"
-        " (SELECT session_id FROM session_members WHERE user_id = ?) ORDER BY s.id",
-        (user_id, user_id),
-    )
+    sessions = [_jsonable_row(r) for r in await _sessions_of(db, user_id, known)]
     for s in sessions:
+        s.pop("is_member", None)
         if "summary" in s:
-            s["summary"] = only_member(s["summary"], user_id)
+            s["summary"] = only_member(s["summary"], user_id, known)
         if s.get("owner_id") not in (None, user_id):
             s["owner_id"] = None  # someone else's id
     return {
@@ -264,7 +344,7 @@ async def export_user(db: Database, user_id: int) -> dict[str, Any]:
         "tables": tables,
         "ratings_received": received,
         "sessions": sessions,
-        "counts": await stored_counts(db, user_id),
+        "counts": await stored_counts(db, user_id, names=names),
     }
 
 
@@ -282,14 +362,18 @@ class DeletionReport:
         return sum(self.counts.values())
 
 
-async def delete_user(db: Database, user_id: int, *, audio_dir: Path | None = None) -> DeletionReport:
+async def delete_user(db: Database, user_id: int, *, audio_dir: Path | None = None,
+                      names: tuple[str, ...] = ()) -> DeletionReport:
     """Erase every row about the member in one transaction, then their kept audio files.
 
     `audio_dir`: the folder kept audio lives in; the member's own sub-folder there is removed too.
+    `names`: the member's current display names (see `stored_counts`).
     """
     uid = (user_id,)
     async with db.transaction() as conn:
-        counts = await stored_counts(db, user_id)
+        counts = await stored_counts(db, user_id, names=names)
+        known = await _names_of(db, user_id, names)
+        sessions = await _sessions_of(db, user_id, known)  # before the membership rows go
         async with conn.execute("SELECT path FROM audio_files WHERE user_id = ?", uid) as cur:
             paths = [Path(r[0]) for r in await cur.fetchall()]
         # ratings others gave on their answers (also cascaded; explicit so FKs off can't leave them)
@@ -304,7 +388,7 @@ async def delete_user(db: Database, user_id: int, *, audio_dir: Path | None = No
         for table, col in keyed:
             await conn.execute(f'DELETE FROM "{table}" WHERE "{col}" = ?', uid)
         # sessions: owner_id has no foreign key; summaries name members
-        removed_sessions = await _erase_from_sessions(db, user_id)
+        removed_sessions = await _erase_from_sessions(db, user_id, sessions, known)
         if removed_sessions:
             counts["sessions"] = counts.get("sessions", 0) + removed_sessions
         cur = await conn.execute("DELETE FROM users WHERE id = ?", uid)
@@ -315,19 +399,15 @@ async def delete_user(db: Database, user_id: int, *, audio_dir: Path | None = No
     return DeletionReport(counts, removed, failed)
 
 
-async def _erase_from_sessions(db: Database, user_id: int) -> int:
-    """Inside the erasure transaction. Returns how many sessions were deleted outright."""
+async def _erase_from_sessions(db: Database, user_id: int, rows: list[Any], names: frozenset[str]) -> int:
+    """Inside the erasure transaction, after the member's membership rows went: `rows` are the
+    sessions `_sessions_of` found. Returns how many sessions were deleted outright."""
     conn = db.conn
-    async with conn.execute(
-        "SELECT id, owner_id, summary_json, "
-        " (SELECT COUNT(*) FROM session_members m WHERE m.session_id = s.id) AS others"
-        " FROM sessions s WHERE owner_id = ? OR summary_json LIKE ?",
-        (user_id, f"%{user_id}%"),
-    ) as cur:
-        rows = list(await cur.fetchall())
     deleted = 0
     for r in rows:
-        if r["owner_id"] == user_id and r["others"] == 0:
+        async with conn.execute("SELECT COUNT(*) FROM session_members WHERE session_id = ?", (r["id"],)) as cur:
+            others = int((await cur.fetchone())[0])
+        if r["owner_id"] == user_id and others == 0:
             await conn.execute("DELETE FROM sessions WHERE id = ?", (r["id"],))
             deleted += 1
             continue
@@ -338,7 +418,7 @@ async def _erase_from_sessions(db: Database, user_id: int) -> int:
         await conn.execute(
             "UPDATE sessions SET summary_json = ?,"
             " owner_id = CASE WHEN owner_id = ? THEN NULL ELSE owner_id END WHERE id = ?",
-            (json.dumps(scrub_member(summary, user_id)), user_id, r["id"]),
+            (json.dumps(scrub_member(summary, user_id, names)), user_id, r["id"]),
         )
     return deleted
 

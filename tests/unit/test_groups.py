@@ -456,3 +456,83 @@ async def test_lobby_chatter_is_not_counted_and_a_lone_interviewer_answers_again
     await g.leave(A)  # only the interviewer is left: they become an answerer
     assert g.interviewer_id is None
     assert g.phase is Phase.ANSWERING and g.current.answerer_id == B
+
+
+# --------------------------------------------------------------------------- erasure (issue 13)
+
+ERIN, ERIN_NAME = 955_000_000_000_000_555, "erin-erased-member"
+
+
+async def test_erasing_a_member_mid_session_leaves_nothing_of_them_after_the_end(
+        engine, db, clock, settings) -> None:
+    """Erased while their answer is being rated, after rating and talking over others: the group
+    goes on, and the summary written at the end (and every progress save) holds nothing of theirs."""
+    from bot.storage import privacy
+    from tests.fault.population import scan_for
+
+    g, events = await make_group(engine, db, clock, members=(A,))
+    await g.join(ERIN, ERIN_NAME)
+    await g.join(C, NAMES[C])
+    await g.start()
+    g.feed_audio(ERIN, tone(2.0), at=clock.now())  # talks over A
+    await g.submit_text_answer(A, ANSWER_A)
+    await g.rate(ERIN, 1, Rating(5, 5, 5))
+    await g.rate(C, 1, Rating(3, 3, 3))
+    assert g.current.answerer_id == ERIN
+    await g.submit_text_answer(ERIN, ANSWER_B)
+    await g.rate(A, 2, Rating(2, 2, 2))  # ERIN's answer is being rated when she erases
+    assert g.phase is Phase.RATING and scan_for(settings.database, (ERIN,))
+    assert await g.erase_member(ERIN) is True
+    await privacy.delete_user(db, ERIN)  # what /privacy delete does right after
+    # she left the running state at once, and the group moved on to C
+    assert ERIN not in g.members and g.current.answerer_id == C and g.phase is Phase.ANSWERING
+    assert all(ERIN not in (t.answerer_id, t.interviewer_id) and ERIN not in t.crosstalk_s for t in g.turns)
+    assert ERIN_NAME not in json.dumps(g.summary()) and str(ERIN) not in json.dumps(g.summary())
+    with pytest.raises(RatingError):
+        await g.rate(C, 2, Rating(1, 1, 1))  # nothing of hers is left to rate
+    # A's rating no longer counts what ERIN gave
+    assert g.turns[0].rating_result.count == 1 and g.turns[0].rating_result.mean("structure") == 3.0
+    await type_answer(g, clock)
+    summary = await g.end("done")
+    assert [m["user_id"] for m in summary["members"]] == [A, C]
+    assert scan_for(settings.database, (ERIN, ERIN_NAME)) == []
+    assert await privacy.stored_counts(db, ERIN) == {}
+
+
+async def test_an_answer_stored_after_the_erasure_is_erased_again(engine, db, clock, settings) -> None:
+    """The erasure lands while the member's answer is being written: that write must not survive."""
+    from bot.storage import privacy
+    from tests.fault.population import scan_for
+
+    writing, release = asyncio.Event(), asyncio.Event()
+
+    class PausedStore(GroupStore):  # the real store; the write waits until the erasure has run
+        async def record_attempt(self, *args: Any, **kwargs: Any) -> int:
+            writing.set()
+            await release.wait()
+            return await super().record_attempt(*args, **kwargs)
+
+    g = GroupSession(engine, guild_id=77, channel_id=88, owner_id=A, store=PausedStore(db), clock=clock,
+                     config=GroupConfig(rating_seconds=30.0, turn_seconds=60.0, warning_seconds=15.0))
+    await g.open()
+    await g.join(ERIN, ERIN_NAME)
+    await g.join(A, "ada")
+    await g.start()
+    answering = asyncio.create_task(g.submit_text_answer(ERIN, ANSWER_A))
+    await asyncio.wait_for(writing.wait(), 5)
+    assert await g.erase_member(ERIN)
+    await privacy.delete_user(db, ERIN)
+    release.set()
+    await asyncio.wait_for(answering, 5)
+    assert g.current.answerer_id == A  # nothing of hers to rate: A is up
+    await g.end("done")
+    assert scan_for(settings.database, (ERIN, ERIN_NAME)) == []
+
+
+async def test_the_member_who_ended_a_group_is_stored_as_an_id(engine, db, clock) -> None:
+    g, _ = await make_group(engine, db, clock, members=(A, B))
+    await g.start()
+    summary = await g.end("ended", by=D)  # a server manager outside the group
+    assert summary["end_reason"] == "ended" and summary["ended_by_id"] == D
+    rec = await GroupStore(db).get(g.session_id)
+    assert rec.summary["ended_by_id"] == D and "ended by" not in json.dumps(rec.summary)

@@ -4,12 +4,14 @@ permission objects)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 import os
 import sqlite3
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import discord
 import numpy as np
@@ -345,3 +347,123 @@ def test_upload_guard_limits_audio_answers_per_user_per_hour():
     assert guard.wait(2) == 0.0  # someone else is unaffected
     now[0] += 3600
     assert guard.wait(1) == 0.0
+
+
+# --------------------------------------------------------------------------- issue 13: what erasure must find
+
+CAROL, CAROL_NAME = 615_000_000_000_000_777, "carol-the-manager"
+
+
+async def _group_named_only_in_its_summary(db) -> int:
+    """A shared group whose summary names ADA without a membership row of hers (what a running
+    session rewriting its summary after her erasure left behind before the fix)."""
+    gid = await sessions.create_session(db, "group", GUILD, 1, BOB, owner_name=BOB_NAME)
+    await sessions.end_session(db, gid, "done", {
+        "kind": "group", "end_reason": "completed",
+        "members": [{"user_id": ADA, "name": ADA_NAME, "score": 61, "scores": [61]},
+                    {"user_id": BOB, "name": BOB_NAME, "score": 50, "scores": [50]}],
+        "strongest": {"user_id": ADA, "name": ADA_NAME, "score": 61}})
+    return gid
+
+
+async def test_show_export_and_delete_find_a_summary_that_names_the_member_without_membership(db, settings):
+    gid = await _group_named_only_in_its_summary(db)
+    assert await privacy.stored_counts(db, ADA) == {"session_summaries": 1}
+    data = await privacy.export_user(db, ADA)
+    (exported,) = data["sessions"]
+    assert exported["id"] == gid and [m["user_id"] for m in exported["summary"]["members"]] == [ADA]
+    assert str(BOB) not in json.dumps(data) and BOB_NAME not in json.dumps(data)
+    report = await privacy.delete_user(db, ADA)
+    assert report.counts == {"session_summaries": 1}
+    assert scan_for(settings.database, (ADA, ADA_NAME)) == []
+    kept = await sessions.get_session(db, gid)
+    assert [m["user_id"] for m in kept.summary["members"]] == [BOB] and kept.summary["strongest"] is None
+
+
+async def test_who_ended_a_group_is_an_id_that_export_hides_and_delete_removes(db, settings):
+    """A manager (CAROL, not in the group) ended it: ADA's export does not carry CAROL's id, and
+    CAROL's erasure finds the group and takes her id out of it."""
+    await privacy.record_consent(db, CAROL, GUILD, CAROL_NAME)
+    gid = await sessions.create_session(db, "group", GUILD, 1, ADA, owner_name=ADA_NAME)
+    await sessions.end_session(db, gid, "done", {
+        "end_reason": "ended", "ended_by_id": CAROL, "members": [{"user_id": ADA, "name": ADA_NAME}]})
+    assert str(CAROL) not in json.dumps(await privacy.export_user(db, ADA))
+    assert (await privacy.stored_counts(db, CAROL)).get("session_summaries") == 1
+    await privacy.delete_user(db, CAROL)
+    assert scan_for(settings.database, (CAROL, CAROL_NAME)) == []
+    assert (await sessions.get_session(db, gid)).summary["ended_by_id"] is None
+
+
+async def test_a_legacy_ended_by_display_name_is_found_by_name(db, settings):
+    """Rows written before ids were stored say "ended by <display name>": the manager's export and
+    erasure find them by their stored or current name; another member's export hides the name."""
+    await privacy.record_consent(db, CAROL, GUILD, CAROL_NAME)
+    gid = await sessions.create_session(db, "group", GUILD, 1, ADA, owner_name=ADA_NAME)
+    await sessions.end_session(db, gid, "done", {
+        "end_reason": f"ended by {CAROL_NAME}", "members": [{"user_id": ADA, "name": ADA_NAME}]})
+    other = json.dumps(await privacy.export_user(db, ADA))
+    assert CAROL_NAME not in other and "ended by another member" in other
+    assert (await privacy.stored_counts(db, CAROL)).get("session_summaries") == 1
+    # her current display name (what the cog passes) finds a row written under it too
+    renamed = await sessions.create_session(db, "group", GUILD, 1, ADA, owner_name=ADA_NAME)
+    await sessions.end_session(db, renamed, "done", {"end_reason": "ended by Carol_%Now", "members": []})
+    assert (await privacy.stored_counts(db, CAROL, names=("Carol_%Now",))).get("session_summaries") == 2
+    await privacy.delete_user(db, CAROL, names=("Carol_%Now",))
+    assert scan_for(settings.database, (CAROL, CAROL_NAME, "Carol_%Now")) == []
+    assert (await sessions.get_session(db, gid)).summary["end_reason"] == "ended"
+
+
+async def test_a_mock_round_forgets_its_erased_owner_and_erases_a_late_write(db, settings):
+    """Erased while an answer of theirs is being stored: the round stops saying why, posts no
+    feedback, and nothing of theirs is left once it closed."""
+    from bot.bank import load_bank
+    from bot.practice.engine import PracticeEngine
+    from bot.practice.round import MockRound, RoundState
+    from bot.speech.stt import Transcriber
+
+    writing, release = asyncio.Event(), asyncio.Event()
+
+    class PausedEngine(PracticeEngine):  # the real engine; the write waits until the erasure has run
+        async def record(self, *args, **kwargs):
+            writing.set()
+            await release.wait()
+            return await super().record(*args, **kwargs)
+
+    class FrontEnd:  # the Discord side, recorded
+        def __init__(self) -> None:
+            self.statuses: list[str] = []
+            self.feedback: list[Any] = []
+
+        async def post_consent(self, text: str) -> bool:
+            return True
+
+        async def say(self, text: str, *, kind: str) -> None: ...
+
+        async def post_question_card(self, question: Any, index: int, total: int) -> None: ...
+
+        async def post_status(self, text: str) -> None:
+            self.statuses.append(text)
+
+        async def post_feedback(self, summary: Any) -> None:
+            self.feedback.append(summary)
+
+        async def round_closed(self, summary: Any) -> None: ...
+
+    bank = load_bank(settings.bank_dir)
+    engine = PausedEngine(settings=settings, bank=bank, transcriber=Transcriber(settings), db=db)
+    io = FrontEnd()
+    r = MockRound(engine, io, user_id=ADA, user_name=ADA_NAME, guild_id=GUILD, channel_id=1,
+                  questions=list(bank.questions)[:2], settings=settings.with_(questions_per_round=2))
+    task = asyncio.create_task(r.run())
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING), 10)
+    assert r.answer_text("I would shard by customer and cache reads; the tradeoff is staleness.")
+    await asyncio.wait_for(writing.wait(), 10)
+    assert await r.erase_member(BOB) is False  # not this round's
+    assert await r.erase_member(ADA) is True
+    assert r.summary.answers == [] and r.summary.user_name == ""
+    await privacy.delete_user(db, ADA)
+    release.set()
+    summary = await asyncio.wait_for(task, 10)
+    assert summary.reason == "erased" and summary.answers == [] and io.feedback == []
+    assert "erased your parley data" in io.statuses[-1].lower()
+    assert scan_for(settings.database, (ADA, ADA_NAME)) == []
