@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import sys
 import time
-from typing import TextIO
+from typing import Callable, TextIO
 
 # The CLI stores attempts under one local user id; Discord ids are 17+ digits, so 1 never collides.
 LOCAL_USER_ID = 1
+# sqlite stores integers in 64 bits (signed): a larger id can never have been stored.
+MAX_ID = 2**63 - 1
+# A written answer: a ten-minute spoken answer is about 12,000 characters; this leaves room.
+MAX_TEXT_ANSWER_CHARS = 20_000
 
 
 class CliError(Exception):
@@ -17,6 +22,37 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def int_between(lo: int, hi: int) -> Callable[[str], int]:
+    """An argparse `type` for a whole number in [lo, hi]: a clear usage error, never an OverflowError."""
+
+    def parse(raw: str) -> int:
+        shown = raw if len(raw) <= 24 else raw[:20] + "…"
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{shown!r} is not a whole number") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{shown} is out of range: use a whole number from {lo} to {hi}")
+        return value
+
+    return parse
+
+
+def check_text_answer(text: str) -> str:
+    """A written answer as the CLI accepts it; a CliError says what is wrong without echoing it."""
+    if len(text) > MAX_TEXT_ANSWER_CHARS:
+        raise CliError(f"--text is {len(text):,} characters; a written answer can be at most "
+                       f"{MAX_TEXT_ANSWER_CHARS:,} (about twice a ten-minute spoken answer)")
+    if not text.strip():
+        raise CliError("--text is empty: nothing to analyze")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:  # bytes the terminal's encoding could not decode reach us as surrogates
+        raise CliError(f"--text is not valid UTF-8 text: character {e.start + 1} is an undecodable byte "
+                       "(check your terminal's encoding)") from None
+    return text
 
 
 def local_user() -> tuple[int, str]:

@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 import av
 import numpy as np
 
+from bot.paths import regular_file_problem
+
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000  # what whisper (and the analysis) expects
@@ -53,10 +55,9 @@ def decode_file(path: str | Path, *, max_seconds: float | None = None) -> np.nda
     silent-by-construction (no samples) or too long file.
     """
     p = Path(path)
-    if not p.exists():
-        raise AudioError(f"{p}: file not found")
-    if p.is_dir():
-        raise AudioError(f"{p}: is a folder, not an audio file")
+    problem = regular_file_problem(p)
+    if problem is not None:
+        raise AudioError(f"{p}: {problem.reason}")
     try:
         size = p.stat().st_size
     except OSError as e:

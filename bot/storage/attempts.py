@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from bot.models import Analysis
 from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class DamagedRow(ValueError):
+    """A stored row that does not hold what Parley writes (e.g. edited by hand)."""
+
+
+def _json_column(r: Any, column: str, kind: type) -> Any:
+    try:
+        value = json.loads(r[column])
+    except (TypeError, ValueError):
+        raise DamagedRow(f"{column} is not valid JSON") from None
+    if not isinstance(value, kind):
+        raise DamagedRow(f"{column} holds a {type(value).__name__}, not a {kind.__name__}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -30,13 +47,32 @@ class AttemptRow:
 
     @classmethod
     def from_row(cls, r: Any) -> "AttemptRow":
+        """Raises DamagedRow when a column does not hold what Parley writes."""
+        flags = _json_column(r, "flags_json", list)
+        if not all(isinstance(f, dict) and isinstance(f.get("code"), str) for f in flags):
+            raise DamagedRow("flags_json holds a flag without a code")
+        for column, kind, what in (("score", int, "a whole number"), ("created_at", str, "text"),
+                                   ("mode", str, "text"), ("question_id", str, "text"), ("transcript", str, "text")):
+            if not isinstance(r[column], kind):
+                raise DamagedRow(f"{column} is not {what}")
         return cls(
             id=r["id"], user_id=r["user_id"], guild_id=r["guild_id"], session_id=r["session_id"],
             mode=r["mode"], question_id=r["question_id"], category=r["category"],
             transcript=r["transcript"], duration_s=r["duration_s"],
-            metrics=json.loads(r["metrics_json"]), structure=json.loads(r["structure_json"]),
-            flags=json.loads(r["flags_json"]), score=r["score"], created_at=r["created_at"],
+            metrics=_json_column(r, "metrics_json", dict), structure=_json_column(r, "structure_json", dict),
+            flags=flags, score=r["score"], created_at=r["created_at"],
         )
+
+
+def readable_attempts(rows: list[Any]) -> list[AttemptRow]:
+    """The rows as AttemptRows; a damaged one is skipped with a warning, never fatal to the list."""
+    out = []
+    for r in rows:
+        try:
+            out.append(AttemptRow.from_row(r))
+        except DamagedRow as e:
+            log.warning("attempt #%s is damaged (%s); skipped it", r["id"], e)
+    return out
 
 
 async def ensure_user(db: Database, user_id: int, name: str = "") -> None:
@@ -103,10 +139,11 @@ async def list_attempts(
     sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
     args.append(limit)
     async with db.conn.execute(sql, args) as cur:
-        return [AttemptRow.from_row(r) for r in await cur.fetchall()]
+        return readable_attempts(await cur.fetchall())
 
 
 async def get_attempt(db: Database, attempt_id: int) -> AttemptRow | None:
     async with db.conn.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)) as cur:
         r = await cur.fetchone()
-    return AttemptRow.from_row(r) if r else None
+    found = readable_attempts([r]) if r else []
+    return found[0] if found else None

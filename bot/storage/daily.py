@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
 from bot.practice.daily import Schedule, parse_time_local, format_time_local, parse_timezone
-from bot.storage.attempts import AttemptRow, ensure_user
+from bot.storage.attempts import AttemptRow, ensure_user, readable_attempts
 from bot.storage.db import Database
 
 
@@ -262,4 +262,4 @@ async def guild_attempts(db: Database, user_id: int, guild_id: int, *, limit: in
         " ORDER BY created_at DESC, id DESC LIMIT ?) ORDER BY created_at, id",
         (user_id, guild_id, limit),
     ) as cur:
-        return [AttemptRow.from_row(r) for r in await cur.fetchall()]
+        return readable_attempts(await cur.fetchall())

@@ -16,7 +16,7 @@ from typing import Any
 from bot.models import Analysis
 from bot.practice.ratings import CRITERIA, Rating, RatingAggregate
 from bot.storage import sessions
-from bot.storage.attempts import AttemptRow, add_attempt, ensure_user
+from bot.storage.attempts import AttemptRow, add_attempt, ensure_user, readable_attempts
 from bot.storage.db import Database
 
 MODE = "group"
@@ -107,7 +107,7 @@ class GroupStore:
             "SELECT * FROM attempts WHERE session_id = ? AND user_id = ? AND mode = ? ORDER BY id",
             (session_id, user_id, MODE),
         ) as cur:
-            return [AttemptRow.from_row(r) for r in await cur.fetchall()]
+            return readable_attempts(await cur.fetchall())
 
     async def groups_of(self, user_id: int, *, limit: int = 10) -> list[GroupRecord]:
         """The groups a user took part in, newest first (for their history)."""

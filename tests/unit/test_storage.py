@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -113,3 +117,100 @@ async def test_a_failed_write_rolls_back_the_whole_transaction(tmp_path):
         async with db.conn.execute("SELECT COUNT(*) FROM users WHERE id = 2") as cur:
             assert (await cur.fetchone())[0] == 0
         assert len(await list_attempts(db, 1)) == 1
+
+
+async def test_concurrent_first_opens_migrate_once_and_keep_every_write(tmp_path, monkeypatch):
+    """Eight connections (each on its own sqlite thread, as eight processes would be) find a new
+    file at schema 0 at the same moment and migrate at once: one applies each migration, the
+    others wait for the lock, re-read the version and apply nothing twice; every write is kept."""
+    path = tmp_path / "new.sqlite3"
+    monkeypatch.setattr(db_module, "MIGRATIONS", [])  # open all eight before any migrates
+    dbs = [await Database(path).open() for _ in range(8)]
+    monkeypatch.setattr(db_module, "MIGRATIONS", MIGRATIONS)
+    try:
+        assert {await d.schema_version() for d in dbs} == {0}
+        results = await asyncio.gather(*(d.migrate() for d in dbs), return_exceptions=True)
+        assert results == [len(MIGRATIONS)] * 8, [r for r in results if isinstance(r, BaseException)]
+        await asyncio.gather(*(add_attempt(d, make_analysis(score=i), user_id=7, mode="cli")
+                               for i, d in enumerate(dbs)))
+    finally:
+        for d in dbs:
+            await d.close()
+    con = sqlite3.connect(path)
+    assert sorted(r[0] for r in con.execute("SELECT score FROM attempts")) == list(range(8))
+    assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    con.close()
+
+
+async def test_a_lock_held_past_the_busy_timeout_is_reported_not_raised(tmp_path, monkeypatch):
+    path = tmp_path / "p.sqlite3"
+    async with Database(path) as db:
+        await add_attempt(db, make_analysis(), user_id=1, mode="cli")
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_S", 0.3)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process writing, and not letting go
+    try:
+        async with Database(path) as db:
+            t0 = time.monotonic()
+            with pytest.raises(sqlite3.OperationalError) as raw:
+                await add_attempt(db, make_analysis(), user_id=1, mode="cli")
+            waited = time.monotonic() - t0
+            err = db_module.storage_error(path, raw.value)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert 0.25 <= waited < 3.0  # it waited for the bound, then gave up
+    assert str(err).startswith(f"the database {path} is busy") and "0.3 s" in str(err)
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 1
+    con.close()
+
+
+def test_a_failed_connect_leaves_no_worker_thread_reporting_to_a_closed_loop(tmp_path, monkeypatch):
+    """aiosqlite's worker thread answers a failed connect after asyncio.run() has closed the loop
+    ("Event loop is closed" on stderr) unless open() waits for it."""
+    monkeypatch.setattr(db_module, "regular_file_problem", lambda p: None)  # let sqlite itself fail
+    raised: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda a: raised.append(a.exc_value))
+    for _ in range(10):
+        with pytest.raises(StorageError, match="cannot open the database"):
+            asyncio.run(Database(tmp_path).open())  # a folder: sqlite cannot open it
+        for t in threading.enumerate():
+            if "_connection_worker_thread" in t.name:
+                t.join(5)
+    assert not raised
+
+
+@pytest.mark.parametrize("name, make", [
+    ("folder", lambda p: p.mkdir()),
+    ("fifo", lambda p: os.mkfifo(p)),
+    ("loop", lambda p: p.symlink_to(p)),
+])
+async def test_a_path_that_is_not_a_file_is_named_as_such(tmp_path, name, make):
+    path = tmp_path / name
+    make(path)
+    with pytest.raises(StorageError) as e:
+        await Database(path).open()
+    words = {"folder": "is a folder", "fifo": "named pipe (FIFO)", "loop": "symbolic link loop"}[name]
+    assert words in str(e.value) and e.value.kind == "place"
+
+
+async def test_hand_edited_rows_are_skipped_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "p.sqlite3"
+    async with Database(path) as db:
+        ids = [await add_attempt(db, make_analysis(score=s), user_id=7, mode="cli") for s in (10, 20, 30, 40, 50)]
+    con = sqlite3.connect(path)
+    con.execute("UPDATE attempts SET metrics_json = '{broken' WHERE id = ?", (ids[0],))
+    con.execute("UPDATE attempts SET flags_json = '{\"code\": 1}' WHERE id = ?", (ids[1],))
+    con.execute("UPDATE attempts SET flags_json = '[{\"message\": \"no code\"}]' WHERE id = ?", (ids[2],))
+    con.execute("UPDATE attempts SET score = 'high' WHERE id = ?", (ids[3],))
+    con.commit()
+    con.close()
+    async with Database(path) as db:
+        rows = await list_attempts(db, 7)
+        assert await get_attempt(db, ids[0]) is None
+    assert [r.score for r in rows] == [50]
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len([w for w in warned if "damaged" in w]) == 5  # four in the list, one from get_attempt
+    assert any(w.startswith(f"attempt #{ids[0]} is damaged (metrics_json is not valid JSON)") for w in warned)
+    assert any(w.startswith(f"attempt #{ids[3]} is damaged (score is not a whole number)") for w in warned)
