@@ -112,6 +112,17 @@ def _lines_within(lines: Iterable[str], limit: int) -> str:
     return "\n".join(out)
 
 
+def _audio_line(audio: dict[str, int]) -> str:
+    """The answer's own audio statistics, when something was lost or unusable ("" otherwise)."""
+    expected, received = audio.get("rtp_expected", 0), audio.get("rtp_received", 0)
+    lost = max(0, expected - received)
+    failed = audio.get("dave_failed", 0) + audio.get("corrupt_opus", 0)
+    if expected <= 0 or (lost == 0 and failed == 0):
+        return ""
+    return (f"Audio: {received} of {expected} voice packets arrived ({100 * lost / expected:.0f}% lost)"
+            + (f", {failed} could not be decrypted or decoded" if failed else "") + ".")
+
+
 def _answer_field(result: "AnswerResult") -> tuple[str, str]:
     q = result.question
     name = f"{result.index}. {category_label(q.category)}: {q.id}"
@@ -126,6 +137,9 @@ def _answer_field(result: "AnswerResult") -> tuple[str, str]:
     flagged = sorted(a.flags, key=lambda f: (f.at_s is None, f.at_s or 0.0))
     if flagged:
         parts.append(_lines_within((_flag_line(f) for f in flagged), 1024 - sum(len(p) + 1 for p in parts)))
+    loss = _audio_line(result.audio)
+    if loss:
+        parts.append(loss)
     fa = result.follow_up_analysis
     if result.follow_up and fa is not None:
         parts.append(_cut(f"Follow-up score {fa.score}/100", 100))
@@ -152,6 +166,8 @@ def feedback_embed(summary: "RoundSummary") -> discord.Embed:
     seen: set[str] = set()
     for a in summary.analyses:
         for f in top_fixes(a, 3):
+            if f.code == "poor_audio":  # the network's fault, not a fix for the candidate
+                continue
             if f.code not in seen:
                 seen.add(f.code)
                 fixes.append(f)

@@ -158,7 +158,7 @@ class DiscordRoundIO:
             log.warning("not connected to voice; cannot listen")
             return
         self.sink = AnswerSink(self.member.id, self._on_pcm, on_undecryptable=self._undecryptable,
-                               on_recovered=self._recovered)
+                               on_recovered=self._recovered, on_trouble=self._on_trouble)
         try:
             vc.listen(self.sink, after=self._listening_stopped)
         except discord.ClientException as e:
@@ -169,6 +169,11 @@ class DiscordRoundIO:
         r = self.round
         if r is not None:
             r.feed_audio(pcm)
+
+    def _on_trouble(self, frames: int) -> None:  # voice-recv's router thread
+        r = self.round
+        if r is not None:
+            r.audio_trouble(frames)
 
     def _listening_stopped(self, error: Exception | None) -> None:  # voice-recv's stopper thread
         if error is not None:
@@ -191,8 +196,14 @@ class DiscordRoundIO:
         if self.sink is None:
             return
         counters = self.sink.counters_since_last()
-        if counters:
-            log.info("receive for user %s, %s: %s", self.member.id, what, counters)
+        if not counters:
+            return
+        log.info("receive for user %s, %s: %s", self.member.id, what, counters)
+        r = self.round
+        answers = r.summary.answers if r is not None else []
+        if answers:  # every answer carries its own audio statistics
+            prefix = "follow_up_" if what != "answer" else ""
+            answers[-1].audio.update({prefix + k: v for k, v in counters.items()})
 
     async def switch_to_voice(self) -> None:
         """The voice decrypts again: withdraw the typed-answer offer and let silence count again.

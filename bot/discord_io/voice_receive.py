@@ -80,6 +80,8 @@ class ReceiveStats:
     dave_pending: int = 0        # marker present while the DAVE handshake was still running
     dave_reinit: int = 0         # re-initialisations asked for after a run of failures
     dave_recovered: int = 0      # times audio decrypted again after the user was given up on
+    rtp_expected: int = 0        # the user's packets the RTP sequence numbers say were sent
+    rtp_received: int = 0        # of those, received (loss = expected - received)
     held: int = 0                # frames from an unmapped SSRC kept for a moment
     held_delivered: int = 0      # of those, delivered once the SSRC was mapped to our user
     corrupt_opus: int = 0
@@ -289,10 +291,13 @@ class AnswerSink(voice_recv.AudioSink):
         session_source: Callable[[], Any] | None = None,
         on_undecryptable: Callable[[str], None] | None = None,
         on_recovered: Callable[[], None] | None = None,
+        on_trouble: Callable[[int], None] | None = None,
         fail_threshold: int = 100,
         reinit_threshold: int = 50,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`on_trouble(frames)`: that many 20 ms frames of the user's audio, ending now, were lost
+        (RTP sequence gap) or unusable (DAVE, opus); called on the router thread."""
         super().__init__()
         self._voice_client = None  # set by voice-recv's AudioReader when listening starts
         self.user_id = user_id
@@ -310,6 +315,8 @@ class AnswerSink(voice_recv.AudioSink):
         self._lock = threading.Lock()
         self._last_log: dict[str, float] = {}
         self._snapshot = self.stats.as_dict()
+        self.on_trouble = on_trouble
+        self._last_seq: dict[int, int] = {}
 
     def counters_since_last(self) -> dict[str, int]:
         """The receive counters that changed since the last call (one answer's worth)."""
@@ -353,20 +360,58 @@ class AnswerSink(voice_recv.AudioSink):
                 self.stats.other_user += 1 + (len(held) if held else 0)
                 return
             pcms = []
+            trouble = 0
             for _, early in held or ():
+                trouble += self._sequence(early)
                 pcm = self._frame_to_pcm(uid, early)
                 if pcm is not None:
                     self.stats.held_delivered += 1
                     pcms.append(pcm)
+                elif early.decrypted_data:
+                    trouble += 1
+            trouble += self._sequence(packet)
             pcm = self._frame_to_pcm(uid, packet)
             if pcm is not None:
                 pcms.append(pcm)
+            elif packet.decrypted_data:
+                trouble += 1
+        if trouble and self.on_trouble is not None:
+            try:
+                self.on_trouble(trouble)
+            except Exception:
+                self.stats.callback_errors += 1
+                self._log_limited("trouble", logging.ERROR, "voice receive: trouble callback failed", exc=True)
         for pcm in pcms:
             try:
                 self.on_pcm(pcm)
             except Exception:
                 self.stats.callback_errors += 1
                 self._log_limited("callback", logging.ERROR, "voice receive: audio callback failed", exc=True)
+
+    def _sequence(self, packet: Any) -> int:
+        """Count the packet against the RTP sequence numbers; returns how many were skipped
+        (lost on the way) since the previous one of its SSRC. Holds the lock."""
+        seq = getattr(packet, "sequence", None)
+        if not isinstance(seq, int):
+            return 0
+        last = self._last_seq.get(packet.ssrc)
+        self.stats.rtp_received += 1
+        if last is None:
+            self._last_seq[packet.ssrc] = seq
+            self.stats.rtp_expected += 1
+            return 0
+        step = (seq - last) & 0xFFFF
+        if step == 0:                      # a duplicate
+            self.stats.rtp_received -= 1
+            return 0
+        if step > 0x8000:                  # a late one: its slot was already expected
+            return 0
+        self._last_seq[packet.ssrc] = seq
+        if step > 3000:                    # a new stream on the same SSRC (60 s of packets)
+            self.stats.rtp_expected += 1
+            return 0
+        self.stats.rtp_expected += step
+        return step - 1
 
     def _frame_to_pcm(self, uid: int, packet: Any) -> bytes | None:
         """Padding off, DAVE, opus: 20 ms of PCM, or None (counted). Holds the lock."""

@@ -41,6 +41,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.models import Transcript, Word
+from bot.practice.audio_quality import PoorStretch, stretches
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,7 @@ class IncrementalListener:
         self._start_at: float | None = None
         self._silence_held = False       # the user is typing: silence ends nothing (hold_silence)
         self._quiet_from = 0             # sample the no-speech timeout counts from
+        self._bad: list[tuple[float, int]] = []  # (answer-relative s, frames) lost or unusable
 
         self._commit_start = 0
         self._voiced_since_commit = False
@@ -302,6 +304,31 @@ class IncrementalListener:
                 self._append(np.zeros(int(gap * RATE), dtype=np.float32))
                 self._classify(events)
         self._dispatch(events)
+
+    def mark_poor_audio(self, frames: int = 1, *, at: float | None = None) -> None:
+        """`frames` × 20 ms of the user's audio arriving about `at` (clock time) were lost or could
+        not be decrypted/decoded. That gap is not the user's silence: it restarts the silence
+        count (no nudge, no end of answer because of it) and is kept for `poor_stretches()`.
+        Thread-safe."""
+        with self._lock:
+            if self._start_at is None or self._end_reason is not None:
+                return
+            t = (self._clock() if at is None else at) - self._start_at
+            self._bad.append((t, frames))
+            # the gap is filled with zeros later (feed/tick): count silence only from after it
+            if self._speech_started:
+                self._last_voice_end = max(self._last_voice_end, int(t * RATE))
+            self._quiet_from = max(self._quiet_from, int(t * RATE))
+
+    def poor_stretches(self) -> list[PoorStretch]:
+        """Where this answer's audio was poor (see `bot.practice.audio_quality.stretches`)."""
+        with self._lock:
+            marks = list(self._bad)
+        return stretches(marks)
+
+    @property
+    def bad_frames(self) -> int:
+        return sum(n for _, n in self._bad)
 
     def mark_prompt(self) -> None:
         """The bot just spoke (nudge, hint, repeat): restart the silence count from now."""

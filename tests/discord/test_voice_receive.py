@@ -409,3 +409,31 @@ async def test_play_pcm_waits_for_the_player_thread_and_reports_errors() -> None
     vc.fake.connected = False
     with pytest.raises(PlaybackError, match="not connected"):
         await play_pcm(vc, bytes(FRAME))
+
+
+def test_rtp_sequence_gaps_and_unusable_frames_are_reported_as_trouble() -> None:
+    """Every answer carries its audio statistics: packets expected from the RTP sequence numbers
+    versus received; each gap (and each frame that could not be used) is reported as trouble so the
+    round does not take it for the user's silence."""
+    trouble: list[int] = []
+    got: list[bytes] = []
+    sink = AnswerSink(USER_ID, got.append, on_trouble=trouble.append, session_source=lambda: None)
+    user = MockMember(id=USER_ID, name="speaker")
+    client = UserClient(nacl.utils.random(32), ssrc=4242)
+    tone = np.tile(np.array([3000, 3000, -3000, -3000], "<i2"), FRAME // 8).tobytes()
+
+    def send(n: int, payload: bytes | None = None) -> None:
+        for _ in range(n):
+            data = payload if payload is not None else client.opus(tone)
+            packet = voice_recv.rtp.decode_rtp(client.rtp(data))
+            packet.decrypted_data = data
+            sink.write(user, voice_recv.VoiceData(packet, user))
+
+    send(5)
+    client.seq += 7                                   # seven packets lost on the way
+    send(3)
+    send(1, b"\xff\xff\xff\xff" + bytes(30))          # one that opus cannot decode
+    assert (sink.stats.rtp_expected, sink.stats.rtp_received) == (16, 9)
+    assert trouble == [7, 1] and len(got) == 8
+    assert sink.counters_since_last()["rtp_expected"] == 16
+    assert sink.counters_since_last() == {}           # per answer: nothing new since
