@@ -30,7 +30,7 @@ from bot.discord_io.embeds import (
 )
 from bot.discord_io.replies import try_send_private
 from bot.discord_io.stale_components import STALE_ROUND_TEXT
-from bot.discord_io.views import ConsentView, RoundControls, TextAnswerModal
+from bot.discord_io.views import ConsentView, PrivateFeedbackView, RoundControls, TextAnswerModal
 from bot.discord_io.voice_receive import AnswerSink
 from bot.models import Question
 from bot.text_safety import safe_excerpt
@@ -78,7 +78,8 @@ class DiscordRoundIO:
         private_feedback: bool = False,
     ) -> None:
         """`private_feedback`: send the final feedback by direct message instead of the channel
-        (`/mock start private:True`); if DMs are closed it falls back to the channel, saying so."""
+        (`/mock start private:True`). It never falls back to the channel: when DMs are closed, the
+        channel gets only a button that shows the feedback to the owner alone (ephemeral)."""
         self.voice_client = voice_client
         self.channel = channel
         self.member = member
@@ -91,6 +92,7 @@ class DiscordRoundIO:
         self.sink: AnswerSink | None = None
         self.controls: RoundControls | None = None
         self.consent_view: ConsentView | None = None
+        self.feedback_view: PrivateFeedbackView | None = None  # private feedback when DMs are closed
         self.text_mode = False         # voice can't be decrypted: answers are typed
         self.box_open = False          # a typed-answer modal is open (not yet submitted)
         self.closed = False
@@ -341,18 +343,30 @@ class DiscordRoundIO:
             try:
                 await self.member.send(embed=feedback_embed(summary), file=transcript_file(summary))
             except discord.HTTPException as e:  # DMs closed (403, 50007) or Discord failed
-                log.info("could not DM feedback to user %s (%s); posting it in the channel", self.member.id, e)
-                await self._send(
-                    content=f"{self.member.mention} I couldn't send your feedback by direct message (your "
-                            "DMs seem closed to me), so here it is. To get it privately next time, allow "
-                            "direct messages from this server's members.",
-                    embed=feedback_embed(summary), file=transcript_file(summary), allowed_mentions=ONLY_OWNER)
+                log.info("could not DM feedback to user %s (%s); offering it privately", self.member.id, e)
+                await self._offer_private_feedback(summary)
                 return
             await self._send(content=f"{self.member.mention} Your feedback is in your direct messages.",
                              allowed_mentions=ONLY_OWNER)
             return
         await self._send(content=self.member.mention, embed=feedback_embed(summary),
                          file=transcript_file(summary), allowed_mentions=ONLY_OWNER)
+
+    async def _offer_private_feedback(self, summary: "RoundSummary") -> None:
+        """DMs are closed: the channel gets a button, never the feedback; a press by the owner
+        shows it to them alone (an ephemeral reply), as often as they like until it times out."""
+
+        async def show(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message(
+                embed=feedback_embed(summary), file=transcript_file(summary), ephemeral=True)
+
+        view = PrivateFeedbackView(self.member.id, show)
+        self.feedback_view = view
+        view.message = await self._send(
+            content=f"{self.member.mention} I couldn't send your feedback by direct message (your DMs seem "
+                    "closed to me). Press **Show my feedback**: only you will see it. To get it by DM next "
+                    "time, allow direct messages from this server's members.",
+            view=view, allowed_mentions=ONLY_OWNER)
 
     async def round_closed(self, summary: "RoundSummary") -> None:
         if self.closed:

@@ -69,6 +69,23 @@ async def _reply(interaction: discord.Interaction, text: str) -> None:
     await try_send_private(interaction, text)
 
 
+class PrivateFeedbackView(OwnerView):
+    """Posted in the channel when a private round's feedback can't go by DM: one button that shows
+    the feedback to the owner alone (`show` sends it as an ephemeral reply)."""
+
+    TIMEOUT_S = 6 * 3600.0  # then the button greys out; the answers stay in /history
+
+    def __init__(self, owner_id: int, show: Callable[[discord.Interaction], Awaitable[None]], *,
+                 timeout: float = TIMEOUT_S) -> None:
+        super().__init__(owner_id, timeout=timeout)
+        self._show = show
+
+    @discord.ui.button(label="Show my feedback", style=discord.ButtonStyle.primary,
+                       custom_id=parley_id("mock", "private-feedback"))
+    async def show_feedback(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._show(interaction)
+
+
 class RoundControls(OwnerView):
     """Repeat / Hint / Skip / Done / End round for the question on screen.
 

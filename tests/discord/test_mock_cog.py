@@ -8,6 +8,7 @@ voice connection (`MockVoiceClient`, spec'd on VoiceRecvClient) and the channels
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from types import SimpleNamespace
@@ -20,7 +21,7 @@ from discord.ext.voice_recv import VoiceRecvClient
 from bot.bank import load_bank
 from bot.models import CATEGORIES, DIFFICULTIES
 from bot.discord_io.client import ParleyBot
-from bot.discord_io.views import ConsentView, RoundControls, TextAnswerModal
+from bot.discord_io.views import ConsentView, PrivateFeedbackView, RoundControls, TextAnswerModal
 from bot.discord_io.voice_receive import AnswerSink
 from bot.practice.engine import PracticeEngine
 from bot.practice.round import RoundState
@@ -574,9 +575,22 @@ async def test_private_round_sends_the_final_feedback_by_dm_or_says_why_not(cog,
         assert not any("feedback" in (kw["embed"].title or "").lower() for _, kw in w.text.sent if kw.get("embed"))
         assert any("in your direct messages" in (kw.get("content") or "") for _, kw in w.text.sent)
     else:
-        [fb] = in_channel
-        assert "couldn't send your feedback by direct message" in fb["content"]
-        assert f"{score}/100" in fb["embed"].title and answer in fb["file"].fp.getvalue().decode()
+        # never public: the channel gets a button and no feedback; only the owner's press shows it, privately
+        assert in_channel == []
+        [offer] = [kw for _, kw in w.text.sent if isinstance(kw.get("view"), PrivateFeedbackView)]
+        assert "couldn't send your feedback by direct message" in offer["content"]
+        assert offer.get("embed") is None and f"{score}/100" not in json.dumps(
+            [(kw.get("content"), kw["embed"].to_dict() if kw.get("embed") else None) for _, kw in w.text.sent])
+        view: PrivateFeedbackView = offer["view"]
+        stranger = MockInteraction(user=w.guild.add_member(MockMember(name="nosy")), guild=w.guild, channel=w.text)
+        assert await view.interaction_check(stranger) is False
+        assert only_ephemeral(stranger) and "file" not in stranger.response.send_message.await_args.kwargs
+        press = interaction_for(w)
+        assert await view.interaction_check(press) is True
+        await view.show_feedback.callback(press)
+        shown = press.response.send_message.await_args.kwargs
+        assert only_ephemeral(press) and f"{score}/100" in shown["embed"].title
+        assert answer in shown["file"].fp.getvalue().decode()
 
 
 async def test_extension_registers_mock_start_and_stop(round_settings, db) -> None:
