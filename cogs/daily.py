@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.discord_io.answer_views import AnswerActions
 from bot.discord_io.attachments import split_audio
 from bot.discord_io.daily_embeds import (
     CHART_FILENAME, feedback_embed, history_embed, leaderboard_embed, prep_plan_embed, stats_embed, when,
@@ -26,9 +27,10 @@ from bot.discord_io.guards import THREAD_NEEDS, missing_permissions
 from bot.limits import RateLimiter
 from bot.practice.answer_uploads import not_audio_text
 from bot.practice.daily import Clock, PushFailed, ScheduleError, format_time_local, utc_now
-from bot.practice.daily_service import AnswerRejected, DailyService
+from bot.practice.daily_service import AnswerRejected, DailyService, RetryRefused
 from bot.practice.prep_plan import PrepPlanError
 from bot.progress_chart import render_progress_chart
+from bot.text_safety import safe_excerpt
 
 if TYPE_CHECKING:
     from bot.discord_io.client import ParleyBot
@@ -237,7 +239,35 @@ class DailyCog(commands.Cog):
             return
         finally:
             self._busy.discard(key)
-        await self._reply(message, embed=feedback_embed(message.author, result, spoken=bool(audio)))
+        view = None
+        if result.attempt_id:
+            view = AnswerActions(message.author.id, result.attempt_id, result.question,
+                                 on_retry=self._retry_handler(result.attempt_id))
+        await self._reply(message, embed=feedback_embed(message.author, result, spoken=bool(audio)),
+                          **({"view": view} if view is not None else {}))
+
+    def _retry_handler(self, attempt_id: int):
+        """The "Try again" press: arm a retry of `attempt_id` in this thread, or say why not."""
+
+        async def retry(interaction: discord.Interaction) -> None:
+            channel_id = interaction.channel.id if interaction.channel is not None else 0
+            push = await self.service.push_for_thread(channel_id)
+            if push is None:
+                await interaction.response.send_message(
+                    "This thread no longer belongs to a daily question, so I can't take a retry here.",
+                    ephemeral=True)
+                return
+            try:
+                question, earlier = await self.service.begin_retry(push, interaction.user.id, attempt_id)
+            except RetryRefused as e:
+                await interaction.response.send_message(str(e), ephemeral=True)
+                return
+            await interaction.response.send_message(
+                f"Go again: answer the same question here in this thread, in text or as a voice message, and "
+                f"I'll compare it with your earlier answer (score {earlier.score}).\n> "
+                + safe_excerpt(question.prompt, 1500), ephemeral=True)
+
+        return retry
 
     # ------------------------------------------------------------ progress
 

@@ -47,6 +47,9 @@ def feedback_embed(member: discord.abc.User, result: AnswerResult, *, spoken: bo
         if pace:
             extra += f" · {pace:.0f} words/min"
         e.add_field(name="What I heard", value=(heard + extra)[:1024], inline=False)
+    if result.comparison is not None:
+        e.add_field(name="Compared with your last try", value=_clip("\n".join(result.comparison.lines()), 1024),
+                    inline=False)
     s = result.streak
     streak = f"{s.current} day{'s' if s.current != 1 else ''}" + (f" (best {s.best})" if s.best > s.current else "")
     e.add_field(name="Streak", value=streak, inline=True)
@@ -69,10 +72,15 @@ def history_embed(p: MemberProgress) -> discord.Embed:
     if s.trend is not None:
         e.description += f"\nLast five vs the five before: {s.trend:+.1f} points"
     lines = []
+    score = {a.id: a.score for a in p.attempts}
     for a in reversed(p.attempts[-10:]):
         when_ = a.created_at[:10]
         flag = a.flags[0]["code"].replace("_", " ") if a.flags else "no flags"
-        lines.append(f"`{when_}` {a.mode:<5} **{a.score:>3}** {a.question_id} · {flag}")
+        retry = ""
+        if a.id in p.retries:
+            before = score.get(p.retries[a.id])
+            retry = " · retry" + (f" ({a.score - before:+d})" if before is not None else "")
+        lines.append(f"`{when_}` {a.mode:<5} **{a.score:>3}** {a.question_id} · {flag}{retry}")
     e.add_field(name="Latest answers", value="\n".join(lines)[:1024], inline=False)
     if s.by_category:
         e.add_field(name="By category", value="\n".join(
@@ -86,6 +94,12 @@ def stats_embed(p: MemberProgress, chart: ChartResult) -> discord.Embed:
     e = discord.Embed(title="Your progress", colour=COLOUR)
     e.description = (f"{p.summary.count} answers · average {p.summary.average} · "
                      f"streak {p.streak.current} day(s)" + (" (answer today to keep it!)" if p.streak.at_risk else ""))
+    changes = p.retry_changes()
+    if changes:
+        better = sum(1 for c in changes if c > 0)
+        e.add_field(name="Retries", value=(
+            f"{len(changes)} retr{'y' if len(changes) == 1 else 'ies'} · average change "
+            f"{sum(changes) / len(changes):+.1f} points · {better} scored higher than the first try"), inline=False)
     if chart.flag_codes:
         e.add_field(name="Most frequent flags", value="\n".join(
             f"{c.replace('_', ' ')}: {n}" for c, n in zip(chart.flag_codes, chart.flag_counts)), inline=False)

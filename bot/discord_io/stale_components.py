@@ -40,6 +40,8 @@ STALE_TEXTS: dict[str, str] = {
     "group": STALE_GROUP_TEXT,    # /group lobby and turn buttons, typed group answers
     "rating": STALE_RATING_TEXT,  # a group answer's rating button and form
     "privacy": "This confirmation has expired, so nothing was deleted. Run `/privacy delete` again if you want to.",
+    "answer": ("These feedback buttons have expired (I restarted or hours have passed). Answer the question "
+               "again in its thread, or see your answers with /history."),
 }
 
 

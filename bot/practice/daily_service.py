@@ -31,7 +31,9 @@ from bot.practice.progress import HistorySummary, LeaderboardEntry, Streak, lead
 from bot.speech.audio import AudioError, decode_bytes
 from bot.storage import Database
 from bot.storage import daily as store
-from bot.storage.attempts import AttemptRow
+from bot.practice.retry import Comparison, RetryRefused, analysis_gaps, compare, gaps
+from bot.storage import retries as retries_store
+from bot.storage.attempts import AttemptRow, get_attempt
 from bot.storage.profiles import role_needs
 
 if TYPE_CHECKING:  # the engine imports the analysis; the scheduler alone does not need it
@@ -55,6 +57,7 @@ class AnswerResult:
     plan_day: int | None
     streak: Streak
     kept_audio: Path | None = None  # the raw recording, kept only for members who opted in
+    comparison: Comparison | None = None  # set when the answer was a "Try again" of an earlier one
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,12 @@ class MemberProgress:
     summary: HistorySummary
     streak: Streak
     tz: ZoneInfo
+    retries: dict[int, int] = dataclasses.field(default_factory=dict)  # attempt id → the attempt it retried
+
+    def retry_changes(self) -> list[int]:
+        """Score change of each retry over the attempt it retried (both still stored)."""
+        score = {a.id: a.score for a in self.attempts}
+        return [score[a] - score[b] for a, b in self.retries.items() if a in score and b in score]
 
 
 class DailyService:
@@ -89,6 +98,8 @@ class DailyService:
         # Opt-in raw audio (`/privacy audio on`), dated by the same clock as the attempts.
         self.retention = AudioRetention(settings, db, clock=self.now)
         self._tick_lock = asyncio.Lock()
+        # (thread id, member) → the attempt their next answer in that thread retries ("Try again")
+        self._pending_retries: dict[tuple[int, int], int] = {}
 
     def now(self) -> datetime:
         now = self.clock()
@@ -256,9 +267,9 @@ class DailyService:
                 "or send a voice message."
             )
         engine = self._engine()
-        question, day = await self.question_for(push, user_id)
+        question, day, retry_of = await self._question_and_retry(push, user_id)
         analysis = await asyncio.to_thread(engine.analyze_text, question, text)
-        return await self._store(push, user_id, user_name, question, analysis, day)
+        return await self._store(push, user_id, user_name, question, analysis, day, retry_of)
 
     def check_upload(self, size_bytes: int, duration_s: float | None = None) -> None:
         """Refuse before downloading: too big, or (voice messages state it) too long."""
@@ -281,7 +292,7 @@ class DailyService:
         """Decode (off the loop, with the duration cap), transcribe, analyse and store."""
         self.check_upload(len(data))
         engine = self._engine()
-        question, day = await self.question_for(push, user_id)
+        question, day, retry_of = await self._question_and_retry(push, user_id)
         try:
             samples = await asyncio.to_thread(decode_bytes, data, max_seconds=self.settings.max_answer_s,
                                               name=filename)
@@ -290,7 +301,7 @@ class DailyService:
         analysis = await engine.analyze_audio(question, samples)
         if not analysis.transcript.strip():
             raise AnswerRejected("I couldn't make out any words in that recording; check your microphone and try again.")
-        result = await self._store(push, user_id, user_name, question, analysis, day)
+        result = await self._store(push, user_id, user_name, question, analysis, day, retry_of)
         kept = await self._keep_audio(user_id, data, attempt_id=result.attempt_id, filename=filename)
         return dataclasses.replace(result, kept_audio=kept) if kept else result
 
@@ -305,12 +316,66 @@ class DailyService:
             return None
 
     async def _store(self, push: store.PushRow, user_id: int, user_name: str, question: Question,
-                     analysis: Analysis, day: int | None) -> AnswerResult:
+                     analysis: Analysis, day: int | None, retry_of: AttemptRow | None = None) -> AnswerResult:
         # Dated by the service's clock, so streaks and charts agree with the schedule's "today".
         attempt_id = await self._engine().record(analysis, user_id=user_id, user_name=user_name, mode="daily",
                                                  guild_id=push.guild_id, created_at=self.now())
+        comparison = None
+        if retry_of is not None and attempt_id:
+            await retries_store.link_retry(self.db, attempt_id, retry_of.id, user_id)
+            self._pending_retries.pop((push.thread_id or 0, user_id), None)
+            comparison = await self._compare(question, retry_of, analysis)
         progress = await self.progress(push.guild_id, user_id)
-        return AnswerResult(question, analysis, attempt_id, day, progress.streak)
+        return AnswerResult(question, analysis, attempt_id, day, progress.streak, comparison=comparison)
+
+    # ------------------------------------------------------------ retries ("Try again")
+
+    async def begin_retry(self, push: store.PushRow, user_id: int, attempt_id: int) -> tuple[Question, AttemptRow]:
+        """Arm a retry: the member's next answer in this push's thread answers the same question
+        again and is compared with attempt `attempt_id`. `RetryRefused` says why it can't be."""
+        earlier = await get_attempt(self.db, attempt_id)
+        if earlier is None or earlier.user_id != user_id:
+            raise RetryRefused("I can't find that answer any more (it may have been deleted), so there is "
+                               "nothing to retry. Answer today's question in the thread instead.")
+        question = self._retry_question(earlier)
+        self._pending_retries[(push.thread_id or 0, user_id)] = attempt_id
+        return question, earlier
+
+    def _retry_question(self, earlier: AttemptRow) -> Question:
+        try:
+            return self.bank.get(earlier.question_id)
+        except UnknownQuestion:
+            raise RetryRefused(
+                f"The question you answered ({earlier.question_id}) has been taken out of the question bank "
+                "since, so I can't ask it again or compare a new answer with it. Your earlier answer stays "
+                "in /history.") from None
+
+    async def _question_and_retry(self, push: store.PushRow, user_id: int
+                                  ) -> tuple[Question, int | None, AttemptRow | None]:
+        """The question this answer is for: the retried one when a retry is armed, else the push's."""
+        pending = self._pending_retries.get((push.thread_id or 0, user_id))
+        if pending is not None:
+            earlier = await get_attempt(self.db, pending)
+            if earlier is not None and earlier.user_id == user_id:
+                try:
+                    question = self._retry_question(earlier)
+                except RetryRefused as e:
+                    self._pending_retries.pop((push.thread_id or 0, user_id), None)
+                    raise AnswerRejected(str(e)) from None
+                mine = await store.assignment_for(self.db, push.id, user_id)
+                return question, (mine[1] if mine else None), earlier
+            self._pending_retries.pop((push.thread_id or 0, user_id), None)
+        question, day = await self.question_for(push, user_id)
+        return question, day, None
+
+    def retry_pending(self, thread_id: int, user_id: int) -> bool:
+        return (thread_id, user_id) in self._pending_retries
+
+    async def _compare(self, question: Question, earlier: AttemptRow, later: Analysis) -> Comparison:
+        # the earlier key points come from its stored words (they depend on nothing else)
+        again = await asyncio.to_thread(self._engine().analyze_text, question, earlier.transcript or " ")
+        before = gaps(question, earlier.structure, again.key_points_missed, (f["code"] for f in earlier.flags))
+        return compare(earlier.id, earlier.score, before, later.score, analysis_gaps(question, later))
 
     # ------------------------------------------------------------ prep plans
 
@@ -336,7 +401,9 @@ class DailyService:
     async def progress(self, guild_id: int, user_id: int) -> MemberProgress:
         tz = await self.guild_tz(guild_id)
         attempts = await store.guild_attempts(self.db, user_id, guild_id)
-        return MemberProgress(attempts, summarize(attempts), streak_from_attempts(attempts, tz, self.now()), tz)
+        retries = await retries_store.retries_of_user(self.db, user_id)
+        return MemberProgress(attempts, summarize(attempts), streak_from_attempts(attempts, tz, self.now()), tz,
+                              retries)
 
     async def leaderboard(self, guild_id: int, *, limit: int = 10) -> list[LeaderboardEntry]:
         tz = await self.guild_tz(guild_id)
@@ -348,4 +415,4 @@ class DailyService:
         return await store.set_leaderboard(self.db, guild_id, user_id, joined, user_name=user_name)
 
 
-__all__ = ["DailyService", "AnswerRejected", "AnswerResult", "NowResult", "PlanStarted", "MemberProgress"]
+__all__ = ["DailyService", "AnswerRejected", "RetryRefused", "AnswerResult", "NowResult", "PlanStarted", "MemberProgress"]

@@ -1,0 +1,117 @@
+"""Retry and compare, and the strong outline, in a daily thread: the buttons under a member's feedback."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.bank import Bank
+from bot.discord_io.answer_views import AnswerActions
+from bot.storage.attempts import list_attempts
+from tests.discord.daily_helpers import replies_of, thread_message
+from tests.discord.helpers import MockInteraction, MockMember
+from tests.discord.test_daily_cog import open_thread, world  # noqa: F401 - the fixture
+
+WEAK = ("I think I would just store the events somewhere and check them later, it depends on a lot of "
+        "things really, and um we would figure it out as a team when it came up.")
+
+
+def _view(reply) -> AnswerActions:
+    view = reply["kwargs"]["view"]
+    assert isinstance(view, AnswerActions)
+    return view
+
+
+def _button(view: AnswerActions, label: str):
+    return next(b for b in view.children if getattr(b, "label", "") == label)
+
+
+async def _answer(world, thread, text):
+    msg = thread_message(thread, world.member, text)
+    await world.cog.on_message(msg)
+    (reply,) = replies_of(msg)
+    return reply
+
+
+async def test_try_again_reasks_and_the_new_feedback_compares(world):  # noqa: F811
+    thread = await open_thread(world)
+    first = await _answer(world, thread, WEAK)
+    view = _view(first)
+    assert [b.label for b in view.children] == ["Try again", "Show a strong outline"]
+
+    press = MockInteraction(user=world.member, guild=world.guild, channel=thread)
+    await _button(view, "Try again").callback(press)
+    text = press.reply_text()
+    assert "answer the same question" in text and press.replies()[0][1]["ephemeral"] is True
+    question = view.question
+    assert question.prompt.lower()[:60] in text
+
+    from tests.discord.test_daily_cog import TEXT_ANSWER
+    second = await _answer(world, thread, TEXT_ANSWER)
+    embed = second["embed"]
+    field = next(f for f in embed.fields if f.name == "Compared with your last try")
+    old, new = sorted(await list_attempts(world.db, world.member.id), key=lambda a: a.id)
+    assert old.question_id == new.question_id == question.id
+    assert f"Score {old.score} → {new.score} ({new.score - old.score:+d})" in field.value
+    # the weak answer stated no assumptions, the second one opens with them: that gap is closed
+    assert not old.structure["assumptions"] and new.structure["assumptions"]
+    closed = next(line for line in field.value.splitlines() if line.startswith("Closed since last time:"))
+    assert "stated assumptions" in closed
+    # the third answer, without pressing again, is an ordinary answer
+    third = await _answer(world, thread, TEXT_ANSWER)
+    assert all(f.name != "Compared with your last try" for f in third["embed"].fields)
+
+    hist = MockInteraction(user=world.member, guild=world.guild)
+    await world.cog.history.callback(world.cog, hist)
+    assert f"retry ({new.score - old.score:+d})" in hist.reply_text()
+    stats = MockInteraction(user=world.member, guild=world.guild)
+    await world.cog.stats.callback(world.cog, stats)
+    fields = {f.name: f.value for f in stats.followup.send.call_args.kwargs["embed"].fields}
+    assert fields["Retries"].startswith("1 retry · average change " + f"{new.score - old.score:+.1f}")
+
+
+async def test_outline_only_for_the_member_who_answered(world):  # noqa: F811
+    thread = await open_thread(world)
+    view = _view(await _answer(world, thread, WEAK))
+    press = MockInteraction(user=world.member, guild=world.guild, channel=thread)
+    assert await view.interaction_check(press)
+    await _button(view, "Show a strong outline").callback(press)
+    kwargs = press.response.send_message.call_args.kwargs
+    outline = kwargs["embed"].fields[0].value
+    assert kwargs["ephemeral"] is True
+    for point in view.question.strong_outline:
+        assert point in outline
+    other = MockInteraction(user=MockMember(name="bo"), guild=world.guild, channel=thread)
+    assert not await view.interaction_check(other)
+    assert "answer yourself" in other.reply_text()
+
+
+async def test_retry_of_a_question_removed_from_the_bank_is_refused_clearly(world):  # noqa: F811
+    thread = await open_thread(world)
+    view = _view(await _answer(world, thread, WEAK))
+    removed = view.question.id
+    bank = world.cog.service.bank
+    world.cog.service.bank = Bank([q for q in bank if q.id != removed])
+    press = MockInteraction(user=world.member, guild=world.guild, channel=thread)
+    await _button(view, "Try again").callback(press)
+    assert "taken out of the question bank" in press.reply_text() and removed in press.reply_text()
+    assert not world.cog.service.retry_pending(thread.id, world.member.id)
+    # removed after pressing: the answer is refused with the same reason, nothing stored
+    world.cog.service.bank = bank
+    await _button(view, "Try again").callback(MockInteraction(user=world.member, guild=world.guild, channel=thread))
+    world.cog.service.bank = Bank([q for q in bank if q.id != removed])
+    msg = thread_message(thread, world.member, WEAK)
+    await world.cog.on_message(msg)
+    (reply,) = replies_of(msg)
+    assert "taken out of the question bank" in reply["content"]
+    assert len(await list_attempts(world.db, world.member.id)) == 1
+
+
+def test_comparison_lines_name_closed_remaining_and_new():
+    from bot.practice.retry import compare
+
+    c = compare(1, 40, {"a": "stated assumptions", "b": "named metrics"}, 55, {"b": "named metrics", "c": "long pause"})
+    assert c.change == 15 and c.closed == ("stated assumptions",) and c.remaining == ("named metrics",)
+    assert c.lines() == ["Score 40 → 55 (+15).", "Closed since last time: stated assumptions.",
+                         "Still missing: named metrics.", "New this time: long pause."]
+    same = dataclasses.replace(c, score=40)
+    assert same.lines()[0] == "Score 40 → 40 (no change)."
