@@ -63,14 +63,17 @@ class AnswerActions(MemberOnlyView):
 
 
 class RoundOutlines(MemberOnlyView):
-    """Under a mock round's feedback: one outline button per answered question."""
+    """Under a mock round's feedback: one outline button per answered question (numbered in the
+    order they were answered)."""
 
     not_yours_text = "These outlines are for the member who answered this round."
 
-    def __init__(self, user_id: int, questions: Sequence[Question], *, session_key: str,
+    def __init__(self, user_id: int, questions: Sequence[tuple[int, Question]], *, session_key: str,
                  timeout: float | None = ANSWER_BUTTONS_TIMEOUT_S) -> None:
+        """`questions`: (number in the round, question) for each answered one."""
         super().__init__(user_id, timeout=timeout)
-        for i, q in enumerate(questions[:5], 1):
+        self.message: discord.Message | None = None
+        for i, q in list(questions)[:5]:
             if not q.strong_outline:
                 continue
             b = discord.ui.Button(label=f"Strong outline: question {i}", style=discord.ButtonStyle.secondary,

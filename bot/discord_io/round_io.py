@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 
 import discord
 
+from bot.discord_io.answer_views import RoundOutlines
 from bot.discord_io.audio_source import PlaybackError, play_pcm
 from bot.discord_io.embeds import (
     consent_embed, feedback_embed, notice_embed, question_embed, transcript_file,
@@ -349,8 +350,22 @@ class DiscordRoundIO:
             await self._send(content=f"{self.member.mention} Your feedback is in your direct messages.",
                              allowed_mentions=ONLY_OWNER)
             return
-        await self._send(content=self.member.mention, embed=feedback_embed(summary),
-                         file=transcript_file(summary), allowed_mentions=ONLY_OWNER)
+        outlines = self._outline_view(summary)
+        msg = await self._send(content=self.member.mention, embed=feedback_embed(summary),
+                               file=transcript_file(summary), allowed_mentions=ONLY_OWNER,
+                               **({"view": outlines} if outlines is not None else {}))
+        if outlines is not None:
+            outlines.message = msg
+
+    def _outline_view(self, summary: "RoundSummary") -> RoundOutlines | None:
+        """'Strong outline' buttons for the questions the member answered (never the skipped ones:
+        an outline is shown only after an answer)."""
+        answered = [(a.index, a.question) for a in summary.answers
+                    if a.analysis is not None and a.question.strong_outline]
+        if not answered:
+            return None
+        key = str(summary.session_id or id(summary))
+        return RoundOutlines(self.member.id, answered, session_key=key)
 
     async def _offer_private_feedback(self, summary: "RoundSummary") -> None:
         """DMs are closed: the channel gets a button, never the feedback; a press by the owner

@@ -38,3 +38,33 @@ def test_round_picker_without_a_profile_stays_random_and_silent():
     assert all(f.name != "Why this question" for f in card.fields)
     chosen = BANK.get("coding-lru-cache")
     assert make_picker(BANK, chosen, None, None)(1, ()) is chosen  # a chosen first question is kept
+
+
+async def test_round_feedback_offers_outlines_only_for_answered_questions():
+    from bot.analysis import analyze
+    from bot.discord_io.answer_views import RoundOutlines
+    from bot.discord_io.round_io import DiscordRoundIO
+    from bot.practice.round import AnswerResult, RoundSummary
+    from tests.discord.helpers import MockGuild, MockInteraction, MockMember, MockTextChannel, MockVoiceClient
+
+    member = MockMember(name="ada")
+    guild = MockGuild(members=[member])
+    channel = MockTextChannel(guild=guild)
+    io = DiscordRoundIO(voice_client=MockVoiceClient(), channel=channel, member=member, speaker=None)
+    qs = [BANK.get(i) for i in ("coding-lru-cache", "fund-sql-vs-nosql", "design-catalog-cache")]
+    text = "I assume a read heavy load, so I would cache with a TTL and invalidate on writes; the tradeoff is staleness."
+    answers = [AnswerResult(1, qs[0], analyze(qs[0], text=text), None, "done"),
+               AnswerResult(2, qs[1], None, None, "skipped"),
+               AnswerResult(3, qs[2], analyze(qs[2], text=text), None, "done")]
+    summary = RoundSummary(session_id=9, user_id=member.id, user_name="ada", guild_id=guild.id, status="done",
+                           reason="completed", answers=answers, questions_total=3)
+    await io.post_feedback(summary)
+    (_, kwargs), = channel.sent
+    view = kwargs["view"]
+    assert isinstance(view, RoundOutlines)
+    assert [b.label for b in view.children] == ["Strong outline: question 1", "Strong outline: question 3"]
+    press = MockInteraction(user=member, guild=guild)
+    await view.children[1].callback(press)
+    shown = press.response.send_message.call_args.kwargs
+    assert shown["ephemeral"] is True and qs[2].strong_outline[0] in shown["embed"].fields[0].value
+    assert not await view.interaction_check(MockInteraction(user=MockMember(name="bo"), guild=guild))
