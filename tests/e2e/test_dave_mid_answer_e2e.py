@@ -194,3 +194,35 @@ async def test_an_undecryptable_stretch_offers_typed_answers_then_withdraws_them
     heard = await _finish(standin, bot, sam)
     assert overlap(PART_A, heard) >= 0.6, heard
     assert overlap(PART_C, heard) >= 0.6, heard
+
+
+async def test_heavy_packet_loss_is_reported_as_poor_audio_not_as_silence(
+        standin: DiscordStandIn, start_bot, answer) -> None:
+    """The network loses 85 % of sam's packets during part B: the bot does not nudge sam for the
+    gap, the feedback says the audio was poor there (with the answer's packet loss), no long
+    silence is flagged inside that stretch, and parts A and C are in the transcript."""
+    bot, sam, _ = await _round_until_listening(standin, start_bot)
+    first = answer.end_a + int(GAP_S / 0.02) + 10
+    last = answer.end_b - 10
+    t_play = time.monotonic()
+    sent = await standin.voice.play(sam, answer.pcm, lose=(first, last, 7))
+    t_end = time.monotonic()
+    assert sent["lost"] > 0.8 * (last - first), sent
+    nudges = standin.events.find("bot_speaking", lambda d: d["speaking"] != 0, after=t_play)
+    assert not [e for e in nudges if e.at <= t_end], "the bot nudged sam for a gap the network made"
+    t_done = time.monotonic()
+    await press(standin, sam, latest_with_enabled(standin, "Done"), "Done")
+    await bot.guard(wait_speech_finished(standin, after=t_done, timeout=STEP_S, what="the follow-up"))
+    t_done2 = time.monotonic()
+    await press(standin, sam, latest_with_enabled(standin, "Done"), "Done")
+    feedback = await bot.guard(standin.wait_message(
+        lambda m: embed_title(m).startswith("Mock round feedback"), timeout=STEP_S,
+        what="the feedback message", after=t_done2))
+    text = feedback.text()
+    assert "audio was poor" in text.lower(), text
+    assert "voice packets arrived" in text and "% lost" in text, text
+    # no silence blamed inside the lossy stretch (answer clock: from the end of the question)
+    lines = [ln for ln in text.splitlines() if "silence" in ln.lower() and "audio was poor" not in ln.lower()]
+    assert not lines or all("poor" not in ln for ln in lines)
+    heard = answer_lines(next(f for f in feedback.files if f.filename.endswith(".txt")).data.decode())
+    assert overlap(PART_A, heard) >= 0.6 and overlap(PART_C, heard) >= 0.6, heard

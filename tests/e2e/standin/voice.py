@@ -416,13 +416,16 @@ class VoiceServer:
 
     # --- member speech to the bot -------------------------------------------------------
     async def play(self, user: User, pcm48_stereo: bytes, *, to_user: int | None = None,
-                   voice_activity: bool = True, progress_every: int = 0) -> dict[str, int]:
+                   voice_activity: bool = True, progress_every: int = 0,
+                   lose: tuple[int, int, int] | None = None) -> dict[str, int]:
         """Send `user`'s speech to the bot as a live RTP stream, paced at 20 ms per frame.
 
         With `voice_activity` (how Discord clients behave), silent stretches are not sent:
         five frames of opus silence end each burst and the RTP timestamp jumps over the gap.
         Returns counts of frames sent and skipped. With `progress_every`, a `member_progress`
-        event marks every that many frames (20 ms each).
+        event marks every that many frames (20 ms each). `lose=(first, last, keep_every)`: between
+        those frame indexes the network loses every packet but one in `keep_every` (the sender
+        numbered them: the receiver sees RTP sequence gaps).
         """
         target = to_user if to_user is not None else self.s.world.bot.id
         sess = self.sessions.get(target)
@@ -458,9 +461,11 @@ class VoiceServer:
             else:
                 payload = OPUS_SILENCE if (voice_activity and quiet > 5) else stream.encoder.encode(frame, FRAME_SAMPLES)
                 payload = self.dave.encrypt_from(user.id, payload)
-                self._send_rtp(sess, stream, payload, marker=burst_start)
+                lost = lose is not None and lose[0] <= i <= lose[1] and i % lose[2] != 0
+                self._send_rtp(sess, stream, payload, marker=burst_start, drop=lost)
                 burst_start = False
                 counts["sent"] += 1
+                counts["lost"] = counts.get("lost", 0) + int(lost)
             if progress_every and (i + 1) % progress_every == 0:
                 # how far the member has got, for tests that act in the middle of an answer
                 self.s.events.add("member_progress", {"user_id": user.id, "frames": i + 1})
@@ -468,7 +473,8 @@ class VoiceServer:
         self.s.events.add("member_played", {"user_id": user.id, **counts})
         return counts
 
-    def _send_rtp(self, sess: VoiceSession, stream: MemberStream, opus_frame: bytes, *, marker: bool) -> None:
+    def _send_rtp(self, sess: VoiceSession, stream: MemberStream, opus_frame: bytes, *, marker: bool,
+                  drop: bool = False) -> None:
         header = bytearray(12)
         header[0] = 0x90  # version 2, extension present
         header[1] = PAYLOAD_TYPE | (0x80 if marker else 0)
@@ -482,6 +488,8 @@ class VoiceServer:
         assert sess.secret_key is not None
         cipher = nacl.secret.Aead(sess.secret_key).encrypt(ext_values + opus_frame, aad, nonce + bytes(20)).ciphertext
         assert self._udp and self._udp.transport and sess.client_addr
+        if drop:  # lost in the network: numbered and encrypted, never delivered
+            return
         self._udp.transport.sendto(aad + cipher + nonce, sess.client_addr)
 
     async def stop_speaking(self, user: User, to_user: int | None = None) -> None:
