@@ -81,6 +81,8 @@ class Transcript:
     words: list[Word]
     duration_s: float  # length of the audio that was transcribed
     text: str = ""
+    # voiced stretches between words that whisper left out ("uhhh", "mmm"): bot/speech/hesitations.py
+    hesitations: list[tuple[float, float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.text:

@@ -143,16 +143,18 @@ class TimingReport:
     silences: list[Silence]
     filler_hits: list[FillerHit]
     word_count: int
+    hesitation_sounds: int = 0  # voiced stretches between words that the transcript left out
 
     @property
     def filler_words(self) -> int:
-        return len(self.filler_hits)
+        return len(self.filler_hits) + self.hesitation_sounds
 
     def metrics(self) -> dict[str, float | int | None]:
         return {
             "words_per_minute": None if self.words_per_minute is None else round(self.words_per_minute, 1),
             "time_to_first_word_s": None if self.time_to_first_word_s is None else round(self.time_to_first_word_s, 2),
             "filler_words": self.filler_words,
+            "hesitation_sounds": self.hesitation_sounds,
             "speaking_ratio": None if self.speaking_ratio is None else round(self.speaking_ratio, 3),
         }
 
@@ -190,4 +192,4 @@ def transcript_timing(transcript: Transcript, threshold_s: float, start_s: float
         cursor = max(cursor, w.end)
     total = max(transcript.duration_s - start_s, last_end - start_s, 1e-9)
     ratio = max(0.0, min(1.0, speaking / total))
-    return TimingReport(wpm, art_wpm, first - start_s, ratio, span, silences, fillers, n)
+    return TimingReport(wpm, art_wpm, first - start_s, ratio, span, silences, fillers, n, len(transcript.hesitations))

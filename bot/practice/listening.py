@@ -619,8 +619,10 @@ class IncrementalListener:
         tail = self._run_transcribe(start, end, audio) if has_voice else None
         with self._lock:
             words = [w for c in self._chunks for w in c.transcript.words]
+            hesitations = [h for c in self._chunks for h in c.transcript.hesitations]
             if tail is not None:
                 words += list(tail.words)
+                hesitations += list(tail.hesitations)
             total = self._end_sample if self._end_sample is not None else self._n
             if self._first_voice is None:
                 duration = total / RATE
@@ -628,6 +630,6 @@ class IncrementalListener:
                 duration = min(total, self._last_real_voice_end + int(0.5 * RATE)) / RATE
             fut = self._final_future
         words.sort(key=lambda w: w.start)
-        result = Transcript(words=words, duration_s=round(duration, 3))
+        result = Transcript(words=words, duration_s=round(duration, 3), hesitations=sorted(hesitations))
         if fut is not None and not fut.done():
             fut.set_result(result)

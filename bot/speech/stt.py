@@ -21,12 +21,14 @@ import threading
 import time
 import zlib
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
 from bot.config import Settings
 from bot.models import Transcript, Word
+from bot.speech.hesitations import find_hesitations
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,23 @@ LOOP_COMPRESSION_RATIO = 2.4
 SPARSE_MIN_SECONDS = 4.0
 SPARSE_WORDS_PER_SECOND = 0.5
 RETRY_BEAM_SIZE = 5
+
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How whisper decodes an answer; the defaults are the measured choice (bench/bench_asr.py)."""
+
+    beam_size: int = BEAM_SIZE
+    prompt: str | None = DISFLUENCY_PROMPT  # None: no disfluency prompt
+    vad: tuple[tuple[str, Any], ...] = tuple(VAD_PARAMETERS.items())
+    redecode: bool = True  # decode looping or near-wordless stretches again (beam search, no prompt)
+    hesitations: bool = True  # look for voiced stretches between words that whisper dropped
+
+    @property
+    def vad_parameters(self) -> dict[str, Any]:
+        return dict(self.vad)
+
 
 ProgressFn = Callable[[float, float], None]
 _DEFAULT = object()
@@ -135,8 +154,9 @@ def resolve_model(name_or_path: str) -> str:
 class Transcriber:
     """An async-friendly wrapper over one faster-whisper model (loaded once, shared)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, options: DecodeOptions | None = None) -> None:
         self.settings = settings
+        self.options = options or DecodeOptions()
         self._model: Any = None
         self._pipeline_cls: Any = None
         self._lock = threading.Lock()
@@ -201,7 +221,8 @@ class Transcriber:
             if progress:
                 progress(total, total)
             return Transcript(words=[], duration_s=total)
-        prompt = DISFLUENCY_PROMPT if initial_prompt is _DEFAULT else initial_prompt
+        opts = self.options
+        prompt = opts.prompt if initial_prompt is _DEFAULT else initial_prompt
 
         t0 = time.perf_counter()
         # A fresh pipeline per call: it is a thin wrapper that keeps per-transcription state
@@ -211,10 +232,10 @@ class Transcriber:
         segments, _info = pipeline.transcribe(
             audio,
             language="en",
-            beam_size=BEAM_SIZE,
+            beam_size=opts.beam_size,
             word_timestamps=True,
             vad_filter=True,
-            vad_parameters=dict(VAD_PARAMETERS),
+            vad_parameters=opts.vad_parameters,
             condition_on_previous_text=False,
             initial_prompt=prompt or None,
             batch_size=BATCH_SIZE,
@@ -222,18 +243,20 @@ class Transcriber:
         words: list[Word] = []
         for seg in segments:  # a lazy generator: decoding happens while we iterate
             seg_words = _words(seg.words, offset_s)
-            if _looks_broken(seg.text, len(seg_words), float(seg.end) - float(seg.start)):
+            if opts.redecode and _looks_broken(seg.text, len(seg_words), float(seg.end) - float(seg.start)):
                 seg_words = self._decode_again(audio, float(seg.start), float(seg.end), offset_s, seg_words)
             words.extend(seg_words)
             if progress:
                 progress(min(float(seg.end), total), total)
-        words = self._recover_lost_speech(audio, words, offset_s)
+        if opts.redecode:
+            words = self._recover_lost_speech(audio, words, offset_s)
+        hesitations = find_hesitations(audio, words, offset_s=offset_s) if opts.hesitations else []
         if progress:
             progress(total, total)
         elapsed = time.perf_counter() - t0
         log.debug("transcribed %.1f s of audio in %.2f s (RTF %.3f), %d words",
                   total, elapsed, elapsed / max(total, 1e-9), len(words))
-        return Transcript(words=words, duration_s=total)
+        return Transcript(words=words, duration_s=total, hesitations=hesitations)
 
     def _recover_lost_speech(self, audio: np.ndarray, words: list[Word], offset_s: float) -> list[Word]:
         """Decode again any long stretch the VAD calls speech but that came back almost wordless.
@@ -243,7 +266,7 @@ class Transcriber:
         """
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-        regions = get_speech_timestamps(audio, VadOptions(**VAD_PARAMETERS))
+        regions = get_speech_timestamps(audio, VadOptions(**self.options.vad_parameters))
         out = list(words)
         for r in regions:
             start_s, end_s = r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE

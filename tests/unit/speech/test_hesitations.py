@@ -1,0 +1,59 @@
+"""Hesitation sounds between words: a held vowel or hum in a gap counts, silence and noise do not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.analysis.timing import transcript_timing
+from bot.models import Transcript, Word
+from bot.speech.hesitations import find_hesitations
+
+SR = 16000
+
+
+def vowel(seconds: float, f0: float = 130.0) -> np.ndarray:
+    """A periodic, voiced sound: harmonics of f0, like a held "uhhh"."""
+    t = np.arange(int(seconds * SR)) / SR
+    return (0.3 * sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 8))).astype(np.float32)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * SR), dtype=np.float32)
+
+
+def words_at(*spans: tuple[float, float]) -> list[Word]:
+    return [Word(f"w{i}", s, e, 1.0) for i, (s, e) in enumerate(spans)]
+
+
+def test_a_voiced_stretch_between_words_is_found_where_it_is() -> None:
+    audio = np.concatenate([vowel(1.0, 120), silence(0.2), vowel(0.7), silence(0.2), vowel(1.0, 120)])
+    found = find_hesitations(audio, words_at((0.0, 1.0), (2.1, 3.1)))
+    assert len(found) == 1
+    start, end = found[0]
+    assert 1.1 <= start <= 1.35 and 1.75 <= end <= 2.0
+
+
+@pytest.mark.parametrize("gap", [silence(1.0), (0.05 * np.random.default_rng(1).standard_normal(SR)).astype(np.float32)],
+                         ids=["silence", "noise"])
+def test_silence_and_broadband_noise_are_not_hesitations(gap: np.ndarray) -> None:
+    audio = np.concatenate([vowel(1.0, 120), gap, vowel(1.0, 120)])
+    assert find_hesitations(audio, words_at((0.0, 1.0), (2.0, 3.0))) == []
+
+
+def test_a_short_join_between_words_is_left_alone() -> None:
+    audio = np.concatenate([vowel(1.0, 120), vowel(0.3), vowel(1.0, 120)])  # voiced all through
+    assert find_hesitations(audio, words_at((0.0, 1.0), (1.3, 2.3))) == []
+
+
+def test_times_follow_the_offset_of_a_later_chunk() -> None:
+    audio = np.concatenate([vowel(1.0, 120), silence(0.2), vowel(0.7), silence(0.2), vowel(1.0, 120)])
+    found = find_hesitations(audio, words_at((10.0, 11.0), (12.1, 13.1)), offset_s=10.0)
+    assert len(found) == 1 and 11.1 <= found[0][0] <= 11.35
+
+
+def test_hesitations_count_as_fillers_in_the_delivery_metrics() -> None:
+    t = Transcript(words=words_at((0.0, 0.5), (0.6, 1.0)), duration_s=3.0, hesitations=[(1.2, 1.8), (2.0, 2.5)])
+    timing = transcript_timing(t, 4.0)
+    assert timing.hesitation_sounds == 2
+    assert timing.metrics()["filler_words"] == 2 and timing.metrics()["hesitation_sounds"] == 2
