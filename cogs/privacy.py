@@ -44,6 +44,8 @@ KIND_LABELS: dict[str, str] = {
     "prep_plans": "prep plans",
     "daily_assignments": "daily questions picked for you",
     "leaderboard_members": "leaderboards you joined",
+    "profiles": "target role and pasted job description (/profile)",
+    "attempt_retries": "retries linked to your earlier answers",
     "users": "profile (your id and display name)",
 }
 

@@ -1,0 +1,77 @@
+"""`/profile set | show | clear`: a member's target role and pasted job description or CV summary.
+
+Thin: the consent prompt and form live in bot/discord_io/profile_views.py, reading and storing in
+bot/practice/profile.py. Everything is private (ephemeral). The profile is stored only after the
+member agrees and submits; `/privacy` show, export and delete include it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_io.profile_views import CONSENT_TEXT, ProfileConsentView, profile_embed
+from bot.practice.profile import preview, set_profile
+from bot.practice.tailoring import DescriptionError
+from bot.storage.profiles import delete_profile, get_profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.discord_io.client import ParleyBot
+
+log = logging.getLogger(__name__)
+
+
+class ProfileCog(commands.Cog):
+    """Target role and description, for role-tailored questions."""
+
+    profile = app_commands.Group(name="profile", description="Your target role, for questions fitted to it")
+
+    def __init__(self, bot: "ParleyBot") -> None:
+        self.bot = bot
+        self.services = bot.services
+
+    @profile.command(name="set", description="Set your target role and paste a job description or CV summary")
+    async def set_(self, interaction: discord.Interaction) -> None:
+        view = ProfileConsentView(interaction.user.id, self._submitted)
+        await interaction.response.send_message(CONSENT_TEXT, view=view, ephemeral=True)
+
+    async def _submitted(self, interaction: discord.Interaction, role: str, text: str) -> None:
+        user = interaction.user
+        try:
+            needs = await set_profile(self.services.db, user.id, role=role, text=text, consented=True,
+                                      user_name=getattr(user, "display_name", "") or user.name)
+        except DescriptionError as e:
+            await interaction.response.send_message(f"Nothing was stored. {e}", ephemeral=True)
+            return
+        picks = preview(self.services.bank.questions, needs, seed=user.id)
+        e = profile_embed(needs, picks)
+        e.description = ("Mock rounds (`/mock start`) and your prep-plan questions now pick by these skills, "
+                         "and each question card says why it was chosen.")
+        await interaction.response.send_message(embed=e, ephemeral=True)
+
+    @profile.command(name="show", description="See your stored target role and the skills found in it")
+    async def show(self, interaction: discord.Interaction) -> None:
+        p = await get_profile(self.services.db, interaction.user.id)
+        if p is None:
+            await interaction.response.send_message(
+                "You have no profile. `/profile set` adds a target role so questions fit it.", ephemeral=True)
+            return
+        needs = p.needs()
+        e = profile_embed(needs, [], title="Your profile")
+        e.description = f"Stored {p.updated_at[:10]}, with your consent. `/profile clear` erases it."
+        await interaction.response.send_message(embed=e, ephemeral=True)
+
+    @profile.command(name="clear", description="Erase your target role and pasted description")
+    async def clear(self, interaction: discord.Interaction) -> None:
+        gone = await delete_profile(self.services.db, interaction.user.id)
+        await interaction.response.send_message(
+            "Your profile is erased; questions are picked at random again." if gone
+            else "You have no profile stored, so there was nothing to erase.", ephemeral=True)
+
+
+async def setup(bot: "ParleyBot") -> None:
+    await bot.add_cog(ProfileCog(bot))
