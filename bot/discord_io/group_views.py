@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.discord_io.member_views import disable_view
+from bot.discord_io.member_views import ParleyModal, ParleyView, disable_view
 from bot.discord_io.replies import send_private
 from bot.discord_io.stale_components import STALE_RATING_TEXT, parley_id
 from bot.practice.group_checks import type_answer_refusal
@@ -45,7 +45,7 @@ def unique_id(area: str, name: str) -> str:
     return parley_id(area, f"{name}-{secrets.token_hex(8)}")
 
 
-class LobbyView(discord.ui.View):
+class LobbyView(ParleyView):
     def __init__(self, run: "GroupRun") -> None:
         super().__init__(timeout=None)
         self.run = run
@@ -71,7 +71,7 @@ class LobbyView(discord.ui.View):
         await self.run.begin(interaction)
 
 
-class AnswerModal(discord.ui.Modal, title="Type your answer"):
+class AnswerModal(ParleyModal, title="Type your answer"):
     """A typed group answer. Its own custom_id: discord.py routes a modal submit by that id alone."""
 
     answer: discord.ui.TextInput = discord.ui.TextInput(
@@ -93,7 +93,7 @@ class AnswerModal(discord.ui.Modal, title="Type your answer"):
             await interaction.followup.send(str(e), ephemeral=True)
 
 
-class TurnBoundView(discord.ui.View):
+class TurnBoundView(ParleyView):
     """A message's buttons for one turn of a group; they live until the group closes them."""
 
     def __init__(self, run: "GroupRun", turn_number: int) -> None:
@@ -151,7 +151,7 @@ class ScoreSelect(discord.ui.Select):
         await interaction.response.defer()
 
 
-class RatingForm(discord.ui.View):
+class RatingForm(ParleyView):
     """Sent ephemerally to one peer: three 1–5 selects and Submit.
 
     Its components' ids end in a random token of this form (see the note above the views). The

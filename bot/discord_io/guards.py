@@ -1,5 +1,5 @@
 """Checks before acting: the bot's own permissions, Manage Server for settings, and a
-per-user rate limit on application commands.
+per-user rate limit on every interaction (slash commands, buttons, selects, modal submits).
 
     missing = missing_permissions(voice_channel, guild.me, VOICE_NEEDS)
     if missing: await reply(missing_permissions_message(missing, voice_channel))
@@ -7,9 +7,12 @@ per-user rate limit on application commands.
     @manage_server_only()            # on /daily setup and other server settings
     async def setup(...): ...
 
-`install_command_guard(bot)` makes the bot's command tree refuse, with a short ephemeral
-reply, a user who sends more than `settings.commands_per_minute` commands in a minute; other
-users are unaffected. The limiter's clock is injectable (tests drive it without sleeping).
+`install_command_guard(bot)` makes the bot refuse, with a short ephemeral reply, a user who
+sends more than `settings.commands_per_minute` interactions in a minute; other users are
+unaffected. discord.py runs the tree's check for slash commands only, never for components or
+modals, so every Parley view and modal (`member_views.ParleyView` / `ParleyModal`) asks
+`interaction_allowed` in its own `interaction_check`: one limit, one count per user, whatever
+they press. The limiter's clock is injectable (tests drive it without sleeping).
 """
 
 from __future__ import annotations
@@ -117,7 +120,8 @@ def manage_server_only() -> Callable[[Any], Any]:
 
 
 class CommandGuard:
-    """Per-user limit on application commands (autocomplete is not counted)."""
+    """Per-user limit on every interaction: commands, buttons, selects and modal submits
+    (autocomplete is not counted: it can't be answered with a message)."""
 
     def __init__(self, limit: int, *, window_s: float = 60.0, clock: Callable[[], float] | None = None) -> None:
         kw = {"clock": clock} if clock is not None else {}
@@ -126,8 +130,9 @@ class CommandGuard:
         self.uploads: UploadGuard | None = None
 
     async def check(self, interaction: discord.Interaction) -> bool:
-        """The tree's interaction check: False (after a short reply) when the user is over."""
-        if interaction.type is not discord.InteractionType.application_command:
+        """The interaction check of the tree and of every view and modal: False (after a short
+        reply) when the user is over."""
+        if interaction.type is discord.InteractionType.autocomplete:
             return True
         user_id = interaction.user.id
         wait = self.limiter.hit(user_id)
@@ -140,8 +145,8 @@ class CommandGuard:
         return False
 
     async def _tell(self, interaction: discord.Interaction, wait: float) -> None:
-        """One ephemeral reply per refused command (Discord shows an error if none is sent)."""
-        text = (f"You're sending commands faster than I can take them. "
+        """One ephemeral reply per refused interaction (Discord shows an error if none is sent)."""
+        text = (f"You're going faster than I can take it (commands and button presses count alike). "
                 f"Please wait {max(1, round(wait))} s and try again.")
         await try_send_private(interaction, text, failure="could not send the rate-limit reply")
 
@@ -167,6 +172,15 @@ class UploadGuard:
         minutes = max(1, round(wait / 60))
         return (f"You've sent the most recordings I take in an hour ({self.limiter.limit}). "
                 f"Try again in about {minutes} min, or answer in text meanwhile.")
+
+
+async def interaction_allowed(interaction: discord.Interaction) -> bool:
+    """The per-user limit for a component press or a modal submit: the client's `CommandGuard`
+    (installed by `install_command_guard`) counts it; True when there is none (a bare client)."""
+    guard = getattr(interaction.client, "command_guard", None)
+    if not isinstance(guard, CommandGuard):
+        return True
+    return await guard.check(interaction)
 
 
 def install_command_guard(bot: Any, *, clock: Callable[[], float] | None = None) -> CommandGuard:

@@ -1,5 +1,6 @@
-"""Building blocks for views that belong to one member: only they may press, a yes/no they
-settle once, and greying every component out when the view is done.
+"""Building blocks for Parley's views and modals: every one counts toward the per-user
+interaction limit (`ParleyView`, `ParleyModal`); views that belong to one member (only they may
+press), a yes/no they settle once, and greying every component out when the view is done.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ import asyncio
 from typing import TypeVar
 
 import discord
+
+from bot.discord_io.guards import interaction_allowed
 
 V = TypeVar("V", bound=discord.ui.View)
 
@@ -22,7 +25,22 @@ def disable_view(view: V) -> V:
     return view
 
 
-class MemberOnlyView(discord.ui.View):
+class ParleyView(discord.ui.View):
+    """Every Parley view: each press counts toward the presser's interaction limit (discord.py
+    never runs the command tree's check for components), refused with a private note when over."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return await interaction_allowed(interaction)
+
+
+class ParleyModal(discord.ui.Modal):
+    """Every Parley modal: a submit counts toward the interaction limit like a press."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return await interaction_allowed(interaction)
+
+
+class MemberOnlyView(ParleyView):
     """A view only `user_id` may use; anyone else gets `not_yours_text`, privately."""
 
     not_yours_text = "These buttons are for someone else."
@@ -32,6 +50,8 @@ class MemberOnlyView(discord.ui.View):
         self.user_id = user_id
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if not await super().interaction_check(interaction):
+            return False
         if interaction.user.id == self.user_id:
             return True
         await interaction.response.send_message(self.not_yours_text, ephemeral=True)

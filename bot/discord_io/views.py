@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable, Protocol
 
 import discord
 
-from bot.discord_io.member_views import Decision, MemberOnlyView, disable_view
+from bot.discord_io.member_views import Decision, MemberOnlyView, ParleyModal, disable_view
 from bot.discord_io.replies import try_send_private
 from bot.discord_io.stale_components import parley_id
 
@@ -188,7 +188,7 @@ class ConsentView(OwnerView):
         await super().disable()
 
 
-class TextAnswerModal(discord.ui.Modal, title="Type your answer"):
+class TextAnswerModal(ParleyModal, title="Type your answer"):
     """A typed answer, for when voice can't be received (e.g. it can't be decrypted).
 
     Each modal gets its own custom_id: discord.py routes a submit by that id alone, so two open
