@@ -232,7 +232,7 @@ async def _with_database(settings, work: Callable):
             except sqlite3.Error as e:
                 raise storage_error(settings.database, e) from None
     except StorageError as e:
-        hint = " (set PARLEY_DATA_DIR or PARLEY_DB_PATH to a writable place)" if e.kind == "place" else ""
+        hint = "; set PARLEY_DATA_DIR or PARLEY_DB_PATH to another place" if e.kind == "place" else ""
         raise CliError(f"{e}{hint}", EXIT_UNAVAILABLE if e.kind in ("busy", "full", "io") else EXIT_BAD_INPUT) from None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,16 @@ def jfk_path() -> Path:
     if not p.exists():
         pytest.fail(f"{p} is missing: the recordings live in tests/assets/audio")
     return p
+
+
+def run_cli(*args: str | bytes, data_dir: Path, env_extra: dict[str, str] | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` as a user runs it: a real process, no PARLEY_* from this shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
+    env["PARLEY_DATA_DIR"] = str(data_dir)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def espeak(text: str, out: Path, voice: str = "en-us", rate: int = 160) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,6 +36,8 @@ class StorageError(RuntimeError):
 def storage_error(path: Path | str, e: sqlite3.Error, *, opening: bool = False) -> StorageError:
     """A StorageError naming the real problem behind a sqlite error (busy, full, damaged, …)."""
     name = getattr(e, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")) and _disk_full(Path(path)):
+        name = "SQLITE_FULL"  # sqlite says "disk I/O error" when a full disk refuses its -shm/-wal files
     what = f"cannot open the database {path}" if opening else f"the database {path}"
     # each reason reads after "the database X " (or "cannot open the database X: it ")
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
@@ -50,10 +53,31 @@ def storage_error(path: Path | str, e: sqlite3.Error, *, opening: bool = False) 
     elif name.startswith("SQLITE_IOERR"):
         kind, why = "io", f"could not be read or written: the disk reported an error ({e})"
     elif name.startswith("SQLITE_CANTOPEN"):
-        kind, why = "place", "cannot be opened (check that its folder exists and is writable)"
+        kind, why = "place", _cannot_open_reason(Path(path))
     else:
         return StorageError(f"{what}: {e}")
     return StorageError(f"{what}: it {why}" if opening else f"{what} {why}", kind)
+
+
+def _disk_full(path: Path) -> bool:
+    """Whether the file system holding `path` has (next to) no room left."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 64 * 1024
+
+
+def _cannot_open_reason(path: Path) -> str:
+    try:
+        read_only = bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        return "cannot be created or written: its folder is on a read-only file system"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return "cannot be created: its folder is not writable"
+    return "cannot be opened by sqlite (check the file's and its folder's permissions)"
 
 
 def _statements(script: str) -> list[str]:

@@ -44,33 +44,10 @@ from bot.storage.sessions import get_session
 from tests.discord.helpers import MockGuild, MockInteraction, MockMember
 from tests.fault import crash_driver
 from tests.fault.population import ADA, ADA_NAME, BOB, populate, rows_of, scan_for
+from tests.fault.table import record
 
 ROOT = Path(__file__).resolve().parents[2]
 LIVE_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{15,21}>", re.IGNORECASE)
-
-RESULTS: list[tuple[str, str, str, bool]] = []
-
-
-def record(area: str, probe: str, outcome: str, survived: bool) -> bool:
-    RESULTS.append((area, probe, outcome, survived))
-    return survived
-
-
-@pytest.fixture(scope="module", autouse=True)
-def report_table():
-    yield
-    if not RESULTS:
-        return
-    w1 = max(len(r[0]) for r in RESULTS)
-    w2 = max(len(r[1]) for r in RESULTS)
-    lines = ["", "Parley fault suite: what was tried, what survived",
-             f"{'area':<{w1}}  {'probe':<{w2}}  ok?   outcome", "-" * (w1 + w2 + 60)]
-    for area, probe, outcome, ok in RESULTS:
-        lines.append(f"{area:<{w1}}  {probe:<{w2}}  {'yes' if ok else 'NO ':<4}  {outcome}")
-    survived = sum(1 for r in RESULTS if r[3])
-    lines.append(f"{survived}/{len(RESULTS)} probes survived")
-    print("\n".join(lines))
-
 
 # --------------------------------------------------------------------------- kill -9 mid-round
 
@@ -258,6 +235,7 @@ def _embed_text(e: discord.Embed) -> str:
 def test_mention_floods_never_reach_rendered_feedback_live(settings):
     from bot.analysis import analyze
     from bot.discord_io.embeds import answer_excerpt, feedback_embed
+    from bot.feedback import render_text
     from bot.practice.round import AnswerResult, RoundSummary
     from bot.text_safety import safe_excerpt
 
@@ -277,16 +255,10 @@ def test_mention_floods_never_reach_rendered_feedback_live(settings):
         rendered[f"excerpt:{q.id}"] = answer_excerpt(analysis.transcript)
         rendered[f"summary:{q.id}"] = safe_excerpt(analysis.summary)
         rendered[f"follow_up:{q.id}"] = safe_excerpt(analysis.follow_up)
-    try:
-        from bot.feedback import render_text
-    except ImportError:
-        render_text = None
-    if render_text is not None:
-        q = bank.questions[0]
-        rendered["render_text"] = render_text(analyze(q, text=flood), q)
+    q = bank.questions[0]
+    rendered["render_text"] = render_text(analyze(q, text=flood), q)
     live = {k: LIVE_MENTION.findall(v) for k, v in rendered.items() if LIVE_MENTION.search(v)}
-    assert record("text", f"{300 * 7} mentions in a text answer → feedback embed, excerpts"
-                  + ("" if render_text else " (bot.feedback absent)"),
+    assert record("text", f"{300 * 7} mentions in a text answer → feedback embed, excerpts, CLI text",
                   f"{len(rendered)} renderings, {len(live)} with a live mention", not live), live
 
 

@@ -11,16 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
+
 ROOT = Path(__file__).resolve().parents[2]
 QID = "design-telemetry-ingestion"
 
 
-def cli(*args: str, env_extra: dict[str, str] | None = None, data_dir: Path, timeout: float = 300):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
-    env["PARLEY_DATA_DIR"] = str(data_dir)
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+cli = run_cli
 
 
 @pytest.mark.parametrize("sub", ["demo", "analyze", "bank", "history", "run"])
