@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import bisect
 import re
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Sequence
 
 UNITS: dict[str, int] = {
@@ -30,46 +32,26 @@ TENS: dict[str, int] = {
 }
 SCALES: dict[str, int] = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 
-# Single-token respellings (homophones and spoken forms whisper produces).
-UNIGRAM_MAP: dict[str, str] = {
-    "sequel": "sql", "cash": "cache", "cashing": "caching", "cashed": "cached", "cashes": "caches",
-    "cue": "queue", "cues": "queues", "q": "queue", "dedup": "dedupe", "deduping": "deduping",
-    "k8s": "kubernetes", "kube": "kubernetes", "postgresql": "postgres", "postgre": "postgres",
-    "tradeoff": "tradeoff", "trade-off": "tradeoff", "reddis": "redis", "mongodb": "mongo",
-    "dynamodb": "dynamo", "microservice": "microservices", "lets": "let's", "gonna": "going to",
-    "wanna": "want to", "gotta": "got to", "okay": "ok", "percentage": "percent",
-    "idempotence": "idempotency", "sec": "second", "secs": "seconds", "mins": "minutes",
-    "msec": "ms", "millisecond": "ms", "milliseconds": "ms", "hrs": "hours",
-    "i'd've": "i'd", "cuz": "because", "cause": "because", "'cause": "because", "coz": "because",
-    "versus": "versus", "vs": "versus", "v": "v", "p": "p", "nineties": "90s",
-    "cafka": "kafka", "kafca": "kafka", "redus": "redis", "postgrease": "postgres",
-}
-# Two-token spellings merged into one token.
-BIGRAM_MAP: dict[tuple[str, str], str] = {
-    ("no", "sql"): "nosql", ("no", "sequel"): "nosql", ("my", "sequel"): "mysql", ("my", "sql"): "mysql",
-    ("post", "gres"): "postgres", ("post", "grass"): "postgres", ("postgres", "sql"): "postgres",
-    ("item", "potent"): "idempotent", ("idem", "potent"): "idempotent", ("item", "potency"): "idempotency",
-    ("idem", "potency"): "idempotency", ("i", "dempotent"): "idempotent", ("de", "dupe"): "dedupe",
-    ("de", "dup"): "dedupe", ("d", "dupe"): "dedupe", ("trade", "off"): "tradeoff", ("trade", "offs"): "tradeoffs",
-    ("back", "pressure"): "backpressure", ("micro", "services"): "microservices",
-    ("micro", "service"): "microservices", ("server", "less"): "serverless", ("per", "cent"): "percent",
-    ("data", "base"): "database", ("data", "bases"): "databases", ("time", "stamp"): "timestamp",
-    ("time", "stamps"): "timestamps", ("dead", "letter"): "dead letter", ("play", "book"): "playbook",
-    # whisper tiny.en mishearings of common interview words
-    ("train", "off"): "tradeoff", ("train", "offs"): "tradeoffs", ("trade", "of"): "tradeoff", ("trait", "off"): "tradeoff",
-    ("right", "heavy"): "write heavy", ("right", "path"): "write path", ("right", "ahead"): "write ahead",
-    ("right", "throughput"): "write throughput", ("right", "amplification"): "write amplification",
-    ("read", "replica"): "read replica", ("net", "letter"): "dead letter", ("per", "centiles"): "percentiles",
-    ("per", "centile"): "percentile", ("time", "out"): "timeout", ("time", "outs"): "timeouts",
-    ("right", "volume"): "write volume", ("right", "volumes"): "write volumes", ("right", "requests"): "write requests",
-    ("times", "temps"): "timestamps", ("time", "temps"): "timestamps", ("post", "grease"): "postgres",
-    ("cough", "car"): "kafka", ("cough", "ka"): "kafka", ("red", "is"): "redis", ("read", "us"): "redis",
-    ("back", "off"): "backoff", ("fail", "over"): "failover",
-}
-# Three-token mishearings: "exactly once" heard as "and luckily once".
-TRIGRAM_MAP: dict[tuple[str, str, str], str] = {
-    ("and", "luckily", "once"): "exactly once", ("exact", "lee", "once"): "exactly once",
-}
+# What the recogniser writes -> what the speaker meant, with why each entry exists: mishearings.toml.
+MISHEARINGS_PATH = Path(__file__).with_name("mishearings.toml")
+
+
+def _load_mishearings(path: Path = MISHEARINGS_PATH) -> tuple[dict[str, str], dict[tuple[str, str], str], dict[tuple[str, str, str], str]]:
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    words = {e["heard"]: e["means"] for e in data.get("word", [])}
+    pairs: dict[tuple[str, str], str] = {}
+    triples: dict[tuple[str, str, str], str] = {}
+    for e in data.get("pair", []):
+        a, b = e["heard"].split()
+        pairs[(a, b)] = e["means"]
+    for e in data.get("triple", []):
+        a, b, c = e["heard"].split()
+        triples[(a, b, c)] = e["means"]
+    return words, pairs, triples
+
+
+UNIGRAM_MAP, BIGRAM_MAP, TRIGRAM_MAP = _load_mishearings()
 # "rights" is almost always "writes" in a backend answer, unless it is about permissions.
 _RIGHTS_KEEP_AFTER = {"access", "update", "admin", "user", "edit", "human", "equal", "voting", "delete", "the", "no"}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.analysis import analyze
+from bot.analysis import analyze, lexicon
 from bot.analysis.lexicon import build_doc, doc_from_text, trigger_pattern
 from bot.models import KeyPoint, Question
 
@@ -79,20 +79,18 @@ def test_severity_levels_are_not_read_as_percentiles() -> None:
         ("right volumes spike", "write volumes spike"),
         ("10000 rights per second", "10000 writes per second"),
         ("a right heavy workload", "a write heavy workload"),
-        ("we want and luckily once delivery", "we want exactly once delivery"),
         ("exactly, once delivery", "exactly once delivery"),
         ("at least, one delivery", "at least once delivery"),
         ("at least one's semantics", "at least once semantics"),
         ("at least one\u2019s semantics", "at least once semantics"),
-        ("store times temps", "store timestamps"),
         ("a dead letter cue", "a dead letter queue"),
         ("a message cue and a job cue", "a message queue and a job queue"),
         ("a cash hit or cash miss", "a cache hit or cache miss"),
-        ("post grease or post grass", "postgres or postgres"),
+        ("post gres or post grass", "postgres or postgres"),
         ("no sequel versus sequel", "nosql versus sql"),
-        ("cafka or cough car", "kafka or kafka"),
+        ("cafka or kafca", "kafka or kafka"),
         ("put it in red is", "put it in redis"),
-        ("read us as a cache", "redis as a cache"),
+        ("red is as a cache", "redis as a cache"),
     ],
 )
 def test_backend_mishearings_read_as_the_intended_term(heard: str, expected: str) -> None:
@@ -105,7 +103,10 @@ def test_ordinary_phrases_are_left_alone() -> None:
     assert norm("users with admin rights") == "users with admin rights"
 
 
-def test_three_word_mishearing_keeps_each_word_near_its_time() -> None:
+def test_three_word_mishearing_keeps_each_word_near_its_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # no three-word entry is in the table today (the ones there were fixed a synthetic voice's artefacts);
+    # the mechanism stays for real ones: check it with an entry of the same shape
+    monkeypatch.setitem(lexicon.TRIGRAM_MAP, ("and", "luckily", "once"), "exactly once")
     words = "we want and luckily once delivery".split()
     doc = build_doc(words, times=[0.0, 0.3, 0.6, 0.8, 1.2, 1.5])
     assert doc.tokens == ["we", "want", "exactly", "once", "delivery"]
@@ -118,7 +119,7 @@ def test_key_point_triggers_fire_on_the_misheard_forms() -> None:
     assert trigger_pattern("backoff").search(norm("retry with exponential back -off"))
     assert trigger_pattern("dead-letter queue").search(norm("park it in a dead -letter cue."))
     assert trigger_pattern("p99").search(norm("the p 99 latency"))
-    assert trigger_pattern("exactly once").search(norm("you never get and luckily once"))
+    assert trigger_pattern("exactly once").search(norm("you never get exactly once"))
     assert trigger_pattern("idempotency key").search(norm("send an item potency key"))
 
 

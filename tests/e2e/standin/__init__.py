@@ -2,7 +2,9 @@
 
 It implements the network peer only, from Discord's developer documentation: the HTTP
 API (rest.py), the Gateway v10 (gateway.py) and the voice server (voice.py: voice gateway
-v8 over TLS plus UDP/RTP). It never imports or calls the bot.
+v8 over TLS plus UDP/RTP, with DAVE v1 end-to-end encryption by default, dave.py: the
+voice server's MLS external-sender role, ops 21-31, and each simulated member a real davey
+session). It never imports or calls the bot.
 
     async with DiscordStandIn(tmp_path) as discord:
         env = discord.bot_env()             # point `python -m bot run` here
