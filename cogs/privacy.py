@@ -2,6 +2,9 @@
 
 Every reply is ephemeral: only the member who asked sees their data. The logic lives in
 `bot.storage.privacy` and `bot.practice.audio_retention`; this cog parses, confirms, renders.
+Erasure first makes every running round and group forget the member (`RoundsRegistry
+.erase_member`), so nothing still running writes them back, then deletes their rows, then the
+messages Parley posted for them where it still can (bot/discord_io/posted_messages.py).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from discord.ext import commands, tasks
 
 from bot.discord_io.consent_view import consent_notice_embed, ensure_consent
 from bot.discord_io.member_views import MemberOnlyView, disable_view
+from bot.discord_io.posted_messages import remove_posted_for
 from bot.discord_io.stale_components import parley_id
 from bot.practice.audio_retention import AudioRetention
 from bot.storage import privacy
@@ -47,7 +51,14 @@ KIND_LABELS: dict[str, str] = {
     "profiles": "target role and pasted job description (/profile)",
     "attempt_retries": "retries linked to your earlier answers",
     "users": "profile (your id and display name)",
+    "session_summaries": "summaries of groups that still name you",
 }
+
+
+def display_names(user: Any) -> tuple[str, ...]:
+    """The member's names as Discord shows them now (a legacy summary may name them by one)."""
+    names = (getattr(user, a, None) for a in ("display_name", "global_name", "name"))
+    return tuple(dict.fromkeys(n for n in names if isinstance(n, str) and n))
 
 
 def describe_counts(counts: dict[str, int]) -> str:
@@ -77,22 +88,32 @@ class DeleteConfirmView(MemberOnlyView):
         if self.finished:
             return
         self._disable_all()
+        # the message edit comes after the erasure and the message search, which can take a while
+        await interaction.response.defer()
+        bot, db, uid = self.cog.bot, self.cog.db, self.user_id
+        threads = await privacy.daily_threads_of(db, uid)  # read before the answers pointing there go
+        stopped = await bot.rounds.erase_member(uid)  # nothing still running may write them back
         try:
-            self.report = await privacy.delete_user(
-                self.cog.db, self.user_id, audio_dir=self.cog.bot.settings.audio_dir)
+            self.report = await privacy.delete_user(db, uid, audio_dir=bot.settings.audio_dir,
+                                                    names=display_names(interaction.user))
         except Exception:
             log.exception("erasing a member's data failed (rolled back)")
-            await interaction.response.edit_message(
-                content="Something went wrong on my side and nothing was deleted. Please try again later.",
+            await interaction.edit_original_response(
+                content="Something went wrong on my side and nothing was deleted. Please try again later."
+                        + (" Your running round or group was stopped." if stopped else ""),
                 embed=None, view=self)
             return
+        removal = await remove_posted_for(bot, uid, threads)
         r = self.report
         text = (f"Done: erased {r.total_rows} stored item{'s' if r.total_rows != 1 else ''}"
                 + (f" and {r.files_removed} recording{'s' if r.files_removed != 1 else ''}" if r.files_removed else "")
-                + ". Parley keeps nothing about you now; your next round starts from a clean slate.")
+                + ". Parley keeps nothing about you now; your next round starts from a clean slate."
+                + (" You left the round or group you were in." if stopped else ""))
+        if removal.sentence():
+            text += "\n" + removal.sentence()
         embed = discord.Embed(title="Your data was erased", description=describe_counts(r.counts),
                               colour=DANGER_COLOUR)
-        await interaction.response.edit_message(content=text, embed=embed, view=self)
+        await interaction.edit_original_response(content=text, embed=embed, view=self)
 
     @discord.ui.button(label="Keep my data", style=discord.ButtonStyle.secondary,
                        custom_id=parley_id("privacy", "keep"))
@@ -143,7 +164,7 @@ class PrivacyCog(commands.Cog):
     @privacy.command(name="show", description="See what Parley stores about you")
     async def show(self, interaction: discord.Interaction) -> None:
         uid = interaction.user.id
-        counts = await privacy.stored_counts(self.db, uid)
+        counts = await privacy.stored_counts(self.db, uid, names=display_names(interaction.user))
         prefs = await privacy.get_settings(self.db, uid)
         days = self.bot.settings.keep_audio_days
         e = discord.Embed(title="What Parley stores about you", colour=INFO_COLOUR,
@@ -167,7 +188,7 @@ class PrivacyCog(commands.Cog):
     @privacy.command(name="export", description="Get a copy of everything Parley stores about you (JSON)")
     async def export(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        data = await privacy.export_user(self.db, interaction.user.id)
+        data = await privacy.export_user(self.db, interaction.user.id, names=display_names(interaction.user))
         raw = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
         name = f"parley-data-{interaction.user.id}.json"
         if len(raw) > EXPORT_GZIP_OVER:
@@ -181,7 +202,7 @@ class PrivacyCog(commands.Cog):
     @privacy.command(name="delete", description="Erase everything Parley stores about you, in every server")
     async def delete(self, interaction: discord.Interaction) -> None:
         uid = interaction.user.id
-        counts = await privacy.stored_counts(self.db, uid)
+        counts = await privacy.stored_counts(self.db, uid, names=display_names(interaction.user))
         if not counts:
             await interaction.response.send_message("There's nothing stored about you, so there's nothing to erase.",
                                                     ephemeral=True)

@@ -348,6 +348,19 @@ async def export_user(db: Database, user_id: int, *, names: tuple[str, ...] = ()
     }
 
 
+async def daily_threads_of(db: Database, user_id: int, *, limit: int = 100) -> list[int]:
+    """The daily push threads the member may have answered in (pushes in a server where they
+    stored a daily answer on or after the push), newest first: where Parley's feedback replies to
+    them are. Read before an erasure, which removes the answers that point here."""
+    async with db.conn.execute(
+        "SELECT DISTINCT p.thread_id FROM daily_pushes p WHERE p.thread_id IS NOT NULL AND EXISTS"
+        " (SELECT 1 FROM attempts a WHERE a.user_id = ? AND a.mode = 'daily' AND a.guild_id = p.guild_id"
+        "  AND a.created_at >= p.created_at) ORDER BY p.id DESC LIMIT ?",
+        (user_id, limit),
+    ) as cur:
+        return [int(r[0]) for r in await cur.fetchall()]
+
+
 # --------------------------------------------------------------------------- erasure
 
 

@@ -171,6 +171,26 @@ class MockTextChannel(CustomMockMixin, unittest.mock.Mock):
         return found
 
 
+async def _yield_all(items: list[Any]) -> Any:
+    for item in items:
+        yield item
+
+
+def with_history(channel: Any, messages: Iterable[Any]) -> Any:
+    """`channel.history(limit=...)` yields `messages` (newest first), as Discord pages them."""
+    kept = list(messages)
+    channel.history = unittest.mock.Mock(side_effect=lambda *, limit=100, **_: _yield_all(kept[:limit]))
+    return channel
+
+
+class MockDMChannel(CustomMockMixin, unittest.mock.Mock):
+    spec_set = discord.DMChannel
+
+    def __init__(self, messages: Iterable[Any] = (), **kwargs: Any) -> None:
+        super().__init__(**{"id": next_id(), "type": discord.ChannelType.private, **kwargs})
+        with_history(self, messages)
+
+
 class MockVoiceChannel(CustomMockMixin, unittest.mock.Mock):
     spec_set = discord.VoiceChannel
 

@@ -17,7 +17,7 @@ from bot.discord_io.consent_view import ConsentPrompt, ensure_consent
 from bot.practice.audio_retention import AudioRetention
 from bot.storage import privacy
 from cogs.privacy import DeleteConfirmView, PrivacyCog, setup
-from tests.discord.helpers import MockBot, MockGuild, MockInteraction, MockMember
+from tests.discord.helpers import MockBot, MockDMChannel, MockGuild, MockInteraction, MockMember
 from tests.fault.population import ADA, BOB, BOB_NAME, GUILD, populate, rows_of, scan_for
 
 
@@ -25,7 +25,10 @@ from tests.fault.population import ADA, BOB, BOB_NAME, GUILD, populate, rows_of,
 async def env(settings, db):
     services = types.SimpleNamespace(settings=settings, db=db)
     real = ParleyBot(services, extensions=())
-    bot = MockBot.of(real, services=services, settings=settings)
+    bot = MockBot.of(real, services=services, settings=settings, rounds=real.rounds,
+                     user=MockMember(name="Parley", bot=True))
+    # nobody here has direct messages from Parley: the erasure's message search finds none
+    bot.get_user = unittest.mock.Mock(side_effect=lambda uid: MockMember(id=uid, dm_channel=MockDMChannel()))
     guild = MockGuild(id=GUILD)
     ada = guild.add_member(MockMember(id=ADA, name="ada"))
     bob = guild.add_member(MockMember(id=BOB, name=BOB_NAME))
@@ -125,7 +128,7 @@ async def test_delete_asks_first_then_erases_everything_and_confirms_with_counts
     assert await view.interaction_check(stranger) is False
     press = MockInteraction(user=env.ada, guild=env.guild)
     await view.confirm.callback(press)
-    kw = _kwargs(press.response.edit_message)
+    kw = _kwargs(press.edit_original_response)
     # what /privacy show counted, plus the profile row and her solo round's session row
     assert f"erased {stored + 2} stored items and 2 recordings" in kw["content"]
     assert "3 answers" in kw["embed"].description
@@ -161,7 +164,7 @@ async def test_a_failed_erasure_says_so_and_changes_nothing(env):
         f"CREATE TEMP TRIGGER refuse BEFORE DELETE ON users WHEN old.id = {ADA} BEGIN SELECT RAISE(ABORT, 'no'); END")
     press = MockInteraction(user=env.ada, guild=env.guild)
     await view.confirm.callback(press)
-    assert "nothing was deleted" in _kwargs(press.response.edit_message)["content"]
+    assert "nothing was deleted" in _kwargs(press.edit_original_response)["content"]
     assert rows_of(env.settings.database, ADA) == before
 
 

@@ -1,0 +1,117 @@
+"""Issue 13 items 1 and 7 through the cogs: `/privacy delete` while a group runs leaves nothing of
+the member once the group ends, and Parley's own messages for them are removed where it still
+can (DMs, daily threads), with a plain word about what it could not remove.
+
+Real cogs, sessions, sqlite and embeds; Discord's side is the spec_set mocks of
+tests/discord/helpers.py (the channels' histories and deletes are the network edge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import unittest.mock
+from datetime import date, datetime, timezone
+from types import SimpleNamespace
+from typing import Any
+
+import discord
+
+from bot.practice.groups import Phase
+from bot.practice.ratings import Rating
+from bot.storage import attempts as attempts_store, daily, privacy
+from cogs.privacy import DeleteConfirmView, PrivacyCog
+from tests.discord.daily_helpers import MockThread
+from tests.discord.helpers import MockDMChannel, MockInteraction, MockMember, MockMessage, with_history
+from tests.discord.test_peers_cog import ANSWER, cog, inter, make_world, press, start_group  # noqa: F401
+from tests.fault.population import _analysis, scan_for
+
+ERIN_NAME = "erin-erased-member"
+
+
+def forbidden() -> discord.Forbidden:
+    return discord.Forbidden(SimpleNamespace(status=403, reason="Forbidden"),
+                             {"code": 50001, "message": "Missing Access"})
+
+
+async def erase(privacy_cog: PrivacyCog, member: Any, guild: Any) -> str:
+    """`/privacy delete` and the Erase press, as the member; returns the final reply's text."""
+    ask = MockInteraction(user=member, guild=guild)
+    await privacy_cog.delete.callback(privacy_cog, ask)
+    view = ask.response.send_message.call_args.kwargs["view"]
+    assert isinstance(view, DeleteConfirmView)
+    confirm = MockInteraction(user=member, guild=guild)
+    await view.confirm.callback(confirm)
+    return confirm.edit_original_response.call_args.kwargs["content"]
+
+
+async def test_erasing_a_member_mid_group_leaves_nothing_of_them_when_the_group_ends(cog, settings) -> None:  # noqa: F811
+    w = make_world(3)
+    owner, erin, third = w.members
+    erin.display_name = erin.global_name = erin.name = ERIN_NAME
+    view = await start_group(cog, w)
+    run = cog.runs[w.guild.id]
+    await press(view.join_button, inter(w, erin))
+    await press(view.join_button, inter(w, third))
+    await press(view.begin_button, inter(w, owner))
+    s = run.session
+    await s.submit_text_answer(owner.id, ANSWER)
+    await s.rate(erin.id, 1, Rating(4, 4, 4))
+    await s.rate(third.id, 1, Rating(2, 2, 2))
+    await s.submit_text_answer(erin.id, ANSWER)  # her answer is stored and being rated
+    assert s.phase is Phase.RATING and scan_for(settings.database, (erin.id, ERIN_NAME))
+    cog.bot.get_user = unittest.mock.Mock(return_value=MockMember(id=erin.id, dm_channel=MockDMChannel()))
+    reply = await erase(PrivacyCog(cog.bot), erin, w.guild)
+    assert "erased" in reply and "you left the round or group" in reply.lower()
+    # out of the running group at once: not a member, not listened to, not in its figures
+    assert not s.is_member(erin.id) and erin.id not in w.vc.fake.sink.member_ids
+    assert erin.id not in {m["user_id"] for m in s.summary()["members"]}
+    assert s.phase is Phase.ANSWERING and s.current.answerer_id == third.id  # the group goes on
+    ending = inter(w, owner)
+    await cog.end.callback(cog, ending)
+    _, kw = await w.text.wait_sent(lambda k: getattr(k.get("embed"), "title", "") == "Group summary")
+    assert ERIN_NAME not in str(kw["embed"].to_dict())
+    assert scan_for(settings.database, (erin.id, ERIN_NAME)) == []
+    assert await privacy.stored_counts(cog.bot.services.db, erin.id) == {}
+
+
+async def test_erasure_removes_parleys_messages_for_the_member_and_names_what_it_could_not(
+        cog, settings) -> None:  # noqa: F811
+    bot, db = cog.bot, cog.bot.services.db
+    me = bot.user
+    w = make_world(2)
+    erin, other = w.members
+    # she answered daily questions in two threads: one Parley can read, one it can't any more
+    readable, locked = MockThread(guild=w.guild), MockThread(guild=w.guild)
+    for day, thread in ((1, readable), (2, locked)):
+        push_id = await daily.claim_push(db, w.guild.id, w.text.id, date(2026, 11, day), "q",
+                                         now=datetime(2026, 11, day, 8, tzinfo=timezone.utc))
+        assert push_id is not None
+        await daily.attach_posted(db, push_id, 1, thread.id)
+    await attempts_store.add_attempt(db, _analysis(settings), user_id=erin.id, user_name=erin.name, mode="daily",
+                                     guild_id=w.guild.id)
+    her_answer = MockMessage(author=erin)
+    their_answer = MockMessage(author=other)
+
+    def reply_to(answer: MockMessage) -> MockMessage:
+        ref = discord.MessageReference(message_id=answer.id, channel_id=readable.id)
+        ref.resolved = answer
+        return MockMessage(author=me, reference=ref)
+
+    feedback_for_her, feedback_for_them = reply_to(her_answer), reply_to(their_answer)
+    with_history(readable, [feedback_for_them, feedback_for_her, her_answer])
+    locked.history = unittest.mock.Mock(side_effect=forbidden())
+    dm_feedback, dm_note, dm_hers = (MockMessage(author=me), MockMessage(author=me), MockMessage(author=erin))
+    dm_note.delete.side_effect = forbidden()  # one Discord refuses to delete
+    dms = MockDMChannel([dm_feedback, dm_note, dm_hers])
+    bot.get_user = unittest.mock.Mock(return_value=MockMember(id=erin.id, dm_channel=dms))
+    bot.get_channel = unittest.mock.Mock(side_effect={readable.id: readable, locked.id: locked}.get)
+
+    reply = await erase(PrivacyCog(bot), erin, w.guild)
+    feedback_for_her.delete.assert_awaited_once()
+    dm_feedback.delete.assert_awaited_once()
+    for kept in (feedback_for_them, her_answer, their_answer, dm_hers):  # never anyone else's, never theirs
+        kept.delete.assert_not_awaited()
+    assert "deleted 2 messages i had posted for you" in reply.lower()
+    assert "our direct messages (1 message)" in reply and f"<#{locked.id}>" in reply
+    assert "could not remove" in reply
+    assert scan_for(settings.database, (erin.id,)) == []
