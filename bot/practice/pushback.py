@@ -1,0 +1,216 @@
+"""Pushback: after an answer that commits to a decision, challenge it, and judge how the reply holds up.
+
+The guide warns against "acting rigid when challenged" and asks for "defending tradeoffs without
+getting defensive". So the reply to a challenge is judged as one of:
+
+- ``updated``: the candidate changes or narrows their position (ideally saying why);
+- ``defended``: they keep it and give a reason (a cost they accept, a condition, a mitigation);
+- ``rigid``: they dismiss the challenge without a reason, repeat themselves, or get defensive.
+
+Two more outcomes are not judgements of style: ``no_reply`` (silence) and ``off_topic`` (the reply
+doesn't engage with the challenge). A decision is found with the structure analysis's own phrase
+families (`strong_decision`), so "committing" means the same thing here as in the feedback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from bot.analysis.lexicon import build_doc, doc_from_text
+from bot.analysis.structure.phrases import load_phrasebook
+from bot.models import Question, Transcript
+
+VERDICTS = ("updated", "defended", "rigid")
+MIN_REPLY_WORDS = 3
+REPEAT_OVERLAP = 0.6  # share of the reply's content words already in the answer: repeating itself
+
+_STOP = frozenset(
+    "a an the and or but so to of in on at for with by from as is are was were be been it its this that "
+    "these those i we you they he she my our your their me us them do does did would could should will "
+    "can just really very then than there here what which who how why when where if not no yes um uh "
+    "like well okay ok also have has had get got go going think about into out up down more most".split()
+)
+_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
+
+
+def _rx(*alts: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z0-9'])(?:" + "|".join(alts) + r")(?![a-z0-9'])")
+
+
+_UPDATE = _rx(
+    r"you'?re right", r"you are right", r"good point", r"fair point", r"that'?s fair", r"fair enough",
+    r"i agree", r"agreed", r"i hadn'?t (?:thought|considered)", r"i didn'?t (?:think|consider)",
+    r"(?:i'?d|i would|i will|i'?ll|let me) (?:reconsider|revise|rethink|change|switch|adjust|move|swap)",
+    r"(?:i'?d|i would|we'?d|we would) (?:go with|use|pick|choose|start with) [a-z0-9' -]{1,40} instead",
+    r"instead(?: of)?", r"on second thought", r"that changes", r"in that case", r"changes my (?:answer|mind)",
+    r"i'?d rather", r"(?:makes|good) sense,? (?:so|then)", r"i (?:was|might be) wrong", r"i stand corrected",
+    r"actually,? (?:i'?d|i would|let'?s|we should)", r"that'?s a (?:good|fair|valid) (?:point|concern)",
+)
+_DEFEND = _rx(
+    r"(?:i'?d|i would|i'?m|i am|we'?d|we would) (?:still|stick with|keep|stay with)", r"still (?:think|prefer|pick|choose|go with)",
+    r"i stand by", r"i'?m (?:comfortable|fine|okay|ok) with", r"(?:that'?s|it'?s) (?:a|the) (?:cost|tradeoff|trade-off|price) (?:i'?m|i am|we'?re|we are|worth)",
+    r"worth (?:it|paying|the)", r"i accept (?:that|the)", r"acceptable", r"mitigat\w*", r"i'?d handle (?:that|it)",
+    r"we can handle", r"that risk", r"the reason i (?:chose|picked|went)", r"i chose (?:it|that|this) because",
+    r"for (?:this|our) (?:case|scale|use case)", r"at (?:this|our) scale", r"not (?:a problem|an issue) (?:here )?because",
+)
+_REASON = _rx(
+    r"because", r"since", r"given", r"so that", r"which means", r"the reason", r"due to", r"otherwise",
+    r"as long as", r"that'?s why", r"if [a-z0-9' -]{2,60} then", r"unless", r"the risk", r"the cost",
+    r"in exchange", r"at the cost of", r"trade-?off", r"[0-9]+", r"whereas", r"compared (?:to|with)",
+    r"for (?:this|our|that) (?:case|scale|workload|use case)", r"at (?:this|our|that) scale",
+)
+_DISMISS = _rx(
+    r"no,? (?:that'?s|it'?s) (?:wrong|not|fine)", r"that'?s wrong", r"that doesn'?t matter", r"doesn'?t matter",
+    r"it'?s fine", r"whatever", r"(?:as|like) i (?:already )?said", r"i already (?:said|told|explained)",
+    r"that'?s not (?:a|an) (?:problem|issue|concern)", r"(?:that|it) doesn'?t apply", r"obviously",
+    r"trust me", r"that'?s (?:just )?how (?:it'?s|it is) done", r"everyone (?:uses|does)", r"(?:i|we) don'?t need to",
+    r"not relevant", r"irrelevant", r"no need", r"(?:i|we) just (?:would|wouldn'?t|do|don'?t)", r"that'?s (?:silly|ridiculous)",
+    r"never happens", r"won'?t happen", r"i disagree", r"nope", r"^no\b",
+)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A sentence from an answer, quoted, with when it was said (None for typed text)."""
+
+    text: str
+    at_s: float | None = None
+
+    def quoted(self, n: int = 160) -> str:
+        t = self.text if len(self.text) <= n else self.text[: n - 1].rstrip() + "…"
+        return f"“{t}”"
+
+
+def _sentences(words: Sequence[str], times: Sequence[float] | None) -> list[Moment]:
+    doc = build_doc(list(words), list(times) if times is not None else None)
+    out = []
+    for lo, hi in doc.sentences():
+        if lo >= hi:
+            continue
+        first, last = doc.source[lo], doc.source[hi - 1]
+        text = " ".join(w.strip() for w in words[first:last + 1]).strip()
+        at = doc.times[first] if doc.times else None
+        out.append(Moment(text, at))
+    return out
+
+
+def find_decision(text: str = "", transcript: Transcript | None = None,
+                  challenges: Sequence[str] = ()) -> Moment | None:
+    """The last sentence that commits to a decision ("I'd go with Kafka here because ..."), or None.
+
+    A firm choice (`strong_decision`) wins; failing that, a proposal ("I'd protect it with a lock",
+    `decision_proposal`) counts when it shares a content word with one of `challenges`, so the
+    challenge that follows is about what was proposed."""
+    if transcript is not None and transcript.words:
+        words = [w.text for w in transcript.words]
+        moments = _sentences(words, [w.start for w in transcript.words])
+    else:
+        moments = _sentences((text or "").split(), None)
+    book = load_phrasebook()
+    found = [m for m in moments if book["strong_decision"].search(doc_from_text(m.text).text)]
+    if found:
+        return found[-1]
+    topics = set().union(*(_content(c) for c in challenges)) if challenges else set()
+    proposals = [m for m in moments if book["decision_proposal"].search(doc_from_text(m.text).text)
+                 and _content(m.text) & topics]
+    return proposals[-1] if proposals else None
+
+
+def _content(text: str) -> set[str]:
+    """Content words, crudely singular ('locks' and 'lock' match)."""
+    words = (w.replace("’", "'") for w in _WORD.findall(text.lower().replace("’", "'")))
+    return {w[:-1] if w.endswith("s") and len(w) > 4 else w
+            for w in words if w not in _STOP and "'" not in w and len(w) > 2}
+
+
+def choose_challenge(question: Question, decision: Moment) -> str:
+    """The bank challenge closest to what was decided (most shared content words; first on ties)."""
+    if not question.challenges:
+        raise ValueError(f"question {question.id} has no challenges")
+    said = _content(decision.text)
+    scored = [(len(said & _content(c)), -i, c) for i, c in enumerate(question.challenges)]
+    return max(scored)[2]
+
+
+@dataclass(frozen=True)
+class PushbackJudgement:
+    verdict: str   # updated | defended | rigid | no_reply | off_topic
+    reason_given: bool
+    why: str       # which signal decided it, in words
+    reply: Moment | None = None  # the sentence of the reply that carries the verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "reason_given": self.reason_given, "why": self.why,
+                "reply": self.reply.text if self.reply else ""}
+
+
+def _best_sentence(reply: str, rx: re.Pattern[str] | None) -> Moment:
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", reply.strip()) if s]
+    if rx is not None:
+        for s in sentences:
+            if rx.search(doc_from_text(s).text):
+                return Moment(s)
+    return Moment(sentences[0] if sentences else reply.strip())
+
+
+def judge_reply(reply: str, *, challenge: str, answer: str, question: Question | None = None) -> PushbackJudgement:
+    """How the reply to `challenge` (after `answer`) holds up. Pure text rules; see the module doc."""
+    text = " ".join((reply or "").split())
+    norm = doc_from_text(text).text
+    words = norm.split()
+    if len(words) < MIN_REPLY_WORDS:
+        return PushbackJudgement("no_reply", False, "no reply to the challenge was heard")
+    reason = bool(_REASON.search(norm))
+    update = bool(_UPDATE.search(norm))
+    defend = bool(_DEFEND.search(norm))
+    dismiss = bool(_DISMISS.search(norm))
+    mine = _content(text)
+    topic = _content(challenge) | _content(answer) | (_content(question.prompt) if question else set())
+    engaged = bool(mine & topic)
+    repeated = bool(mine) and len(mine & _content(answer)) / len(mine) >= REPEAT_OVERLAP and not (update or defend)
+    if not (engaged or update or defend or dismiss or reason):
+        return PushbackJudgement("off_topic", False, "the reply didn't engage with the challenge",
+                                 _best_sentence(text, None))
+    if update and not (dismiss and not reason):
+        return PushbackJudgement("updated", reason, "changed position" + (" with a reason" if reason else ""),
+                                 _best_sentence(text, _UPDATE))
+    if repeated:
+        return PushbackJudgement("rigid", reason, "repeated the original answer instead of answering the challenge",
+                                 _best_sentence(text, None))
+    if dismiss and not (defend and reason):
+        return PushbackJudgement("rigid", reason, "dismissed the challenge" + ("" if reason else " without a reason"),
+                                 _best_sentence(text, _DISMISS))
+    if reason and (defend or engaged):
+        return PushbackJudgement("defended", True, "kept the decision and gave a reason",
+                                 _best_sentence(text, _DEFEND if defend else _REASON))
+    if defend:
+        return PushbackJudgement("rigid", False, "kept the decision without saying why", _best_sentence(text, _DEFEND))
+    return PushbackJudgement("off_topic", False, "the reply didn't take a position on the challenge",
+                             _best_sentence(text, None))
+
+
+FEEDBACK: dict[str, str] = {
+    "updated": "You updated your position when challenged. That reads as open-minded, as long as you say what "
+               "changed your mind.",
+    "defended": "You held your decision and backed it with a reason: the calm way to defend a tradeoff.",
+    "rigid": "That came across as rigid. When challenged, either give the reason your choice still holds "
+             "(the cost you accept, or how you'd contain the risk) or say what would change your mind.",
+    "no_reply": "You didn't answer the challenge. Take a breath, restate the concern, then defend or adjust "
+                "with a reason.",
+    "off_topic": "Your reply didn't address the challenge. Restate the concern in a few words first, then answer it.",
+}
+
+
+def feedback_lines(decision: Moment, challenge: str, judgement: PushbackJudgement) -> list[str]:
+    """The pushback moment for the feedback: what was decided, the challenge, the reply and the verdict."""
+    at = f" (at {int(decision.at_s // 60)}:{int(decision.at_s % 60):02d})" if decision.at_s is not None else ""
+    lines = [f"You committed{at}: {decision.quoted()}", f"I challenged: “{challenge}”"]
+    if judgement.reply is not None and judgement.reply.text:
+        lines.append(f"You replied: {judgement.reply.quoted()}")
+    text = FEEDBACK[judgement.verdict]
+    if judgement.verdict == "updated" and not judgement.reason_given:
+        text = "You changed your position, but without saying why; name what convinced you."
+    lines.append(text)
+    return lines
