@@ -127,7 +127,17 @@ class DailyCog(commands.Cog):
         await interaction.response.send_message(
             f"Daily questions are set: {channel.mention} at **{format_time_local(schedule.time_local)} "
             f"{schedule.timezone_name}**, from {cats}. The next one comes {when(nxt)}. "
-            "`/daily now` posts today's right away.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+            "`/daily now` posts today's right away." + self._unreadable_answers_note(),
+            ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    def _unreadable_answers_note(self) -> str:
+        """Said when Parley runs without Discord's Message Content intent (bot/discord_io/runner.py):
+        the questions still go out, but answers posted in their threads arrive empty."""
+        if self.bot.intents.message_content is not False:
+            return ""
+        return ("\n**Note:** this Parley runs without Discord's Message Content permission, so I can't read "
+                "answers posted in the threads. Whoever runs Parley can enable \"Message Content Intent\" "
+                "in the Discord developer portal and restart it.")
 
     @daily.command(name="pause", description="Stop the daily questions until /daily resume")
     async def daily_pause(self, interaction: discord.Interaction) -> None:

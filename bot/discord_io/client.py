@@ -1,4 +1,5 @@
-"""The discord.py client: minimal intents, explicit extensions, one global error handler."""
+"""The discord.py client: the intents Parley needs (see `parley_intents`), explicit extensions,
+one global error handler."""
 
 from __future__ import annotations
 
@@ -30,20 +31,34 @@ EXTENSIONS: tuple[str, ...] = ("cogs.mock", "cogs.peers", "cogs.daily", "cogs.pr
 VOICE_LEAVE_ON_CLOSE_S = 2.0
 
 
+def parley_intents(*, message_content: bool = True) -> discord.Intents:
+    """What Parley asks Discord for, and why (nothing else: no members list, no presences):
+
+    * Guilds: servers, channels, threads and roles (slash commands, permission checks, daily threads);
+    * Voice States: who is in which voice channel (rounds and groups follow members coming and going);
+    * Guild Messages: messages posted in the daily question threads (the answers);
+    * Message Content (privileged, granted in the developer portal): the text and attachments of
+      those answers. Without it Discord delivers thread messages empty, so daily answers in
+      threads can't be read; everything else (commands, mock rounds, groups) works the same.
+    """
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.voice_states = True
+    intents.guild_messages = True
+    intents.message_content = message_content
+    return intents
+
+
 class ParleyBot(commands.Bot):
     """Holds the shared `Services`; cogs reach them as `bot.services`."""
 
     voice_leave_timeout_s: float = VOICE_LEAVE_ON_CLOSE_S  # close(): bound on leaving voice
 
-    def __init__(self, services: Services, *, extensions: tuple[str, ...] = EXTENSIONS) -> None:
-        intents = discord.Intents.none()
-        intents.guilds = True
-        intents.voice_states = True
-        # Daily pushes read answers posted in their threads (privileged: enable "Message Content
-        # Intent" for the application in the Discord developer portal).
-        intents.guild_messages = True
-        intents.message_content = True
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None)
+    def __init__(self, services: Services, *, extensions: tuple[str, ...] = EXTENSIONS,
+                 message_content: bool = True) -> None:
+        """`message_content=False`: run without the privileged intent (no daily answers in threads)."""
+        super().__init__(command_prefix=commands.when_mentioned, intents=parley_intents(message_content=message_content),
+                         help_command=None)
         self.services = services
         self.settings: Settings = services.settings
         # Running voice rounds (mock and peer), with the per-server and global caps.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from typing import Any
 
 import discord
 
@@ -25,6 +26,16 @@ EXIT_INTERRUPTED = 130
 MISSING_TOKEN = ("DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications, "
                  "copy its token, and start Parley with DISCORD_TOKEN=<token> python -m bot run "
                  "(or put it in your .env).")
+# Parley's intents and why it needs each: bot/discord_io/client.py, `parley_intents`.
+MESSAGE_CONTENT_REFUSED = (
+    "Discord refused the Message Content intent, which Parley asks for only to read the answers members "
+    "post in daily question threads. Parley carries on without it: commands, mock rounds and peer groups "
+    "work, but answers posted in daily threads can't be read. To turn them on, enable \"Message Content "
+    "Intent\" (Bot → Privileged Gateway Intents) in the developer portal and restart Parley.")
+INTENTS_REFUSED = (
+    "Discord refused Parley's gateway intents even without Message Content. Parley needs Guilds, Voice "
+    "States and Guild Messages (none of them privileged); check the application's settings in the "
+    "developer portal.")
 REJECTED_TOKEN = ("Discord rejected DISCORD_TOKEN (login failed). Check that it is the bot's current "
                   "token (Bot → Reset Token in the developer portal) with no quotes or spaces around it.")
 
@@ -74,7 +85,6 @@ async def _main(settings: Settings, token: str) -> int:
     # Imported here so that `python -m bot run` without a token answers at once, without
     # loading the model and the bank first.
     from bot.discord_io.client import ParleyBot
-    from bot.discord_io.endpoint import discover_gateway
     from bot.services import Services
 
     try:
@@ -83,30 +93,40 @@ async def _main(settings: Settings, token: str) -> int:
         log.debug("start-up failed", exc_info=True)
         _say(f"Parley could not start: {e}")
         return EXIT_FAILED
-    bot = ParleyBot(services)
     try:
-        async with bot:
-            # Log in first: a wrong token is reported in a second, not after loading the model.
-            await bot.login(token)
-            await discover_gateway(bot.http)  # only does something when pointed at a stand-in
+        for message_content in (True, False):
             try:
-                await services.transcriber.ensure_loaded()
-            except Exception as e:  # ModelNotFound and friends
-                log.debug("model load failed", exc_info=True)
-                _say(f"Parley could not load its speech-to-text model: {e}")
-                return EXIT_FAILED
-            log.info("logged in; connecting to the gateway")
-            await bot.connect()
+                return await _run_once(ParleyBot(services, message_content=message_content), token)
+            except discord.PrivilegedIntentsRequired:
+                if not message_content:
+                    _say(INTENTS_REFUSED)
+                    return EXIT_FAILED
+                _say(MESSAGE_CONTENT_REFUSED)  # and run again without it
+        return EXIT_FAILED
     except discord.LoginFailure:
         _say(REJECTED_TOKEN)
         return EXIT_BAD_TOKEN
-    except discord.PrivilegedIntentsRequired:
-        _say("Discord refused the requested gateway intents; Parley only needs Guilds and Voice States, "
-             "so check the application's settings in the developer portal.")
-        return EXIT_FAILED
     except (discord.GatewayNotFound, discord.ConnectionClosed, OSError) as e:
         _say(f"Parley lost its connection to Discord: {e}")
         return EXIT_FAILED
     finally:
         await services.close()
+
+
+async def _run_once(bot: Any, token: str) -> int:
+    """Log in, load the model, stay connected until stopped; raises what discord.py raises."""
+    from bot.discord_io.endpoint import discover_gateway
+
+    async with bot:
+        # Log in first: a wrong token is reported in a second, not after loading the model.
+        await bot.login(token)
+        await discover_gateway(bot.http)  # only does something when pointed at a stand-in
+        try:
+            await bot.services.transcriber.ensure_loaded()
+        except Exception as e:  # ModelNotFound and friends
+            log.debug("model load failed", exc_info=True)
+            _say(f"Parley could not load its speech-to-text model: {e}")
+            return EXIT_FAILED
+        log.info("logged in; connecting to the gateway")
+        await bot.connect()
     return EXIT_OK

@@ -405,3 +405,15 @@ async def test_extension_registers_its_commands_on_a_real_bot(settings):
             await bot.unload_extension("cogs.daily")
             await bot.close()
         assert not cog.push_loop.is_running() or cog.push_loop.is_being_cancelled()
+
+
+async def test_setup_says_thread_answers_cant_be_read_without_message_content(world):
+    """Parley runs on when Discord refuses the Message Content intent (bot/discord_io/runner.py);
+    whoever sets up daily questions then learns that answers in their threads can't be read."""
+    from bot.discord_io.client import parley_intents
+
+    world.bot.intents = parley_intents(message_content=False)
+    text = (await setup_daily(world)).reply_text()
+    assert "message content" in text and "can't read answers posted in the threads" in text
+    world.bot.intents = parley_intents(message_content=True)
+    assert "message content" not in (await setup_daily(world)).reply_text()

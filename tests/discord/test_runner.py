@@ -54,3 +54,27 @@ def test_broken_bank_exits_1_naming_the_problem(settings, tmp_path, capsys) -> N
     assert rc == 1
     assert err.startswith("Parley could not start:") and "coding.toml" in err
     assert "Traceback" not in err
+
+
+def test_without_message_content_parley_says_what_it_loses_and_runs_on(settings, capsys) -> None:
+    """Discord refuses the privileged Message Content intent (gateway close 4014): Parley says what
+    the intent was for and runs again without it, instead of claiming it needs only two intents.
+    Discord's side (login and the gateway connection) is the part patched here."""
+    asked: list[discord.Intents] = []
+
+    async def connect(self, *, reconnect: bool = True) -> None:  # the gateway, as Discord answers
+        asked.append(self.intents)
+        if self.intents.message_content:
+            raise discord.PrivilegedIntentsRequired(None)
+
+    with unittest.mock.patch.object(discord.Client, "login", unittest.mock.AsyncMock()), \
+         unittest.mock.patch.object(discord.Client, "connect", connect), \
+         unittest.mock.patch("bot.speech.stt.Transcriber.ensure_loaded", unittest.mock.AsyncMock()):
+        rc = runner.run_bot(settings.with_(discord_token="not-a-real-token"))
+    err = capsys.readouterr().err
+    assert rc == 0
+    needed = dict(guilds=True, voice_states=True, guild_messages=True)  # and nothing else
+    assert [i.value for i in asked] == [discord.Intents(**needed, message_content=True).value,
+                                        discord.Intents(**needed).value]
+    assert "Message Content" in err and "daily question threads" in err and "Traceback" not in err
+    assert "only needs Guilds and Voice States" not in err
