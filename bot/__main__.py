@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from bot import __version__
-from bot.cli_support import MAX_ID, CliError, ProgressLine, check_text_answer, int_between, local_user
+from bot.cli_support import (
+    MAX_ID,
+    MAX_QUESTION_ID_CHARS,
+    CliError,
+    ProgressLine,
+    check_text_answer,
+    int_between,
+    local_user,
+)
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 2, 3
 
@@ -122,6 +130,9 @@ def _bank(settings):
 def _question(bank, qid: str):
     from bot.bank import UnknownQuestion
 
+    if len(qid) > MAX_QUESTION_ID_CHARS:  # never echoed, never fuzzy-matched against the bank
+        raise CliError(f"--question is {len(qid):,} characters; question ids are short, like "
+                       "'coding-rate-limiter' (`python -m bot bank` lists them)")
     try:
         return bank.get(qid)
     except UnknownQuestion as e:

@@ -14,6 +14,8 @@ LOCAL_USER_ID = 1
 MAX_ID = 2**63 - 1
 # A written answer: a ten-minute spoken answer is about 12,000 characters; this leaves room.
 MAX_TEXT_ANSWER_CHARS = 20_000
+# Question ids are a few words joined by hyphens; anything far longer is not one.
+MAX_QUESTION_ID_CHARS = 100
 
 
 class CliError(Exception):

@@ -321,6 +321,12 @@ def test_a_huge_text_answer_is_refused_quickly_and_not_echoed(tmp_path, monkeypa
                   first_error(p.stderr), ok), p.stderr[:300]
 
 
+def test_a_huge_question_id_is_refused_quickly_and_not_echoed(tmp_path):
+    p = run_cli("analyze", "--text", ANSWER, "--question", "q" * 120_000, data_dir=tmp_path, timeout=60)
+    ok = p.returncode == 2 and clean_error(p.stderr, "120,000 characters") and len(p.stderr) < 300
+    assert record("args", "`--question` of 120,000 characters", first_error(p.stderr), ok), p.stderr[:300]
+
+
 @pytest.mark.parametrize("var, raw", [("PARLEY_MAX_ANSWER_S", "nan"), ("PARLEY_MAX_ANSWER_S", "inf"),
                                       ("PARLEY_MAX_UPLOAD_MB", "nan"), ("PARLEY_LONG_SILENCE_S", "-inf")])
 def test_non_finite_settings_are_refused(tmp_path, var, raw):
