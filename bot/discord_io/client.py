@@ -12,9 +12,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.discord_io.guards import install_command_guard
+from bot.discord_io.guards import install_command_guard, interaction_allowed
 from bot.discord_io.replies import try_send_private
-from bot.discord_io.stale_components import answer_stale_component, note_routing
+from bot.discord_io.stale_components import answer_stale_component, is_stale, note_routing
 from bot.practice.recovery import notify as notify_interrupted
 from bot.practice.recovery import recover_interrupted
 from bot.practice.rounds_registry import RoundsRegistry
@@ -85,7 +85,10 @@ class ParleyBot(commands.Bot):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """A press on a Parley button that no live view takes any more (the round ended, the bot
-        restarted) gets a private note instead of Discord's "This interaction failed"."""
+        restarted) gets a private note instead of Discord's "This interaction failed". Such a press
+        counts toward the per-user interaction limit like any other."""
+        if is_stale(interaction) and not await interaction_allowed(interaction):
+            return  # over the limit: the guard told them to wait
         await answer_stale_component(interaction)
 
     async def close(self) -> None:

@@ -124,6 +124,11 @@ def _typed_values(components: Any) -> Iterator[str]:
             yield from _typed_values(c)
 
 
+def is_stale(interaction: discord.Interaction) -> bool:
+    """A Parley component press / modal submit that no live view takes (as noted at dispatch)."""
+    return is_parley_id(_custom_id(interaction)) and interaction.extras.get(ROUTED_KEY, True) is False
+
+
 async def answer_stale_component(interaction: discord.Interaction) -> bool:
     """Answer a Parley component press / modal submit that no view handled, privately.
 
@@ -131,9 +136,7 @@ async def answer_stale_component(interaction: discord.Interaction) -> bool:
     that were not noted at dispatch (`note_routing`) are left alone.
     """
     cid = _custom_id(interaction)
-    if not is_parley_id(cid) or interaction.extras.get(ROUTED_KEY, True):
-        return False
-    if interaction.response.is_done():
+    if not is_stale(interaction) or interaction.response.is_done():
         return False
     assert cid is not None
     text = stale_text(cid)

@@ -260,3 +260,29 @@ async def test_an_expired_answer_box_is_answered_and_the_text_handed_back(bot, d
     [cb] = discord_peer.callbacks
     assert cb["data"]["content"] == STALE_ROUND_TEXT and cb["data"]["flags"] & EPHEMERAL
     assert "My answer, kept." in cb["data"]["embeds"][0]["description"]
+
+
+async def test_presses_count_toward_the_per_user_limit_like_commands(bot, discord_peer) -> None:
+    """Issue 13 item 5, through the real dispatch: discord.py never runs the command tree's check
+    for a component, yet a burst of presses on a live view and on stale buttons is cut at the
+    same per-user limit, answered privately, and the view's callback does not run for the refused."""
+    clock = [1000.0]
+    bot.command_guard.limiter.clock = lambda: clock[0]
+    limit = bot.command_guard.limiter.limit
+    target, message_id = Target(), next_id()
+    view = RoundControls(USER_ID, target)
+    bot._connection.store_view(view, message_id)
+    for _ in range(limit + 5):
+        await deliver(bot, component_payload(parley_id("mock", "repeat"), message_id))
+    assert target.calls == ["repeat"] * limit
+    refused = [c for c in discord_peer.callbacks if "faster than i can take" in c["data"]["content"].lower()]
+    assert len(refused) == 5 and all(c["data"]["flags"] & EPHEMERAL for c in refused)
+    # a stale button counts too (no "round ended" note while over the limit)
+    await deliver(bot, component_payload(parley_id("mock", "end"), next_id()))
+    assert "faster than i can take" in discord_peer.callbacks[-1]["data"]["content"].lower()
+    # another member is not held up by the burst; a minute later the first may press again
+    await deliver(bot, component_payload(parley_id("mock", "end"), next_id(), user_id=USER_ID + 1))
+    assert discord_peer.callbacks[-1]["data"]["content"] == STALE_ROUND_TEXT
+    clock[0] += 61
+    await deliver(bot, component_payload(parley_id("mock", "repeat"), message_id))
+    assert target.calls == ["repeat"] * (limit + 1)
