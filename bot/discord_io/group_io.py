@@ -126,6 +126,9 @@ class GroupRun:
         self._lobby_dirty = False
         self._lobby_editor: asyncio.Task[None] | None = None
         self.turn_views: dict[int, tuple[TurnView, Any]] = {}
+        # member id -> the group's messages that name them (their turn, feedback, rating prompt),
+        # deleted if they erase their data while the group runs
+        self.posted_about: dict[int, list[Any]] = {}
         self.rate_views: dict[int, tuple[RateButtonView, Any]] = {}
         self.rating_forms: dict[int, list[RatingForm]] = {}  # turn number -> forms sent to raters
         self.answer_boxes: set[AnswerModal] = set()  # typed-answer modals shown and not submitted
@@ -268,6 +271,7 @@ class GroupRun:
             view = TurnView(self, event.turn.number)
             msg = await self.text_channel.send(embed=turn_embed(s, event.turn), view=view)
             self.turn_views[event.turn.number] = (view, msg)
+            self._posted_about(msg, event.turn.answerer_id, event.turn.interviewer_id)
             self._speech.put_nowait((event.spoken, event.turn.number))
             self.refresh_lobby()
         elif isinstance(event, QuestionCard):
@@ -277,7 +281,8 @@ class GroupRun:
         elif isinstance(event, AnswerEnded):
             await self._close_view(self.turn_views.pop(event.turn_number, None))
         elif isinstance(event, AnswerAnalyzed):
-            await self._post_embed(feedback_embed(s, event.turn))
+            msg = await self._post_embed(feedback_embed(s, event.turn))
+            self._posted_about(msg, event.turn.answerer_id, *event.turn.crosstalk_s)
         elif isinstance(event, RatingOpened):
             view = RateButtonView(self, event.turn_number)
             name = member_name(s.name_of(event.answerer_id))
@@ -286,6 +291,7 @@ class GroupRun:
                 f"How was {name}'s answer? Rate it anonymously: structure, clarity, depth (1–5). "
                 f"Rating closes in {secs} s; the group moves on then.", view=view)
             self.rate_views[event.turn_number] = (view, msg)
+            self._posted_about(msg, event.answerer_id)
         elif isinstance(event, RatingClosed):
             await self._close_view(self.rate_views.pop(event.turn_number, None),
                                    content=f"Rating closed: {event.result.count} rating(s) received.")
@@ -305,11 +311,20 @@ class GroupRun:
         except discord.HTTPException:
             log.warning("group %s: could not post to the channel", self.session.session_id)
 
-    async def _post_embed(self, embed: discord.Embed) -> None:
+    async def _post_embed(self, embed: discord.Embed) -> Any:
+        """The posted message, or None when Discord refused it."""
         try:
-            await self.text_channel.send(embed=embed)
+            return await self.text_channel.send(embed=embed)
         except discord.HTTPException:
             log.warning("group %s: could not post an embed", self.session.session_id)
+            return None
+
+    def _posted_about(self, message: Any, *user_ids: int | None) -> None:
+        if message is None:
+            return
+        for uid in user_ids:
+            if uid is not None:
+                self.posted_about.setdefault(uid, []).append(message)
 
     def refresh_lobby(self) -> None:
         """Show the group as it is now in the lobby message. Edits are coalesced: while one is in
@@ -432,7 +447,16 @@ class GroupRun:
         the group at once (`GroupSession.erase_member`). Returns whether the group held them."""
         if self.sink is not None:
             self.sink.remove(user_id)
-        return await self.session.erase_member(user_id)
+        held = await self.session.erase_member(user_id)
+        for message in self.posted_about.pop(user_id, []):  # the group's messages that name them
+            try:
+                await message.delete()
+            except discord.NotFound:
+                pass
+            except discord.HTTPException as e:
+                log.info("group %s: could not delete a message naming an erased member: %s",
+                         self.session.session_id, getattr(e, "status", e))
+        return held
 
     async def member_gone(self, user_id: int) -> None:
         if self.sink is not None:

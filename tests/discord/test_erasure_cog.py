@@ -66,6 +66,11 @@ async def test_erasing_a_member_mid_group_leaves_nothing_of_them_when_the_group_
     assert not s.is_member(erin.id) and erin.id not in w.vc.fake.sink.member_ids
     assert erin.id not in {m["user_id"] for m in s.summary()["members"]}
     assert s.phase is Phase.ANSWERING and s.current.answerer_id == third.id  # the group goes on
+    # the group's messages that named her (her turn, her feedback, the prompt to rate her) are gone
+    naming = [m for m, kw in w.text.sent if ERIN_NAME in str(kw.get("content")) + str(
+        kw["embed"].to_dict() if kw.get("embed") else "")]
+    assert len(naming) >= 3 and all(m.delete.await_count == 1 for m in naming)
+    assert all(m.delete.await_count == 0 for m, _ in w.text.sent if m not in naming)
     ending = inter(w, owner)
     await cog.end.callback(cog, ending)
     _, kw = await w.text.wait_sent(lambda k: getattr(k.get("embed"), "title", "") == "Group summary")
