@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Awaitable, Callable, Sequence, TypeVar
 
 from bot import __version__
 from bot.cli_support import (
@@ -26,6 +26,7 @@ from bot.cli_support import (
 )
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 2, 3
+T = TypeVar("T")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -228,7 +229,7 @@ async def _store(settings, analysis, *, mode: str) -> int | None:
     return await _with_database(settings, store)
 
 
-async def _with_database(settings, work: Callable):
+async def _with_database(settings, work: Callable[[Any], Awaitable[T]]) -> T:
     """Open the database, run `work(db)`, close it; every storage failure becomes one CliError
     that names the real problem (busy, disk full, damaged file, a path that is not a file, …)."""
     import sqlite3
@@ -238,13 +239,14 @@ async def _with_database(settings, work: Callable):
 
     try:
         async with Database(settings.database) as db:
-            try:
-                return await work(db)
-            except sqlite3.Error as e:
-                raise storage_error(settings.database, e) from None
+            return await work(db)
+    except sqlite3.Error as e:  # after the open succeeded: a write, a read, the close
+        err = storage_error(settings.database, e)
     except StorageError as e:
-        hint = "; set PARLEY_DATA_DIR or PARLEY_DB_PATH to another place" if e.kind == "place" else ""
-        raise CliError(f"{e}{hint}", EXIT_UNAVAILABLE if e.kind in ("busy", "full", "io") else EXIT_BAD_INPUT) from None
+        err = e
+    hint = "; set PARLEY_DATA_DIR or PARLEY_DB_PATH to another place" if err.kind == "place" else ""
+    code = EXIT_UNAVAILABLE if err.kind in ("busy", "full", "io") else EXIT_BAD_INPUT
+    raise CliError(f"{err}{hint}", code)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
