@@ -223,6 +223,28 @@ async def test_a_client_without_dave_is_refused_with_4017(standin: DiscordStandI
             assert ws.close_code == 4017
 
 
+async def test_a_rate_limited_edit_waits_retry_after_and_lands(standin: DiscordStandIn, pointed_at) -> None:
+    """REST 429 with retry_after on message edits, as Discord answers an exhausted bucket:
+    discord.py waits and retries; the edit lands once, after the waits."""
+    import time
+
+    client = PlainClient(standin)
+    task = await _start(client, standin)
+    try:
+        channel = client.get_channel(standin.world.text_channel_id)
+        msg = await channel.send("timer 0:30")
+        standin.rest.rate_limit("PATCH", r"/channels/\d+/messages/\d+$", times=2, retry_after=0.4)
+        t0 = time.monotonic()
+        await asyncio.wait_for(msg.edit(content="timer 0:29"), T)
+        took = time.monotonic() - t0
+        assert len(standin.events.find("rate_limited")) == 2
+        assert took >= 0.75, f"the client retried after {took:.2f} s, before retry_after"
+        assert standin.rest.messages[msg.id].content == "timer 0:29"
+        assert len(standin.events.find("message_update", lambda m: m.id == msg.id)) == 1
+    finally:
+        await _shutdown(client, task)
+
+
 async def test_a_fresh_process_trusts_the_voice_tls_through_ssl_cert_file(standin: DiscordStandIn) -> None:
     """How the bot process reaches wss:// voice: aiohttp's default context honours SSL_CERT_FILE."""
     import os

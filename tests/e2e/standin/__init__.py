@@ -127,6 +127,7 @@ class DiscordStandIn:
                 detail = repr(d)[:200]
             lines.append(f"{e.at - t0:8.2f} {e.kind}: {detail}")
         lines.append(f"udp: {self.voice.udp_counts}")
+        lines.append(f"dave: bot frames {self.voice.dave_counts}; group {self.voice.dave.counts}")
         return "\n".join(lines)
 
     def messages(self) -> list[StoredMessage]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -101,6 +102,32 @@ class RestApi:
         self.messages: dict[int, StoredMessage] = {}
         self.commands: dict[int, dict[str, Any]] = {}  # id -> command (global and guild)
         self.ack_deadline_s = INTERACTION_ACK_DEADLINE_S
+        # (method, path regex, how many more to refuse, retry_after seconds): see rate_limit()
+        self._limits: list[list[Any]] = []
+
+    def rate_limit(self, method: str, path_pattern: str, times: int, retry_after: float = 0.5) -> None:
+        """Answer the next `times` matching requests with 429 and a `retry_after`, as Discord does
+        when a route's bucket is exhausted (the client must wait and retry)."""
+        self._limits.append([method.upper(), re.compile(path_pattern), times, retry_after])
+
+    def _limited(self, request: web.Request) -> web.Response | None:
+        for rule in self._limits:
+            method, pattern, left, retry_after = rule
+            if left > 0 and request.method == method and pattern.search(request.path):
+                rule[2] -= 1
+                self.s.events.add("rate_limited", {"method": request.method, "path": request.path,
+                                                   "retry_after": retry_after})
+                headers = {"Retry-After": str(max(1, int(retry_after + 0.999))),
+                           "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+                           "X-RateLimit-Reset-After": f"{retry_after:.3f}",
+                           "X-RateLimit-Bucket": "standin-" + pattern.pattern.replace("/", "_"),
+                           "X-RateLimit-Scope": "user",
+                           "Via": "1.1 google"}  # Discord's API answers through Google's front end
+                body = {"message": "You are being rate limited.", "retry_after": retry_after,
+                        "global": False, "code": 0}
+                return web.Response(body=json.dumps(body).encode(), status=429, headers=headers,
+                                    content_type="application/json")
+        return None
 
     # --- wiring -----------------------------------------------------------------------
     def emit(self, kind: str, data: Any) -> None:
@@ -112,6 +139,9 @@ class RestApi:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler):
+        limited = self._limited(request)
+        if limited is not None:
+            return limited
         token = _pending.set([])
         try:
             resp = await handler(request)
@@ -329,9 +359,19 @@ class RestApi:
             inter["expired"] = True
             self.s.events.add("interaction_expired", inter)
             return self._error(404, "Unknown interaction", 10062)
-        inter["responded"] = True
         rtype = body.get("type")
         data = body.get("data") or {}
+        # autocomplete interactions take only type 8 (with at most 25 choices), and only they do
+        if (inter["type"] == 4) != (rtype == 8):
+            return self._error(400, f"Invalid interaction response type {rtype} for interaction "
+                                    f"type {inter['type']}", 50035)
+        if rtype == 8:
+            choices = data.get("choices")
+            if not isinstance(choices, list) or len(choices) > 25 or not all(
+                    isinstance(c, dict) and 1 <= len(str(c.get("name", ""))) <= 100 and "value" in c
+                    for c in choices):
+                return self._error(400, "Invalid Form Body (choices)", 50035)
+        inter["responded"] = True
         resource: dict[str, Any] = {"type": rtype}
         message: StoredMessage | None = None
         if rtype == 4:  # CHANNEL_MESSAGE_WITH_SOURCE
@@ -343,7 +383,7 @@ class RestApi:
             message = self.messages.get(inter.get("message_id") or 0)
             if message is not None:
                 self._edit(message, data, files)
-        elif rtype in (6, 9, 1):  # DEFERRED_UPDATE_MESSAGE, MODAL, PONG
+        elif rtype in (6, 8, 9, 1):  # DEFERRED_UPDATE_MESSAGE, AUTOCOMPLETE_RESULT, MODAL, PONG
             pass
         else:
             return self._error(400, f"Invalid interaction response type {rtype}", 50035)
