@@ -63,9 +63,15 @@ def strengths(analysis: Analysis, limit: int = 4) -> list[str]:
     return [STRUCTURE_ELEMENTS.get(e, e).capitalize() for e in present][:limit]
 
 
-def _fix_line(f: Flag) -> str:
+def _fix_line(f: Flag, indent: str = "     ") -> str:
+    """The fix, then the moment it refers to (quoted) and what a stronger sentence would have said."""
     stamp = f"[{mmss(f.at_s)}] " if f.at_s is not None else ""
-    return f"{stamp}{f.message}"
+    lines = [f"{stamp}{f.message}"]
+    if f.quote:
+        lines.append(f"{indent}You said: \u201c{f.quote}\u201d")
+    if f.suggestion:
+        lines.append(f"{indent}Stronger: {f.suggestion}")
+    return "\n".join(lines)
 
 
 def _category_label(category: str) -> str:
@@ -131,7 +137,7 @@ def feedback_dict(analysis: Analysis, question: Question) -> dict[str, Any]:
     fixes = top_fixes(analysis, 3)
     fields.append({
         "name": "Top fixes",
-        "value": clip("\n".join(f"{i}. {_fix_line(f)}" for i, f in enumerate(fixes, 1)) or "Nothing major: push for more depth."),
+        "value": clip("\n".join(f"{i}. {clip(_fix_line(f, '   '), 330)}" for i, f in enumerate(fixes, 1)) or "Nothing major: push for more depth."),
         "inline": False,
     })
     if analysis.follow_up:

@@ -108,11 +108,17 @@ class Flag:
     message: str
     at_s: float | None = None
     severity: int = 2  # 1 = minor, 2 = normal, 3 = major; orders the top fixes
+    quote: str | None = None  # the candidate's words at the moment the flag refers to
+    suggestion: str | None = None  # what a stronger sentence would have said there
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.at_s is not None:
             d["at_s"] = round(self.at_s, 2)
+        if self.quote:
+            d["quote"] = self.quote
+        if self.suggestion:
+            d["suggestion"] = self.suggestion
         return d
 
 

@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 
 from bot.analysis.learned import apply_learned
+from bot.analysis.moments import annotate
 from bot.analysis.lexicon import build_doc, doc_from_text, trigger_pattern
 from bot.analysis.scoring import (
     CATEGORY_DEFAULT_EXPECTED,
@@ -65,7 +66,8 @@ def analyze(
     threshold = settings.long_silence_s
     if transcript is not None:
         words = sorted(transcript.words, key=lambda w: (w.start, w.end))
-        doc = build_doc([w.text for w in words], [w.start for w in words])
+        source_words, source_times = [w.text for w in words], [w.start for w in words]
+        doc = build_doc(source_words, source_times)
         timing = transcript_timing(transcript, threshold)
         raw_text = transcript.text
         duration: float | None = transcript.duration_s
@@ -74,6 +76,7 @@ def analyze(
         is_audio = True
     else:
         raw_text = (text or "").strip()
+        source_words, source_times = raw_text.split(), None
         doc = doc_from_text(raw_text)
         timing = text_timing(raw_text)
         duration = None
@@ -85,6 +88,7 @@ def analyze(
         apply_learned(struct, doc, question.category)
     covered, missed = key_point_coverage(question.key_points, doc.text)
     flags = build_flags(question, struct, timing, length, missed, len(question.key_points), threshold)
+    flags = annotate(flags, question, struct, doc, source_words, source_times, timing.silences, missed)
     score = compute_score(question, struct, timing, length, len(covered), len(question.key_points), flags, is_audio)
     gap = biggest_gap(question, struct, flags) if length.words else None
     follow_up = choose_follow_up(question, gap) if length.words else (
