@@ -383,6 +383,19 @@ class DiscordRoundIO:
                     "time, allow direct messages from this server's members.",
             view=view, allowed_mentions=ONLY_OWNER)
 
+    async def _delete_addressed_to_owner(self) -> None:
+        """The round's messages addressed to the owner (consent, question cards, notices) go; the
+        plain status lines, the last of which says why the round stopped, stay."""
+        mention = self.member.mention
+        for message in [m for m in self.messages if mention in (m.content or "")]:
+            try:
+                await message.delete()
+                self.messages.remove(message)
+            except discord.NotFound:
+                self.messages.remove(message)
+            except discord.HTTPException as e:
+                log.info("could not delete a message of an erased member's round: %s", getattr(e, "status", e))
+
     async def round_closed(self, summary: "RoundSummary") -> None:
         if self.closed:
             return
@@ -390,6 +403,8 @@ class DiscordRoundIO:
         for view in (self.controls, self.consent_view):
             if view is not None:
                 await view.disable()
+        if summary.reason == "erased":  # the owner erased their data (/privacy delete)
+            await self._delete_addressed_to_owner()
         vc = self.voice_client
         try:
             if self.sink is not None and vc.is_listening():

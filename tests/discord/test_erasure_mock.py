@@ -1,0 +1,49 @@
+"""Issue 13 item 1 for a mock round, through the cogs: `/privacy delete` by the member practising
+stops their round at once, keeps nothing of it (also what a step in flight stores), and removes
+the round's messages addressed to them; the stop reason stays in the channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import unittest.mock
+
+from bot.practice.round import RoundState
+from cogs.privacy import PrivacyCog
+from tests.discord.helpers import MockDMChannel, MockMember
+from tests.discord.test_erasure_cog import erase
+from tests.discord.test_mock_cog import (  # noqa: F401
+    TIMEOUT, _type, accept_consent, cog, interaction_for, make_world, round_settings, start,
+)
+from tests.fault.population import scan_for
+
+NAME = "ada-erased-mid-round"
+
+
+async def test_erasing_the_owner_mid_round_stops_it_and_keeps_nothing(cog, settings) -> None:  # noqa: F811
+    w = make_world()
+    w.member.display_name = w.member.global_name = w.member.name = NAME
+    await start(cog, interaction_for(w))
+    active = cog.active[w.guild.id]
+    r = active.round
+    await accept_consent(w)
+    await r.wait_state(RoundState.LISTENING)
+    await active.io.switch_to_text("test: voice can't be decrypted")
+    await _type(w, active.io.controls, "I would assume one region first, then add a cache and measure it.")
+    await r.wait_state(RoundState.LISTENING, count=2)  # the answer is stored; the follow-up is asked
+    assert scan_for(settings.database, (w.member.id, NAME))
+    cog.bot.get_user = unittest.mock.Mock(return_value=MockMember(id=w.member.id, dm_channel=MockDMChannel()))
+    cog.bot.user = MockMember(name="Parley", bot=True)
+    reply = await erase(PrivacyCog(cog.bot), w.member, w.guild)
+    assert "you left the round or group" in reply.lower()
+    await asyncio.wait_for(active.task, TIMEOUT)
+    assert r.summary.reason == "erased" and r.summary.answers == []
+    assert scan_for(settings.database, (w.member.id, NAME)) == []
+    # no feedback; the round's messages addressed to her are deleted, the stop reason stays
+    sent = [(m, kw) for m, kw in w.text.sent]
+    assert not any("feedback" in str(kw.get("embed").title if kw.get("embed") else "").lower() for _, kw in sent)
+    addressed = [m for m, kw in sent if w.member.mention in str(kw.get("content"))]
+    assert addressed and all(m.delete.await_count == 1 for m in addressed)
+    assert "erased your parley data" in str(sent[-1][1].get("content")).lower()
+    sent[-1][0].delete.assert_not_awaited()
+    assert w.guild.id not in cog.active and len(cog.registry) == 0
