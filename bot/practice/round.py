@@ -156,6 +156,7 @@ class RoundSummary:
     reason: str                      # why the round ended ("completed", "ended", "user_left", …)
     answers: list[AnswerResult] = field(default_factory=list)
     questions_total: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)  # what a RoundExtras adds (pushback, own questions)
 
     @property
     def analyses(self) -> list[Analysis]:
@@ -201,7 +202,17 @@ class RoundSummary:
                 }
                 for a in self.answers
             ],
+            **({"extras": self.extras} if self.extras else {}),
         }
+
+
+class RoundExtras(Protocol):
+    """Optional stages a round can run (bot/practice/round_extras.py): pushback in place of the
+    follow-up, and the candidate's own questions at the end. They write into `summary.extras`."""
+
+    def follow_up(self, question: Question, result: AnswerResult) -> str | None: ...
+    def follow_up_heard(self, result: AnswerResult) -> None: ...
+    async def after_questions(self, round_: "MockRound") -> None: ...
 
 
 QuestionPicker = Callable[[int, Sequence[str]], Question]
@@ -228,6 +239,7 @@ class MockRound:
         speaker: "Speaker | None" = None,
         clock: Callable[[], float] = time.monotonic,
         listener_config: ListenerConfig | None = None,
+        extras: RoundExtras | None = None,
     ) -> None:
         """`questions`: a list (its first settings.questions_per_round are asked) or a picker.
         `speaker`: optional, only used to pre-render upcoming prompts in the background.
@@ -243,6 +255,7 @@ class MockRound:
         self.speaker = speaker
         self._clock = clock
         self._listener_config = listener_config or ListenerConfig.from_settings(self.settings)
+        self.extras = extras
         n = self.settings.questions_per_round
         if callable(questions):
             self._picker: QuestionPicker | None = questions  # type: ignore[assignment]
@@ -395,6 +408,8 @@ class MockRound:
                 break
 
         self._current = None
+        if self.extras is not None and self._stop_reason is None and not self._erased:
+            await self._quietly(self.extras.after_questions(self))
         if self._stop_reason is None:
             self._summary.status, self._summary.reason = "done", "completed"
         else:
@@ -445,7 +460,8 @@ class MockRound:
         if self._stop_reason is not None or reason == "skipped" or result.analysis is None:
             return result
 
-        follow_up = (result.analysis.follow_up or "").strip() or self._fallback_follow_up(question)
+        custom = self.extras.follow_up(question, result) if self.extras is not None else None
+        follow_up = custom or (result.analysis.follow_up or "").strip() or self._fallback_follow_up(question)
         if not follow_up:
             return result
         result.follow_up = follow_up
@@ -467,7 +483,23 @@ class MockRound:
             result.follow_up_analysis = await asyncio.to_thread(
                 self.engine.analyze_transcript, question, fu_transcript)
             result.follow_up_attempt_id = await self._record(result.follow_up_analysis, mode="mock_follow_up")
+        if self.extras is not None:
+            self.extras.follow_up_heard(result)
         return result
+
+    async def ask_and_hear(self, prompt: str) -> tuple[str, str]:
+        """Say `prompt` and hear one reply, spoken or typed: (its text, why it ended). For the stages
+        a RoundExtras adds; nothing is analysed or stored here."""
+        await self._set_state(RoundState.ASKING)
+        self._current_prompt = prompt
+        self._skip, self._typed = False, None
+        await self._say(prompt, kind="question")
+        if self._stop_reason is not None or self._skip:
+            return "", "skipped" if self._skip else self._stop_reason or ""
+        transcript, reason, _ = await self._listen()
+        await self._explain_end(reason)
+        typed = self._take_typed() if reason == "typed" else None
+        return (typed if typed is not None else transcript.text), reason
 
     async def _listen(self) -> tuple[Transcript, str, float | None]:
         """One answer: returns its transcript, why it ended, and the clock time it ended."""
