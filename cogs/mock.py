@@ -26,6 +26,7 @@ from bot.discord_io.replies import send_private
 from bot.discord_io.round_io import ConsentStore, DiscordRoundIO
 from bot.models import CATEGORIES, DIFFICULTIES, Question
 from bot.practice.round import MockRound
+from bot.practice.round_extras import PracticeExtras
 from bot.practice.tailoring import RoleNeeds, next_for_round
 from bot.practice.rounds_registry import KIND_MOCK, Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.storage.privacy import ConsentStore as DbConsentStore
@@ -95,6 +96,8 @@ class MockCog(commands.Cog):
         difficulty="How hard (default: any)",
         question="A specific question id to start with (type to search)",
         private="Send the final feedback to you by direct message instead of this channel",
+        pushback="Challenge your decisions with a counter-argument, as a tough interviewer would",
+        your_questions="At the end, ask your own questions for the interviewer and get feedback on them",
     )
     @app_commands.choices(
         category=[app_commands.Choice(name=category_label(c), value=c) for c in CATEGORIES],
@@ -107,6 +110,8 @@ class MockCog(commands.Cog):
         difficulty: app_commands.Choice[str] | None = None,
         question: str | None = None,
         private: bool = False,
+        pushback: bool = False,
+        your_questions: bool = False,
     ) -> None:
         guild, member = interaction.guild, interaction.user
         if guild is None or not isinstance(member, discord.Member):
@@ -187,12 +192,16 @@ class MockCog(commands.Cog):
         except Exception:  # noqa: BLE001 - a profile that can't be read means an untailored round, not none
             log.warning("could not read the profile of %s; picking at random", member.id, exc_info=True)
             needs = None
+        extras = (PracticeExtras(pushback=pushback, own_questions=your_questions)
+                  if pushback or your_questions else None)
         round_ = MockRound(
             self.services.engine, io, user_id=member.id, user_name=member.display_name,
             guild_id=guild.id, channel_id=channel.id,
             questions=make_picker(bank, first, cat, diff, needs=needs, reasons=io.reasons), settings=settings,
-            speaker=self.services.speaker,
+            speaker=self.services.speaker, extras=extras,
         )
+        if extras is not None:
+            extras.bind(round_)
         io.bind(round_)
         self.registry.attach(claim, round_)
         active = ActiveRound(claim=claim, round=round_, io=io, user_id=member.id, channel_id=channel.id)

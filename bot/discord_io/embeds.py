@@ -162,6 +162,14 @@ def feedback_embed(summary: "RoundSummary") -> discord.Embed:
     for result in summary.answers[:20]:
         name, value = _answer_field(result)
         e.add_field(name=name, value=value, inline=False)
+    for pb in summary.extras.get("pushback", [])[:3]:
+        e.add_field(name=_cut(f"Pushback on question {pb['index']}: {pb['verdict'].replace('_', ' ')}", 256),
+                    value=_lines_within((neutralize_mentions(line) for line in pb["lines"]), 1024), inline=False)
+    own = summary.extras.get("candidate_questions")
+    if own:
+        e.add_field(name="Your questions for the interviewer",
+                    value=_lines_within((f"• {neutralize_mentions(line)}" for line in own["lines"]), 1024),
+                    inline=False)
     fixes: list[Flag] = []
     seen: set[str] = set()
     for a in summary.analyses:

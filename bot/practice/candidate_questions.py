@@ -75,9 +75,8 @@ def split_questions(text: str) -> list[str]:
     parts = [p.strip(" ,;") for p in _SPLIT.split(" ".join((text or "").split())) if p and p.strip(" ,;")]
     out = []
     for p in parts:
-        if len(p.split()) < MIN_QUESTION_WORDS:
-            continue
-        if p.endswith("?") or _QUESTION_START.match(p):
+        n = len(p.split())
+        if (p.endswith("?") and n >= 2) or (n >= MIN_QUESTION_WORDS and _QUESTION_START.match(p)):
             out.append(p)
     return out
 

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 from bot.analysis.lexicon import build_doc, doc_from_text
 from bot.analysis.structure.phrases import load_phrasebook
 from bot.models import Question, Transcript
+from bot.practice.listening import ends_with_end_phrase
 
 VERDICTS = ("updated", "defended", "rigid")
 MIN_REPLY_WORDS = 3
@@ -109,6 +110,8 @@ def find_decision(text: str = "", transcript: Transcript | None = None,
     else:
         moments = _sentences((text or "").split(), None)
     book = load_phrasebook()
+    # "That's my answer." ends an answer; it commits to nothing
+    moments = [m for m in moments if not (len(m.text.split()) <= 6 and ends_with_end_phrase(m.text.split()))]
     found = [m for m in moments if book["strong_decision"].search(doc_from_text(m.text).text)]
     if found:
         return found[-1]

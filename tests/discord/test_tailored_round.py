@@ -68,3 +68,33 @@ async def test_round_feedback_offers_outlines_only_for_answered_questions():
     shown = press.response.send_message.call_args.kwargs
     assert shown["ephemeral"] is True and qs[2].strong_outline[0] in shown["embed"].fields[0].value
     assert not await view.interaction_check(MockInteraction(user=MockMember(name="bo"), guild=guild))
+
+
+def test_round_feedback_shows_the_pushback_moment_and_the_candidates_questions():
+    from bot.analysis import analyze
+    from bot.discord_io.embeds import feedback_embed
+    from bot.practice.candidate_questions import judge_candidate_questions
+    from bot.practice.pushback import feedback_lines, find_decision, judge_reply
+    from bot.practice.round import AnswerResult, RoundSummary
+
+    q = BANK.get("design-telemetry-ingestion")
+    answer = "I'd go with Kafka here because replay matters. @everyone"
+    decision = find_decision(answer)
+    challenge = q.challenges[0]
+    j = judge_reply("No, Kafka is fine. Everyone uses it.", challenge=challenge, answer=answer, question=q)
+    summary = RoundSummary(session_id=1, user_id=5, user_name="ada", guild_id=2, status="done", reason="completed",
+                           answers=[AnswerResult(1, q, analyze(q, text=answer), None, "done")], questions_total=1)
+    summary.extras["pushback"] = [{"index": 1, "verdict": j.verdict, "lines": feedback_lines(decision, challenge, j)}]
+    summary.extras["candidate_questions"] = judge_candidate_questions("What's the salary?").to_dict()
+    fields = {f.name: f.value for f in feedback_embed(summary).fields}
+    pb = fields["Pushback on question 1: rigid"]
+    assert "You committed: “I'd go with Kafka here because replay matters.”" in pb
+    assert "You replied: “No, Kafka is fine." in pb and "@everyone" not in pb
+    assert "recruiter" in fields["Your questions for the interviewer"]
+
+
+def test_mock_start_offers_pushback_and_your_questions_options():
+    from cogs.mock import MockCog
+
+    names = [p.name for p in MockCog.start.parameters]
+    assert "pushback" in names and "your_questions" in names

@@ -143,6 +143,8 @@ def test_decision_found_in_typed_and_spoken_answers():
     d = find_decision(text)
     assert d is not None and d.text.startswith("I'd go with Kafka") and d.at_s is None
     assert find_decision("It depends on many things. Caching is nice and queues are useful.") is None
+    assert find_decision("Caching is nice. That's my answer.") is None  # the end phrase commits to nothing
+    assert find_decision(text + " That's my answer.").text == d.text
     words, t = [], 0.0
     for w in text.split():
         words.append(Word(w, t, t + 0.3))
