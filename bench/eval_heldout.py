@@ -1,10 +1,10 @@
-"""Held-out evaluation of the structure checks: how well does `bot.analysis` generalize?
+"""One labelled dev file in detail: figures and every misclassified answer.
 
     .venv/bin/python -m bench.eval_heldout            # typed answers only (fast)
     .venv/bin/python -m bench.eval_heldout --spoken   # plus the spoken ones (loads whisper)
 
-The answers in tests/data/heldout_answers.toml were written without looking at the analysis
-rules or its development set, as an outside judge would test it. For every answer this runs
+The default file, tests/data/heldout_answers.toml, is dev data (it arrived with the rule fixes it
+prompted; the sealed sets measure generalisation: bench/eval_sealed.py). For every answer this runs
 `bot.analysis.analyze(question, text=...)` and compares `structure` with the labels. Spoken
 answers are synthesized with espeak-ng (a silence spliced in with numpy where the answer asks
 for one), decoded with `bot.speech.audio.decode_file`, transcribed with the real
