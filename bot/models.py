@@ -124,7 +124,7 @@ class Flag:
 
 @dataclass
 class Analysis:
-    """The result of analysing one answer; `to_contract()` is the JSON of DESIGN.md."""
+    """The result of analysing one answer; `to_contract()` is the JSON of docs/architecture.md."""
 
     question_id: str
     category: str

@@ -1,7 +1,7 @@
 """Answer analysis: delivery (timing), structure, key points, flags, score and follow-up.
 
 `analyze(question, transcript=... | text=...)` is the one entry point; its `Analysis.to_contract()`
-is the JSON of DESIGN.md. Pure CPU work on small strings: a 5-minute answer takes a few ms.
+is the JSON of docs/architecture.md. Pure CPU work on small strings: a 5-minute answer takes a few ms.
 """
 
 from __future__ import annotations

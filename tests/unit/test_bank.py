@@ -39,7 +39,7 @@ def test_ids_unique_and_slugs(bank: Bank) -> None:
     assert len(ids) == len(set(ids))
     for qid in ids:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", qid), qid
-    # the example id of DESIGN.md's contract exists
+    # the example id of the analyze contract (docs/architecture.md) exists
     assert bank.get("design-telemetry-ingestion").category == "system_design"
 
 
