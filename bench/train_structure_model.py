@@ -55,13 +55,17 @@ def build_examples(use_rules: bool) -> list[Example]:
 def _matrix(examples: list[Example], vocab: dict[str, int]):  # type: ignore[no-untyped-def]
     from scipy.sparse import csr_matrix
 
-    rows, cols, vals = [], [], []
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
     for r, ex in enumerate(examples):
         norm = float(np.sqrt(sum(v * v for v in ex.feats.values()))) or 1.0
         for name, v in ex.feats.items():
             i = vocab.get(name)
             if i is not None:
-                rows.append(r), cols.append(i), vals.append(v / norm)
+                rows.append(r)
+                cols.append(i)
+                vals.append(v / norm)
     return csr_matrix((vals, (rows, cols)), shape=(len(examples), len(vocab)))
 
 

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from bot.analysis.lexicon import Doc
 from bot.analysis.structure import StructureReport
@@ -85,26 +85,26 @@ class LinearModel:
             out[check] = (p >= self.thresholds.get(check, 0.5), p)
         return out
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, Any]:
         names = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         return {"format": 1, "use_rules": self.use_rules, "trained_on": self.trained_on, "features": names,
                 "checks": {c: {"intercept": self.intercepts[c], "threshold": self.thresholds.get(c, 0.5),
                                "weights": [round(x, 5) for x in self.weights[c]]} for c in self.weights}}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> "LinearModel":
+    def from_json(cls, data: Mapping[str, Any]) -> "LinearModel":
         if data.get("format") != 1:
             raise ValueError(f"unknown structure model format {data.get('format')!r}")
-        names = list(data["features"])  # type: ignore[call-overload]
-        checks: Mapping[str, Mapping[str, object]] = data["checks"]  # type: ignore[assignment]
+        names = [str(n) for n in data["features"]]
+        checks: Mapping[str, Mapping[str, Any]] = data["checks"]
         for c, spec in checks.items():
-            if len(spec["weights"]) != len(names):  # type: ignore[arg-type]
-                raise ValueError(f"structure model: {c} has {len(spec['weights'])} weights for {len(names)} features")  # type: ignore[arg-type]
+            if len(spec["weights"]) != len(names):
+                raise ValueError(f"structure model: {c} has {len(spec['weights'])} weights for {len(names)} features")
         return cls(vocabulary={n: i for i, n in enumerate(names)},
-                   weights={c: tuple(float(x) for x in spec["weights"]) for c, spec in checks.items()},  # type: ignore[union-attr]
-                   intercepts={c: float(spec["intercept"]) for c, spec in checks.items()},  # type: ignore[arg-type]
-                   thresholds={c: float(spec.get("threshold", 0.5)) for c, spec in checks.items()},  # type: ignore[arg-type, union-attr]
-                   use_rules=bool(data.get("use_rules", True)), trained_on=int(data.get("trained_on", 0)))  # type: ignore[call-overload]
+                   weights={c: tuple(float(x) for x in spec["weights"]) for c, spec in checks.items()},
+                   intercepts={c: float(spec["intercept"]) for c, spec in checks.items()},
+                   thresholds={c: float(spec.get("threshold", 0.5)) for c, spec in checks.items()},
+                   use_rules=bool(data.get("use_rules", True)), trained_on=int(data.get("trained_on", 0)))
 
 
 @lru_cache(maxsize=2)
