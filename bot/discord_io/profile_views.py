@@ -8,7 +8,7 @@ from typing import Awaitable, Callable
 
 import discord
 
-from bot.discord_io.member_views import MemberOnlyView, disable_view
+from bot.discord_io.member_views import MemberOnlyView, ParleyModal, disable_view
 from bot.discord_io.stale_components import parley_id
 from bot.practice.tailoring import MAX_ROLE_CHARS, Pick, RoleNeeds
 from bot.skills import describe
@@ -30,7 +30,7 @@ CONSENT_TEXT = (
 SubmitHandler = Callable[[discord.Interaction, str, str], Awaitable[None]]
 
 
-class ProfileModal(discord.ui.Modal, title="Your target role"):
+class ProfileModal(ParleyModal, title="Your target role"):
     role: discord.ui.TextInput = discord.ui.TextInput(
         label="Target role (optional)", style=discord.TextStyle.short, required=False,
         max_length=MAX_ROLE_CHARS, placeholder="e.g. Backend engineer, payments",
