@@ -120,3 +120,21 @@ async def test_erasure_removes_parleys_messages_for_the_member_and_names_what_it
     assert "our direct messages (1 message)" in reply and f"<#{locked.id}>" in reply
     assert "could not remove" in reply
     assert scan_for(settings.database, (erin.id,)) == []
+
+
+async def test_who_ended_a_group_is_stored_as_an_id_and_rendered_as_a_mention(cog, settings) -> None:  # noqa: F811
+    """Issue 13 item 2: `/group end` by a server manager keeps their id, never their display name;
+    the summary shows them as a mention (Discord renders the name; nobody is pinged)."""
+    from bot.storage.groups import GroupStore
+
+    w = make_world(1)
+    await start_group(cog, w)
+    run = cog.runs[w.guild.id]
+    manager = w.guild.add_member(MockMember(name="mod-with-a-name",
+                                            guild_permissions=discord.Permissions(manage_guild=True)))
+    await cog.end.callback(cog, inter(w, manager))
+    _, kw = await w.text.wait_sent(lambda k: getattr(k.get("embed"), "title", "") == "Group summary")
+    assert f"Ended by <@{manager.id}>" in kw["embed"].description
+    rec = await GroupStore(cog.bot.services.db).get(run.session.session_id)
+    assert rec.summary["ended_by_id"] == manager.id
+    assert scan_for(settings.database, ("mod-with-a-name",)) == []
