@@ -253,6 +253,12 @@ async def _names_of(db: Database, user_id: int, extra: tuple[str, ...] = ()) -> 
     return frozenset(n for n in ((r[0] if r else ""), *extra) if n)
 
 
+def _inside_json(text: str) -> str:
+    """A LIKE pattern (ESCAPE '\\') for `text` as it is written inside a JSON document."""
+    written = json.dumps(text)[1:-1]
+    return "%" + written.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 async def _sessions_of(db: Database, user_id: int, names: frozenset[str]) -> list[Any]:
     """Every session row holding something of the member: theirs, theirs to share, or a summary
     that names them (with or without a membership row)."""
@@ -261,8 +267,7 @@ async def _sessions_of(db: Database, user_id: int, names: frozenset[str]) -> lis
     args: list[Any] = [user_id, user_id, f"%{user_id}%"]
     for n in sorted(names):
         clauses.append("s.summary_json LIKE ? ESCAPE '\\'")
-        escaped = json.dumps(LEGACY_ENDED_BY + n)[1:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        args.append(f"%{escaped}%")
+        args.append(_inside_json(LEGACY_ENDED_BY + n))
     async with db.conn.execute(
         "SELECT s.*, EXISTS(SELECT 1 FROM session_members m WHERE m.session_id = s.id AND m.user_id = ?)"
         f" AS is_member FROM sessions s WHERE {' OR '.join(clauses)} ORDER BY s.id",
