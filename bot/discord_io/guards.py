@@ -24,6 +24,7 @@ import discord
 from discord import app_commands
 
 from bot.discord_io.replies import try_send_private
+from bot.discord_io.stale_components import typed_text_embed
 from bot.limits import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -145,10 +146,13 @@ class CommandGuard:
         return False
 
     async def _tell(self, interaction: discord.Interaction, wait: float) -> None:
-        """One ephemeral reply per refused interaction (Discord shows an error if none is sent)."""
+        """One ephemeral reply per refused interaction (Discord shows an error if none is sent);
+        a refused form gets what was typed in it back."""
         text = (f"You're going faster than I can take it (commands and button presses count alike). "
                 f"Please wait {max(1, round(wait))} s and try again.")
-        await try_send_private(interaction, text, failure="could not send the rate-limit reply")
+        embed = typed_text_embed(interaction)
+        extra = {"embed": embed} if embed is not None else {}
+        await try_send_private(interaction, text, failure="could not send the rate-limit reply", **extra)
 
 
 class UploadGuard:

@@ -129,6 +129,17 @@ def is_stale(interaction: discord.Interaction) -> bool:
     return is_parley_id(_custom_id(interaction)) and interaction.extras.get(ROUTED_KEY, True) is False
 
 
+def typed_text_embed(interaction: discord.Interaction) -> discord.Embed | None:
+    """For a modal submit that is not taken (a stale box, one over the rate limit): what the
+    member typed, handed back so it isn't lost; None for anything else or an empty box."""
+    if interaction.type is not discord.InteractionType.modal_submit:
+        return None
+    typed = "\n\n".join(_typed_values((interaction.data or {}).get("components")))
+    if not typed:
+        return None
+    return discord.Embed(title="What you typed (so it isn't lost)", description=safe_excerpt(typed, 4000))
+
+
 async def answer_stale_component(interaction: discord.Interaction) -> bool:
     """Answer a Parley component press / modal submit that no view handled, privately.
 
@@ -140,12 +151,7 @@ async def answer_stale_component(interaction: discord.Interaction) -> bool:
         return False
     assert cid is not None
     text = stale_text(cid)
-    embed = None
-    if interaction.type is discord.InteractionType.modal_submit:
-        typed = "\n\n".join(_typed_values((interaction.data or {}).get("components")))
-        if typed:
-            embed = discord.Embed(title="What you typed (so it isn't lost)",
-                                  description=safe_excerpt(typed, 4000))
+    embed = typed_text_embed(interaction)
     log.info("stale Parley component %s pressed by user %s", cid, getattr(interaction.user, "id", "?"))
     try:
         if embed is not None:

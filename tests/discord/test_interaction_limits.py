@@ -102,10 +102,14 @@ async def test_a_modal_submit_counts_toward_the_same_limit(cog) -> None:  # noqa
     first = inter(w, w.owner)
     first.client = cog.bot
     assert await AnswerModal(run).interaction_check(first) is True
+    typed = "My answer: shard by tenant, cache the hot keys."
     second = inter(w, w.owner)
-    second.client = cog.bot
+    second.client, second.type = cog.bot, discord.InteractionType.modal_submit
+    second.data = {"custom_id": "parley:group:answer-x", "components": [
+        {"type": 1, "components": [{"type": 4, "custom_id": "parley:group:answer-text", "value": typed}]}]}
     assert await AnswerModal(run).interaction_check(second) is False
     assert "faster than i can take" in second.reply_text()
+    assert typed.lower() in second.reply_text()  # what was typed is handed back, not lost
 
 
 def _classes_in(package: Any) -> list[type]:
