@@ -30,6 +30,7 @@ from bot.practice.daily import Clock, PushFailed, ScheduleError, format_time_loc
 from bot.practice.daily_service import AnswerRejected, DailyService, RetryRefused
 from bot.practice.prep_plan import PrepPlanError
 from bot.progress_chart import render_progress_chart
+from bot.timeline_chart import answer_timeline, has_timeline
 from bot.text_safety import safe_excerpt
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 30
+TIMELINE_FILENAME = "timeline.png"
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
@@ -253,8 +255,17 @@ class DailyCog(commands.Cog):
         if result.attempt_id:
             view = AnswerActions(message.author.id, result.attempt_id, result.question,
                                  on_retry=self._retry_handler(result.attempt_id))
-        await self._reply(message, embed=feedback_embed(message.author, result, spoken=bool(audio)),
-                          **({"view": view} if view is not None else {}))
+        embed = feedback_embed(message.author, result, spoken=bool(audio))
+        extra: dict[str, Any] = {"view": view} if view is not None else {}
+        if has_timeline(result.transcript):
+            try:  # drawn in a worker thread; a failed picture never costs the member their feedback
+                chart = await asyncio.to_thread(answer_timeline, result.question, result.transcript, result.analysis)
+            except Exception:  # noqa: BLE001
+                log.exception("could not draw the answer timeline in thread %s", message.channel.id)
+            else:
+                extra["file"] = discord.File(io.BytesIO(chart.png), filename=TIMELINE_FILENAME)
+                embed.set_image(url=f"attachment://{TIMELINE_FILENAME}")
+        await self._reply(message, embed=embed, **extra)
 
     def _retry_handler(self, attempt_id: int):
         """The "Try again" press: arm a retry of `attempt_id` in this thread, or say why not."""

@@ -19,6 +19,7 @@ are logged once, when the next prompt starts or the round closes.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 
@@ -33,6 +34,7 @@ from bot.discord_io.replies import try_send_private
 from bot.discord_io.stale_components import STALE_ROUND_TEXT
 from bot.discord_io.views import ConsentView, PrivateFeedbackView, RoundControls, TextAnswerModal
 from bot.discord_io.voice_receive import AnswerSink
+from bot.timeline_chart import answer_timeline, has_timeline
 from bot.models import Question
 from bot.text_safety import safe_excerpt
 
@@ -43,6 +45,9 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
+MAX_TIMELINES = 3
+TIMELINES_TEXT = ("How your spoken answers unfolded: when you spoke, the long pauses, fillers, and where each part "
+                  "of a strong answer was heard (or by when it was due).")
 ONLY_OWNER = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
 
 
@@ -343,6 +348,9 @@ class DiscordRoundIO:
         if self.private_feedback:
             try:
                 await self.member.send(embed=feedback_embed(summary), file=transcript_file(summary))
+                timelines = await self._timeline_files(summary)
+                if timelines:
+                    await self.member.send(TIMELINES_TEXT, files=timelines)
             except discord.HTTPException as e:  # DMs closed (403, 50007) or Discord failed
                 log.info("could not DM feedback to user %s (%s); offering it privately", self.member.id, e)
                 await self._offer_private_feedback(summary)
@@ -356,6 +364,27 @@ class DiscordRoundIO:
                                **({"view": outlines} if outlines is not None else {}))
         if outlines is not None:
             outlines.message = msg
+        timelines = await self._timeline_files(summary)
+        if timelines:
+            await self._send(content=TIMELINES_TEXT, files=timelines)
+
+    async def _timeline_files(self, summary: "RoundSummary") -> list[discord.File]:
+        """A timeline picture per spoken answer (up to MAX_TIMELINES), drawn in a worker thread.
+        A picture that fails to draw is left out; the feedback itself never waits on it failing."""
+        files: list[discord.File] = []
+        for a in summary.answers:
+            if len(files) >= MAX_TIMELINES:
+                break
+            if a.analysis is None or not has_timeline(a.transcript):
+                continue
+            try:
+                chart = await asyncio.to_thread(answer_timeline, a.question, a.transcript, a.analysis,
+                                                title=f"Question {a.index}: your answer over time")
+            except Exception:  # noqa: BLE001
+                log.exception("could not draw the timeline of answer %s", a.index)
+                continue
+            files.append(discord.File(io.BytesIO(chart.png), filename=f"timeline-q{a.index}.png"))
+        return files
 
     def _outline_view(self, summary: "RoundSummary") -> RoundOutlines | None:
         """'Strong outline' buttons for the questions the member answered (never the skipped ones:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.bank import Bank, UnknownQuestion
 from bot.config import Settings
-from bot.models import Analysis, Question
+from bot.models import Analysis, Question, Transcript
 from bot.practice import prep_plan
 from bot.practice.audio_retention import AudioRetention
 from bot.practice.daily import (
@@ -58,6 +58,7 @@ class AnswerResult:
     streak: Streak
     kept_audio: Path | None = None  # the raw recording, kept only for members who opted in
     comparison: Comparison | None = None  # set when the answer was a "Try again" of an earlier one
+    transcript: Transcript | None = None  # a spoken answer's words with their times (for the timeline)
 
 
 @dataclass(frozen=True)
@@ -298,10 +299,12 @@ class DailyService:
                                               name=filename)
         except AudioError as e:
             raise AnswerRejected(f"I couldn't use that recording: {e}") from None
-        analysis = await engine.analyze_audio(question, samples)
+        transcript = await engine.transcribe(samples)
+        analysis = engine.analyze_transcript(question, transcript)
         if not analysis.transcript.strip():
             raise AnswerRejected("I couldn't make out any words in that recording; check your microphone and try again.")
         result = await self._store(push, user_id, user_name, question, analysis, day, retry_of)
+        result = dataclasses.replace(result, transcript=transcript)
         kept = await self._keep_audio(user_id, data, attempt_id=result.attempt_id, filename=filename)
         return dataclasses.replace(result, kept_audio=kept) if kept else result
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from bot.bank import Bank
 from bot.discord_io.answer_views import AnswerActions
 from bot.storage.attempts import list_attempts
@@ -115,3 +117,24 @@ def test_comparison_lines_name_closed_remaining_and_new():
                          "Still missing: named metrics.", "New this time: long pause."]
     same = dataclasses.replace(c, score=40)
     assert same.lines()[0] == "Score 40 → 40 (no change)."
+
+
+@pytest.mark.slow
+async def test_voice_answer_feedback_attaches_its_timeline(world, transcriber, tmp_path):  # noqa: F811
+    from tests.discord.daily_helpers import MockAttachment
+    from tests.integration.test_timeline_audio import _voice_message
+
+    world.cog.service.engine.transcriber = transcriber
+    thread = await open_thread(world)
+    voice = MockAttachment(_voice_message(tmp_path), voice=True, duration=20.0)
+    msg = thread_message(thread, world.member, attachments=[voice])
+    await world.cog.on_message(msg)
+    (reply,) = replies_of(msg)
+    f = reply["kwargs"]["file"]
+    assert f.filename == "timeline.png" and f.fp.read().startswith(b"\x89PNG")
+    assert reply["embed"].image.url == "attachment://timeline.png"
+    # a typed answer has no timeline
+    typed = thread_message(thread, world.member, WEAK)
+    await world.cog.on_message(typed)
+    (reply,) = replies_of(typed)
+    assert "file" not in reply["kwargs"]

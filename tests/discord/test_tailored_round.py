@@ -98,3 +98,27 @@ def test_mock_start_offers_pushback_and_your_questions_options():
 
     names = [p.name for p in MockCog.start.parameters]
     assert "pushback" in names and "your_questions" in names
+
+
+async def test_round_feedback_sends_a_timeline_per_spoken_answer():
+    from bot.analysis import analyze
+    from bot.discord_io.round_io import DiscordRoundIO
+    from bot.practice.round import AnswerResult, RoundSummary
+    from tests.discord.helpers import MockGuild, MockMember, MockTextChannel, MockVoiceClient
+    from tests.unit.test_timeline import Q, spoken
+
+    member = MockMember(name="ada")
+    guild = MockGuild(members=[member])
+    channel = MockTextChannel(guild=guild)
+    io = DiscordRoundIO(voice_client=MockVoiceClient(), channel=channel, member=member, speaker=None)
+    tr = spoken()
+    typed = "I assume ten thousand devices and would pick Kafka because replay matters."
+    answers = [AnswerResult(1, Q, analyze(Q, transcript=tr), tr, "silence"),
+               AnswerResult(2, Q, analyze(Q, text=typed), None, "typed")]
+    summary = RoundSummary(session_id=3, user_id=member.id, user_name="ada", guild_id=guild.id, status="done",
+                           reason="completed", answers=answers, questions_total=2)
+    await io.post_feedback(summary)
+    (_, feedback), (_, pictures) = channel.sent
+    assert feedback["file"].filename.endswith(".txt")
+    assert [f.filename for f in pictures["files"]] == ["timeline-q1.png"]  # the typed answer has none
+    assert pictures["files"][0].fp.read().startswith(b"\x89PNG")
