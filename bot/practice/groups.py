@@ -44,6 +44,7 @@ from bot.feedback import top_fixes
 from bot.models import Analysis, Question
 from bot.practice.listening import IncrementalListener, ListenerConfig
 from bot.practice.ratings import EMPTY, Rating, RatingAggregate, RatingError, RatingWindow, combine
+from bot.storage.privacy import delete_user
 
 if TYPE_CHECKING:
     from bot.practice.engine import PracticeEngine
@@ -806,8 +807,6 @@ class GroupSession:
         db = self.store.db if self.store is not None else self.engine.db
         if db is None:
             return
-        from bot.storage.privacy import delete_user  # storage imports practice.ratings: import late
-
         try:
             await delete_user(db, user_id)
         except Exception:
