@@ -72,6 +72,14 @@ async def test_member_runs_a_whole_mock_round(standin: DiscordStandIn, start_bot
     await bot.guard(standin.gateway.wait_online(STEP_S))
     assert bot.proc.returncode is None, bot.tail()
 
+    # typing into the question option: an autocomplete interaction (type 4) answered with type 8
+    typed = await standin.gateway.autocomplete(sam, "mock", "start", "question", "sensor")
+    ac = await bot.guard(standin.events.wait_for(
+        "interaction_response", lambda d: d["interaction"]["id"] == typed["id"], timeout=STEP_S,
+        what="the autocomplete answer"))
+    assert ac.data["type"] == 8, ac.data
+    assert QUESTION_ID in [c["value"] for c in ac.data["data"]["choices"]], ac.data["data"]
+
     card, t_accept = await bot.guard(start_mock_round(standin, sam, question_id=QUESTION_ID, timeout=STEP_S))
     assert QUESTION_ID in card.text() or question.prompt[:40] in card.text()
 

@@ -207,6 +207,43 @@ async def test_voice_both_ways_with_dave(standin: DiscordStandIn, pointed_at) ->
         await _shutdown(client, task)
 
 
+async def test_a_voice_server_move_makes_the_client_identify_again_and_rejoin_the_group(
+        standin: DiscordStandIn, pointed_at) -> None:
+    """VOICE_SERVER_UPDATE mid-call: discord.py closes its voice websocket (4014), identifies with
+    the new token, gets a new SSRC and key, and is added back to the MLS group (its old leaf
+    removed); alice's speech decrypts in the client again afterwards."""
+    import time
+
+    client = PlainClient(standin)
+    task = await _start(client, standin)
+    loop = asyncio.get_running_loop()
+    try:
+        alice = standin.world.members[0]
+        bot_id = standin.world.bot.id
+        vc = await client.get_channel(standin.world.voice_channel_id).connect(cls=voice_recv.VoiceRecvClient,
+                                                                               timeout=T)
+        got = asyncio.Event()
+        sink = AnswerSink(alice.id, lambda pcm: loop.call_soon_threadsafe(got.set))
+        vc.listen(sink)
+        await standin.events.wait_for("dave_execute", lambda d: bot_id in d["members"], timeout=T)
+        first_ssrc = standin.voice.sessions[bot_id].ssrc
+        t = time.monotonic()
+        await standin.gateway.move_voice_server()
+        await standin.events.wait_for("voice_ready", lambda d: d["user_id"] == bot_id, timeout=T, after=t,
+                                      what="the client's new voice session")
+        await standin.events.wait_for("dave_execute", lambda d: bot_id in d["members"], timeout=T, after=t,
+                                      what="the client back in the MLS group")
+        assert standin.voice.sessions[bot_id].ssrc != first_ssrc
+        assert standin.events.find("dave_commit", lambda d: d["removes"] and d["adds"] == [], after=t)
+        assert vc.is_connected() and vc._connection.dave_session.ready
+        await asyncio.wait_for(standin.voice.play(alice, pcm48_stereo(tone(660, 0.5), 48000)), T)
+        await asyncio.wait_for(got.wait(), T)
+        assert sink.stats.dave_decrypted > 0 and sink.stats.dave_failed == 0, sink.stats
+        await vc.disconnect()
+    finally:
+        await _shutdown(client, task)
+
+
 async def test_a_client_without_dave_is_refused_with_4017(standin: DiscordStandIn) -> None:
     """IDENTIFY without max_dave_protocol_version: the voice server closes with 4017, as Discord."""
     world = standin.world

@@ -203,6 +203,21 @@ class Gateway:
         })
 
     # --- driven by the test -----------------------------------------------------------
+    async def move_voice_server(self) -> None:
+        """VOICE_SERVER_UPDATE in the middle of a call (Discord moved it to another voice server):
+        a new token for the voice gateway; the client closes its voice websocket and identifies
+        again (new SSRC, new secret key, a new place in the MLS group)."""
+        world = self.s.world
+        conn = self.conn
+        if conn is None or conn.session_id is None:
+            raise RuntimeError("the bot is not connected")
+        token = secrets.token_hex(8)
+        self.s.voice.expect(world.bot.id, conn.session_id, token)
+        self.s.events.add("voice_server_move", {"token": token})
+        await conn.dispatch("VOICE_SERVER_UPDATE", {
+            "token": token, "guild_id": str(world.guild_id), "endpoint": self.s.voice.endpoint,
+        })
+
     async def wait_online(self, timeout: float) -> None:
         """The bot identified and got READY and GUILD_CREATE (it shows as online)."""
         await self.s.events.wait_for("ready_sent", timeout=timeout, what="the bot's IDENTIFY (READY sent)")
@@ -254,6 +269,21 @@ class Gateway:
                            "guild_id": cmd.get("guild_id")}
         if payload["data"]["guild_id"] is None:
             del payload["data"]["guild_id"]
+        self.s.events.add("interaction_sent", record)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return record
+
+    async def autocomplete(self, user: User, name: str, subcommand: str | None, focused: str,
+                           typed: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send INTERACTION_CREATE type 4 (APPLICATION_COMMAND_AUTOCOMPLETE): `user` is typing
+        `typed` into the option `focused` of `/name [subcommand]`; answered with response type 8."""
+        cmd = self.s.rest.command(name)
+        opts = [{"name": k, "type": _option_type(v), "value": v} for k, v in (options or {}).items()]
+        opts.append({"name": focused, "type": 3, "value": typed, "focused": True})
+        if subcommand is not None:
+            opts = [{"name": subcommand, "type": 1, "options": opts}]
+        payload, record = self._interaction_base(user, 4)
+        payload["data"] = {"id": cmd["id"], "name": name, "type": 1, "options": opts}
         self.s.events.add("interaction_sent", record)
         await self.dispatch("INTERACTION_CREATE", payload)
         return record

@@ -455,6 +455,17 @@ class VoiceServer:
             quiet = quiet + 1 if silent else 0
             # quiet frames 1-5: still audio; 6-10: the five opus-silence frames Discord asks for
             # before a pause; after that nothing is sent until speech resumes.
+            current = self.sessions.get(target)
+            if current is not sess:
+                # the bot reconnected (a voice server move, a resume): send where it is now
+                if current is None or not current.ready.is_set() or current.client_addr is None:
+                    counts["no_route"] = counts.get("no_route", 0) + 1
+                    stream.timestamp = (stream.timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
+                    continue
+                sess = current
+                if stream.ssrc not in sess.announced:
+                    await sess.send(5, {"user_id": str(user.id), "ssrc": stream.ssrc, "speaking": 1})
+                    sess.announced.add(stream.ssrc)
             if voice_activity and quiet > 10:
                 counts["skipped"] += 1
                 burst_start = True
