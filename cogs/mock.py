@@ -30,7 +30,9 @@ from bot.practice.round_extras import PracticeExtras
 from bot.practice.tailoring import RoleNeeds, next_for_round
 from bot.practice.rounds_registry import KIND_MOCK, Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.storage.privacy import ConsentStore as DbConsentStore
+from bot.storage.attempts import get_attempt
 from bot.storage.profiles import role_needs
+from bot.storage.retries import link_retry
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.discord_io.client import ParleyBot
@@ -113,6 +115,117 @@ class MockCog(commands.Cog):
         pushback: bool = False,
         your_questions: bool = False,
     ) -> None:
+        where = await self._where(interaction)
+        if where is None:
+            return
+        cat = category.value if category else None
+        diff = difficulty.value if difficulty else None
+        bank = self.services.bank
+        first: Question | None = None
+        try:
+            if question:
+                first = bank.get(question)
+            else:
+                bank.pick(cat, diff)  # only checks that the filters match something; the picker chooses
+        except UnknownQuestion as e:
+            await self._private(interaction, f"I don't know that question: {e}. "
+                                             "Pick one from the suggestions while typing.")
+            return
+        except NoMatchingQuestion as e:
+            await self._private(interaction, f"No question matches: {e}.")
+            return
+        await self._launch(interaction, where, first=first, cat=cat, diff=diff, private=private,
+                           extras=(PracticeExtras(pushback=pushback, own_questions=your_questions)
+                                   if pushback or your_questions else None))
+
+    async def _launch(self, interaction: discord.Interaction, where: "tuple[discord.Guild, discord.Member, Any]", *,
+                      first: Question | None, cat: str | None, diff: str | None, private: bool,
+                      extras: PracticeExtras | None, questions: int | None = None) -> None:
+        """Claim the slot, join voice and run the round (`questions`: how many, default the setting)."""
+        guild, member, channel = where
+        bank = self.services.bank
+        try:  # a peer group holds the same slot; the refusal names what is running
+            claim = self.registry.claim(guild.id, member.id, channel_id=channel.id, kind=KIND_MOCK)
+        except (RoundAlreadyRunning, TooBusy) as e:
+            await self._private(interaction, str(e))
+            return
+        if guild.voice_client is not None and guild.id not in self.active:
+            self.registry.release(claim)
+            await self._private(interaction, "I'm already in a voice channel in this server for something "
+                                             "else. Try again when that's finished.")
+            return
+
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            vc = await channel.connect(cls=VoiceRecvClient, timeout=VOICE_CONNECT_TIMEOUT_S,
+                                       self_deaf=False)
+        except (asyncio.TimeoutError, discord.ClientException, discord.HTTPException, OSError) as e:
+            self.registry.release(claim)
+            log.warning("could not join voice channel %s: %s", channel.id, e)
+            await self._private(interaction, f"I couldn't join {channel.mention} (Discord didn't let me "
+                                             "connect in time). Please try again in a moment.")
+            return
+        except BaseException:
+            self.registry.release(claim)
+            raise
+
+        settings = self.services.settings
+        if questions is not None:
+            settings = settings.with_(questions_per_round=questions)
+        io = DiscordRoundIO(
+            voice_client=vc, channel=interaction.channel, member=member, speaker=self.services.speaker,
+            consent=self.consent, private_feedback=private,
+        )
+        io.on_retry = self._retry_pressed
+        try:
+            needs = await role_needs(self.services.db, member.id)
+        except Exception:  # noqa: BLE001 - a profile that can't be read means an untailored round, not none
+            log.warning("could not read the profile of %s; picking at random", member.id, exc_info=True)
+            needs = None
+        round_ = MockRound(
+            self.services.engine, io, user_id=member.id, user_name=member.display_name,
+            guild_id=guild.id, channel_id=channel.id,
+            questions=make_picker(bank, first, cat, diff, needs=needs, reasons=io.reasons), settings=settings,
+            speaker=self.services.speaker, extras=extras,
+        )
+        if extras is not None:
+            extras.bind(round_)
+        io.bind(round_)
+        self.registry.attach(claim, round_)
+        active = ActiveRound(claim=claim, round=round_, io=io, user_id=member.id, channel_id=channel.id)
+        self.active[guild.id] = active
+        active.task = asyncio.create_task(self._run(guild.id, active), name=f"mock-round-{guild.id}")
+        await self._private(
+            interaction,
+            f"I've joined {channel.mention}. Read the recording notice I just posted and press "
+            "**Start recording** to hear your first question."
+            + (" Your feedback will come by direct message." if private else ""))
+
+    async def _retry_pressed(self, interaction: discord.Interaction, answer: Any) -> None:
+        """"Try question N again" under a round's feedback: a one-question round with the same
+        question, whose feedback compares with the earlier answer."""
+        question: Question = answer.question
+        if question.id not in self.services.bank:
+            await self._private(interaction, f"The question you answered ({question.id}) has been taken out of "
+                                             "the question bank since, so I can't ask it again. Your earlier "
+                                             "answer stays in /history.")
+            return
+        earlier = await get_attempt(self.services.db, answer.attempt_id) if answer.attempt_id else None
+        if earlier is None or earlier.user_id != interaction.user.id:
+            await self._private(interaction, "That answer isn't stored any more (it may have been erased), so "
+                                             "there is nothing to compare a new one with. Start a fresh round "
+                                             "with `/mock start`.")
+            return
+        where = await self._where(interaction)
+        if where is None:
+            return
+        extras = PracticeExtras(own_questions=False, retry_of=earlier,
+                                analyze_text=self.services.engine.analyze_text)
+        await self._launch(interaction, where, first=self.services.bank.get(question.id), cat=None, diff=None,
+                           private=False, extras=extras, questions=1)
+
+    async def _where(self, interaction: discord.Interaction) -> "tuple[discord.Guild, discord.Member, Any] | None":
+        """The server, member and voice channel for a round, or None after telling them why not."""
         guild, member = interaction.guild, interaction.user
         if guild is None or not isinstance(member, discord.Member):
             await self._private(interaction, "Mock rounds run in a server's voice channel, not in DMs.")
@@ -141,77 +254,7 @@ class MockCog(commands.Cog):
                 f"I can't post the round's messages here: I'm missing the **{_and_list(missing_text)}** "
                 f"{plural} in this channel. Run the command in a channel where I have them, or ask an admin.")
             return
-        cat = category.value if category else None
-        diff = difficulty.value if difficulty else None
-        bank = self.services.bank
-        first: Question | None = None
-        try:
-            if question:
-                first = bank.get(question)
-            else:
-                bank.pick(cat, diff)  # only checks that the filters match something; the picker chooses
-        except UnknownQuestion as e:
-            await self._private(interaction, f"I don't know that question: {e}. "
-                                             "Pick one from the suggestions while typing.")
-            return
-        except NoMatchingQuestion as e:
-            await self._private(interaction, f"No question matches: {e}.")
-            return
-        try:  # a peer group holds the same slot; the refusal names what is running
-            claim = self.registry.claim(guild.id, member.id, channel_id=channel.id, kind=KIND_MOCK)
-        except (RoundAlreadyRunning, TooBusy) as e:
-            await self._private(interaction, str(e))
-            return
-        if guild.voice_client is not None and guild.id not in self.active:
-            self.registry.release(claim)
-            await self._private(interaction, "I'm already in a voice channel in this server for something "
-                                             "else. Try again when that's finished.")
-            return
-
-        try:
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            vc = await channel.connect(cls=VoiceRecvClient, timeout=VOICE_CONNECT_TIMEOUT_S,
-                                       self_deaf=False)
-        except (asyncio.TimeoutError, discord.ClientException, discord.HTTPException, OSError) as e:
-            self.registry.release(claim)
-            log.warning("could not join voice channel %s: %s", channel.id, e)
-            await self._private(interaction, f"I couldn't join {channel.mention} (Discord didn't let me "
-                                             "connect in time). Please try again in a moment.")
-            return
-        except BaseException:
-            self.registry.release(claim)
-            raise
-
-        settings = self.services.settings
-        io = DiscordRoundIO(
-            voice_client=vc, channel=interaction.channel, member=member, speaker=self.services.speaker,
-            consent=self.consent, private_feedback=private,
-        )
-        try:
-            needs = await role_needs(self.services.db, member.id)
-        except Exception:  # noqa: BLE001 - a profile that can't be read means an untailored round, not none
-            log.warning("could not read the profile of %s; picking at random", member.id, exc_info=True)
-            needs = None
-        extras = (PracticeExtras(pushback=pushback, own_questions=your_questions)
-                  if pushback or your_questions else None)
-        round_ = MockRound(
-            self.services.engine, io, user_id=member.id, user_name=member.display_name,
-            guild_id=guild.id, channel_id=channel.id,
-            questions=make_picker(bank, first, cat, diff, needs=needs, reasons=io.reasons), settings=settings,
-            speaker=self.services.speaker, extras=extras,
-        )
-        if extras is not None:
-            extras.bind(round_)
-        io.bind(round_)
-        self.registry.attach(claim, round_)
-        active = ActiveRound(claim=claim, round=round_, io=io, user_id=member.id, channel_id=channel.id)
-        self.active[guild.id] = active
-        active.task = asyncio.create_task(self._run(guild.id, active), name=f"mock-round-{guild.id}")
-        await self._private(
-            interaction,
-            f"I've joined {channel.mention}. Read the recording notice I just posted and press "
-            "**Start recording** to hear your first question."
-            + (" Your feedback will come by direct message." if private else ""))
+        return guild, member, channel
 
     @start.autocomplete("question")
     async def _question_autocomplete(self, interaction: discord.Interaction,
@@ -232,7 +275,8 @@ class MockCog(commands.Cog):
 
     async def _run(self, guild_id: int, active: ActiveRound) -> None:
         try:
-            await active.round.run()
+            summary = await active.round.run()
+            await self._link_retry(active.round, summary)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -249,6 +293,17 @@ class MockCog(commands.Cog):
                     await vc.disconnect(force=True)
                 except Exception:
                     log.debug("disconnect after the round failed", exc_info=True)
+
+    async def _link_retry(self, round_: MockRound, summary: Any) -> None:
+        """Record which stored answer a "Try again" round retried, for /history and /stats."""
+        extras = round_.extras
+        retry = summary.extras.get("retry") if extras is not None else None
+        if not retry or not retry.get("attempt_id") or getattr(extras, "retry_of", None) is None:
+            return
+        try:
+            await link_retry(self.services.db, retry["attempt_id"], extras.retry_of.id, round_.user_id)
+        except Exception:  # noqa: BLE001 - the answer is stored; only the link is lost
+            log.warning("could not link retry attempt %s", retry["attempt_id"], exc_info=True)
 
     # ---- /mock stop --------------------------------------------------------------------------
     @mock.command(name="stop", description="End the mock round running in this server")

@@ -63,26 +63,39 @@ class AnswerActions(MemberOnlyView):
 
 
 class RoundOutlines(MemberOnlyView):
-    """Under a mock round's feedback: one outline button per answered question (numbered in the
-    order they were answered)."""
+    """Under a mock round's feedback: per answered question, a strong-outline button and, when the
+    round offers it, "Try question N again" (numbered as in the round)."""
 
-    not_yours_text = "These outlines are for the member who answered this round."
+    not_yours_text = "These buttons are for the member who answered this round."
 
     def __init__(self, user_id: int, questions: Sequence[tuple[int, Question]], *, session_key: str,
+                 on_retry: Callable[[discord.Interaction, int], Awaitable[None]] | None = None,
                  timeout: float | None = ANSWER_BUTTONS_TIMEOUT_S) -> None:
         """`questions`: (number in the round, question) for each answered one."""
         super().__init__(user_id, timeout=timeout)
         self.message: discord.Message | None = None
         for i, q in list(questions)[:5]:
-            if not q.strong_outline:
-                continue
-            b = discord.ui.Button(label=f"Strong outline: question {i}", style=discord.ButtonStyle.secondary,
-                                  custom_id=parley_id("answer", f"round-outline:{session_key}:{i}"))
-            b.callback = self._make_callback(q)  # type: ignore[method-assign]
-            self.add_item(b)
+            if q.strong_outline:
+                b = discord.ui.Button(label=f"Strong outline: question {i}", style=discord.ButtonStyle.secondary,
+                                      custom_id=parley_id("answer", f"round-outline:{session_key}:{i}"), row=i - 1
+                                      if i <= 5 else None)
+                b.callback = self._outline_callback(q)  # type: ignore[method-assign]
+                self.add_item(b)
+            if on_retry is not None:
+                r = discord.ui.Button(label=f"Try question {i} again", style=discord.ButtonStyle.primary,
+                                      custom_id=parley_id("answer", f"round-retry:{session_key}:{i}"), row=i - 1
+                                      if i <= 5 else None)
+                r.callback = self._retry_callback(on_retry, i)  # type: ignore[method-assign]
+                self.add_item(r)
 
     @staticmethod
-    def _make_callback(question: Question) -> RetryHandler:
+    def _outline_callback(question: Question) -> RetryHandler:
         async def show(interaction: discord.Interaction) -> None:
             await interaction.response.send_message(embed=outline_embed(question), ephemeral=True)
         return show
+
+    @staticmethod
+    def _retry_callback(on_retry: Callable[[discord.Interaction, int], Awaitable[None]], index: int) -> RetryHandler:
+        async def retry(interaction: discord.Interaction) -> None:
+            await on_retry(interaction, index)
+        return retry

@@ -162,6 +162,10 @@ def feedback_embed(summary: "RoundSummary") -> discord.Embed:
     for result in summary.answers[:20]:
         name, value = _answer_field(result)
         e.add_field(name=name, value=value, inline=False)
+    retry = summary.extras.get("retry")
+    if retry:
+        e.add_field(name=f"Question {retry['index']} compared with your last try",
+                    value=_lines_within((neutralize_mentions(line) for line in retry["lines"]), 1024), inline=False)
     for pb in summary.extras.get("pushback", [])[:3]:
         e.add_field(name=_cut(f"Pushback on question {pb['index']}: {pb['verdict'].replace('_', ' ')}", 256),
                     value=_lines_within((neutralize_mentions(line) for line in pb["lines"]), 1024), inline=False)

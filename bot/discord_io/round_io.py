@@ -39,7 +39,7 @@ from bot.models import Question
 from bot.text_safety import safe_excerpt
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.practice.round import MockRound, RoundSummary
+    from bot.practice.round import AnswerResult, MockRound, RoundSummary
     from bot.speech.tts import Speaker
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,8 @@ class DiscordRoundIO:
         self.closed = False
         self.messages: list[discord.Message] = []
         self.reasons: dict[str, str] = {}  # question id → why a tailored round picked it (shown on the card)
+        # "Try question N again" under the feedback (set by the cog): (press, the answer to retry)
+        self.on_retry: Callable[[discord.Interaction, "AnswerResult"], Awaitable[None]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def bind(self, round_: "MockRound") -> None:
@@ -389,12 +391,19 @@ class DiscordRoundIO:
     def _outline_view(self, summary: "RoundSummary") -> RoundOutlines | None:
         """'Strong outline' buttons for the questions the member answered (never the skipped ones:
         an outline is shown only after an answer)."""
-        answered = [(a.index, a.question) for a in summary.answers
-                    if a.analysis is not None and a.question.strong_outline]
-        if not answered:
+        answered = [a for a in summary.answers if a.analysis is not None]
+        if not answered or not (self.on_retry or any(a.question.strong_outline for a in answered)):
             return None
         key = str(summary.session_id or id(summary))
-        return RoundOutlines(self.member.id, answered, session_key=key)
+        by_index = {a.index: a for a in answered}
+        on_retry = self.on_retry
+
+        async def retry(interaction: discord.Interaction, index: int) -> None:
+            assert on_retry is not None
+            await on_retry(interaction, by_index[index])
+
+        return RoundOutlines(self.member.id, [(a.index, a.question) for a in answered], session_key=key,
+                             on_retry=retry if on_retry is not None else None)
 
     async def _offer_private_feedback(self, summary: "RoundSummary") -> None:
         """DMs are closed: the channel gets a button, never the feedback; a press by the owner

@@ -31,7 +31,7 @@ from bot.practice.progress import HistorySummary, LeaderboardEntry, Streak, lead
 from bot.speech.audio import AudioError, decode_bytes
 from bot.storage import Database
 from bot.storage import daily as store
-from bot.practice.retry import Comparison, RetryRefused, analysis_gaps, compare, gaps
+from bot.practice.retry import Comparison, RetryRefused, compare_with_attempt
 from bot.storage import retries as retries_store
 from bot.storage.attempts import AttemptRow, get_attempt
 from bot.storage.profiles import role_needs
@@ -375,10 +375,7 @@ class DailyService:
         return (thread_id, user_id) in self._pending_retries
 
     async def _compare(self, question: Question, earlier: AttemptRow, later: Analysis) -> Comparison:
-        # the earlier key points come from its stored words (they depend on nothing else)
-        again = await asyncio.to_thread(self._engine().analyze_text, question, earlier.transcript or " ")
-        before = gaps(question, earlier.structure, again.key_points_missed, (f["code"] for f in earlier.flags))
-        return compare(earlier.id, earlier.score, before, later.score, analysis_gaps(question, later))
+        return await asyncio.to_thread(compare_with_attempt, question, earlier, later, self._engine().analyze_text)
 
     # ------------------------------------------------------------ prep plans
 

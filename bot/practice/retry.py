@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
+from typing import Callable
+
 from bot.models import STRUCTURE_ELEMENTS, Analysis, Question
 
 MAX_LISTED = 4  # gaps named per line in the comparison text
@@ -88,3 +90,12 @@ def compare(earlier_id: int, earlier_score: int, earlier_gaps: Mapping[str, str]
     remaining = tuple(v for k, v in earlier_gaps.items() if k in later_gaps)
     new = tuple(v for k, v in later_gaps.items() if k not in earlier_gaps)
     return Comparison(earlier_id, earlier_score, later_score, closed, remaining, new)
+
+
+def compare_with_attempt(question: Question, earlier: Any, later: Analysis,
+                         analyze_text: Callable[[Question, str], Analysis]) -> Comparison:
+    """Compare `later` with a stored attempt (`AttemptRow`): its structure and flags as stored, its
+    key points found again from its stored words with `analyze_text` (CPU only: a few ms)."""
+    again = analyze_text(question, earlier.transcript or " ")
+    before = gaps(question, earlier.structure, again.key_points_missed, (f["code"] for f in earlier.flags))
+    return compare(earlier.id, earlier.score, before, later.score, analysis_gaps(question, later))

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from bot.models import Question
+from bot.models import Analysis, Question
 from bot.practice.candidate_questions import judge_candidate_questions
 from bot.practice.pushback import Moment, choose_challenge, feedback_lines, find_decision, judge_reply
+from bot.practice.retry import compare_with_attempt
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.practice.round import AnswerResult, MockRound
@@ -46,6 +47,9 @@ class PracticeExtras:
 
     pushback: bool = False
     own_questions: bool = True
+    # "Try again" of a stored attempt: the answer to its question is compared with it
+    retry_of: Any = None  # AttemptRow
+    analyze_text: Callable[[Question, str], Analysis] | None = None
     out: dict[str, Any] = field(default_factory=dict)  # the round's summary.extras once bound
     _pending: dict[int, _Challenge] = field(default_factory=dict)
 
@@ -56,6 +60,7 @@ class PracticeExtras:
 
     # ---- pushback ----------------------------------------------------------------------------
     def follow_up(self, question: Question, result: "AnswerResult") -> str | None:
+        self._compare_retry(question, result)
         if not self.pushback or result.analysis is None or not question.challenges:
             return None
         decision = find_decision(result.analysis.transcript, result.transcript if result.transcript
@@ -65,6 +70,15 @@ class PracticeExtras:
         challenge = choose_challenge(question, decision)
         self._pending[result.index] = _Challenge(result.index, decision, challenge)
         return challenge
+
+    def _compare_retry(self, question: Question, result: "AnswerResult") -> None:
+        earlier = self.retry_of
+        if (earlier is None or self.analyze_text is None or result.analysis is None
+                or question.id != earlier.question_id or "retry" in self.out):
+            return
+        c = compare_with_attempt(question, earlier, result.analysis, self.analyze_text)
+        self.out["retry"] = {**c.to_dict(), "index": result.index, "attempt_id": result.attempt_id,
+                             "lines": c.lines()}
 
     def follow_up_heard(self, result: "AnswerResult") -> None:
         pending = self._pending.pop(result.index, None)
