@@ -536,3 +536,26 @@ async def test_the_member_who_ended_a_group_is_stored_as_an_id(engine, db, clock
     assert summary["end_reason"] == "ended" and summary["ended_by_id"] == D
     rec = await GroupStore(db).get(g.session_id)
     assert rec.summary["ended_by_id"] == D and "ended by" not in json.dumps(rec.summary)
+
+
+async def test_erasing_the_owner_while_they_answer_hands_the_group_on(engine, db, clock, settings) -> None:
+    from bot.storage import privacy
+    from tests.fault.population import scan_for
+
+    g, events = await make_group(engine, db, clock, members=())
+    g.owner_id = ERIN
+    for uid, name in ((ERIN, ERIN_NAME), (A, "ada"), (C, "cy")):
+        await g.join(uid, name)
+    await g.take_interviewer(C)
+    await g.start()
+    assert g.current.answerer_id == ERIN and g.current.interviewer_id == C
+    assert await g.erase_member(ERIN)
+    await privacy.delete_user(db, ERIN)
+    ended = events.of(AnswerEnded)[-1]
+    assert (ended.turn_number, ended.reason) == (1, "erased")
+    assert g.owner_id == A and g.current.answerer_id == A and g.phase is Phase.ANSWERING
+    assert not events.of(AnswerAnalyzed)  # her answer is neither analysed nor shown
+    assert await g.erase_member(ERIN) is False  # nothing of hers is left
+    await type_answer(g, clock)
+    await g.end("done", by=A)
+    assert scan_for(settings.database, (ERIN, ERIN_NAME)) == []
