@@ -36,6 +36,7 @@ from bot.discord_io.views import ConsentView, PrivateFeedbackView, RoundControls
 from bot.discord_io.voice_receive import AnswerSink
 from bot.timeline_chart import answer_timeline, has_timeline
 from bot.models import Question
+from bot.storage.sessions import get_session
 from bot.text_safety import safe_excerpt
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -407,9 +408,15 @@ class DiscordRoundIO:
 
     async def _offer_private_feedback(self, summary: "RoundSummary") -> None:
         """DMs are closed: the channel gets a button, never the feedback; a press by the owner
-        shows it to them alone (an ephemeral reply), as often as they like until it times out."""
+        shows it to them alone (an ephemeral reply), as often as they like until it times out, and
+        not once they erased their data (the round's session is gone then)."""
 
         async def show(interaction: discord.Interaction) -> None:
+            if await self._erased_since(summary):
+                await interaction.response.send_message(
+                    "That feedback was erased with the rest of your data (/privacy delete).", ephemeral=True)
+                await view.disable()
+                return
             await interaction.response.send_message(
                 embed=feedback_embed(summary), file=transcript_file(summary), ephemeral=True)
 
@@ -420,6 +427,13 @@ class DiscordRoundIO:
                     "closed to me). Press **Show my feedback**: only you will see it. To get it by DM next "
                     "time, allow direct messages from this server's members.",
             view=view, allowed_mentions=ONLY_OWNER)
+
+    async def _erased_since(self, summary: "RoundSummary") -> bool:
+        """Whether the owner erased their data after this round: its stored session is gone."""
+        db = getattr(getattr(self.round, "engine", None), "db", None)
+        if db is None or summary.session_id is None:
+            return False
+        return await get_session(db, summary.session_id) is None
 
     async def _delete_addressed_to_owner(self) -> None:
         """The round's messages addressed to the owner (consent, question cards, notices) go; the

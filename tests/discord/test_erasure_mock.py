@@ -47,3 +47,35 @@ async def test_erasing_the_owner_mid_round_stops_it_and_keeps_nothing(cog, setti
     assert "erased your parley data" in str(sent[-1][1].get("content")).lower()
     sent[-1][0].delete.assert_not_awaited()
     assert w.guild.id not in cog.active and len(cog.registry) == 0
+
+
+async def test_private_feedback_offered_in_the_channel_is_gone_once_erased(cog, settings) -> None:  # noqa: F811
+    """DMs closed: the feedback waits behind a button only the owner can use; after /privacy delete
+    that button shows nothing of it any more."""
+    from bot.discord_io.views import PrivateFeedbackView
+    from tests.discord.test_mock_cog import dms_closed
+
+    w = make_world()
+    w.member.send.side_effect = dms_closed()
+    await start(cog, interaction_for(w), private=True)
+    active = cog.active[w.guild.id]
+    r = active.round
+    await accept_consent(w)
+    await r.wait_state(RoundState.LISTENING)
+    await active.io.switch_to_text("test: voice can't be decrypted")
+    await _type(w, active.io.controls, "I would assume one region first, then add a cache and measure it.")
+    await r.wait_state(RoundState.LISTENING, count=2)
+    await cog.stop.callback(cog, interaction_for(w))
+    await asyncio.wait_for(active.task, TIMEOUT)
+    [offer] = [kw for _, kw in w.text.sent if isinstance(kw.get("view"), PrivateFeedbackView)]
+    before = interaction_for(w)
+    await offer["view"].show_feedback.callback(before)
+    assert "embed" in before.response.send_message.await_args.kwargs  # hers to see, privately
+    cog.bot.get_user = unittest.mock.Mock(return_value=MockMember(id=w.member.id, dm_channel=MockDMChannel()))
+    cog.bot.user = MockMember(name="Parley", bot=True)
+    await erase(PrivacyCog(cog.bot), w.member, w.guild)
+    after = interaction_for(w)
+    await offer["view"].show_feedback.callback(after)
+    kw = after.response.send_message.await_args.kwargs
+    assert "embed" not in kw and "file" not in kw and "erased" in after.reply_text()
+    assert offer["view"].is_finished()
