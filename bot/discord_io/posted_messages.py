@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import discord
 
@@ -44,7 +44,9 @@ def _replies_to(message: discord.Message, user_id: int) -> bool:
     return isinstance(resolved, discord.Message) and resolved.author.id == user_id
 
 
-async def _delete_own(channel: Any, me_id: int, wanted: Any, report: RemovalReport, where: str) -> None:
+async def _delete_own(channel: Any, me_id: int, wanted: Callable[[discord.Message], bool],
+                      report: RemovalReport, where: str) -> None:
+    """Delete our own messages in `channel` that `wanted` picks (the newest SCAN_LIMIT are read)."""
     failed = 0
     async for message in channel.history(limit=SCAN_LIMIT):
         if message.author.id != me_id or not wanted(message):
