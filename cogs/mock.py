@@ -182,6 +182,9 @@ class MockCog(commands.Cog):
         except Exception:  # noqa: BLE001 - a profile that can't be read means an untailored round, not none
             log.warning("could not read the profile of %s; picking at random", member.id, exc_info=True)
             needs = None
+        if needs is not None and needs.domains:  # follow-ups can then speak to the member's domain
+            extras = extras or PracticeExtras(own_questions=False)
+            extras.needs = needs
         round_ = MockRound(
             self.services.engine, io, user_id=member.id, user_name=member.display_name,
             guild_id=guild.id, channel_id=channel.id,

@@ -21,6 +21,7 @@ from bot.models import Analysis, Question
 from bot.practice.candidate_questions import judge_candidate_questions
 from bot.practice.pushback import Moment, choose_challenge, feedback_lines, find_decision, judge_reply
 from bot.practice.retry import compare_with_attempt
+from bot.practice.tailoring import RoleNeeds, role_follow_up
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.practice.round import AnswerResult, MockRound
@@ -50,6 +51,8 @@ class PracticeExtras:
     # "Try again" of a stored attempt: the answer to its question is compared with it
     retry_of: Any = None  # AttemptRow
     analyze_text: Callable[[Question, str], Analysis] | None = None
+    # the member's target role: once a round, a follow-up set in its domain ("on a payments team, ...")
+    needs: RoleNeeds | None = None
     out: dict[str, Any] = field(default_factory=dict)  # the round's summary.extras once bound
     _pending: dict[int, _Challenge] = field(default_factory=dict)
 
@@ -61,6 +64,17 @@ class PracticeExtras:
     # ---- pushback ----------------------------------------------------------------------------
     def follow_up(self, question: Question, result: "AnswerResult") -> str | None:
         self._compare_retry(question, result)
+        return self._challenge(question, result) or self._role_follow_up(question, result)
+
+    def _role_follow_up(self, question: Question, result: "AnswerResult") -> str | None:
+        if "role_follow_up" in self.out:
+            return None
+        text = role_follow_up(self.needs, question)
+        if text:
+            self.out["role_follow_up"] = {"index": result.index, "text": text}
+        return text
+
+    def _challenge(self, question: Question, result: "AnswerResult") -> str | None:
         if not self.pushback or result.analysis is None or not question.challenges:
             return None
         decision = find_decision(result.analysis.transcript, result.transcript if result.transcript

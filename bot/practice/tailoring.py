@@ -56,6 +56,7 @@ class RoleNeeds:
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
     role: str = ""
     notes: tuple[str, ...] = ()  # e.g. that formatting was removed
+    domains: tuple[str, ...] = ()  # keys of DOMAINS the text names, most mentioned first
 
     @property
     def empty(self) -> bool:
@@ -65,11 +66,54 @@ class RoleNeeds:
         return [t for t, _ in sorted(self.weights.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
     @classmethod
-    def from_tags(cls, tags: Iterable[str], role: str = "") -> "RoleNeeds":
-        """Needs rebuilt from stored tags (a saved profile keeps the matched tags, in weight order)."""
+    def from_tags(cls, tags: Iterable[str], role: str = "", text: str = "") -> "RoleNeeds":
+        """Needs rebuilt from stored tags (a saved profile keeps the matched tags, in weight order);
+        `text` (the stored description) gives back the domains."""
         known = [t for t in tags if t in SKILLS]
         n = len(known)
-        return cls({t: 1.0 + (n - i) / max(n, 1) for i, t in enumerate(known)}, role=role)
+        return cls({t: 1.0 + (n - i) / max(n, 1) for i, t in enumerate(known)}, role=role,
+                   domains=find_domains(f"{role}\n{text}"))
+
+
+# ---------------------------------------------------------------- the role's domain
+
+# domain → (cues, a follow-up that puts a design answer in that world; our wording)
+DOMAINS: dict[str, tuple[tuple[str, ...], str]] = {
+    "payments": ((r"payments?", r"billing", r"checkout", r"ledgers?", r"refunds?", r"payouts?", r"card", r"money",
+                  r"fintech", r"banking"),
+                 "On a payments team, what would your design do about a double charge, and how would you find "
+                 "out that one happened?"),
+    "vehicles": ((r"vehicles?", r"fleet", r"cars?", r"automotive", r"trucks?"),
+                 "For a fleet of vehicles on patchy mobile networks: what changes when a car is offline for hours "
+                 "and then sends everything at once?"),
+    "devices": ((r"iot", r"devices?", r"sensors?", r"chargers?", r"firmware", r"embedded", r"solar", r"batter(?:y|ies)"),
+                "With thousands of devices in the field, what happens here when a firmware bug makes them all "
+                "misbehave at once?"),
+    "data": ((r"analytics", r"warehouse", r"data platforms?", r"etl", r"data pipelines?", r"data lake"),
+             "If other teams built reports on this data, how would you change it without breaking their pipelines?"),
+    "commerce": ((r"e-?commerce", r"retail", r"marketplace", r"shop\w*", r"orders?"),
+                 "During a big sale with ten times the usual orders, what breaks first here, and what would you do "
+                 "about it?"),
+    "manufacturing": ((r"factor(?:y|ies)", r"manufactur\w*", r"production lines?", r"supply chain"),
+                      "If this stopped for ten minutes on a factory floor, what would the line see, and how would "
+                      "you keep it moving?"),
+}
+_DOMAIN_RX = {d: re.compile(r"\b(?:" + "|".join(cues) + r")\b") for d, (cues, _) in DOMAINS.items()}
+ROLE_FOLLOW_UP_CATEGORIES = ("system_design", "fundamentals")
+
+
+def find_domains(text: str) -> tuple[str, ...]:
+    """The domains a description names, most mentioned first (ties in table order)."""
+    low = (text or "").lower()
+    counts = {d: len(rx.findall(low)) for d, rx in _DOMAIN_RX.items()}
+    return tuple(d for d in sorted(counts, key=lambda d: -counts[d]) if counts[d])
+
+
+def role_follow_up(needs: "RoleNeeds | None", question: Question) -> str | None:
+    """A follow-up that places the answer in the member's domain, for design and fundamentals questions."""
+    if needs is None or not needs.domains or question.category not in ROLE_FOLLOW_UP_CATEGORIES:
+        return None
+    return DOMAINS[needs.domains[0]][1]
 
 
 # ---------------------------------------------------------------- reading a description
@@ -136,7 +180,7 @@ def read_description(text: str, role: str = "") -> RoleNeeds:
             "on-call, system design).")
     weights = {t: round(1.0 + math.log(len(h)), 3) for t, h in found.items()}
     evidence = {t: _distinct(h)[:MAX_EVIDENCE] for t, h in found.items()}
-    return RoleNeeds(weights, evidence, role, tuple(notes))
+    return RoleNeeds(weights, evidence, role, tuple(notes), find_domains(f"{role}\n{cleaned}"))
 
 
 def _distinct(words: Iterable[str]) -> tuple[str, ...]:

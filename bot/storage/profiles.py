@@ -25,7 +25,7 @@ class Profile:
     updated_at: str
 
     def needs(self) -> RoleNeeds:
-        return RoleNeeds.from_tags(self.skills, role=self.role)
+        return RoleNeeds.from_tags(self.skills, role=self.role, text=self.description)
 
 
 async def save_profile(db: Database, user_id: int, *, role: str, description: str, skills: list[str],

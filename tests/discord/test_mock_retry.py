@@ -73,3 +73,25 @@ async def test_try_again_on_a_removed_question_or_erased_answer_is_refused_clear
     assert only_ephemeral(press) and "isn't stored any more" in press.reply_text()
     assert not cog.active and len(cog.registry) == 0
     w.voice.connect.assert_not_awaited()
+
+
+async def test_a_profile_with_a_domain_gets_one_role_follow_up(cog):  # noqa: F811
+    from bot.practice.tailoring import DOMAINS
+    from bot.storage.profiles import save_profile
+    from tests.discord.test_mock_cog import start
+    from tests.unit.test_tailoring import PAYMENTS
+
+    w = make_world()
+    await save_profile(cog.services.db, w.member.id, role="Backend engineer, payments", description=PAYMENTS,
+                       skills=["reliability", "security", "api-design"], consented=True)
+    await start(cog, interaction_for(w), question="design-inventory-api")
+    active = cog.active[w.guild.id]
+    r = active.round
+    await accept_consent(w)
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING), TIMEOUT)
+    assert r.answer_text(STRONG)
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 2), TIMEOUT)
+    assert r.current_prompt == DOMAINS["payments"][1]  # "On a payments team, ... double charge ..."
+    assert r.summary.extras["role_follow_up"]["index"] == 1
+    r.end()
+    await asyncio.wait_for(active.task, TIMEOUT)

@@ -159,3 +159,21 @@ def test_long_but_allowed_description_and_role_title() -> None:
 def test_every_vocabulary_tag_can_be_named_by_a_description() -> None:
     for tag, skill in SKILLS.items():
         assert skill.cues, tag
+
+
+def test_domains_and_role_follow_ups():
+    from bot.practice.tailoring import DOMAINS, find_domains, role_follow_up
+
+    assert read_description(PAYMENTS).domains[0] == "payments"
+    assert read_description(DATA_PLATFORM).domains[:2] == ("data", "vehicles")
+    assert read_description(SRE).domains == ()
+    assert find_domains("Backend engineer at an online marketplace: orders, checkout and shop search")[0] == "commerce"
+    needs = read_description(PAYMENTS)
+    design = BANK.get("design-inventory-api")
+    assert role_follow_up(needs, design) == DOMAINS["payments"][1]
+    assert "double charge" in role_follow_up(needs, design)
+    assert role_follow_up(needs, BANK.get("behav-tight-deadline")) is None  # stories keep their own follow-ups
+    assert role_follow_up(read_description(SRE), design) is None
+    assert role_follow_up(None, design) is None
+    # a saved profile keeps its domain (found again in the stored description)
+    assert RoleNeeds.from_tags(needs.top(), text=PAYMENTS).domains[0] == "payments"
