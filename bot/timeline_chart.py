@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg", force=False)
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
@@ -87,7 +89,11 @@ def render_timeline(tl: Timeline, *, title: str = "Your answer over time") -> Ti
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
 
-    def spans(coll) -> list[tuple[float, float]]:
+    def points(coll: Any) -> list[tuple[float, float]]:
+        """The (x, y) of each marker drawn by a scatter, as plain floats."""
+        return [(float(px), float(py)) for px, py in np.asarray(coll.get_offsets()).tolist()]
+
+    def spans(coll: Any) -> list[tuple[float, float]]:
         out = []
         for path in coll.get_paths():
             xs = path.vertices[:, 0]
@@ -95,13 +101,13 @@ def render_timeline(tl: Timeline, *, title: str = "Your answer over time") -> Ti
         return sorted(out)
 
     by_y = {v: k for k, v in y.items()}
-    heard_pts = {by_y[int(round(py))]: float(px) for px, py in heard.get_offsets()} if heard_x else {}
-    due_pts = {by_y[int(round(py))]: float(px) for px, py in due.get_offsets()} if due_x else {}
+    heard_pts = {by_y[int(round(py))]: px for px, py in points(heard)} if heard_x else {}
+    due_pts = {by_y[int(round(py))]: px for px, py in points(due)} if due_x else {}
     return TimelineChart(
         png=buf.getvalue(),
         speech=spans(speech_bars) if tl.speech else [],
         pauses=spans(pause_bars) if tl.pauses else [],
-        filler_times=[float(px) for px, _ in fillers.get_offsets()] if tl.fillers else [],
+        filler_times=[px for px, _ in points(fillers)] if tl.fillers else [],
         heard=heard_pts, due=due_pts,
         rows=[t.get_text() for t in ax.get_yticklabels()],
     )
@@ -113,6 +119,6 @@ def answer_timeline(question: Question, transcript: Transcript, analysis: Analys
     return render_timeline(build_timeline(question, transcript, analysis), title=title)
 
 
-def has_timeline(transcript: "Transcript | None") -> bool:
+def has_timeline(transcript: Transcript | None) -> bool:
     """Only spoken answers with words have a timeline (typed ones have no times)."""
     return transcript is not None and bool(transcript.words)

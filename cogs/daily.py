@@ -257,9 +257,10 @@ class DailyCog(commands.Cog):
                                  on_retry=self._retry_handler(result.attempt_id))
         embed = feedback_embed(message.author, result, spoken=bool(audio))
         extra: dict[str, Any] = {"view": view} if view is not None else {}
-        if has_timeline(result.transcript):
+        transcript = result.transcript
+        if transcript is not None and has_timeline(transcript):
             try:  # drawn in a worker thread; a failed picture never costs the member their feedback
-                chart = await asyncio.to_thread(answer_timeline, result.question, result.transcript, result.analysis)
+                chart = await asyncio.to_thread(answer_timeline, result.question, transcript, result.analysis)
             except Exception:  # noqa: BLE001
                 log.exception("could not draw the answer timeline in thread %s", message.channel.id)
             else:

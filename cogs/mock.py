@@ -232,14 +232,14 @@ class MockCog(commands.Cog):
         guild, member = interaction.guild, interaction.user
         if guild is None or not isinstance(member, discord.Member):
             await self._private(interaction, "Mock rounds run in a server's voice channel, not in DMs.")
-            return
+            return None
         voice = member.voice
         channel = voice.channel if voice is not None else None
         if channel is None:
             await self._private(
                 interaction,
                 "Join a voice channel first, then run `/mock start` again: I'll join you there.")
-            return
+            return None
         missing = missing_permissions(channel, guild.me, VOICE_NEEDS)
         if missing:
             plural = "permission" if len(missing) == 1 else "permissions"
@@ -247,7 +247,7 @@ class MockCog(commands.Cog):
                 interaction,
                 f"I can't run a round in {channel.mention}: I'm missing the **{_and_list(missing)}** "
                 f"{plural} there. Ask a server admin to grant it to me (or to my role) for that channel.")
-            return
+            return None
         app_perms = interaction.app_permissions
         missing_text = missing_from(app_perms, REQUIRED_TEXT_PERMISSIONS)
         if missing_text:
@@ -256,7 +256,7 @@ class MockCog(commands.Cog):
                 interaction,
                 f"I can't post the round's messages here: I'm missing the **{_and_list(missing_text)}** "
                 f"{plural} in this channel. Run the command in a channel where I have them, or ask an admin.")
-            return
+            return None
         return guild, member, channel
 
     @start.autocomplete("question")
@@ -299,12 +299,12 @@ class MockCog(commands.Cog):
 
     async def _link_retry(self, round_: MockRound, summary: Any) -> None:
         """Record which stored answer a "Try again" round retried, for /history and /stats."""
-        extras = round_.extras
-        retry = summary.extras.get("retry") if extras is not None else None
-        if not retry or not retry.get("attempt_id") or getattr(extras, "retry_of", None) is None:
+        earlier = getattr(round_.extras, "retry_of", None)
+        retry = summary.extras.get("retry")
+        if earlier is None or not retry or not retry.get("attempt_id"):
             return
         try:
-            await link_retry(self.services.db, retry["attempt_id"], extras.retry_of.id, round_.user_id)
+            await link_retry(self.services.db, retry["attempt_id"], earlier.id, round_.user_id)
         except Exception:  # noqa: BLE001 - the answer is stored; only the link is lost
             log.warning("could not link retry attempt %s", retry["attempt_id"], exc_info=True)
 

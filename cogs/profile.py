@@ -30,7 +30,7 @@ class ProfileCog(commands.Cog):
 
     profile = app_commands.Group(name="profile", description="Your target role, for questions fitted to it")
 
-    def __init__(self, bot: "ParleyBot") -> None:
+    def __init__(self, bot: ParleyBot) -> None:
         self.bot = bot
         self.services = bot.services
 
@@ -48,10 +48,10 @@ class ProfileCog(commands.Cog):
             await interaction.response.send_message(f"Nothing was stored. {e}", ephemeral=True)
             return
         picks = preview(self.services.bank.questions, needs, seed=user.id)
-        e = profile_embed(needs, picks)
-        e.description = ("Mock rounds (`/mock start`) and your prep-plan questions now pick by these skills, "
-                         "and each question card says why it was chosen.")
-        await interaction.response.send_message(embed=e, ephemeral=True)
+        embed = profile_embed(needs, picks)
+        embed.description = ("Mock rounds (`/mock start`) and your prep-plan questions now pick by these skills, "
+                             "and each question card says why it was chosen.")
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @profile.command(name="show", description="See your stored target role and the skills found in it")
     async def show(self, interaction: discord.Interaction) -> None:
@@ -73,5 +73,5 @@ class ProfileCog(commands.Cog):
             else "You have no profile stored, so there was nothing to erase.", ephemeral=True)
 
 
-async def setup(bot: "ParleyBot") -> None:
+async def setup(bot: ParleyBot) -> None:
     await bot.add_cog(ProfileCog(bot))

@@ -6,7 +6,7 @@ since the buttons exist only on feedback). Only the member who answered may pres
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import discord
 
@@ -43,11 +43,11 @@ class AnswerActions(MemberOnlyView):
         super().__init__(user_id, timeout=timeout)
         self.question = question
         self.on_retry = on_retry
-        self.outline_button = discord.ui.Button(label="Show a strong outline", style=discord.ButtonStyle.secondary,
+        self.outline_button: discord.ui.Button[AnswerActions] = discord.ui.Button(label="Show a strong outline", style=discord.ButtonStyle.secondary,
                                                 custom_id=parley_id("answer", f"outline:{attempt_id}"))
         self.outline_button.callback = self._outline  # type: ignore[method-assign]
         if on_retry is not None:
-            self.retry_button = discord.ui.Button(label="Try again", style=discord.ButtonStyle.primary,
+            self.retry_button: discord.ui.Button[AnswerActions] = discord.ui.Button(label="Try again", style=discord.ButtonStyle.primary,
                                                   custom_id=parley_id("answer", f"retry:{attempt_id}"))
             self.retry_button.callback = self._retry  # type: ignore[method-assign]
             self.add_item(self.retry_button)
@@ -76,16 +76,16 @@ class RoundOutlines(MemberOnlyView):
         self.message: discord.Message | None = None
         for i, q in list(questions)[:5]:
             if q.strong_outline:
-                b = discord.ui.Button(label=f"Strong outline: question {i}", style=discord.ButtonStyle.secondary,
+                b: discord.ui.Button[RoundOutlines] = discord.ui.Button(label=f"Strong outline: question {i}", style=discord.ButtonStyle.secondary,
                                       custom_id=parley_id("answer", f"round-outline:{session_key}:{i}"), row=i - 1
                                       if i <= 5 else None)
-                b.callback = self._outline_callback(q)  # type: ignore[method-assign]
+                b.callback = self._outline_callback(q)  # type: ignore[method-assign,assignment]
                 self.add_item(b)
             if on_retry is not None:
-                r = discord.ui.Button(label=f"Try question {i} again", style=discord.ButtonStyle.primary,
+                r: discord.ui.Button[RoundOutlines] = discord.ui.Button(label=f"Try question {i} again", style=discord.ButtonStyle.primary,
                                       custom_id=parley_id("answer", f"round-retry:{session_key}:{i}"), row=i - 1
                                       if i <= 5 else None)
-                r.callback = self._retry_callback(on_retry, i)  # type: ignore[method-assign]
+                r.callback = self._retry_callback(on_retry, i)  # type: ignore[method-assign,assignment]
                 self.add_item(r)
 
     @staticmethod

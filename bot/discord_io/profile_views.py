@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import discord
 
@@ -47,7 +47,7 @@ class ProfileModal(ParleyModal, title="Your target role"):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await self._on_submit(interaction, str(self.role.value or ""), str(self.description.value or ""))
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
         log.error("profile form failed", exc_info=error)
         if not interaction.response.is_done():
             await interaction.response.send_message("I couldn't save that; nothing was stored. Please try again.",

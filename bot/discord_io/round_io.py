@@ -378,10 +378,11 @@ class DiscordRoundIO:
         for a in summary.answers:
             if len(files) >= MAX_TIMELINES:
                 break
-            if a.analysis is None or not has_timeline(a.transcript):
+            transcript = a.transcript
+            if a.analysis is None or transcript is None or not has_timeline(transcript):
                 continue
             try:
-                chart = await asyncio.to_thread(answer_timeline, a.question, a.transcript, a.analysis,
+                chart = await asyncio.to_thread(answer_timeline, a.question, transcript, a.analysis,
                                                 title=f"Question {a.index}: your answer over time")
             except Exception:  # noqa: BLE001
                 log.exception("could not draw the timeline of answer %s", a.index)

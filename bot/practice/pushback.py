@@ -15,8 +15,9 @@ families (`strong_decision`), so "committing" means the same thing here as in th
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from bot.analysis.lexicon import build_doc, doc_from_text
 from bot.analysis.structure.phrases import load_phrasebook

@@ -9,10 +9,9 @@ stored; its key points are found again from its stored transcript (they depend o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
-
-from typing import Callable
+from typing import Any
 
 from bot.models import STRUCTURE_ELEMENTS, Analysis, Question
 

@@ -14,8 +14,9 @@ Results land in `summary.extras["pushback"]` (a list, one per challenged answer)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from bot.models import Analysis, Question
 from bot.practice.candidate_questions import judge_candidate_questions
@@ -56,17 +57,17 @@ class PracticeExtras:
     out: dict[str, Any] = field(default_factory=dict)  # the round's summary.extras once bound
     _pending: dict[int, _Challenge] = field(default_factory=dict)
 
-    def bind(self, round_: "MockRound") -> None:
+    def bind(self, round_: MockRound) -> None:
         """Write into this round's `summary.extras` (call right after creating the round)."""
         round_.summary.extras.update(self.out)
         self.out = round_.summary.extras
 
     # ---- pushback ----------------------------------------------------------------------------
-    def follow_up(self, question: Question, result: "AnswerResult") -> str | None:
+    def follow_up(self, question: Question, result: AnswerResult) -> str | None:
         self._compare_retry(question, result)
         return self._challenge(question, result) or self._role_follow_up(question, result)
 
-    def _role_follow_up(self, question: Question, result: "AnswerResult") -> str | None:
+    def _role_follow_up(self, question: Question, result: AnswerResult) -> str | None:
         if "role_follow_up" in self.out:
             return None
         text = role_follow_up(self.needs, question)
@@ -74,7 +75,7 @@ class PracticeExtras:
             self.out["role_follow_up"] = {"index": result.index, "text": text}
         return text
 
-    def _challenge(self, question: Question, result: "AnswerResult") -> str | None:
+    def _challenge(self, question: Question, result: AnswerResult) -> str | None:
         if not self.pushback or result.analysis is None or not question.challenges:
             return None
         decision = find_decision(result.analysis.transcript, result.transcript if result.transcript
@@ -85,7 +86,7 @@ class PracticeExtras:
         self._pending[result.index] = _Challenge(result.index, decision, challenge)
         return challenge
 
-    def _compare_retry(self, question: Question, result: "AnswerResult") -> None:
+    def _compare_retry(self, question: Question, result: AnswerResult) -> None:
         earlier = self.retry_of
         if (earlier is None or self.analyze_text is None or result.analysis is None
                 or question.id != earlier.question_id or "retry" in self.out):
@@ -94,7 +95,7 @@ class PracticeExtras:
         self.out["retry"] = {**c.to_dict(), "index": result.index, "attempt_id": result.attempt_id,
                              "lines": c.lines()}
 
-    def follow_up_heard(self, result: "AnswerResult") -> None:
+    def follow_up_heard(self, result: AnswerResult) -> None:
         pending = self._pending.pop(result.index, None)
         if pending is None:
             return
@@ -114,7 +115,7 @@ class PracticeExtras:
         self.out.setdefault("pushback", []).append(entry)
 
     # ---- the candidate's own questions -------------------------------------------------------
-    async def after_questions(self, round_: "MockRound") -> None:
+    async def after_questions(self, round_: MockRound) -> None:
         if not self.own_questions or not round_.summary.analyses:
             return
         text, reason = await round_.ask_and_hear(INVITE_QUESTIONS)

@@ -66,7 +66,7 @@ class RoleNeeds:
         return [t for t, _ in sorted(self.weights.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
     @classmethod
-    def from_tags(cls, tags: Iterable[str], role: str = "", text: str = "") -> "RoleNeeds":
+    def from_tags(cls, tags: Iterable[str], role: str = "", text: str = "") -> RoleNeeds:
         """Needs rebuilt from stored tags (a saved profile keeps the matched tags, in weight order);
         `text` (the stored description) gives back the domains."""
         known = [t for t in tags if t in SKILLS]
@@ -109,7 +109,7 @@ def find_domains(text: str) -> tuple[str, ...]:
     return tuple(d for d in sorted(counts, key=lambda d: -counts[d]) if counts[d])
 
 
-def role_follow_up(needs: "RoleNeeds | None", question: Question) -> str | None:
+def role_follow_up(needs: RoleNeeds | None, question: Question) -> str | None:
     """A follow-up that places the answer in the member's domain, for design and fundamentals questions."""
     if needs is None or not needs.domains or question.category not in ROLE_FOLLOW_UP_CATEGORIES:
         return None

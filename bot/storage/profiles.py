@@ -8,7 +8,7 @@ like every other member table (bot/storage/privacy.py finds such tables by their
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.practice.tailoring import RoleNeeds
 from bot.storage.attempts import ensure_user, iso_utc
@@ -33,7 +33,7 @@ async def save_profile(db: Database, user_id: int, *, role: str, description: st
     """Create or replace the profile. Refuses (ValueError) without consent: nothing is written."""
     if not consented:
         raise ValueError("a profile is stored only with the member's consent")
-    stamp = iso_utc(now or datetime.now(timezone.utc))
+    stamp = iso_utc(now or datetime.now(UTC))
     async with db.transaction() as conn:
         await ensure_user(db, user_id, user_name)
         await conn.execute(

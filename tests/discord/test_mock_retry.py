@@ -10,7 +10,13 @@ from bot.bank import Bank
 from bot.practice.round import AnswerResult, RoundState
 from bot.storage.retries import retries_of_user
 from tests.discord.test_mock_cog import (  # noqa: F401 - fixtures
-    TIMEOUT, accept_consent, cog, interaction_for, make_world, only_ephemeral, round_settings,
+    TIMEOUT,
+    accept_consent,
+    cog,
+    interaction_for,
+    make_world,
+    only_ephemeral,
+    round_settings,
 )
 
 QID = "fund-idempotency-payments"

@@ -27,7 +27,7 @@ def _button(view: AnswerActions, label: str):
     return next(b for b in view.children if getattr(b, "label", "") == label)
 
 
-async def _answer(world, thread, text):
+async def _answer(world, thread, text):  # noqa: F811
     msg = thread_message(thread, world.member, text)
     await world.cog.on_message(msg)
     (reply,) = replies_of(msg)

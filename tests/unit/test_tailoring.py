@@ -10,7 +10,13 @@ import pytest
 
 from bot.bank import load_bank
 from bot.practice.tailoring import (
-    MAX_DESCRIPTION_CHARS, DescriptionError, RoleNeeds, choose, choose_many, clean_markup, next_for_round,
+    MAX_DESCRIPTION_CHARS,
+    DescriptionError,
+    RoleNeeds,
+    choose,
+    choose_many,
+    clean_markup,
+    next_for_round,
     read_description,
 )
 from bot.skills import SKILLS
