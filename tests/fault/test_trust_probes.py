@@ -6,7 +6,9 @@ the fault table like the others (`pytest tests/fault -s`).
   ended, the sqlite file holds nothing of them;
 * 100 presses of a group's "Be the interviewer" by one member, through discord.py's own view
   dispatch: cut at the per-user limit, a bystander unaffected, lobby edits coalesced;
-* a private mock round whose owner's DMs are closed: nothing of the feedback reaches the channel.
+* a private mock round whose owner's DMs are closed: nothing of the feedback reaches the channel;
+* a manager ends a group: neither their id nor their name lands in a member's data;
+* Discord refuses the Message Content intent: Parley runs on and says what it was for.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tests.discord.test_mock_cog import (  # noqa: F401  (fixtures)
     round_settings, start,
 )
 from tests.discord.test_peers_cog import cog, inter, make_world, press, start_group  # noqa: F401
+from tests.discord.test_runner import _keep_root_logging  # noqa: F401  (the runner installs logging)
 from tests.fault.population import scan_for
 from tests.fault.table import record
 
@@ -212,3 +215,50 @@ async def test_private_feedback_never_reaches_the_channel_when_dms_are_closed(mo
     assert record("privacy", "/mock start private:True with the owner's DMs closed",
                   f"{len(public)} channel message(s) with the feedback; private button offered: {offered}",
                   not public and offered)
+
+
+async def test_who_ended_a_group_never_lands_in_a_members_data(settings, tmp_path) -> None:
+    """A manager outside the group ends it: the member's export carries neither the manager's id
+    nor name, and the manager's erasure leaves neither in the file."""
+    import json
+
+    manager, manager_name = 615_000_000_000_000_777, "manager-with-a-display-name"
+    bank = load_bank(settings.bank_dir)
+    async with Database(tmp_path / "ended.sqlite3") as db:
+        engine = PracticeEngine(settings=settings, bank=bank, transcriber=Transcriber(settings), db=db)
+        await privacy.record_consent(db, manager, 77, manager_name)
+        g = GroupSession(engine, guild_id=77, channel_id=88, owner_id=A, store=GroupStore(db),
+                         clock=ManualClock(5000.0), rng=random.Random(7))
+        await g.open()
+        await g.join(A, "ada")
+        await g.start()
+        await g.submit_text_answer(A, ANSWER)
+        await g.end("ended", by=manager)
+        export = json.dumps(await privacy.export_user(db, A))
+        in_export = [x for x in (str(manager), manager_name) if x in export]
+        await privacy.delete_user(db, manager)
+        left = scan_for(db.path, (manager, manager_name))
+    assert record("privacy", "a manager ends a group; the member exports, the manager erases",
+                  f"manager in the member's export: {len(in_export)}; left after their erasure: {len(left)}",
+                  not in_export and not left)
+
+
+def test_without_message_content_the_bot_runs_on_and_says_why(settings, capsys) -> None:
+    """Discord refuses the privileged intent: Parley names what it was for and runs without it."""
+    import unittest.mock
+
+    from bot.discord_io import runner
+
+    async def connect(self: discord.Client, *, reconnect: bool = True) -> None:  # Discord's gateway
+        if self.intents.message_content:
+            raise discord.PrivilegedIntentsRequired(None)
+
+    with unittest.mock.patch.object(discord.Client, "login", unittest.mock.AsyncMock()), \
+         unittest.mock.patch.object(discord.Client, "connect", connect), \
+         unittest.mock.patch("bot.speech.stt.Transcriber.ensure_loaded", unittest.mock.AsyncMock()):
+        rc = runner.run_bot(settings.with_(discord_token="not-a-real-token"))
+    err = capsys.readouterr().err
+    says_why = "daily question threads" in err and "only needs" not in err
+    assert record("startup", "Discord refuses the Message Content intent",
+                  f"exit {rc}; {'names what it was for' if says_why else 'does not say why'}",
+                  rc == 0 and says_why and "Traceback" not in err)
