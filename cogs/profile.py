@@ -15,9 +15,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_io.profile_views import CONSENT_TEXT, ProfileConsentView, profile_embed
+from bot.practice.daily_service import AnswerRejected
 from bot.practice.profile import preview, set_profile
 from bot.practice.tailoring import DescriptionError
-from bot.storage.profiles import delete_profile, get_profile
+from bot.storage.profiles import delete_profile, get_profile, role_needs
+from bot.text_safety import safe_excerpt
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.discord_io.client import ParleyBot
@@ -64,6 +66,33 @@ class ProfileCog(commands.Cog):
         e = profile_embed(needs, [], title="Your profile")
         e.description = f"Stored {p.updated_at[:10]}, with your consent. `/profile clear` erases it."
         await interaction.response.send_message(embed=e, ephemeral=True)
+
+    @profile.command(name="question", description="A question fitted to your target role (in a daily thread: answer it there)")
+    async def question(self, interaction: discord.Interaction) -> None:
+        needs = await role_needs(self.services.db, interaction.user.id)
+        if needs is None:
+            await interaction.response.send_message(
+                "You have no target role yet. `/profile set` adds one; then I can pick questions for it.",
+                ephemeral=True)
+            return
+        daily = self.bot.get_cog("DailyCog")
+        service = getattr(daily, "service", None)
+        channel_id = interaction.channel.id if interaction.channel is not None else 0
+        push = await service.push_for_thread(channel_id) if service is not None else None
+        if push is not None:
+            try:
+                pick = await service.question_for_role(push, interaction.user.id, needs)
+            except AnswerRejected as e:
+                await interaction.response.send_message(str(e), ephemeral=True)
+                return
+            tail = ("Answer it here in this thread, in text or as a voice message: I'll score your next answer "
+                    "here against this question.")
+        else:
+            pick = preview(self.services.bank.questions, needs, seed=interaction.id)[0]
+            tail = f"Practise it aloud with `/mock start question:{pick.question.id}`."
+        await interaction.response.send_message(
+            f"**Your question** ({pick.question.id}):\n> {safe_excerpt(pick.question.prompt, 1200)}\n"
+            f"{pick.reason}\n{tail}", ephemeral=True)
 
     @profile.command(name="clear", description="Erase your target role and pasted description")
     async def clear(self, interaction: discord.Interaction) -> None:

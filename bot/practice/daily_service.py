@@ -23,7 +23,7 @@ from bot.practice import prep_plan
 from bot.practice.audio_retention import AudioRetention
 from bot.practice.daily import (
     RECENT_PUSHES_AVOIDED, Assignment, Clock, PlannedPush, PostedPush, PushFailed, PushPoster, Schedule,
-    ScheduleError, TickReport, choose_for_member, choose_question, due_date, latest_occurrence, local_date_of, next_push_utc, parse_categories,
+    RECENT_FOR_VARIETY, ScheduleError, TickReport, choose_for_member, choose_question, due_date, latest_occurrence, local_date_of, next_push_utc, parse_categories,
     parse_time_local, parse_timezone, push_rng, utc_now,
 )
 from bot.practice.progress import HistorySummary, LeaderboardEntry, Streak, leaderboard, streak_from_attempts, \
@@ -32,6 +32,7 @@ from bot.speech.audio import AudioError, decode_bytes
 from bot.storage import Database
 from bot.storage import daily as store
 from bot.practice.retry import Comparison, RetryRefused, compare_with_attempt
+from bot.practice.tailoring import Pick, RoleNeeds, choose
 from bot.storage import retries as retries_store
 from bot.storage.attempts import AttemptRow, get_attempt
 from bot.storage.profiles import role_needs
@@ -101,6 +102,8 @@ class DailyService:
         self._tick_lock = asyncio.Lock()
         # (thread id, member) → the attempt their next answer in that thread retries ("Try again")
         self._pending_retries: dict[tuple[int, int], int] = {}
+        # (thread id, member) → a question picked for their target role (/profile question), answered next
+        self._pending_questions: dict[tuple[int, int], str] = {}
 
     def now(self) -> datetime:
         now = self.clock()
@@ -324,6 +327,8 @@ class DailyService:
         attempt_id = await self._engine().record(analysis, user_id=user_id, user_name=user_name, mode="daily",
                                                  guild_id=push.guild_id, created_at=self.now())
         comparison = None
+        if question.id == self._pending_questions.get((push.thread_id or 0, user_id)):
+            del self._pending_questions[(push.thread_id or 0, user_id)]
         if retry_of is not None and attempt_id:
             await retries_store.link_retry(self.db, attempt_id, retry_of.id, user_id)
             self._pending_retries.pop((push.thread_id or 0, user_id), None)
@@ -355,7 +360,17 @@ class DailyService:
 
     async def _question_and_retry(self, push: store.PushRow, user_id: int
                                   ) -> tuple[Question, int | None, AttemptRow | None]:
-        """The question this answer is for: the retried one when a retry is armed, else the push's."""
+        """The question this answer is for: the retried one when a retry is armed, the member's own
+        role question when they asked for one here, else the push's."""
+        own = self._pending_questions.get((push.thread_id or 0, user_id))
+        if own is not None and (push.thread_id or 0, user_id) not in self._pending_retries:
+            try:
+                question = self.bank.get(own)
+            except UnknownQuestion:
+                self._pending_questions.pop((push.thread_id or 0, user_id), None)
+                raise AnswerRejected("The question picked for you has been taken out of the bank since; ask "
+                                     "for another with /profile question, or answer today's.") from None
+            return question, None, None
         pending = self._pending_retries.get((push.thread_id or 0, user_id))
         if pending is not None:
             earlier = await get_attempt(self.db, pending)
@@ -370,6 +385,19 @@ class DailyService:
             self._pending_retries.pop((push.thread_id or 0, user_id), None)
         question, day = await self.question_for(push, user_id)
         return question, day, None
+
+    async def question_for_role(self, push: store.PushRow, user_id: int, needs: RoleNeeds) -> Pick:
+        """A question fitted to the member's target role, for their next answer in this push's thread:
+        the practice layer's picking policy, avoiding today's question and what they answered before."""
+        attempts = await store.guild_attempts(self.db, user_id, push.guild_id, limit=200)
+        mine = [a.question_id for a in reversed(attempts)]  # newest first
+        pick = (choose(self.bank.questions, needs, asked=list(reversed(mine[:RECENT_FOR_VARIETY])),
+                       exclude=[push.question_id, *mine])
+                or choose(self.bank.questions, needs, exclude=[push.question_id]))
+        if pick is None:
+            raise AnswerRejected("The question bank has nothing else to offer right now; answer today's question.")
+        self._pending_questions[(push.thread_id or 0, user_id)] = pick.question.id
+        return pick
 
     def retry_pending(self, thread_id: int, user_id: int) -> bool:
         return (thread_id, user_id) in self._pending_retries

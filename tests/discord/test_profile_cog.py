@@ -151,7 +151,7 @@ async def test_profile_group_registers_and_is_a_default_extension(settings, db):
     try:
         group = bot.tree.get_command("profile")
         assert isinstance(group, discord.app_commands.Group)
-        assert sorted(c.name for c in group.commands) == ["clear", "set", "show"]
+        assert sorted(c.name for c in group.commands) == ["clear", "question", "set", "show"]
     finally:
         await bot.remove_cog("ProfileCog")
         await bot.close()

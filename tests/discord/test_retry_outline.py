@@ -138,3 +138,40 @@ async def test_voice_answer_feedback_attaches_its_timeline(world, transcriber, t
     await world.cog.on_message(typed)
     (reply,) = replies_of(typed)
     assert "file" not in reply["kwargs"]
+
+
+async def test_profile_question_in_a_daily_thread_is_the_members_next_question(world):  # noqa: F811
+    import unittest.mock
+
+    from bot.practice.tailoring import read_description
+    from bot.storage.profiles import save_profile
+    from cogs.profile import ProfileCog
+    from tests.unit.test_tailoring import SRE
+
+    thread = await open_thread(world)
+    world.bot.get_cog = unittest.mock.Mock(side_effect=lambda name: world.cog if name == "DailyCog" else None)
+    profile = ProfileCog(world.bot)
+    ask = MockInteraction(user=world.member, guild=world.guild, channel=thread)
+    await profile.question.callback(profile, ask)
+    assert "no target role yet" in ask.reply_text()
+
+    needs = read_description(SRE)
+    await save_profile(world.db, world.member.id, role="SRE", description=SRE, skills=needs.top(10), consented=True)
+    ask = MockInteraction(user=world.member, guild=world.guild, channel=thread)
+    await profile.question.callback(profile, ask)
+    text = ask.replies()[0][0][0]
+    assert ask.replies()[0][1]["ephemeral"] is True and "because it exercises" in text and "answer it here" in text.lower()
+    qid = text.split("(", 1)[1].split(")", 1)[0]
+    picked = world.cog.service.bank.get(qid)
+    assert set(picked.skills) & set(needs.weights)
+    push = await world.cog.service.push_for_thread(thread.id)
+    assert qid != push.question_id
+
+    first = await _answer(world, thread, WEAK)
+    assert _view(first).question.id == qid  # scored against the member's own question
+    second = await _answer(world, thread, WEAK)
+    assert _view(second).question.id == push.question_id  # then back to today's
+    # outside a daily thread it only suggests the question
+    elsewhere = MockInteraction(user=world.member, guild=world.guild)
+    await profile.question.callback(profile, elsewhere)
+    assert "/mock start question:" in elsewhere.reply_text()
