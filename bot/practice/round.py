@@ -692,7 +692,7 @@ class MockRound:
         """The member erased their data (/privacy delete). When it is this round's owner, the round
         forgets their answers and name at once, stops (saying why), stores nothing more and
         writes no summary; anything a step in flight stores meanwhile is erased when the round
-        closes. Returns whether the round was theirs. Safe from any thread."""
+        closes. Returns whether the round was theirs."""
         if user_id != self.user_id:
             return False
         self._erased = True
