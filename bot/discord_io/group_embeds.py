@@ -134,5 +134,8 @@ def question_card_embed(q: Question) -> discord.Embed:
     if q.key_points:
         e.add_field(name="A good answer covers",
                     value="\n".join(f"• {k.label}" for k in q.key_points[:6]), inline=False)
+    if q.challenges:  # pushback for the human interviewer, from the bank
+        e.add_field(name="Push back once they commit to a choice",
+                    value="\n".join(f"• {c}" for c in q.challenges[:3])[:1024], inline=False)
     e.set_footer(text="Only you can see this card.")
     return e

@@ -122,3 +122,12 @@ async def test_round_feedback_sends_a_timeline_per_spoken_answer():
     assert feedback["file"].filename.endswith(".txt")
     assert [f.filename for f in pictures["files"]] == ["timeline-q1.png"]  # the typed answer has none
     assert pictures["files"][0].fp.read().startswith(b"\x89PNG")
+
+
+def test_group_interviewer_card_offers_the_questions_pushback():
+    from bot.discord_io.group_embeds import question_card_embed
+
+    q = BANK.get("design-telemetry-ingestion")
+    fields = {f.name: f.value for f in question_card_embed(q).fields}
+    pushback = fields["Push back once they commit to a choice"]
+    assert all(c in pushback for c in q.challenges[:3])
