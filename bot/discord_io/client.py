@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.discord_io.guards import install_command_guard, interaction_allowed
 from bot.discord_io.replies import try_send_private
 from bot.discord_io.stale_components import answer_stale_component, is_stale, note_routing
+from bot.discord_io.voice_fixes import install as install_voice_fixes
 from bot.practice.recovery import notify as notify_interrupted
 from bot.practice.recovery import recover_interrupted
 from bot.practice.rounds_registry import RoundsRegistry
@@ -59,6 +60,7 @@ class ParleyBot(commands.Bot):
         """`message_content=False`: run without the privileged intent (no daily answers in threads)."""
         super().__init__(command_prefix=commands.when_mentioned, intents=parley_intents(message_content=message_content),
                          help_command=None)
+        install_voice_fixes()  # discord.py's voice reconnect race (see voice_fixes)
         self.services = services
         self.settings: Settings = services.settings
         # Running voice rounds (mock and peer), with the per-server and global caps.

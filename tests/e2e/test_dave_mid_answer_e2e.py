@@ -226,3 +226,31 @@ async def test_heavy_packet_loss_is_reported_as_poor_audio_not_as_silence(
     assert not lines or all("poor" not in ln for ln in lines)
     heard = answer_lines(next(f for f in feedback.files if f.filename.endswith(".txt")).data.decode())
     assert overlap(PART_A, heard) >= 0.6 and overlap(PART_C, heard) >= 0.6, heard
+
+
+async def test_a_voice_server_move_mid_answer_reconnects_and_the_round_goes_on(
+        standin: DiscordStandIn, start_bot, answer) -> None:
+    """VOICE_SERVER_UPDATE while sam answers: the bot's voice connection identifies again (new
+    SSRC and key, back into the MLS group), sam's words after the move reach the transcript, and
+    the follow-up is spoken over the new connection. (Without bot.discord_io.voice_fixes the
+    reconnect could hang in discord.py's IP discovery.)"""
+    bot, sam, _ = await _round_until_listening(standin, start_bot)
+    bot_id = standin.world.bot.id
+    first_ssrc = standin.voice.sessions[bot_id].ssrc
+    t0 = time.monotonic()
+    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    try:
+        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) + 15, t0)
+        t_move = time.monotonic()
+        await standin.gateway.move_voice_server()
+        await standin.events.wait_for("voice_ready", lambda d: d["user_id"] == bot_id, timeout=STEP_S,
+                                      after=t_move, what="the bot's new voice session")
+        await standin.events.wait_for("dave_execute", lambda d: bot_id in d["members"], timeout=STEP_S,
+                                      after=t_move, what="the bot back in the MLS group")
+        sent = await asyncio.wait_for(playing, STEP_S)
+    finally:
+        playing.cancel()
+    assert standin.voice.sessions[bot_id].ssrc != first_ssrc, "a new voice session (new SSRC)"
+    assert len(standin.events.find("voice_identify", after=t_move)) == 1
+    heard = await _finish(standin, bot, sam)
+    assert overlap(PART_A, heard) >= 0.6 and overlap(PART_C, heard) >= 0.6, (heard, sent)
