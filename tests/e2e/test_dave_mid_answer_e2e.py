@@ -254,3 +254,25 @@ async def test_a_voice_server_move_mid_answer_reconnects_and_the_round_goes_on(
     assert len(standin.events.find("voice_identify", after=t_move)) == 1
     heard = await _finish(standin, bot, sam)
     assert overlap(PART_A, heard) >= 0.6 and overlap(PART_C, heard) >= 0.6, (heard, sent)
+
+
+async def test_a_gateway_reconnect_mid_answer_resumes_and_the_round_goes_on(
+        standin: DiscordStandIn, start_bot, answer) -> None:
+    """Gateway op 7 RECONNECT while sam answers: the bot resumes its session (op 6 → RESUMED, no
+    new IDENTIFY), the voice connection is untouched, Done still works, and every part is heard."""
+    bot, sam, _ = await _round_until_listening(standin, start_bot)
+    t0 = time.monotonic()
+    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    try:
+        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) + 15, t0)
+        t_rc = time.monotonic()
+        await standin.gateway.request_reconnect()
+        await standin.events.wait_for("resume", timeout=STEP_S, after=t_rc, what="the bot's RESUME")
+        await asyncio.wait_for(playing, STEP_S)
+    finally:
+        playing.cancel()
+    assert not standin.events.find("identify", after=t_rc), "resumed, not identified again"
+    assert not standin.events.find("voice_identify", after=t_rc), "the voice connection was untouched"
+    heard = await _finish(standin, bot, sam)
+    for part in (PART_A, PART_B, PART_C):
+        assert overlap(part, heard) >= 0.6, (part, heard)

@@ -203,6 +203,14 @@ class Gateway:
         })
 
     # --- driven by the test -----------------------------------------------------------
+    async def request_reconnect(self) -> None:
+        """Gateway op 7 RECONNECT (Discord asks the client to reconnect and resume), mid-session."""
+        conn = self.conn
+        if conn is None:
+            raise RuntimeError("the bot is not connected")
+        self.s.events.add("gateway_reconnect_requested", {"session_id": conn.session_id})
+        await conn.send({"op": 7, "d": None, "s": None, "t": None})
+
     async def move_voice_server(self) -> None:
         """VOICE_SERVER_UPDATE in the middle of a call (Discord moved it to another voice server):
         a new token for the voice gateway; the client closes its voice websocket and identifies
@@ -299,6 +307,30 @@ class Gateway:
         record["message_id"] = message.id
         payload["message"] = message.payload
         payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        self.s.events.add("interaction_sent", record)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return record
+
+    async def select(self, user: User, message: "StoredMessage", custom_id: str, values: list[str]) -> dict[str, Any]:
+        """Send INTERACTION_CREATE type 3: `user` picks `values` in the string select `custom_id`."""
+        found: list[dict[str, Any]] = []
+
+        def walk(components: list[dict[str, Any]]) -> None:
+            for c in components or []:
+                if c.get("type") == 3 and c.get("custom_id") == custom_id:
+                    found.append(c)
+                walk(c.get("components") or [])
+
+        walk(message.payload.get("components") or [])
+        if not found:
+            raise AssertionError(f"message {message.id} has no select {custom_id!r}")
+        allowed = {o.get("value") for o in found[0].get("options") or []}
+        if not set(values) <= allowed or not (found[0].get("min_values", 1) <= len(values) <= found[0].get("max_values", 1)):
+            raise AssertionError(f"values {values} not allowed by select {custom_id!r}")
+        payload, record = self._interaction_base(user, 3)
+        record["message_id"] = message.id
+        payload["message"] = message.payload
+        payload["data"] = {"custom_id": custom_id, "component_type": 3, "values": values}
         self.s.events.add("interaction_sent", record)
         await self.dispatch("INTERACTION_CREATE", payload)
         return record
