@@ -30,6 +30,7 @@ from bot.practice.daily import Clock, PushFailed, ScheduleError, format_time_loc
 from bot.practice.daily_service import AnswerRejected, DailyService, RetryRefused
 from bot.practice.prep_plan import PrepPlanError
 from bot.progress_chart import render_progress_chart
+from bot.storage import privacy
 from bot.timeline_chart import answer_timeline, has_timeline
 from bot.text_safety import safe_excerpt
 
@@ -224,6 +225,7 @@ class DailyCog(commands.Cog):
             await self._reply(message, "I'm still working on your previous answer; one at a time, please.")
             return
         self._busy.add(key)
+        mark = self.bot.rounds.erasure_mark(message.author.id)
         try:
             name = getattr(message.author, "display_name", "") or message.author.name
             if audio:
@@ -251,6 +253,10 @@ class DailyCog(commands.Cog):
             return
         finally:
             self._busy.discard(key)
+        if self.bot.rounds.erased_since(message.author.id, mark):
+            # they ran /privacy delete while this answer was scored: it must not outlive that
+            await privacy.delete_user(self.bot.services.db, message.author.id)
+            return
         view = None
         if result.attempt_id:
             view = AnswerActions(message.author.id, result.attempt_id, result.question,

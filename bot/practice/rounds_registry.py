@@ -88,6 +88,7 @@ class RoundsRegistry:
         self.max_per_guild = max(1, max_per_guild if max_per_guild is not None else s.max_rounds_per_guild)
         self.max_total = max(1, max_total if max_total is not None else s.max_rounds_total)
         self._claims: list[Claim] = []
+        self._erasures: dict[int, int] = {}  # user id -> how many times they erased their data
         self._lock = threading.Lock()
 
     def claim(self, guild_id: int | None, owner_id: int | None, *, channel_id: int | None = None,
@@ -136,6 +137,8 @@ class RoundsRegistry:
         """The member erased their data (/privacy delete): every running round and group forgets
         them now, before their rows are deleted, so nothing still running writes them back.
         Returns how many held something of theirs. One that fails is logged; the others go on."""
+        with self._lock:  # counted first: a write in flight elsewhere checks it (`erased_since`)
+            self._erasures[user_id] = self._erasures.get(user_id, 0) + 1
         held = 0
         for claim in list(self):
             target = claim.round
@@ -148,6 +151,17 @@ class RoundsRegistry:
                 if claim.owner_id == user_id:
                     claim.owner_id = None
         return held
+
+    def erasure_mark(self, user_id: int) -> int:
+        """Taken before a write about the member that outlasts a moment (a daily answer being
+        scored); `erased_since(user_id, mark)` afterwards says whether they erased their data
+        meanwhile, so the writer erases what it wrote instead of bringing them back."""
+        with self._lock:
+            return self._erasures.get(user_id, 0)
+
+    def erased_since(self, user_id: int, mark: int) -> bool:
+        with self._lock:
+            return self._erasures.get(user_id, 0) != mark
 
     def __len__(self) -> int:
         with self._lock:

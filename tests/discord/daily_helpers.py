@@ -89,7 +89,8 @@ def make_bot(services: Any, channels: list[Any]) -> MockBot:
 
     real = ParleyBot(services, extensions=())
     # the real command/upload guard (our code, not the Discord peer); tests may swap its clock
-    bot = MockBot.of(real, services=services, settings=services.settings, command_guard=real.command_guard)
+    bot = MockBot.of(real, services=services, settings=services.settings, command_guard=real.command_guard,
+                     rounds=real.rounds)
     by_id = {c.id: c for c in channels}
     bot.get_channel = unittest.mock.Mock(side_effect=lambda cid: by_id.get(cid))
     return bot

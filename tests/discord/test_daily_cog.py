@@ -4,6 +4,7 @@ analysis are real."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
 
@@ -417,3 +418,31 @@ async def test_setup_says_thread_answers_cant_be_read_without_message_content(wo
     assert "message content" in text and "can't read answers posted in the threads" in text
     world.bot.intents = parley_intents(message_content=True)
     assert "message content" not in (await setup_daily(world)).reply_text()
+
+
+async def test_an_answer_scored_while_its_author_erases_their_data_is_not_kept(world):
+    """Issue 13 item 1: /privacy delete lands while a daily answer is being scored and stored; the
+    answer (and the profile row it recreates) must not outlive the erasure, and no feedback is posted."""
+    from bot.storage import privacy
+    from tests.fault.population import scan_for
+
+    thread = await open_thread(world)
+    storing, release = asyncio.Event(), asyncio.Event()
+    engine = world.cog.service.engine
+    original = engine.record
+
+    async def paused_record(*args, **kwargs):  # the real write, held until the erasure ran
+        storing.set()
+        await release.wait()
+        return await original(*args, **kwargs)
+
+    engine.record = paused_record
+    msg = thread_message(thread, world.member, TEXT_ANSWER)
+    answering = asyncio.create_task(world.cog.on_message(msg))
+    await asyncio.wait_for(storing.wait(), 10)
+    await world.bot.rounds.erase_member(world.member.id)  # what /privacy delete does first
+    await privacy.delete_user(world.db, world.member.id)
+    release.set()
+    await asyncio.wait_for(answering, 10)
+    assert scan_for(world.settings.database, (world.member.id,)) == []
+    msg.reply.assert_not_awaited()
