@@ -74,6 +74,24 @@ def typed_rows(answers: list[HeldoutAnswer], det: str) -> list[tuple[str, dict[s
     return [(qs[a.question].category, a.labels, analyze(qs[a.question], text=a.text, settings=settings).structure) for a in answers]
 
 
+def model_rows(answers: list[HeldoutAnswer], model_path: Path) -> list[tuple[str, dict[str, bool], dict[str, bool]]]:
+    """Typed answers through another weights file (e.g. a words-only model from `train_structure_model --no-rules`)."""
+    from bot.analysis import expected_elements
+    from bot.analysis.learned import LinearModel
+    from bot.analysis.lexicon import doc_from_text
+    from bot.analysis.structure import detect_structure
+
+    model = LinearModel.from_json(json.loads(model_path.read_text(encoding="utf-8")))
+    qs = questions_for(answers)
+    rows = []
+    for a in answers:
+        q = qs[a.question]
+        doc = doc_from_text(a.text)
+        pred = {c: p for c, (p, _) in model.predict(doc, q.category, detect_structure(doc, q.category, expected_elements(q))).items()}
+        rows.append((q.category, a.labels, pred))
+    return rows
+
+
 def spoken_rows(answers: list[HeldoutAnswer], workdir: Path) -> tuple[dict[str, list], dict[str, float]]:  # type: ignore[type-arg]
     """Synthesize, transcribe once, analyse with each detector. Returns rows per detector and speech figures."""
     from bot.speech.audio import SAMPLE_RATE, decode_file
@@ -117,6 +135,8 @@ def spoken_rows(answers: list[HeldoutAnswer], workdir: Path) -> tuple[dict[str, 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.eval_sealed", description=__doc__.split("\n\n")[0])
     ap.add_argument("--spoken", action="store_true", help="also synthesize, transcribe and score the spoken answers")
+    ap.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
+                    help="also score typed answers with another weights file, e.g. words=/tmp/words_only.json")
     ap.add_argument("--no-history", action="store_true", help=f"do not append the figures to {HISTORY.relative_to(ROOT)}")
     args = ap.parse_args(argv)
 
@@ -126,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     for path in sealed_files():
         answers = load_any(path)
         typed = {det: _tally(typed_rows(answers, det)) for det in STRUCTURE_DETECTORS}
+        for spec in args.model:
+            name, _, model_path = spec.partition("=")
+            typed[name] = _tally(model_rows(answers, Path(model_path)))
         print_table(f"== {path.name}: {len(answers)} answers, as typed text ==", typed)
         for det, t in typed.items():
             _record(history, path.stem, "typed", det, t)
