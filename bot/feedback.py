@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.models import Analysis, Flag, Question, STRUCTURE_ELEMENTS
+from bot.text_safety import neutralize_mentions, safe_excerpt
 
 # Flags that say the same thing as a stronger one: shown only when the stronger one is absent.
 _SHADOWED_BY: dict[str, tuple[str, ...]] = {
@@ -63,12 +64,16 @@ def strengths(analysis: Analysis, limit: int = 4) -> list[str]:
     return [STRUCTURE_ELEMENTS.get(e, e).capitalize() for e in present][:limit]
 
 
-def _fix_line(f: Flag, indent: str = "     ") -> str:
-    """The fix, then the moment it refers to (quoted) and what a stronger sentence would have said."""
+def fix_line(f: Flag, indent: str = "     ", *, for_discord: bool = False) -> str:
+    """The fix, then the moment it refers to (quoted) and what a stronger sentence would have said.
+
+    The quote is the candidate's own words: in Discord its mentions are broken and markdown escaped.
+    """
     stamp = f"[{mmss(f.at_s)}] " if f.at_s is not None else ""
-    lines = [f"{stamp}{f.message}"]
+    lines = [f"{stamp}{neutralize_mentions(f.message) if for_discord else f.message}"]
     if f.quote:
-        lines.append(f"{indent}You said: \u201c{f.quote}\u201d")
+        quote = safe_excerpt(f.quote, 200) if for_discord else f.quote
+        lines.append(f"{indent}You said: \u201c{quote}\u201d")
     if f.suggestion:
         lines.append(f"{indent}Stronger: {f.suggestion}")
     return "\n".join(lines)
@@ -103,7 +108,7 @@ def render_text(analysis: Analysis, question: Question) -> str:
     fixes = top_fixes(analysis, 3)
     lines.append("Top fixes")
     if fixes:
-        lines.extend(f"  {i}. {_fix_line(f)}" for i, f in enumerate(fixes, 1))
+        lines.extend(f"  {i}. {fix_line(f)}" for i, f in enumerate(fixes, 1))
     else:
         lines.append("  Nothing major. Push for depth: more numbers, sharper tradeoffs.")
     lines.append("")
@@ -137,7 +142,7 @@ def feedback_dict(analysis: Analysis, question: Question) -> dict[str, Any]:
     fixes = top_fixes(analysis, 3)
     fields.append({
         "name": "Top fixes",
-        "value": clip("\n".join(f"{i}. {clip(_fix_line(f, '   '), 330)}" for i, f in enumerate(fixes, 1)) or "Nothing major: push for more depth."),
+        "value": clip("\n".join(f"{i}. {clip(fix_line(f, '   ', for_discord=True), 330)}" for i, f in enumerate(fixes, 1)) or "Nothing major: push for more depth."),
         "inline": False,
     })
     if analysis.follow_up:

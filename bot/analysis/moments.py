@@ -20,6 +20,7 @@ from bot.analysis.structure import Hit, StructureReport
 from bot.models import Flag, Question, Silence
 
 COACHING_PATH = Path(__file__).with_name("coaching.toml")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # the candidate's text may carry terminal escapes
 QUOTE_WORDS = 14  # a quote long enough to recognise the moment, short enough to read at a glance
 
 
@@ -41,12 +42,19 @@ def _base_form(verb: str) -> str:
     return v
 
 
+_ACTION_VERB = re.compile(r"^[A-Z][a-z-]*[a-rt-z]e?s$|^Has$")  # "Writes", "Deduplicates", not "Stateless", "SQL"
+
+
 def key_point_clause(label: str) -> str:
-    """A key point's label as a clause after "I'd": "Writes into a durable log" -> "write into a durable log"."""
+    """A key point's label as a clause after "I'd": "Writes into a durable log" -> "write into a durable log".
+
+    Empty when the label does not open with an action ("Stateless ingestion tier", "SQL vs NoSQL").
+    """
     words = label.strip().rstrip(".").split()
-    if not words:
+    if not words or not _ACTION_VERB.match(words[0]):
         return ""
-    return " ".join([_base_form(words[0])] + words[1:])
+    head = "have" if words[0] == "Has" else _base_form(words[0])
+    return " ".join([head] + words[1:])
 
 
 class _Answer:
@@ -60,7 +68,7 @@ class _Answer:
 
     def quote(self, lo: int, hi: int) -> str:
         lo, hi = max(0, lo), min(len(self.words), hi)
-        text = " ".join(self.words[lo:hi]).strip()
+        text = _CONTROL.sub("", " ".join(self.words[lo:hi])).strip()
         return ("…" if lo > 0 else "") + text + ("…" if hi < len(self.words) else "")
 
     def sentence_src(self, token: int) -> tuple[int, int]:
@@ -93,9 +101,10 @@ class _Answer:
 
 
 def _point(question: Question, missed: Sequence[str]) -> str:
+    """A key point to build the stronger sentence on: one the answer missed, else the question's first."""
     labels = [kp.label for kp in question.key_points]
-    chosen = next((m for m in missed if m in labels), labels[0] if labels else "")
-    return key_point_clause(chosen)
+    ordered = [m for m in missed if m in labels] + labels
+    return next((c for c in map(key_point_clause, ordered) if c), "")
 
 
 def _suggestion(code: str, question: Question, missed: Sequence[str]) -> str | None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import discord
 
-from bot.feedback import feedback_dict, top_fixes
+from bot.feedback import feedback_dict, fix_line, top_fixes
 from bot.models import Analysis, Flag, Question, Transcript
 from bot.text_safety import neutralize_mentions, safe_excerpt
 
@@ -186,7 +186,7 @@ def feedback_embed(summary: "RoundSummary") -> discord.Embed:
     fixes.sort(key=lambda f: -f.severity)
     if fixes:
         e.add_field(name="Top fixes for next time",
-                    value=_lines_within((f"• {neutralize_mentions(f.message)}" for f in fixes[:3]), 1024),
+                    value=_lines_within((f"• {_cut(fix_line(f, '  ', for_discord=True), 420)}" for f in fixes[:3]), 1024),
                     inline=False)
     elif summary.analyses:
         e.add_field(name="Top fixes for next time", value="Nothing major: keep practising this way.",

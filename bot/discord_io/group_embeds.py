@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from bot.feedback import score_colour, strengths, top_fixes
+from bot.feedback import fix_line, score_colour, strengths, top_fixes
 from bot.models import Question
 from bot.practice.groups import GroupSession, Phase, Turn
 from bot.practice.ratings import CRITERIA
@@ -86,7 +86,7 @@ def feedback_embed(session: GroupSession, turn: Turn) -> discord.Embed:
         e.add_field(name="Went well", value="\n".join(f"• {safe_excerpt(s, 200)}" for s in good), inline=False)
     fixes = top_fixes(a, 3)
     if fixes:
-        e.add_field(name="To work on", value="\n".join(f"• {safe_excerpt(f.message, 300)}" for f in fixes),
+        e.add_field(name="To work on", value="\n".join(f"• {fix_line(f, '  ', for_discord=True)[:420]}" for f in fixes),
                     inline=False)
     over = [(session.name_of(u), s) for u, s in turn.crosstalk_s.items() if s >= 0.5]
     if over:

@@ -73,6 +73,11 @@ def test_key_points_read_as_first_person_clauses(label: str, clause: str) -> Non
     assert key_point_clause(label) == clause
 
 
+@pytest.mark.parametrize("label", ["Stateless ingestion tier behind a load balancer", "SQL vs NoSQL", "Latency, not just throughput", "Client retries"])
+def test_a_key_point_that_opens_without_an_action_is_not_forced_into_one(label: str) -> None:
+    assert key_point_clause(label) == ""
+
+
 def test_every_coaching_template_names_a_known_category() -> None:
     for code, by_cat in load_coaching().items():
         assert set(by_cat) <= {"coding", "fundamentals", "system_design", "behavioral"}, code
