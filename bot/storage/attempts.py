@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterable
 
 from bot.models import Analysis
 from bot.storage.db import Database
@@ -64,7 +64,7 @@ class AttemptRow:
         )
 
 
-def readable_attempts(rows: list[Any]) -> list[AttemptRow]:
+def readable_attempts(rows: Iterable[Any]) -> list[AttemptRow]:
     """The rows as AttemptRows; a damaged one is skipped with a warning, never fatal to the list."""
     out = []
     for r in rows:

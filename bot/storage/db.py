@@ -169,7 +169,7 @@ class Database:
     async def schema_version(self) -> int:
         async with self.conn.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
-        return int(row[0])
+        return int(row[0]) if row is not None else 0
 
     async def migrate(self) -> int:
         """Apply pending migrations, each in its own exclusive transaction; returns the new version.
