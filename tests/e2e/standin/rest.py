@@ -410,7 +410,8 @@ class RestApi:
 
     def _webhook_message(self, inter: dict[str, Any], mid: str) -> StoredMessage | None:
         if mid == "@original":
-            return self.messages.get(inter.get("original_id") or 0)
+            # a component interaction's original response is the message the component is on
+            return self.messages.get(inter.get("original_id") or inter.get("message_id") or 0)
         found = self.messages.get(int(mid))
         if found is None or found.interaction_token != inter["token"]:
             return None
