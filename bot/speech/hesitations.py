@@ -22,9 +22,9 @@ SAMPLE_RATE = 16000
 @dataclass(frozen=True)
 class HesitationOptions:
     min_gap_s: float = 0.35  # shorter gaps are ordinary joins between words
-    min_voiced_s: float = 0.25  # a shorter voiced blip is a word edge, not a hesitation
+    min_voiced_s: float = 0.35  # a shorter voiced blip is a word edge, not a hesitation
     frame_s: float = 0.03
-    edge_s: float = 0.08  # keep clear of the neighbouring words' edges (their timestamps are loose)
+    edge_s: float = 0.12  # keep clear of the neighbouring words' edges (their timestamps are loose)
     min_pitch_hz: float = 70.0
     max_pitch_hz: float = 400.0
     periodicity: float = 0.5  # normalised autocorrelation peak of a voiced frame
