@@ -79,7 +79,11 @@ def frame_costs(n: int = 5000) -> dict[str, float]:
 async def _one_config(dave: bool, rounds: int, answer_pcm: bytes, work: Path) -> dict[str, list[float]]:
     from tests.e2e.standin import DiscordStandIn, World
     from tests.e2e.standin.driver import (
-        embed_title, latest_with_enabled, press, start_mock_round, wait_speech_finished,
+        embed_title,
+        latest_with_enabled,
+        press,
+        start_mock_round,
+        wait_speech_finished,
     )
 
     world = World()
@@ -125,9 +129,10 @@ async def _one_config(dave: bool, rounds: int, answer_pcm: bytes, work: Path) ->
 
 
 async def latency(rounds: int) -> dict[str, float]:
+    import numpy as np
+
     from tests.conftest import espeak
     from tests.e2e.standin.audio import pcm48_stereo, read_wav
-    import numpy as np
 
     with tempfile.TemporaryDirectory(prefix="bench-dave-") as tmp:
         work = Path(tmp)

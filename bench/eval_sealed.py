@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             history.append({"set": path.stem, "mode": "spoken", "speech": {k: round(v, 4) for k, v in s.items()}})
     if not args.no_history and history:
         HISTORY.parent.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with HISTORY.open("a", encoding="utf-8") as fh:
             for row in history:
                 fh.write(json.dumps({"when": stamp, "measured": analysis_version(), **row}) + "\n")

@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.eval_heldout import Counts  # noqa: E402  (one precision/recall tally for every eval)
 from bot.analysis import analyze  # noqa: E402
 from bot.models import CATEGORIES, Question  # noqa: E402
-from bench.eval_heldout import Counts  # noqa: E402  (one precision/recall tally for every eval)
 
 LABELS = ROOT / "tests" / "data" / "labelled_answers.toml"
 _PREFIX_CATEGORY = {"coding": "coding", "fund": "fundamentals", "fundamentals": "fundamentals",

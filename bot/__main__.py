@@ -11,8 +11,9 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from bot import __version__
 from bot.cli_support import (

@@ -12,8 +12,9 @@ import asyncio
 import random
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -102,8 +103,8 @@ def _synthesize_answer(speaker: Any, category: str, path: Path) -> Path:
 
 def run_demo(args: argparse.Namespace, settings: Any, load_bank: Callable, question: Callable,
              transcribe_file: Callable, store: Callable) -> int:
-    from bot.feedback import render_text
     from bot.analysis import analyze
+    from bot.feedback import render_text
     from bot.speech.tts import Speaker, TTSError
 
     bank = load_bank(settings)

@@ -6,7 +6,8 @@ import argparse
 import getpass
 import sys
 import time
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 # The CLI stores attempts under one local user id; Discord ids are 17+ digits, so 1 never collides.
 LOCAL_USER_ID = 1

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +70,7 @@ class Settings:
         return self.data_dir / "tts-cache"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read `PARLEY_*` variables (and `DISCORD_TOKEN`); overrides win over the environment."""
         env = os.environ if env is None else env
         values: dict[str, object] = {}
@@ -102,7 +102,7 @@ class Settings:
         if self.max_answer_s <= 0 or self.max_upload_mb <= 0:
             raise ConfigError("PARLEY_MAX_ANSWER_S and PARLEY_MAX_UPLOAD_MB must be positive")
 
-    def with_(self, **changes: object) -> "Settings":
+    def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.models import Analysis, Flag, Question, STRUCTURE_ELEMENTS
+from bot.models import STRUCTURE_ELEMENTS, Analysis, Flag, Question
 from bot.text_safety import neutralize_mentions, safe_excerpt
 
 # Flags that say the same thing as a stronger one: shown only when the stronger one is absent.

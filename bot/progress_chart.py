@@ -8,9 +8,9 @@ test can check the picture shows exactly what is stored.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
-from typing import Sequence
+from datetime import UTC, datetime, tzinfo
 
 import matplotlib
 
@@ -38,7 +38,7 @@ class ChartResult:
 
 
 def render_progress_chart(
-    attempts: Sequence[AttemptRow], *, tz: tzinfo = timezone.utc, title: str = "Your progress", top_n: int = 6,
+    attempts: Sequence[AttemptRow], *, tz: tzinfo = UTC, title: str = "Your progress", top_n: int = 6,
 ) -> ChartResult:
     rows = sorted(attempts, key=lambda a: (parse_utc(a.created_at), a.id))
     times = [parse_utc(a.created_at).astimezone(tz) for a in rows]

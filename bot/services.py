@@ -22,7 +22,7 @@ class Services:
     engine: PracticeEngine
 
     @classmethod
-    async def create(cls, settings: Settings, *, load_model: bool = True) -> "Services":
+    async def create(cls, settings: Settings, *, load_model: bool = True) -> Services:
         """Open the database and bank; load the model in a thread when `load_model`."""
         bank = load_bank(settings.bank_dir)
         db = await Database(settings.database).open()

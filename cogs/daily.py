@@ -20,7 +20,13 @@ from discord.ext import commands, tasks
 from bot.discord_io.answer_views import AnswerActions
 from bot.discord_io.attachments import split_audio
 from bot.discord_io.daily_embeds import (
-    CHART_FILENAME, feedback_embed, history_embed, leaderboard_embed, prep_plan_embed, stats_embed, when,
+    CHART_FILENAME,
+    feedback_embed,
+    history_embed,
+    leaderboard_embed,
+    prep_plan_embed,
+    stats_embed,
+    when,
 )
 from bot.discord_io.daily_scheduler import DiscordPushPoster, category_label
 from bot.discord_io.guards import THREAD_NEEDS, missing_permissions
@@ -31,8 +37,8 @@ from bot.practice.daily_service import AnswerRejected, DailyService, RetryRefuse
 from bot.practice.prep_plan import PrepPlanError
 from bot.progress_chart import render_progress_chart
 from bot.storage import privacy
-from bot.timeline_chart import answer_timeline, has_timeline
 from bot.text_safety import safe_excerpt
+from bot.timeline_chart import answer_timeline, has_timeline
 
 if TYPE_CHECKING:
     from bot.discord_io.client import ParleyBot
@@ -57,7 +63,7 @@ class DailyCog(commands.Cog):
     board = app_commands.Group(name="leaderboard", description="The opt-in streak leaderboard", guild_only=True)
     prep = app_commands.Group(name="prep", description="A 7-day plan before your interview", guild_only=True)
 
-    def __init__(self, bot: "ParleyBot", *, clock: Clock = utc_now, autostart: bool = True) -> None:
+    def __init__(self, bot: ParleyBot, *, clock: Clock = utc_now, autostart: bool = True) -> None:
         self.bot = bot
         services = bot.services
         self.settings = services.settings
@@ -382,7 +388,7 @@ class DailyCog(commands.Cog):
             else "You don't have a prep plan running here. `/prep start` begins one.", ephemeral=True)
 
 
-async def setup(bot: "ParleyBot") -> None:
+async def setup(bot: ParleyBot) -> None:
     await bot.add_cog(DailyCog(bot))
 
 

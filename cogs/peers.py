@@ -8,7 +8,6 @@ itself lives in `bot.practice.groups.GroupSession`; nothing here decides turns, 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import discord
@@ -98,7 +97,7 @@ class PeersCog(commands.Cog):
             self.registry.attach(claim, run)
             self.runs[guild.id] = run
             await run.connect()
-        except (discord.ClientException, discord.HTTPException, asyncio.TimeoutError) as e:
+        except (TimeoutError, discord.ClientException, discord.HTTPException) as e:
             log.warning("group start in guild %s failed to join voice: %s", guild.id, e)
             self.runs.pop(guild.id, None)
             self.registry.release(claim)

@@ -71,7 +71,7 @@ class DeleteConfirmView(MemberOnlyView):
 
     not_yours_text = "Only the member who asked can confirm this."
 
-    def __init__(self, cog: "PrivacyCog", user_id: int, *, timeout: float = 60.0) -> None:
+    def __init__(self, cog: PrivacyCog, user_id: int, *, timeout: float = 60.0) -> None:
         super().__init__(user_id, timeout=timeout)
         self.cog = cog
         self.origin: discord.Interaction | None = None
@@ -137,7 +137,7 @@ class DeleteConfirmView(MemberOnlyView):
 class PrivacyCog(commands.Cog):
     privacy = app_commands.Group(name="privacy", description="What Parley stores about you, and your control over it")
 
-    def __init__(self, bot: "ParleyBot") -> None:
+    def __init__(self, bot: ParleyBot) -> None:
         self.bot = bot
         self.retention = AudioRetention(bot.settings, bot.services.db)
 
@@ -249,5 +249,5 @@ class PrivacyCog(commands.Cog):
         await ensure_consent(interaction, self.bot.services)
 
 
-async def setup(bot: "ParleyBot") -> None:
+async def setup(bot: ParleyBot) -> None:
     await bot.add_cog(PrivacyCog(bot))

@@ -23,7 +23,7 @@ class LoopTicker:
             self.gaps.append(now - last)
             last = now
 
-    def start(self) -> "LoopTicker":
+    def start(self) -> LoopTicker:
         self._task = asyncio.create_task(self._run())
         return self
 
@@ -32,7 +32,7 @@ class LoopTicker:
         if self._task is not None:
             await self._task
 
-    async def __aenter__(self) -> "LoopTicker":
+    async def __aenter__(self) -> LoopTicker:
         return self.start()
 
     async def __aexit__(self, *exc: object) -> None:

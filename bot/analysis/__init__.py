@@ -10,8 +10,8 @@ import re
 from functools import lru_cache
 
 from bot.analysis.learned import apply_learned
-from bot.analysis.moments import annotate
 from bot.analysis.lexicon import build_doc, doc_from_text, trigger_pattern
+from bot.analysis.moments import annotate
 from bot.analysis.scoring import (
     CATEGORY_DEFAULT_EXPECTED,
     SPOKEN_WPM,

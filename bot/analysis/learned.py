@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from bot.analysis.lexicon import Doc
 from bot.analysis.structure import StructureReport
@@ -92,7 +93,7 @@ class LinearModel:
                                "weights": [round(x, 5) for x in self.weights[c]]} for c in self.weights}}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "LinearModel":
+    def from_json(cls, data: Mapping[str, Any]) -> LinearModel:
         if data.get("format") != 1:
             raise ValueError(f"unknown structure model format {data.get('format')!r}")
         names = [str(n) for n in data["features"]]

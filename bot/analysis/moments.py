@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 from bot.analysis.lexicon import Doc
 from bot.analysis.structure import Hit, StructureReport

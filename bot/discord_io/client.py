@@ -111,7 +111,7 @@ class ParleyBot(commands.Bot):
         that first one would wait for a confirmation that already came. A leave still unconfirmed
         after `timeout` is cancelled and its client deregistered.
         """
-        leaving: dict["asyncio.Task[None]", discord.VoiceProtocol] = {}
+        leaving: dict[asyncio.Task[None], discord.VoiceProtocol] = {}
         for vc in list(self.voice_clients):
             is_connected = getattr(vc, "is_connected", None)
             if is_connected is not None and not is_connected():

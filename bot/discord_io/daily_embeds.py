@@ -7,12 +7,13 @@ analysis wording from `bot.feedback` through `analysis_embed`; echoed names neve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Sequence
 
 import discord
 
-from bot.discord_io.daily_scheduler import EMBED_COLOUR as COLOUR, category_label
+from bot.discord_io.daily_scheduler import EMBED_COLOUR as COLOUR
+from bot.discord_io.daily_scheduler import category_label
 from bot.discord_io.embeds import analysis_embed
 from bot.practice.daily import Schedule
 from bot.practice.daily_service import AnswerResult, MemberProgress, PlanStarted

@@ -8,7 +8,8 @@ field 1024, 25 fields, 6000 in all) and never pings anyone with echoed user text
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -123,7 +124,7 @@ def _audio_line(audio: dict[str, int]) -> str:
             + (f", {failed} could not be decrypted or decoded" if failed else "") + ".")
 
 
-def _answer_field(result: "AnswerResult") -> tuple[str, str]:
+def _answer_field(result: AnswerResult) -> tuple[str, str]:
     q = result.question
     name = f"{result.index}. {category_label(q.category)}: {q.id}"
     a = result.analysis
@@ -146,7 +147,7 @@ def _answer_field(result: "AnswerResult") -> tuple[str, str]:
     return _cut(name, 256), _cut("\n".join(parts), 1024)
 
 
-def feedback_embed(summary: "RoundSummary") -> discord.Embed:
+def feedback_embed(summary: RoundSummary) -> discord.Embed:
     """One embed for the whole round: overall score, each answer with flags and their times,
     and the top fixes across the round."""
     avg = summary.average_score
@@ -215,7 +216,7 @@ def _answer_text(transcript: Transcript | None, analysis: Analysis | None) -> st
     return "(nothing heard)"
 
 
-def transcript_text(summary: "RoundSummary") -> str:
+def transcript_text(summary: RoundSummary) -> str:
     """Plain-text transcript of the round, question by question (attached as a file)."""
     out = [f"Parley mock round — {summary.user_name or summary.user_id}", ""]
     for r in summary.answers:
@@ -231,7 +232,7 @@ def transcript_text(summary: "RoundSummary") -> str:
     return "\n".join(out)
 
 
-def transcript_file(summary: "RoundSummary") -> discord.File:
+def transcript_file(summary: RoundSummary) -> discord.File:
     data = transcript_text(summary).encode("utf-8")
     return discord.File(io.BytesIO(data), filename=f"parley-round-{summary.session_id or 'transcript'}.txt")
 

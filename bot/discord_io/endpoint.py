@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 import yarl
 from discord.gateway import DiscordWebSocket

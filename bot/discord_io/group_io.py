@@ -14,14 +14,21 @@ import functools
 import io
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import discord
 from discord.ext import voice_recv
 
 from bot.discord_io.consent_view import ensure_consent
 from bot.discord_io.group_embeds import (
-    CONSENT, feedback_embed, lobby_embed, member_name, question_card_embed, summary_embed, turn_embed,
+    CONSENT,
+    feedback_embed,
+    lobby_embed,
+    member_name,
+    question_card_embed,
+    summary_embed,
+    turn_embed,
 )
 from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingForm, TurnView
 from bot.discord_io.member_views import disable_view
@@ -29,8 +36,21 @@ from bot.discord_io.replies import send_private
 from bot.discord_io.voice_receive import AnswerSink
 from bot.practice.group_checks import card_refusal, done_refusal, rating_refusal, rating_seconds_left
 from bot.practice.groups import (
-    PCM_BYTES_PER_SECOND, AnswerAnalyzed, AnswerEnded, GroupEnded, GroupError, GroupSession, MemberErased,
-    MemberJoined, MemberLeft, Phase, QuestionCard, RatingClosed, RatingOpened, TimeWarning, TurnStarted,
+    PCM_BYTES_PER_SECOND,
+    AnswerAnalyzed,
+    AnswerEnded,
+    GroupEnded,
+    GroupError,
+    GroupSession,
+    MemberErased,
+    MemberJoined,
+    MemberLeft,
+    Phase,
+    QuestionCard,
+    RatingClosed,
+    RatingOpened,
+    TimeWarning,
+    TurnStarted,
 )
 from bot.practice.rounds_registry import Claim, RoundsRegistry
 
@@ -107,7 +127,7 @@ class GroupRun:
 
     def __init__(self, services: Any, registry: RoundsRegistry, claim: Claim, guild: discord.Guild,
                  voice_channel: Any, text_channel: Any, session: GroupSession,
-                 on_closed: Callable[["GroupRun"], None] | None = None) -> None:
+                 on_closed: Callable[[GroupRun], None] | None = None) -> None:
         """`services`: the bot's `Services` (consent store, speaker); `on_closed` runs once the group
         has closed and released its slot in `registry` (the cog forgets the run there)."""
         self.services = services
@@ -216,7 +236,7 @@ class GroupRun:
         vc.play(discord.PCMAudio(io.BytesIO(pcm)), after=after)
         try:
             await asyncio.wait_for(done, len(pcm) / PCM_BYTES_PER_SECOND + 5.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("group %s: playback did not finish in time", self.session.session_id)
         return True
 
@@ -249,7 +269,7 @@ class GroupRun:
             for attempt in range(3):
                 try:
                     vc = await self.voice_channel.connect(cls=voice_recv.VoiceRecvClient, self_deaf=False)
-                except (discord.ClientException, discord.HTTPException, asyncio.TimeoutError) as e:
+                except (TimeoutError, discord.ClientException, discord.HTTPException) as e:
                     log.warning("group %s: voice reconnect %d failed: %s", self.session.session_id, attempt + 1, e)
                     continue
                 self.attach(vc)

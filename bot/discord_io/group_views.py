@@ -46,7 +46,7 @@ def unique_id(area: str, name: str) -> str:
 
 
 class LobbyView(ParleyView):
-    def __init__(self, run: "GroupRun") -> None:
+    def __init__(self, run: GroupRun) -> None:
         super().__init__(timeout=None)
         self.run = run
 
@@ -80,7 +80,7 @@ class AnswerModal(ParleyModal, title="Type your answer"):
         placeholder="Write what you would say out loud.",
     )
 
-    def __init__(self, run: "GroupRun") -> None:
+    def __init__(self, run: GroupRun) -> None:
         super().__init__(custom_id=unique_id("group", "answer"))
         self.run = run
 
@@ -96,7 +96,7 @@ class AnswerModal(ParleyModal, title="Type your answer"):
 class TurnBoundView(ParleyView):
     """A message's buttons for one turn of a group; they live until the group closes them."""
 
-    def __init__(self, run: "GroupRun", turn_number: int) -> None:
+    def __init__(self, run: GroupRun, turn_number: int) -> None:
         super().__init__(timeout=None)
         self.run = run
         self.turn_number = turn_number
@@ -163,7 +163,7 @@ class RatingForm(ParleyView):
 
     TIMEOUT_MARGIN_S = 60.0
 
-    def __init__(self, run: "GroupRun", turn_number: int, timeout: float,
+    def __init__(self, run: GroupRun, turn_number: int, timeout: float,
                  opened_by: discord.Interaction | None = None) -> None:
         super().__init__(timeout=timeout + self.TIMEOUT_MARGIN_S)
         self.run = run

@@ -18,7 +18,8 @@ they press. The limiter's clock is injectable (tests drive it without sleeping).
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import discord
 from discord import app_commands

@@ -21,23 +21,28 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
 from bot.discord_io.answer_views import RoundOutlines
 from bot.discord_io.audio_source import PlaybackError, play_pcm
 from bot.discord_io.embeds import (
-    consent_embed, feedback_embed, notice_embed, question_embed, transcript_file,
+    consent_embed,
+    feedback_embed,
+    notice_embed,
+    question_embed,
+    transcript_file,
 )
 from bot.discord_io.replies import try_send_private
 from bot.discord_io.stale_components import STALE_ROUND_TEXT
 from bot.discord_io.views import ConsentView, PrivateFeedbackView, RoundControls, TextAnswerModal
 from bot.discord_io.voice_receive import AnswerSink
-from bot.timeline_chart import answer_timeline, has_timeline
 from bot.models import Question
 from bot.storage.sessions import get_session
 from bot.text_safety import safe_excerpt
+from bot.timeline_chart import answer_timeline, has_timeline
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.practice.round import AnswerResult, MockRound, RoundSummary
@@ -78,10 +83,10 @@ class DiscordRoundIO:
         voice_client: Any,
         channel: discord.abc.Messageable,
         member: discord.Member,
-        speaker: "Speaker",
+        speaker: Speaker,
         consent: ConsentStore | None = None,
         consent_timeout_s: float = 120.0,
-        on_closed: Callable[["RoundSummary"], Awaitable[None] | None] | None = None,
+        on_closed: Callable[[RoundSummary], Awaitable[None] | None] | None = None,
         private_feedback: bool = False,
     ) -> None:
         """`private_feedback`: send the final feedback by direct message instead of the channel
@@ -95,7 +100,7 @@ class DiscordRoundIO:
         self.consent_timeout_s = consent_timeout_s
         self.on_closed = on_closed
         self.private_feedback = private_feedback
-        self.round: "MockRound | None" = None
+        self.round: MockRound | None = None
         self.sink: AnswerSink | None = None
         self.controls: RoundControls | None = None
         self.consent_view: ConsentView | None = None
@@ -106,10 +111,10 @@ class DiscordRoundIO:
         self.messages: list[discord.Message] = []
         self.reasons: dict[str, str] = {}  # question id → why a tailored round picked it (shown on the card)
         # "Try question N again" under the feedback (set by the cog): (press, the answer to retry)
-        self.on_retry: Callable[[discord.Interaction, "AnswerResult"], Awaitable[None]] | None = None
+        self.on_retry: Callable[[discord.Interaction, AnswerResult], Awaitable[None]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def bind(self, round_: "MockRound") -> None:
+    def bind(self, round_: MockRound) -> None:
         self.round = round_
 
     @property
@@ -344,7 +349,7 @@ class DiscordRoundIO:
     async def post_status(self, text: str) -> None:
         await self._send(content=text)
 
-    async def post_feedback(self, summary: "RoundSummary") -> None:
+    async def post_feedback(self, summary: RoundSummary) -> None:
         """The round's feedback embed and transcript file, as a message (not an interaction reply:
         a round can outlast the 15-minute interaction token): in the channel, or by DM when the
         round is private."""
@@ -371,7 +376,7 @@ class DiscordRoundIO:
         if timelines:
             await self._send(content=TIMELINES_TEXT, files=timelines)
 
-    async def _timeline_files(self, summary: "RoundSummary") -> list[discord.File]:
+    async def _timeline_files(self, summary: RoundSummary) -> list[discord.File]:
         """A timeline picture per spoken answer (up to MAX_TIMELINES), drawn in a worker thread.
         A picture that fails to draw is left out; the feedback itself never waits on it failing."""
         files: list[discord.File] = []
@@ -390,7 +395,7 @@ class DiscordRoundIO:
             files.append(discord.File(io.BytesIO(chart.png), filename=f"timeline-q{a.index}.png"))
         return files
 
-    def _outline_view(self, summary: "RoundSummary") -> RoundOutlines | None:
+    def _outline_view(self, summary: RoundSummary) -> RoundOutlines | None:
         """'Strong outline' buttons for the questions the member answered (never the skipped ones:
         an outline is shown only after an answer)."""
         answered = [a for a in summary.answers if a.analysis is not None]
@@ -407,7 +412,7 @@ class DiscordRoundIO:
         return RoundOutlines(self.member.id, [(a.index, a.question) for a in answered], session_key=key,
                              on_retry=retry if on_retry is not None else None)
 
-    async def _offer_private_feedback(self, summary: "RoundSummary") -> None:
+    async def _offer_private_feedback(self, summary: RoundSummary) -> None:
         """DMs are closed: the channel gets a button, never the feedback; a press by the owner
         shows it to them alone (an ephemeral reply), as often as they like until it times out, and
         not once they erased their data (the round's session is gone then)."""
@@ -429,7 +434,7 @@ class DiscordRoundIO:
                     "time, allow direct messages from this server's members.",
             view=view, allowed_mentions=ONLY_OWNER)
 
-    async def _erased_since(self, summary: "RoundSummary") -> bool:
+    async def _erased_since(self, summary: RoundSummary) -> bool:
         """Whether the owner erased their data after this round: its stored session is gone."""
         db = getattr(getattr(self.round, "engine", None), "db", None)
         if db is None or summary.session_id is None:
@@ -449,7 +454,7 @@ class DiscordRoundIO:
             except discord.HTTPException as e:
                 log.info("could not delete a message of an erased member's round: %s", getattr(e, "status", e))
 
-    async def round_closed(self, summary: "RoundSummary") -> None:
+    async def round_closed(self, summary: RoundSummary) -> None:
         if self.closed:
             return
         self.closed = True

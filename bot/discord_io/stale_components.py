@@ -18,7 +18,8 @@ with real INTERACTION_CREATE payloads (tests/discord/test_stale_components.py).
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import discord
 

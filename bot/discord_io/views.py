@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any, Awaitable, Callable, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 import discord
 

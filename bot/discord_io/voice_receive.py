@@ -37,12 +37,14 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 import discord
 from discord.ext import voice_recv
-from discord.opus import Decoder as OpusDecoder, OpusError
+from discord.opus import Decoder as OpusDecoder
+from discord.opus import OpusError
 
 try:  # discord.py[voice] pulls davey in; keep the adapter importable without it
     import davey

@@ -14,10 +14,10 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -33,12 +33,12 @@ _ORPHAN_GRACE_S = 600.0  # a file younger than this without a row is left alone
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def stamp(dt: datetime) -> str:
     """The database's own UTC format ('2026-11-25T07:42:00.123Z'), which sorts as text."""
-    dt = dt.astimezone(timezone.utc)
+    dt = dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 

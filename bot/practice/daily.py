@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable, Iterable, Protocol, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.models import CATEGORIES, Question
@@ -45,13 +46,13 @@ class ScheduleError(ValueError):
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _require_aware(dt: datetime) -> datetime:
     if dt.tzinfo is None:
         raise ValueError("the clock must return an aware datetime (UTC)")
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 def parse_time_local(text: str) -> time:
@@ -133,7 +134,7 @@ def occurrence_utc(local_date: date, at: time, tz: ZoneInfo) -> datetime:
     gap, the offset from before the jump, which lands the gap's length later on the wall clock.
     """
     local = datetime.combine(local_date, at, tzinfo=tz).replace(fold=0)
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def local_date_of(moment: datetime, tz: ZoneInfo) -> date:

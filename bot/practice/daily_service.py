@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -22,17 +22,35 @@ from bot.models import Analysis, Question, Transcript
 from bot.practice import prep_plan
 from bot.practice.audio_retention import AudioRetention
 from bot.practice.daily import (
-    RECENT_PUSHES_AVOIDED, Assignment, Clock, PlannedPush, PostedPush, PushFailed, PushPoster, Schedule,
-    RECENT_FOR_VARIETY, ScheduleError, TickReport, choose_for_member, choose_question, due_date, latest_occurrence, local_date_of, next_push_utc, parse_categories,
-    parse_time_local, parse_timezone, push_rng, utc_now,
+    RECENT_FOR_VARIETY,
+    RECENT_PUSHES_AVOIDED,
+    Assignment,
+    Clock,
+    PlannedPush,
+    PostedPush,
+    PushFailed,
+    PushPoster,
+    Schedule,
+    ScheduleError,
+    TickReport,
+    choose_for_member,
+    choose_question,
+    due_date,
+    latest_occurrence,
+    local_date_of,
+    next_push_utc,
+    parse_categories,
+    parse_time_local,
+    parse_timezone,
+    push_rng,
+    utc_now,
 )
-from bot.practice.progress import HistorySummary, LeaderboardEntry, Streak, leaderboard, streak_from_attempts, \
-    summarize, weakest_category
+from bot.practice.progress import HistorySummary, LeaderboardEntry, Streak, leaderboard, streak_from_attempts, summarize, weakest_category
+from bot.practice.retry import Comparison, RetryRefused, compare_with_attempt
+from bot.practice.tailoring import Pick, RoleNeeds, choose
 from bot.speech.audio import AudioError, decode_bytes
 from bot.storage import Database
 from bot.storage import daily as store
-from bot.practice.retry import Comparison, RetryRefused, compare_with_attempt
-from bot.practice.tailoring import Pick, RoleNeeds, choose
 from bot.storage import retries as retries_store
 from bot.storage.attempts import AttemptRow, get_attempt
 from bot.storage.profiles import role_needs
@@ -90,7 +108,7 @@ class MemberProgress:
 
 
 class DailyService:
-    def __init__(self, settings: Settings, db: Database, bank: Bank, engine: "PracticeEngine | None",
+    def __init__(self, settings: Settings, db: Database, bank: Bank, engine: PracticeEngine | None,
                  *, clock: Clock = utc_now) -> None:
         self.settings = settings
         self.db = db
@@ -109,7 +127,7 @@ class DailyService:
         now = self.clock()
         if now.tzinfo is None:
             raise ValueError("the clock must return an aware datetime")
-        return now.astimezone(timezone.utc)
+        return now.astimezone(UTC)
 
     # ------------------------------------------------------------ schedule commands
 
@@ -255,7 +273,7 @@ class DailyService:
         except UnknownQuestion:
             raise AnswerRejected("That question is no longer in the bank, so I can't score answers to it.") from None
 
-    def _engine(self) -> "PracticeEngine":
+    def _engine(self) -> PracticeEngine:
         if self.engine is None:
             raise RuntimeError("DailyService was built without a practice engine; answers need one")
         return self.engine

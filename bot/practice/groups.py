@@ -34,9 +34,10 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -202,7 +203,7 @@ class Turn:
     error: str = ""
     ratings: RatingWindow | None = None
     rating_result: RatingAggregate = EMPTY
-    task: "asyncio.Future[None] | None" = field(default=None, repr=False, compare=False)
+    task: asyncio.Future[None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def answered(self) -> bool:
@@ -329,13 +330,13 @@ class GroupSession:
 
     def __init__(
         self,
-        engine: "PracticeEngine",
+        engine: PracticeEngine,
         *,
         guild_id: int | None,
         channel_id: int | None,
         owner_id: int,
         config: GroupConfig | None = None,
-        store: "GroupStore | None" = None,
+        store: GroupStore | None = None,
         clock: Clock | None = None,
         listener: Listener | None = None,
         rng: random.Random | None = None,

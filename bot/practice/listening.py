@@ -34,8 +34,9 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -126,7 +127,7 @@ class ListenerConfig:
     utterance_max_s: float = 4.0       # end phrases are short: longer last utterances are not probed
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> "ListenerConfig":
+    def from_settings(cls, settings: Settings, **overrides: Any) -> ListenerConfig:
         base = dict(
             long_silence_s=settings.long_silence_s,
             end_silence_s=settings.end_silence_s,

@@ -11,9 +11,9 @@ deleting a member's attempts deletes their streak too.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from bot.storage.attempts import AttemptRow
 
@@ -25,14 +25,14 @@ def parse_utc(stamp: str) -> datetime:
         s = s[:-1] + "+00:00"
     dt = datetime.fromisoformat(s)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 def local_days(stamps: Iterable[str | datetime], tz: tzinfo) -> set[date]:
     out: set[date] = set()
     for s in stamps:
-        dt = parse_utc(s) if isinstance(s, str) else s.astimezone(timezone.utc)
+        dt = parse_utc(s) if isinstance(s, str) else s.astimezone(UTC)
         out.add(dt.astimezone(tz).date())
     return out
 

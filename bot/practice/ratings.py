@@ -8,8 +8,8 @@ ids, so nobody can read back who gave which score.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 CRITERIA: tuple[str, ...] = ("structure", "clarity", "depth")
 MIN_SCORE, MAX_SCORE = 1, 5
@@ -32,7 +32,7 @@ class Rating:
                 raise RatingError(f"{name} must be a whole number from {MIN_SCORE} to {MAX_SCORE}, not {value!r}")
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, object]) -> "Rating":
+    def from_mapping(cls, values: Mapping[str, object]) -> Rating:
         missing = [c for c in CRITERIA if c not in values]
         if missing:
             raise RatingError(f"please rate {', '.join(missing)} too")
@@ -63,7 +63,7 @@ class RatingAggregate:
             return None
         return round(sum(self.sums) / (self.count * len(CRITERIA)), 2)
 
-    def __add__(self, other: "RatingAggregate") -> "RatingAggregate":
+    def __add__(self, other: RatingAggregate) -> RatingAggregate:
         return RatingAggregate(
             self.count + other.count, tuple(a + b for a, b in zip(self.sums, other.sums))  # type: ignore[arg-type]
         )

@@ -9,8 +9,8 @@ message is the front end's job: `recover_interrupted` returns who to tell and th
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from bot.storage.db import Database
 

@@ -23,8 +23,9 @@ import enum
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.config import Settings
 from bot.models import STRUCTURE_ELEMENTS, Analysis, Question, Transcript
@@ -108,13 +109,13 @@ class RoundIO(Protocol):
         """A short status line for the user (e.g. "Listening…", "Analysing your answer…")."""
         ...
 
-    async def post_feedback(self, summary: "RoundSummary") -> None:
+    async def post_feedback(self, summary: RoundSummary) -> None:
         """The final feedback: one `AnswerResult` per question (its Analysis) plus the overall
         picture. Also called with a partial summary when the user left or the bot was
         disconnected (`summary.status == "interrupted"`)."""
         ...
 
-    async def round_closed(self, summary: "RoundSummary") -> None:
+    async def round_closed(self, summary: RoundSummary) -> None:
         """Called exactly once when the round is over, whatever happened (after post_feedback when
         there was something to post): disable the buttons, leave the voice channel."""
         ...
@@ -212,7 +213,7 @@ class RoundExtras(Protocol):
 
     def follow_up(self, question: Question, result: AnswerResult) -> str | None: ...
     def follow_up_heard(self, result: AnswerResult) -> None: ...
-    async def after_questions(self, round_: "MockRound") -> None: ...
+    async def after_questions(self, round_: MockRound) -> None: ...
 
 
 QuestionPicker = Callable[[int, Sequence[str]], Question]
@@ -227,7 +228,7 @@ class MockRound:
 
     def __init__(
         self,
-        engine: "PracticeEngine",
+        engine: PracticeEngine,
         io: RoundIO,
         *,
         user_id: int,
@@ -236,7 +237,7 @@ class MockRound:
         channel_id: int | None = None,
         questions: Sequence[Question] | QuestionPicker,
         settings: Settings | None = None,
-        speaker: "Speaker | None" = None,
+        speaker: Speaker | None = None,
         clock: Callable[[], float] = time.monotonic,
         listener_config: ListenerConfig | None = None,
         extras: RoundExtras | None = None,
@@ -639,7 +640,7 @@ class MockRound:
         self._side_tasks.add(task)
         task.add_done_callback(self._side_task_done)
 
-    def _side_task_done(self, task: "asyncio.Task[Any]") -> None:
+    def _side_task_done(self, task: asyncio.Task[Any]) -> None:
         self._side_tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("round side task failed", exc_info=task.exception())

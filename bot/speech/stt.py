@@ -20,9 +20,10 @@ import logging
 import threading
 import time
 import zlib
-from pathlib import Path
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 

@@ -169,9 +169,9 @@ class Speaker:
         """Settings name voices the espeak-ng way ("en-us"); the library wants its ids ("gmw/en-us")."""
         want = self.voice.lower()
         for vid, name, langs in _ENGINE["voices"]:
-            if want in (vid.lower(), vid.lower().rsplit("/", 1)[-1], name.lower()) or want in (l.lower() for l in langs):
+            if want in (vid.lower(), vid.lower().rsplit("/", 1)[-1], name.lower()) or want in (lang.lower() for lang in langs):
                 return vid
-        english = sorted(l for _, _, langs in _ENGINE["voices"] for l in langs if l.startswith("en"))
+        english = sorted(lang for _, _, langs in _ENGINE["voices"] for lang in langs if lang.startswith("en"))
         raise TTSError(f"unknown voice {self.voice!r} in PARLEY_TTS_VOICE; English voices: {', '.join(english)}")
 
     def _pyttsx3_render(self, text: str, out: Path) -> None:

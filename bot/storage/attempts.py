@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from bot.models import Analysis
 from bot.storage.db import Database
@@ -46,7 +47,7 @@ class AttemptRow:
     created_at: str
 
     @classmethod
-    def from_row(cls, r: Any) -> "AttemptRow":
+    def from_row(cls, r: Any) -> AttemptRow:
         """Raises DamagedRow when a column does not hold what Parley writes."""
         flags = _json_column(r, "flags_json", list)
         if not all(isinstance(f, dict) and isinstance(f.get("code"), str) for f in flags):
@@ -89,7 +90,7 @@ def iso_utc(when: datetime) -> str:
     (what the schema default `strftime('%Y-%m-%dT%H:%M:%fZ','now')` writes)."""
     if when.tzinfo is None:
         raise ValueError("created_at must be an aware datetime")
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 async def add_attempt(

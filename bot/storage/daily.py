@@ -6,17 +6,18 @@ that makes a push go out once, even when two ticks race or the bot restarts mid-
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
 
-from bot.practice.daily import Schedule, parse_time_local, format_time_local, parse_timezone
+from bot.practice.daily import Schedule, format_time_local, parse_time_local, parse_timezone
 from bot.storage.attempts import AttemptRow, ensure_user, readable_attempts
 from bot.storage.db import Database
 
 
 def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _parse(stamp: str | None) -> datetime | None:
@@ -24,7 +25,7 @@ def _parse(stamp: str | None) -> datetime | None:
         return None
     s = stamp[:-1] + "+00:00" if stamp.endswith("Z") else stamp
     dt = datetime.fromisoformat(s)
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _schedule(r: Any) -> Schedule:

@@ -6,9 +6,9 @@ import asyncio
 import logging
 import os
 import sqlite3
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
 
 import aiosqlite
 
@@ -119,7 +119,7 @@ class Database:
             raise StorageError("database is not open; call `await db.open()` first")
         return self._conn
 
-    async def open(self) -> "Database":
+    async def open(self) -> Database:
         if self.path != Path(":memory:"):
             self._check_path()
         conn = aiosqlite.connect(self.path, timeout=BUSY_TIMEOUT_S)
@@ -160,7 +160,7 @@ class Database:
             finally:
                 self._conn = None
 
-    async def __aenter__(self) -> "Database":
+    async def __aenter__(self) -> Database:
         return await self.open()
 
     async def __aexit__(self, *exc: object) -> None:

@@ -25,7 +25,7 @@ import json
 import logging
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -344,7 +344,7 @@ async def export_user(db: Database, user_id: int, *, names: tuple[str, ...] = ()
     return {
         "format": EXPORT_FORMAT,
         "user_id": user_id,
-        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "user": users[0] if users else None,
         "tables": tables,
         "ratings_received": received,

@@ -34,7 +34,7 @@ class SessionRow:
     summary: dict[str, Any]
 
     @classmethod
-    def from_row(cls, r: Any) -> "SessionRow":
+    def from_row(cls, r: Any) -> SessionRow:
         try:
             summary = json.loads(r["summary_json"] or "{}")
         except ValueError:

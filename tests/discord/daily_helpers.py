@@ -12,7 +12,13 @@ from typing import Any
 import discord
 
 from tests.discord.helpers import (
-    CustomMockMixin, MockBot, MockGuild, MockMember, MockMessage, MockTextChannel, next_id,
+    CustomMockMixin,
+    MockBot,
+    MockGuild,
+    MockMember,
+    MockMessage,
+    MockTextChannel,
+    next_id,
 )
 
 BOT_CHANNEL_PERMS = discord.Permissions(

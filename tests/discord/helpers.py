@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import unittest.mock
+from collections.abc import Callable, Iterable
 from types import SimpleNamespace
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -333,6 +334,6 @@ class MockBot(CustomMockMixin, unittest.mock.MagicMock):
     """
 
     @classmethod
-    def of(cls, instance: commands.Bot, **kwargs: Any) -> "MockBot":
+    def of(cls, instance: commands.Bot, **kwargs: Any) -> MockBot:
         spec_cls = type("MockBot", (cls,), {"spec_set": instance})
         return spec_cls(**kwargs)

@@ -26,7 +26,8 @@ from discord.opus import Encoder as OpusEncoder
 from discord.voice_state import ConnectionFlowState
 
 from tests.discord.helpers import MockGuild, MockVoiceChannel
-from tests.e2e.standin.dave import ExternalSender as VoiceGatewayMLS, local_pair
+from tests.e2e.standin.dave import ExternalSender as VoiceGatewayMLS
+from tests.e2e.standin.dave import local_pair
 
 __all__ = ["DaveWire", "VoiceGatewayMLS", "dave_pair", "UserClient", "VoiceLink", "pcm_frames"]
 
@@ -134,7 +135,7 @@ class VoiceLink:
 class _ClientSocket:
     """The aiohttp websocket discord.py writes to: hands each frame to the stand-in's DAVE role."""
 
-    def __init__(self, wire: "DaveWire") -> None:
+    def __init__(self, wire: DaveWire) -> None:
         self.wire = wire
 
     async def send_str(self, data: str) -> None:

@@ -5,7 +5,7 @@ analysis are real."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import discord
@@ -20,11 +20,16 @@ from bot.storage import daily as store
 from bot.storage.attempts import list_attempts
 from cogs.daily import DailyCog
 from tests.discord.daily_helpers import (
-    MockAttachment, MockThread, make_bot, push_channel, replies_of, thread_message,
+    MockAttachment,
+    MockThread,
+    make_bot,
+    push_channel,
+    replies_of,
+    thread_message,
 )
 from tests.discord.helpers import MockGuild, MockInteraction, MockMember
 
-UTC = timezone.utc
+UTC = UTC
 TEXT_ANSWER = (
     "I assume we get about a million events a day and duplicates come from client retries. The baseline "
     "is a hash set of event ids; it is linear time and space. To improve it I keep ids for a day only, "
@@ -191,11 +196,11 @@ async def test_text_answer_in_the_thread_gets_feedback_and_is_stored(world):
 def test_feedback_embed_is_the_shared_renderer_with_mentions_neutralized(settings):
     from datetime import date
 
+    from bot.discord_io.daily_embeds import feedback_embed
     from bot.discord_io.embeds import analysis_embed
     from bot.models import Analysis, Flag
     from bot.practice.daily_service import AnswerResult
     from bot.practice.progress import Streak
-    from bot.discord_io.daily_embeds import feedback_embed
 
     question = load_bank(settings.bank_dir).questions[0]
     ping = "@everyone look at <@123456789012345678>"

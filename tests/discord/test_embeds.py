@@ -8,7 +8,11 @@ import pytest
 from bot.analysis import analyze
 from bot.bank import load_bank
 from bot.discord_io.embeds import (
-    consent_embed, feedback_embed, fmt_time, question_embed, transcript_file,
+    consent_embed,
+    feedback_embed,
+    fmt_time,
+    question_embed,
+    transcript_file,
 )
 from bot.models import Transcript, Word
 from bot.practice.round import CONSENT_TEXT, AnswerResult, RoundSummary

@@ -8,9 +8,8 @@ tests/discord/helpers.py (the channels' histories and deletes are the network ed
 
 from __future__ import annotations
 
-import asyncio
 import unittest.mock
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,7 +17,8 @@ import discord
 
 from bot.practice.groups import Phase
 from bot.practice.ratings import Rating
-from bot.storage import attempts as attempts_store, daily, privacy
+from bot.storage import attempts as attempts_store
+from bot.storage import daily, privacy
 from cogs.privacy import DeleteConfirmView, PrivacyCog
 from tests.discord.daily_helpers import MockThread
 from tests.discord.helpers import MockDMChannel, MockInteraction, MockMember, MockMessage, with_history
@@ -89,7 +89,7 @@ async def test_erasure_removes_parleys_messages_for_the_member_and_names_what_it
     readable, locked = MockThread(guild=w.guild), MockThread(guild=w.guild)
     for day, thread in ((1, readable), (2, locked)):
         push_id = await daily.claim_push(db, w.guild.id, w.text.id, date(2026, 11, day), "q",
-                                         now=datetime(2026, 11, day, 8, tzinfo=timezone.utc))
+                                         now=datetime(2026, 11, day, 8, tzinfo=UTC))
         assert push_id is not None
         await daily.attach_posted(db, push_id, 1, thread.id)
     await attempts_store.add_attempt(db, _analysis(settings), user_id=erin.id, user_name=erin.name, mode="daily",

@@ -13,7 +13,14 @@ from cogs.privacy import PrivacyCog
 from tests.discord.helpers import MockDMChannel, MockMember
 from tests.discord.test_erasure_cog import erase
 from tests.discord.test_mock_cog import (  # noqa: F401
-    TIMEOUT, _type, accept_consent, cog, interaction_for, make_world, round_settings, start,
+    TIMEOUT,
+    _type,
+    accept_consent,
+    cog,
+    interaction_for,
+    make_world,
+    round_settings,
+    start,
 )
 from tests.fault.population import scan_for
 

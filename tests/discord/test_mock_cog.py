@@ -19,10 +19,10 @@ import pytest
 from discord.ext.voice_recv import VoiceRecvClient
 
 from bot.bank import load_bank
-from bot.models import CATEGORIES, DIFFICULTIES
 from bot.discord_io.client import ParleyBot
 from bot.discord_io.views import ConsentView, PrivateFeedbackView, RoundControls, TextAnswerModal
 from bot.discord_io.voice_receive import AnswerSink
+from bot.models import CATEGORIES, DIFFICULTIES
 from bot.practice.engine import PracticeEngine
 from bot.practice.round import RoundState
 from bot.practice.rounds_registry import KIND_GROUP, RoundsRegistry
@@ -33,8 +33,14 @@ from bot.speech.tts import Speaker
 from bot.storage.sessions import get_session
 from cogs.mock import MockCog
 from tests.discord.helpers import (
-    MockBot, MockGuild, MockInteraction, MockMember, MockTextChannel, MockVoiceChannel,
-    MockVoiceClient, MockVoiceState,
+    MockBot,
+    MockGuild,
+    MockInteraction,
+    MockMember,
+    MockTextChannel,
+    MockVoiceChannel,
+    MockVoiceClient,
+    MockVoiceState,
 )
 
 TIMEOUT = 60.0

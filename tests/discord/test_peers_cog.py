@@ -24,25 +24,31 @@ from discord.ext.voice_recv import VoiceRecvClient
 from bot.bank import load_bank
 from bot.discord_io.client import ParleyBot
 from bot.discord_io.consent_view import ConsentPrompt
-from bot.practice.engine import PracticeEngine
+from bot.discord_io.group_embeds import lobby_embed
+from bot.discord_io.group_io import GroupSink
+from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingForm, ScoreSelect, TurnView
 from bot.practice.consent import CONSENT_TITLE
+from bot.practice.engine import PracticeEngine
 from bot.practice.groups import Phase
 from bot.practice.rounds_registry import KIND_MOCK, RoundsRegistry
 from bot.services import Services
 from bot.speech.stt import Transcriber
 from bot.speech.tts import Speaker
-from bot.storage.attempts import list_attempts
 from bot.storage import privacy
+from bot.storage.attempts import list_attempts
 from bot.storage.groups import GroupStore
-from bot.discord_io.group_embeds import lobby_embed
-from bot.discord_io.group_io import GroupSink
-from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingForm, ScoreSelect, TurnView
 from cogs.peers import PeersCog
-from tests.discord.rtp_helpers import FRAME, UserClient, dave_pair
 from tests.discord.helpers import (
-    MockBot, MockGuild, MockInteraction, MockMember, MockTextChannel, MockVoiceChannel, MockVoiceClient,
+    MockBot,
+    MockGuild,
+    MockInteraction,
+    MockMember,
+    MockTextChannel,
+    MockVoiceChannel,
+    MockVoiceClient,
     MockVoiceState,
 )
+from tests.discord.rtp_helpers import FRAME, UserClient, dave_pair
 
 ANSWER = ("I assume reads dominate. The baseline is one database with a cache; the tradeoff is staleness "
           "against latency, and as a result p99 latency dropped forty percent.")
@@ -214,7 +220,7 @@ def consent_shown(i: MockInteraction) -> asyncio.Event:
     return shown
 
 
-async def _consent_prompt(action: Any, i: MockInteraction) -> tuple["asyncio.Task[Any]", ConsentPrompt]:
+async def _consent_prompt(action: Any, i: MockInteraction) -> tuple[asyncio.Task[Any], ConsentPrompt]:
     """Run `action` (a Join press or /group start) until it shows `i`'s member the notice."""
     shown = consent_shown(i)
     task = asyncio.create_task(action)

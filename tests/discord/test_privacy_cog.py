@@ -6,6 +6,7 @@ import asyncio
 import json
 import types
 import unittest.mock
+from datetime import UTC
 from typing import Any
 
 import discord
@@ -172,11 +173,11 @@ async def test_a_failed_erasure_says_so_and_changes_nothing(env):
 
 
 async def test_expired_recordings_are_purged_by_the_cogs_hourly_loop(env):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     await privacy.set_keep_audio(env.db, ADA, True)
     days = env.settings.keep_audio_days
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     old = await AudioRetention(env.settings, env.db, clock=lambda: now - timedelta(days=days, minutes=1)).keep(
         ADA, b"OggS old", ext="ogg")
     fresh = await AudioRetention(env.settings, env.db).keep(ADA, b"OggS new", ext="ogg")

@@ -20,7 +20,12 @@ from bot.bank import load_bank
 from bot.discord_io.client import ParleyBot
 from bot.discord_io.consent_view import ConsentPrompt
 from bot.discord_io.stale_components import (
-    PREFIX, ROUTED_KEY, STALE_GENERIC_TEXT, STALE_ROUND_TEXT, answer_stale_component, area_of,
+    PREFIX,
+    ROUTED_KEY,
+    STALE_GENERIC_TEXT,
+    STALE_ROUND_TEXT,
+    answer_stale_component,
+    area_of,
     parley_id,
 )
 from bot.discord_io.views import ConsentView, RoundControls, TextAnswerModal

@@ -17,20 +17,27 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import discord
 import pytest
 from discord.webhook.async_ import async_context
 
+from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingForm, ScoreSelect, TurnView
 from bot.discord_io.stale_components import (
-    PREFIX, STALE_GROUP_TEXT, STALE_RATING_TEXT, area_of, parley_id,
+    PREFIX,
+    STALE_GROUP_TEXT,
+    STALE_RATING_TEXT,
+    area_of,
+    parley_id,
 )
 from bot.practice.groups import Phase
-from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingForm, ScoreSelect, TurnView
 from cogs.peers import PeersCog
 from tests.discord.helpers import next_id
 from tests.discord.test_peers_cog import ANSWER, inter, make_world, press, start_group
 from tests.discord.test_stale_components import (  # noqa: F401  (fixtures)
-    EPHEMERAL, FakeDiscord, bot, component_payload, deliver,
+    EPHEMERAL,
+    FakeDiscord,
+    bot,
+    component_payload,
+    deliver,
 )
 
 

@@ -18,12 +18,28 @@ from discord.ext import voice_recv
 from discord.opus import Encoder as OpusEncoder
 
 from bot.discord_io.voice_receive import (
-    DAVE_MAGIC, HOLD_S, OPUS_SILENCE, AnswerSink, DaveFrameDecryptor, ReceiveStats, is_dave_frame, strip_rtp_padding,
+    DAVE_MAGIC,
+    HOLD_S,
+    OPUS_SILENCE,
+    AnswerSink,
+    DaveFrameDecryptor,
+    ReceiveStats,
+    is_dave_frame,
+    strip_rtp_padding,
 )
 from bot.speech.audio import decode_file, pcm48_stereo_to_16k_mono, to_pcm48_stereo
 from tests.discord.helpers import MockMember
 from tests.discord.rtp_helpers import (
-    BOT_ID, CHANNEL_ID, FRAME, SAMPLES, USER_ID, DaveWire, UserClient, VoiceLink, dave_pair, pcm_frames,
+    BOT_ID,
+    CHANNEL_ID,
+    FRAME,
+    SAMPLES,
+    USER_ID,
+    DaveWire,
+    UserClient,
+    VoiceLink,
+    dave_pair,
+    pcm_frames,
 )
 
 JFK_TEXT = ("And so my fellow Americans, ask not what your country can do for you, "

@@ -7,8 +7,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 
@@ -70,12 +70,12 @@ class BotProcess:
             self.proc.send_signal(signal.SIGINT)
             try:
                 await asyncio.wait_for(self.proc.wait(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # stuck: SIGABRT makes faulthandler write every thread's stack to the log
                 self.proc.send_signal(signal.SIGABRT)
                 try:
                     await asyncio.wait_for(self.proc.wait(), 5.0)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     self.proc.kill()
                     await asyncio.wait_for(self.proc.wait(), 5.0)
             print(f"bot process stopped in {time.monotonic() - t0:.1f} s (exit code {self.proc.returncode})")

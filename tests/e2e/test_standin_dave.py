@@ -15,7 +15,9 @@ from discord.opus import Encoder as OpusEncoder
 from tests.discord.helpers import MockMember
 from tests.discord.rtp_helpers import BOT_ID, CHANNEL_ID, FRAME, SAMPLES, DaveWire, VoiceLink
 from tests.e2e.standin.dave import (
-    ExternalSender, MLSFramingError, split_commit_welcome,
+    ExternalSender,
+    MLSFramingError,
+    split_commit_welcome,
 )
 
 SAM, LEE, KIM = 1_180_000_000_000_000_101, 1_180_000_000_000_000_102, 1_180_000_000_000_000_103

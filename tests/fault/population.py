@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ def _analysis(settings: Settings, n: int = 0) -> Any:
 
 
 async def populate(db: Database, settings: Settings) -> Population:
-    t0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     a_att: list[int] = []
     b_att: list[int] = []
     # a solo mock round of ada's, and one of bob's

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 
@@ -32,9 +33,15 @@ from bot.storage.groups import GroupStore
 from tests.discord.helpers import MockMessage
 from tests.discord.test_interaction_limits import Clock, dispatch
 from tests.discord.test_mock_cog import (  # noqa: F401  (fixtures)
-    _type, accept_consent, cog as mock_cog, dms_closed, interaction_for, make_world as mock_world,
-    round_settings, start,
+    _type,
+    accept_consent,
+    dms_closed,
+    interaction_for,
+    round_settings,
+    start,
 )
+from tests.discord.test_mock_cog import cog as mock_cog  # noqa: F401  (a fixture)
+from tests.discord.test_mock_cog import make_world as mock_world
 from tests.discord.test_peers_cog import cog, inter, make_world, press, start_group  # noqa: F401
 from tests.discord.test_runner import _keep_root_logging  # noqa: F401  (the runner installs logging)
 from tests.fault.population import scan_for

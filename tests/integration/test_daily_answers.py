@@ -7,24 +7,22 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.wer import wer
-
 from bot.bank import load_bank
 from bot.practice.daily import PlannedPush, PostedPush
 from bot.practice.daily_service import AnswerRejected, DailyService
 from bot.practice.engine import PracticeEngine
-from bot.storage import Database
-from bot.storage import privacy
+from bot.storage import Database, privacy
 from bot.storage.attempts import list_attempts
 from tests.conftest import espeak
+from tests.wer import wer
 
-UTC = timezone.utc
+UTC = UTC
 GUILD = 31337
 CHANNEL = 4242
 ADA, BO = 1001, 1002

@@ -22,10 +22,16 @@ import pytest
 from bot.bank import load_bank
 from bot.config import Settings
 from bot.practice.engine import PracticeEngine
-from bot.practice.ratings import Rating
 from bot.practice.groups import (
-    AnswerAnalyzed, AnswerEnded, GroupConfig, GroupSession, ManualClock, Phase, voiced_frames,
+    AnswerAnalyzed,
+    AnswerEnded,
+    GroupConfig,
+    GroupSession,
+    ManualClock,
+    Phase,
+    voiced_frames,
 )
+from bot.practice.ratings import Rating
 from bot.speech.audio import decode_file, to_pcm48_stereo
 from bot.storage.attempts import list_attempts
 from bot.storage.groups import GroupStore

@@ -35,9 +35,8 @@ from bot.storage.sessions import (
     running_sessions,
     session_members,
 )
-from tests.loop_lag import LoopTicker
 from tests.conftest import espeak
-
+from tests.loop_lag import LoopTicker
 
 RATE = 16000
 FRAME_BYTES = 3840
@@ -201,7 +200,11 @@ async def test_round_nudges_once_ends_by_silence_and_by_phrase_asks_a_follow_up_
     assert s.status == "done" and s.ended_at and s.summary["answers"][0]["attempt_id"] == a.attempt_id
     assert r.ended and r.state is RoundState.ENDED
     # controls after the end are harmless no-ops
-    r.done(); r.skip(); r.end(); r.user_left(); r.disconnected("late")
+    r.done()
+    r.skip()
+    r.end()
+    r.user_left()
+    r.disconnected("late")
     r.feed_audio(b"\0" * FRAME_BYTES)
     assert io.closed == [summary]
 

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from bot.config import Settings
+from bot.speech import stt
 from bot.speech.audio import SAMPLE_RATE, decode_file, resample_mono
 from bot.speech.stt import DISFLUENCY_PROMPT, ModelNotFound, Transcriber, resolve_model
-from bot.speech import stt
 from tests.conftest import AUDIO, espeak
-from tests.wer import wer
 from tests.loop_lag import LoopTicker
+from tests.wer import wer
 
 pytestmark = pytest.mark.slow
 

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 
 from bot.config import Settings
+from bot.speech import tts
 from bot.speech.audio import SAMPLE_RATE, decode_file
 from bot.speech.stt import Transcriber
-from bot.speech import tts
 from bot.speech.tts import Speaker, TTSError
-from tests.wer import wer
 from tests.loop_lag import LoopTicker
+from tests.wer import wer
 
 PROMPT = "Walk me through how you would design a rate limiter for a public API."
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,7 +32,7 @@ async def test_default_and_explicit_stamps_share_one_format_and_order(db):
     default_id = await add_attempt(db, analysis(10), user_id=1, mode="mock")
     default = await get_attempt(db, default_id)
     assert default is not None and COLUMN_FORMAT.match(default.created_at), default.created_at
-    earlier = datetime.now(timezone.utc) - timedelta(days=3)
+    earlier = datetime.now(UTC) - timedelta(days=3)
     await add_attempt(db, analysis(20), user_id=1, mode="daily", created_at=earlier)
     stored = await list_attempts(db, 1)  # newest first, ordered by the text column
     assert COLUMN_FORMAT.match(stored[1].created_at)

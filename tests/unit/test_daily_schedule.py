@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,14 +13,24 @@ from bot.bank import Bank
 from bot.models import KeyPoint, Question
 from bot.practice import prep_plan
 from bot.practice.daily import (
-    PlannedPush, PostedPush, PushFailed, Schedule, ScheduleError, choose_question, due_date, next_push_utc,
-    occurrence_utc, parse_categories, parse_time_local, parse_timezone,
+    PlannedPush,
+    PostedPush,
+    PushFailed,
+    Schedule,
+    ScheduleError,
+    choose_question,
+    due_date,
+    next_push_utc,
+    occurrence_utc,
+    parse_categories,
+    parse_time_local,
+    parse_timezone,
 )
 from bot.practice.daily_service import DailyService
 from bot.storage import Database
 from bot.storage import daily as store
 
-UTC = timezone.utc
+UTC = UTC
 GUILD = 111_111_111_111_111_111
 CHANNEL = 222_222_222_222_222_222
 

@@ -9,22 +9,37 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter
 import math
 import random
+from collections import Counter
 from typing import Any
 
 import numpy as np
 import pytest
 
 from bot.bank import load_bank
-from bot.feedback import top_fixes
 from bot.config import Settings
+from bot.feedback import top_fixes
 from bot.practice.engine import PracticeEngine
 from bot.practice.groups import (
-    AnswerAnalyzed, AnswerEnded, GroupConfig, GroupEnded, GroupError, GroupFull, GroupSession,
-    ManualClock, MemberJoined, MemberLeft, NotAMember, Phase, QuestionCard, RatingClosed,
-    RatingOpened, TimeWarning, TurnStarted, voiced_frames,
+    AnswerAnalyzed,
+    AnswerEnded,
+    GroupConfig,
+    GroupEnded,
+    GroupError,
+    GroupFull,
+    GroupSession,
+    ManualClock,
+    MemberJoined,
+    MemberLeft,
+    NotAMember,
+    Phase,
+    QuestionCard,
+    RatingClosed,
+    RatingOpened,
+    TimeWarning,
+    TurnStarted,
+    voiced_frames,
 )
 from bot.practice.ratings import Rating, RatingError
 from bot.speech.stt import Transcriber

@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
@@ -20,7 +20,11 @@ from discord import app_commands
 
 from bot.config import Settings
 from bot.discord_io.guards import (
-    MissingManageServer, NotInServer, has_manage_server, missing_permissions, missing_permissions_message,
+    MissingManageServer,
+    NotInServer,
+    has_manage_server,
+    missing_permissions,
+    missing_permissions_message,
 )
 from bot.logging_setup import REDACTED, RedactingFilter, redact, setup_logging
 from bot.practice.audio_retention import AudioRetention
@@ -29,10 +33,22 @@ from bot.practice.recovery import INTERRUPTED_TEXT, notify, recover_interrupted
 from bot.storage import privacy, sessions
 from bot.storage.attempts import add_attempt, list_attempts
 from tests.discord.helpers import (
-    MockGuild, MockInteraction, MockMember, MockTextChannel, MockVoiceChannel,
+    MockGuild,
+    MockInteraction,
+    MockMember,
+    MockTextChannel,
+    MockVoiceChannel,
 )
 from tests.fault.population import (
-    ADA, ADA_NAME, BOB, BOB_NAME, GUILD, _analysis, populate, rows_of, scan_for,
+    ADA,
+    ADA_NAME,
+    BOB,
+    BOB_NAME,
+    GUILD,
+    _analysis,
+    populate,
+    rows_of,
+    scan_for,
 )
 
 # a token-shaped string (not a real token)
@@ -170,7 +186,7 @@ def test_scrub_member_cuts_one_member_out_of_a_summary():
 
 
 async def test_audio_is_not_written_unless_the_member_opted_in(db, settings):
-    clock = Clock(datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc))
+    clock = Clock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
     ret = AudioRetention(settings, db, clock=clock)
     assert await ret.keep(ADA, np.zeros(16000, dtype=np.float32)) is None
     assert await ret.keep(ADA, b"voice") is None
@@ -181,7 +197,7 @@ async def test_audio_is_not_written_unless_the_member_opted_in(db, settings):
 
 async def test_kept_audio_expires_after_the_retention_period(db, settings):
     settings = settings.with_(keep_audio_days=3)
-    clock = Clock(datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc))
+    clock = Clock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
     ret = AudioRetention(settings, db, clock=clock)
     await privacy.set_keep_audio(db, ADA, True)
     wav = await ret.keep(ADA, np.zeros(16000, dtype=np.float32))

@@ -5,21 +5,27 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.models import Analysis, Flag
 from bot.practice.progress import (
-    compute_streak, leaderboard, local_days, parse_utc, streak_from_attempts, summarize, top_flags,
+    compute_streak,
+    leaderboard,
+    local_days,
+    parse_utc,
+    streak_from_attempts,
+    summarize,
+    top_flags,
     weakest_category,
 )
 from bot.progress_chart import PNG_SIGNATURE, render_progress_chart
 from bot.storage import daily as store
 from bot.storage.attempts import add_attempt, list_attempts
 
-UTC = timezone.utc
+UTC = UTC
 GUILD = 5150
 
 

@@ -8,7 +8,14 @@ import json
 import pytest
 
 from bot.practice.ratings import (
-    CRITERIA, EMPTY, Rating, RatingAggregate, RatingError, RatingWindow, aggregate, combine,
+    CRITERIA,
+    EMPTY,
+    Rating,
+    RatingAggregate,
+    RatingError,
+    RatingWindow,
+    aggregate,
+    combine,
 )
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.analysis import analyze as _analyze, key_point_coverage
-from bot.config import Settings
+from bot.analysis import analyze as _analyze
+from bot.analysis import key_point_coverage
 from bot.analysis.lexicon import doc_from_text
+from bot.config import Settings
 from bot.models import KeyPoint, Question
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ of error in the words of its docstring; which categories and elements use it is 
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from bot.analysis.structure.context import AnswerContext, Hit
 

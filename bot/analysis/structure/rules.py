@@ -31,10 +31,11 @@ Windows may name an option instead of a number (`before = "strong_reason_before"
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from bot.analysis.structure.checks import CHECKS, GENERATORS
 from bot.analysis.structure.options import StructureOptions

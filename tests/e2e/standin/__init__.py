@@ -70,7 +70,7 @@ class DiscordStandIn:
         }
 
     # --- lifecycle --------------------------------------------------------------------
-    async def start(self) -> "DiscordStandIn":
+    async def start(self) -> DiscordStandIn:
         self.certs = await asyncio.to_thread(make_certificates, self.workdir / "tls")
         app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self.rest.middleware])
         self.gateway.add_routes(app)
@@ -101,7 +101,7 @@ class DiscordStandIn:
             await runner.cleanup()
         self._runners.clear()
 
-    async def __aenter__(self) -> "DiscordStandIn":
+    async def __aenter__(self) -> DiscordStandIn:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:

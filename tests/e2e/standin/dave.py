@@ -26,8 +26,9 @@ import asyncio
 import itertools
 import logging
 import struct
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import davey
 from cryptography.hazmat.primitives import hashes, serialization

@@ -16,7 +16,6 @@ import numpy as np
 from . import DiscordStandIn, StoredMessage
 from .world import User
 
-
 HUMAN_REACTION_S = 0.3  # the quickest a person presses a button they have just been shown
 
 

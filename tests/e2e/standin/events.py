@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass
@@ -49,7 +50,7 @@ class EventLog:
 
         try:
             return await asyncio.wait_for(scan(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             kinds = sorted({e.kind for e in self.events})
             raise TimeoutError(
                 f"stand-in: no {what or kind} within {timeout:.0f} s (events seen: {', '.join(kinds)})"

@@ -59,7 +59,7 @@ class GatewayConnection:
 
 
 class Gateway:
-    def __init__(self, standin: "DiscordStandIn") -> None:
+    def __init__(self, standin: DiscordStandIn) -> None:
         self.s = standin
         self.conn: GatewayConnection | None = None
         self.sessions: dict[str, int] = {}  # session_id -> last seq (for RESUME)
@@ -296,7 +296,7 @@ class Gateway:
         await self.dispatch("INTERACTION_CREATE", payload)
         return record
 
-    async def click(self, user: User, message: "StoredMessage", custom_id: str) -> dict[str, Any]:
+    async def click(self, user: User, message: StoredMessage, custom_id: str) -> dict[str, Any]:
         """Send INTERACTION_CREATE type 3: `user` presses the button `custom_id` on `message`."""
         button = next((b for b in message.buttons() if b.get("custom_id") == custom_id), None)
         if button is None:
@@ -311,7 +311,7 @@ class Gateway:
         await self.dispatch("INTERACTION_CREATE", payload)
         return record
 
-    async def select(self, user: User, message: "StoredMessage", custom_id: str, values: list[str]) -> dict[str, Any]:
+    async def select(self, user: User, message: StoredMessage, custom_id: str, values: list[str]) -> dict[str, Any]:
         """Send INTERACTION_CREATE type 3: `user` picks `values` in the string select `custom_id`."""
         found: list[dict[str, Any]] = []
 

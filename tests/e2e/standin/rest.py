@@ -97,7 +97,7 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 class RestApi:
-    def __init__(self, standin: "DiscordStandIn") -> None:
+    def __init__(self, standin: DiscordStandIn) -> None:
         self.s = standin
         self.messages: dict[int, StoredMessage] = {}
         self.commands: dict[int, dict[str, Any]] = {}  # id -> command (global and guild)

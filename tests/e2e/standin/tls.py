@@ -35,7 +35,7 @@ class Certificates:
 
 def make_certificates(folder: Path) -> Certificates:
     folder.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     valid = (now - dt.timedelta(minutes=5), now + dt.timedelta(days=1))
 
     ca_key = ec.generate_private_key(ec.SECP256R1())

@@ -108,7 +108,7 @@ class MemberStream:
 
 
 class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, server: "VoiceServer") -> None:
+    def __init__(self, server: VoiceServer) -> None:
         self.server = server
         self.transport: asyncio.DatagramTransport | None = None
 
@@ -124,7 +124,7 @@ class _Udp(asyncio.DatagramProtocol):
 
 
 class VoiceServer:
-    def __init__(self, standin: "DiscordStandIn") -> None:
+    def __init__(self, standin: DiscordStandIn) -> None:
         self.s = standin
         self.host = "127.0.0.1"
         self.ws_port = 0
