@@ -226,8 +226,9 @@ def misclassified(predictions: Iterable[Prediction], checks: Iterable[str] | Non
 def espeak_wav(text: str, out: Path, voice: str = "en-us", rate: int = ESPEAK_RATE) -> Path:
     if shutil.which("espeak-ng") is None:
         raise RuntimeError("espeak-ng is not installed")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(out), text],
-                   check=True, capture_output=True)
+    # the text goes on stdin: an answer that starts with "-" must not read as an option
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(out), "--stdin"],
+                   input=text.encode("utf-8"), check=True, capture_output=True)
     return out
 
 
