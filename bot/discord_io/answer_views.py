@@ -64,7 +64,8 @@ class AnswerActions(MemberOnlyView):
 
 class RoundOutlines(MemberOnlyView):
     """Under a mock round's feedback: per answered question, a strong-outline button and, when the
-    round offers it, "Try question N again" (numbered as in the round)."""
+    round offers it, "Try question N again" (numbered as in the round). Their ids are in the `mock`
+    area, so a press after a restart is told the round has ended (bot/discord_io/stale_components.py)."""
 
     not_yours_text = "These buttons are for the member who answered this round."
 
@@ -77,13 +78,13 @@ class RoundOutlines(MemberOnlyView):
         for i, q in list(questions)[:5]:
             if q.strong_outline:
                 b: discord.ui.Button[RoundOutlines] = discord.ui.Button(label=f"Strong outline: question {i}", style=discord.ButtonStyle.secondary,
-                                      custom_id=parley_id("answer", f"round-outline:{session_key}:{i}"), row=i - 1
+                                      custom_id=parley_id("mock", f"outline:{session_key}:{i}"), row=i - 1
                                       if i <= 5 else None)
                 b.callback = self._outline_callback(q)  # type: ignore[method-assign,assignment]
                 self.add_item(b)
             if on_retry is not None:
                 r: discord.ui.Button[RoundOutlines] = discord.ui.Button(label=f"Try question {i} again", style=discord.ButtonStyle.primary,
-                                      custom_id=parley_id("answer", f"round-retry:{session_key}:{i}"), row=i - 1
+                                      custom_id=parley_id("mock", f"retry:{session_key}:{i}"), row=i - 1
                                       if i <= 5 else None)
                 r.callback = self._retry_callback(on_retry, i)  # type: ignore[method-assign,assignment]
                 self.add_item(r)
