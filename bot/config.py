@@ -39,6 +39,9 @@ class Settings:
     whisper_device: str = "cpu"
     whisper_compute_type: str = "int8"
     whisper_threads: int = 0  # 0 = let CTranslate2 decide
+    # empty = transcribe in this process; redis://host:port/db = send chunks to Celery workers (bot/speech/remote.py)
+    transcribe_url: str = field(default="", repr=False)
+    transcribe_timeout_s: float = 30.0  # the longest a chunk may wait for a worker before the answer degrades
     # text to speech
     tts_voice: str = ""  # an espeak-ng voice id; empty = engine default English voice
     tts_rate: int = 170  # words per minute
@@ -99,6 +102,10 @@ class Settings:
             raise ConfigError(f"PARLEY_STRUCTURE_DETECTOR must be one of {', '.join(STRUCTURE_DETECTORS)}")
         if self.questions_per_round < 1 or self.questions_per_round > 10:
             raise ConfigError("PARLEY_QUESTIONS_PER_ROUND must be between 1 and 10")
+        if self.transcribe_url and not self.transcribe_url.startswith(("redis://", "rediss://")):
+            raise ConfigError("PARLEY_TRANSCRIBE_URL must be empty (transcribe in this process) or a redis:// URL")
+        if self.transcribe_timeout_s <= 0:
+            raise ConfigError("PARLEY_TRANSCRIBE_TIMEOUT_S must be a positive number of seconds")
         if self.max_answer_s <= 0 or self.max_upload_mb <= 0:
             raise ConfigError("PARLEY_MAX_ANSWER_S and PARLEY_MAX_UPLOAD_MB must be positive")
 
