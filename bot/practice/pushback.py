@@ -1,7 +1,7 @@
 """Pushback: after an answer that commits to a decision, challenge it, and judge how the reply holds up.
 
-The guide warns against "acting rigid when challenged" and asks for "defending tradeoffs without
-getting defensive". So the reply to a challenge is judged as one of:
+The guide counts rigidity under challenge as a mistake and wants tradeoffs held calmly, with
+reasons, rather than defensively. So the reply to a challenge is judged as one of:
 
 - ``updated``: the candidate changes or narrows their position (ideally saying why);
 - ``defended``: they keep it and give a reason (a cost they accept, a condition, a mitigation);
