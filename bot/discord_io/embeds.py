@@ -135,12 +135,12 @@ def _answer_field(result: AnswerResult) -> tuple[str, str]:
              + (" · typed" if result.end_reason == "typed" else "")]
     if a.summary:
         parts.append(_cut(neutralize_mentions(a.summary), 300))
+    loss = _audio_line(result.audio)  # before the flags: they fill what room is left
+    if loss:
+        parts.append(loss)
     flagged = sorted(a.flags, key=lambda f: (f.at_s is None, f.at_s or 0.0))
     if flagged:
         parts.append(_lines_within((_flag_line(f) for f in flagged), 1024 - sum(len(p) + 1 for p in parts)))
-    loss = _audio_line(result.audio)
-    if loss:
-        parts.append(loss)
     fa = result.follow_up_analysis
     if result.follow_up and fa is not None:
         parts.append(_cut(f"Follow-up score {fa.score}/100", 100))

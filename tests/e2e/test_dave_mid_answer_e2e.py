@@ -178,6 +178,7 @@ async def test_an_undecryptable_stretch_offers_typed_answers_then_withdraws_them
         offer = await bot.guard(standin.wait_message(
             lambda m: "typed answers" in embed_title(m).lower(), timeout=STEP_S,
             what="the typed-answer offer", after=t0))
+        assert "type my answer" in offer.text().lower(), offer.text()
         standin.voice.dave.garble(sam.id, False)                  # ... and then the right ones again
         back = await bot.guard(standin.wait_message(
             lambda m: "voice is back" in embed_title(m).lower(), timeout=STEP_S,
