@@ -330,7 +330,7 @@ def _key_points(out: _Collector, where: str, value: Any) -> tuple[KeyPoint, ...]
         triggers = _string_list(out, where, f"{name}.triggers", kp["triggers"], lower=True)
         if triggers is None:
             ok = False
-        elif ok:
+        elif ok and isinstance(kp_id, str) and isinstance(label, str):
             points.append(KeyPoint(id=kp_id, label=label.strip(), triggers=triggers))
     return tuple(points) if ok else None
 
@@ -410,7 +410,7 @@ def _question(
 
     target = raw.get("target_seconds")
     if "target_seconds" in raw and (
-        not _is_int(target) or not MIN_TARGET_SECONDS <= target <= MAX_TARGET_SECONDS
+        not isinstance(target, int) or isinstance(target, bool) or not MIN_TARGET_SECONDS <= target <= MAX_TARGET_SECONDS
     ):
         shown = f'"{target}"' if isinstance(target, str) else repr(target)
         out.field(where, "target_seconds", f"must be a positive integer from {MIN_TARGET_SECONDS} "
@@ -452,6 +452,10 @@ def _question(
 
     if bad:
         return None
+    # each value was checked above; `bad` is set whenever a required one is missing or malformed
+    assert qid is not None and category is not None and prompt is not None and hint is not None
+    assert follow_ups is not None and expected is not None and key_points is not None
+    assert isinstance(target, int) and isinstance(difficulty, str)
     return Question(
         id=qid,
         category=category,
@@ -463,9 +467,9 @@ def _question(
         difficulty=difficulty,
         hint=" ".join(hint.split()),
         source_file=source,
-        skills=skills,
-        strong_outline=outline,
-        challenges=challenges,
+        skills=skills or (),
+        strong_outline=outline or (),
+        challenges=challenges or (),
     )
 
 
