@@ -238,8 +238,9 @@ class DailyCog(commands.Cog):
                 att = audio[0]
                 self.service.check_upload(att.size, att.duration)  # before any download
                 wait = self._upload_wait(message.author.id)  # counts this upload when allowed
-                if wait:
-                    await self._reply(message, self.bot.command_guard.uploads.message(wait))
+                uploads = self.bot.command_guard.uploads
+                if wait and uploads is not None:
+                    await self._reply(message, uploads.message(wait))
                     return
                 try:
                     data = await att.read()
@@ -376,8 +377,7 @@ class DailyCog(commands.Cog):
             await interaction.response.send_message(str(e), ephemeral=True)
             return
         schedule = await self.service.schedule(interaction.guild.id)
-        e = prep_plan_embed(started, schedule)
-        await interaction.response.send_message(embed=e, ephemeral=True)
+        await interaction.response.send_message(embed=prep_plan_embed(started, schedule), ephemeral=True)
 
     @prep.command(name="stop", description="Stop following the prep plan")
     async def prep_stop(self, interaction: discord.Interaction) -> None:

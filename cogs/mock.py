@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -27,10 +28,10 @@ from bot.discord_io.round_io import ConsentStore, DiscordRoundIO
 from bot.models import CATEGORIES, DIFFICULTIES, Question
 from bot.practice.round import MockRound
 from bot.practice.round_extras import PracticeExtras
-from bot.practice.tailoring import RoleNeeds, next_for_round
 from bot.practice.rounds_registry import KIND_MOCK, Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
-from bot.storage.privacy import ConsentStore as DbConsentStore
+from bot.practice.tailoring import RoleNeeds, next_for_round
 from bot.storage.attempts import get_attempt
+from bot.storage.privacy import ConsentStore as DbConsentStore
 from bot.storage.profiles import role_needs
 from bot.storage.retries import link_retry
 
@@ -51,7 +52,7 @@ class ActiveRound:
     io: DiscordRoundIO
     user_id: int
     channel_id: int
-    task: "asyncio.Task[Any] | None" = None
+    task: asyncio.Task[Any] | None = None
 
 
 def _and_list(words: Sequence[str]) -> str:
@@ -83,7 +84,7 @@ class MockCog(commands.Cog):
     mock = app_commands.Group(name="mock", description="Spoken mock interview rounds in voice",
                               guild_only=True)
 
-    def __init__(self, bot: "ParleyBot", *, consent: ConsentStore | None = None) -> None:
+    def __init__(self, bot: ParleyBot, *, consent: ConsentStore | None = None) -> None:
         self.bot = bot
         self.services = bot.services
         self.registry: RoundsRegistry = bot.rounds
@@ -138,7 +139,7 @@ class MockCog(commands.Cog):
                            extras=(PracticeExtras(pushback=pushback, own_questions=your_questions)
                                    if pushback or your_questions else None))
 
-    async def _launch(self, interaction: discord.Interaction, where: "tuple[discord.Guild, discord.Member, Any]", *,
+    async def _launch(self, interaction: discord.Interaction, where: tuple[discord.Guild, discord.Member, Any], *,
                       first: Question | None, cat: str | None, diff: str | None, private: bool,
                       extras: PracticeExtras | None, questions: int | None = None) -> None:
         """Claim the slot, join voice and run the round (`questions`: how many, default the setting)."""
@@ -159,7 +160,7 @@ class MockCog(commands.Cog):
             await interaction.response.defer(ephemeral=True, thinking=True)
             vc = await channel.connect(cls=VoiceRecvClient, timeout=VOICE_CONNECT_TIMEOUT_S,
                                        self_deaf=False)
-        except (asyncio.TimeoutError, discord.ClientException, discord.HTTPException, OSError) as e:
+        except (TimeoutError, discord.ClientException, discord.HTTPException, OSError) as e:
             self.registry.release(claim)
             log.warning("could not join voice channel %s: %s", channel.id, e)
             await self._private(interaction, f"I couldn't join {channel.mention} (Discord didn't let me "
@@ -172,8 +173,10 @@ class MockCog(commands.Cog):
         settings = self.services.settings
         if questions is not None:
             settings = settings.with_(questions_per_round=questions)
+        text_channel = interaction.channel
+        assert isinstance(text_channel, discord.abc.Messageable)  # the command is guild-only: a guild channel
         io = DiscordRoundIO(
-            voice_client=vc, channel=interaction.channel, member=member, speaker=self.services.speaker,
+            voice_client=vc, channel=text_channel, member=member, speaker=self.services.speaker,
             consent=self.consent, private_feedback=private,
         )
         io.on_retry = self._retry_pressed
@@ -227,7 +230,7 @@ class MockCog(commands.Cog):
         await self._launch(interaction, where, first=self.services.bank.get(question.id), cat=None, diff=None,
                            private=False, extras=extras, questions=1)
 
-    async def _where(self, interaction: discord.Interaction) -> "tuple[discord.Guild, discord.Member, Any] | None":
+    async def _where(self, interaction: discord.Interaction) -> tuple[discord.Guild, discord.Member, Any] | None:
         """The server, member and voice channel for a round, or None after telling them why not."""
         guild, member = interaction.guild, interaction.user
         if guild is None or not isinstance(member, discord.Member):
@@ -360,5 +363,5 @@ class MockCog(commands.Cog):
         await send_private(interaction, text)
 
 
-async def setup(bot: "ParleyBot") -> None:
+async def setup(bot: ParleyBot) -> None:
     await bot.add_cog(MockCog(bot))

@@ -9,6 +9,7 @@ itself lives in `bot.practice.groups.GroupSession`; nothing here decides turns, 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -25,6 +26,9 @@ from bot.practice.groups import GroupConfig, GroupSession
 from bot.practice.rounds_registry import KIND_GROUP, RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.storage.groups import GroupStore
 
+if TYPE_CHECKING:
+    from bot.discord_io.client import ParleyBot
+
 log = logging.getLogger(__name__)
 
 
@@ -32,12 +36,15 @@ class PeersCog(commands.Cog):
     group = app_commands.Group(name="group", description="Practise interview answers with peers in voice",
                                guild_only=True)
 
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: ParleyBot) -> None:
         self.bot = bot
         self.runs: dict[int, GroupRun] = {}
         shared = getattr(bot, "rounds", None)  # one voice session per server, shared with /mock
         self.registry: RoundsRegistry = shared if isinstance(shared, RoundsRegistry) \
             else RoundsRegistry(bot.services.settings)
+
+    def _forget(self, run: GroupRun) -> None:
+        self.runs.pop(run.guild.id, None)
 
     async def cog_unload(self) -> None:
         for run in list(self.runs.values()):
@@ -90,7 +97,7 @@ class PeersCog(commands.Cog):
             store=GroupStore(services.db),
         )
         run = GroupRun(services, self.registry, claim, guild, channel, interaction.channel, session,
-                       on_closed=lambda r: self.runs.pop(r.guild.id, None))
+                       on_closed=self._forget)
         try:
             await session.open()
             await session.join(user.id, getattr(user, "display_name", "") or user.name)
@@ -159,5 +166,5 @@ class PeersCog(commands.Cog):
             await run.member_gone(member.id)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: ParleyBot) -> None:
     await bot.add_cog(PeersCog(bot))

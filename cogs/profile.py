@@ -79,7 +79,7 @@ class ProfileCog(commands.Cog):
         service = getattr(daily, "service", None)
         channel_id = interaction.channel.id if interaction.channel is not None else 0
         push = await service.push_for_thread(channel_id) if service is not None else None
-        if push is not None:
+        if push is not None and service is not None:
             try:
                 pick = await service.question_for_role(push, interaction.user.id, needs)
             except AnswerRejected as e:

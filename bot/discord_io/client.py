@@ -74,7 +74,7 @@ class ParleyBot(commands.Bot):
         for ext in self._extensions:
             await self.load_extension(ext)
             log.info("loaded extension %s", ext)
-        self.tree.on_error = self.on_app_command_error
+        self.tree.error(self.on_app_command_error)
         synced = await self.tree.sync()
         log.info("synced %d application commands", len(synced))
 

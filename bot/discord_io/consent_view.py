@@ -118,4 +118,4 @@ async def _send(interaction: discord.Interaction, *, wait: bool = False, **kwarg
     if not interaction.response.is_done():
         await interaction.response.send_message(ephemeral=True, **kwargs)
         return interaction
-    return await interaction.followup.send(ephemeral=True, wait=wait, **kwargs)
+    return await interaction.followup.send(ephemeral=True, wait=wait, **kwargs)  # type: ignore[call-overload]  # **kwargs defeats the overloads

@@ -60,6 +60,11 @@ NOT_JOINED = ("You haven't joined the group: I only listen to members who accept
               "Press **Join** again whenever you're ready.")
 
 
+def _settle(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
 class GroupSink(voice_recv.AudioSink):
     """Every member's own voice, decoded separately: one `AnswerSink` (DAVE + opus) per member.
 
@@ -229,7 +234,7 @@ class GroupRun:
         done: asyncio.Future[None] = loop.create_future()
 
         def after(error: Exception | None) -> None:  # player thread
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+            loop.call_soon_threadsafe(_settle, done)
 
         if vc.is_playing():
             vc.stop()
@@ -304,13 +309,13 @@ class GroupRun:
             msg = await self._post_embed(feedback_embed(s, event.turn))
             self._posted_about(msg, event.turn.answerer_id, *event.turn.crosstalk_s)
         elif isinstance(event, RatingOpened):
-            view = RateButtonView(self, event.turn_number)
+            rate_view = RateButtonView(self, event.turn_number)
             name = member_name(s.name_of(event.answerer_id))
             secs = round(event.closes_at - s.clock.now())
             msg = await self.text_channel.send(
                 f"How was {name}'s answer? Rate it anonymously: structure, clarity, depth (1–5). "
-                f"Rating closes in {secs} s; the group moves on then.", view=view)
-            self.rate_views[event.turn_number] = (view, msg)
+                f"Rating closes in {secs} s; the group moves on then.", view=rate_view)
+            self.rate_views[event.turn_number] = (rate_view, msg)
             self._posted_about(msg, event.answerer_id)
         elif isinstance(event, RatingClosed):
             await self._close_view(self.rate_views.pop(event.turn_number, None),

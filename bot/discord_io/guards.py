@@ -126,7 +126,7 @@ class CommandGuard:
     (autocomplete is not counted: it can't be answered with a message)."""
 
     def __init__(self, limit: int, *, window_s: float = 60.0, clock: Callable[[], float] | None = None) -> None:
-        kw = {"clock": clock} if clock is not None else {}
+        kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
         self.limiter = RateLimiter(limit=max(1, limit), window_s=window_s, **kw)
         self.refused = 0
         self.uploads: UploadGuard | None = None
@@ -152,7 +152,7 @@ class CommandGuard:
         text = (f"You're going faster than I can take it (commands and button presses count alike). "
                 f"Please wait {max(1, round(wait))} s and try again.")
         embed = typed_text_embed(interaction)
-        extra = {"embed": embed} if embed is not None else {}
+        extra: dict[str, Any] = {"embed": embed} if embed is not None else {}
         await try_send_private(interaction, text, failure="could not send the rate-limit reply", **extra)
 
 
@@ -166,7 +166,7 @@ class UploadGuard:
     """
 
     def __init__(self, per_hour: int, *, clock: Callable[[], float] | None = None) -> None:
-        kw = {"clock": clock} if clock is not None else {}
+        kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
         self.limiter = RateLimiter(limit=max(1, per_hour), window_s=3600.0, **kw)
 
     def wait(self, user_id: int) -> float:

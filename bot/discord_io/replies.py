@@ -16,10 +16,12 @@ log = logging.getLogger(__name__)
 
 async def send_private(interaction: discord.Interaction, text: str | None = None, **kwargs: Any) -> None:
     """An ephemeral reply (only the presser sees it); raises what discord.py raises."""
+    if text is not None:
+        kwargs["content"] = text
     if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, **kwargs)
+        await interaction.followup.send(ephemeral=True, **kwargs)
     else:
-        await interaction.response.send_message(text, ephemeral=True, **kwargs)
+        await interaction.response.send_message(ephemeral=True, **kwargs)
 
 
 async def try_send_private(interaction: discord.Interaction, text: str | None = None, *,

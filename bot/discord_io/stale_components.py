@@ -135,7 +135,8 @@ def typed_text_embed(interaction: discord.Interaction) -> discord.Embed | None:
     member typed, handed back so it isn't lost; None for anything else or an empty box."""
     if interaction.type is not discord.InteractionType.modal_submit:
         return None
-    typed = "\n\n".join(_typed_values((interaction.data or {}).get("components")))
+    data: dict[str, Any] = dict(interaction.data or {})
+    typed = "\n\n".join(_typed_values(data.get("components")))
     if not typed:
         return None
     return discord.Embed(title="What you typed (so it isn't lost)", description=safe_excerpt(typed, 4000))

@@ -210,6 +210,7 @@ class TextAnswerModal(ParleyModal, title="Type your answer"):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await self._on_submit(interaction, str(self.answer.value))
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:  # type: ignore[override]
+        # a Modal's on_error takes no item; discord.py's stub types it after View's
         log.error("typed answer failed", exc_info=error)
         await _reply(interaction, "I couldn't take that answer; please try again.")

@@ -180,8 +180,9 @@ class DailyService:
         return PlannedPush(schedule.guild_id, schedule.channel_id, local_date, question, tuple(assignments), catch_up)
 
     async def _push(self, schedule: Schedule, local_date: date, poster: PushPoster, *,
-                    catch_up: bool) -> store.PushRow | None:
-        """Claim, post, record. None when the date was already taken. Raises PushFailed."""
+                    catch_up: bool) -> tuple[store.PushRow, PlannedPush] | None:
+        """Claim, post, record: (the stored push, what was planned). None when the date was already taken.
+        Raises PushFailed."""
         planned = await self.plan_push(schedule, local_date, catch_up=catch_up)
         push_id = await store.claim_push(
             self.db, schedule.guild_id, schedule.channel_id, local_date, planned.question.id,

@@ -781,6 +781,7 @@ class GroupSession:
             if turn.answerer_id != member.user_id:  # erased while it was transcribed: keep nothing
                 return
             turn.analysis = analysis
+            attempt_id: int | None
             if self.store is not None:
                 attempt_id = await self.store.record_attempt(
                     analysis, user_id=member.user_id, user_name=member.name,

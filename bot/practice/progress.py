@@ -11,7 +11,7 @@ deleting a member's attempts deletes their streak too.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -148,7 +148,7 @@ class LeaderboardEntry:
 
 def leaderboard(
     members: Sequence[tuple[int, str]],
-    attempts_by_user: dict[int, Sequence[AttemptRow]],
+    attempts_by_user: Mapping[int, Sequence[AttemptRow]],
     tz: tzinfo,
     now: datetime,
     *,

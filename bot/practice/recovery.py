@@ -64,20 +64,9 @@ async def recover_interrupted(db: Database) -> list[InterruptedSession]:
 
 
 async def _close(db: Database) -> list[int]:
-    try:
-        from bot.storage.sessions import close_interrupted
-    except ImportError:  # pragma: no cover - the sessions repository is part of the app
-        close_interrupted = None
-    if close_interrupted is not None:
-        return [row.id for row in await close_interrupted(db)]
-    async with db.transaction() as conn:  # pragma: no cover
-        async with conn.execute("SELECT id FROM sessions WHERE status = 'running'") as cur:
-            ids = [int(r[0]) for r in await cur.fetchall()]
-        await conn.execute(
-            "UPDATE sessions SET status = 'interrupted', ended_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')"
-            " WHERE status = 'running'"
-        )
-    return ids
+    from bot.storage.sessions import close_interrupted
+
+    return [row.id for row in await close_interrupted(db)]
 
 
 async def notify(

@@ -508,8 +508,12 @@ class MockRound:
         assert loop is not None
         ended: asyncio.Future[str] = loop.create_future()
 
+        def settle(reason: str) -> None:
+            if not ended.done():
+                ended.set_result(reason)
+
         def on_end(reason: str) -> None:
-            loop.call_soon_threadsafe(lambda: ended.done() or ended.set_result(reason))
+            loop.call_soon_threadsafe(settle, reason)
 
         def on_long_silence(at_s: float) -> None:
             loop.call_soon_threadsafe(lambda: self._spawn(self._nudge(listener)))

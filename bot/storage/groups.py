@@ -76,6 +76,7 @@ class GroupStore:
             (attempt_id,),
         ) as cur:
             r = await cur.fetchone()
+        assert r is not None  # an aggregate query always returns one row
         return RatingAggregate(int(r[0]), (int(r[1]), int(r[2]), int(r[3])))
 
     async def save_progress(self, session_id: int, summary: dict[str, Any]) -> None:

@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
+
 from bot.storage.attempts import ensure_user
 from bot.storage.db import Database
 
@@ -46,6 +48,13 @@ LEGACY_ENDED_BY = "ended by "
 
 
 # --------------------------------------------------------------------------- consent
+
+
+async def _one(cur: aiosqlite.Cursor) -> aiosqlite.Row:
+    """The single row of an aggregate query (COUNT(*) always returns one)."""
+    row = await cur.fetchone()
+    assert row is not None
+    return row
 
 
 async def has_consented(db: Database, user_id: int, guild_id: int) -> bool:
@@ -297,7 +306,7 @@ async def stored_counts(db: Database, user_id: int, *, names: tuple[str, ...] = 
     counts: dict[str, int] = {}
     for table, col in await user_tables(db):
         async with db.conn.execute(f'SELECT COUNT(*) FROM "{table}" WHERE "{col}" = ?', (user_id,)) as cur:
-            n = int((await cur.fetchone())[0])
+            n = int((await _one(cur))[0])
         if n:
             key = "ratings_given" if (table, col) == ("ratings", "rater_id") else table
             counts[key] = counts.get(key, 0) + n
@@ -305,7 +314,7 @@ async def stored_counts(db: Database, user_id: int, *, names: tuple[str, ...] = 
         "SELECT COUNT(*) FROM ratings WHERE attempt_id IN (SELECT id FROM attempts WHERE user_id = ?)",
         (user_id,),
     ) as cur:
-        n = int((await cur.fetchone())[0])
+        n = int((await _one(cur))[0])
     if n:
         counts["ratings_received"] = n
     named = [r for r in await _sessions_of(db, user_id, await _names_of(db, user_id, names))
@@ -424,7 +433,7 @@ async def _erase_from_sessions(db: Database, user_id: int, rows: list[Any], name
     deleted = 0
     for r in rows:
         async with conn.execute("SELECT COUNT(*) FROM session_members WHERE session_id = ?", (r["id"],)) as cur:
-            others = int((await cur.fetchone())[0])
+            others = int((await _one(cur))[0])
         if r["owner_id"] == user_id and others == 0:
             await conn.execute("DELETE FROM sessions WHERE id = ?", (r["id"],))
             deleted += 1
