@@ -58,6 +58,9 @@ class GatewayConnection:
             self.on_sent(event, self.seq)
 
 
+VOICE_REPLY_LATENCY_S = 0.05  # a short round trip to Discord's gateway
+
+
 class Gateway:
     def __init__(self, standin: DiscordStandIn) -> None:
         self.s = standin
@@ -192,6 +195,10 @@ class Gateway:
                                           with_guild=True)
         state["self_mute"] = bool(d.get("self_mute"))
         state["self_deaf"] = bool(d.get("self_deaf"))
+        # Discord's answer takes a network round trip; one within microseconds is processed before
+        # discord.py 2.7.1 marks its own request as sent, and it then ignores both events and times
+        # out (a client race no real network exposes). Simulated latency, not synchronisation.
+        await asyncio.sleep(VOICE_REPLY_LATENCY_S)
         await conn.dispatch("VOICE_STATE_UPDATE", state)
         if channel_id is None:
             self.s.voice.forget(world.bot.id)
