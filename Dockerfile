@@ -9,7 +9,9 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY cogs ./cogs
 COPY question_bank ./question_bank
-RUN pip install --no-cache-dir .
+# EXTRAS="[scale]" adds Celery and the Redis client for transcription workers (compose.yaml)
+ARG EXTRAS=""
+RUN pip install --no-cache-dir ".${EXTRAS}"
 ENV PARLEY_DATA_DIR=/data PARLEY_BANK_DIR=/app/question_bank PYTHONUNBUFFERED=1
 RUN mkdir -p /data && chown parley /data
 VOLUME ["/data"]
