@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system demo test test-fast bench run clean help
+.PHONY: setup system demo test test-fast test-scale bench run clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -28,6 +28,10 @@ test: setup  ## run the whole test suite (real model, real audio, local Discord 
 
 test-fast: setup  ## tests without the slow and e2e ones
 	$(PY) -m pytest -q -m "not slow and not e2e"
+
+test-scale: setup  ## transcription workers: real Redis and Celery worker processes (installs the 'scale' extra)
+	$(PY) -m pip install -q -e '.[test,scale]'
+	$(PY) -m pytest -q -m scale
 
 bench: setup  ## print speed and memory figures
 	$(PY) -m bench

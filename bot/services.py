@@ -26,7 +26,7 @@ class Services:
         """Open the database and bank; load the model in a thread when `load_model`."""
         bank = load_bank(settings.bank_dir)
         db = await Database(settings.database).open()
-        transcriber = Transcriber(settings)
+        transcriber = _transcriber(settings)
         if load_model:
             await transcriber.ensure_loaded()
         speaker = Speaker(settings)
@@ -35,3 +35,12 @@ class Services:
 
     async def close(self) -> None:
         await self.db.close()
+
+
+def _transcriber(settings: Settings) -> Transcriber:
+    """In this process by default; on Celery workers when PARLEY_TRANSCRIBE_URL is set."""
+    if settings.transcribe_url:
+        from bot.speech.remote import RemoteTranscriber
+
+        return RemoteTranscriber(settings)
+    return Transcriber(settings)
