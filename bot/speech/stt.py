@@ -68,6 +68,11 @@ LOOP_COMPRESSION_RATIO = 2.4
 SPARSE_MIN_SECONDS = 4.0
 SPARSE_WORDS_PER_SECOND = 0.5
 RETRY_BEAM_SIZE = 5
+# A gap this long between recognised words inside one VAD speech region (which already ends at any
+# 2 s pause) is speech the decoder lost, not a pause: it is decoded again. Left alone, it would also
+# be reported as a long silence the candidate never made.
+LOST_GAP_S = 3.0
+MAX_REDECODE_S = 28.0  # whisper hears 30 s at a time
 
 
 
@@ -281,6 +286,15 @@ class Transcriber:
             if again is not inside:
                 kept = [w for w in out if w not in inside]
                 out = sorted(kept + again, key=lambda w: w.start)
+        spans = [(r["start"] / SAMPLE_RATE + offset_s, r["end"] / SAMPLE_RATE + offset_s) for r in regions]
+        for g0, g1 in lost_stretches(spans, out, LOST_GAP_S):
+            lo, hi = max(offset_s, g0 - 0.2), min(offset_s + len(audio) / SAMPLE_RATE, g1 + 0.2)
+            while lo < hi - 0.5:
+                end = min(hi, lo + MAX_REDECODE_S)
+                again = self._decode_again(audio, lo - offset_s, end - offset_s, offset_s, [])
+                fresh = [w for w in again if g0 - 0.1 <= w.start and w.end <= g1 + 0.1]
+                out = sorted(out + fresh, key=lambda w: w.start)
+                lo = end
         return out
 
     def _decode_again(self, audio: np.ndarray, start_s: float, end_s: float, offset_s: float,
@@ -315,6 +329,20 @@ def _words(raw: Any, offset_s: float) -> list[Word]:
         if text:
             out.append(Word(text=text, start=float(w.start) + offset_s, end=float(w.end) + offset_s,
                             probability=float(w.probability)))
+    return out
+
+
+def lost_stretches(speech: list[tuple[float, float]], words: list[Word], min_gap_s: float) -> list[tuple[float, float]]:
+    """Stretches of at least `min_gap_s` inside one speech region (start, end) with no recognised word:
+    before the region's first word, between two words, or after its last one."""
+    ws = sorted(words, key=lambda w: w.start)
+    out: list[tuple[float, float]] = []
+    for r0, r1 in speech:
+        inside = [w for w in ws if r0 - 0.5 <= w.start <= r1 + 0.5]
+        edges = [r0] + [x for w in inside for x in (w.start, w.end)] + [r1]
+        for a, b in zip(edges[0::2], edges[1::2]):  # (region start, first word), (word end, next word start), ...
+            if b - a >= min_gap_s:
+                out.append((a, b))
     return out
 
 

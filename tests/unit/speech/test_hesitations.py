@@ -57,3 +57,25 @@ def test_hesitations_count_as_fillers_in_the_delivery_metrics() -> None:
     timing = transcript_timing(t, 4.0)
     assert timing.hesitation_sounds == 2
     assert timing.metrics()["filler_words"] == 2 and timing.metrics()["hesitation_sounds"] == 2
+
+
+# --------------------------------------------------------------------------- lost speech
+from bot.speech.stt import lost_stretches  # noqa: E402
+
+
+def W(start: float, end: float) -> Word:
+    return Word("w", start, end, 1.0)
+
+
+def test_a_long_wordless_stretch_inside_continuous_speech_is_lost_speech() -> None:
+    words = [W(0.4, 0.8), W(1.0, 1.4), W(20.0, 20.5), W(58.0, 59.5)]
+    assert lost_stretches([(0.3, 60.0)], words, 3.0) == [(1.4, 20.0), (20.5, 58.0)]
+
+
+def test_a_pause_between_speech_regions_is_not_lost_speech() -> None:
+    # the VAD ends a region at every 2 s pause, so a real pause lies between regions, never inside one
+    assert lost_stretches([(0.3, 10.0), (16.0, 30.0)], [W(0.4, 9.8), W(16.1, 29.9)], 3.0) == []
+
+
+def test_lost_first_seconds_are_found_too() -> None:
+    assert lost_stretches([(0.3, 12.0)], [W(5.0, 5.4), W(5.5, 11.9)], 3.0) == [(0.3, 5.0)]
