@@ -57,7 +57,8 @@ def find_hesitations(audio: np.ndarray, words: Sequence[Word], *, offset_s: floa
     n = int(o.frame_s * SAMPLE_RATE)
     # typical loudness of speech: the median RMS of frames inside words
     rms = [float(np.sqrt(np.mean(np.square(x[i:i + n])))) for w in ws
-           for i in range(int((w.start - offset_s) * SAMPLE_RATE), int((w.end - offset_s) * SAMPLE_RATE) - n, n) if i >= 0]
+           for i in range(int((w.start - offset_s) * SAMPLE_RATE), int((w.end - offset_s) * SAMPLE_RATE) - n, n)
+           if 0 <= i and i + n <= len(x)]  # word times can run past the end of the audio
     if not rms:
         return []
     floor = o.loudness * float(np.median(rms))

@@ -79,3 +79,9 @@ def test_a_pause_between_speech_regions_is_not_lost_speech() -> None:
 
 def test_lost_first_seconds_are_found_too() -> None:
     assert lost_stretches([(0.3, 12.0)], [W(5.0, 5.4), W(5.5, 11.9)], 3.0) == [(0.3, 5.0)]
+
+
+def test_word_times_past_the_end_of_the_audio_are_harmless(recwarn: pytest.WarningsRecorder) -> None:
+    audio = np.concatenate([vowel(1.0, 120), silence(0.2), vowel(0.7), silence(0.2), vowel(1.0, 120)])
+    found = find_hesitations(audio, words_at((0.0, 1.0), (2.1, 9.0)))  # the last word "ends" 6 s too late
+    assert len(found) == 1 and not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
