@@ -31,7 +31,7 @@ from tests.e2e.standin.driver import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-QUESTION_ID = "behav-hardest-bug"  # a short prompt: less real-time speech per scenario
+QUESTION_ID = "coding-merge-sensor-windows"
 STARTUP_S = 180.0
 STEP_S = 60.0
 GAP_S = 1.2        # between the parts: short of the 4 s long-silence threshold
