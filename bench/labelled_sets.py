@@ -2,6 +2,7 @@
 
     tests/data/*.toml         dev: written beside the rules; free to study (scores there measure memory)
     tests/data/train/*.toml   train: independent writers, one persona each (docs/labels.md); free to study
+    tests/data/train_spoken/  train: a quarter of those, as the recogniser printed them after espeak-ng spoke them
     tests/data/sealed/*.toml  sealed: independent writers; scored, never studied, never trained on.
                               Their hashes are in tests/data/sealed/MANIFEST.sha256.
 
@@ -60,6 +61,11 @@ def dev_answers() -> list[HeldoutAnswer]:
 
 def train_files() -> list[Path]:
     return sorted(TRAIN_DIR.glob("*.toml"))
+
+
+def spoken_train_files() -> list[Path]:
+    """Training answers as whisper printed them after espeak-ng spoke them (bench/make_spoken_train.py)."""
+    return sorted((DATA / "train_spoken").glob("*.toml"))
 
 
 def sealed_files() -> list[Path]:

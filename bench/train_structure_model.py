@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.train_structure_model --report   # also leave-one-writer-out figures
     .venv/bin/python -m bench.train_structure_model --no-rules --out /tmp/words_only.json
 
-Training data: tests/data/train/*.toml (independent writers) and the dev sets (tests/data/*.toml).
+Training data: tests/data/train/*.toml (independent writers), their spoken copies as the recogniser
+printed them (tests/data/train_spoken/, made by bench/make_spoken_train.py) and the dev sets.
 The sealed sets (tests/data/sealed/) are never read here. The model is a logistic regression per
 check (scikit-learn, liblinear) over `bot.analysis.learned.features`; features seen in fewer than
 `--min-df` answers are dropped to keep the weights file small. Deterministic: the same data gives
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.eval_heldout import Counts, HeldoutAnswer
-from bench.labelled_sets import DEV_FILES, load_any, questions_for, train_files
+from bench.labelled_sets import DEV_FILES, load_any, questions_for, spoken_train_files, train_files
 from bot.analysis import expected_elements
 from bot.analysis.learned import LEARNED_CHECKS, MODEL_PATH, LinearModel, features
 from bot.analysis.lexicon import doc_from_text
@@ -40,6 +41,8 @@ class Example:
 
 def build_examples(use_rules: bool) -> list[Example]:
     groups: list[tuple[str, list[HeldoutAnswer]]] = [(p.stem, load_any(p)) for p in train_files()]
+    # spoken copies (bench/make_spoken_train.py) belong to their writer: left out together with it
+    groups += [(p.stem, load_any(p)) for p in spoken_train_files()]
     groups.append(("dev", [a for p in DEV_FILES for a in load_any(p)]))
     questions = questions_for([a for _, g in groups for a in g])
     out = []
