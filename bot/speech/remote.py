@@ -43,6 +43,10 @@ MAX_CHUNK_S = 660.0
 # the queue after this long; shorter than the default wait bound so it is transcribed within it.
 VISIBILITY_TIMEOUT_S = 12
 _RETRY_PAUSE_S = 0.25  # between attempts to reach a broker that is down
+# Once a chunk found no worker, the next ones wait only this long until a worker answers again: an
+# answer's pending chunks must not each wait the full bound (ten chunks, five minutes) for a fleet
+# that is down. A live worker answers a chunk well within it.
+DEGRADED_WAIT_S = 3.0
 
 
 class TranscriptionUnavailable(RuntimeError):
@@ -195,31 +199,42 @@ class RemoteTranscriber(Transcriber):
                         progress: ProgressFn | None = None, initial_prompt: Any = None) -> Transcript:
         """Send one chunk and wait for its words (blocking; call from a thread).
 
-        Raises `TranscriptionUnavailable` after `timeout_s` without an answer, `ChunkRefused` when a
-        worker refuses the chunk. Keeps trying while the broker is down, within the same bound.
+        Raises `TranscriptionUnavailable` when no worker takes the chunk within the bound (`timeout_s`,
+        or `DEGRADED_WAIT_S` while workers are known to be missing) or the one that took it does
+        not finish within `timeout_s`; `ChunkRefused` when a worker refuses the chunk. Keeps trying
+        while the broker is down, within the same bound.
         """
         from celery.exceptions import TimeoutError as CeleryTimeout
 
         msg = encode_chunk(samples, offset_s)
         total = np.asarray(samples).size / SAMPLE_RATE
-        deadline = time.monotonic() + self.timeout_s
+        start = time.monotonic()
+        deadline = start + self.timeout_s
+        # a worker must take the chunk by then (its expiry); one that has taken it gets the full bound
+        pickup = self.timeout_s if self.available is not False else min(self.timeout_s, DEGRADED_WAIT_S)
         last_error = "no worker answered"
         while True:
-            left = deadline - time.monotonic()
+            left = min(deadline, start + pickup) - time.monotonic()
             if left <= 0:
                 self._set_available(False, last_error)
-                raise TranscriptionUnavailable(
-                    f"no transcription worker answered within {self.timeout_s:g} s ({last_error})")
+                raise TranscriptionUnavailable(f"no transcription worker answered within {pickup:g} s ({last_error})")
             res = None
             try:
                 res = self.app.send_task(TASK_NAME, args=(msg,), expires=left, queue=QUEUE)
                 self.sent += 1
                 self.sent_audio_s += total
-                out = res.get(timeout=max(0.05, deadline - time.monotonic()), interval=0.02,
-                              propagate=True, disable_sync_subtasks=False)
+                try:
+                    out = res.get(timeout=max(0.05, left), interval=0.02, propagate=True, disable_sync_subtasks=False)
+                except CeleryTimeout:
+                    if res.state != "STARTED":  # no worker took it in time: it expires in the queue
+                        self._set_available(False, "no worker takes chunks")
+                        raise TranscriptionUnavailable(f"no transcription worker took the chunk within {pickup:g} s") from None
+                    out = res.get(timeout=max(0.05, deadline - time.monotonic()), interval=0.02,
+                                  propagate=True, disable_sync_subtasks=False)
             except CeleryTimeout:
-                last_error = "no worker answered"
-                continue
+                raise TranscriptionUnavailable(f"the worker transcribing the chunk did not finish within {self.timeout_s:g} s") from None
+            except TranscriptionUnavailable:
+                raise
             except ChunkRefused as e:
                 log.warning("a worker refused a chunk of %.1f s: %s", total, e)
                 raise

@@ -107,6 +107,12 @@ def test_no_worker_means_a_bounded_wait_then_the_specific_error(redis_server: Re
         rt.transcribe_sync(jfk)
     assert 2.0 <= time.monotonic() - t0 < 5.0
     assert rt.available is False
+    # the answer's next chunks do not each wait the full bound for a fleet that is down
+    rt.timeout_s = 30.0
+    t0 = time.monotonic()
+    with pytest.raises(TranscriptionUnavailable, match="took the chunk within 3 s"):
+        rt.transcribe_sync(jfk)
+    assert time.monotonic() - t0 < 6.0
 
 
 def test_worker_killed_mid_chunk_gets_its_chunk_redelivered(workers: list[Worker], redis_server: RedisServer,
