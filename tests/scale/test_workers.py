@@ -170,3 +170,45 @@ def test_broker_restart_mid_stream_loses_no_chunk(workers: list[Worker], redis_s
     assert [w.text for w in after[0].words] == [w.text for w in before.words] == [w.text for w in after[1].words]
     starts = [w.start for t in (before, *after) for w in t.words]
     assert starts == sorted(starts)
+
+
+def _two_sentence_answer(jfk: np.ndarray) -> np.ndarray:
+    """jfk, a 2 s pause (the listener commits the first chunk there), jfk again."""
+    return np.concatenate([jfk, np.zeros(2 * 16000, np.float32), jfk]).astype(np.float32)
+
+
+def test_a_listener_hears_a_whole_answer_through_workers(workers: list[Worker], redis_server: RedisServer,
+                                                         jfk: np.ndarray) -> None:
+    """The round's own listener, unchanged, with the remote transcriber: chunks in order, nothing lost."""
+    from bot.practice.listening import IncrementalListener
+
+    rt = remote(redis_server.url(0))
+    listener = IncrementalListener(rt.transcribe_sync, name="remote")
+    try:
+        listener.feed(_two_sentence_answer(jfk))
+        transcript = listener.finish().result(timeout=120)
+    finally:
+        listener.close()
+    assert wer(f"{JFK} {JFK}", transcript.text) <= 0.10, transcript.text
+    starts = [w.start for w in transcript.words]
+    assert starts == sorted(starts) and starts[-1] > 13.0  # the second sentence, on the answer's clock
+    assert len(listener.committed) >= 1 and rt.sent >= 2
+
+
+def test_a_listener_without_workers_fails_within_the_bounds(redis_server: RedisServer, jfk: np.ndarray) -> None:
+    """No worker: the answer's chunks fail (the first after the full bound, the rest after the short
+    one) and the final transcript raises TranscriptionUnavailable, which the round catches and
+    answers with what was heard."""
+    from bot.practice.listening import IncrementalListener
+
+    rt = remote(redis_server.url(6), timeout_s=4.0)  # db 6: no worker listens there
+    listener = IncrementalListener(rt.transcribe_sync, name="remote-down")
+    t0 = time.monotonic()
+    try:
+        listener.feed(_two_sentence_answer(jfk))
+        with pytest.raises(TranscriptionUnavailable):
+            listener.finish().result(timeout=60)
+    finally:
+        listener.close()
+    assert time.monotonic() - t0 < 4.0 + 2 * 3.0 + 3.0  # not 4 s per chunk
+    assert rt.available is False

@@ -1,0 +1,188 @@
+"""Scale-out figures (issue 16), printed side by side in one run:
+
+    .venv/bin/python -m bench.bench_scale            # about 4 minutes on 2 cores
+    options: --lengths 30,90 (answer lengths in s), --repeat 2, --speed 4, --threads 0, --chunks 20
+
+Needs the `scale` extra (pip install -e '.[scale]') and redis-server (scripts/install-system-deps.sh):
+it starts its own redis-server on a free port and a real Celery worker (`python -m bot.speech.worker`).
+
+1. Feedback latency through workers versus in-process on the same answers: a MockRound is fed
+   the same espeak answers as bench_round (20 ms frames, `--speed`× real time, the Done button
+   right after the last word), once with the in-process Transcriber and once with a
+   RemoteTranscriber and one worker process, alternating so machine load hits both alike. Goal:
+   ratio ≤ 1.2 and at most 150 ms added.
+2. What one chunk costs on the wire: an 11 s chunk (jfk.flac) sent `--chunks` times; round trip
+   minus the worker's own transcription time = the broker's share; message and result sizes.
+3. What one speaking member costs the bot process without transcription: per 20 ms frame, libopus
+   decode (as the voice receive path does) and the listener's resample + VAD (`feed_pcm48`).
+   With 2. these are the inputs of the load model in docs/scale.md.
+
+Not measured here yet (later parts of issue 16): rounds within 2 s of real time with 1 and 2
+workers, Postgres versus sqlite time to save an attempt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_round import build_answer, latency_run  # noqa: E402
+from bot.bank import load_bank  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.practice.engine import PracticeEngine  # noqa: E402
+from bot.speech.audio import decode_file  # noqa: E402
+from bot.speech.remote import RemoteTranscriber, encode_chunk  # noqa: E402
+from bot.speech.stt import Transcriber  # noqa: E402
+from bot.storage import Database  # noqa: E402
+from tests.conftest import AUDIO, espeak  # noqa: E402
+from tests.scale.cluster import RedisServer, Worker  # noqa: E402
+
+
+def receive_cost(answer: np.ndarray) -> dict[str, float]:
+    """Per-frame CPU of the bot's receive path for one member: opus decode, then the listener."""
+    from discord.opus import Decoder, Encoder  # libopus, as discord-ext-voice-recv decodes
+
+    from bot.models import Transcript
+    from bot.practice.listening import IncrementalListener
+    from bot.speech.audio import to_pcm48_stereo
+
+    pcm = to_pcm48_stereo(answer)
+    frames = [pcm[i:i + 3840] for i in range(0, len(pcm) - 3839, 3840)]
+    encoder, decoder = Encoder(), Decoder()
+    packets = [encoder.encode(f, 960) for f in frames]
+    t0 = time.perf_counter()
+    decoded = [decoder.decode(p) for p in packets]
+    decode_s = time.perf_counter() - t0
+    listener = IncrementalListener(lambda x, offset_s=0.0: Transcript(words=[], duration_s=len(x) / 16000), name="cost")
+    try:
+        t0 = time.perf_counter()
+        for f in decoded:
+            listener.feed_pcm48(f)
+        feed_s = time.perf_counter() - t0
+    finally:
+        listener.close()
+    per_frame = (decode_s + feed_s) / len(frames)
+    return {"decode_us": decode_s / len(frames) * 1e6, "feed_us": feed_s / len(frames) * 1e6, "core_share": per_frame * 50}
+
+
+def pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lengths", default="30,90", help="answer lengths in seconds, comma separated")
+    ap.add_argument("--repeat", type=int, default=2, help="runs of each answer on each side")
+    ap.add_argument("--speed", type=float, default=4.0, help="feeding speed vs real time")
+    ap.add_argument("--threads", type=int, default=0, help="whisper threads, the same in-process and in the worker")
+    ap.add_argument("--chunks", type=int, default=20, help="chunks sent for the per-chunk figures")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    lengths = [float(x) for x in args.lengths.split(",") if x]
+
+    tmp = Path(tempfile.mkdtemp(prefix="parley-bench-scale-"))
+    redis = RedisServer(tmp / "redis")
+    redis.start()
+    worker = Worker(redis.url(0), "bench", tmp / "worker.log", PARLEY_WHISPER_THREADS=str(args.threads))
+    try:
+        worker.wait_ready()
+        local_settings = Settings.from_env({}, data_dir=tmp / "data", whisper_threads=args.threads)
+        remote_settings = local_settings.with_(transcribe_url=redis.url(0))
+        local = Transcriber(local_settings)
+        local.load()
+        remote = RemoteTranscriber(remote_settings)
+        assert remote.check(), "the worker does not answer"
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start (shared: figures vary "
+              f"with other work); whisper threads {args.threads or 'auto'} in-process and in the one worker process")
+
+        cache: dict[str, np.ndarray] = {}
+
+        def say(text: str) -> np.ndarray:
+            if text not in cache:
+                cache[text] = decode_file(espeak(text, tmp / f"s{len(cache)}.wav"))
+            return cache[text]
+
+        jfk = decode_file(AUDIO / "jfk.flac")
+        local.transcribe_sync(jfk)  # warm both sides
+        remote.transcribe_sync(jfk)
+        remote.sent, remote.sent_audio_s = 0, 0.0
+
+        print(f"\n1. feedback latency, workers vs in-process, same answers (Done right after the last word, "
+              f"fed at {args.speed:g}x in 20 ms frames; goal ratio ≤ 1.2 and ≤ 150 ms added)")
+        print(f"   {'answer':>7} {'in-process':>11} {'workers':>9} {'ratio':>6} {'added':>8} {'words':>11}")
+        rows: list[tuple[float, float, float]] = []
+        answered_s = 0.0  # audio fed to the remote side
+        async with Database(local_settings.database) as db:
+            bank = load_bank(local_settings.bank_dir)
+            engines = {"local": PracticeEngine(settings=local_settings, bank=bank, transcriber=local, db=db),
+                       "remote": PracticeEngine(settings=remote_settings, bank=bank, transcriber=remote, db=db)}
+            for L in lengths:
+                answer = build_answer(say, L)
+                got: dict[str, list[float]] = {"local": [], "remote": []}
+                words: dict[str, int] = {}
+                for _ in range(args.repeat):
+                    for side in ("local", "remote"):
+                        row = await latency_run(engines[side], answer, speed=args.speed, ending="done")
+                        got[side].append(row["latency_s"])
+                        answered_s += row["audio_s"] if side == "remote" else 0.0
+                        words[side] = int(row["words"])
+                lo, re_ = statistics.median(got["local"]), statistics.median(got["remote"])
+                rows.append((L, lo, re_))
+                print(f"   {len(answer) / 16000:6.0f}s {lo * 1000:8.0f} ms {re_ * 1000:6.0f} ms {re_ / lo:6.2f} "
+                      f"{(re_ - lo) * 1000:+6.0f} ms {words['local']:5d}/{words['remote']:<5d}")
+        print(f"   chunks sent to workers: {remote.sent} for {answered_s:.0f} s of answers "
+              f"({remote.sent / answered_s * 60:.1f} per answer-minute, {remote.sent_audio_s / answered_s:.2f} s of "
+              f"audio sent per second answered: utterance checks re-send the last few seconds)")
+        lo_all = statistics.median([r[1] for r in rows])
+        re_all = statistics.median([r[2] for r in rows])
+        print(f"   all answers (medians): ratio {re_all / lo_all:.2f}, added {(re_all - lo_all) * 1000:+.0f} ms "
+              f"→ {'meets' if re_all / lo_all <= 1.2 and re_all - lo_all <= 0.15 else 'MISSES'} the goal")
+
+        print(f"\n2. one 11 s chunk (jfk.flac) through the broker, {args.chunks} times")
+        trips, work, local_s = [], [], []
+        for _ in range(args.chunks):
+            t0 = time.perf_counter()
+            res = remote.app.send_task("parley.transcribe", args=(encode_chunk(jfk, 0.0),))
+            out = res.get(timeout=60)
+            trips.append(time.perf_counter() - t0)
+            work.append(float(out["seconds"]))
+            t0 = time.perf_counter()
+            local.transcribe_sync(jfk)
+            local_s.append(time.perf_counter() - t0)
+        overhead = [(t - w) * 1000 for t, w in zip(trips, work)]
+        msg_bytes = len(json.dumps(encode_chunk(jfk, 0.0)))
+        result_bytes = len(json.dumps(out))
+        print(f"   round trip p50 {pct(trips, 0.5) * 1000:.0f} ms (in-process {pct(local_s, 0.5) * 1000:.0f} ms); "
+              f"broker share p50 {pct(overhead, 0.5):.1f} ms, p95 {pct(overhead, 0.95):.1f} ms")
+        print(f"   worker time per audio second {statistics.median(work) / 11.0:.3f} (RTF); message {msg_bytes / 1024:.0f} KiB "
+              f"({msg_bytes / 11.0 / 1024:.1f} KiB per audio second), result {result_bytes / 1024:.1f} KiB")
+
+        print("\n3. the bot's own cost per speaking member (no transcription), 20 s of answer in 20 ms frames")
+        cost = receive_cost(build_answer(say, 20.0))
+        print(f"   opus decode {cost['decode_us']:.0f} µs + resample and VAD {cost['feed_us']:.0f} µs per frame "
+              f"= {cost['core_share'] * 100:.2f} % of a core per speaking member (50 frames a second); "
+              f"DAVE decrypt adds about 12 µs (bench_dave)")
+
+        print("\n4. rounds within 2 s of real time with 1 and 2 workers; Postgres vs sqlite save time: "
+              "not measured yet (issue 16, later parts)")
+    finally:
+        worker.stop()
+        redis.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
