@@ -63,6 +63,9 @@ def train_files() -> list[Path]:
     return sorted(TRAIN_DIR.glob("*.toml"))
 
 
+SPOKEN_SUFFIX = "-sp"  # ids of the spoken copies (bench/make_spoken_train.py)
+
+
 def spoken_train_files() -> list[Path]:
     """Training answers as whisper printed them after espeak-ng spoke them (bench/make_spoken_train.py)."""
     return sorted((DATA / "train_spoken").glob("*.toml"))

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.eval_heldout import synthesize
-from bench.labelled_sets import DATA, load_any, questions_for, train_files
+from bench.labelled_sets import DATA, SPOKEN_SUFFIX, load_any, questions_for, train_files
 from bot.config import Settings
 from bot.speech.audio import decode_file
 from bot.speech.stt import Transcriber
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                 text = tr.transcribe_sync(decode_file(wav)).text.strip()
                 if not text:
                     continue
-                lines += ["[[answer]]", f"id = {json.dumps(a.id + '-sp')}", f"question = {json.dumps(a.question)}",
+                lines += ["[[answer]]", f"id = {json.dumps(a.id + SPOKEN_SUFFIX)}", f"question = {json.dumps(a.question)}",
                           f"category = {json.dumps(cats[a.question])}", f"persona = {json.dumps(a.persona)}",
                           f"voice = {json.dumps(spoken.voice)}",
                           f"assumptions = {str(a.labels['assumptions']).lower()}", f"outcome = {str(a.labels['outcome']).lower()}",

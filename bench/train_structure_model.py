@@ -19,13 +19,13 @@ import json
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from bench.eval_heldout import Counts, HeldoutAnswer
-from bench.labelled_sets import DEV_FILES, load_any, questions_for, spoken_train_files, train_files
+from bench.labelled_sets import DEV_FILES, SPOKEN_SUFFIX, load_any, questions_for, spoken_train_files, train_files
 from bot.analysis import expected_elements
 from bot.analysis.learned import LEARNED_CHECKS, MODEL_PATH, LinearModel, features
 from bot.analysis.lexicon import doc_from_text
@@ -79,6 +79,37 @@ def _vocab(examples: list[Example], min_df: int) -> dict[str, int]:
             df[name] += 1
     names = sorted(n for n, c in df.items() if c >= min_df and n != "bias")
     return {n: i for i, n in enumerate(names)}
+
+
+THRESHOLD_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+
+
+def _is_spoken(ex: Example) -> bool:
+    return ex.answer.id.endswith(SPOKEN_SUFFIX)
+
+
+def choose_thresholds(examples: list[Example], *, c: float, min_df: int, use_rules: bool
+                      ) -> tuple[dict[str, float], dict[str, float]]:
+    """Decision thresholds (typed, spoken) per check that give the best F1 on writers left out of training.
+
+    Every independent writer is left out once; the dev group is never scored (the rules remember it).
+    Ties go to the threshold nearest 0.5.
+    """
+    probs: list[tuple[Example, dict[str, float]]] = []
+    for g in sorted({ex.group for ex in examples} - {"dev"}):
+        model = fit([ex for ex in examples if ex.group != g], c=c, min_df=min_df, use_rules=use_rules)
+        probs += [(ex, {k: model.probability(k, ex.feats) for k in LEARNED_CHECKS}) for ex in examples if ex.group == g]
+    chosen: tuple[dict[str, float], dict[str, float]] = ({}, {})
+    for spoken, out in zip((False, True), chosen):
+        part = [(ex, p) for ex, p in probs if _is_spoken(ex) == spoken]
+        for check in LEARNED_CHECKS:
+            def f1(t: float) -> float:
+                cnt = Counts()
+                for ex, p in part:
+                    cnt.add(ex.answer.labels[check], p[check] >= t)
+                return cnt.f1 if cnt.f1 == cnt.f1 else 0.0
+            out[check] = max(THRESHOLD_GRID, key=lambda t: (round(f1(t), 4), -abs(t - 0.5))) if part else 0.5
+    return chosen
 
 
 def fit(examples: list[Example], *, c: float, min_df: int, use_rules: bool) -> LinearModel:
@@ -146,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         _print_report(leave_one_writer_out(examples, c=args.c, min_df=args.min_df, use_rules=use_rules), use_rules)
     model = fit(examples, c=args.c, min_df=args.min_df, use_rules=use_rules)
+    typed_t, spoken_t = choose_thresholds(examples, c=args.c, min_df=args.min_df, use_rules=use_rules)
+    model = replace(model, thresholds=typed_t, spoken_thresholds=spoken_t)
+    print(f"thresholds: typed {typed_t}, transcripts {spoken_t} (best F1 on writers left out)", file=sys.stderr)
     args.out.write_text(json.dumps(model.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({len(model.vocabulary)} features, {args.out.stat().st_size // 1024} KiB)")
     return 0

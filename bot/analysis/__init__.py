@@ -85,7 +85,7 @@ def analyze(
 
     struct = detect_structure(doc, question.category, expected_elements(question))
     if settings.structure_detector == "learned":
-        apply_learned(struct, doc, question.category)
+        apply_learned(struct, doc, question.category, spoken=is_audio)
     covered, missed = key_point_coverage(question.key_points, doc.text)
     flags = build_flags(question, struct, timing, length, missed, len(question.key_points), threshold)
     flags = annotate(flags, question, struct, doc, source_words, source_times, timing.silences, missed)

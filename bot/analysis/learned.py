@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,9 @@ class LinearModel:
     thresholds: Mapping[str, float]
     use_rules: bool
     trained_on: int = 0
+    # transcripts lose cues typed text keeps (question marks, a misheard word), so the model is less sure
+    # of them: their thresholds are chosen on the spoken copies of held-out writers' answers
+    spoken_thresholds: Mapping[str, float] = field(default_factory=dict)
 
     def probability(self, check: str, feats: Mapping[str, float]) -> float:
         w = self.weights[check]
@@ -78,18 +81,25 @@ class LinearModel:
         z = self.intercepts[check] + sum(w[i] * v / norm for name, v in feats.items() if (i := self.vocabulary.get(name)) is not None)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
-    def predict(self, doc: Doc, category: str, report: StructureReport | None) -> dict[str, tuple[bool, float]]:
+    def threshold(self, check: str, *, spoken: bool = False) -> float:
+        if spoken and check in self.spoken_thresholds:
+            return self.spoken_thresholds[check]
+        return self.thresholds.get(check, 0.5)
+
+    def predict(self, doc: Doc, category: str, report: StructureReport | None, *, spoken: bool = False
+                ) -> dict[str, tuple[bool, float]]:
         feats = features(doc, category, report, use_rules=self.use_rules)
         out = {}
         for check in self.weights:
             p = self.probability(check, feats)
-            out[check] = (p >= self.thresholds.get(check, 0.5), p)
+            out[check] = (p >= self.threshold(check, spoken=spoken), p)
         return out
 
     def to_json(self) -> dict[str, Any]:
         names = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         return {"format": 1, "use_rules": self.use_rules, "trained_on": self.trained_on, "features": names,
                 "checks": {c: {"intercept": self.intercepts[c], "threshold": self.thresholds.get(c, 0.5),
+                               "spoken_threshold": self.spoken_thresholds.get(c, self.thresholds.get(c, 0.5)),
                                "weights": [round(x, 5) for x in self.weights[c]]} for c in self.weights}}
 
     @classmethod
@@ -105,6 +115,7 @@ class LinearModel:
                    weights={c: tuple(float(x) for x in spec["weights"]) for c, spec in checks.items()},
                    intercepts={c: float(spec["intercept"]) for c, spec in checks.items()},
                    thresholds={c: float(spec.get("threshold", 0.5)) for c, spec in checks.items()},
+                   spoken_thresholds={c: float(spec.get("spoken_threshold", spec.get("threshold", 0.5))) for c, spec in checks.items()},
                    use_rules=bool(data.get("use_rules", True)), trained_on=int(data.get("trained_on", 0)))
 
 
@@ -117,7 +128,8 @@ def load_model(path: Path = MODEL_PATH) -> LinearModel | None:
         return LinearModel.from_json(json.load(fh))
 
 
-def apply_learned(report: StructureReport, doc: Doc, category: str, model: LinearModel | None = None) -> None:
+def apply_learned(report: StructureReport, doc: Doc, category: str, model: LinearModel | None = None, *,
+                  spoken: bool = False) -> None:
     """Let the shipped model decide `assumptions` and `outcome` (the rules' hits stay as evidence).
 
     Where the model finds a move the rules did not locate, the report has no hit to quote; where it
@@ -126,7 +138,7 @@ def apply_learned(report: StructureReport, doc: Doc, category: str, model: Linea
     model = model or load_model()
     if model is None:
         return
-    for check, (present, _p) in model.predict(doc, category, report).items():
+    for check, (present, _p) in model.predict(doc, category, report, spoken=spoken).items():
         report.present[check] = present
         if not present:
             report.hits[check] = None

@@ -14,6 +14,7 @@ from bench.train_structure_model import main as train_main
 from bot.analysis.learned import MODEL_PATH, LinearModel, load_model
 
 
+@pytest.mark.slow  # about 25 s: eleven fits to choose the thresholds on writers left out
 def test_retraining_on_the_committed_data_reproduces_the_shipped_weights(tmp_path: Path) -> None:
     out = tmp_path / "model.json"
     assert train_main(["--out", str(out)]) == 0
@@ -29,6 +30,20 @@ def test_shipped_model_is_small_and_round_trips() -> None:
     feats = {"cat=coding": 1.0, "all:complexity": 1.0, "present:outcome": 1.0}
     for check in model.weights:
         assert again.probability(check, feats) == pytest.approx(model.probability(check, feats), abs=1e-6)
+
+
+def test_transcripts_are_judged_with_their_own_thresholds() -> None:
+    model = load_model()
+    assert model is not None
+    for check in ("assumptions", "outcome"):
+        assert 0.3 <= model.threshold(check, spoken=True) <= 0.6 and 0.3 <= model.threshold(check) <= 0.6
+    # a probability between the two thresholds is a yes for a transcript and a no for typed text
+    low = LinearModel(vocabulary={}, weights={"outcome": ()}, intercepts={"outcome": 0.0},
+                      thresholds={"outcome": 0.6}, use_rules=False, spoken_thresholds={"outcome": 0.4})
+    from bot.analysis.lexicon import doc_from_text
+    doc = doc_from_text("anything at all")
+    assert low.predict(doc, "coding", None, spoken=True)["outcome"][0] is True   # p = 0.5
+    assert low.predict(doc, "coding", None)["outcome"][0] is False
 
 
 def test_a_weights_file_that_does_not_fit_its_features_is_refused() -> None:
