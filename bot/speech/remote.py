@@ -75,7 +75,11 @@ def make_app(url: str) -> Any:
         result_expires=600,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S, "socket_connect_timeout": 2},
+        # a chunk held by a worker process that vanished (the whole worker, not just a pool child) is
+        # put back after VISIBILITY_TIMEOUT_S; the surviving workers look every 2 s (kombu's default
+        # sweep is every 100 s, past any wait bound)
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S, "socket_connect_timeout": 2,
+                                  "unacked_restore_interval": 2, "unacked_restore_throttle": 1},
         redis_socket_connect_timeout=2,
         redis_retry_on_timeout=True,
         result_backend_always_retry=True,

@@ -136,6 +136,37 @@ def test_worker_killed_mid_chunk_gets_its_chunk_redelivered(workers: list[Worker
     assert "WorkerLostError" in logs or "exited prematurely" in logs or "signal 9" in logs
 
 
+def test_a_whole_worker_killed_mid_chunk_has_its_chunk_put_back(workers: list[Worker], redis_server: RedisServer,
+                                                                 jfk: np.ndarray, tmp_path: Path) -> None:
+    """The worker's main process and its pool child both SIGKILLed (a machine or container gone):
+    nobody rejects the chunk, so it comes back after the visibility timeout and a surviving worker
+    transcribes it, within the bot's default 30 s bound."""
+    from bot.speech.remote import VISIBILITY_TIMEOUT_S
+
+    rt = remote(redis_server.url(0))
+    long_chunk = np.concatenate([jfk] * 3)
+    t0 = time.monotonic()
+    res = rt.app.send_task("parley.transcribe", args=(encode_chunk(long_chunk, 0.0),))
+    started = wait_for(lambda: res.state == "STARTED" and res.info, 30, "the chunk to start on a worker", step=0.01)
+    victim = next(w for w in workers if w.name == started["hostname"])
+    os.kill(victim.proc.pid, signal.SIGKILL)  # the main process first, so nobody can reject the chunk …
+    os.kill(int(started["pid"]), signal.SIGKILL)  # … then the pool child in the middle of it
+    victim.proc.wait(10)
+    killed_at = time.monotonic()
+    wait_for(lambda: res.state == "STARTED" and res.info and res.info["pid"] != started["pid"], 40,
+             "the chunk to start again on a surviving worker", step=0.05)
+    back_after = time.monotonic() - t0
+    # it came back from the unacked set (nobody rejected it), soon enough to fit the bot's 30 s bound
+    assert VISIBILITY_TIMEOUT_S - 1 <= back_after <= VISIBILITY_TIMEOUT_S + 6, back_after
+    out = res.get(timeout=60)
+    assert killed_at - t0 < VISIBILITY_TIMEOUT_S
+    assert int(out["worker"].rsplit(":", 1)[1]) != int(started["pid"])
+    assert wer(" ".join([JFK] * 3), " ".join(w[0] for w in out["words"])) <= 0.10
+    # the module's other tests get their two workers back
+    workers[workers.index(victim)] = replacement = Worker(redis_server.url(0), "w-replacement", tmp_path / "w.log")
+    replacement.wait_ready()
+
+
 def test_broker_down_at_start_then_back(tmp_path: Path, jfk: np.ndarray) -> None:
     """The bot starts with the broker down (check says unavailable, nothing raises) and recovers
     when it comes back, without a restart of the bot."""
