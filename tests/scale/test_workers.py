@@ -243,3 +243,21 @@ def test_a_listener_without_workers_fails_within_the_bounds(redis_server: RedisS
         listener.close()
     assert time.monotonic() - t0 < 4.0 + 2 * 3.0 + 3.0  # not 4 s per chunk
     assert rt.available is False
+
+
+async def test_the_bot_starts_with_the_broker_down(tmp_path: Path) -> None:
+    """Services (what `python -m bot run` builds) with PARLEY_TRANSCRIBE_URL at a port nobody
+    listens on: start-up completes and loading the transcriber reports unavailable, raising nothing."""
+    from bot.services import Services
+    from tests.scale.cluster import free_port
+
+    settings = Settings.from_env({}, data_dir=tmp_path / "data", transcribe_url=f"redis://127.0.0.1:{free_port()}/0")
+    t0 = time.monotonic()
+    services = await Services.create(settings, load_model=True)
+    try:
+        assert isinstance(services.transcriber, RemoteTranscriber)
+        assert services.engine.transcriber is services.transcriber
+        assert services.transcriber.available is False
+        assert time.monotonic() - t0 < 15
+    finally:
+        await services.close()
