@@ -88,6 +88,13 @@ def _is_spoken(ex: Example) -> bool:
     return ex.answer.id.endswith(SPOKEN_SUFFIX)
 
 
+def _f1_at(part: list[tuple[Example, dict[str, float]]], check: str, threshold: float) -> float:
+    cnt = Counts()
+    for ex, p in part:
+        cnt.add(ex.answer.labels[check], p[check] >= threshold)
+    return cnt.f1 if cnt.f1 == cnt.f1 else 0.0
+
+
 def choose_thresholds(examples: list[Example], *, c: float, min_df: int, use_rules: bool
                       ) -> tuple[dict[str, float], dict[str, float]]:
     """Decision thresholds (typed, spoken) per check that give the best F1 on writers left out of training.
@@ -103,12 +110,8 @@ def choose_thresholds(examples: list[Example], *, c: float, min_df: int, use_rul
     for spoken, out in zip((False, True), chosen):
         part = [(ex, p) for ex, p in probs if _is_spoken(ex) == spoken]
         for check in LEARNED_CHECKS:
-            def f1(t: float) -> float:
-                cnt = Counts()
-                for ex, p in part:
-                    cnt.add(ex.answer.labels[check], p[check] >= t)
-                return cnt.f1 if cnt.f1 == cnt.f1 else 0.0
-            out[check] = max(THRESHOLD_GRID, key=lambda t: (round(f1(t), 4), -abs(t - 0.5))) if part else 0.5
+            scores = {t: _f1_at(part, check, t) for t in THRESHOLD_GRID}
+            out[check] = max(THRESHOLD_GRID, key=lambda t: (round(scores[t], 4), -abs(t - 0.5))) if part else 0.5
     return chosen
 
 
