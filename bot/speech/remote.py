@@ -9,7 +9,8 @@ the order: it waits for one chunk before it sends the next.
 
 Faults, and what the bot sees:
 - a worker dies mid-chunk: late acknowledgement (`acks_late`, `reject_on_worker_lost`) puts the
-  chunk back on the queue and another worker transcribes it; the caller just waits a little longer;
+  chunk back on the queue and another worker transcribes it; the caller just waits a little longer
+  (at once when a pool process dies, after `VISIBILITY_TIMEOUT_S` when the whole worker is gone);
 - no worker answers within `PARLEY_TRANSCRIBE_TIMEOUT_S`, or the broker stays unreachable that
   long: `TranscriptionUnavailable`; the chunk carries the same bound as its expiry, so a worker
   that starts later drops it instead of doing work nobody waits for;
@@ -43,9 +44,10 @@ MAX_CHUNK_S = 660.0
 # the queue after this long; shorter than the default wait bound so it is transcribed within it.
 VISIBILITY_TIMEOUT_S = 12
 _RETRY_PAUSE_S = 0.25  # between attempts to reach a broker that is down
-# Once a chunk found no worker, the next ones wait only this long until a worker answers again: an
-# answer's pending chunks must not each wait the full bound (ten chunks, five minutes) for a fleet
-# that is down. A live worker answers a chunk well within it.
+# Once a chunk found no worker, the next ones must be taken by a worker within this long (until one
+# answers again): an answer's pending chunks must not each wait the full bound (ten chunks, five
+# minutes) for a fleet that is down. An idle worker takes a chunk within milliseconds, and one that
+# has taken it still gets the full bound to finish.
 DEGRADED_WAIT_S = 3.0
 
 

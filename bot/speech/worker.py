@@ -47,9 +47,15 @@ def _load_model(**_: Any) -> None:
     _model()
 
 
-@app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True, throws=(ChunkRefused,))
-def transcribe_chunk(msg: dict[str, Any]) -> dict[str, Any]:
+@app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True, throws=(ChunkRefused,))
+def transcribe_chunk(self: Any, msg: dict[str, Any]) -> dict[str, Any]:
     """One chunk (see `bot.speech.remote.encode_chunk`) → its words, hesitations and who did it."""
+    # A chunk that took a worker longer than the visibility timeout is handed out again; when the
+    # first run has finished meanwhile, its stored result is the answer (no second transcription).
+    done = self.AsyncResult(self.request.id)
+    if done.state == "SUCCESS" and isinstance(done.result, dict):
+        log.info("chunk %s was already transcribed; returning the stored result", self.request.id)
+        return dict(done.result)
     try:
         samples, offset_s = decode_chunk(msg)
     except ChunkRefused as e:
