@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system demo test test-fast test-scale bench run clean help
+.PHONY: setup system demo test test-fast lint test-scale bench run clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -23,8 +23,12 @@ setup: system $(STAMP)  ## system packages + virtual environment with the projec
 demo: setup  ## run an offline practice round (no Discord token needed)
 	$(PY) -m bot demo
 
-test: setup  ## run the whole test suite (real model, real audio, local Discord stand-in)
+test: setup lint  ## lint and type checks, then the whole test suite (real model, real audio, local Discord stand-in)
 	$(PY) -m pytest -q
+
+lint: setup  ## ruff (lint) and mypy (types), configured in pyproject.toml
+	$(PY) -m ruff check bot cogs bench tests
+	$(PY) -m mypy
 
 test-fast: setup  ## tests without the slow and e2e ones
 	$(PY) -m pytest -q -m "not slow and not e2e"

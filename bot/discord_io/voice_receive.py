@@ -153,7 +153,7 @@ class DaveFrameDecryptor:
         reinit_threshold: int = 50,
         on_undecryptable: Callable[[str], None] | None = None,
         on_recovered: Callable[[], None] | None = None,
-        on_reinit: Callable[[], None] | None = None,
+        on_reinit: Callable[[], object] | None = None,  # its result (whether a re-init was asked) is not used
         log_every_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -239,7 +239,7 @@ class DaveFrameDecryptor:
                 self._call(lambda: self.on_undecryptable(reason))  # type: ignore[misc]
 
     @staticmethod
-    def _call(fn: Callable[[], None] | None) -> None:
+    def _call(fn: Callable[[], object] | None) -> None:
         if fn is None:
             return
         try:

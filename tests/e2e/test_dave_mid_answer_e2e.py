@@ -26,7 +26,13 @@ from tests.conftest import espeak
 from tests.e2e.standin import DiscordStandIn, World
 from tests.e2e.standin.audio import pcm48_stereo, read_wav
 from tests.e2e.standin.driver import (
-    answer_lines, embed_title, latest_with_enabled, overlap, press, start_mock_round, wait_speech_finished,
+    answer_lines,
+    embed_title,
+    latest_with_enabled,
+    overlap,
+    press,
+    start_mock_round,
+    wait_speech_finished,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
