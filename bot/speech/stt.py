@@ -29,7 +29,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.models import Transcript, Word
-from bot.speech.hesitations import find_hesitations
+from bot.speech.hesitations import find_hesitations, find_stretched_words
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,8 @@ class Transcriber:
                 progress(min(float(seg.end), total), total)
         if opts.redecode:
             words = self._recover_lost_speech(audio, words, offset_s)
-        hesitations = find_hesitations(audio, words, offset_s=offset_s) if opts.hesitations else []
+        hesitations = sorted(find_hesitations(audio, words, offset_s=offset_s) + find_stretched_words(audio, words, offset_s=offset_s)) \
+            if opts.hesitations else []
         if progress:
             progress(total, total)
         elapsed = time.perf_counter() - t0

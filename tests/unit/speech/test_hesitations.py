@@ -85,3 +85,29 @@ def test_word_times_past_the_end_of_the_audio_are_harmless(recwarn: pytest.Warni
     audio = np.concatenate([vowel(1.0, 120), silence(0.2), vowel(0.7), silence(0.2), vowel(1.0, 120)])
     found = find_hesitations(audio, words_at((0.0, 1.0), (2.1, 9.0)))  # the last word "ends" 6 s too late
     assert len(found) == 1 and not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+# --------------------------------------------------------------------------- drawn-out words
+from bot.speech.hesitations import find_stretched_words  # noqa: E402
+
+
+def test_a_short_word_held_long_with_the_next_word_straight_after_is_a_hesitation() -> None:
+    audio = np.concatenate([vowel(1.2, 140), vowel(0.6, 120)])  # "sooo" held 1.2 s, then "the queue"
+    words = [Word("sooo", 0.0, 1.2, 0.9), Word("the", 1.25, 1.4, 0.9), Word("queue", 1.45, 1.8, 0.9)]
+    assert find_stretched_words(audio, words) == [(0.0, 1.2)]
+
+
+def test_silence_folded_into_a_words_time_is_not_a_drawn_out_word() -> None:
+    audio = np.concatenate([silence(0.9), vowel(0.3, 140), vowel(0.6, 120)])  # "so" said at 0.9 s, its time says 0.0
+    words = [Word("so", 0.0, 1.2, 0.9), Word("the", 1.25, 1.4, 0.9), Word("queue", 1.45, 1.8, 0.9)]
+    assert find_stretched_words(audio, words) == []
+
+
+@pytest.mark.parametrize("words", [
+    [Word("so", 0.0, 1.2, 0.9), Word("the", 2.5, 2.7, 0.9)],             # a pause between them
+    [Word("architecture", 0.0, 1.2, 0.9), Word("is", 1.25, 1.4, 0.9)],  # a long word takes long to say
+    [Word("and", 0.0, 0.45, 0.9), Word("then", 0.5, 0.7, 0.9)],          # an ordinary "and"
+    [Word("so", 0.0, 1.5, 0.9)],                                          # the last word: nothing follows it
+], ids=["pause-after", "long-word", "ordinary", "last-word"])
+def test_ordinary_words_are_not_drawn_out(words: list[Word]) -> None:
+    assert find_stretched_words(vowel(3.0, 130), words) == []
