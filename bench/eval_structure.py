@@ -83,14 +83,14 @@ def load_bank_or_none():  # type: ignore[no-untyped-def]
         return None
 
 
-def evaluate(items: list[Item], bank=None) -> tuple[dict[tuple[str, str], Counts], list[str], dict[str, Counts]]:  # type: ignore[no-untyped-def]
-    """Per (category, element) counts, a list of mistakes, and per-flag counts."""
+def evaluate(items: list[Item], bank=None, settings=None) -> tuple[dict[tuple[str, str], Counts], list[str], dict[str, Counts]]:  # type: ignore[no-untyped-def]
+    """Per (category, element) counts, a list of mistakes, and per-flag counts (`settings` picks the detector)."""
     counts: dict[tuple[str, str], Counts] = defaultdict(Counts)
     flag_counts: dict[str, Counts] = defaultdict(Counts)
     errors: list[str] = []
     for it in items:
         q = question_for(it, bank)
-        a = analyze(q, text=it.text)
+        a = analyze(q, text=it.text, settings=settings)
         codes = {f.code for f in a.flags}
         for el, truth in it.labels.items():
             pred = bool(a.structure.get(el, False))

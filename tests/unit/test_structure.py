@@ -69,14 +69,14 @@ def test_labelled_set_is_big_varied_and_balanced() -> None:
 @pytest.mark.parametrize("element", ["assumptions", "outcome"])
 def test_precision_and_recall_on_labelled_answers(split: str, element: str) -> None:
     items = ITEMS if split == "all" else [i for i in ITEMS if i.split == split]
-    counts, errors, _ = EVAL.evaluate(items, BANK)
+    counts, errors, _ = EVAL.evaluate(items, BANK, RULES)
     c = counts[("ALL", element)]
     assert c.precision is not None and c.precision >= 0.85, (c, errors)
     assert c.recall is not None and c.recall >= 0.85, (c, errors)
 
 
 def test_per_category_checks_hold_on_labelled_answers() -> None:
-    counts, errors, flags = EVAL.evaluate(ITEMS, BANK)
+    counts, errors, flags = EVAL.evaluate(ITEMS, BANK, RULES)
     for (cat, el), c in counts.items():
         if cat == "ALL" or c.n < 4:
             continue
