@@ -8,8 +8,12 @@ a token Discord rejected, 130 interrupted (Ctrl-C).
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
+import os
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -22,6 +26,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_TOKEN = 2
 EXIT_INTERRUPTED = 130
+# Ctrl-C must stop the bot even when something in discord.py's shutdown waits on a peer that is gone:
+# leaving voice is bounded at 2 s, and a normal stop takes well under this.
+SHUTDOWN_GRACE_S = 8.0
 
 MISSING_TOKEN = ("DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications, "
                  "copy its token, and start Parley with DISCORD_TOKEN=<token> python -m bot run "
@@ -113,6 +120,20 @@ async def _main(settings: Settings, token: str) -> int:
         await services.close()
 
 
+def start_shutdown_watchdog(grace_s: float = SHUTDOWN_GRACE_S,
+                            give_up: Callable[[], None] | None = None) -> threading.Timer:
+    """After `grace_s`, if the process is still shutting down, log it with every thread's stack and exit."""
+    def _give_up() -> None:
+        log.error("shutdown still not finished after %.0f s; exiting now (thread stacks follow)", grace_s)
+        faulthandler.dump_traceback(all_threads=True)
+        os._exit(EXIT_INTERRUPTED)
+
+    timer = threading.Timer(grace_s, give_up or _give_up)
+    timer.daemon = True  # a shutdown that finishes in time exits without waiting for it
+    timer.start()
+    return timer
+
+
 async def _run_once(bot: Any, token: str) -> int:
     """Log in, load the model, stay connected until stopped; raises what discord.py raises."""
     from bot.discord_io.endpoint import discover_gateway
@@ -128,5 +149,9 @@ async def _run_once(bot: Any, token: str) -> int:
             _say(f"Parley could not load its speech-to-text model: {e}")
             return EXIT_FAILED
         log.info("logged in; connecting to the gateway")
-        await bot.connect()
+        try:
+            await bot.connect()
+        except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels this task; close runs next
+            start_shutdown_watchdog()
+            raise
     return EXIT_OK

@@ -78,3 +78,15 @@ def test_without_message_content_parley_says_what_it_loses_and_runs_on(settings,
                                         discord.Intents(**needed).value]
     assert "Message Content" in err and "daily question threads" in err and "Traceback" not in err
     assert "only needs Guilds and Voice States" not in err
+
+
+def test_a_stuck_shutdown_is_given_up_after_the_grace_period() -> None:
+    import threading
+
+    from bot.discord_io.runner import start_shutdown_watchdog
+
+    fired = threading.Event()
+    timer = start_shutdown_watchdog(0.05, give_up=fired.set)
+    assert fired.wait(2.0), "the watchdog never fired"
+    assert timer.daemon  # a shutdown that finishes in time does not wait for it
+
