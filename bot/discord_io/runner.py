@@ -83,12 +83,30 @@ def run_bot(settings: Settings) -> int:
         return EXIT_FAILED
     try:
         return asyncio.run(_main(settings, token))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         _say("Parley stopped (interrupted).")
         return EXIT_INTERRUPTED
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and `docker stop` (SIGTERM) close the bot cleanly: the main task is cancelled,
+    so it leaves voice and closes the database. Installed explicitly, so it also works when the
+    process was started with SIGINT ignored (as a shell does for background jobs)."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    if task is None:
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, task.cancel)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
+            return
+
+
 async def _main(settings: Settings, token: str) -> int:
+    _stop_on_signals()
     # Imported here so that `python -m bot run` without a token answers at once, without
     # loading the model and the bank first.
     from bot.discord_io.client import ParleyBot
