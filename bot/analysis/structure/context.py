@@ -83,7 +83,7 @@ class AnswerContext:
         return self.doc.sentence_of[i] if self.doc.sentence_of else 0
 
     def sentence_span(self, pos: int) -> tuple[int, int]:
-        return self.doc.window(pos, self.opts.worked_example_window, self.opts.worked_example_window)
+        return self.doc.window(pos, self.opts.sentence_window, self.opts.sentence_window)
 
     def sentence_initial(self, pos: int) -> bool:
         """The token at `pos` opens its sentence (after fillers like "so", "okay")."""

@@ -61,6 +61,7 @@ class StructureOptions:
     test_clause_after: int = 5
     complexity_value_after: int = 15
     worked_example_window: int = 40
+    sentence_window: int = 40  # tokens either side that bound "the hit's sentence"
     framing_choice_after: int = 25
     buzz_reason_before: int = 8
     buzz_reason_after: int = 14
