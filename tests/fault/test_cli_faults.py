@@ -86,6 +86,7 @@ def in_process(*argv: str) -> tuple[int, str, str, float]:
 # --------------------------------------------------------------------------- concurrency
 
 
+@pytest.mark.slow  # CLI processes that wait out the busy timeout
 def test_four_concurrent_first_opens_keep_every_write(tmp_path):
     """Four `analyze --save` processes at once on a new database file, three times over."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
@@ -112,6 +113,7 @@ def test_four_concurrent_first_opens_keep_every_write(tmp_path):
 # --------------------------------------------------------------------------- busy
 
 
+@pytest.mark.slow  # CLI processes that wait out the busy timeout
 async def test_a_lock_held_past_the_busy_timeout_is_waited_for_then_reported(tmp_path):
     path = tmp_path / "parley.sqlite3"
     await stored(path, 2)
@@ -134,6 +136,7 @@ async def test_a_lock_held_past_the_busy_timeout_is_waited_for_then_reported(tmp
                   f"exit {h.returncode}, {h.stdout.count(QID)} attempts listed", ok), h.stderr
 
 
+@pytest.mark.slow  # CLI processes that wait out the busy timeout
 def test_history_waiting_to_migrate_behind_a_held_lock_says_busy(tmp_path):
     path = tmp_path / "parley.sqlite3"
     con = sqlite3.connect(path)  # a database as the first release left it (schema 1), one answer
@@ -210,6 +213,7 @@ def _namespaces() -> str | None:
     return None if p.returncode == 0 else f"unshare -rm refused ({p.stderr.strip()[:60]})"
 
 
+@pytest.mark.slow  # CLI processes that wait out the busy timeout
 def test_disk_full_and_a_database_sqlite_cannot_open(tmp_path):
     """In a private mount namespace: a 2 MB tmpfs filled up, and a read-only one."""
     why = _namespaces()

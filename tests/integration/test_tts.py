@@ -102,6 +102,7 @@ async def test_concurrent_renders_of_one_prompt_render_once(speaker: Speaker) ->
     assert len(set(paths)) == 1 and speaker.renders == 1
 
 
+@pytest.mark.slow  # renders a minute-long prompt through espeak-ng
 async def test_render_runs_off_the_event_loop(speaker: Speaker) -> None:
     """A long prompt renders while the loop keeps ticking (behaviour, not a timing target)."""
     text = " ".join(f"Point number {i}: retries need idempotency keys and a dead letter queue." for i in range(60))
@@ -224,6 +225,7 @@ def _assert_plausible(path: Path, text: str, rate: int) -> None:
     assert 0.5 * rate < wpm < 1.5 * rate, f"{seconds:.2f} s for {text!r}"
 
 
+@pytest.mark.slow  # renders every bank prompt through espeak-ng
 async def test_every_render_uses_pyttsx3_from_a_worker_while_the_loop_is_busy(
         speaker: Speaker, caplog: pytest.LogCaptureFixture) -> None:
     stop = threading.Event()
