@@ -27,7 +27,7 @@ from bot.discord_io.replies import send_private
 from bot.discord_io.round_io import ConsentStore, DiscordRoundIO
 from bot.models import CATEGORIES, DIFFICULTIES, Question
 from bot.practice.round import MockRound
-from bot.practice.round_extras import PracticeExtras
+from bot.practice.round.extras import PracticeExtras
 from bot.practice.rounds_registry import KIND_MOCK, Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.practice.tailoring import RoleNeeds, next_for_round
 from bot.storage.attempts import get_attempt

@@ -15,6 +15,8 @@ from typing import Any
 import discord
 from discord.opus import Encoder as OpusEncoder
 
+from bot.speech.audio_format import PCM_BYTES_PER_SECOND
+
 log = logging.getLogger(__name__)
 
 FRAME_BYTES = OpusEncoder.FRAME_SIZE  # 3840: 20 ms of 48 kHz stereo s16le
@@ -35,7 +37,7 @@ class PCMBufferSource(discord.AudioSource):
 
     @property
     def duration_s(self) -> float:
-        return len(self._pcm) / (48_000 * 4)
+        return len(self._pcm) / PCM_BYTES_PER_SECOND
 
     @property
     def frames_total(self) -> int:

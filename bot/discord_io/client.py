@@ -24,7 +24,7 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 # Loaded in this order in setup_hook; each module has `async def setup(bot)`.
-EXTENSIONS: tuple[str, ...] = ("cogs.mock", "cogs.peers", "cogs.daily", "cogs.privacy", "cogs.profile")
+EXTENSIONS: tuple[str, ...] = ("cogs.mock", "cogs.group", "cogs.daily", "cogs.privacy", "cogs.profile")
 
 # How long close() waits for the voice leaves it starts. discord.py's own leave waits up to its
 # voice timeout (20-30 s) for Discord to confirm it, and after Ctrl-C nothing reads the gateway

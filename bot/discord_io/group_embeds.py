@@ -1,7 +1,7 @@
 """Embeds for peer practice groups: the lobby, each turn, an answer's feedback, the question card
 shown to the interviewer, and the group's summary.
 
-Rendering only: the numbers come from `bot.practice.groups.GroupSession` and `bot.feedback`;
+Rendering only: the numbers come from `bot.practice.group.GroupSession` and `bot.feedback`;
 names typed by members are escaped and never ping anyone.
 """
 
@@ -13,8 +13,8 @@ import discord
 
 from bot.feedback import fix_line, score_colour, strengths, top_fixes
 from bot.models import Question
-from bot.practice.groups import GroupSession, Phase, Turn
-from bot.practice.ratings import CRITERIA
+from bot.practice.group import GroupSession, Phase, Turn
+from bot.ratings import CRITERIA
 from bot.text_safety import escape_markdown, neutralize_mentions, safe_excerpt
 
 CONSENT = (

@@ -4,7 +4,7 @@
 the session; `GroupRun` connects to voice, posts and refreshes the group's messages, speaks the
 questions, turns the session's events into embeds and buttons, and closes everything when the
 group ends. It owns no group logic: turns, timers and scores live in
-`bot.practice.groups.GroupSession`, who may press what in `bot.practice.group_checks`.
+`bot.practice.group.GroupSession`, who may press what in `bot.practice.group.checks`.
 """
 
 from __future__ import annotations
@@ -34,9 +34,7 @@ from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, R
 from bot.discord_io.member_views import disable_view
 from bot.discord_io.replies import send_private
 from bot.discord_io.voice_receive import AnswerSink
-from bot.practice.group_checks import card_refusal, done_refusal, rating_refusal, rating_seconds_left
-from bot.practice.groups import (
-    PCM_BYTES_PER_SECOND,
+from bot.practice.group import (
     AnswerAnalyzed,
     AnswerEnded,
     GroupEnded,
@@ -52,7 +50,9 @@ from bot.practice.groups import (
     TimeWarning,
     TurnStarted,
 )
+from bot.practice.group.checks import card_refusal, done_refusal, rating_refusal, rating_seconds_left
 from bot.practice.rounds_registry import Claim, RoundsRegistry
+from bot.speech.audio_format import PCM_BYTES_PER_SECOND
 
 log = logging.getLogger(__name__)
 

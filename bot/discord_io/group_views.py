@@ -3,7 +3,7 @@ interviewer, begin), each turn (done, type answer, question card), the rating bu
 anonymous rating form, and the typed-answer box.
 
 The views only route presses to `GroupRun` (bot/discord_io/group_io.py) or the session; who may
-press what is decided in `bot.practice.group_checks` and `bot.practice.groups`.
+press what is decided in `bot.practice.group.checks` and `bot.practice.group`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import discord
 from bot.discord_io.member_views import ParleyModal, ParleyView, disable_view
 from bot.discord_io.replies import send_private
 from bot.discord_io.stale_components import STALE_RATING_TEXT, parley_id
-from bot.practice.group_checks import type_answer_refusal
-from bot.practice.groups import GroupError
-from bot.practice.ratings import CRITERIA, Rating, RatingError
+from bot.practice.group import GroupError
+from bot.practice.group.checks import type_answer_refusal
+from bot.ratings import CRITERIA, Rating, RatingError
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.discord_io.group_io import GroupRun

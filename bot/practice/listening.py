@@ -43,11 +43,12 @@ import numpy as np
 from bot.config import Settings
 from bot.models import Transcript, Word
 from bot.practice.audio_quality import PoorStretch, stretches
+from bot.speech.audio_format import FRAME_SAMPLES, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-RATE = 16000
-FRAME = 320  # 20 ms at 16 kHz
+RATE = SAMPLE_RATE
+FRAME = FRAME_SAMPLES  # 20 ms at 16 kHz
 
 TranscribeFn = Callable[..., Transcript]  # fn(samples, offset_s=...) -> Transcript (blocking)
 

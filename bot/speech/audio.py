@@ -19,11 +19,10 @@ import av
 import numpy as np
 
 from bot.paths import regular_file_problem
+from bot.speech.audio_format import DISCORD_RATE, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000  # what whisper (and the analysis) expects
-DISCORD_RATE = 48000
 DISCORD_CHANNELS = 2
 
 # Containers whose header states the exact length, so a file that decodes to much less

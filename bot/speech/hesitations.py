@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.models import Word
-
-SAMPLE_RATE = 16000
+from bot.speech.audio_format import SAMPLE_RATE
 
 
 @dataclass(frozen=True)

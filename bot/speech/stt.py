@@ -29,11 +29,11 @@ import numpy as np
 
 from bot.config import Settings
 from bot.models import Transcript, Word
+from bot.speech.audio_format import SAMPLE_RATE
 from bot.speech.hesitations import find_hesitations, find_stretched_words
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 
 # Written the way candidates talk, so the decoder keeps fillers instead of cleaning them up,
 # with a little backend vocabulary. Measured on held-out espeak answers (2 voices, tiny.en):

@@ -15,8 +15,8 @@ from typing import Any
 
 import discord
 
-from bot.practice.groups import Phase
-from bot.practice.ratings import Rating
+from bot.practice.group import Phase
+from bot.ratings import Rating
 from bot.storage import attempts as attempts_store
 from bot.storage import daily, privacy
 from cogs.privacy import DeleteConfirmView, PrivacyCog
@@ -125,7 +125,7 @@ async def test_erasure_removes_parleys_messages_for_the_member_and_names_what_it
 async def test_who_ended_a_group_is_stored_as_an_id_and_rendered_as_a_mention(cog, settings) -> None:  # noqa: F811
     """Issue 13 item 2: `/group end` by a server manager keeps their id, never their display name;
     the summary shows them as a mention (Discord renders the name; nobody is pinged)."""
-    from bot.storage.groups import GroupStore
+    from bot.storage.group import GroupStore
 
     w = make_world(1)
     await start_group(cog, w)

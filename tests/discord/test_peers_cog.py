@@ -29,15 +29,15 @@ from bot.discord_io.group_io import GroupSink
 from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingForm, ScoreSelect, TurnView
 from bot.practice.consent import CONSENT_TITLE
 from bot.practice.engine import PracticeEngine
-from bot.practice.groups import Phase
+from bot.practice.group import Phase
 from bot.practice.rounds_registry import KIND_MOCK, RoundsRegistry
 from bot.services import Services
 from bot.speech.stt import Transcriber
 from bot.speech.tts import Speaker
 from bot.storage import privacy
 from bot.storage.attempts import list_attempts
-from bot.storage.groups import GroupStore
-from cogs.peers import PeersCog
+from bot.storage.group import GroupStore
+from cogs.group import GroupCog
 from tests.discord.helpers import (
     MockBot,
     MockGuild,
@@ -64,7 +64,7 @@ async def cog(settings, db):
     bot.services, bot.settings = services, settings
     bot.rounds = RoundsRegistry(settings)
     bot.user = MockMember(name="Parley", bot=True)
-    c = PeersCog(bot)
+    c = GroupCog(bot)
     yield c
     for run in list(c.runs.values()):
         await run.session.end("test over")
@@ -90,13 +90,13 @@ def only_ephemeral(i: MockInteraction) -> bool:
     return bool(i.replies()) and all(kw.get("ephemeral") for _, kw in i.replies())
 
 
-async def consent_all(cog: PeersCog, w: SimpleNamespace) -> None:
+async def consent_all(cog: GroupCog, w: SimpleNamespace) -> None:
     """Every member of the world accepted the privacy notice in this server before (as /privacy consent)."""
     for m in w.members:
         await privacy.record_consent(cog.bot.services.db, m.id, w.guild.id)
 
 
-async def start_group(cog: PeersCog, w: SimpleNamespace, rounds: int = 1, *, consented: bool = True) -> LobbyView:
+async def start_group(cog: GroupCog, w: SimpleNamespace, rounds: int = 1, *, consented: bool = True) -> LobbyView:
     if consented:
         await consent_all(cog, w)
     i = inter(w, w.owner)

@@ -5,7 +5,7 @@ ended (or a restart) gets "This group has ended", a rating press after its windo
 answers or ratings.
 
 Like tests/discord/test_stale_components.py: a real `ParleyBot` (never connected) whose real
-`ConnectionState` parses real INTERACTION_CREATE payloads, with the real `PeersCog`, `GroupSession`,
+`ConnectionState` parses real INTERACTION_CREATE payloads, with the real `GroupCog`, `GroupSession`,
 engine, sqlite and TTS. Only the network peer is fake: the webhook adapter (interaction callbacks
 and edits of interaction replies) and the spec'd channel/voice mocks of tests/discord/helpers.py.
 (cogs/daily.py and bot/discord_io/daily_scheduler.py post no components, so there is nothing
@@ -28,8 +28,8 @@ from bot.discord_io.stale_components import (
     area_of,
     parley_id,
 )
-from bot.practice.groups import Phase
-from cogs.peers import PeersCog
+from bot.practice.group import Phase
+from cogs.group import GroupCog
 from tests.discord.helpers import next_id
 from tests.discord.test_peers_cog import ANSWER, inter, make_world, press, start_group
 from tests.discord.test_stale_components import (  # noqa: F401  (fixtures)
@@ -75,7 +75,7 @@ def peer():
 
 @pytest.fixture
 async def cog(bot):
-    c = PeersCog(bot)  # the real bot: its ViewStore routes the presses below
+    c = GroupCog(bot)  # the real bot: its ViewStore routes the presses below
     yield c
     for run in list(c.runs.values()):
         await run.session.end("test over")
@@ -105,7 +105,7 @@ async def sent_view(w: Any, cls: type, **match: Any) -> tuple[Any, int]:
     return kw["view"], msg.id
 
 
-async def begun(cog: PeersCog, bot: Any, w: Any) -> tuple[Any, TurnView, int]:
+async def begun(cog: GroupCog, bot: Any, w: Any) -> tuple[Any, TurnView, int]:
     """A group with every member of `w` joined and the first turn (the owner's) running."""
     lobby = await start_group(cog, w)
     for m in w.members[1:]:

@@ -24,12 +24,12 @@ from bot.bank import load_bank
 from bot.discord_io.guards import CommandGuard
 from bot.discord_io.views import PrivateFeedbackView
 from bot.practice.engine import PracticeEngine
-from bot.practice.groups import GroupConfig, GroupSession, ManualClock, Phase
-from bot.practice.ratings import Rating
+from bot.practice.group import GroupConfig, GroupSession, ManualClock, Phase
 from bot.practice.round import RoundState
+from bot.ratings import Rating
 from bot.speech.stt import Transcriber
 from bot.storage import Database, privacy
-from bot.storage.groups import GroupStore
+from bot.storage.group import GroupStore
 from tests.discord.helpers import MockMessage
 from tests.discord.test_interaction_limits import Clock, dispatch
 from tests.discord.test_mock_cog import (  # noqa: F401  (fixtures)

@@ -22,7 +22,7 @@ import pytest
 from bot.bank import load_bank
 from bot.config import Settings
 from bot.practice.engine import PracticeEngine
-from bot.practice.groups import (
+from bot.practice.group import (
     AnswerAnalyzed,
     AnswerEnded,
     GroupConfig,
@@ -31,10 +31,10 @@ from bot.practice.groups import (
     Phase,
     voiced_frames,
 )
-from bot.practice.ratings import Rating
+from bot.ratings import Rating
 from bot.speech.audio import decode_file, to_pcm48_stereo
 from bot.storage.attempts import list_attempts
-from bot.storage.groups import GroupStore
+from bot.storage.group import GroupStore
 from tests.conftest import AUDIO, espeak
 from tests.wer import wer
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bot.practice.round import MockRound, RoundState
-from bot.practice.round_extras import INVITE_QUESTIONS, PracticeExtras
+from bot.practice.round.extras import INVITE_QUESTIONS, PracticeExtras
 from tests.integration.test_round import QID, STEP, FakeClock, FakeIO, engine, feed, silence, voice  # noqa: F401
 
 ANSWER = ("I assume about one hundred thousand vehicles, so twenty thousand writes per second. "

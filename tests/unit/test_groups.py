@@ -21,7 +21,7 @@ from bot.bank import load_bank
 from bot.config import Settings
 from bot.feedback import top_fixes
 from bot.practice.engine import PracticeEngine
-from bot.practice.groups import (
+from bot.practice.group import (
     AnswerAnalyzed,
     AnswerEnded,
     GroupConfig,
@@ -41,11 +41,11 @@ from bot.practice.groups import (
     TurnStarted,
     voiced_frames,
 )
-from bot.practice.ratings import Rating, RatingError
+from bot.ratings import Rating, RatingError
 from bot.speech.stt import Transcriber
 from bot.storage import sessions
 from bot.storage.attempts import list_attempts
-from bot.storage.groups import GroupStore
+from bot.storage.group import GroupStore
 
 A, B, C, D = 1001, 1002, 1003, 1004
 NAMES = {A: "ada", B: "bo", C: "cy", D: "di"}

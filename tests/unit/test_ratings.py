@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from bot.practice.ratings import (
+from bot.practice.group.rating_window import RatingWindow
+from bot.ratings import (
     CRITERIA,
     EMPTY,
     Rating,
     RatingAggregate,
     RatingError,
-    RatingWindow,
     aggregate,
     combine,
 )

@@ -3,7 +3,7 @@
 The cog parses the commands, checks permissions and hands each group to a `GroupRun`
 (bot/discord_io/group_io.py), which renders the group's events (bot/discord_io/group_embeds.py,
 bot/discord_io/group_views.py) and routes each member's voice to the session. The group logic
-itself lives in `bot.practice.groups.GroupSession`; nothing here decides turns, timers or scores.
+itself lives in `bot.practice.group.GroupSession`; nothing here decides turns, timers or scores.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from bot.discord_io.group_io import GroupRun
 from bot.discord_io.guards import VOICE_NEEDS, missing_permissions
 from bot.discord_io.replies import send_private
 from bot.models import CATEGORIES
-from bot.practice.group_checks import end_refusal, join_list
-from bot.practice.groups import GroupConfig, GroupSession
+from bot.practice.group import GroupConfig, GroupSession
+from bot.practice.group.checks import end_refusal, join_list
 from bot.practice.rounds_registry import KIND_GROUP, RoundAlreadyRunning, RoundsRegistry, TooBusy
-from bot.storage.groups import GroupStore
+from bot.storage.group import GroupStore
 
 if TYPE_CHECKING:
     from bot.discord_io.client import ParleyBot
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class PeersCog(commands.Cog):
+class GroupCog(commands.Cog):
     group = app_commands.Group(name="group", description="Practise interview answers with peers in voice",
                                guild_only=True)
 
@@ -167,4 +167,4 @@ class PeersCog(commands.Cog):
 
 
 async def setup(bot: ParleyBot) -> None:
-    await bot.add_cog(PeersCog(bot))
+    await bot.add_cog(GroupCog(bot))

@@ -14,20 +14,47 @@ Results land in `summary.extras["pushback"]` (a list, one per challenged answer)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from bot.models import Analysis, Question
 from bot.practice.candidate_questions import judge_candidate_questions
 from bot.practice.pushback import Moment, choose_challenge, feedback_lines, find_decision, judge_reply
 from bot.practice.retry import compare_with_attempt
+from bot.practice.round.io import RoundIO
+from bot.practice.round.results import AnswerResult, RoundSummary
 from bot.practice.tailoring import RoleNeeds, role_follow_up
 
-if TYPE_CHECKING:  # pragma: no cover
-    from bot.practice.round import AnswerResult, MockRound
-
 log = logging.getLogger(__name__)
+
+
+class ExtrasHost(Protocol):
+    """What an extra stage may use of its round (a `MockRound`)."""
+
+    io: RoundIO
+
+    @property
+    def summary(self) -> RoundSummary: ...
+
+    @property
+    def ended(self) -> bool: ...
+
+    async def ask_and_hear(self, prompt: str) -> tuple[str, str]: ...
+
+
+class RoundExtras(Protocol):
+    """Optional stages a round can run (`PracticeExtras` below): pushback in place of the
+    follow-up, and the candidate's own questions at the end. They write into `summary.extras`."""
+
+    def follow_up(self, question: Question, result: AnswerResult) -> str | None: ...
+    def follow_up_heard(self, result: AnswerResult) -> None: ...
+    async def after_questions(self, round_: ExtrasHost) -> None: ...
+
+
+QuestionPicker = Callable[[int, Sequence[str]], Question]
+"""`picker(index, asked_ids) -> Question`: choose question number `index` (1-based),
+avoiding the ids already asked."""
 
 INVITE_QUESTIONS = ("That's the last question from me. Before we finish: what would you like to ask me about "
                     "the team or the role? Ask as you would in a real interview, then press Done.")
@@ -57,7 +84,7 @@ class PracticeExtras:
     out: dict[str, Any] = field(default_factory=dict)  # the round's summary.extras once bound
     _pending: dict[int, _Challenge] = field(default_factory=dict)
 
-    def bind(self, round_: MockRound) -> None:
+    def bind(self, round_: ExtrasHost) -> None:
         """Write into this round's `summary.extras` (call right after creating the round)."""
         round_.summary.extras.update(self.out)
         self.out = round_.summary.extras
@@ -115,7 +142,7 @@ class PracticeExtras:
         self.out.setdefault("pushback", []).append(entry)
 
     # ---- the candidate's own questions -------------------------------------------------------
-    async def after_questions(self, round_: MockRound) -> None:
+    async def after_questions(self, round_: ExtrasHost) -> None:
         if not self.own_questions or not round_.summary.analyses:
             return
         text, reason = await round_.ask_and_hear(INVITE_QUESTIONS)

@@ -6,7 +6,7 @@ ahead. Kept apart from the Discord views so the rules can be read (and tested) w
 
 from __future__ import annotations
 
-from bot.practice.groups import GroupSession, Phase, Turn
+from bot.practice.group import GroupSession, Phase, Turn
 
 
 def join_list(names: list[str]) -> str:

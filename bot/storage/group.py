@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.models import Analysis
-from bot.practice.ratings import CRITERIA, Rating, RatingAggregate
+from bot.ratings import CRITERIA, Rating, RatingAggregate
 from bot.storage import sessions
 from bot.storage.attempts import AttemptRow, add_attempt, ensure_user, readable_attempts
 from bot.storage.db import Database

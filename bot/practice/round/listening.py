@@ -1,0 +1,109 @@
+"""Listening to one answer of a mock round: the incremental listener, the nudge, audio in."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.models import Transcript
+from bot.practice.listening import IncrementalListener
+from bot.practice.round.core import RoundCore
+from bot.practice.round.state import NUDGE_TEXT, RoundState
+from bot.speech.audio_format import FRAME_S
+
+log = logging.getLogger("bot.practice.round")
+
+
+class ListeningMixin(RoundCore):
+    """One answer heard: `_listen` runs the listener; `feed_audio` brings the user's voice."""
+
+    async def _listen(self) -> tuple[Transcript, str, float | None]:
+        """One answer: returns its transcript, why it ended, and the clock time it ended."""
+        loop = self._loop
+        assert loop is not None
+        ended: asyncio.Future[str] = loop.create_future()
+
+        def settle(reason: str) -> None:
+            if not ended.done():
+                ended.set_result(reason)
+
+        def on_end(reason: str) -> None:
+            loop.call_soon_threadsafe(settle, reason)
+
+        def on_long_silence(at_s: float) -> None:
+            loop.call_soon_threadsafe(lambda: self._spawn(self._nudge(listener)))
+
+        listener: IncrementalListener = IncrementalListener(
+            self.engine.transcriber.transcribe_sync, self._listener_config, clock=self._clock,
+            on_end=on_end, on_long_silence=on_long_silence, name=f"round-{self.user_id}",
+        )
+        listener.start(self._clock())
+        self._listener = listener
+        if self._typing:  # checked after publishing the listener: typing_started() may run on any thread
+            listener.hold_silence(True)
+        await self._set_state(RoundState.LISTENING)
+        if self._stop_reason is not None:
+            listener.stop(self._round_end_reason(self._stop_reason))
+        elif self._skip:
+            listener.stop("skipped")
+        elif self._typed is not None:  # typed while the question was being spoken
+            listener.stop("typed")
+        ticker = asyncio.create_task(self._tick(listener))
+        try:
+            reason = await ended
+            self._listener = None
+            self._last_poor = listener.poor_stretches()
+            try:
+                transcript = await asyncio.wrap_future(listener.finish())
+            except Exception:  # the model failed on the tail: keep what was transcribed before
+                log.exception("transcribing the end of an answer failed; keeping the chunks done")
+                words = [w for c in listener.committed for w in c.transcript.words]
+                transcript = Transcript(words=words, duration_s=listener.audio_s)
+        finally:
+            self._listener = None
+            ticker.cancel()
+            listener.close()
+        if reason == "finished":  # finish() without another reason: treat as Done
+            reason = "done_button"
+        return transcript, reason, listener.ended_at
+
+    async def _explain_end(self, reason: str) -> None:
+        """Tell the user when the round, not they, ended an answer."""
+        if reason == "max_length":
+            minutes = self._listener_config.max_answer_s / 60
+            await self._quietly(self.io.post_status(
+                f"That reached the {minutes:g}-minute limit for one answer, so I stopped listening there."))
+        elif reason == "no_speech":
+            await self._quietly(self.io.post_status(
+                "I didn't hear anything, so I moved on. If you were talking, check that your "
+                "microphone is not muted and that Discord uses the right input device."))
+
+    async def _tick(self, listener: IncrementalListener) -> None:
+        while not listener.ended:
+            listener.tick(self._clock())
+            await asyncio.sleep(self.TICK_S)
+
+    async def _nudge(self, listener: IncrementalListener) -> None:
+        if self._listener is not listener:  # the round has moved past that answer
+            return
+        self.nudges += 1
+        await self._say(NUDGE_TEXT, kind="nudge")
+
+    def feed_audio(self, pcm48_stereo: bytes, *, at: float | None = None) -> None:
+        """Audio of THE answering user: 20 ms frames of 48 kHz stereo s16le (Discord PCM).
+
+        Thread-safe; called from the voice receive thread. `at` is the arrival time on the
+        round's clock (default: now). Discord sends nothing while the user is silent, so gaps
+        between arrivals are filled with silence. Audio outside LISTENING is dropped.
+        """
+        listener = self._listener
+        if listener is None or listener.ended:
+            return
+        listener.feed_pcm48(pcm48_stereo, at=self._clock() if at is None else at)
+
+    def audio_trouble(self, frames: int = 1) -> None:
+        """`frames` × 20 ms of the answering user's audio, ending now, were lost or could not be
+        decrypted: not their silence (see `bot.practice.audio_quality`). Thread-safe."""
+        listener = self._listener
+        if listener is not None and not listener.ended:
+            listener.mark_poor_audio(frames, at=self._clock() - FRAME_S * frames)
