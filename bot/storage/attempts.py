@@ -107,7 +107,7 @@ async def add_attempt(
     """Store one analysed answer (never the audio) in one transaction; returns its id.
 
     `created_at` dates the attempt by the caller's clock (the daily service's, so streaks follow the
-    schedule's "today"); without it the column default, sqlite's wall clock, applies."""
+    schedule's "today"); without it the column default, the database's wall clock, applies."""
     c = analysis.to_contract()
     columns = ["user_id", "guild_id", "session_id", "mode", "question_id", "category", "transcript",
                "duration_s", "metrics_json", "structure_json", "flags_json", "score"]
@@ -119,13 +119,17 @@ async def add_attempt(
     if created_at is not None:
         columns.append("created_at")
         values.append(iso_utc(created_at))
-    async with db.transaction() as conn:
+
+    async def insert(conn: Any) -> int:
         await ensure_user(db, user_id, user_name)
         cur = await conn.execute(
             f"INSERT INTO attempts({', '.join(columns)}) VALUES({', '.join('?' * len(values))})",
             values,
         )
         return int(cur.lastrowid or 0)
+
+    # whole or not at all; on Postgres a write cut by a server restart is run again (Database.write)
+    return await db.write(insert)
 
 
 async def list_attempts(

@@ -160,7 +160,7 @@ async def recent_question_ids(db: Database, guild_id: int, *, limit: int = 30) -
         "SELECT question_id FROM ("
         " SELECT p.question_id, p.local_date AS d, 0 AS k FROM daily_pushes p WHERE p.guild_id = ?"
         " UNION ALL SELECT a.question_id, p.local_date, 1 FROM daily_assignments a"
-        " JOIN daily_pushes p ON p.id = a.push_id WHERE p.guild_id = ?)"
+        " JOIN daily_pushes p ON p.id = a.push_id WHERE p.guild_id = ?) AS q"
         " ORDER BY d DESC, k LIMIT ?",
         (guild_id, guild_id, limit),
     ) as cur:
@@ -260,7 +260,7 @@ async def guild_attempts(db: Database, user_id: int, guild_id: int, *, limit: in
     """A member's attempts in one server, oldest first (for charts and streaks)."""
     async with db.conn.execute(
         "SELECT * FROM (SELECT * FROM attempts WHERE user_id = ? AND guild_id = ?"
-        " ORDER BY created_at DESC, id DESC LIMIT ?) ORDER BY created_at, id",
+        " ORDER BY created_at DESC, id DESC LIMIT ?) AS recent ORDER BY created_at, id",
         (user_id, guild_id, limit),
     ) as cur:
         return readable_attempts(await cur.fetchall())

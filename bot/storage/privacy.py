@@ -70,7 +70,7 @@ async def record_consent(db: Database, user_id: int, guild_id: int, name: str = 
     async with db.transaction() as conn:
         await ensure_user(db, user_id, name)
         await conn.execute(
-            "INSERT OR IGNORE INTO consents(user_id, guild_id) VALUES(?, ?)", (user_id, guild_id)
+            "INSERT INTO consents(user_id, guild_id) VALUES(?, ?) ON CONFLICT DO NOTHING", (user_id, guild_id)
         )
 
 
@@ -133,25 +133,13 @@ async def set_keep_audio(db: Database, user_id: int, keep: bool, name: str = "")
 # --------------------------------------------------------------------------- schema discovery
 
 
-async def _tables(db: Database) -> list[str]:
-    async with db.conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    ) as cur:
-        return [str(r[0]) for r in await cur.fetchall()]
-
-
-async def _columns(db: Database, table: str) -> list[str]:
-    async with db.conn.execute(f'PRAGMA table_info("{table}")') as cur:
-        return [str(r[1]) for r in await cur.fetchall()]
-
-
 async def user_tables(db: Database) -> list[tuple[str, str]]:
     """(table, column) for every column that names a member, `users` itself excluded."""
     out: list[tuple[str, str]] = []
-    for t in await _tables(db):
+    for t in await db.tables():
         if t == "users":
             continue
-        cols = await _columns(db, t)
+        cols = await db.columns(t)
         out += [(t, c) for c in USER_COLUMNS if c in cols]
     return out
 
@@ -333,7 +321,7 @@ async def export_user(db: Database, user_id: int, *, names: tuple[str, ...] = ()
     for table, col in await user_tables(db):
         if table == "sessions":  # sessions are exported below, per membership
             continue
-        order = " ORDER BY rowid"
+        order = f" ORDER BY {db.insertion_order}"
         rows = await _rows(db, f'SELECT * FROM "{table}" WHERE "{col}" = ?{order}', (user_id,))
         key = "ratings_given" if (table, col) == ("ratings", "rater_id") else table
         tables.setdefault(key, []).extend(rows)

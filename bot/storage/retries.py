@@ -8,7 +8,8 @@ from bot.storage.db import Database
 async def link_retry(db: Database, attempt_id: int, retry_of: int, user_id: int) -> None:
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT OR REPLACE INTO attempt_retries(attempt_id, retry_of, user_id) VALUES(?,?,?)",
+            "INSERT INTO attempt_retries(attempt_id, retry_of, user_id) VALUES(?,?,?) ON CONFLICT(attempt_id)"
+            " DO UPDATE SET retry_of = excluded.retry_of, user_id = excluded.user_id",
             (attempt_id, retry_of, user_id),
         )
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from bot.storage.attempts import ensure_user
+from bot.storage.attempts import ensure_user, iso_utc
 from bot.storage.db import Database
 
 SESSION_KINDS: tuple[str, ...] = ("mock", "group")
@@ -67,7 +68,7 @@ async def create_session(
         if owner_id is not None:
             await ensure_user(db, owner_id, owner_name)
             await conn.execute(
-                "INSERT OR IGNORE INTO session_members(session_id, user_id) VALUES(?, ?)",
+                "INSERT INTO session_members(session_id, user_id) VALUES(?, ?) ON CONFLICT DO NOTHING",
                 (session_id, owner_id),
             )
     return session_id
@@ -78,7 +79,8 @@ async def add_member(db: Database, session_id: int, user_id: int, name: str = ""
     async with db.transaction() as conn:
         await ensure_user(db, user_id, name)
         await conn.execute(
-            "INSERT OR IGNORE INTO session_members(session_id, user_id) VALUES(?, ?)", (session_id, user_id)
+            "INSERT INTO session_members(session_id, user_id) VALUES(?, ?) ON CONFLICT DO NOTHING",
+            (session_id, user_id),
         )
 
 
@@ -93,9 +95,8 @@ async def end_session(
         raise SessionError(f"a session ends as 'done' or 'interrupted', not {status!r}")
     async with db.transaction() as conn:
         cur = await conn.execute(
-            "UPDATE sessions SET status = ?, ended_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), summary_json = ?"
-            " WHERE id = ? AND status = 'running'",
-            (status, json.dumps(summary or {}), session_id),
+            "UPDATE sessions SET status = ?, ended_at = ?, summary_json = ? WHERE id = ? AND status = 'running'",
+            (status, iso_utc(datetime.now(UTC)), json.dumps(summary or {}), session_id),
         )
         return (cur.rowcount or 0) > 0
 
@@ -131,9 +132,8 @@ async def close_interrupted(db: Database) -> list[SessionRow]:
         if ids:
             marks = ",".join("?" * len(ids))
             await conn.execute(
-                f"UPDATE sessions SET status = 'interrupted', ended_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')"
-                f" WHERE id IN ({marks})",
-                ids,
+                f"UPDATE sessions SET status = 'interrupted', ended_at = ? WHERE id IN ({marks})",
+                [iso_utc(datetime.now(UTC)), *ids],
             )
     out: list[SessionRow] = []
     for i in ids:

@@ -159,3 +159,49 @@ def rows_of(db_path: Path, user_id: int) -> dict[str, int]:
         return out
     finally:
         con.close()
+
+
+async def _postgres_tables(url: str) -> dict[str, list[tuple[list[str], tuple[object, ...]]]]:
+    """Every row of every table of a Postgres database, read with asyncpg itself (not our adapter)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        names = [r[0] for r in await conn.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            " AND table_type = 'BASE TABLE' AND table_name != 'parley_schema'")]
+        out = {}
+        for t in names:
+            rows = await conn.fetch(f'SELECT * FROM "{t}"')
+            out[t] = [(list(r.keys()), tuple(r.values())) for r in rows]
+        return out
+    finally:
+        await conn.close()
+
+
+async def scan_db(db: Database, needles: tuple[int | str, ...]) -> list[str]:
+    """`scan_for` on either backend: the sqlite file through the stdlib, Postgres through asyncpg."""
+    if db.dialect == "sqlite":
+        return scan_for(db.path, needles)
+    hits: list[str] = []
+    for t, rows in (await _postgres_tables(db.url)).items():
+        for cols, row in rows:
+            for col, v in zip(cols, row):
+                for n in needles:
+                    if isinstance(v, int) and isinstance(n, int) and v == n:
+                        hits.append(f"{t}.{col}={v}")
+                    elif isinstance(v, str) and str(n) in v:
+                        hits.append(f"{t}.{col}~{str(n)}")
+    return hits
+
+
+async def db_rows_of(db: Database, user_id: int) -> dict[str, int]:
+    """`rows_of` on either backend."""
+    if db.dialect == "sqlite":
+        return rows_of(db.path, user_id)
+    out: dict[str, int] = {}
+    for t, rows in (await _postgres_tables(db.url)).items():
+        n = sum(1 for _, row in rows if any(v == user_id or (isinstance(v, str) and str(user_id) in v) for v in row))
+        if n:
+            out[t] = n
+    return out

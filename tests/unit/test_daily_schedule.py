@@ -155,11 +155,11 @@ def test_due_date_only_the_latest_missed_occurrence():
 # ------------------------------------------------------------------ the service with a database
 
 
-async def test_push_times_over_a_week_in_three_zones(settings, tmp_path):
+async def test_push_times_over_a_week_in_three_zones(settings, db_target):
     """One push per local day at 09:00 local, for New York, Kolkata and Berlin servers at once."""
     clock = Clock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC))
     zones = {1: "America/New_York", 2: "Asia/Kolkata", 3: "Europe/Berlin"}
-    async with Database(tmp_path / "week.sqlite3") as db:
+    async with Database(db_target) as db:
         svc = service(settings, db, clock)
         for gid, zone in zones.items():
             await svc.setup(gid, 10 + gid, "09:00", zone)
@@ -187,11 +187,11 @@ async def test_push_times_over_a_week_in_three_zones(settings, tmp_path):
         ("Europe/Berlin", date(2026, 3, 29), datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),
     ],
 )
-async def test_spring_forward_nonexistent_time_pushes_once_after_the_gap(settings, tmp_path, zone, spring_day,
+async def test_spring_forward_nonexistent_time_pushes_once_after_the_gap(settings, db_target, zone, spring_day,
                                                                         gap_utc):
     tz = ZoneInfo(zone)
     clock = Clock(datetime.combine(spring_day - timedelta(days=2), time(12, 0), tzinfo=tz))
-    async with Database(tmp_path / "spring.sqlite3") as db:
+    async with Database(db_target) as db:
         svc = service(settings, db, clock)
         await svc.setup(GUILD, CHANNEL, "02:30", zone)
         poster = RecordingPoster(clock)
@@ -218,10 +218,10 @@ async def test_spring_forward_nonexistent_time_pushes_once_after_the_gap(setting
         ("Europe/Berlin", date(2026, 10, 25), "02:30", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
     ],
 )
-async def test_fall_back_repeated_time_pushes_once(settings, tmp_path, zone, fall_day, hhmm, first_utc):
+async def test_fall_back_repeated_time_pushes_once(settings, db_target, zone, fall_day, hhmm, first_utc):
     tz = ZoneInfo(zone)
     clock = Clock(datetime.combine(fall_day - timedelta(days=1), time(12, 0), tzinfo=tz))
-    async with Database(tmp_path / "fall.sqlite3") as db:
+    async with Database(db_target) as db:
         svc = service(settings, db, clock)
         await svc.setup(GUILD, CHANNEL, hhmm, zone)
         poster = RecordingPoster(clock)
@@ -250,12 +250,12 @@ async def test_no_push_for_an_occurrence_before_setup(settings, db):
     assert [p.local_date for _, p in poster.posts] == [date(2026, 2, 11)]
 
 
-async def test_restart_recovery_posts_a_missed_push_once(settings):
+async def test_restart_recovery_posts_a_missed_push_once(settings, db_target):
     """The schedule survives a restart (fresh Database on the same file); downtime over three
     push times yields one catch-up push, and a second restart does not repeat it."""
     tz = ZoneInfo("America/New_York")
     clock = Clock(datetime(2026, 4, 1, 8, 0, tzinfo=tz))
-    path = settings.database
+    path = db_target
     async with Database(path) as db:
         svc = service(settings, db, clock)
         await svc.setup(GUILD, CHANNEL, "09:00", "America/New_York", "coding, system design")

@@ -30,7 +30,7 @@ from bot.logging_setup import REDACTED, RedactingFilter, redact, setup_logging
 from bot.practice.audio_retention import AudioRetention
 from bot.practice.consent import consent_notice
 from bot.practice.recovery import INTERRUPTED_TEXT, notify, recover_interrupted
-from bot.storage import privacy, sessions
+from bot.storage import StorageError, privacy, sessions
 from bot.storage.attempts import add_attempt, list_attempts
 from tests.discord.helpers import (
     MockGuild,
@@ -46,9 +46,9 @@ from tests.fault.population import (
     BOB_NAME,
     GUILD,
     _analysis,
+    db_rows_of,
     populate,
-    rows_of,
-    scan_for,
+    scan_db,
 )
 
 # a token-shaped string (not a real token)
@@ -123,18 +123,18 @@ async def test_export_holds_every_row_of_the_member_and_nothing_naming_others(db
 
 async def test_delete_user_removes_every_row_and_file_and_leaves_others(db, settings):
     pop = await populate(db, settings)
-    bob_before = rows_of(settings.database, BOB)
-    assert scan_for(settings.database, (ADA, ADA_NAME))  # the scan does see her before
+    bob_before = await db_rows_of(db, BOB)
+    assert await scan_db(db, (ADA, ADA_NAME))  # the scan does see her before
     report = await privacy.delete_user(db, ADA, audio_dir=settings.audio_dir)
     assert report.counts["attempts"] == len(pop.ada_attempts)
     assert report.counts["ratings_given"] == 1 and report.counts["ratings_received"] == 1
     assert report.counts["users"] == 1 and report.counts["sessions"] == 1  # her solo mock round
     assert report.files_removed == 2 and not report.files_failed
-    assert scan_for(settings.database, (ADA, ADA_NAME)) == []
+    assert await scan_db(db, (ADA, ADA_NAME)) == []
     assert not any(p.exists() for p in pop.ada_audio)
     assert not (settings.audio_dir / str(ADA)).exists()
     # bob keeps all of his, except the rating ada's answer received from him (it rated her answer)
-    bob_after = rows_of(settings.database, BOB)
+    bob_after = await db_rows_of(db, BOB)
     expected = dict(bob_before)
     expected["ratings"] -= 1
     assert bob_after == {k: v for k, v in expected.items() if v}
@@ -150,20 +150,26 @@ async def test_delete_user_removes_every_row_and_file_and_leaves_others(db, sett
 
 async def test_delete_user_is_one_transaction(db, settings):
     await populate(db, settings)
-    before = rows_of(settings.database, ADA)
+    before = await db_rows_of(db, ADA)
     # make the very last statement of the erasure fail
-    await db.conn.execute(
-        f"CREATE TEMP TRIGGER refuse BEFORE DELETE ON users WHEN old.id = {ADA} BEGIN SELECT RAISE(ABORT, 'refused'); END")
-    with pytest.raises(sqlite3.DatabaseError):
+    if db.dialect == "postgres":
+        await db.conn.executescript(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;"
+            f"CREATE TRIGGER refuse BEFORE DELETE ON users FOR EACH ROW WHEN (old.id = {ADA}) EXECUTE FUNCTION refuse();")
+    else:
+        await db.conn.execute(
+            f"CREATE TEMP TRIGGER refuse BEFORE DELETE ON users WHEN old.id = {ADA} BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    with pytest.raises((sqlite3.DatabaseError, StorageError), match="refused"):
         await privacy.delete_user(db, ADA, audio_dir=settings.audio_dir)
-    assert rows_of(settings.database, ADA) == before  # nothing went
+    assert await db_rows_of(db, ADA) == before  # nothing went
     assert any((settings.audio_dir / str(ADA)).iterdir())  # files kept: the rows still point at them
 
 
 async def test_delete_user_covers_tables_added_by_later_migrations(db, settings):
     await populate(db, settings)
     await db.conn.executescript(
-        "CREATE TABLE some_future_feature (id INTEGER PRIMARY KEY, user_id INTEGER, note TEXT);"
+        f"CREATE TABLE some_future_feature (id {'BIGSERIAL' if db.dialect == 'postgres' else 'INTEGER'} PRIMARY KEY,"
+        " user_id BIGINT, note TEXT);"
         f"INSERT INTO some_future_feature(user_id, note) VALUES ({ADA}, 'x'), ({BOB}, 'y');")
     data = await privacy.export_user(db, ADA)
     assert [r["note"] for r in data["tables"]["some_future_feature"]] == ["x"]
@@ -391,7 +397,7 @@ async def test_show_export_and_delete_find_a_summary_that_names_the_member_witho
     assert str(BOB) not in json.dumps(data) and BOB_NAME not in json.dumps(data)
     report = await privacy.delete_user(db, ADA)
     assert report.counts == {"session_summaries": 1}
-    assert scan_for(settings.database, (ADA, ADA_NAME)) == []
+    assert await scan_db(db, (ADA, ADA_NAME)) == []
     kept = await sessions.get_session(db, gid)
     assert [m["user_id"] for m in kept.summary["members"]] == [BOB] and kept.summary["strongest"] is None
 
@@ -406,7 +412,7 @@ async def test_who_ended_a_group_is_an_id_that_export_hides_and_delete_removes(d
     assert str(CAROL) not in json.dumps(await privacy.export_user(db, ADA))
     assert (await privacy.stored_counts(db, CAROL)).get("session_summaries") == 1
     await privacy.delete_user(db, CAROL)
-    assert scan_for(settings.database, (CAROL, CAROL_NAME)) == []
+    assert await scan_db(db, (CAROL, CAROL_NAME)) == []
     assert (await sessions.get_session(db, gid)).summary["ended_by_id"] is None
 
 
@@ -425,7 +431,7 @@ async def test_a_legacy_ended_by_display_name_is_found_by_name(db, settings):
     await sessions.end_session(db, renamed, "done", {"end_reason": "ended by Carol_%Now", "members": []})
     assert (await privacy.stored_counts(db, CAROL, names=("Carol_%Now",))).get("session_summaries") == 2
     await privacy.delete_user(db, CAROL, names=("Carol_%Now",))
-    assert scan_for(settings.database, (CAROL, CAROL_NAME, "Carol_%Now")) == []
+    assert await scan_db(db, (CAROL, CAROL_NAME, "Carol_%Now")) == []
     assert (await sessions.get_session(db, gid)).summary["end_reason"] == "ended"
 
 
@@ -482,4 +488,4 @@ async def test_a_mock_round_forgets_its_erased_owner_and_erases_a_late_write(db,
     summary = await asyncio.wait_for(task, 10)
     assert summary.reason == "erased" and summary.answers == [] and io.feedback == []
     assert "erased your parley data" in io.statuses[-1].lower()
-    assert scan_for(settings.database, (ADA, ADA_NAME)) == []
+    assert await scan_db(db, (ADA, ADA_NAME)) == []

@@ -1,4 +1,7 @@
-"""The sqlite layer: migrations from an older schema, WAL, round trips, failures that keep data."""
+"""The storage layer: migrations from an older schema, WAL, round trips, failures that keep data.
+
+Tests taking `db_target` run on sqlite and on Postgres (tests/unit/conftest.py); the others are
+about the sqlite file itself (its path, WAL, its lock). Postgres-only faults: tests/scale/test_postgres.py."""
 
 from __future__ import annotations
 
@@ -41,8 +44,8 @@ def build_v1(path: Path) -> None:
     con.close()
 
 
-async def test_round_trip_keeps_every_field(tmp_path):
-    async with Database(tmp_path / "p.sqlite3") as db:
+async def test_round_trip_keeps_every_field(db_target):
+    async with Database(db_target) as db:
         aid = await add_attempt(db, make_analysis(), user_id=42, user_name="ada", mode="cli", guild_id=9)
         row = await get_attempt(db, aid)
     assert row is not None
@@ -107,8 +110,8 @@ async def test_unwritable_location_is_a_clear_error(tmp_path):
     assert blocker.read_text() == "keep me"
 
 
-async def test_a_failed_write_rolls_back_the_whole_transaction(tmp_path):
-    async with Database(tmp_path / "p.sqlite3") as db:
+async def test_a_failed_write_rolls_back_the_whole_transaction(db_target):
+    async with Database(db_target) as db:
         await add_attempt(db, make_analysis(), user_id=1, mode="cli")
         with pytest.raises(RuntimeError):
             async with db.transaction() as conn:
@@ -214,3 +217,32 @@ async def test_hand_edited_rows_are_skipped_with_a_warning(tmp_path, caplog):
     assert len([w for w in warned if "damaged" in w]) == 5  # four in the list, one from get_attempt
     assert any(w.startswith(f"attempt #{ids[0]} is damaged (metrics_json is not valid JSON)") for w in warned)
     assert any(w.startswith(f"attempt #{ids[3]} is damaged (score is not a whole number)") for w in warned)
+
+
+async def test_reopening_keeps_the_rows_and_applies_no_migration_twice(db_target, caplog):
+    async with Database(db_target) as db:
+        aid = await add_attempt(db, make_analysis(), user_id=5, mode="cli")
+    caplog.clear()
+    async with Database(db_target) as db:
+        assert await db.schema_version() == len(MIGRATIONS)
+        assert [r.id for r in await list_attempts(db, 5)] == [aid]
+    assert not [r for r in caplog.records if "migrating" in r.getMessage()]
+
+
+async def test_a_schema_newer_than_this_code_is_refused(db_target, monkeypatch):
+    async with Database(db_target) as db:
+        assert await db.schema_version() == len(MIGRATIONS)
+    monkeypatch.setattr(db_module, "MIGRATIONS", MIGRATIONS[:-1])
+    with pytest.raises(StorageError, match="newer than this Parley knows") as e:
+        await Database(db_target).open()
+    assert e.value.kind == "schema"
+
+
+async def test_both_backends_hold_the_same_tables_and_columns(db):
+    """The Postgres schema is translated from the sqlite migrations: nothing may go missing."""
+    tables = await db.tables()
+    assert "users" in tables and "attempts" in tables and "parley_schema" not in tables
+    columns = {t: await db.columns(t) for t in tables}
+    async with Database(":memory:") as reference:
+        expected = {t: await reference.columns(t) for t in await reference.tables()}
+    assert columns == expected
