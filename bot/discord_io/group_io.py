@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import logging
 import threading
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 import discord
 from discord.ext import voice_recv
 
+from bot.discord_io.audio_source import play_pcm
 from bot.discord_io.consent_view import ensure_consent
 from bot.discord_io.group_embeds import (
     CONSENT,
@@ -49,6 +49,7 @@ from bot.practice.group import (
     RatingOpened,
     TimeWarning,
     TurnStarted,
+    io_listener,
 )
 from bot.practice.group.checks import card_refusal, done_refusal, rating_refusal, rating_seconds_left
 from bot.practice.rounds_registry import Claim, RoundsRegistry
@@ -58,11 +59,6 @@ log = logging.getLogger(__name__)
 
 NOT_JOINED = ("You haven't joined the group: I only listen to members who accepted the privacy notice. "
               "Press **Join** again whenever you're ready.")
-
-
-def _settle(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)
 
 
 class GroupSink(voice_recv.AudioSink):
@@ -143,7 +139,7 @@ class GroupRun:
         self.voice_channel = voice_channel
         self.text_channel = text_channel
         self.session = session
-        session.listener = self.on_event
+        session.listener = io_listener(self)  # the session calls the GroupIO methods below
         self.vc: Any = None
         self.sink: GroupSink | None = None
         self.lobby_view = LobbyView(self)
@@ -230,17 +226,8 @@ class GroupRun:
         if vc is None or not vc.is_connected():
             return False
         pcm = await self.services.speaker.render_pcm48(text)
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-
-        def after(error: Exception | None) -> None:  # player thread
-            loop.call_soon_threadsafe(_settle, done)
-
-        if vc.is_playing():
-            vc.stop()
-        vc.play(discord.PCMAudio(io.BytesIO(pcm)), after=after)
         try:
-            await asyncio.wait_for(done, len(pcm) / PCM_BYTES_PER_SECOND + 5.0)
+            await asyncio.wait_for(play_pcm(vc, pcm), len(pcm) / PCM_BYTES_PER_SECOND + 5.0)
         except TimeoutError:
             log.warning("group %s: playback did not finish in time", self.session.session_id)
         return True
@@ -287,43 +274,56 @@ class GroupRun:
         finally:
             self._reconnecting = False
 
-    # ------------------------------------------------------------ events from the session
-    async def on_event(self, event: Any) -> None:
+    # ------------------------------------------------------------ the session's front end (GroupIO)
+    async def member_joined(self, event: MemberJoined) -> None:
+        self.refresh_lobby()  # don't hold up the member's button reply
+
+    async def member_left(self, event: MemberLeft) -> None:
+        self.refresh_lobby()
+
+    async def member_erased(self, event: MemberErased) -> None:
+        self.refresh_lobby()
+
+    async def turn_started(self, event: TurnStarted) -> None:
+        view = TurnView(self, event.turn.number)
+        msg = await self.text_channel.send(embed=turn_embed(self.session, event.turn), view=view)
+        self.turn_views[event.turn.number] = (view, msg)
+        self._posted_about(msg, event.turn.answerer_id, event.turn.interviewer_id)
+        self._speech.put_nowait((event.spoken, event.turn.number))
+        self.refresh_lobby()
+
+    async def question_card(self, event: QuestionCard) -> None:
+        pass  # shown on demand through the turn's "Question card" button (ephemeral)
+
+    async def time_warning(self, event: TimeWarning) -> None:
+        self._speech.put_nowait((event.spoken, None))
+
+    async def answer_ended(self, event: AnswerEnded) -> None:
+        await self._close_view(self.turn_views.pop(event.turn_number, None))
+
+    async def answer_analyzed(self, event: AnswerAnalyzed) -> None:
+        msg = await self._post_embed(feedback_embed(self.session, event.turn))
+        self._posted_about(msg, event.turn.answerer_id, *event.turn.crosstalk_s)
+
+    async def rating_opened(self, event: RatingOpened) -> None:
         s = self.session
-        if isinstance(event, (MemberJoined, MemberLeft, MemberErased)):
-            self.refresh_lobby()  # don't hold up the member's button reply
-        elif isinstance(event, TurnStarted):
-            view = TurnView(self, event.turn.number)
-            msg = await self.text_channel.send(embed=turn_embed(s, event.turn), view=view)
-            self.turn_views[event.turn.number] = (view, msg)
-            self._posted_about(msg, event.turn.answerer_id, event.turn.interviewer_id)
-            self._speech.put_nowait((event.spoken, event.turn.number))
-            self.refresh_lobby()
-        elif isinstance(event, QuestionCard):
-            pass  # shown on demand through the turn's "Question card" button (ephemeral)
-        elif isinstance(event, TimeWarning):
-            self._speech.put_nowait((event.spoken, None))
-        elif isinstance(event, AnswerEnded):
-            await self._close_view(self.turn_views.pop(event.turn_number, None))
-        elif isinstance(event, AnswerAnalyzed):
-            msg = await self._post_embed(feedback_embed(s, event.turn))
-            self._posted_about(msg, event.turn.answerer_id, *event.turn.crosstalk_s)
-        elif isinstance(event, RatingOpened):
-            rate_view = RateButtonView(self, event.turn_number)
-            name = member_name(s.name_of(event.answerer_id))
-            secs = round(event.closes_at - s.clock.now())
-            msg = await self.text_channel.send(
-                f"How was {name}'s answer? Rate it anonymously: structure, clarity, depth (1–5). "
-                f"Rating closes in {secs} s; the group moves on then.", view=rate_view)
-            self.rate_views[event.turn_number] = (rate_view, msg)
-            self._posted_about(msg, event.answerer_id)
-        elif isinstance(event, RatingClosed):
-            await self._close_view(self.rate_views.pop(event.turn_number, None),
-                                   content=f"Rating closed: {event.result.count} rating(s) received.")
-            await self._close_rating_forms(event.turn_number)
-        elif isinstance(event, GroupEnded):
-            await self._post_embed(summary_embed(event.summary))
-            await self.close()
+        rate_view = RateButtonView(self, event.turn_number)
+        name = member_name(s.name_of(event.answerer_id))
+        secs = round(event.closes_at - s.clock.now())
+        msg = await self.text_channel.send(
+            f"How was {name}'s answer? Rate it anonymously: structure, clarity, depth (1–5). "
+            f"Rating closes in {secs} s; the group moves on then.", view=rate_view)
+        self.rate_views[event.turn_number] = (rate_view, msg)
+        self._posted_about(msg, event.answerer_id)
+
+    async def rating_closed(self, event: RatingClosed) -> None:
+        await self._close_view(self.rate_views.pop(event.turn_number, None),
+                               content=f"Rating closed: {event.result.count} rating(s) received.")
+        await self._close_rating_forms(event.turn_number)
+
+    async def group_ended(self, event: GroupEnded) -> None:
+        await self._post_embed(summary_embed(event.summary))
+        await self.close()
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -10,19 +10,32 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import discord
 
 from bot.discord_io.member_views import ParleyModal, ParleyView, disable_view
 from bot.discord_io.replies import send_private
 from bot.discord_io.stale_components import STALE_RATING_TEXT, parley_id
-from bot.practice.group import GroupError
+from bot.practice.group import GroupError, GroupSession
 from bot.practice.group.checks import type_answer_refusal
 from bot.ratings import CRITERIA, Rating, RatingError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from bot.discord_io.group_io import GroupRun
+
+class GroupControls(Protocol):
+    """What the views route presses to: `GroupRun` (bot/discord_io/group_io.py) implements it, so
+    the views need not import it (group_io imports the views)."""
+
+    session: GroupSession
+    answer_boxes: set[AnswerModal]
+
+    async def join(self, interaction: discord.Interaction) -> None: ...
+    async def leave(self, interaction: discord.Interaction) -> None: ...
+    async def toggle_interviewer(self, interaction: discord.Interaction) -> None: ...
+    async def begin(self, interaction: discord.Interaction) -> None: ...
+    async def done(self, interaction: discord.Interaction, turn_number: int) -> None: ...
+    async def show_card(self, interaction: discord.Interaction, turn_number: int) -> None: ...
+    async def open_rating_form(self, interaction: discord.Interaction, turn_number: int) -> None: ...
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +59,7 @@ def unique_id(area: str, name: str) -> str:
 
 
 class LobbyView(ParleyView):
-    def __init__(self, run: GroupRun) -> None:
+    def __init__(self, run: GroupControls) -> None:
         super().__init__(timeout=None)
         self.run = run
 
@@ -80,7 +93,7 @@ class AnswerModal(ParleyModal, title="Type your answer"):
         placeholder="Write what you would say out loud.",
     )
 
-    def __init__(self, run: GroupRun) -> None:
+    def __init__(self, run: GroupControls) -> None:
         super().__init__(custom_id=unique_id("group", "answer"))
         self.run = run
 
@@ -96,7 +109,7 @@ class AnswerModal(ParleyModal, title="Type your answer"):
 class TurnBoundView(ParleyView):
     """A message's buttons for one turn of a group; they live until the group closes them."""
 
-    def __init__(self, run: GroupRun, turn_number: int) -> None:
+    def __init__(self, run: GroupControls, turn_number: int) -> None:
         super().__init__(timeout=None)
         self.run = run
         self.turn_number = turn_number
@@ -163,7 +176,7 @@ class RatingForm(ParleyView):
 
     TIMEOUT_MARGIN_S = 60.0
 
-    def __init__(self, run: GroupRun, turn_number: int, timeout: float,
+    def __init__(self, run: GroupControls, turn_number: int, timeout: float,
                  opened_by: discord.Interaction | None = None) -> None:
         super().__init__(timeout=timeout + self.TIMEOUT_MARGIN_S)
         self.run = run
