@@ -4,7 +4,8 @@ through it.
 `Clock.now()` is monotonic seconds; `Clock.sleep()` waits on that same clock. A live bot uses
 `SystemClock`; tests drive a `ManualClock`, which moves only when told, so nothing sleeps in tests.
 Code that only needs the time takes a `Now` (a clock's `now` method, e.g. `time.monotonic` or
-`clock.now`); code that also waits takes the whole `Clock`.
+`clock.now`); code that also waits takes the whole `Clock`. The daily pushes keep calendar time
+(local dates, time zones): they take a `WallClock`, an aware UTC datetime (`utc_now` live).
 """
 
 from __future__ import annotations
@@ -14,10 +15,18 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Protocol
 
 Now = Callable[[], float]
 """A clock's `now`: monotonic seconds (`time.monotonic`, `SystemClock().now`, `ManualClock.now`)."""
+
+WallClock = Callable[[], datetime]
+"""Calendar time for the daily pushes: an aware UTC datetime (`utc_now`; tests pass a fixed one)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Clock(Protocol):

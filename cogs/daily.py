@@ -17,6 +17,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.clock import WallClock as Clock
+from bot.clock import utc_now
 from bot.discord_io.answer_views import AnswerActions
 from bot.discord_io.attachments import split_audio
 from bot.discord_io.daily_embeds import (
@@ -32,10 +34,11 @@ from bot.discord_io.daily_scheduler import DiscordPushPoster, category_label
 from bot.discord_io.guards import THREAD_NEEDS, missing_permissions
 from bot.limits import RateLimiter
 from bot.practice.answer_uploads import not_audio_text
-from bot.practice.daily import Clock, PushFailed, ScheduleError, format_time_local, utc_now
+from bot.practice.daily import PushFailed
 from bot.practice.daily_service import AnswerRejected, DailyService, RetryRefused
 from bot.practice.prep_plan import PrepPlanError
 from bot.progress_chart import render_progress_chart
+from bot.schedule import ScheduleError, format_time_local
 from bot.storage import privacy
 from bot.text_safety import safe_excerpt
 from bot.timeline_chart import answer_timeline, has_timeline

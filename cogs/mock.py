@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,7 @@ from bot.models import CATEGORIES, DIFFICULTIES, Question
 from bot.practice.round import MockRound
 from bot.practice.round.extras import PracticeExtras
 from bot.practice.rounds_registry import KIND_MOCK, Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
-from bot.practice.tailoring import RoleNeeds, next_for_round
+from bot.practice.tailoring import make_picker
 from bot.storage.attempts import get_attempt
 from bot.storage.privacy import ConsentStore as DbConsentStore
 from bot.storage.profiles import role_needs
@@ -57,25 +56,6 @@ class ActiveRound:
 
 def _and_list(words: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def make_picker(bank: Any, first: Question | None, category: str | None, difficulty: str | None,
-                rng: random.Random | None = None, *, needs: RoleNeeds | None = None,
-                reasons: dict[str, str] | None = None):
-    """`picker(index, asked)`: the chosen question first, then the practice layer's one picking policy
-    (`bot.practice.tailoring`: fitted to the member's role when `needs` is given, else random),
-    loosening the difficulty, then the category, rather than ending the round early. With `needs`,
-    why each question was picked goes into `reasons` (shown on its card)."""
-
-    def pick(index: int, asked: Sequence[str]) -> Question:
-        if index == 1 and first is not None:
-            return first
-        p = next_for_round(bank.questions, needs, category=category, difficulty=difficulty, asked=asked, rng=rng)
-        if reasons is not None and needs is not None:
-            reasons[p.question.id] = p.reason
-        return p.question
-
-    return pick
 
 
 class MockCog(commands.Cog):

@@ -10,25 +10,32 @@ Time rules, all computed in the schedule's own time zone with `zoneinfo`:
   days are skipped, never replayed one after another. Occurrences before the schedule was set up
   or resumed (`active_since`) are never caught up.
 
-Everything takes an injectable clock (`Clock`: a callable returning an aware UTC datetime).
+Everything takes an injectable clock (`Clock`, bot/clock.py's `WallClock`: a callable returning an
+aware UTC datetime). The schedule itself and its parsing live in bot/schedule.py.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from bot.models import CATEGORIES, Question
 from bot.practice.tailoring import RoleNeeds, choose
+from bot.schedule import (  # noqa: F401  (the schedule's own names, re-exported for the daily feature)
+    Schedule,
+    ScheduleError,
+    format_time_local,
+    parse_time_local,
+    parse_timezone,
+)
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 
 # How many of a server's most recent pushes a new question must differ from (when the bank allows).
 RECENT_PUSHES_AVOIDED = 30
@@ -41,53 +48,10 @@ _CATEGORY_ALIASES = {
 }
 
 
-class ScheduleError(ValueError):
-    """A schedule setting is not usable; the message says what to type instead."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _require_aware(dt: datetime) -> datetime:
     if dt.tzinfo is None:
         raise ValueError("the clock must return an aware datetime (UTC)")
     return dt.astimezone(UTC)
-
-
-def parse_time_local(text: str) -> time:
-    """'9:00', '09:00', '21:30' → time. Rejects anything else with an example."""
-    raw = text.strip()
-    parts = raw.split(":")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise ScheduleError(f"'{raw}' is not a time; use 24-hour HH:MM, for example 09:00 or 18:30.")
-    hour, minute = int(parts[0]), int(parts[1])
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise ScheduleError(f"'{raw}' is out of range; hours go 00–23 and minutes 00–59.")
-    return time(hour, minute)
-
-
-def format_time_local(t: time) -> str:
-    return f"{t.hour:02d}:{t.minute:02d}"
-
-
-def parse_timezone(name: str) -> ZoneInfo:
-    """An IANA zone name such as Europe/Berlin; a clear error suggesting close names otherwise."""
-    raw = name.strip()
-    if raw.upper() in ("UTC", "GMT", "Z"):
-        return ZoneInfo("UTC")
-    try:
-        if not raw or raw.startswith("/") or ".." in raw:
-            raise ZoneInfoNotFoundError(raw)
-        return ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
-        needle = raw.lower().replace(" ", "_")
-        close = sorted(z for z in available_timezones() if needle and needle.split("/")[-1] in z.lower())[:3]
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise ScheduleError(
-            f"'{raw}' is not a time zone I know; use an IANA name like America/New_York, "
-            f"Europe/Berlin or Asia/Kolkata.{hint}"
-        ) from None
 
 
 def parse_categories(text: str | None) -> tuple[str, ...]:
@@ -107,24 +71,6 @@ def parse_categories(text: str | None) -> tuple[str, ...]:
         if key not in out:
             out.append(key)
     return tuple(out)
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """One server's daily push settings, as stored."""
-
-    guild_id: int
-    channel_id: int
-    time_local: time
-    tz: ZoneInfo
-    categories: tuple[str, ...] = ()
-    paused: bool = False
-    last_push_utc: datetime | None = None
-    active_since: datetime | None = None
-
-    @property
-    def timezone_name(self) -> str:
-        return self.tz.key
 
 
 def occurrence_utc(local_date: date, at: time, tz: ZoneInfo) -> datetime:

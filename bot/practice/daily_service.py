@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.bank import Bank, UnknownQuestion
+from bot.clock import WallClock as Clock
+from bot.clock import utc_now
 from bot.config import Settings
 from bot.models import Analysis, Question, Transcript
 from bot.practice import prep_plan
@@ -25,7 +27,6 @@ from bot.practice.daily import (
     RECENT_FOR_VARIETY,
     RECENT_PUSHES_AVOIDED,
     Assignment,
-    Clock,
     PlannedPush,
     PostedPush,
     PushFailed,
@@ -43,7 +44,6 @@ from bot.practice.daily import (
     parse_time_local,
     parse_timezone,
     push_rng,
-    utc_now,
 )
 from bot.practice.progress import HistorySummary, LeaderboardEntry, Streak, leaderboard, streak_from_attempts, summarize, weakest_category
 from bot.practice.retry import Comparison, RetryRefused, compare_with_attempt

@@ -22,8 +22,9 @@ import math
 import random
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.models import DIFFICULTIES, Question
 from bot.skills import SKILLS, describe
@@ -326,3 +327,27 @@ def next_for_round(
     if p is None:
         raise LookupError("the question bank is empty")
     return p
+
+
+QuestionPicker = Callable[[int, Sequence[str]], Question]
+"""`picker(index, asked_ids) -> Question`: choose question number `index` (1-based),
+avoiding the ids already asked."""
+
+
+def make_picker(bank: Any, first: Question | None, category: str | None, difficulty: str | None,
+                rng: random.Random | None = None, *, needs: RoleNeeds | None = None,
+                reasons: dict[str, str] | None = None) -> QuestionPicker:
+    """`picker(index, asked)`: the chosen question first, then this module's one picking policy
+    (`next_for_round`: fitted to the member's role when `needs` is given, else random),
+    loosening the difficulty, then the category, rather than ending the round early. With `needs`,
+    why each question was picked goes into `reasons` (shown on its card)."""
+
+    def pick(index: int, asked: Sequence[str]) -> Question:
+        if index == 1 and first is not None:
+            return first
+        p = next_for_round(bank.questions, needs, category=category, difficulty=difficulty, asked=asked, rng=rng)
+        if reasons is not None and needs is not None:
+            reasons[p.question.id] = p.reason
+        return p.question
+
+    return pick

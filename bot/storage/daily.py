@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.practice.daily import Schedule, format_time_local, parse_time_local, parse_timezone
+from bot.schedule import Schedule, format_time_local, parse_time_local, parse_timezone
 from bot.storage.attempts import AttemptRow, ensure_user, readable_attempts
 from bot.storage.db import Database
 

@@ -10,6 +10,7 @@ from bot.practice.group.core import GroupCore
 from bot.practice.group.events import AnswerAnalyzed, AnswerEnded, QuestionCard, TimeWarning, TurnStarted
 from bot.practice.group.listening import LISTENER_ENDS
 from bot.practice.group.state import ERASED, GroupError, Phase, Turn
+from bot.practice.tailoring import make_picker
 from bot.storage.privacy import delete_user
 
 log = logging.getLogger("bot.practice.group")
@@ -27,11 +28,10 @@ class TurnsMixin(GroupCore):
         await self._flush()
 
     def _pick_question(self) -> Question:
-        bank = self.engine.bank
-        try:
-            q = bank.pick(category=self.config.category, exclude=tuple(self._used_questions), rng=self.rng)
-        except (LookupError, ValueError):  # every question of the category used: start over
-            q = bank.pick(category=self.config.category, rng=self.rng)
+        """The next turn's question: the practice layer's one picking policy, as a mock round's
+        (`bot.practice.tailoring.make_picker`), avoiding the questions this group was asked."""
+        q = make_picker(self.engine.bank, None, self.config.category, None, self.rng)(
+            len(self._used_questions) + 1, tuple(self._used_questions))
         self._used_questions.append(q.id)
         return q
 

@@ -24,10 +24,11 @@ One module per job: `state.py` (states and the round's words), `io.py` (the `Rou
 from __future__ import annotations
 
 from bot.practice.round.driver import MockRound
-from bot.practice.round.extras import INVITE_QUESTIONS, PracticeExtras, QuestionPicker, RoundExtras
+from bot.practice.round.extras import INVITE_QUESTIONS, PracticeExtras, RoundExtras
 from bot.practice.round.io import RoundIO
 from bot.practice.round.results import AnswerResult, RoundSummary
 from bot.practice.round.state import CONSENT_TEXT, END_REASONS, NUDGE_TEXT, SAY_KINDS, RoundState
+from bot.practice.tailoring import QuestionPicker
 
 __all__ = [
     "CONSENT_TEXT", "END_REASONS", "INVITE_QUESTIONS", "NUDGE_TEXT", "SAY_KINDS", "AnswerResult", "MockRound",

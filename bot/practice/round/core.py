@@ -20,10 +20,11 @@ from bot.config import Settings
 from bot.models import Analysis, Question, Transcript
 from bot.practice.audio_quality import PoorStretch
 from bot.practice.listening import IncrementalListener, ListenerConfig
-from bot.practice.round.extras import QuestionPicker, RoundExtras
+from bot.practice.round.extras import RoundExtras
 from bot.practice.round.io import RoundIO
 from bot.practice.round.results import RoundSummary
 from bot.practice.round.state import RoundState
+from bot.practice.tailoring import QuestionPicker
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.practice.engine import PracticeEngine

@@ -14,7 +14,7 @@ Results land in `summary.extras["pushback"]` (a list, one per challenged answer)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,9 +52,6 @@ class RoundExtras(Protocol):
     async def after_questions(self, round_: ExtrasHost) -> None: ...
 
 
-QuestionPicker = Callable[[int, Sequence[str]], Question]
-"""`picker(index, asked_ids) -> Question`: choose question number `index` (1-based),
-avoiding the ids already asked."""
 
 INVITE_QUESTIONS = ("That's the last question from me. Before we finish: what would you like to ask me about "
                     "the team or the role? Ask as you would in a real interview, then press Done.")
