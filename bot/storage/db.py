@@ -317,12 +317,12 @@ class Database:
                     self._pg.in_transaction = False
 
     async def write(self, body: Callable[[aiosqlite.Connection], Awaitable[T]], *,
-                    retries: Sequence[float] = WRITE_RETRY_DELAYS_S) -> T:
+                    retries: Sequence[float] | None = None) -> T:
         """Run `body` in one transaction. When Postgres went away before COMMIT (a restart, a
         failover) nothing of it was kept: it is run again on a new connection after each delay in
         `retries`, then reported. A connection lost *during* COMMIT is reported at once (the write
         is whole or absent; running it again could store it twice). On sqlite: one transaction."""
-        for delay in (*retries, None):
+        for delay in (*(WRITE_RETRY_DELAYS_S if retries is None else retries), None):
             try:
                 async with self.transaction() as conn:
                     return await body(conn)

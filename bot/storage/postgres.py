@@ -254,7 +254,11 @@ class PgConnection:
         if self.in_transaction:
             raise pg_error(self.url, _asyncpg().exceptions.ConnectionDoesNotExistError("connection lost"))
         log.info("reconnecting to %s", redact(self.url))
-        await self.connect()
+        try:
+            await self.connect()
+        except StorageError as e:
+            e.retryable = e.kind == "io"  # the server is still away: a later try may find it back
+            raise
         return self._raw
 
     async def _id_tables_now(self, raw: Any) -> set[str]:

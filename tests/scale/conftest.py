@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.scale.cluster import RedisServer, Worker
+from tests.scale.pg_fixtures import fresh_postgres, postgres_server  # noqa: F401 - fixtures
 
 
 @pytest.fixture(scope="module")

@@ -68,8 +68,19 @@ class PostgresServer:
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
+    def running(self) -> bool:
+        done = subprocess.run([str(self.bin / "pg_ctl"), "-D", str(self.data), "status"], capture_output=True,
+                              user=self._user, group=self._group, cwd=self.folder)
+        return done.returncode == 0
+
+    def ensure_running(self) -> None:
+        if not self.running():
+            self.start()
+
     def restart(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "restart")
+        """Stop (fast: every session is cut, open transactions roll back) and start again."""
+        self.stop("fast")
+        self.start()
 
     def close(self) -> None:
         try:

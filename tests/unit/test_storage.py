@@ -246,3 +246,39 @@ async def test_both_backends_hold_the_same_tables_and_columns(db):
     async with Database(":memory:") as reference:
         expected = {t: await reference.columns(t) for t in await reference.tables()}
     assert columns == expected
+
+
+# ------------------------------------------------------------------ the Postgres adapter's translation
+
+
+def test_placeholders_become_numbered_outside_quotes_and_comments():
+    from bot.storage.postgres import placeholders
+
+    assert placeholders("SELECT * FROM t WHERE a = ? AND b LIKE ? ESCAPE '\\'") == (
+        "SELECT * FROM t WHERE a = $1 AND b LIKE $2 ESCAPE '\\'")
+    assert placeholders("SELECT '?', \"odd?name\" FROM t -- why?\nWHERE x = ?") == (
+        "SELECT '?', \"odd?name\" FROM t -- why?\nWHERE x = $1")
+    assert placeholders("VALUES('it''s ?', ?)") == "VALUES('it''s ?', $1)"
+
+
+def test_migrations_translate_to_postgres_with_tables_before_their_references():
+    from bot.storage.postgres import PG_NOW, postgres_ddl
+
+    out = postgres_ddl(db_module._statements(MIGRATIONS[0]))
+    creates = [s.split()[2] for s in out if s.startswith("CREATE TABLE")]
+    assert creates.index("sessions") < creates.index("attempts")  # attempts refers to sessions
+    attempts = next(s for s in out if s.startswith("CREATE TABLE attempts"))
+    assert "id            BIGSERIAL PRIMARY KEY" in attempts and "user_id       BIGINT NOT NULL" in attempts
+    assert "duration_s    DOUBLE PRECISION" in attempts and PG_NOW in attempts and "strftime" not in attempts
+    assert len(out) == len(db_module._statements(MIGRATIONS[0]))
+
+
+def test_a_database_url_is_never_shown_with_its_password():
+    from bot.storage.postgres import redact
+
+    assert redact("postgresql://parley:s3cret@db.example:5432/parley?sslmode=require&password=x") == (
+        "postgresql://parley:***@db.example:5432/parley")
+    assert redact("postgresql://parley@localhost/parley") == "postgresql://parley@localhost/parley"
+    assert Database("postgresql://u:pw@h:1/d").where == "postgresql://u:***@h:1/d"
+    assert "pw" not in repr(__import__("bot.config", fromlist=["Settings"]).Settings.from_env(
+        {"PARLEY_DATABASE_URL": "postgresql://u:pw@h:1/d"}))
