@@ -483,7 +483,7 @@ async def test_erasing_a_member_mid_session_leaves_nothing_of_them_after_the_end
     """Erased while their answer is being rated, after rating and talking over others: the group
     goes on, and the summary written at the end (and every progress save) holds nothing of theirs."""
     from bot.storage import privacy
-    from tests.fault.population import scan_for
+    from tests.fault.population import scan_db
 
     g, events = await make_group(engine, db, clock, members=(A,))
     await g.join(ERIN, ERIN_NAME)
@@ -496,7 +496,7 @@ async def test_erasing_a_member_mid_session_leaves_nothing_of_them_after_the_end
     assert g.current.answerer_id == ERIN
     await g.submit_text_answer(ERIN, ANSWER_B)
     await g.rate(A, 2, Rating(2, 2, 2))  # ERIN's answer is being rated when she erases
-    assert g.phase is Phase.RATING and scan_for(settings.database, (ERIN,))
+    assert g.phase is Phase.RATING and (await scan_db(db, (ERIN,)))
     assert await g.erase_member(ERIN) is True
     await privacy.delete_user(db, ERIN)  # what /privacy delete does right after
     # she left the running state at once, and the group moved on to C
@@ -510,14 +510,14 @@ async def test_erasing_a_member_mid_session_leaves_nothing_of_them_after_the_end
     await type_answer(g, clock)
     summary = await g.end("done")
     assert [m["user_id"] for m in summary["members"]] == [A, C]
-    assert scan_for(settings.database, (ERIN, ERIN_NAME)) == []
+    assert await scan_db(db, (ERIN, ERIN_NAME)) == []
     assert await privacy.stored_counts(db, ERIN) == {}
 
 
 async def test_an_answer_stored_after_the_erasure_is_erased_again(engine, db, clock, settings) -> None:
     """The erasure lands while the member's answer is being written: that write must not survive."""
     from bot.storage import privacy
-    from tests.fault.population import scan_for
+    from tests.fault.population import scan_db
 
     writing, release = asyncio.Event(), asyncio.Event()
 
@@ -541,7 +541,7 @@ async def test_an_answer_stored_after_the_erasure_is_erased_again(engine, db, cl
     await asyncio.wait_for(answering, 5)
     assert g.current.answerer_id == A  # nothing of hers to rate: A is up
     await g.end("done")
-    assert scan_for(settings.database, (ERIN, ERIN_NAME)) == []
+    assert await scan_db(db, (ERIN, ERIN_NAME)) == []
 
 
 async def test_the_member_who_ended_a_group_is_stored_as_an_id(engine, db, clock) -> None:
@@ -555,7 +555,7 @@ async def test_the_member_who_ended_a_group_is_stored_as_an_id(engine, db, clock
 
 async def test_erasing_the_owner_while_they_answer_hands_the_group_on(engine, db, clock, settings) -> None:
     from bot.storage import privacy
-    from tests.fault.population import scan_for
+    from tests.fault.population import scan_db
 
     g, events = await make_group(engine, db, clock, members=())
     g.owner_id = ERIN
@@ -573,4 +573,4 @@ async def test_erasing_the_owner_while_they_answer_hands_the_group_on(engine, db
     assert await g.erase_member(ERIN) is False  # nothing of hers is left
     await type_answer(g, clock)
     await g.end("done", by=A)
-    assert scan_for(settings.database, (ERIN, ERIN_NAME)) == []
+    assert await scan_db(db, (ERIN, ERIN_NAME)) == []
