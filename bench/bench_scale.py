@@ -17,8 +17,10 @@ it starts its own redis-server on a free port and a real Celery worker (`python 
    decode (as the voice receive path does) and the listener's resample + VAD (`feed_pcm48`).
    With 2. these are the inputs of the load model in docs/scale.md.
 
-Not measured here yet (later parts of issue 16): rounds within 2 s of real time with 1 and 2
-workers, Postgres versus sqlite time to save an attempt.
+4. Postgres versus sqlite time to save an attempt (p50, p99): bench/bench_storage.py, run here with
+   fewer saves when asyncpg and the Postgres binaries are installed.
+
+Not measured here yet (later parts of issue 16): rounds within 2 s of real time with 1 and 2 workers.
 """
 
 from __future__ import annotations
@@ -177,8 +179,15 @@ async def main() -> None:
               f"= {cost['core_share'] * 100:.2f} % of a core per speaking member (50 frames a second); "
               f"DAVE decrypt adds about 12 µs (bench_dave)")
 
-        print("\n4. rounds within 2 s of real time with 1 and 2 workers; Postgres vs sqlite save time: "
-              "not measured yet (issue 16, later parts)")
+        print("\n4. Postgres vs sqlite: time to save an attempt (bench_storage, 2 passes x 300 saves)")
+        try:
+            from bench.bench_storage import measure, report
+
+            report(await measure(saves=300, passes=2, tasks=8), 8)
+        except (ImportError, RuntimeError) as e:  # no asyncpg, no Postgres binaries
+            print(f"   not measured: {e}")
+
+        print("\n5. rounds within 2 s of real time with 1 and 2 workers: not measured yet (issue 16, later parts)")
     finally:
         worker.stop()
         redis.stop()

@@ -32,7 +32,10 @@ class PostgresServer:
 
     `stop` and `start` keep the data (a server restart); `close` removes the folder."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """`durable`: Postgres' own defaults (fsync, full page writes), as a production server runs;
+        without it, fsync is off (tests: much faster, and a crash of the test machine loses nothing of value)."""
+        self.durable = durable
         found = find_binaries()
         if found is None:
             raise RuntimeError("Postgres is not installed (initdb/pg_ctl): scripts/install-system-deps.sh "
@@ -60,8 +63,9 @@ class PostgresServer:
         return self
 
     def start(self) -> None:
-        opts = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c full_page_writes=off -c max_connections=200")
+        opts = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            opts += " -c fsync=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-o", opts, "-w",
                   "-t", "60", "start")
 
