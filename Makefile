@@ -23,15 +23,21 @@ setup: system $(STAMP)  ## system packages + virtual environment with the projec
 demo: setup  ## run an offline practice round (no Discord token needed)
 	$(PY) -m bot demo
 
+# The e2e scenarios mostly wait on real-time audio (a bot process uses about a tenth of a core), so
+# they run side by side in E2E_WORKERS processes; everything else runs in one process, where the
+# timing checks (event-loop lag, real-time transcription) measure the code and not the neighbours.
+E2E_WORKERS ?= 5
+
 test: setup lint  ## lint and type checks, then the whole test suite (real model, real audio, local Discord stand-in)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not e2e and not scale"
+	$(PY) -m pytest -q -m e2e -n $(E2E_WORKERS)
 
 lint: setup  ## ruff (lint) and mypy (types), configured in pyproject.toml
 	$(PY) -m ruff check bot cogs bench tests
 	$(PY) -m mypy
 
-test-fast: setup  ## tests without the slow and e2e ones
-	$(PY) -m pytest -q -m "not slow and not e2e"
+test-fast: setup  ## tests without the slow, e2e and scale ones (under a minute)
+	$(PY) -m pytest -q -m "not slow and not e2e and not scale"
 
 test-scale: setup  ## transcription workers: real Redis and Celery worker processes (installs the 'scale' extra)
 	$(PY) -m pip install -q -e '.[test,scale]'
