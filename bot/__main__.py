@@ -25,6 +25,7 @@ from bot.cli_support import (
     int_between,
     local_user,
 )
+from bot.speech.audio_format import SAMPLE_RATE
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 2, 3
 T = TypeVar("T")
@@ -212,7 +213,7 @@ def _transcribe_file(settings, path: Path):
     except ModelNotFound as e:
         progress.done("")
         raise CliError(str(e), EXIT_UNAVAILABLE) from None
-    total = len(samples) / 16000
+    total = len(samples) / SAMPLE_RATE
     progress.status(f"transcribing {total:.1f} s of audio…")
     transcript = transcriber.transcribe_sync(samples, progress=lambda done, tot: progress.bar("transcribing", done, tot))
     progress.done(f"transcribed {total:.1f} s of audio")

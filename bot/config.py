@@ -26,6 +26,16 @@ def _default_data_dir() -> Path:
 STRUCTURE_DETECTORS = ("learned", "rules")
 
 
+# "Long silence" means one thing everywhere: a stretch of at least this many seconds with no speech
+# while a member answers (PARLEY_LONG_SILENCE_S sets it; Settings.long_silence_s carries it).
+# - The feedback flags each one (`FlagCode.LONG_SILENCE`, bot/analysis/timing.find_silences over the
+#   transcript's word times; the wait before the first word counts, and is folded into `slow_start`
+#   when that is flagged too).
+# - A voice round nudges the member aloud the first time one happens after they started speaking
+#   (bot/practice/listening.py, from the live voice activity), once per answer.
+LONG_SILENCE_S = 4.0
+
+
 @dataclass(frozen=True)
 class Settings:
     # Discord
@@ -49,7 +59,7 @@ class Settings:
     tts_voice: str = ""  # an espeak-ng voice id; empty = engine default English voice
     tts_rate: int = 170  # words per minute
     # analysis
-    long_silence_s: float = 4.0
+    long_silence_s: float = LONG_SILENCE_S  # see LONG_SILENCE_S above
     end_silence_s: float = 15.0
     structure_detector: str = "learned"  # learned (model over rule hits and wording) | rules
     # rounds and limits

@@ -8,21 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.models import STRUCTURE_ELEMENTS, Analysis, Flag, Question
+from bot.analysis.scoring import FlagCode
+from bot.models import STRUCTURE_ELEMENTS, Analysis, Flag, Question, category_label
 from bot.text_safety import neutralize_mentions, safe_excerpt
 
 # Flags that say the same thing as a stronger one: shown only when the stronger one is absent.
 _SHADOWED_BY: dict[str, tuple[str, ...]] = {
-    "no_measurable_result": ("missing_outcome",),
-    "missing_result": ("missing_outcome", "no_measurable_result"),
-    "assumptions_late": ("missing_assumptions",),
-    "missing_scope": ("missing_assumptions",),
-    "missing_requirements": ("missing_assumptions",),
-    "missing_ownership": ("team_not_i",),
+    FlagCode.NO_MEASURABLE_RESULT: (FlagCode.MISSING_OUTCOME,),
+    FlagCode.MISSING_RESULT: (FlagCode.MISSING_OUTCOME, FlagCode.NO_MEASURABLE_RESULT),
+    FlagCode.ASSUMPTIONS_LATE: (FlagCode.MISSING_ASSUMPTIONS,),
+    FlagCode.MISSING_SCOPE: (FlagCode.MISSING_ASSUMPTIONS,),
+    FlagCode.MISSING_REQUIREMENTS: (FlagCode.MISSING_ASSUMPTIONS,),
+    FlagCode.MISSING_OWNERSHIP: (FlagCode.TEAM_NOT_I,),
     # the "land the answer" advice already asks for these
-    "missing_complexity": ("missing_outcome",),
-    "missing_tests": ("missing_outcome",),
-    "missing_tradeoffs": ("missing_outcome",),
+    FlagCode.MISSING_COMPLEXITY: (FlagCode.MISSING_OUTCOME,),
+    FlagCode.MISSING_TESTS: (FlagCode.MISSING_OUTCOME,),
+    FlagCode.MISSING_TRADEOFFS: (FlagCode.MISSING_OUTCOME,),
 }
 _MAX_SILENCE_FIXES = 2  # more than two pauses read as one habit, not separate fixes
 
@@ -44,8 +45,8 @@ def top_fixes(analysis: Analysis, n: int = 3) -> list[Flag]:
     for f in analysis.flags:
         if any(c in codes for c in _SHADOWED_BY.get(f.code, ())):
             continue
-        if f.code == "long_silence":
-            if "slow_start" in codes and (f.at_s or 0.0) <= 0.01:
+        if f.code == FlagCode.LONG_SILENCE:
+            if FlagCode.SLOW_START in codes and (f.at_s or 0.0) <= 0.01:
                 continue
             if silences_taken >= _MAX_SILENCE_FIXES:
                 continue
@@ -79,14 +80,10 @@ def fix_line(f: Flag, indent: str = "     ", *, for_discord: bool = False) -> st
     return "\n".join(lines)
 
 
-def _category_label(category: str) -> str:
-    return category.replace("_", " ")
-
-
 def render_text(analysis: Analysis, question: Question) -> str:
     """Readable terminal feedback: score, what went well, top three fixes, follow-up, missed key points."""
     lines: list[str] = []
-    head = f"Score {analysis.score}/100  ·  {question.id} ({_category_label(question.category)})"
+    head = f"Score {analysis.score}/100  ·  {question.id} ({category_label(question.category).lower()})"
     if analysis.duration_s is not None:
         head += f"  ·  {mmss(analysis.duration_s)}"
     lines.append(head)
@@ -161,5 +158,5 @@ def feedback_dict(analysis: Analysis, question: Question) -> dict[str, Any]:
         "description": clip(analysis.summary, 4096),
         "colour": score_colour(analysis.score),
         "fields": fields,
-        "footer": f"{_category_label(question.category)} · {question.difficulty}",
+        "footer": f"{category_label(question.category).lower()} · {question.difficulty}",
     }

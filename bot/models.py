@@ -8,6 +8,17 @@ from typing import Any
 CATEGORIES: tuple[str, ...] = ("coding", "fundamentals", "system_design", "behavioral")
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
 
+# How each category is named to users, everywhere: embeds, slash-command choices, the terminal.
+CATEGORY_LABELS: dict[str, str] = {
+    "coding": "Coding", "fundamentals": "Backend fundamentals", "system_design": "System design",
+    "behavioral": "Behavioral",
+}
+
+
+def category_label(category: str) -> str:
+    """A category as users read it ("System design"); lower-case it inside a sentence."""
+    return CATEGORY_LABELS.get(category, category.replace("_", " ").capitalize())
+
 # Every structure element an answer can be checked for, with the words a coach would use.
 # `assumptions` and `outcome` are always checked, whatever the question lists in `expected`.
 STRUCTURE_ELEMENTS: dict[str, str] = {

@@ -1,13 +1,17 @@
 """What is wrong with a path, in words a user can act on (a symlink loop is not "not found",
-a named pipe is not "empty")."""
+a named pipe is not "empty"), and removing files we wrote (`remove_files`)."""
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,3 +56,20 @@ def _stat_error(path: Path, e: OSError) -> PathProblem:
     if e.errno == errno.ENAMETOOLONG:
         return PathProblem("has a name too long for the file system")
     return PathProblem(f"cannot be read ({e.strerror or e})")
+
+
+def remove_files(paths: Iterable[Path], *, what: str = "a file") -> tuple[int, list[str]]:
+    """Delete each file: (how many were removed, the paths that could not be). One already gone
+    counts as neither; any other failure is logged (as "could not remove <what>") and returned.
+    The one way audio retention and privacy erasure delete the recordings they kept."""
+    removed, failed = 0, []
+    for p in paths:
+        try:
+            p.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            log.warning("could not remove %s: %s", what, e.strerror or e)
+            failed.append(str(p))
+    return removed, failed

@@ -30,9 +30,10 @@ from bot.discord_io.daily_embeds import (
     stats_embed,
     when,
 )
-from bot.discord_io.daily_scheduler import DiscordPushPoster, category_label
+from bot.discord_io.daily_scheduler import DiscordPushPoster
 from bot.discord_io.guards import THREAD_NEEDS, missing_permissions
 from bot.limits import RateLimiter
+from bot.models import category_label
 from bot.practice.answer_uploads import not_audio_text
 from bot.practice.daily import PushFailed
 from bot.practice.daily_service import AnswerRejected, DailyService, RetryRefused

@@ -16,11 +16,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_io.consent_view import ensure_consent
-from bot.discord_io.group_embeds import category_label, lobby_embed
+from bot.discord_io.group_embeds import lobby_embed
 from bot.discord_io.group_io import GroupRun
 from bot.discord_io.guards import VOICE_NEEDS, missing_permissions
 from bot.discord_io.replies import send_private
-from bot.models import CATEGORIES
+from bot.models import CATEGORIES, category_label
 from bot.practice.group import GroupConfig, GroupSession
 from bot.practice.group.checks import end_refusal, join_list
 from bot.practice.rounds_registry import KIND_GROUP, RoundAlreadyRunning, RoundsRegistry, TooBusy
@@ -75,7 +75,7 @@ class GroupCog(commands.Cog):
         cat = category.value if category is not None else None
         services = self.bot.services
         if cat is not None and cat not in services.bank.categories():
-            await send_private(interaction, f"The question bank has no {category_label(cat)} questions yet; "
+            await send_private(interaction, f"The question bank has no {category_label(cat).lower()} questions yet; "
                                "pick another category.")
             return
         # The starter joins at once, so they accept the notice first, like everyone pressing Join.

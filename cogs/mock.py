@@ -20,17 +20,16 @@ from discord.ext import commands
 from discord.ext.voice_recv import VoiceRecvClient
 
 from bot.bank import NoMatchingQuestion, UnknownQuestion
-from bot.discord_io.embeds import category_label
 from bot.discord_io.guards import VOICE_NEEDS, missing_from, missing_permissions
 from bot.discord_io.replies import send_private
-from bot.discord_io.round_io import ConsentStore, DiscordRoundIO
-from bot.models import CATEGORIES, DIFFICULTIES, Question
+from bot.discord_io.round_io import DiscordRoundIO
+from bot.models import CATEGORIES, DIFFICULTIES, Question, category_label
 from bot.practice.round import MockRound
 from bot.practice.round.extras import PracticeExtras
 from bot.practice.rounds_registry import KIND_MOCK, Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.practice.tailoring import make_picker
 from bot.storage.attempts import get_attempt
-from bot.storage.privacy import ConsentStore as DbConsentStore
+from bot.storage.privacy import ConsentStore
 from bot.storage.profiles import role_needs
 from bot.storage.retries import link_retry
 
@@ -69,7 +68,7 @@ class MockCog(commands.Cog):
         self.services = bot.services
         self.registry: RoundsRegistry = bot.rounds
         # Acceptance is remembered per server in the consents table (shared with /privacy).
-        self.consent = consent if consent is not None else DbConsentStore(bot.services.db)
+        self.consent = consent if consent is not None else ConsentStore(bot.services.db)
         self.active: dict[int, ActiveRound] = {}  # guild id → its mock round
 
     # ---- /mock start -------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.analysis.structure import StructureReport
 from bot.analysis.timing import TOO_FAST_WPM, TOO_SLOW_WPM, TimingReport
@@ -155,10 +156,51 @@ GENERIC_OUTCOME_FOLLOW_UPS: dict[str, str] = {
     "behavioral": "How did you know it worked? Give me a number: what changed, from what to what?",
 }
 
+
+class FlagCode(StrEnum):
+    """Every flag code an analysis can carry, shared by scoring (which raises them), the feedback
+    (which folds and orders them) and the front ends. A code is its own string value ("long_silence"),
+    so stored and serialised flags read the same as before. Structure gaps are `missing_<element>`
+    (`FlagCode.missing`); the ones other code refers to by name have a member here."""
+
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    MISSING_OUTCOME = "missing_outcome"
+    NO_MEASURABLE_RESULT = "no_measurable_result"
+    MISSING_ASSUMPTIONS = "missing_assumptions"
+    ASSUMPTIONS_LATE = "assumptions_late"
+    TEAM_NOT_I = "team_not_i"
+    SLOW_START = "slow_start"
+    LONG_SILENCE = "long_silence"
+    BUZZWORDS_WITHOUT_REASONING = "buzzwords_without_reasoning"
+    VAGUE_ANSWER = "vague_answer"
+    MISSING_RESULT = "missing_result"
+    MISSING_FAILURE_MODES = "missing_failure_modes"
+    MISSING_COMPLEXITY = "missing_complexity"
+    MISSING_TESTS = "missing_tests"
+    MISSING_SCALE = "missing_scale"
+    MISSING_REQUIREMENTS = "missing_requirements"
+    MISSING_TRADEOFFS = "missing_tradeoffs"
+    MISSING_OBSERVABILITY = "missing_observability"
+    MISSING_SCOPE = "missing_scope"
+    MISSING_OWNERSHIP = "missing_ownership"
+    MISSED_KEY_POINTS = "missed_key_points"
+    FILLER_HEAVY = "filler_heavy"
+    TOO_FAST = "too_fast"
+    TOO_SLOW = "too_slow"
+    POOR_AUDIO = "poor_audio"
+
+    @staticmethod
+    def missing(element: str) -> str:
+        """The code of a missing structure element: its member when there is one, else `missing_<element>`."""
+        code = f"missing_{element}"
+        return FlagCode(code) if code in FlagCode._value2member_map_ else code
+
+
 CODE_ORDER = (
-    "too_short", "missing_outcome", "no_measurable_result", "missing_assumptions", "team_not_i", "slow_start", "long_silence",
-    "buzzwords_without_reasoning", "vague_answer", "missing_result", "missing_failure_modes", "missing_complexity", "missing_tests",
-    "missing_scale", "missing_requirements", "missing_tradeoffs", "missing_observability", "missed_key_points",
+    FlagCode.TOO_SHORT, FlagCode.MISSING_OUTCOME, FlagCode.NO_MEASURABLE_RESULT, FlagCode.MISSING_ASSUMPTIONS, FlagCode.TEAM_NOT_I, FlagCode.SLOW_START, FlagCode.LONG_SILENCE,
+    FlagCode.BUZZWORDS_WITHOUT_REASONING, FlagCode.VAGUE_ANSWER, FlagCode.MISSING_RESULT, FlagCode.MISSING_FAILURE_MODES, FlagCode.MISSING_COMPLEXITY, FlagCode.MISSING_TESTS,
+    FlagCode.MISSING_SCALE, FlagCode.MISSING_REQUIREMENTS, FlagCode.MISSING_TRADEOFFS, FlagCode.MISSING_OBSERVABILITY, FlagCode.MISSED_KEY_POINTS,
 )
 
 
@@ -193,12 +235,12 @@ def build_flags(question: Question, struct: StructureReport, timing: TimingRepor
     for s in timing.silences:
         # a long pause is what the interviewer remembers, so it always ranks as major
         sev = 3
-        flags.append(Flag("long_silence", f"{s.duration_s:.1f} s of silence. Keep narrating while you think: say what you are weighing, even briefly.", s.start, sev))
+        flags.append(Flag(FlagCode.LONG_SILENCE, f"{s.duration_s:.1f} s of silence. Keep narrating while you think: say what you are weighing, even briefly.", s.start, sev))
     if timing.time_to_first_word_s is not None and timing.time_to_first_word_s >= threshold_s:
-        flags.append(Flag("slow_start", f"You took {timing.time_to_first_word_s:.1f} s to start. Buy time out loud instead: restate the question or name your first assumption.", 0.0, 3))
+        flags.append(Flag(FlagCode.SLOW_START, f"You took {timing.time_to_first_word_s:.1f} s to start. Buy time out loud instead: restate the question or name your first assumption.", 0.0, 3))
 
     if length.words == 0:
-        flags.append(Flag("too_short", "No answer came through. Try again and think out loud from the first second; even a rough plan counts.", None, 3))
+        flags.append(Flag(FlagCode.TOO_SHORT, "No answer came through. Try again and think out loud from the first second; even a rough plan counts.", None, 3))
         return _order(flags)
 
     # structure
@@ -206,46 +248,46 @@ def build_flags(question: Question, struct: StructureReport, timing: TimingRepor
     late_msg = "Your assumptions came late in the answer. Say them in the first minute, before you build on them."
     if not p.get("assumptions"):
         if struct.assumptions_late:  # stated, but only after solving: a different fix from "state some"
-            flags.append(Flag("assumptions_late", late_msg, None, 2))
+            flags.append(Flag(FlagCode.ASSUMPTIONS_LATE, late_msg, None, 2))
         else:
-            flags.append(Flag("missing_assumptions", ASSUMPTION_MESSAGES.get(cat, ASSUMPTION_MESSAGES["coding"]), None, 3))
+            flags.append(Flag(FlagCode.MISSING_ASSUMPTIONS, ASSUMPTION_MESSAGES.get(cat, ASSUMPTION_MESSAGES["coding"]), None, 3))
     elif struct.assumptions_late and struct.hits.get("assumptions") is not None:
         h = struct.hits["assumptions"]
-        flags.append(Flag("assumptions_late", late_msg, h.time if h else None, 1))
+        flags.append(Flag(FlagCode.ASSUMPTIONS_LATE, late_msg, h.time if h else None, 1))
     if not p.get("outcome"):
         if cat == "behavioral":
             if not struct.qualitative_result:
-                flags.append(Flag("missing_outcome", OUTCOME_MESSAGES["behavioral"], None, 3))
-            flags.append(Flag("no_measurable_result", "Give the result a number: latency before and after, incidents per month, hours saved, error rate. \"It went well\" is not a result.", None, 3))
+                flags.append(Flag(FlagCode.MISSING_OUTCOME, OUTCOME_MESSAGES["behavioral"], None, 3))
+            flags.append(Flag(FlagCode.NO_MEASURABLE_RESULT, "Give the result a number: latency before and after, incidents per month, hours saved, error rate. \"It went well\" is not a result.", None, 3))
         else:
-            flags.append(Flag("missing_outcome", OUTCOME_MESSAGES.get(cat, OUTCOME_MESSAGES["coding"]), None, 3))
+            flags.append(Flag(FlagCode.MISSING_OUTCOME, OUTCOME_MESSAGES.get(cat, OUTCOME_MESSAGES["coding"]), None, 3))
     for e, ok in p.items():
         if e in ("assumptions", "outcome") or ok:
             continue
         sev = 3 if e in ("failure_modes", "complexity", "result") else 2
-        flags.append(Flag(f"missing_{e}", MISSING_MESSAGES.get(e, f"Cover {element_label(e)}."), None, sev))
+        flags.append(Flag(FlagCode.missing(e), MISSING_MESSAGES.get(e, f"Cover {element_label(e)}."), None, sev))
 
     if struct.buzzwords_unreasoned and (len(struct.buzzwords_unreasoned) >= 2 or len(struct.buzzwords_unreasoned) == len(struct.buzzwords)):
         names = ", ".join(struct.buzzwords_unreasoned[:4])
         h = struct.buzz_hit
-        flags.append(Flag("buzzwords_without_reasoning", f"You named {names} without saying why. For each tool, give the reason it fits (\"Kafka, because consumers can replay after a crash\") or drop it.", h.time if h else None, 2))
+        flags.append(Flag(FlagCode.BUZZWORDS_WITHOUT_REASONING, f"You named {names} without saying why. For each tool, give the reason it fits (\"Kafka, because consumers can replay after a crash\") or drop it.", h.time if h else None, 2))
     if cat == "behavioral":
         total = struct.i_count + struct.we_count
         if struct.we_count >= 3 and struct.i_count < 0.5 * struct.we_count and total > 0:
-            flags.append(Flag("team_not_i", f"Mostly \"we\" ({struct.we_count}x) and little \"I\" ({struct.i_count}x). Say what you personally decided and did.", None, 3))
+            flags.append(Flag(FlagCode.TEAM_NOT_I, f"Mostly \"we\" ({struct.we_count}x) and little \"I\" ({struct.i_count}x). Say what you personally decided and did.", None, 3))
     if struct.vague:
         quoted = ", ".join(f"\"{w}\"" for w in struct.vague_examples) or "\"scalable\", \"robust\""
-        flags.append(Flag("vague_answer", f"It stays general ({quoted}). Replace each generality with a concrete detail: a number, a component, a specific failure.", None, 2))
+        flags.append(Flag(FlagCode.VAGUE_ANSWER, f"It stays general ({quoted}). Replace each generality with a concrete detail: a number, a component, a specific failure.", None, 2))
 
     # pace and fillers
     if timing.word_count >= 20 and timing.filler_words >= 4 and 100.0 * timing.filler_words / timing.word_count > FILLER_HEAVY_PER_100:
-        flags.append(Flag("filler_heavy", f"{timing.filler_words} filler words (um, uh, like, you know). A short silent pause sounds more confident than a filler.", None, 1))
+        flags.append(Flag(FlagCode.FILLER_HEAVY, f"{timing.filler_words} filler words (um, uh, like, you know). A short silent pause sounds more confident than a filler.", None, 1))
     pace = timing.articulation_wpm
     if pace is not None and length.words >= 30 and (timing.speaking_span_s or 0) >= 15:
         if pace > TOO_FAST_WPM:
-            flags.append(Flag("too_fast", f"About {pace:.0f} words a minute is fast. Slow down at the key decisions so they land.", None, 1))
+            flags.append(Flag(FlagCode.TOO_FAST, f"About {pace:.0f} words a minute is fast. Slow down at the key decisions so they land.", None, 1))
         elif pace < TOO_SLOW_WPM:
-            flags.append(Flag("too_slow", f"About {pace:.0f} words a minute is slow. Aim for a steady 120-160 by thinking in short spoken steps.", None, 1))
+            flags.append(Flag(FlagCode.TOO_SLOW, f"About {pace:.0f} words a minute is slow. Aim for a steady 120-160 by thinking in short spoken steps.", None, 1))
 
     # length against target
     target = max(1, question.target_seconds)
@@ -254,12 +296,12 @@ def build_flags(question: Question, struct: StructureReport, timing: TimingRepor
         how = ("Tell the whole story: the situation, what you did yourself, and the result with a number."
                if cat == "behavioral" else
                "Walk through your reasoning step by step: assumptions, approach, then how you would check it.")
-        flags.append(Flag("too_short", f"The answer is short (about {_mmss(length.seconds)} for a {_mmss(target)} target). {how}", None, sev))
+        flags.append(Flag(FlagCode.TOO_SHORT, f"The answer is short (about {_mmss(length.seconds)} for a {_mmss(target)} target). {how}", None, sev))
     elif length.seconds > TOO_LONG_FRAC * target and length.seconds > target + 60:
-        flags.append(Flag("too_long", f"The answer runs long (about {_mmss(length.seconds)} for a {_mmss(target)} target). Lead with the structure and cut detours.", None, 2))
+        flags.append(Flag(FlagCode.TOO_LONG, f"The answer runs long (about {_mmss(length.seconds)} for a {_mmss(target)} target). Lead with the structure and cut detours.", None, 2))
 
     if key_total and key_missed and len(key_missed) / key_total > 0.5:
-        flags.append(Flag("missed_key_points", "Key points you did not touch: " + "; ".join(key_missed[:4]) + ".", None, 2))
+        flags.append(Flag(FlagCode.MISSED_KEY_POINTS, "Key points you did not touch: " + "; ".join(key_missed[:4]) + ".", None, 2))
     return _order(flags)
 
 
@@ -287,9 +329,9 @@ def compute_score(question: Question, struct: StructureReport, timing: TimingRep
     if is_audio:
         inner = [s for s in timing.silences if s.start > 0.01 or (timing.time_to_first_word_s or 0) < 0.01]
         d -= min(0.5, 0.12 * len(inner))
-        if any(f.code == "slow_start" for f in flags):
+        if any(f.code == FlagCode.SLOW_START for f in flags):
             d -= 0.15
-        if any(f.code in ("too_fast", "too_slow") for f in flags):
+        if any(f.code in (FlagCode.TOO_FAST, FlagCode.TOO_SLOW) for f in flags):
             d -= 0.15
     d = max(0.0, d)
 
@@ -375,7 +417,7 @@ def derive_strengths(struct: StructureReport, timing: TimingReport, key_covered:
         pace = timing.articulation_wpm
         if pace is not None and TOO_SLOW_WPM <= pace <= TOO_FAST_WPM:
             out.append(f"Steady pace while speaking ({pace:.0f} words a minute, pauses aside)")
-    if timing.word_count >= 30 and "filler_heavy" not in codes and timing.filler_words <= 2:
+    if timing.word_count >= 30 and FlagCode.FILLER_HEAVY not in codes and timing.filler_words <= 2:
         out.append("Few filler words")
     if struct.buzzwords and not struct.buzzwords_unreasoned:
         out.append("Gave a reason for each tool named")
@@ -406,7 +448,7 @@ def make_summary(score: int, strengths: list[str], gap: str | None, category: st
     gap_text = element_label(gap)
     if gap == "outcome" and category == "behavioral":
         gap_text = "a measurable result"
-    delivery = next((NEXT_STEP[f.code] for f in (flags or []) if f.code in ("long_silence", "slow_start", "filler_heavy")), None)
+    delivery = next((NEXT_STEP[f.code] for f in (flags or []) if f.code in (FlagCode.LONG_SILENCE, FlagCode.SLOW_START, FlagCode.FILLER_HEAVY)), None)
     if delivery:
         return f"{score}/100: {lead}. The biggest gap is {gap_text}; also {delivery}."
     return f"{score}/100: {lead}. The biggest gap is {gap_text}."

@@ -13,13 +13,11 @@ import threading
 from typing import Any
 
 import discord
-from discord.opus import Encoder as OpusEncoder
 
-from bot.speech.audio_format import PCM_BYTES_PER_SECOND
+from bot.speech.audio_format import FRAME_BYTES, PCM_BYTES_PER_SECOND
 
 log = logging.getLogger(__name__)
 
-FRAME_BYTES = OpusEncoder.FRAME_SIZE  # 3840: 20 ms of 48 kHz stereo s16le
 
 
 class PlaybackError(RuntimeError):

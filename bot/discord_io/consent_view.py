@@ -18,7 +18,7 @@ import discord
 from bot.discord_io.member_views import Decision, MemberOnlyView, disable_view
 from bot.discord_io.stale_components import parley_id
 from bot.practice.consent import CONSENT_TITLE, consent_notice
-from bot.storage.privacy import has_consented, record_consent
+from bot.storage.privacy import ConsentStore
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +94,11 @@ async def ensure_consent(
     shows it privately and waits for Accept (remembered) or Decline / timeout (False)."""
     user = user or interaction.user
     guild = guild or interaction.guild
-    db = services.db
+    store = ConsentStore(services.db)
     if guild is None:
         await _send(interaction, content="Practice rounds run inside a server, not in direct messages.")
         return False
-    if await has_consented(db, user.id, guild.id):
+    if await store.has(user.id, guild.id):
         return True
     view = ConsentPrompt(user.id, timeout=timeout)
     embed = consent_notice_embed(services.settings)
@@ -109,7 +109,7 @@ async def ensure_consent(
         view.message = sent
     accepted = await view.result()
     if accepted:
-        await record_consent(db, user.id, guild.id, getattr(user, "display_name", "") or "")
+        await store.record(user.id, guild.id, getattr(user, "display_name", "") or "")
     return accepted
 
 

@@ -13,10 +13,10 @@ from datetime import date, datetime
 import discord
 
 from bot.discord_io.daily_scheduler import EMBED_COLOUR as COLOUR
-from bot.discord_io.daily_scheduler import category_label
 from bot.discord_io.embeds import analysis_embed
+from bot.models import category_label
 from bot.practice.daily import Schedule
-from bot.practice.daily_service import AnswerResult, MemberProgress, PlanStarted
+from bot.practice.daily_service import DailyAnswerResult, MemberProgress, PlanStarted
 from bot.practice.prep_plan import PLAN, PLAN_DAYS
 from bot.practice.progress import LeaderboardEntry
 from bot.progress_chart import ChartResult
@@ -34,7 +34,7 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def feedback_embed(member: discord.abc.User, result: AnswerResult, *, spoken: bool) -> discord.Embed:
+def feedback_embed(member: discord.abc.User, result: DailyAnswerResult, *, spoken: bool) -> discord.Embed:
     """The shared per-answer feedback embed (`analysis_embed`, from `bot.feedback`), addressed to the
     member, plus what only the daily path has: what was heard, the streak and the prep-plan day."""
     a = result.analysis

@@ -13,20 +13,13 @@ import discord
 
 from bot.config import Settings
 from bot.discord_io.guards import THREAD_NEEDS, missing_permissions
-from bot.models import Question
+from bot.models import Question, category_label
 from bot.practice.daily import Assignment, PlannedPush, PostedPush, PushFailed
 from bot.practice.prep_plan import PLAN_DAYS, plan_day
 
 log = logging.getLogger(__name__)
 
-CATEGORY_LABELS = {
-    "coding": "Coding", "fundamentals": "Backend fundamentals", "system_design": "System design",
-    "behavioral": "Behavioral",
-}
 EMBED_COLOUR = discord.Colour.from_rgb(59, 111, 216)
-
-def category_label(category: str) -> str:
-    return CATEGORY_LABELS.get(category, category.replace("_", " ").capitalize())
 
 
 def push_embed(question: Question, local_date: date, settings: Settings, *, catch_up: bool = False) -> discord.Embed:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.analysis.scoring import FlagCode
 from bot.feedback import feedback_dict, fix_line, top_fixes
-from bot.models import Analysis, Flag, Question, Transcript
+from bot.models import Analysis, Flag, Question, Transcript, category_label
 from bot.text_safety import neutralize_mentions, safe_excerpt
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,16 +38,6 @@ CONSENT_DETAILS = (
     "• Your **transcripts and scores are stored** so you can follow your progress.\n"
     "• `/privacy delete` erases everything stored about you, at any time."
 )
-
-_CATEGORY_LABEL = {
-    "coding": "Coding", "fundamentals": "Fundamentals", "system_design": "System design",
-    "behavioral": "Behavioral",
-}
-
-
-def category_label(category: str) -> str:
-    return _CATEGORY_LABEL.get(category, category.replace("_", " ").capitalize())
-
 
 def _cut(text: str, limit: int) -> str:
     text = text.strip()
@@ -179,7 +170,7 @@ def feedback_embed(summary: RoundSummary) -> discord.Embed:
     seen: set[str] = set()
     for a in summary.analyses:
         for f in top_fixes(a, 3):
-            if f.code == "poor_audio":  # the network's fault, not a fix for the candidate
+            if f.code == FlagCode.POOR_AUDIO:  # the network's fault, not a fix for the candidate
                 continue
             if f.code not in seen:
                 seen.add(f.code)

@@ -12,7 +12,7 @@ from typing import Any
 import discord
 
 from bot.feedback import fix_line, score_colour, strengths, top_fixes
-from bot.models import Question
+from bot.models import Question, category_label
 from bot.practice.group import GroupSession, Phase, Turn
 from bot.ratings import CRITERIA
 from bot.text_safety import escape_markdown, neutralize_mentions, safe_excerpt
@@ -31,13 +31,9 @@ def member_name(text: str) -> str:
     return escape_markdown(neutralize_mentions(text))[:64] or "someone"
 
 
-def category_label(c: str) -> str:
-    return c.replace("_", " ")
-
-
 def lobby_embed(session: GroupSession) -> discord.Embed:
     cfg = session.config
-    what = category_label(cfg.category) if cfg.category else "any category"
+    what = category_label(cfg.category).lower() if cfg.category else "any category"
     e = discord.Embed(
         title="Peer practice group",
         description=(

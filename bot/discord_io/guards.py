@@ -24,6 +24,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.clock import Now
 from bot.discord_io.replies import try_send_private
 from bot.discord_io.stale_components import typed_text_embed
 from bot.limits import RateLimiter
@@ -125,7 +126,7 @@ class CommandGuard:
     """Per-user limit on every interaction: commands, buttons, selects and modal submits
     (autocomplete is not counted: it can't be answered with a message)."""
 
-    def __init__(self, limit: int, *, window_s: float = 60.0, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, limit: int, *, window_s: float = 60.0, clock: Now | None = None) -> None:
         kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
         self.limiter = RateLimiter(limit=max(1, limit), window_s=window_s, **kw)
         self.refused = 0
@@ -165,7 +166,7 @@ class UploadGuard:
         if wait: reply(bot.command_guard.uploads.message(wait)); return
     """
 
-    def __init__(self, per_hour: int, *, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, per_hour: int, *, clock: Now | None = None) -> None:
         kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
         self.limiter = RateLimiter(limit=max(1, per_hour), window_s=3600.0, **kw)
 
@@ -188,7 +189,7 @@ async def interaction_allowed(interaction: discord.Interaction) -> bool:
     return await guard.check(interaction)
 
 
-def install_command_guard(bot: Any, *, clock: Callable[[], float] | None = None) -> CommandGuard:
+def install_command_guard(bot: Any, *, clock: Now | None = None) -> CommandGuard:
     """Attach a `CommandGuard` to `bot.tree` (as its interaction check); returns it.
 
     The guard also carries `uploads`, an `UploadGuard` for audio answers.

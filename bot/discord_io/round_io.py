@@ -22,7 +22,7 @@ import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -40,6 +40,7 @@ from bot.discord_io.stale_components import STALE_ROUND_TEXT
 from bot.discord_io.views import ConsentView, PrivateFeedbackView, RoundControls, TextAnswerModal
 from bot.discord_io.voice_receive import AnswerSink
 from bot.models import Question
+from bot.storage.privacy import ConsentStore
 from bot.storage.sessions import get_session
 from bot.text_safety import safe_excerpt
 from bot.timeline_chart import answer_timeline, has_timeline
@@ -65,13 +66,6 @@ async def _private(interaction: discord.Interaction, text: str, embed: discord.E
 
 def _typed_embed(text: str) -> discord.Embed:
     return discord.Embed(title="What you typed", description=safe_excerpt(text, 4000))
-
-
-class ConsentStore(Protocol):
-    """Remembers that a user accepted the recording notice in a server."""
-
-    async def has(self, user_id: int, guild_id: int) -> bool: ...
-    async def record(self, user_id: int, guild_id: int) -> None: ...
 
 
 class DiscordRoundIO:

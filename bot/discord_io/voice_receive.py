@@ -46,6 +46,9 @@ from discord.ext import voice_recv
 from discord.opus import Decoder as OpusDecoder
 from discord.opus import OpusError
 
+from bot.clock import Now
+from bot.speech.audio_format import FRAME_BYTES
+
 try:  # discord.py[voice] pulls davey in; keep the adapter importable without it
     import davey
 except ImportError:  # pragma: no cover - exercised only on installs without davey
@@ -58,7 +61,7 @@ DAVE_MAGIC = b"\xfa\xfa"         # last two bytes of every DAVE-encrypted frame
 # A DAVE trailer is: 8-byte truncated tag, ULEB128 nonce (>= 1 byte), ULEB128 ranges, then one byte
 # with the trailer's size (counting itself and the marker) and the 2-byte marker.
 _DAVE_MIN_TRAILER = 8 + 1 + 1 + 2
-PCM_FRAME_BYTES = OpusDecoder.FRAME_SIZE  # 3840: 20 ms, 48 kHz, stereo, s16le
+PCM_FRAME_BYTES = FRAME_BYTES  # 3840: 20 ms, 48 kHz, stereo, s16le (OpusDecoder.FRAME_SIZE)
 OPUS_SILENCE = b"\xf8\xff\xfe"   # what clients send before going quiet; never encrypted
 HOLD_S = 1.0                     # how long a frame from an unmapped SSRC waits for its user
 HOLD_MAX_FRAMES = 50             # and how many per SSRC (1 s of 20 ms frames)
@@ -155,7 +158,7 @@ class DaveFrameDecryptor:
         on_recovered: Callable[[], None] | None = None,
         on_reinit: Callable[[], object] | None = None,  # its result (whether a re-init was asked) is not used
         log_every_s: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Now = time.monotonic,
     ) -> None:
         self._session_source = session_source
         self.stats = stats
@@ -252,7 +255,7 @@ _reinit_lock = threading.Lock()
 _last_reinit: dict[int, float] = {}  # id(connection state) -> monotonic time of the last re-init
 
 
-def request_dave_reinit(voice_client: Any, *, clock: Callable[[], float] = time.monotonic) -> bool:
+def request_dave_reinit(voice_client: Any, *, clock: Now = time.monotonic) -> bool:
     """Ask discord.py to re-initialise the connection's DAVE session (op 31, new key package) from
     any thread; coalesced per connection to one per `REINIT_MIN_S`. Returns whether it was asked."""
     conn = getattr(voice_client, "_connection", None)
@@ -296,7 +299,7 @@ class AnswerSink(voice_recv.AudioSink):
         on_trouble: Callable[[int], None] | None = None,
         fail_threshold: int = 100,
         reinit_threshold: int = 50,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Now = time.monotonic,
     ) -> None:
         """`on_trouble(frames)`: that many 20 ms frames of the user's audio, ending now, were lost
         (RTP sequence gap) or unusable (DAVE, opus); called on the router thread."""

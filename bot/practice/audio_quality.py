@@ -12,9 +12,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from bot.analysis.scoring import FlagCode
 from bot.models import Analysis, Flag
+from bot.speech.audio_format import FRAME_S
 
-POOR_AUDIO = "poor_audio"  # flag code; never a "fix" for the candidate
+POOR_AUDIO = FlagCode.POOR_AUDIO  # never a "fix" for the candidate
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class PoorStretch:
 
     @property
     def bad_share(self) -> float:
-        return min(1.0, self.bad_frames * 0.02 / max(0.02, self.end - self.start))
+        return min(1.0, self.bad_frames * FRAME_S / max(FRAME_S, self.end - self.start))
 
 
 def stretches(marks: list[tuple[float, int]], *, join_s: float = 0.5, min_frames: int = 10,
@@ -36,10 +38,10 @@ def stretches(marks: list[tuple[float, int]], *, join_s: float = 0.5, min_frames
     out: list[list[float]] = []
     for t, n in sorted(marks):
         if out and t - out[-1][1] <= join_s:
-            out[-1][1] = t + 0.02 * n
+            out[-1][1] = t + FRAME_S * n
             out[-1][2] += n
         else:
-            out.append([t, t + 0.02 * n, n])
+            out.append([t, t + FRAME_S * n, n])
     return [PoorStretch(max(0.0, a - pad_s), b + pad_s, int(n)) for a, b, n in out if n >= min_frames]
 
 
@@ -60,7 +62,7 @@ def excuse_poor_audio(analysis: Analysis, poor: list[PoorStretch]) -> Analysis:
     silences = [s for s in analysis.silences if not in_poor(s.start, s.end)]
     excused = {s.start for s in analysis.silences if in_poor(s.start, s.end)}
     flags = [f for f in analysis.flags
-             if not (f.code in ("long_silence", "slow_start") and f.at_s is not None
+             if not (f.code in (FlagCode.LONG_SILENCE, FlagCode.SLOW_START) and f.at_s is not None
                      and (f.at_s in excused or in_poor(f.at_s, f.at_s + 0.1)))]
     for p in poor:
         flags.append(Flag(

@@ -14,14 +14,16 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
+from bot.clock import WallClock, utc_now
 from bot.config import Settings
+from bot.paths import remove_files
+from bot.speech.audio_format import SAMPLE_RATE
 from bot.storage.attempts import ensure_user
 from bot.storage.db import Database
 from bot.storage.privacy import get_settings
@@ -30,10 +32,6 @@ log = logging.getLogger(__name__)
 
 _SAFE_EXT = re.compile(r"^[a-z0-9]{1,5}$")
 _ORPHAN_GRACE_S = 600.0  # a file younger than this without a row is left alone
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def stamp(dt: datetime) -> str:
@@ -52,7 +50,7 @@ class PurgeReport:
 class AudioRetention:
     """Writes and expires kept audio. `clock` returns an aware UTC datetime (tests pass their own)."""
 
-    def __init__(self, settings: Settings, db: Database, *, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, settings: Settings, db: Database, *, clock: WallClock = utc_now) -> None:
         self.settings = settings
         self.db = db
         self.clock = clock
@@ -74,7 +72,7 @@ class AudioRetention:
         *,
         attempt_id: int | None = None,
         ext: str = "wav",
-        rate: int = 16000,
+        rate: int = SAMPLE_RATE,
     ) -> Path | None:
         """Store one recording if (and only if) the member opted in; returns its path or None.
 
@@ -132,15 +130,7 @@ def _write(path: Path, audio: bytes | np.ndarray, rate: int) -> None:
 
 
 def _remove(expired: list[Path], root: Path, live: set[str]) -> tuple[int, int]:
-    files = 0
-    for p in expired:
-        try:
-            p.unlink()
-            files += 1
-        except FileNotFoundError:
-            pass
-        except OSError as e:
-            log.warning("could not remove an expired recording: %s", e.strerror or e)
+    files, _ = remove_files(expired, what="an expired recording")
     orphans = 0
     if root.is_dir():
         for p in root.rglob("*"):

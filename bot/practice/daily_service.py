@@ -69,7 +69,9 @@ class AnswerRejected(ValueError):
 
 
 @dataclass(frozen=True)
-class AnswerResult:
+class DailyAnswerResult:
+    """A daily answer, analysed and stored (a mock round's answers are `bot.practice.round.AnswerResult`)."""
+
     question: Question
     analysis: Analysis
     attempt_id: int | None
@@ -283,7 +285,7 @@ class DailyService:
     def is_answer_text(text: str) -> bool:
         return len(text.split()) >= MIN_TEXT_ANSWER_WORDS
 
-    async def answer_text(self, push: store.PushRow, user_id: int, user_name: str, text: str) -> AnswerResult:
+    async def answer_text(self, push: store.PushRow, user_id: int, user_name: str, text: str) -> DailyAnswerResult:
         if not self.is_answer_text(text):
             raise AnswerRejected(
                 f"That is a bit short to score; answer in at least {MIN_TEXT_ANSWER_WORDS} words, "
@@ -311,7 +313,7 @@ class DailyService:
             )
 
     async def answer_audio(self, push: store.PushRow, user_id: int, user_name: str, data: bytes,
-                           *, filename: str = "voice message") -> AnswerResult:
+                           *, filename: str = "voice message") -> DailyAnswerResult:
         """Decode (off the loop, with the duration cap), transcribe, analyse and store."""
         self.check_upload(len(data))
         engine = self._engine()
@@ -341,7 +343,7 @@ class DailyService:
             return None
 
     async def _store(self, push: store.PushRow, user_id: int, user_name: str, question: Question,
-                     analysis: Analysis, day: int | None, retry_of: AttemptRow | None = None) -> AnswerResult:
+                     analysis: Analysis, day: int | None, retry_of: AttemptRow | None = None) -> DailyAnswerResult:
         # Dated by the service's clock, so streaks and charts agree with the schedule's "today".
         attempt_id = await self._engine().record(analysis, user_id=user_id, user_name=user_name, mode="daily",
                                                  guild_id=push.guild_id, created_at=self.now())
@@ -353,7 +355,7 @@ class DailyService:
             self._pending_retries.pop((push.thread_id or 0, user_id), None)
             comparison = await self._compare(question, retry_of, analysis)
         progress = await self.progress(push.guild_id, user_id)
-        return AnswerResult(question, analysis, attempt_id, day, progress.streak, comparison=comparison)
+        return DailyAnswerResult(question, analysis, attempt_id, day, progress.streak, comparison=comparison)
 
     # ------------------------------------------------------------ retries ("Try again")
 
@@ -462,4 +464,4 @@ class DailyService:
         return await store.set_leaderboard(self.db, guild_id, user_id, joined, user_name=user_name)
 
 
-__all__ = ["DailyService", "AnswerRejected", "RetryRefused", "AnswerResult", "NowResult", "PlanStarted", "MemberProgress"]
+__all__ = ["DailyService", "AnswerRejected", "RetryRefused", "DailyAnswerResult", "NowResult", "PlanStarted", "MemberProgress"]

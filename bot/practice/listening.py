@@ -4,7 +4,8 @@ and transcription in the background so that little is left to do when it ends.
 Audio arrives in small pieces (20 ms Discord frames converted to 16 kHz mono) from a receive
 thread. Each piece is checked for speech energy (an RMS VAD on 20 ms frames), which drives:
 
-* the mid-answer nudge: a silence of `long_silence_s` after speech started (once per answer);
+* the mid-answer nudge: a long silence (`long_silence_s`, the same threshold and meaning as the
+  feedback's `long_silence` flag: see LONG_SILENCE_S in bot/config.py) after speech started, once per answer;
 * the end of the answer: a silence of `end_silence_s` after speech started, an end phrase
   ("that's my answer", "I'm done"…) heard just before a pause, `max_answer_s` reached, or no
   speech at all for `no_speech_timeout_s`.
@@ -40,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from bot.config import Settings
+from bot.clock import Now
+from bot.config import LONG_SILENCE_S, Settings
 from bot.models import Transcript, Word
 from bot.practice.audio_quality import PoorStretch, stretches
 from bot.speech.audio_format import FRAME_SAMPLES, SAMPLE_RATE
@@ -109,7 +111,7 @@ def ends_with_end_phrase(words: list[Word] | list[str], *, lone_done_gap_s: floa
 
 @dataclass(frozen=True)
 class ListenerConfig:
-    long_silence_s: float = 4.0
+    long_silence_s: float = LONG_SILENCE_S  # the nudge: what "long silence" means, bot/config.py
     end_silence_s: float = 15.0
     max_answer_s: float = 600.0
     no_speech_timeout_s: float = 30.0  # no speech at all since listening started → end
@@ -168,7 +170,7 @@ class IncrementalListener:
         transcribe: TranscribeFn,
         config: ListenerConfig | None = None,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Now = time.monotonic,
         on_long_silence: Callable[[float], None] | None = None,
         on_end: Callable[[str], None] | None = None,
         on_chunk: Callable[[ChunkResult], None] | None = None,

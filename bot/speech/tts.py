@@ -40,6 +40,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.speech.audio import decode_file, to_pcm48_stereo
+from bot.speech.audio_format import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +302,7 @@ def _wav_to_pcm48(path: Path) -> bytes:
             rate, channels, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
             raw = w.readframes(w.getnframes())
     except (wave.Error, EOFError, OSError):
-        return to_pcm48_stereo(decode_file(path), 16000)  # not plain PCM: let ffmpeg read it
+        return to_pcm48_stereo(decode_file(path), SAMPLE_RATE)  # not plain PCM: let ffmpeg read it
     if width != 2:
         return to_pcm48_stereo(decode_file(path), 16000)
     samples = np.frombuffer(raw, dtype="<i2").reshape(-1, channels)

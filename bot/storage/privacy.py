@@ -31,6 +31,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.paths import remove_files
 from bot.storage.attempts import ensure_user
 from bot.storage.db import Database
 
@@ -87,7 +88,8 @@ async def withdraw_consent(db: Database, user_id: int, guild_id: int | None = No
 
 
 class ConsentStore:
-    """The `has`/`record` pair the mock round adapter (`DiscordRoundIO`) expects."""
+    """The one consent store: whether a member accepted the recording notice in a server, and
+    remembering that they did. Mock rounds (`DiscordRoundIO`) and groups (`ensure_consent`) use it."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -95,8 +97,8 @@ class ConsentStore:
     async def has(self, user_id: int, guild_id: int) -> bool:
         return await has_consented(self.db, user_id, guild_id)
 
-    async def record(self, user_id: int, guild_id: int) -> None:
-        await record_consent(self.db, user_id, guild_id)
+    async def record(self, user_id: int, guild_id: int, name: str = "") -> None:
+        await record_consent(self.db, user_id, guild_id, name)
 
 
 # --------------------------------------------------------------------------- settings
@@ -439,16 +441,7 @@ async def _erase_from_sessions(db: Database, user_id: int, rows: list[Any], name
 
 
 def _remove_files(paths: list[Path], user_id: int, audio_dir: Path | None) -> tuple[int, list[str]]:
-    removed, failed = 0, []
-    for p in paths:
-        try:
-            p.unlink()
-            removed += 1
-        except FileNotFoundError:
-            pass
-        except OSError as e:
-            log.warning("could not remove a kept audio file: %s", e.strerror or e)
-            failed.append(str(p))
+    removed, failed = remove_files(paths, what="a kept audio file")
     if audio_dir is not None:
         own = Path(audio_dir) / str(user_id)
         if own.is_dir():

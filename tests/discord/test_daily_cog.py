@@ -199,7 +199,7 @@ def test_feedback_embed_is_the_shared_renderer_with_mentions_neutralized(setting
     from bot.discord_io.daily_embeds import feedback_embed
     from bot.discord_io.embeds import analysis_embed
     from bot.models import Analysis, Flag
-    from bot.practice.daily_service import AnswerResult
+    from bot.practice.daily_service import DailyAnswerResult as AnswerResult
     from bot.practice.progress import Streak
 
     question = load_bank(settings.bank_dir).questions[0]
