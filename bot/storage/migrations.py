@@ -138,4 +138,31 @@ MIGRATIONS: list[str] = [
         user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE
     );
     """,
+    # 4: issue 16: state several bot processes share (bot/storage/shared.py): voice slots held by
+    # running rounds and groups (a lease each process renews; a dead process's slots expire), and
+    # recent events per member for the rate limits. Operational and short-lived: not part of an
+    # export; erasure clears them (shared.forget_member).
+    """
+    CREATE TABLE round_slots (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        guild_id      INTEGER,
+        owner_id      INTEGER,
+        channel_id    INTEGER,
+        kind          TEXT NOT NULL,                -- mock | group
+        holder        TEXT NOT NULL,                -- the process holding it (host:pid:token)
+        expires_at    REAL NOT NULL                 -- seconds since the epoch; renewed while it runs
+    );
+    CREATE INDEX round_slots_guild ON round_slots(guild_id);
+    CREATE TABLE rate_keys (
+        scope         TEXT NOT NULL,                -- commands | uploads
+        subject_id    INTEGER NOT NULL,
+        PRIMARY KEY (scope, subject_id)
+    );
+    CREATE TABLE rate_events (
+        scope         TEXT NOT NULL,
+        subject_id    INTEGER NOT NULL,
+        at_s          REAL NOT NULL
+    );
+    CREATE INDEX rate_events_key ON rate_events(scope, subject_id, at_s);
+    """,
 ]
