@@ -18,11 +18,11 @@ from discord.ext import commands
 from bot.discord_io.consent_view import ensure_consent
 from bot.discord_io.group_embeds import lobby_embed
 from bot.discord_io.group_io import GroupRun
-from bot.discord_io.guards import VOICE_NEEDS, missing_permissions
+from bot.discord_io.guards import VOICE_NEEDS, cannot_run_here, missing_permissions
 from bot.discord_io.replies import send_private
 from bot.models import CATEGORIES, category_label
 from bot.practice.group import GroupConfig, GroupSession
-from bot.practice.group.checks import end_refusal, join_list
+from bot.practice.group.checks import end_refusal
 from bot.practice.rounds_registry import KIND_GROUP, RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.storage.group import GroupStore
 
@@ -67,10 +67,7 @@ class GroupCog(commands.Cog):
             return
         missing = missing_permissions(channel, guild.me, VOICE_NEEDS)
         if missing:
-            listed = join_list(missing)
-            await send_private(interaction, f"I can't run a group in {channel.mention}: I'm missing the **{listed}** "
-                               f"permission{'s' if len(missing) > 1 else ''} there. Ask a server admin to "
-                               "grant it to me (or to my role) for that channel.")
+            await send_private(interaction, cannot_run_here("a group", channel, missing))
             return
         cat = category.value if category is not None else None
         services = self.bot.services

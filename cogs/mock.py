@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ from discord.ext import commands
 from discord.ext.voice_recv import VoiceRecvClient
 
 from bot.bank import NoMatchingQuestion, UnknownQuestion
-from bot.discord_io.guards import VOICE_NEEDS, missing_from, missing_permissions
+from bot.discord_io.guards import VOICE_NEEDS, cannot_run_here, join_list, missing_from, missing_permissions
 from bot.discord_io.replies import send_private
 from bot.discord_io.round_io import DiscordRoundIO
 from bot.models import CATEGORIES, DIFFICULTIES, Question, category_label
@@ -51,10 +50,6 @@ class ActiveRound:
     user_id: int
     channel_id: int
     task: asyncio.Task[Any] | None = None
-
-
-def _and_list(words: Sequence[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 class MockCog(commands.Cog):
@@ -224,11 +219,7 @@ class MockCog(commands.Cog):
             return None
         missing = missing_permissions(channel, guild.me, VOICE_NEEDS)
         if missing:
-            plural = "permission" if len(missing) == 1 else "permissions"
-            await self._private(
-                interaction,
-                f"I can't run a round in {channel.mention}: I'm missing the **{_and_list(missing)}** "
-                f"{plural} there. Ask a server admin to grant it to me (or to my role) for that channel.")
+            await self._private(interaction, cannot_run_here("a round", channel, missing))
             return None
         app_perms = interaction.app_permissions
         missing_text = missing_from(app_perms, REQUIRED_TEXT_PERMISSIONS)
@@ -236,7 +227,7 @@ class MockCog(commands.Cog):
             plural = "permission" if len(missing_text) == 1 else "permissions"
             await self._private(
                 interaction,
-                f"I can't post the round's messages here: I'm missing the **{_and_list(missing_text)}** "
+                f"I can't post the round's messages here: I'm missing the **{join_list(missing_text)}** "
                 f"{plural} in this channel. Run the command in a channel where I have them, or ask an admin.")
             return None
         return guild, member, channel

@@ -18,7 +18,7 @@ they press. The limiter's clock is injectable (tests drive it without sleeping).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import discord
@@ -75,12 +75,23 @@ def missing_from(perms: discord.Permissions, needed: Iterable[str]) -> list[str]
     return out
 
 
+def join_list(names: Sequence[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def cannot_run_here(what: str, channel: Any, missing: Sequence[str]) -> str:
+    """Why `what` ("a round", "a group") can't start in the voice `channel`: the missing permissions."""
+    return (f"I can't run {what} in {channel.mention}: I'm missing the **{join_list(missing)}** "
+            f"permission{'s' if len(missing) > 1 else ''} there. Ask a server admin to grant it to me "
+            "(or to my role) for that channel.")
+
+
 def missing_permissions_message(missing: list[str], channel: Any) -> str:
     """"I need Connect and Speak in #voice …": what is missing and who can fix it."""
     if not missing:
         return ""
-    names = [f"**{m}**" for m in missing]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    listed = join_list([f"**{m}**" for m in missing])
     where = getattr(channel, "mention", None) or "this channel"
     return (f"I can't do that yet: I need the {listed} permission{'s' if len(missing) > 1 else ''} "
             f"in {where}. A server admin can grant {'them' if len(missing) > 1 else 'it'} to my role "

@@ -9,11 +9,6 @@ from __future__ import annotations
 from bot.practice.group import GroupSession, Phase, Turn
 
 
-def join_list(names: list[str]) -> str:
-    """"a", "a and b", "a, b and c"."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def _current_turn(session: GroupSession, turn_number: int) -> Turn | None:
     turn = session.current
     return turn if turn is not None and turn.number == turn_number else None
