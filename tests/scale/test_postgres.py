@@ -9,6 +9,7 @@ Postgres too, through tests/unit/conftest.py.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -191,3 +192,37 @@ async def test_two_daily_schedulers_on_one_database_push_each_question_once(fres
     posts = [p for _, p in poster_a.posts + poster_b.posts]
     per_day = [(p.guild_id, p.local_date) for p in posts]
     assert len(per_day) == len(set(per_day)) == 3 * 7, sorted(per_day)
+
+
+async def test_two_bot_processes_on_one_database_push_each_daily_question_once(fresh_postgres: str, settings,
+                                                                                tmp_path) -> None:
+    """Two real processes, each with its own scheduler and connection, start ticking the same week
+    at the same moment (both wait on a lock the test holds, then it lets go): together they post
+    one push per server and local day, never two."""
+    from tests.unit.test_daily_schedule import Clock, service
+
+    zones = {1: "America/New_York", 2: "Asia/Kolkata", 3: "Europe/Berlin"}
+    async with Database(fresh_postgres) as db:
+        svc = service(settings, db, Clock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC)))
+        for gid, zone in zones.items():
+            await svc.setup(gid, 10 + gid, "09:00", zone)
+    holder = await asyncpg.connect(fresh_postgres)
+    await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.scale.daily_process", fresh_postgres, str(tmp_path / f"p{i}")],
+                              cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
+    try:
+        deadline = time.monotonic() + 60
+        while await _waiting_on_advisory_lock(fresh_postgres) < 2:
+            assert time.monotonic() < deadline, "the two processes never both waited for the go"
+            assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+            await asyncio.sleep(0.05)  # polling a condition on the server, not a synchronisation by time
+        await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+        outs = [p.communicate(timeout=120) for p in procs]
+    finally:
+        await holder.close()
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
+    posted = [tuple(json.loads(line)) for out, _ in outs for line in out.splitlines() if line.strip()]
+    assert len(posted) == len(set(posted)) == 3 * 7, sorted(posted)
