@@ -280,5 +280,11 @@ def test_a_database_url_is_never_shown_with_its_password():
         "postgresql://parley:***@db.example:5432/parley")
     assert redact("postgresql://parley@localhost/parley") == "postgresql://parley@localhost/parley"
     assert Database("postgresql://u:pw@h:1/d").where == "postgresql://u:***@h:1/d"
-    assert "pw" not in repr(__import__("bot.config", fromlist=["Settings"]).Settings.from_env(
-        {"PARLEY_DATABASE_URL": "postgresql://u:pw@h:1/d"}))
+    from bot.config import ConfigError, Settings
+
+    settings = Settings.from_env({"PARLEY_DATABASE_URL": "postgresql://u:pw@h:1/d"})
+    assert "pw" not in repr(settings)
+    assert Database.for_settings(settings).dialect == "postgres"
+    assert Database.for_settings(Settings.from_env({}, data_dir=Path("/x"))).path == Path("/x/parley.sqlite3")
+    with pytest.raises(ConfigError, match="PARLEY_DATABASE_URL must be empty"):
+        Settings.from_env({"PARLEY_DATABASE_URL": "mysql://u@h/d"})
