@@ -1,4 +1,6 @@
-"""A fix for discord.py's voice reconnect, applied at start-up (site-packages is never edited).
+"""Fixes for discord.py's voice reconnect and resume, applied at start-up (site-packages is never edited).
+
+1. IP discovery on a reconnect.
 
 `DiscordVoiceWebSocket.discover_ip` (discord.py 2.7.1) sends the IP-discovery request and only then
 registers the listener for the reply. On the first connect the socket reader is still paused, so
@@ -10,6 +12,18 @@ forever, so the bot never gets its voice back. Found with the local Discord stan
 
 `install()` replaces the method with one that listens before it sends (and gives up after
 `DISCOVERY_TIMEOUT_S`, so discord.py's own retry logic runs instead of a hang).
+
+2. Resuming after voice close 4015 ("voice server crashed, try resuming"). discord.py 2.7.1 calls
+`VoiceConnectionState._connect(resume=True)`, which first sends a new gateway Voice State Update,
+waits for VOICE_STATE_UPDATE and VOICE_SERVER_UPDATE to arrive in one order (the server update
+seen while connected instead closes the old socket and leaves the state waiting), then sends
+op 7 RESUME and waits for a SESSION_DESCRIPTION that a RESUMED session never sends: the resume
+times out and the bot leaves the call. Discord's voice docs describe a resume as only this: a
+new websocket, op 7 RESUME {server_id, session_id, token, seq_ack}, op 9 RESUMED, the missed
+messages replayed; UDP, keys and the DAVE group carry on. `install()` makes `_connect(resume=True)`
+do exactly that (bounded by the connection's timeout); when the server refuses the resume (it
+closes the socket, e.g. 4006) or it times out, it falls back to discord.py's full reconnect, as
+the docs ask. Found with the local Discord stand-in (tests/e2e/test_voice_resume_e2e.py).
 """
 
 from __future__ import annotations
@@ -19,12 +33,17 @@ import logging
 import struct
 from typing import Any
 
+from discord.errors import ConnectionClosed
 from discord.gateway import DiscordVoiceWebSocket
+from discord.voice_state import ConnectionFlowState, VoiceConnectionState
 
 log = logging.getLogger(__name__)
 
 DISCOVERY_TIMEOUT_S = 10.0
 ORIGINAL_DISCOVER_IP = DiscordVoiceWebSocket.discover_ip  # kept for tests and comparison
+ORIGINAL_CONNECT = VoiceConnectionState._connect
+ORIGINAL_RECEIVED_MESSAGE = DiscordVoiceWebSocket.received_message
+RESUMED_OP = 9
 _installed = False
 
 
@@ -59,10 +78,47 @@ async def discover_ip(self: DiscordVoiceWebSocket) -> tuple[str, int]:
     return ip, port
 
 
+async def received_message(self: DiscordVoiceWebSocket, msg: dict[str, Any]) -> None:
+    """discord.py's handler, plus a mark when op 9 RESUMED arrives (it only logs it)."""
+    if msg.get("op") == RESUMED_OP:
+        self._parley_resumed = True  # type: ignore[attr-defined]
+    await ORIGINAL_RECEIVED_MESSAGE(self, msg)
+
+
+async def _resume(state: Any) -> None:
+    """Op 7 RESUME on a new websocket; returns once op 9 RESUMED arrived (raises ConnectionClosed
+    when the server refuses, as it does by closing the socket)."""
+    state.ws = await state._connect_websocket(True)
+    while not getattr(state.ws, "_parley_resumed", False):
+        await state.ws.poll_event()
+
+
+async def connect(self: VoiceConnectionState, reconnect: bool, timeout: float, self_deaf: bool,
+                  self_mute: bool, resume: bool) -> None:
+    """`VoiceConnectionState._connect` with a real resume (see the module docstring, fix 2)."""
+    if not resume:
+        await ORIGINAL_CONNECT(self, reconnect, timeout, self_deaf, self_mute, resume)
+        return
+    try:
+        await asyncio.wait_for(_resume(self), timeout)
+    except (ConnectionClosed, TimeoutError) as e:
+        code = getattr(e, "code", None)
+        log.info("voice resume refused (%s); connecting to voice again from scratch",
+                 f"close code {code}" if code is not None else "timed out")
+        await self.disconnect(cleanup=False)
+        await ORIGINAL_CONNECT(self, reconnect, timeout, self_deaf, self_mute, False)
+        return
+    self.state = ConnectionFlowState.connected
+    log.info("voice session resumed (op 7 → op 9) in guild %s", getattr(self.guild, "id", "?"))
+
+
 def install() -> None:
-    """Use the fixed `discover_ip` for every voice connection of this process (idempotent)."""
+    """Use the fixed `discover_ip` and the real voice resume for every voice connection of this
+    process (idempotent)."""
     global _installed
     if _installed:
         return
     DiscordVoiceWebSocket.discover_ip = discover_ip  # type: ignore[method-assign]
+    DiscordVoiceWebSocket.received_message = received_message  # type: ignore[method-assign]
+    VoiceConnectionState._connect = connect  # type: ignore[method-assign]
     _installed = True

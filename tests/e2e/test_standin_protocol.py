@@ -244,6 +244,50 @@ async def test_a_voice_server_move_makes_the_client_identify_again_and_rejoin_th
         await _shutdown(client, task)
 
 
+async def test_voice_close_4015_is_resumed_with_op_7(standin: DiscordStandIn, pointed_at) -> None:
+    """Voice close 4015 ("voice server crashed, try resuming"): with bot.discord_io.voice_fixes the
+    client opens a new voice websocket and sends op 7 RESUME (no new gateway voice state, no new
+    IDENTIFY); the stand-in answers op 9 RESUMED and replays what the client missed; the SSRC, the
+    keys and the MLS group are kept and alice's speech still decrypts."""
+    import time
+
+    from bot.discord_io import voice_fixes
+
+    voice_fixes.install()
+    client = PlainClient(standin)
+    task = await _start(client, standin)
+    loop = asyncio.get_running_loop()
+    try:
+        alice = standin.world.members[0]
+        bot_id = standin.world.bot.id
+        vc = await client.get_channel(standin.world.voice_channel_id).connect(cls=voice_recv.VoiceRecvClient,
+                                                                               timeout=T)
+        got = asyncio.Event()
+        sink = AnswerSink(alice.id, lambda pcm: loop.call_soon_threadsafe(got.set))
+        vc.listen(sink)
+        await standin.events.wait_for("dave_execute", lambda d: bot_id in d["members"], timeout=T)
+        ssrc = standin.voice.sessions[bot_id].ssrc
+        t = time.monotonic()
+        await standin.voice.crash(bot_id)
+        resumed = await standin.events.wait_for("voice_resume", lambda d: d["user_id"] == bot_id, timeout=T,
+                                                after=t, what="the client's RESUME (op 7)")
+        assert resumed.data["seq_ack"] >= 1
+        await vc._connection.wait_async(T)  # op 9 RESUMED processed: connected again
+        assert not standin.events.find("voice_identify", after=t), "resumed, not identified again"
+        assert not standin.events.find("voice_state_request", after=t), "no new gateway voice state"
+        assert standin.voice.sessions[bot_id].ssrc == ssrc and vc.is_connected()
+        assert vc._connection.dave_session.ready
+        await asyncio.wait_for(standin.voice.play(alice, pcm48_stereo(tone(660, 0.5), 48000)), T)
+        await asyncio.wait_for(got.wait(), T)
+        assert sink.stats.dave_decrypted > 0 and sink.stats.dave_failed == 0, sink.stats
+        # the new websocket is the live one: the client heartbeats on it
+        await standin.events.wait_for("voice_heartbeat", timeout=T, after=resumed.at,
+                                      what="a heartbeat on the resumed websocket")
+        await vc.disconnect()
+    finally:
+        await _shutdown(client, task)
+
+
 async def test_a_client_without_dave_is_refused_with_4017(standin: DiscordStandIn) -> None:
     """IDENTIFY without max_dave_protocol_version: the voice server closes with 4017, as Discord."""
     world = standin.world

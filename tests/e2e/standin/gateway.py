@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from .world import EVERYONE_PERMISSIONS, User, snowflake
+from .world import EVERYONE_PERMISSIONS, User, iso_now, snowflake
 
 if TYPE_CHECKING:
     from . import DiscordStandIn
@@ -29,6 +29,11 @@ log = logging.getLogger("standin.gateway")
 
 HEARTBEAT_INTERVAL_MS = 41250
 
+# Gateway intents (Discord docs, "Gateway Intents")
+GUILD_MESSAGES = 1 << 9
+MESSAGE_CONTENT = 1 << 15  # privileged: enabled per application in the developer portal
+IS_VOICE_MESSAGE = 1 << 13  # message flag
+
 
 class GatewayConnection:
     def __init__(self, ws: web.WebSocketResponse, compress: str | None) -> None:
@@ -36,6 +41,7 @@ class GatewayConnection:
         self.seq = 0
         self.session_id: str | None = None
         self.identified = asyncio.Event()
+        self.intents = 0
         self._zlib = zlib.compressobj() if compress == "zlib-stream" else None
         self._lock = asyncio.Lock()
         self.on_sent: Any = None  # callback(event, seq) after a dispatch was written
@@ -65,7 +71,8 @@ class Gateway:
     def __init__(self, standin: DiscordStandIn) -> None:
         self.s = standin
         self.conn: GatewayConnection | None = None
-        self.sessions: dict[str, int] = {}  # session_id -> last seq (for RESUME)
+        self.sessions: dict[str, tuple[int, int]] = {}  # session_id -> (last seq, intents), for RESUME
+        self.invalidated: set[str] = set()  # sessions ended by INVALID_SESSION (d: false)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/gateway", self.handle)
@@ -92,8 +99,8 @@ class Gateway:
         finally:
             if self.conn is conn:
                 self.conn = None
-            if conn.session_id:
-                self.sessions[conn.session_id] = conn.seq
+            if conn.session_id and conn.session_id not in self.invalidated:
+                self.sessions[conn.session_id] = (conn.seq, conn.intents)
             self.s.events.add("gateway_disconnect", {"code": ws.close_code})
         return ws
 
@@ -123,6 +130,10 @@ class Gateway:
         if d.get("intents") is None:
             await conn.ws.close(code=4013, message=b"Invalid intent(s)")
             return
+        if int(d["intents"]) & MESSAGE_CONTENT and not self.s.world.message_content_enabled:
+            await conn.ws.close(code=4014, message=b"Disallowed intent(s)")
+            return
+        conn.intents = int(d["intents"])
         conn.session_id = secrets.token_hex(16)
         self.conn = conn
         self.s.events.add("identify", d)
@@ -159,7 +170,7 @@ class Gateway:
             await conn.send({"op": 9, "d": False, "s": None, "t": None})  # INVALID_SESSION
             return
         conn.session_id = sid
-        conn.seq = self.sessions.pop(sid)
+        conn.seq, conn.intents = self.sessions.pop(sid)
         self.conn = conn
         self.s.events.add("resume", d)
         await conn.dispatch("RESUMED", {"_trace": ["stand-in"]})
@@ -218,6 +229,52 @@ class Gateway:
         self.s.events.add("gateway_reconnect_requested", {"session_id": conn.session_id})
         await conn.send({"op": 7, "d": None, "s": None, "t": None})
 
+    async def invalidate_session(self, *, resumable: bool = False) -> None:
+        """Gateway op 9 INVALID_SESSION on the live connection, as Discord sends it mid-session.
+        With ``d: false`` the session is gone: a RESUME is refused (op 9 again) and the client must
+        IDENTIFY anew (waiting 1-5 s first, as the docs ask). The old session's voice state goes with
+        it on Discord too, but the voice server connection is separate and is not closed here."""
+        conn = self.conn
+        if conn is None or conn.session_id is None:
+            raise RuntimeError("the bot is not connected")
+        if not resumable:
+            self.invalidated.add(conn.session_id)
+        self.s.events.add("gateway_invalid_session_sent", {"session_id": conn.session_id,
+                                                            "resumable": resumable})
+        await conn.send({"op": 9, "d": resumable, "s": None, "t": None})
+
+    async def member_message(self, user: User, channel_id: int, *, content: str = "",
+                             attachments: list[dict[str, Any]] | None = None, flags: int = 0) -> StoredMessage:
+        """`user` posts a message in a guild channel or thread: stored, and dispatched to the bot as
+        MESSAGE_CREATE only with the GUILD_MESSAGES intent; without MESSAGE_CONTENT (privileged) its
+        content, embeds, attachments and components arrive empty, as Discord sends them."""
+        from .rest import StoredMessage
+
+        world = self.s.world
+        if not self.s.rest._channel_ok(str(channel_id)):
+            raise AssertionError(f"no channel {channel_id}")
+        mid = snowflake()
+        payload: dict[str, Any] = {
+            "id": str(mid), "channel_id": str(channel_id), "guild_id": str(world.guild_id),
+            "author": user.payload(), "member": world.member_payload(user, with_user=False),
+            "content": content, "timestamp": iso_now(), "edited_timestamp": None, "tts": False,
+            "mention_everyone": False, "mentions": [], "mention_roles": [],
+            "attachments": list(attachments or []), "embeds": [], "pinned": False, "type": 0,
+            "flags": flags, "components": [], "nonce": str(mid),
+        }
+        stored = StoredMessage(payload)
+        self.s.rest.messages[mid] = stored
+        self.s.events.add("member_message", stored)
+        conn = self.conn
+        if conn is None:
+            raise RuntimeError("no gateway connection: the bot is not connected")
+        if conn.intents & GUILD_MESSAGES:
+            sent = dict(payload)
+            if not conn.intents & MESSAGE_CONTENT:
+                sent.update(content="", embeds=[], attachments=[], components=[])
+            await self.dispatch("MESSAGE_CREATE", sent)
+        return stored
+
     async def move_voice_server(self) -> None:
         """VOICE_SERVER_UPDATE in the middle of a call (Discord moved it to another voice server):
         a new token for the voice gateway; the client closes its voice websocket and identifies
@@ -273,15 +330,29 @@ class Gateway:
         return payload, record
 
     async def slash_command(self, user: User, name: str, subcommand: str | None = None,
-                            options: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Send INTERACTION_CREATE type 2 for `/name [subcommand] options…`; returns the record."""
+                            options: dict[str, Any] | None = None, *,
+                            channels: dict[str, int] | None = None) -> dict[str, Any]:
+        """Send INTERACTION_CREATE type 2 for `/name [subcommand] options…`; returns the record.
+        `channels` are channel options (type 7): the value is the id and the channel goes in
+        ``data.resolved.channels`` with the invoker's permissions there, as Discord sends it."""
         cmd = self.s.rest.command(name)
         opts = [{"name": k, "type": _option_type(v), "value": v} for k, v in (options or {}).items()]
+        resolved: dict[str, Any] = {}
+        for k, cid in (channels or {}).items():
+            opts.append({"name": k, "type": 7, "value": str(cid)})
+            ch = self.s.world.channel_payload(cid)
+            resolved.setdefault("channels", {})[str(cid)] = {
+                "id": str(cid), "name": ch["name"], "type": ch["type"], "parent_id": ch.get("parent_id"),
+                "permissions": str(EVERYONE_PERMISSIONS), "nsfw": False, "flags": 0,
+                "rate_limit_per_user": 0, "last_message_id": None, "position": ch["position"], "topic": None,
+                "guild_id": str(self.s.world.guild_id)}
         if subcommand is not None:
             opts = [{"name": subcommand, "type": 1, "options": opts}]
         payload, record = self._interaction_base(user, 2)
         payload["data"] = {"id": cmd["id"], "name": name, "type": 1, "options": opts,
                            "guild_id": cmd.get("guild_id")}
+        if resolved:
+            payload["data"]["resolved"] = resolved
         if payload["data"]["guild_id"] is None:
             del payload["data"]["guild_id"]
         self.s.events.add("interaction_sent", record)

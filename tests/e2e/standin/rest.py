@@ -6,6 +6,7 @@ JSON error and an "unhandled_request" event, so a test can see what the stand-in
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("standin.rest")
 
+HAS_THREAD = 1 << 5
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 
@@ -102,6 +104,8 @@ class RestApi:
         self.messages: dict[int, StoredMessage] = {}
         self.commands: dict[int, dict[str, Any]] = {}  # id -> command (global and guild)
         self.ack_deadline_s = INTERACTION_ACK_DEADLINE_S
+        self.threads: dict[int, dict[str, Any]] = {}  # thread channel id -> channel object
+        self.cdn: dict[int, Attachment] = {}  # attachment id -> what members uploaded
         # (method, path regex, how many more to refuse, retry_after seconds): see rate_limit()
         self._limits: list[list[Any]] = []
 
@@ -178,6 +182,9 @@ class RestApi:
         r.add_patch(p + "/channels/{cid}/messages/{mid}", self.channel_edit)
         r.add_delete(p + "/channels/{cid}/messages/{mid}", self.channel_delete)
         r.add_post(p + "/channels/{cid}/typing", self.typing)
+        r.add_post(p + "/channels/{cid}/messages/{mid}/threads", self.start_thread_from_message)
+        # the CDN (cdn.discordapp.com on Discord): attachment URLs, fetched without a token
+        app.router.add_get("/attachments/{cid}/{aid}/{filename}", self.cdn_get)
         r.add_route("*", p + "/{tail:.*}", self.unhandled)
 
     # --- helpers ----------------------------------------------------------------------
@@ -245,6 +252,14 @@ class RestApi:
             "flags": int(payload.get("flags") or 0) | flags,
             "components": payload.get("components") or [],
         }
+        ref = payload.get("message_reference")
+        if ref and ref.get("message_id") and interaction is None:  # a reply
+            msg["type"] = 19
+            msg["message_reference"] = {"type": 0, "message_id": str(ref["message_id"]),
+                                        "channel_id": str(ref.get("channel_id") or channel_id),
+                                        "guild_id": str(self.s.world.guild_id)}
+            replied = self.messages.get(int(ref["message_id"]))
+            msg["referenced_message"] = replied.payload if replied else None
         if interaction is not None:
             msg["type"] = 20 if interaction["type"] == 2 else 0
             msg["webhook_id"] = str(self.s.world.application_id)
@@ -457,13 +472,81 @@ class RestApi:
 
     # --- channels ---------------------------------------------------------------------
     def _channel_ok(self, cid: str) -> bool:
-        return cid in (str(self.s.world.text_channel_id), str(self.s.world.voice_channel_id))
+        return (cid in (str(self.s.world.text_channel_id), str(self.s.world.voice_channel_id))
+                or (cid.isdigit() and int(cid) in self.threads))
 
     async def get_channel(self, request: web.Request) -> web.Response:
         self._log(request)
         if not self._channel_ok(request.match_info["cid"]):
             return self._error(404, "Unknown Channel", 10003)
-        return _json(self.s.world.channel_payload(int(request.match_info["cid"])))
+        cid = int(request.match_info["cid"])
+        if cid in self.threads:
+            return _json(self.threads[cid])
+        return _json(self.s.world.channel_payload(cid))
+
+    # --- threads (Discord: "Start Thread from Message") -------------------------------
+    async def start_thread_from_message(self, request: web.Request) -> web.Response:
+        """POST /channels/{cid}/messages/{mid}/threads: a public thread (type 11) whose id is the
+        starter message's id, as Discord makes it; the starter message gets the HAS_THREAD flag and
+        a `thread` field, the bot gets THREAD_CREATE (GUILDS intent) with ``newly_created``."""
+        body, _ = await self._body(request)
+        self._log(request, body)
+        if not self._authorized(request):
+            return self._error(401, "401: Unauthorized")
+        cid = request.match_info["cid"]
+        if cid != str(self.s.world.text_channel_id):
+            return self._error(404, "Unknown Channel", 10003)
+        starter = self._channel_message(request)
+        if starter is None:
+            return self._error(404, "Unknown Message", 10008)
+        name = str(body.get("name") or "")
+        if not 1 <= len(name) <= 100:
+            return self._error(400, "Invalid Form Body (name)", 50035)
+        if starter.id in self.threads:
+            return self._error(400, "A thread has already been created for this message", 160004)
+        archive = int(body.get("auto_archive_duration") or 4320)
+        if archive not in (60, 1440, 4320, 10080):
+            return self._error(400, "Invalid Form Body (auto_archive_duration)", 50035)
+        thread = {
+            "id": str(starter.id), "type": 11, "guild_id": str(self.s.world.guild_id), "parent_id": cid,
+            "owner_id": str(self.s.world.bot.id), "name": name, "last_message_id": None,
+            "message_count": 0, "member_count": 1, "total_message_sent": 0, "flags": 0,
+            "rate_limit_per_user": int(body.get("rate_limit_per_user") or 0),
+            "thread_metadata": {"archived": False, "auto_archive_duration": archive, "locked": False,
+                                "archive_timestamp": iso_now(), "create_timestamp": iso_now()},
+            "member": {"id": str(starter.id), "user_id": str(self.s.world.bot.id),
+                       "join_timestamp": iso_now(), "flags": 0},
+        }
+        self.threads[starter.id] = thread
+        starter.payload["flags"] = int(starter.payload.get("flags") or 0) | HAS_THREAD
+        starter.payload["thread"] = thread
+        self.emit("thread_create_request", thread)
+        asyncio.get_running_loop().create_task(self._announce_thread(thread))
+        return _json(thread, status=201)
+
+    async def _announce_thread(self, thread: dict[str, Any]) -> None:
+        await self.s.gateway.dispatch("THREAD_CREATE", dict(thread, newly_created=True))
+        self.s.events.add("thread_created", thread)
+
+    # --- attachments members post (served like Discord's CDN) -------------------------
+    def upload(self, channel_id: int, filename: str, data: bytes, content_type: str,
+               **extra: Any) -> dict[str, Any]:
+        """Store a file a member attaches; returns the attachment object for their message
+        (its ``url`` points at this stand-in's CDN route)."""
+        aid = snowflake()
+        self.cdn[aid] = Attachment(filename, data, content_type)
+        url = (f"{self.s.api_root}/attachments/{channel_id}/{aid}/{filename}"
+               f"?ex={int(time.time()) + 86400:x}&is={int(time.time()):x}&hm={aid:x}")
+        return {"id": str(aid), "filename": filename, "size": len(data), "url": url, "proxy_url": url,
+                "content_type": content_type, **extra}
+
+    async def cdn_get(self, request: web.Request) -> web.Response:
+        aid = int(request.match_info["aid"]) if request.match_info["aid"].isdigit() else 0
+        found = self.cdn.get(aid)
+        if found is None or found.filename != request.match_info["filename"]:
+            return web.Response(status=404, text="Not Found")
+        self.s.events.add("cdn_download", {"id": aid, "filename": found.filename, "size": len(found.data)})
+        return web.Response(body=found.data, content_type=found.content_type or "application/octet-stream")
 
     async def channel_send(self, request: web.Request) -> web.Response:
         body, files = await self._body(request)

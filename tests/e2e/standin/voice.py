@@ -29,6 +29,7 @@ import logging
 import secrets
 import struct
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -84,16 +85,24 @@ class VoiceSession:
     seq_ack: int = -1
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # SESSION_DESCRIPTION sent
     announced: set[int] = field(default_factory=set)  # member ssrcs already announced
+    resumable: bool = False  # closed by the server with 4015: the client may RESUME (op 7)
+    # the latest numbered messages, replayed after a RESUME when the client missed them
+    # (Discord's "buffered resume": those with seq above the client's seq_ack)
+    sent: deque[tuple[int, str | bytes]] = field(default_factory=lambda: deque(maxlen=256))
 
     async def send(self, op: int, d: Any) -> None:
         self.seq += 1
+        raw = json.dumps({"op": op, "d": d, "seq": self.seq})
+        self.sent.append((self.seq, raw))
         if not self.ws.closed:
-            await self.ws.send_str(json.dumps({"op": op, "d": d, "seq": self.seq}))
+            await self.ws.send_str(raw)
 
     async def send_binary(self, op: int, payload: bytes) -> None:
         self.seq = (self.seq + 1) & 0xFFFF
+        raw = struct.pack(">HB", self.seq, op) + payload
+        self.sent.append((self.seq, raw))
         if not self.ws.closed:
-            await self.ws.send_bytes(struct.pack(">HB", self.seq, op) + payload)
+            await self.ws.send_bytes(raw)
 
 
 @dataclass
@@ -220,7 +229,11 @@ class VoiceServer:
         try:
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
-                    await self._receive(sess, json.loads(msg.data))
+                    data = json.loads(msg.data)
+                    if data.get("op") == 7 and not sess.user_id:  # RESUME on a fresh websocket
+                        sess = await self._resume(sess, data.get("d") or {})
+                        continue
+                    await self._receive(sess, data)
                 elif msg.type is WSMsgType.BINARY:
                     self.s.events.add("voice_binary", {"op": msg.data[0] if msg.data else None,
                                                        "user_id": sess.user_id})
@@ -229,11 +242,46 @@ class VoiceServer:
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:
-            if self.sessions.get(sess.user_id) is sess:
+            if self.sessions.get(sess.user_id) is sess and not (sess.resumable and sess.ws is ws):
                 del self.sessions[sess.user_id]
                 await self.dave.remote_left(sess.user_id)
             self.s.events.add("voice_disconnect", {"user_id": sess.user_id, "code": ws.close_code})
         return ws
+
+    async def crash(self, user_id: int, code: int = 4015, *, keep: bool = True) -> None:
+        """The voice server "crashes" under `user_id`'s connection: its websocket is closed with
+        4015 and the session is kept (media keeps flowing on UDP, the MLS group keeps the member)
+        for the client to RESUME (op 7) on a new websocket, as Discord asks. With ``keep=False``
+        the session is lost with the crash and a RESUME is refused (4006)."""
+        sess = self.sessions.get(user_id)
+        if sess is None:
+            raise RuntimeError(f"user {user_id} has no voice connection")
+        sess.resumable = keep
+        self.s.events.add("voice_crash", {"user_id": user_id, "code": code, "seq": sess.seq})
+        await sess.ws.close(code=code, message=b"Voice server crashed")
+
+    async def _resume(self, fresh: VoiceSession, d: dict[str, Any]) -> VoiceSession:
+        """Op 7 RESUME {server_id, session_id, token, seq_ack}: back on the kept session, answered
+        with op 9 RESUMED and the numbered messages after seq_ack; a session that cannot be
+        resumed is closed with 4006, and the client must then connect from scratch."""
+        old = next((s for s in self.sessions.values() if s.session_id == d.get("session_id")), None)
+        expected = self._expected.get(old.user_id) if old is not None else None
+        if (old is None or not old.resumable or expected is None or d.get("token") != expected[1]
+                or str(d.get("server_id")) != str(self.s.world.guild_id)):
+            self.s.events.add("voice_resume_refused", d)
+            await fresh.ws.close(code=4006, message=b"Session no longer valid")
+            return fresh
+        seq_ack = int(d.get("seq_ack", -1))
+        old.ws, old.resumable = fresh.ws, False
+        missed = [raw for seq, raw in old.sent if seq > seq_ack]
+        self.s.events.add("voice_resume", {"user_id": old.user_id, "seq_ack": seq_ack, "replayed": len(missed)})
+        await old.ws.send_str(json.dumps({"op": 9, "d": None}))  # RESUMED (no seq: it is not buffered)
+        for raw in missed:
+            if isinstance(raw, bytes):
+                await old.ws.send_bytes(raw)
+            else:
+                await old.ws.send_str(raw)
+        return old
 
     async def _receive(self, sess: VoiceSession, msg: dict[str, Any]) -> None:
         op, d = msg.get("op"), msg.get("d")
@@ -251,7 +299,7 @@ class VoiceServer:
         elif op == 5:  # SPEAKING from the bot
             self.s.events.add("bot_speaking", {"speaking": int(d.get("speaking", 0)), "ssrc": d.get("ssrc"),
                                                "user_id": sess.user_id})
-        elif op == 7:  # RESUME: we keep no buffered state; tell the client to start over
+        elif op == 7:  # RESUME on a websocket that is already identified
             await sess.ws.close(code=4006, message=b"Session no longer valid")
         elif op == 12:  # CLIENT_CONNECT (the client's own audio ssrc)
             self.s.events.add("voice_op", msg)

@@ -81,6 +81,9 @@ class World:
     members: list[User] = field(default_factory=list)
     # user id -> voice session id (whoever sits in the voice channel)
     in_voice: dict[int, str] = field(default_factory=dict)
+    # the privileged Message Content intent is switched on for the application (developer portal);
+    # when it is not, an IDENTIFY asking for it is closed with 4014, as Discord does
+    message_content_enabled: bool = True
 
     def add_member(self, username: str, *, in_voice: bool = True) -> User:
         user = User(snowflake(), username)

@@ -1,0 +1,118 @@
+"""Connection lifecycle mid-round, against the real bot process and the stand-in (DAVE on).
+
+- Voice close 4015 while sam answers: the bot resumes its voice session (op 7 RESUME on a new
+  voice websocket, op 9 RESUMED; no new IDENTIFY, same SSRC, same MLS group) and the round goes on:
+  sam's words before, during and after the outage reach the transcript and the feedback arrives.
+- Gateway op 9 INVALID_SESSION (not resumable) while sam answers: the bot identifies again (new
+  session, READY, GUILD_CREATE), the round carries on (Done still works, the follow-up is spoken),
+  the feedback arrives and the attempt is stored.
+
+The shared round steps are those of test_dave_mid_answer_e2e. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.standin import DiscordStandIn, World
+from tests.e2e.test_dave_mid_answer_e2e import (
+    GAP_S,
+    PART_A,
+    PART_B,
+    PART_C,
+    STEP_S,
+    _assert_heard,
+    _finish,
+    _progress,
+    _round_until_listening,
+    answer,  # noqa: F401 - the module-scoped answer fixture
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture
+def world() -> World:
+    w = World()
+    w.add_member("sam", in_voice=True)
+    return w
+
+
+async def test_voice_close_4015_mid_answer_is_resumed_and_the_round_goes_on(
+        standin: DiscordStandIn, start_bot, answer) -> None:  # noqa: F811
+    bot, sam, _ = await _round_until_listening(standin, start_bot)
+    bot_id = standin.world.bot.id
+    ssrc = standin.voice.sessions[bot_id].ssrc
+    t0 = time.monotonic()
+    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    try:
+        # in the middle of part B the voice server "crashes" under the bot's websocket
+        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) + 15, t0)
+        t_crash = time.monotonic()
+        await standin.voice.crash(bot_id, 4015)
+        resumed = await bot.guard(standin.events.wait_for(
+            "voice_resume", lambda d: d["user_id"] == bot_id, timeout=STEP_S, after=t_crash,
+            what="the bot's voice RESUME (op 7)"))
+        sent = await asyncio.wait_for(playing, STEP_S)
+    finally:
+        playing.cancel()
+    print(f"\nfigures: voice resumed {resumed.at - t_crash:.2f} s after the 4015 close; "
+          f"{resumed.data['replayed']} missed messages replayed; sam's frames {sent}")
+    assert not standin.events.find("voice_identify", after=t_crash), "resumed, not identified again"
+    assert not standin.events.find("voice_state_request", after=t_crash), "no leave or rejoin around the resume"
+    assert standin.voice.sessions[bot_id].ssrc == ssrc, "the same voice session (SSRC) after the resume"
+    heard = await _finish(standin, bot, sam)
+    _assert_heard(heard, PART_A, PART_B, PART_C)
+    dc = standin.voice.dave_counts
+    assert dc["failed"] == 0 and dc["decrypted"] > 0, dc
+    assert standin.voice.dave.counts["rejected_commits"] == 0
+    assert "voice session resumed" in bot.log_text()
+    assert "Could not resume" not in bot.log_text()
+
+
+def _stored_attempts(data_dir: Path, user_id: int) -> list[tuple[str, str]]:
+    db = sqlite3.connect(data_dir / "parley.sqlite3")
+    try:
+        return db.execute("SELECT mode, transcript FROM attempts WHERE user_id = ?", (user_id,)).fetchall()
+    finally:
+        db.close()
+
+
+async def test_gateway_invalid_session_mid_answer_reidentifies_and_the_round_goes_on(
+        standin: DiscordStandIn, start_bot, answer, tmp_path: Path) -> None:  # noqa: F811
+    bot, sam, _ = await _round_until_listening(standin, start_bot)
+    first_session = standin.gateway.conn.session_id if standin.gateway.conn else None
+    t0 = time.monotonic()
+    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    try:
+        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) + 15, t0)
+        t_inv = time.monotonic()
+        await standin.gateway.invalidate_session(resumable=False)
+        # discord.py waits 1-5 s (as Discord asks), then identifies anew: READY and GUILD_CREATE
+        ready = await bot.guard(standin.events.wait_for("ready_sent", timeout=STEP_S, after=t_inv,
+                                                        what="a new IDENTIFY after INVALID_SESSION"))
+        await asyncio.wait_for(playing, STEP_S)
+    finally:
+        playing.cancel()
+    print(f"\nfigures: identified again {ready.at - t_inv:.1f} s after INVALID_SESSION")
+    assert ready.data["session_id"] != first_session, "a new gateway session"
+    assert not standin.events.find("resume", after=t_inv), "an invalidated session is not resumed"
+    heard = await _finish(standin, bot, sam)  # Done presses and the feedback, on the new session
+    _assert_heard(heard, PART_A, PART_C)
+    stored = _stored_attempts(tmp_path / "bot-data", sam.id)
+    assert [m for m, _ in stored] == ["mock"], stored
+    assert overlap_ok(stored[0][1])
+    log_text = bot.log_text()
+    assert "Traceback" not in log_text, bot.tail(80)
+
+
+def overlap_ok(transcript: str) -> bool:
+    """The stored attempt holds sam's answer (its first and last parts at least)."""
+    from tests.e2e.standin.driver import overlap
+
+    return overlap(PART_A, transcript) >= 0.45 and overlap(PART_C, transcript) >= 0.45
