@@ -23,7 +23,15 @@ new websocket, op 7 RESUME {server_id, session_id, token, seq_ack}, op 9 RESUMED
 messages replayed; UDP, keys and the DAVE group carry on. `install()` makes `_connect(resume=True)`
 do exactly that (bounded by the connection's timeout); when the server refuses the resume (it
 closes the socket, e.g. 4006) or it times out, it falls back to discord.py's full reconnect, as
-the docs ask. Found with the local Discord stand-in (tests/e2e/test_voice_resume_e2e.py).
+the docs ask. Found with the local Discord stand-in (tests/e2e/test_connection_lifecycle_e2e.py).
+
+3. Voice clients across a new gateway session. After gateway op 9 INVALID_SESSION the client
+identifies again, and discord.py's READY handler clears its state, voice clients included, while
+the voice connections themselves (their own websockets and UDP) go on. A round's voice client is
+then unknown to discord.py: the bot's own leave confirmation (VOICE_STATE_UPDATE) is never routed
+to it, so leaving waits out its timeout, and shutdown cannot find it to disconnect it (the bot
+hung 8 s at Ctrl-C, in the e2e test). `install()` keeps the voice clients that are still
+connected when READY clears the state.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from typing import Any
 
 from discord.errors import ConnectionClosed
 from discord.gateway import DiscordVoiceWebSocket
+from discord.state import ConnectionState
 from discord.voice_state import ConnectionFlowState, VoiceConnectionState
 
 log = logging.getLogger(__name__)
@@ -43,6 +52,7 @@ DISCOVERY_TIMEOUT_S = 10.0
 ORIGINAL_DISCOVER_IP = DiscordVoiceWebSocket.discover_ip  # kept for tests and comparison
 ORIGINAL_CONNECT = VoiceConnectionState._connect
 ORIGINAL_RECEIVED_MESSAGE = DiscordVoiceWebSocket.received_message
+ORIGINAL_CLEAR = ConnectionState.clear
 RESUMED_OP = 9
 _installed = False
 
@@ -112,6 +122,20 @@ async def connect(self: VoiceConnectionState, reconnect: bool, timeout: float, s
     log.info("voice session resumed (op 7 → op 9) in guild %s", getattr(self.guild, "id", "?"))
 
 
+def clear(self: ConnectionState, *, views: bool = True) -> None:
+    """discord.py's state reset; on READY (``views=False``) the connected voice clients stay."""
+    kept: dict[int, Any] = {}
+    if not views:
+        for guild_id, vc in (getattr(self, "_voice_clients", None) or {}).items():
+            is_connected = getattr(vc, "is_connected", None)
+            if is_connected is not None and is_connected():
+                kept[guild_id] = vc
+    ORIGINAL_CLEAR(self, views=views)
+    if kept:
+        log.info("new gateway session: keeping %d live voice connection(s)", len(kept))
+        self._voice_clients.update(kept)
+
+
 def install() -> None:
     """Use the fixed `discover_ip` and the real voice resume for every voice connection of this
     process (idempotent)."""
@@ -121,4 +145,5 @@ def install() -> None:
     DiscordVoiceWebSocket.discover_ip = discover_ip  # type: ignore[method-assign]
     DiscordVoiceWebSocket.received_message = received_message  # type: ignore[method-assign]
     VoiceConnectionState._connect = connect  # type: ignore[method-assign]
+    ConnectionState.clear = clear  # type: ignore[method-assign]
     _installed = True

@@ -102,13 +102,32 @@ async def test_gateway_invalid_session_mid_answer_reidentifies_and_the_round_goe
     print(f"\nfigures: identified again {ready.at - t_inv:.1f} s after INVALID_SESSION")
     assert ready.data["session_id"] != first_session, "a new gateway session"
     assert not standin.events.find("resume", after=t_inv), "an invalidated session is not resumed"
+    t_finish = time.monotonic()
     heard = await _finish(standin, bot, sam)  # Done presses and the feedback, on the new session
     _assert_heard(heard, PART_A, PART_C)
     stored = _stored_attempts(tmp_path / "bot-data", sam.id)
     assert [m for m, _ in stored] == ["mock"], stored
     assert overlap_ok(stored[0][1])
+    # the round ends cleanly on the new session: the bot leaves the call and its leave is confirmed
+    # to the round's voice client (discord.py's READY forgot it without bot.discord_io.voice_fixes)
+    await bot.guard(standin.events.wait_for("voice_state_request", lambda d: d["channel_id"] is None,
+                                            timeout=STEP_S, after=t_finish, what="the bot leaving the call"))
+    await bot.guard(_logged(bot, f"round of user {sam.id} closed", STEP_S))
+    t_stop = time.monotonic()
+    rc = await bot.stop()
+    stop_s = time.monotonic() - t_stop
     log_text = bot.log_text()
-    assert "Traceback" not in log_text, bot.tail(80)
+    print(f"bot stopped in {stop_s:.1f} s")
+    assert rc in (0, 130) and "shutdown still not finished" not in log_text, bot.tail(80)
+    assert "Traceback" not in log_text and " ERROR " not in log_text, bot.tail(80)
+
+
+async def _logged(bot, text: str, timeout: float) -> None:
+    """Wait (bounded) until the bot process has logged `text`."""
+    async def scan() -> None:
+        while text not in bot.log_text():
+            await asyncio.sleep(0.05)  # polling a log file: the condition is checked, not assumed
+    await asyncio.wait_for(scan(), timeout)
 
 
 def overlap_ok(transcript: str) -> bool:
