@@ -400,6 +400,30 @@ async def test_typed_answers_when_voice_cannot_be_used_are_analysed_and_stored(e
 
 
 @pytest.mark.slow
+async def test_an_answer_begun_aloud_and_finished_by_typing_counts_both_parts(engine, db, voice):
+    """Voice fails part way (undecryptable audio): the member types the rest. The words heard
+    before the typed part are not thrown away: both are analysed and stored as one answer."""
+    io, clock = FakeIO(), FakeClock()
+    r = make_round(engine, io, clock)
+    task = asyncio.create_task(r.run())
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
+    await asyncio.to_thread(feed, r, clock, np.concatenate([silence(0.5), voice(PART1)]))
+    assert r.answer_text("Consumers deduplicate with an event id, so a retried write is harmless.")
+    await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 2), STEP)
+    a = r.summary.answers[0]
+    assert a.end_reason == "typed" and a.analysis is not None
+    text = a.analysis.transcript.lower()
+    assert "vehicles" in text and "every five seconds" in text, text         # the spoken part
+    assert text.endswith("a retried write is harmless."), text               # then the typed part
+    assert text.index("vehicles") < text.index("deduplicate")
+    assert a.analysis.structure["assumptions"], a.analysis.structure          # stated aloud only
+    r.end()
+    await asyncio.wait_for(task, STEP)
+    stored = await list_attempts(db, 42)
+    assert [x.mode for x in stored] == ["mock"] and "deduplicate" in stored[0].transcript.lower()
+
+
+@pytest.mark.slow
 async def test_silence_arriving_as_missing_packets_nudges_and_ends_the_answer(engine, db, voice):
     """Discord sends nothing while the user is quiet: the round's clock alone must advance the
     silence (its ticker fills the gap), giving the nudge and then the end of the answer."""

@@ -18,7 +18,7 @@ from bot.practice.audio_quality import excuse_poor_audio
 from bot.practice.round.controls import ControlsMixin
 from bot.practice.round.follow_ups import FollowUpMixin
 from bot.practice.round.listening import ListeningMixin
-from bot.practice.round.results import AnswerResult, RoundSummary
+from bot.practice.round.results import AnswerResult, RoundSummary, spoken_then_typed
 from bot.practice.round.state import _STOP_MESSAGES, CONSENT_TEXT, RoundState
 from bot.storage.privacy import delete_user
 from bot.storage.sessions import create_session, end_session
@@ -129,7 +129,8 @@ class MockRound(ControlsMixin, FollowUpMixin, ListeningMixin):
         await self._set_state(RoundState.ANALYZING)
         typed = self._take_typed() if reason == "typed" else None
         if typed:
-            result.analysis = await asyncio.to_thread(self.engine.analyze_text, question, typed)
+            result.analysis = await asyncio.to_thread(
+                self.engine.analyze_text, question, spoken_then_typed(transcript, typed))
             result.feedback_latency_s = max(0.0, self._clock() - ended_at) if ended_at else None
             result.attempt_id = await self._record(result.analysis, mode="mock")
         elif transcript.words:
@@ -155,7 +156,7 @@ class MockRound(ControlsMixin, FollowUpMixin, ListeningMixin):
         transcript, reason, _ = await self._listen()
         await self._explain_end(reason)
         typed = self._take_typed() if reason == "typed" else None
-        return (typed if typed is not None else transcript.text), reason
+        return (spoken_then_typed(transcript, typed) if typed is not None else transcript.text), reason
 
     async def _record(self, analysis: Analysis, *, mode: str) -> int | None:
         if self._erased:

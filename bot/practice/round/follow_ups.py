@@ -6,7 +6,7 @@ import asyncio
 
 from bot.models import Question
 from bot.practice.round.core import RoundCore
-from bot.practice.round.results import AnswerResult
+from bot.practice.round.results import AnswerResult, spoken_then_typed
 from bot.practice.round.state import RoundState
 
 
@@ -37,7 +37,8 @@ class FollowUpMixin(RoundCore):
         await self._set_state(RoundState.ANALYZING)
         typed = self._take_typed() if fu_reason == "typed" else None
         if typed:
-            result.follow_up_analysis = await asyncio.to_thread(self.engine.analyze_text, question, typed)
+            result.follow_up_analysis = await asyncio.to_thread(
+                self.engine.analyze_text, question, spoken_then_typed(fu_transcript, typed))
             result.follow_up_attempt_id = await self._record(result.follow_up_analysis, mode="mock_follow_up")
         elif fu_transcript.words:
             result.follow_up_analysis = await asyncio.to_thread(

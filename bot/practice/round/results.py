@@ -10,6 +10,12 @@ from bot.models import Analysis, Question, Transcript
 from bot.practice.audio_quality import PoorStretch
 
 
+def spoken_then_typed(transcript: Transcript | None, typed: str) -> str:
+    """The text of an answer begun aloud and finished by typing (the voice failed part way, and
+    the member took the typed-answer offer): both parts count, the spoken words first."""
+    spoken = transcript.text.strip() if transcript is not None else ""
+    return f"{spoken} {typed.strip()}" if spoken else typed.strip()
+
 @dataclass
 class AnswerResult:
     """One question of the round: the main answer, its analysis, and the follow-up exchange."""
