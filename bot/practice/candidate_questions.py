@@ -13,41 +13,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.practice.phrase_data import CANDIDATE_QUESTION_PHRASES, load_practice_phrases
+
+# The phrase families are data, with examples: bot/practice/candidate_question_phrases.toml.
+_PHRASES = load_practice_phrases(CANDIDATE_QUESTION_PHRASES)
+_TOPIC_FAMILIES = {f.name.removeprefix("topic_"): f for f in _PHRASES.with_prefix("topic_")}
 # topic → (what we call it, cue patterns)
-TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "challenges": ("the team's real challenges", (
-        r"challeng\w*", r"problems?", r"hardest", r"biggest", r"pain ?points?", r"struggl\w*", r"difficult\w*",
-        r"scal(?:e|ing)", r"reliability", r"incidents?", r"outages?", r"keeps? you up", r"technical debt",
-        r"tech debt", r"risks?")),
-    "delivery_vs_stability": ("balancing delivery speed with stability", (
-        r"speed", r"fast", r"quickly", r"deliver\w*", r"ship\w*", r"releases?", r"deploy\w*", r"stabl\w*",
-        r"stability", r"balance\w*", r"trade-?offs?", r"quality", r"on-?call")),
-    "early_success": ("what success looks like early on", (
-        r"success\w*", r"first (?:90|ninety|thirty|sixty|30|60) days", r"first (?:few |three |six )?months?",
-        r"first year", r"expectations?", r"expect\w*", r"ramp\w*", r"onboard\w*", r"great hire",
-        r"good (?:looks|look) like", r"measured", r"evaluat\w*")),
-    "greenfield_vs_existing": ("new building versus improving existing systems", (
-        r"greenfield", r"from scratch", r"new (?:systems?|services?|projects?|features?)", r"existing",
-        r"legacy", r"maintain\w*", r"maintenance", r"rewrit\w*", r"migrat\w*", r"improv\w* (?:the )?existing")),
-    "bottlenecks": ("the core services and their bottlenecks", (
-        r"bottlenecks?", r"core services?", r"architecture", r"slow\w*", r"constraints?", r"limits?",
-        r"stack", r"systems?", r"services?", r"infrastructure", r"latency", r"throughput")),
-}
-
-PERKS = (r"salary", r"pay(?:ing)?", r"compensation", r"bonus\w*", r"vacation", r"holidays?", r"pto",
-         r"time off", r"benefits?", r"perks?", r"equity", r"stock", r"options", r"free (?:food|lunch)",
-         r"remote", r"work from home", r"wfh", r"office", r"hours", r"parking", r"gym", r"raise")
-
-# Words that tie a question to this team and its work (specificity), beyond the topic words.
-_SPECIFIC = (r"this team", r"your team", r"the team'?s?", r"this role", r"your (?:services?|systems?|stack)",
-             r"\d+", r"kafka", r"postgres\w*", r"queues?", r"apis?", r"data\w*", r"pipelines?", r"fleet",
-             r"vehicles?", r"telemetry", r"payments?", r"customers?", r"users?", r"p99", r"sla\w*", r"slo\w*",
-             r"right now", r"today", r"currently", r"this year", r"last (?:quarter|year)", r"recent\w*",
-             r"first (?:90|ninety|thirty|sixty|30|60) days", r"first (?:few |three |six )?months?",
-             r"versus", r"vs", r"compared (?:to|with)", r"(?:the|your) existing (?:systems?|services?|code\w*)", r"(?:backend|software|platform) engineers?")
-_GENERIC = (r"what(?:'s| is) (?:the|your) culture", r"what do you like", r"tell me (?:more )?about the company",
-            r"what(?:'s| is) it like (?:to work|working) here", r"any advice", r"how did i do",
-            r"what are the next steps", r"what(?:'s| is) a typical day")
+TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {k: (f.label, f.alternatives) for k, f in _TOPIC_FAMILIES.items()}
+PERKS = _PHRASES["perks"].alternatives
 
 _QUESTION_START = re.compile(
     r"^(?:so |and |also |okay |ok |um |uh |well |my (?:first |second |third |last |next )?question is )*"
@@ -60,14 +33,10 @@ MIN_QUESTION_WORDS = 4
 GOOD_COUNT = 2  # at least this many strong questions for the best verdict
 
 
-def _rx(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(patterns) + r")\b", re.I)
-
-
-_TOPIC_RX = {k: _rx(v[1]) for k, v in TOPICS.items()}
-_PERKS_RX = _rx(PERKS)
-_SPECIFIC_RX = _rx(_SPECIFIC)
-_GENERIC_RX = _rx(_GENERIC)
+_TOPIC_RX = {k: f.pattern for k, f in _TOPIC_FAMILIES.items()}
+_PERKS_RX = _PHRASES["perks"].pattern
+_SPECIFIC_RX = _PHRASES["specific"].pattern  # words that tie a question to this team and its work
+_GENERIC_RX = _PHRASES["generic"].pattern
 
 
 def split_questions(text: str) -> list[str]:

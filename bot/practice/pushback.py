@@ -23,54 +23,22 @@ from bot.analysis.lexicon import build_doc, doc_from_text
 from bot.analysis.structure.phrases import load_phrasebook
 from bot.models import Question, Transcript
 from bot.practice.listening import ends_with_end_phrase
+from bot.practice.phrase_data import PUSHBACK_PHRASES, load_practice_phrases
 
 VERDICTS = ("updated", "defended", "rigid")
 MIN_REPLY_WORDS = 3
 REPEAT_OVERLAP = 0.6  # share of the reply's content words already in the answer: repeating itself
 
-_STOP = frozenset(
-    "a an the and or but so to of in on at for with by from as is are was were be been it its this that "
-    "these those i we you they he she my our your their me us them do does did would could should will "
-    "can just really very then than there here what which who how why when where if not no yes um uh "
-    "like well okay ok also have has had get got go going think about into out up down more most".split()
-)
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
 
-
-def _rx(*alts: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z0-9'])(?:" + "|".join(alts) + r")(?![a-z0-9'])")
-
-
-_UPDATE = _rx(
-    r"you'?re right", r"you are right", r"good point", r"fair point", r"that'?s fair", r"fair enough",
-    r"i agree", r"agreed", r"i hadn'?t (?:thought|considered)", r"i didn'?t (?:think|consider)",
-    r"(?:i'?d|i would|i will|i'?ll|let me) (?:reconsider|revise|rethink|change|switch|adjust|move|swap)",
-    r"(?:i'?d|i would|we'?d|we would) (?:go with|use|pick|choose|start with) [a-z0-9' -]{1,40} instead",
-    r"instead(?: of)?", r"on second thought", r"that changes", r"in that case", r"changes my (?:answer|mind)",
-    r"i'?d rather", r"(?:makes|good) sense,? (?:so|then)", r"i (?:was|might be) wrong", r"i stand corrected",
-    r"actually,? (?:i'?d|i would|let'?s|we should)", r"that'?s a (?:good|fair|valid) (?:point|concern)",
-)
-_DEFEND = _rx(
-    r"(?:i'?d|i would|i'?m|i am|we'?d|we would) (?:still|stick with|keep|stay with)", r"still (?:think|prefer|pick|choose|go with)",
-    r"i stand by", r"i'?m (?:comfortable|fine|okay|ok) with", r"(?:that'?s|it'?s) (?:a|the) (?:cost|tradeoff|trade-off|price) (?:i'?m|i am|we'?re|we are|worth)",
-    r"worth (?:it|paying|the)", r"i accept (?:that|the)", r"acceptable", r"mitigat\w*", r"i'?d handle (?:that|it)",
-    r"we can handle", r"that risk", r"the reason i (?:chose|picked|went)", r"i chose (?:it|that|this) because",
-    r"for (?:this|our) (?:case|scale|use case)", r"at (?:this|our) scale", r"not (?:a problem|an issue) (?:here )?because",
-)
-_REASON = _rx(
-    r"because", r"since", r"given", r"so that", r"which means", r"the reason", r"due to", r"otherwise",
-    r"as long as", r"that'?s why", r"if [a-z0-9' -]{2,60} then", r"unless", r"the risk", r"the cost",
-    r"in exchange", r"at the cost of", r"trade-?off", r"[0-9]+", r"whereas", r"compared (?:to|with)",
-    r"for (?:this|our|that) (?:case|scale|workload|use case)", r"at (?:this|our|that) scale",
-)
-_DISMISS = _rx(
-    r"no,? (?:that'?s|it'?s) (?:wrong|not|fine)", r"that'?s wrong", r"that doesn'?t matter", r"doesn'?t matter",
-    r"it'?s fine", r"whatever", r"(?:as|like) i (?:already )?said", r"i already (?:said|told|explained)",
-    r"that'?s not (?:a|an) (?:problem|issue|concern)", r"(?:that|it) doesn'?t apply", r"obviously",
-    r"trust me", r"that'?s (?:just )?how (?:it'?s|it is) done", r"everyone (?:uses|does)", r"(?:i|we) don'?t need to",
-    r"not relevant", r"irrelevant", r"no need", r"(?:i|we) just (?:would|wouldn'?t|do|don'?t)", r"that'?s (?:silly|ridiculous)",
-    r"never happens", r"won'?t happen", r"i disagree", r"nope", r"^no\b",
-)
+# The phrase families (update, defend, reason, dismiss) and the stop words are data, with examples:
+# bot/practice/pushback_phrases.toml.
+_PHRASES = load_practice_phrases(PUSHBACK_PHRASES)
+_STOP = _PHRASES.word_set("stop")
+_UPDATE = _PHRASES["update"].pattern
+_DEFEND = _PHRASES["defend"].pattern
+_REASON = _PHRASES["reason"].pattern
+_DISMISS = _PHRASES["dismiss"].pattern
 
 
 @dataclass(frozen=True)
