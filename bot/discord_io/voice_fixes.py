@@ -23,7 +23,8 @@ new websocket, op 7 RESUME {server_id, session_id, token, seq_ack}, op 9 RESUMED
 messages replayed; UDP, keys and the DAVE group carry on. `install()` makes `_connect(resume=True)`
 do exactly that (bounded by the connection's timeout); when the server refuses the resume (it
 closes the socket, e.g. 4006) or it times out, it falls back to discord.py's full reconnect, as
-the docs ask. Found with the local Discord stand-in (tests/e2e/test_connection_lifecycle_e2e.py).
+the docs ask (first waking discord.py's socket reader from the old UDP socket, see
+`_wake_socket_reader`). Found with the local Discord stand-in (tests/e2e/test_connection_lifecycle_e2e.py).
 
 3. Voice clients across a new gateway session. After gateway op 9 INVALID_SESSION the client
 identifies again, and discord.py's READY handler clears its state, voice clients included, while
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import struct
 from typing import Any
 
@@ -103,6 +105,21 @@ async def _resume(state: Any) -> None:
         await state.ws.poll_event()
 
 
+def _wake_socket_reader(state: Any) -> None:
+    """Pause discord.py's socket reader and wake it from its `select` on the old UDP socket.
+
+    A full reconnect closes that socket and makes a new one; closing does not wake a `select`
+    blocked on it in the reader thread (it waits out its 30 s timeout), so the new socket goes
+    unread and IP discovery times out. Shutting the (connected) socket down does wake it."""
+    state._socket_reader.pause()
+    sock = getattr(state, "socket", None)
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # not connected yet, or already closed: nothing to wake
+
+
 async def connect(self: VoiceConnectionState, reconnect: bool, timeout: float, self_deaf: bool,
                   self_mute: bool, resume: bool) -> None:
     """`VoiceConnectionState._connect` with a real resume (see the module docstring, fix 2)."""
@@ -115,6 +132,7 @@ async def connect(self: VoiceConnectionState, reconnect: bool, timeout: float, s
         code = getattr(e, "code", None)
         log.info("voice resume refused (%s); connecting to voice again from scratch",
                  f"close code {code}" if code is not None else "timed out")
+        _wake_socket_reader(self)
         await self.disconnect(cleanup=False)
         await ORIGINAL_CONNECT(self, reconnect, timeout, self_deaf, self_mute, False)
         return

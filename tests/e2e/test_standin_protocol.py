@@ -288,6 +288,47 @@ async def test_voice_close_4015_is_resumed_with_op_7(standin: DiscordStandIn, po
         await _shutdown(client, task)
 
 
+async def test_a_refused_voice_resume_falls_back_to_a_full_reconnect(standin: DiscordStandIn, pointed_at) -> None:
+    """4015, but the session did not survive: the RESUME is closed with 4006 and the client
+    connects again from scratch (gateway voice state, IDENTIFY, a new SSRC, back into the MLS
+    group), and alice's speech decrypts in it. Without the socket reader's wake-up in
+    voice_fixes, the new UDP socket went unread and IP discovery timed out."""
+    import time
+
+    from bot.discord_io import voice_fixes
+
+    voice_fixes.install()
+    client = PlainClient(standin)
+    task = await _start(client, standin)
+    loop = asyncio.get_running_loop()
+    try:
+        alice = standin.world.members[0]
+        bot_id = standin.world.bot.id
+        vc = await client.get_channel(standin.world.voice_channel_id).connect(cls=voice_recv.VoiceRecvClient,
+                                                                               timeout=T)
+        got = asyncio.Event()
+        sink = AnswerSink(alice.id, lambda pcm: loop.call_soon_threadsafe(got.set))
+        vc.listen(sink)
+        await standin.events.wait_for("dave_execute", lambda d: bot_id in d["members"], timeout=T)
+        ssrc = standin.voice.sessions[bot_id].ssrc
+        t = time.monotonic()
+        await standin.voice.crash(bot_id, keep=False)
+        await standin.events.wait_for("voice_resume_refused", timeout=T, after=t, what="the refused RESUME")
+        ready = await standin.events.wait_for("voice_ready", lambda d: d["user_id"] == bot_id, timeout=T,
+                                              after=t, what="a new voice session")
+        await standin.events.wait_for("dave_execute", lambda d: bot_id in d["members"], timeout=T, after=t,
+                                      what="the client back in the MLS group")
+        assert ready.at - t < 5.0, f"the reconnect took {ready.at - t:.1f} s"
+        assert standin.voice.sessions[bot_id].ssrc != ssrc
+        await vc._connection.wait_async(T)
+        await asyncio.wait_for(standin.voice.play(alice, pcm48_stereo(tone(660, 0.5), 48000)), T)
+        await asyncio.wait_for(got.wait(), T)
+        assert sink.stats.dave_decrypted > 0, sink.stats
+        await vc.disconnect()
+    finally:
+        await _shutdown(client, task)
+
+
 async def test_a_client_without_dave_is_refused_with_4017(standin: DiscordStandIn) -> None:
     """IDENTIFY without max_dave_protocol_version: the voice server closes with 4017, as Discord."""
     world = standin.world
