@@ -144,3 +144,25 @@ async def test_a_daily_push_thread_and_a_voice_message_answer(standin: DiscordSt
     assert rc in (0, 130), f"exit code {rc}\n{bot.tail()}"
     log_text = bot.log_text()
     assert "Traceback" not in log_text and " ERROR " not in log_text, bot.tail(80)
+
+
+async def test_without_the_message_content_intent_the_bot_runs_on_and_says_so(standin: DiscordStandIn,
+                                                                               start_bot) -> None:
+    """The application's Message Content intent is off in the developer portal: Discord closes the
+    IDENTIFY that asks for it with 4014; the bot connects again without it, and `/daily setup`
+    tells the admin that answers posted in the threads can't be read."""
+    world = standin.world
+    world.message_content_enabled = False
+    bot = await start_bot()
+    await bot.guard(standin.gateway.wait_online(STARTUP_S))
+    (identify,) = standin.events.find("identify")
+    assert not int(identify.data["intents"]) & MESSAGE_CONTENT
+    assert len(standin.events.find("gateway_connect")) == 2, "refused once, then connected without it"
+    assert "refused the Message Content intent" in bot.log_text()
+    setup = await standin.gateway.slash_command(world.owner, "daily", "setup", {"time": "09:00", "timezone": "UTC"},
+                                                channels={"channel": world.text_channel_id})
+    reply = await bot.guard(standin.events.wait_for(
+        "interaction_response", lambda d: d["interaction"]["id"] == setup["id"], timeout=STEP_S,
+        what="the answer to /daily setup"))
+    text = reply.data["message"].text()
+    assert "Daily questions are set" in text and "Message Content" in text, text
