@@ -198,8 +198,11 @@ def _interrupted_line(reason: str) -> str:
     }.get(reason, "The round stopped early; your answers so far are saved.")
 
 
-def _answer_text(transcript: Transcript | None, analysis: Analysis | None) -> str:
-    """What was answered: the spoken words, or for a typed answer (no words heard) its text."""
+def _answer_text(transcript: Transcript | None, analysis: Analysis | None, typed: bool = False) -> str:
+    """What was answered: the spoken words; for an answer finished by typing, what was analysed
+    (the words heard first, then the typed text)."""
+    if typed and analysis is not None and analysis.transcript:
+        return analysis.transcript
     if transcript is not None and transcript.text:
         return transcript.text
     if analysis is not None and analysis.transcript:
@@ -212,11 +215,11 @@ def transcript_text(summary: RoundSummary) -> str:
     out = [f"Parley mock round — {summary.user_name or summary.user_id}", ""]
     for r in summary.answers:
         out.append(f"Q{r.index} [{r.question.id}] {r.question.prompt}")
-        out.append(f"Answer ({r.end_reason}): {_answer_text(r.transcript, r.analysis)}")
+        out.append(f"Answer ({r.end_reason}): {_answer_text(r.transcript, r.analysis, r.end_reason == 'typed')}")
         if r.follow_up:
             out.append(f"Follow-up: {r.follow_up}")
             how = " (typed)" if r.follow_up_end_reason == "typed" else ""
-            out.append(f"Answer{how}: {_answer_text(r.follow_up_transcript, r.follow_up_analysis)}")
+            out.append(f"Answer{how}: {_answer_text(r.follow_up_transcript, r.follow_up_analysis, bool(how))}")
         if r.analysis is not None:
             out.append(f"Score: {r.analysis.score}/100")
         out.append("")

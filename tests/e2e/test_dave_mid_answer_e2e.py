@@ -208,6 +208,60 @@ async def test_an_undecryptable_stretch_offers_typed_answers_then_withdraws_them
     _assert_heard(heard, PART_A, PART_C)
 
 
+TYPED = "Then I merge each overlapping pair in place and return the merged windows in order."
+
+
+async def test_an_answer_begun_aloud_and_finished_by_typing_keeps_both_parts(
+        standin: DiscordStandIn, start_bot, answer) -> None:
+    """sam speaks part A, then sam's audio stops decrypting: sam takes the typed-answer offer and
+    types the rest in the modal. The feedback's transcript has the spoken part and the typed one."""
+    bot, sam, card = await _round_until_listening(standin, start_bot)
+    t0 = time.monotonic()
+    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    try:
+        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) - 5, t0)
+        standin.voice.dave.garble(sam.id, True)
+        await bot.guard(standin.wait_message(
+            lambda m: "typed answers" in embed_title(m).lower(), timeout=STEP_S,
+            what="the typed-answer offer", after=t0))
+        pressed = await press(standin, sam, latest_with_enabled(standin, "Type my answer"), "Type my answer")
+        shown = await standin.events.wait_for(
+            "interaction_response", lambda d: d["interaction"]["id"] == pressed["id"] and d["type"] == 9,
+            timeout=STEP_S, what="the typed-answer modal")
+        modal = shown.data["data"]
+        box = _text_inputs(modal)
+        assert len(box) == 1, modal
+        t_typed = time.monotonic()
+        await standin.gateway.submit_modal(sam, modal, {box[0]: TYPED})
+    finally:
+        playing.cancel()
+    standin.voice.dave.garble(sam.id, False)
+    await bot.guard(wait_speech_finished(standin, after=t_typed, timeout=STEP_S, what="the follow-up"))
+    t_done = time.monotonic()
+    await press(standin, sam, latest_with_enabled(standin, "Done"), "Done")
+    feedback = await bot.guard(standin.wait_message(
+        lambda m: embed_title(m).startswith("Mock round feedback"), timeout=STEP_S,
+        what="the feedback message", after=t_done))
+    heard = answer_lines(next(f for f in feedback.files if f.filename.endswith(".txt")).data.decode())
+    assert overlap(PART_A, heard) >= 0.45, heard                # the spoken part was kept …
+    assert overlap(TYPED, heard) >= 0.9, heard                  # … and the typed part joined it
+    assert heard.lower().index("sort") < heard.lower().index("merge each overlapping"), heard
+
+
+def _text_inputs(modal: dict) -> list[str]:
+    """The custom_ids of a modal's text inputs (in action rows or labels)."""
+    found: list[str] = []
+
+    def walk(c: dict) -> None:
+        if c.get("type") == 4:
+            found.append(c["custom_id"])
+        for child in c.get("components", []) + ([c["component"]] if "component" in c else []):
+            walk(child)
+    for c in modal.get("components", []):
+        walk(c)
+    return found
+
+
 async def test_heavy_packet_loss_is_reported_as_poor_audio_not_as_silence(
         standin: DiscordStandIn, start_bot, answer) -> None:
     """The network loses 85 % of sam's packets during part B: the bot does not nudge sam for the

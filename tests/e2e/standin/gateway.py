@@ -389,6 +389,26 @@ class Gateway:
         await self.dispatch("INTERACTION_CREATE", payload)
         return record
 
+    async def submit_modal(self, user: User, modal: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+        """Send INTERACTION_CREATE type 5 (MODAL_SUBMIT): `user` fills the modal the bot answered
+        with (response type 9; `modal` is that response's data) and presses Submit. `values` maps
+        a text input's custom_id to what was typed; the components echo the modal's layout (an
+        action row or a label around each text input), as Discord sends them."""
+        def answered(component: dict[str, Any]) -> dict[str, Any]:
+            if component.get("type") == 4:
+                return {"type": 4, "custom_id": component["custom_id"],
+                        "value": values.get(component["custom_id"], "")}
+            if component.get("type") == 18:  # LABEL
+                return {"type": 18, "component": answered(component["component"])}
+            return {"type": component.get("type"),
+                    "components": [answered(c) for c in component.get("components", [])]}
+        payload, record = self._interaction_base(user, 5)
+        payload["data"] = {"custom_id": modal["custom_id"],
+                           "components": [answered(c) for c in modal.get("components", [])]}
+        self.s.events.add("interaction_sent", record)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return record
+
     async def select(self, user: User, message: StoredMessage, custom_id: str, values: list[str]) -> dict[str, Any]:
         """Send INTERACTION_CREATE type 3: `user` picks `values` in the string select `custom_id`."""
         found: list[dict[str, Any]] = []
