@@ -23,13 +23,13 @@ from bot.discord_io.guards import VOICE_NEEDS, cannot_run_here, join_list, missi
 from bot.discord_io.replies import send_private
 from bot.discord_io.round_io import DiscordRoundIO
 from bot.models import CATEGORIES, DIFFICULTIES, Question, category_label
+from bot.practice.profile import role_needs
 from bot.practice.round import MockRound
 from bot.practice.round.extras import PracticeExtras
 from bot.practice.rounds_registry import KIND_MOCK, Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.practice.tailoring import make_picker
 from bot.storage.attempts import get_attempt
 from bot.storage.privacy import ConsentStore
-from bot.storage.profiles import role_needs
 from bot.storage.retries import link_retry
 
 if TYPE_CHECKING:  # pragma: no cover

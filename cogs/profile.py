@@ -16,9 +16,9 @@ from discord.ext import commands
 
 from bot.discord_io.profile_views import CONSENT_TEXT, ProfileConsentView, profile_embed
 from bot.practice.daily_service import AnswerRejected
-from bot.practice.profile import preview, set_profile
+from bot.practice.profile import preview, profile_needs, role_needs, set_profile
 from bot.practice.tailoring import DescriptionError
-from bot.storage.profiles import delete_profile, get_profile, role_needs
+from bot.storage.profiles import delete_profile, get_profile
 from bot.text_safety import safe_excerpt
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,7 +62,7 @@ class ProfileCog(commands.Cog):
             await interaction.response.send_message(
                 "You have no profile. `/profile set` adds a target role so questions fit it.", ephemeral=True)
             return
-        needs = p.needs()
+        needs = profile_needs(p)
         e = profile_embed(needs, [], title="Your profile")
         e.description = f"Stored {p.updated_at[:10]}, with your consent. `/profile clear` erases it."
         await interaction.response.send_message(embed=e, ephemeral=True)

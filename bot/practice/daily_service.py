@@ -45,6 +45,7 @@ from bot.practice.daily import (
     parse_timezone,
     push_rng,
 )
+from bot.practice.profile import role_needs
 from bot.practice.progress import HistorySummary, LeaderboardEntry, Streak, leaderboard, streak_from_attempts, summarize, weakest_category
 from bot.practice.retry import Comparison, RetryRefused, compare_with_attempt
 from bot.practice.tailoring import Pick, RoleNeeds, choose
@@ -53,7 +54,6 @@ from bot.storage import Database
 from bot.storage import daily as store
 from bot.storage import retries as retries_store
 from bot.storage.attempts import AttemptRow, get_attempt
-from bot.storage.profiles import role_needs
 
 if TYPE_CHECKING:  # the engine imports the analysis; the scheduler alone does not need it
     from bot.practice.engine import PracticeEngine

@@ -7,7 +7,7 @@ import random
 from bot.models import Question
 from bot.practice.tailoring import Pick, RoleNeeds, choose_many, clean_markup, read_description
 from bot.storage.db import Database
-from bot.storage.profiles import save_profile
+from bot.storage.profiles import Profile, get_profile, save_profile
 
 PREVIEW_PICKS = 3
 
@@ -20,6 +20,19 @@ async def set_profile(db: Database, user_id: int, *, role: str, text: str, conse
     await save_profile(db, user_id, role=needs.role, description=clean_markup(text),
                        skills=needs.top(len(needs.weights)), consented=consented, user_name=user_name)
     return needs
+
+
+def profile_needs(profile: Profile) -> RoleNeeds:
+    """What a stored profile asks for, rebuilt from its matched skills (strongest first)."""
+    return RoleNeeds.from_tags(profile.skills, role=profile.role, text=profile.description)
+
+
+async def role_needs(db: Database | None, user_id: int) -> RoleNeeds | None:
+    """The member's needs for picking, or None without a profile (the policy then picks at random)."""
+    if db is None:
+        return None
+    profile = await get_profile(db, user_id)
+    return profile_needs(profile) if profile and profile.skills else None
 
 
 def preview(questions: list[Question], needs: RoleNeeds, seed: int) -> list[Pick]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.practice.tailoring import RoleNeeds
 from bot.storage.attempts import ensure_user, iso_utc
 from bot.storage.db import Database
 
@@ -23,9 +22,6 @@ class Profile:
     skills: tuple[str, ...]
     consented_at: str
     updated_at: str
-
-    def needs(self) -> RoleNeeds:
-        return RoleNeeds.from_tags(self.skills, role=self.role, text=self.description)
 
 
 async def save_profile(db: Database, user_id: int, *, role: str, description: str, skills: list[str],
@@ -58,11 +54,3 @@ async def delete_profile(db: Database, user_id: int) -> bool:
     async with db.transaction() as conn:
         cur = await conn.execute("DELETE FROM profiles WHERE user_id = ?", (user_id,))
         return (cur.rowcount or 0) > 0
-
-
-async def role_needs(db: Database | None, user_id: int) -> RoleNeeds | None:
-    """The member's needs for picking, or None without a profile (the policy then picks at random)."""
-    if db is None:
-        return None
-    profile = await get_profile(db, user_id)
-    return profile.needs() if profile and profile.skills else None

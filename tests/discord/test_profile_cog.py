@@ -13,9 +13,10 @@ import pytest
 from bot.bank import load_bank
 from bot.discord_io.client import EXTENSIONS, ParleyBot
 from bot.discord_io.profile_views import ProfileConsentView, ProfileModal
+from bot.practice.profile import role_needs
 from bot.practice.tailoring import make_picker
 from bot.storage import privacy
-from bot.storage.profiles import get_profile, role_needs
+from bot.storage.profiles import get_profile
 from cogs.privacy import PrivacyCog
 from cogs.profile import ProfileCog, setup
 from tests.discord.helpers import MockBot, MockGuild, MockInteraction, MockMember
