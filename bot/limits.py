@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+
+from bot.clock import Now
 
 
 @dataclass
@@ -14,7 +16,7 @@ class RateLimiter:
 
     limit: int
     window_s: float = 60.0
-    clock: Callable[[], float] = time.monotonic
+    clock: Now = time.monotonic
     _events: dict[Hashable, deque[float]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.analysis.lexicon import Doc
+from bot.analysis.scoring import FlagCode
 from bot.analysis.structure import Hit, StructureReport
 from bot.models import Flag, Question, Silence
 
@@ -130,15 +131,15 @@ def annotate(flags: Sequence[Flag], question: Question, struct: StructureReport,
     for f in flags:
         quote: str | None = None
         at = f.at_s
-        if f.code == "missing_assumptions":
+        if f.code == FlagCode.MISSING_ASSUMPTIONS:
             quote, at = answer.opening()
-        elif f.code in ("missing_outcome", "no_measurable_result"):
+        elif f.code in (FlagCode.MISSING_OUTCOME, FlagCode.NO_MEASURABLE_RESULT):
             quote, at = answer.ending()
-        elif f.code == "assumptions_late" and struct.hits.get("assumptions") is not None:
+        elif f.code == FlagCode.ASSUMPTIONS_LATE and struct.hits.get("assumptions") is not None:
             quote, at = answer.around(struct.hits["assumptions"])  # type: ignore[arg-type]
-        elif f.code == "buzzwords_without_reasoning" and struct.buzz_hit is not None:
+        elif f.code == FlagCode.BUZZWORDS_WITHOUT_REASONING and struct.buzz_hit is not None:
             quote, at = answer.around(struct.buzz_hit)
-        elif f.code == "long_silence" and f.at_s is not None:
+        elif f.code == FlagCode.LONG_SILENCE and f.at_s is not None:
             quote = answer.before(f.at_s) or None
         suggestion = _suggestion(f.code, question, missed)
         if quote or suggestion:

@@ -349,10 +349,10 @@ def compute_score(question: Question, struct: StructureReport, timing: TimingRep
 
     score = w_struct * s_frac + w_key * k_frac + W_DELIVERY * d + W_LENGTH * l_frac
     codes = {f.code for f in flags}
-    score -= 5 if "buzzwords_without_reasoning" in codes else 0
-    score -= 6 if "team_not_i" in codes else 0
-    score -= 6 if "vague_answer" in codes else 0
-    score -= 3 if "assumptions_late" in codes else 0
+    score -= 5 if FlagCode.BUZZWORDS_WITHOUT_REASONING in codes else 0
+    score -= 6 if FlagCode.TEAM_NOT_I in codes else 0
+    score -= 6 if FlagCode.VAGUE_ANSWER in codes else 0
+    score -= 3 if FlagCode.ASSUMPTIONS_LATE in codes else 0
     if length.words < 15:
         score = min(score, 10)
     elif length.words < 40:
@@ -363,7 +363,7 @@ def compute_score(question: Question, struct: StructureReport, timing: TimingRep
 def biggest_gap(question: Question, struct: StructureReport, flags: list[Flag]) -> str | None:
     codes = {f.code for f in flags}
     missing = {e for e, ok in struct.present.items() if not ok}
-    if "team_not_i" in codes:
+    if FlagCode.TEAM_NOT_I in codes:
         missing.add("ownership")
     for e in GAP_PRIORITY.get(question.category, ()):
         if e in missing:
@@ -399,7 +399,7 @@ def derive_strengths(struct: StructureReport, timing: TimingReport, key_covered:
     out: list[str] = []
     p = struct.present
     codes = {f.code for f in flags}
-    if p.get("assumptions") and "assumptions_late" not in codes:
+    if p.get("assumptions") and FlagCode.ASSUMPTIONS_LATE not in codes:
         out.append("Set the context up front" if category == "behavioral" else "Stated assumptions before solving")
     if p.get("outcome"):
         out.append({
