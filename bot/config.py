@@ -55,6 +55,10 @@ class Settings:
     # empty = transcribe in this process; redis://host:port/db = send chunks to Celery workers (bot/speech/remote.py)
     transcribe_url: str = field(default="", repr=False)
     transcribe_timeout_s: float = 30.0  # the longest a chunk may wait for a worker before the answer degrades
+    # sharded bot processes (bot/sharding.py): 0 = one process, one connection, as before; N = the
+    # bot's total shard count, this process running the shards in shard_ids ("0,1"; empty = all N)
+    shard_count: int = 0
+    shard_ids: str = ""
     # text to speech
     tts_voice: str = ""  # an espeak-ng voice id; empty = engine default English voice
     tts_rate: int = 170  # words per minute
@@ -76,6 +80,15 @@ class Settings:
     @property
     def database(self) -> Path:
         return self.db_path or (self.data_dir / "parley.sqlite3")
+
+    @property
+    def shards(self) -> tuple[int, ...] | None:
+        """The shard ids this process runs; None when the bot is not sharded (shard_count 0)."""
+        if self.shard_count <= 0:
+            return None
+        if not self.shard_ids.strip():
+            return tuple(range(self.shard_count))
+        return tuple(sorted({int(x) for x in self.shard_ids.split(",") if x.strip()}))
 
     @property
     def audio_dir(self) -> Path:
@@ -121,6 +134,19 @@ class Settings:
             raise ConfigError("PARLEY_DATABASE_URL must be empty (the sqlite file) or a postgresql:// URL")
         if self.transcribe_timeout_s <= 0:
             raise ConfigError("PARLEY_TRANSCRIBE_TIMEOUT_S must be a positive number of seconds")
+        if self.shard_count < 0:
+            raise ConfigError("PARLEY_SHARD_COUNT must be 0 (not sharded) or the bot's total number of shards")
+        if self.shard_ids.strip():
+            if self.shard_count <= 0:
+                raise ConfigError("PARLEY_SHARD_IDS needs PARLEY_SHARD_COUNT (the total number of shards)")
+            try:
+                ids = [int(x) for x in self.shard_ids.split(",") if x.strip()]
+            except ValueError:
+                raise ConfigError(f"PARLEY_SHARD_IDS={self.shard_ids!r} must be shard numbers separated by commas, "
+                                  "like 0,1") from None
+            if not ids or any(not 0 <= i < self.shard_count for i in ids):
+                raise ConfigError(f"PARLEY_SHARD_IDS must name shards from 0 to {self.shard_count - 1} "
+                                  f"(PARLEY_SHARD_COUNT={self.shard_count}), not {self.shard_ids!r}")
         if self.max_answer_s <= 0 or self.max_upload_mb <= 0:
             raise ConfigError("PARLEY_MAX_ANSWER_S and PARLEY_MAX_UPLOAD_MB must be positive")
 

@@ -89,7 +89,7 @@ class DailyCog(commands.Cog):
     @tasks.loop(seconds=TICK_SECONDS)
     async def push_loop(self) -> None:
         try:
-            report = await self.service.tick(self.poster)
+            report = await self.service.tick(self.poster, owns=self.poster.owns)
         except Exception:  # noqa: BLE001 - a bad tick must not stop the loop
             log.exception("daily push tick failed")
             return
@@ -213,11 +213,11 @@ class DailyCog(commands.Cog):
         except discord.HTTPException as e:
             log.warning("could not reply in thread %s (%s)", message.channel.id, getattr(e, "status", e))
 
-    def _upload_wait(self, user_id: int) -> float:
+    async def _upload_wait(self, user_id: int) -> float:
         """The per-member upload limit (`settings.uploads_per_hour`, shared with every audio path):
         0 when this recording may be downloaded, else seconds until the next one may."""
         uploads = self.bot.command_guard.uploads
-        return uploads.wait(user_id) if uploads is not None else 0.0
+        return await uploads.wait(user_id) if uploads is not None else 0.0
 
     async def handle_answer(self, message: discord.Message, push: Any) -> None:
         audio, others = split_audio(message.attachments)
@@ -241,7 +241,7 @@ class DailyCog(commands.Cog):
             if audio:
                 att = audio[0]
                 self.service.check_upload(att.size, att.duration)  # before any download
-                wait = self._upload_wait(message.author.id)  # counts this upload when allowed
+                wait = await self._upload_wait(message.author.id)  # counts this upload when allowed
                 uploads = self.bot.command_guard.uploads
                 if wait and uploads is not None:
                     await self._reply(message, uploads.message(wait))

@@ -23,7 +23,7 @@ from bot.discord_io.replies import send_private
 from bot.models import CATEGORIES, category_label
 from bot.practice.group import GroupConfig, GroupSession
 from bot.practice.group.checks import end_refusal
-from bot.practice.rounds_registry import KIND_GROUP, RoundAlreadyRunning, RoundsRegistry, TooBusy
+from bot.practice.rounds_registry import KIND_GROUP, RoundAlreadyRunning, RoundsRegistry, TooBusy, VoiceSlots
 from bot.storage.group import GroupStore
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class GroupCog(commands.Cog):
         self.bot = bot
         self.runs: dict[int, GroupRun] = {}
         shared = getattr(bot, "rounds", None)  # one voice session per server, shared with /mock
-        self.registry: RoundsRegistry = shared if isinstance(shared, RoundsRegistry) \
+        self.registry: VoiceSlots = shared if isinstance(shared, RoundsRegistry) \
             else RoundsRegistry(bot.services.settings)
 
     def _forget(self, run: GroupRun) -> None:
@@ -81,7 +81,7 @@ class GroupCog(commands.Cog):
                                "notice. Run /group start again whenever you're ready.")
             return
         try:
-            claim = self.registry.claim(guild.id, user.id, channel_id=channel.id, kind=KIND_GROUP)
+            claim = await self.registry.claim(guild.id, user.id, channel_id=channel.id, kind=KIND_GROUP)
         except (RoundAlreadyRunning, TooBusy) as e:  # the message names what holds the slot
             await send_private(interaction, str(e))
             return
@@ -104,7 +104,7 @@ class GroupCog(commands.Cog):
         except (TimeoutError, discord.ClientException, discord.HTTPException) as e:
             log.warning("group start in guild %s failed to join voice: %s", guild.id, e)
             self.runs.pop(guild.id, None)
-            self.registry.release(claim)
+            await self.registry.release(claim)
             run.abandon()
             await session.end("could not join voice")
             await interaction.followup.send(
@@ -112,7 +112,7 @@ class GroupCog(commands.Cog):
             return
         except BaseException:
             self.runs.pop(guild.id, None)
-            self.registry.release(claim)
+            await self.registry.release(claim)
             raise
         run.lobby_message = await interaction.followup.send(embed=lobby_embed(session), view=run.lobby_view, wait=True)
 

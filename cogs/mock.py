@@ -26,7 +26,7 @@ from bot.models import CATEGORIES, DIFFICULTIES, Question, category_label
 from bot.practice.profile import role_needs
 from bot.practice.round import MockRound
 from bot.practice.round.extras import PracticeExtras
-from bot.practice.rounds_registry import KIND_MOCK, Claim, RoundAlreadyRunning, RoundsRegistry, TooBusy
+from bot.practice.rounds_registry import KIND_MOCK, Claim, RoundAlreadyRunning, TooBusy, VoiceSlots
 from bot.practice.tailoring import make_picker
 from bot.storage.attempts import get_attempt
 from bot.storage.privacy import ConsentStore
@@ -61,7 +61,7 @@ class MockCog(commands.Cog):
     def __init__(self, bot: ParleyBot, *, consent: ConsentStore | None = None) -> None:
         self.bot = bot
         self.services = bot.services
-        self.registry: RoundsRegistry = bot.rounds
+        self.registry: VoiceSlots = bot.rounds
         # Acceptance is remembered per server in the consents table (shared with /privacy).
         self.consent = consent if consent is not None else ConsentStore(bot.services.db)
         self.active: dict[int, ActiveRound] = {}  # guild id → its mock round
@@ -120,12 +120,12 @@ class MockCog(commands.Cog):
         guild, member, channel = where
         bank = self.services.bank
         try:  # a peer group holds the same slot; the refusal names what is running
-            claim = self.registry.claim(guild.id, member.id, channel_id=channel.id, kind=KIND_MOCK)
+            claim = await self.registry.claim(guild.id, member.id, channel_id=channel.id, kind=KIND_MOCK)
         except (RoundAlreadyRunning, TooBusy) as e:
             await self._private(interaction, str(e))
             return
         if guild.voice_client is not None and guild.id not in self.active:
-            self.registry.release(claim)
+            await self.registry.release(claim)
             await self._private(interaction, "I'm already in a voice channel in this server for something "
                                              "else. Try again when that's finished.")
             return
@@ -135,13 +135,13 @@ class MockCog(commands.Cog):
             vc = await channel.connect(cls=VoiceRecvClient, timeout=VOICE_CONNECT_TIMEOUT_S,
                                        self_deaf=False)
         except (TimeoutError, discord.ClientException, discord.HTTPException, OSError) as e:
-            self.registry.release(claim)
+            await self.registry.release(claim)
             log.warning("could not join voice channel %s: %s", channel.id, e)
             await self._private(interaction, f"I couldn't join {channel.mention} (Discord didn't let me "
                                              "connect in time). Please try again in a moment.")
             return
         except BaseException:
-            self.registry.release(claim)
+            await self.registry.release(claim)
             raise
 
         settings = self.services.settings
@@ -258,7 +258,7 @@ class MockCog(commands.Cog):
         except Exception:
             log.exception("mock round in guild %s crashed", guild_id)
         finally:
-            self.registry.release(active.claim)
+            await self.registry.release(active.claim)
             if self.active.get(guild_id) is active:
                 del self.active[guild_id]
             vc = active.io.voice_client

@@ -18,7 +18,7 @@ from bot.discord_io.stale_components import answer_stale_component, is_stale, no
 from bot.discord_io.voice_fixes import install as install_voice_fixes
 from bot.practice.recovery import notify as notify_interrupted
 from bot.practice.recovery import recover_interrupted
-from bot.practice.rounds_registry import RoundsRegistry
+from bot.practice.rounds_registry import VoiceSlots, voice_slots
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -56,20 +56,23 @@ class ParleyBot(commands.Bot):
     voice_leave_timeout_s: float = VOICE_LEAVE_ON_CLOSE_S  # close(): bound on leaving voice
 
     def __init__(self, services: Services, *, extensions: tuple[str, ...] = EXTENSIONS,
-                 message_content: bool = True) -> None:
-        """`message_content=False`: run without the privileged intent (no daily answers in threads)."""
+                 message_content: bool = True, **client_options: Any) -> None:
+        """`message_content=False`: run without the privileged intent (no daily answers in threads).
+        `client_options` go to discord.py's client (`shard_count`, `shard_ids` for `ShardedParleyBot`)."""
         super().__init__(command_prefix=commands.when_mentioned, intents=parley_intents(message_content=message_content),
-                         help_command=None)
+                         help_command=None, **client_options)
         install_voice_fixes()  # discord.py's voice reconnect race (see voice_fixes)
         self.services = services
         self.settings: Settings = services.settings
-        # Running voice rounds (mock and peer), with the per-server and global caps.
-        self.rounds = RoundsRegistry(self.settings)
+        # Running voice rounds (mock and peer), with the per-server and global caps: in this process,
+        # or shared by every bot process through the database (PARLEY_DATABASE_URL).
+        self.rounds: VoiceSlots = voice_slots(self.settings, services.db)
         # Per-user rate limit on application commands (settings.commands_per_minute).
         self.command_guard = install_command_guard(self)
         self._extensions = extensions
 
     async def setup_hook(self) -> None:
+        await self.rounds.start()  # a shared registry renews its leases from now on
         await self.recover_after_restart()
         for ext in self._extensions:
             await self.load_extension(ext)
@@ -100,6 +103,10 @@ class ParleyBot(commands.Bot):
             await self.leave_voice(timeout=self.voice_leave_timeout_s)
         except Exception:
             log.warning("leaving voice on shutdown failed", exc_info=True)
+        try:
+            await self.rounds.stop()  # this process's slots are freed for the other processes
+        except Exception:
+            log.warning("releasing the shared round slots on shutdown failed", exc_info=True)
         await super().close()
 
     async def leave_voice(self, *, timeout: float) -> None:
@@ -164,3 +171,20 @@ class ParleyBot(commands.Bot):
             text = "Something went wrong on my side; it has been logged. Please try again."
         await try_send_private(interaction, text, failure="could not tell the user about the error",
                                level=logging.WARNING)
+
+
+class ShardedParleyBot(ParleyBot, commands.AutoShardedBot):
+    """`ParleyBot` running several shards in one process (`PARLEY_SHARD_COUNT`, `PARLEY_SHARD_IDS`):
+    discord.py's AutoShardedBot with a fixed shard count and this process's shard ids."""
+
+
+def make_bot(services: Services, *, message_content: bool = True, **kwargs: Any) -> ParleyBot:
+    """The bot for these settings: a `ShardedParleyBot` when PARLEY_SHARD_COUNT is set, else the
+    single-connection `ParleyBot` exactly as before."""
+    settings = services.settings
+    shards = settings.shards
+    if shards is None:
+        return ParleyBot(services, message_content=message_content, **kwargs)
+    log.info("running shards %s of %d in this process", ",".join(map(str, shards)), settings.shard_count)
+    return ShardedParleyBot(services, message_content=message_content, shard_count=settings.shard_count,
+                            shard_ids=list(shards), **kwargs)

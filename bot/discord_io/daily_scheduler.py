@@ -16,6 +16,7 @@ from bot.discord_io.guards import THREAD_NEEDS, missing_permissions
 from bot.models import Question, category_label
 from bot.practice.daily import Assignment, PlannedPush, PostedPush, PushFailed
 from bot.practice.prep_plan import PLAN_DAYS, plan_day
+from bot.sharding import ShardSet
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,12 @@ class DiscordPushPoster:
     def __init__(self, client: discord.Client, settings: Settings) -> None:
         self.client = client
         self.settings = settings
+
+    def owns(self, guild_id: int) -> bool:
+        """Does this process schedule the server's pushes? Only the process running the server's
+        shard does (bot/sharding.py; the shards the client was started with, PARLEY_SHARD_COUNT and
+        PARLEY_SHARD_IDS); an unsharded bot owns every server."""
+        return ShardSet.of(self.settings.shard_count, self.settings.shards).owns(guild_id)
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable:
         channel = self.client.get_channel(channel_id)

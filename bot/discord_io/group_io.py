@@ -52,7 +52,7 @@ from bot.practice.group import (
     io_listener,
 )
 from bot.practice.group.checks import card_refusal, done_refusal, rating_refusal, rating_seconds_left
-from bot.practice.rounds_registry import Claim, RoundsRegistry
+from bot.practice.rounds_registry import Claim, VoiceSlots
 from bot.speech.audio_format import PCM_BYTES_PER_SECOND
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class GroupSink(voice_recv.AudioSink):
 class GroupRun:
     """The Discord side of one group: voice connection, messages, speech; owns no group logic."""
 
-    def __init__(self, services: Any, registry: RoundsRegistry, claim: Claim, guild: discord.Guild,
+    def __init__(self, services: Any, registry: VoiceSlots, claim: Claim, guild: discord.Guild,
                  voice_channel: Any, text_channel: Any, session: GroupSession,
                  on_closed: Callable[[GroupRun], None] | None = None) -> None:
         """`services`: the bot's `Services` (consent store, speaker); `on_closed` runs once the group
@@ -435,7 +435,7 @@ class GroupRun:
                 await self.vc.disconnect(force=True)
             except Exception:
                 log.debug("voice disconnect failed", exc_info=True)
-        self.registry.release(self.claim)
+        await self.registry.release(self.claim)
         if self.on_closed is not None:
             self.on_closed(self)
 

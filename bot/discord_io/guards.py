@@ -13,13 +13,18 @@ unaffected. discord.py runs the tree's check for slash commands only, never for 
 modals, so every Parley view and modal (`member_views.ParleyView` / `ParleyModal`) asks
 `interaction_allowed` in its own `interaction_check`: one limit, one count per user, whatever
 they press. The limiter's clock is injectable (tests drive it without sleeping).
+
+Both limits count through one interface (`Hits`): in this process (`LocalHits` over
+bot/limits.RateLimiter, the default), or, with PARLEY_DATABASE_URL, in the database for every bot
+process at once (bot/storage/shared.SharedRateLimiter): a member switching servers, and so
+processes, is still counted once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 from discord import app_commands
@@ -28,6 +33,9 @@ from bot.clock import Now
 from bot.discord_io.replies import try_send_private
 from bot.discord_io.stale_components import typed_text_embed
 from bot.limits import RateLimiter
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +141,53 @@ def manage_server_only() -> Callable[[Any], Any]:
 # --------------------------------------------------------------------------- rate limit
 
 
+class Hits(Protocol):
+    """One member's events against a limit: `hit` records one and returns 0 when allowed, else the
+    seconds until the next is allowed. `LocalHits` (one process) and `SharedRateLimiter` (every
+    process, through the database) implement it."""
+
+    async def hit(self, subject_id: int) -> float: ...
+
+    async def prune(self) -> int: ...
+
+
+class LocalHits:
+    """`Hits` over this process's `RateLimiter`."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+
+    async def hit(self, subject_id: int) -> float:
+        return self.limiter.hit(subject_id)
+
+    async def prune(self) -> int:
+        self.limiter.prune()
+        return 0
+
+
+def shared_hits(db: Database | None, scope: str, limiter: RateLimiter, clock: Now | None = None) -> Hits:
+    """The database-wide counter for this limit when there is a shared database (`db`), else the
+    in-process one. The shared one counts on the wall clock (`time.time`, unless `clock` is given):
+    a monotonic clock means nothing to another process."""
+    if db is None:
+        return LocalHits(limiter)
+    from bot.storage.shared import SharedRateLimiter
+
+    kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
+    return SharedRateLimiter(db, scope, limit=limiter.limit, window_s=limiter.window_s, **kw)
+
+
 class CommandGuard:
     """Per-user limit on every interaction: commands, buttons, selects and modal submits
-    (autocomplete is not counted: it can't be answered with a message)."""
+    (autocomplete is not counted: it can't be answered with a message).
 
-    def __init__(self, limit: int, *, window_s: float = 60.0, clock: Now | None = None) -> None:
+    `db`: count in the shared database (every bot process), when it is Postgres."""
+
+    def __init__(self, limit: int, *, window_s: float = 60.0, clock: Now | None = None,
+                 db: Database | None = None) -> None:
         kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
         self.limiter = RateLimiter(limit=max(1, limit), window_s=window_s, **kw)
+        self.hits: Hits = shared_hits(db, "commands", self.limiter, clock)
         self.refused = 0
         self.uploads: UploadGuard | None = None
 
@@ -149,12 +197,16 @@ class CommandGuard:
         if interaction.type is discord.InteractionType.autocomplete:
             return True
         user_id = interaction.user.id
-        wait = self.limiter.hit(user_id)
+        try:
+            wait = await self.hits.hit(user_id)
+        except Exception:  # the shared database is unreachable: count here until it is back
+            log.warning("the shared rate limit could not be checked; counting in this process", exc_info=True)
+            wait = self.limiter.hit(user_id)
         if wait <= 0:
             return True
         self.refused += 1
         if self.refused % 100 == 1:
-            self.limiter.prune()
+            await self.hits.prune()
         await self._tell(interaction, wait)
         return False
 
@@ -173,17 +225,22 @@ class UploadGuard:
 
     Check before downloading an attachment:
 
-        wait = bot.command_guard.uploads.wait(member.id)
+        wait = await bot.command_guard.uploads.wait(member.id)
         if wait: reply(bot.command_guard.uploads.message(wait)); return
     """
 
-    def __init__(self, per_hour: int, *, clock: Now | None = None) -> None:
+    def __init__(self, per_hour: int, *, clock: Now | None = None, db: Database | None = None) -> None:
         kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
         self.limiter = RateLimiter(limit=max(1, per_hour), window_s=3600.0, **kw)
+        self.hits: Hits = shared_hits(db, "uploads", self.limiter, clock)
 
-    def wait(self, user_id: int) -> float:
+    async def wait(self, user_id: int) -> float:
         """0 when this upload may go ahead (and counts it); else seconds until the next may."""
-        return self.limiter.hit(user_id)
+        try:
+            return await self.hits.hit(user_id)
+        except Exception:  # the shared database is unreachable: count here until it is back
+            log.warning("the shared upload limit could not be checked; counting in this process", exc_info=True)
+            return self.limiter.hit(user_id)
 
     def message(self, wait: float) -> str:
         minutes = max(1, round(wait / 60))
@@ -205,7 +262,9 @@ def install_command_guard(bot: Any, *, clock: Now | None = None) -> CommandGuard
 
     The guard also carries `uploads`, an `UploadGuard` for audio answers.
     """
-    guard = CommandGuard(bot.settings.commands_per_minute, clock=clock)
-    guard.uploads = UploadGuard(getattr(bot.settings, "uploads_per_hour", 12), clock=clock)
+    services = getattr(bot, "services", None)
+    db = getattr(services, "db", None) if getattr(bot.settings, "database_url", "") else None
+    guard = CommandGuard(bot.settings.commands_per_minute, clock=clock, db=db)
+    guard.uploads = UploadGuard(getattr(bot.settings, "uploads_per_hour", 12), clock=clock, db=db)
     bot.tree.interaction_check = guard.check  # the tree calls self.interaction_check(interaction)
     return guard

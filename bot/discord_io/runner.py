@@ -109,7 +109,7 @@ async def _main(settings: Settings, token: str) -> int:
     _stop_on_signals()
     # Imported here so that `python -m bot run` without a token answers at once, without
     # loading the model and the bank first.
-    from bot.discord_io.client import ParleyBot
+    from bot.discord_io.client import make_bot
     from bot.services import Services
 
     try:
@@ -121,7 +121,7 @@ async def _main(settings: Settings, token: str) -> int:
     try:
         for message_content in (True, False):
             try:
-                return await _run_once(ParleyBot(services, message_content=message_content), token)
+                return await _run_once(make_bot(services, message_content=message_content), token)
             except discord.PrivilegedIntentsRequired:
                 if not message_content:
                     _say(INTENTS_REFUSED)

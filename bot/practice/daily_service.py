@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -210,12 +211,16 @@ class DailyService:
         assert row is not None
         return row, planned
 
-    async def tick(self, poster: PushPoster) -> TickReport:
-        """Post every push that is due now; call it every minute or so (and once at start-up)."""
+    async def tick(self, poster: PushPoster, *, owns: Callable[[int], bool] | None = None) -> TickReport:
+        """Post every push that is due now; call it every minute or so (and once at start-up).
+        `owns(guild_id)`: only those servers (a sharded bot process schedules the servers of its own
+        shards, bot/sharding.py); the push's claim in the database keeps it exactly-once regardless."""
         report = TickReport()
         async with self._tick_lock:
             now = self.now()
             for schedule in await store.list_schedules(self.db):
+                if owns is not None and not owns(schedule.guild_id):
+                    continue
                 last = await store.last_push(self.db, schedule.guild_id)
                 due = due_date(schedule, now, last.local_date if last else None)
                 if due is None:

@@ -46,6 +46,7 @@ from bot.config import LONG_SILENCE_S, Settings
 from bot.models import Transcript, Word
 from bot.practice.audio_quality import PoorStretch, stretches
 from bot.speech.audio_format import FRAME_SAMPLES, SAMPLE_RATE
+from bot.speech.remote import TranscriptionUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +161,8 @@ class IncrementalListener:
     Callbacks run on whichever thread detected the event (the feeding thread, the loop calling
     `tick`, or the worker) and must be quick and thread-safe (e.g. `loop.call_soon_threadsafe`):
       on_long_silence(at_s)  — the first mid-answer silence ≥ long_silence_s (at_s = its start);
-      on_end(reason)         — once: "silence" | "phrase" | "max_length" | "no_speech" | the
-                               reason passed to `stop()`;
+      on_end(reason)         — once: "silence" | "phrase" | "max_length" | "no_speech" |
+                               "transcription_unavailable" | the reason passed to `stop()`;
       on_chunk(ChunkResult)  — a committed chunk was transcribed.
     """
 
@@ -214,6 +215,9 @@ class IncrementalListener:
         self.ended_at: float | None = None   # clock time of the end
         self._closed = False
         self._worker_error: BaseException | None = None
+        # Why transcription stopped (the workers did not answer within their bound,
+        # `TranscriptionUnavailable`); the answer then ends, keeping the words transcribed before.
+        self.unavailable: str | None = None
 
         # counters (bench, logs)
         self.transcribe_seconds = 0.0
@@ -550,7 +554,7 @@ class IncrementalListener:
                 if kind == "final":
                     self._do_final(audio, start, end, has_voice)
                     return  # the answer is complete: nothing more to do
-                if not has_voice:
+                if not has_voice or self.unavailable is not None:  # nothing to send, or nobody to send it to
                     continue
                 if kind == "phrase":
                     self._check_phrase_utterance(start, end, voice_end, audio)
@@ -566,6 +570,13 @@ class IncrementalListener:
                 if quiet_since and self._end_reason is None:
                     if ends_with_end_phrase(self._all_words_locked_copy()):
                         self._end_by_phrase(None, end)
+            except TranscriptionUnavailable as e:
+                # no worker answered in time: end the answer now (waiting for more audio to
+                # transcribe helps nobody), keeping the words of the chunks done before
+                self._lose_transcription(e)
+                if kind == "final":
+                    self._do_final(audio, start, end, has_voice=False)
+                    return
             except Exception as e:  # keep the worker alive; the final pass reports the error
                 log.exception("%s: transcription failed", self._name)
                 self._worker_error = e
@@ -619,8 +630,20 @@ class IncrementalListener:
             words = [w for c in self._chunks for w in c.transcript.words]
         return words[-12:]
 
+    def _lose_transcription(self, e: TranscriptionUnavailable) -> None:
+        """Transcription is unavailable: remember why and end the answer (once)."""
+        if self.unavailable is None:
+            log.warning("%s: transcription unavailable (%s); ending the answer with the words heard so far",
+                        self._name, e)
+            self.unavailable = str(e) or "transcription unavailable"
+        events: list[tuple[str, Any]] = []
+        with self._lock:
+            self._set_end("transcription_unavailable", events)
+        self._dispatch(events)
+
     def _do_final(self, audio: np.ndarray, start: int, end: int, has_voice: bool) -> None:
-        tail = self._run_transcribe(start, end, audio) if has_voice else None
+        # once transcription is unavailable the tail is not sent: the words heard so far come back at once
+        tail = self._run_transcribe(start, end, audio) if has_voice and self.unavailable is None else None
         with self._lock:
             words = [w for c in self._chunks for w in c.transcript.words]
             hesitations = [h for c in self._chunks for h in c.transcript.hesitations]

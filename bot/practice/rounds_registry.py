@@ -4,17 +4,29 @@ One round per server by default (`settings.max_rounds_per_guild`) and a global c
 (`settings.max_rounds_total`): each running round transcribes in real time, so the total is
 bounded by CPU. A front end claims a slot *before* joining voice, attaches the round once
 built, and releases the slot when the round is over (also on failure).
+
+Two implementations of one interface (`VoiceSlots`), chosen by `voice_slots(settings, db)`:
+`RoundsRegistry` keeps the caps in this process (the default, one bot process); with
+PARLEY_DATABASE_URL, `SharedRoundsRegistry` also holds each slot in the database
+(bot/storage/shared.py `SharedSlots`, a lease renewed every `lease_s / 4`), so the caps hold across
+every bot process, and a refusal reads the same whichever process holds the slot.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.config import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.storage.db import Database
+    from bot.storage.shared import SharedSlots
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +89,34 @@ class Claim:
     round: Any = None
     kind: str = KIND_MOCK  # what holds the slot: KIND_MOCK or KIND_GROUP
     released: bool = field(default=False, repr=False)
+    slot: Any = field(default=None, repr=False)  # its database row (SharedRoundsRegistry)
+
+
+class VoiceSlots(Protocol):
+    """What the cogs and the client use; `RoundsRegistry` and `SharedRoundsRegistry` implement it."""
+
+    async def claim(self, guild_id: int | None, owner_id: int | None, *, channel_id: int | None = None,
+                    kind: str = KIND_MOCK) -> Claim: ...
+
+    def attach(self, claim: Claim, round_: Any) -> None: ...
+
+    async def release(self, claim: Claim) -> None: ...
+
+    def find(self, guild_id: int | None, owner_id: int | None = None) -> Claim | None: ...
+
+    async def erase_member(self, user_id: int) -> int: ...
+
+    def erasure_mark(self, user_id: int) -> int: ...
+
+    def erased_since(self, user_id: int, mark: int) -> bool: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Claim]: ...
 
 
 class RoundsRegistry:
@@ -91,11 +131,25 @@ class RoundsRegistry:
         self._erasures: dict[int, int] = {}  # user id -> how many times they erased their data
         self._lock = threading.Lock()
 
-    def claim(self, guild_id: int | None, owner_id: int | None, *, channel_id: int | None = None,
-              kind: str = KIND_MOCK) -> Claim:
+    async def start(self) -> None:
+        """Nothing to do in one process (a shared registry starts renewing its leases)."""
+
+    async def stop(self) -> None:
+        """Nothing to do in one process (a shared registry frees its slots for the others)."""
+
+    async def claim(self, guild_id: int | None, owner_id: int | None, *, channel_id: int | None = None,
+                    kind: str = KIND_MOCK) -> Claim:
         """Reserve a slot or raise `RoundAlreadyRunning` / `TooBusy` (per-server check first).
         `kind` says what will hold it, so a refusal can name what is running."""
+        return self._claim_local(guild_id, owner_id, channel_id=channel_id, kind=kind)
+
+    def _claim_local(self, guild_id: int | None, owner_id: int | None, *, channel_id: int | None,
+                     kind: str, check: bool = True) -> Claim:
         with self._lock:
+            if not check:  # the shared registry decided already, for every process
+                c = Claim(guild_id=guild_id, owner_id=owner_id, channel_id=channel_id, kind=kind)
+                self._claims.append(c)
+                return c
             mine = next((c for c in self._claims if owner_id is not None and c.owner_id == owner_id
                          and c.guild_id == guild_id), None)
             if mine is not None:
@@ -115,15 +169,21 @@ class RoundsRegistry:
         with self._lock:
             claim.round = round_
 
-    def release(self, claim: Claim) -> None:
+    async def release(self, claim: Claim) -> None:
         """Free the slot (idempotent)."""
+        self._release_local(claim)
+
+    def _release_local(self, claim: Claim) -> bool:
+        """Forget the claim here; True the first time."""
         with self._lock:
-            if not claim.released:
-                claim.released = True
-                try:
-                    self._claims.remove(claim)
-                except ValueError:
-                    pass
+            if claim.released:
+                return False
+            claim.released = True
+            try:
+                self._claims.remove(claim)
+            except ValueError:
+                pass
+            return True
 
     def find(self, guild_id: int | None, owner_id: int | None = None) -> Claim | None:
         """The claim in this server (of this owner when given), or None."""
@@ -170,3 +230,98 @@ class RoundsRegistry:
     def __iter__(self) -> Iterator[Claim]:
         with self._lock:
             return iter(list(self._claims))
+
+
+class SharedRoundsRegistry(RoundsRegistry):
+    """The caps of every bot process together (PARLEY_DATABASE_URL): a claim is decided by
+    `SharedSlots` in the database, then kept here too (the running round, for `find` and erasure).
+
+    While started, a task renews this process's leases every `lease_s / 4`, so the slots of a
+    process that died free themselves within `lease_s`; the same pass sees a member erased by
+    another process (`forget_member` cleared the owner of their slot) and makes the round here
+    forget them (`erase_member`)."""
+
+    def __init__(self, settings: Settings, slots: SharedSlots) -> None:
+        super().__init__(settings, max_per_guild=slots.max_per_guild, max_total=slots.max_total)
+        self.slots = slots
+        self.renew_every_s = slots.lease_s / 4
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def claim(self, guild_id: int | None, owner_id: int | None, *, channel_id: int | None = None,
+                    kind: str = KIND_MOCK) -> Claim:
+        from bot.storage.shared import SlotsFull, SlotTaken
+
+        try:
+            slot = await self.slots.claim(guild_id, owner_id, channel_id=channel_id, kind=kind)
+        except SlotTaken as e:
+            raise RoundAlreadyRunning(guild_id, e.owner_id, same_user=e.same_user, kind=e.kind,
+                                      channel_id=e.channel_id) from None
+        except SlotsFull as e:
+            raise TooBusy(e.limit) from None
+        c = self._claim_local(guild_id, owner_id, channel_id=channel_id, kind=kind, check=False)
+        c.slot = slot
+        return c
+
+    async def release(self, claim: Claim) -> None:
+        if self._release_local(claim) and claim.slot is not None:
+            try:
+                await self.slots.release(claim.slot)
+            except Exception:  # the lease runs out on its own
+                log.warning("could not free a round slot in the database; it frees itself within %.0f s",
+                            self.slots.lease_s, exc_info=True)
+
+    async def erase_member(self, user_id: int) -> int:
+        """Forget the member here, and in the database for every process (their rate-limit counts,
+        the owner of their slots: the other processes' renewals see it and forget them too)."""
+        from bot.storage.shared import forget_member
+
+        held = await super().erase_member(user_id)
+        await forget_member(self.slots.db, user_id)
+        return held
+
+    async def renew_once(self) -> int:
+        """Extend this process's leases, and forget members erased by another process; returns
+        how many slots it holds."""
+        held = await self.slots.renew()
+        owners = {s.id: s.owner_id for s in await self.slots.running()}
+        for claim in list(self):
+            slot = claim.slot
+            if slot is None or claim.owner_id is None or slot.id not in owners:
+                continue
+            if owners[slot.id] is None:  # `forget_member` ran in some process
+                log.info("a member erased their data in another bot process; the %s here forgets them", claim.kind)
+                await RoundsRegistry.erase_member(self, claim.owner_id)
+        return held
+
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.renew_every_s)
+            try:
+                await self.renew_once()
+            except Exception:
+                log.warning("renewing the round slots failed; trying again in %.0f s", self.renew_every_s,
+                            exc_info=True)
+
+    async def start(self) -> None:
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.create_task(self._renew_forever(), name="parley-slot-renewal")
+
+    async def stop(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+            self._renewer = None
+        for claim in list(self):
+            await self.release(claim)
+
+
+def voice_slots(settings: Settings, db: Database | None) -> RoundsRegistry:
+    """The registry for these settings: shared through the database with PARLEY_DATABASE_URL
+    (every bot process sees the same slots), else in this process."""
+    if not settings.database_url or db is None:
+        return RoundsRegistry(settings)
+    from bot.storage.shared import SharedSlots
+
+    return SharedRoundsRegistry(settings, SharedSlots(db, max_per_guild=settings.max_rounds_per_guild,
+                                                      max_total=settings.max_rounds_total))

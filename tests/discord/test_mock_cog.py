@@ -181,7 +181,7 @@ async def test_second_round_in_the_same_server_is_busy(cog) -> None:
 
 async def test_a_peer_group_holding_the_slot_is_named(cog) -> None:
     w = make_world()
-    held = cog.registry.claim(w.guild.id, 4242, channel_id=w.voice.id, kind=KIND_GROUP)
+    held = await cog.registry.claim(w.guild.id, 4242, channel_id=w.voice.id, kind=KIND_GROUP)
     inter = interaction_for(w)
     await start(cog, inter)
     text = inter.reply_text()
@@ -190,7 +190,7 @@ async def test_a_peer_group_holding_the_slot_is_named(cog) -> None:
     assert "mock round" not in text
     w.voice.connect.assert_not_awaited()
     assert len(cog.registry) == 1
-    cog.registry.release(held)
+    await cog.registry.release(held)
 
 
 async def test_autocomplete_offers_real_ids_filtered_by_what_was_typed(cog) -> None:

@@ -156,13 +156,13 @@ async def test_one_voice_session_per_server(cog) -> None:
 async def test_a_mock_round_holding_the_slot_is_named(cog) -> None:
     w = make_world(1)
     await consent_all(cog, w)
-    held = cog.registry.claim(w.guild.id, 4242, channel_id=w.voice.id, kind=KIND_MOCK)
+    held = await cog.registry.claim(w.guild.id, 4242, channel_id=w.voice.id, kind=KIND_MOCK)
     i = inter(w, w.owner)
     await cog.start.callback(cog, i, None, 1)
     assert only_ephemeral(i) and "a mock round is already running in this server" in i.reply_text()
     assert "peer group" not in i.reply_text()
     w.voice.connect.assert_not_awaited()
-    cog.registry.release(held)
+    await cog.registry.release(held)
 
 
 # --------------------------------------------------------------------------- joining

@@ -360,22 +360,22 @@ async def test_sessions_are_closed_once_and_running_ones_marked_interrupted_at_s
         await create_session(db, "party", 1, 1, 1)
 
 
-def test_registry_caps_rounds_per_server_and_in_total():
+async def test_registry_caps_rounds_per_server_and_in_total():
     reg = RoundsRegistry(Settings.from_env({}, max_rounds_per_guild=1, max_rounds_total=2))
-    a = reg.claim(1, 100)
+    a = await reg.claim(1, 100)
     with pytest.raises(RoundAlreadyRunning, match="already have a mock round"):
-        reg.claim(1, 100)
+        await reg.claim(1, 100)
     with pytest.raises(RoundAlreadyRunning, match="already running in this server"):
-        reg.claim(1, 101)
-    b = reg.claim(2, 200)
+        await reg.claim(1, 101)
+    b = await reg.claim(2, 200)
     with pytest.raises(TooBusy, match="maximum of 2 mock rounds"):
-        reg.claim(3, 300)
+        await reg.claim(3, 300)
     reg.attach(a, "round-a")
     assert reg.find(1).round == "round-a" and reg.find(1, 999) is None and len(reg) == 2
-    reg.release(a)
-    reg.release(a)  # idempotent
+    await reg.release(a)
+    await reg.release(a)  # idempotent
     assert reg.find(1) is None
-    c = reg.claim(3, 300)
+    c = await reg.claim(3, 300)
     assert {x.guild_id for x in reg} == {2, 3} and c is not b
 
 

@@ -358,17 +358,17 @@ def test_manage_server_check_has_a_clear_message():
         has_manage_server(dm)
 
 
-def test_upload_guard_limits_audio_answers_per_user_per_hour():
+async def test_upload_guard_limits_audio_answers_per_user_per_hour():
     from bot.discord_io.guards import UploadGuard
 
     now = [0.0]
     guard = UploadGuard(3, clock=lambda: now[0])
-    assert [guard.wait(1) for _ in range(3)] == [0.0, 0.0, 0.0]
-    wait = guard.wait(1)
+    assert [await guard.wait(1) for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = await guard.wait(1)
     assert 3599 < wait <= 3600 and "3" in guard.message(wait) and "60 min" in guard.message(wait)
-    assert guard.wait(2) == 0.0  # someone else is unaffected
+    assert await guard.wait(2) == 0.0  # someone else is unaffected
     now[0] += 3600
-    assert guard.wait(1) == 0.0
+    assert await guard.wait(1) == 0.0
 
 
 # --------------------------------------------------------------------------- issue 13: what erasure must find

@@ -105,6 +105,7 @@ class RoundCore:
         self._typed: str | None = None
         self._typing = False   # answers are typed (typing_started): silence ends no answer
         self._last_poor: list[PoorStretch] = []  # poor-audio stretches of the last answer heard
+        self._last_words = 0  # words transcribed of the last answer heard (told when transcription is lost)
         self._erased = False   # the owner erased their data (/privacy delete): keep nothing
 
     # ---- read-only state -------------------------------------------------------------------

@@ -141,6 +141,8 @@ class MockRound(ControlsMixin, FollowUpMixin, ListeningMixin):
             result.attempt_id = await self._record(result.analysis, mode="mock")
         if self._stop_reason is not None or reason == "skipped" or result.analysis is None:
             return result
+        if reason == "transcription_unavailable":  # a follow-up could not be heard either: next question
+            return result
 
         return await self._follow_up(question, result)
 

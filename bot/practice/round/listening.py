@@ -8,10 +8,16 @@ import logging
 from bot.models import Transcript
 from bot.practice.listening import IncrementalListener
 from bot.practice.round.core import RoundCore
-from bot.practice.round.state import NUDGE_TEXT, RoundState
+from bot.practice.round.state import NUDGE_TEXT, TRANSCRIPTION_UNAVAILABLE_TEXT, RoundState
 from bot.speech.audio_format import FRAME_S
 
 log = logging.getLogger("bot.practice.round")
+
+
+# Endings of an answer that the member's voice decided: when transcription was lost meanwhile, the
+# answer counts as ended by that instead (a Skip, a typed answer or the round's end stay what they are).
+_HEARD_ENDINGS = frozenset({"done_button", "phrase", "silence", "max_length", "no_speech",
+                            "transcription_unavailable"})
 
 
 class ListeningMixin(RoundCore):
@@ -63,8 +69,13 @@ class ListeningMixin(RoundCore):
             self._listener = None
             ticker.cancel()
             listener.close()
+        self._last_words = len(transcript.words)
         if reason == "finished":  # finish() without another reason: treat as Done
             reason = "done_button"
+        if listener.unavailable is not None and reason in _HEARD_ENDINGS:
+            # the workers stopped answering (mid-answer, or on its tail after Done): what was
+            # transcribed before is kept and analysed, and the member is told (`_explain_end`)
+            reason = "transcription_unavailable"
         return transcript, reason, listener.ended_at
 
     async def _explain_end(self, reason: str) -> None:
@@ -73,6 +84,11 @@ class ListeningMixin(RoundCore):
             minutes = self._listener_config.max_answer_s / 60
             await self._quietly(self.io.post_status(
                 f"That reached the {minutes:g}-minute limit for one answer, so I stopped listening there."))
+        elif reason == "transcription_unavailable":
+            words = self._last_words
+            kept = (f"I kept the {words} word{'s' if words != 1 else ''} I'd already heard, and your feedback "
+                    "covers them." if words else "I hadn't transcribed any of it yet, so this answer has no feedback.")
+            await self._quietly(self.io.post_status(TRANSCRIPTION_UNAVAILABLE_TEXT.format(kept=kept)))
         elif reason == "no_speech":
             await self._quietly(self.io.post_status(
                 "I didn't hear anything, so I moved on. If you were talking, check that your "

@@ -22,8 +22,14 @@ SAY_KINDS: tuple[str, ...] = ("question", "follow_up", "nudge", "hint", "info")
 # Why an answer ended (`AnswerResult.end_reason`, `IncrementalListener` `on_end` reasons).
 END_REASONS: tuple[str, ...] = (
     "done_button", "phrase", "silence", "max_length", "no_speech", "skipped", "round_ended",
-    "user_left", "disconnected", "typed", "erased",
+    "user_left", "disconnected", "typed", "erased", "transcription_unavailable",
 )
+
+# Said in the channel when the transcription workers stop answering mid-answer (`{kept}`: what was kept).
+TRANSCRIPTION_UNAVAILABLE_TEXT = (
+    "Transcription is unavailable right now (the transcription workers aren't answering), so I stopped "
+    "listening to this answer. {kept} I'll keep going with the next question; if transcription is still "
+    "down then, I'll tell you again, and you can end the round with End round and come back later.")
 
 NUDGE_TEXT = "Take your time — keep thinking out loud."
 
