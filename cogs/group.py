@@ -51,10 +51,11 @@ class GroupCog(commands.Cog):
             await run.session.end("the bot is shutting down")
 
     @group.command(name="start", description="Start a peer practice group in your voice channel")
-    @app_commands.describe(category="Question category (default: any)", rounds="How many rounds (1-5)")
+    @app_commands.describe(category="Question category (default: any)", rounds="How many rounds (1-5)",
+                           pushback="Challenge each answer's decision aloud and judge how the reply holds up")
     @app_commands.choices(category=[app_commands.Choice(name=category_label(c), value=c) for c in CATEGORIES])
     async def start(self, interaction: discord.Interaction, category: app_commands.Choice[str] | None = None,
-                    rounds: app_commands.Range[int, 1, 5] = 1) -> None:
+                    rounds: app_commands.Range[int, 1, 5] = 1, pushback: bool = False) -> None:
         guild = interaction.guild
         user = interaction.user
         if guild is None:
@@ -90,7 +91,8 @@ class GroupCog(commands.Cog):
         settings = services.settings
         session = GroupSession(
             services.engine, guild_id=guild.id, channel_id=channel.id, owner_id=user.id,
-            config=GroupConfig(rounds=int(rounds), category=cat, end_silence_s=settings.end_silence_s),
+            config=GroupConfig(rounds=int(rounds), category=cat, end_silence_s=settings.end_silence_s,
+                               pushback=pushback),
             store=GroupStore(services.db),
         )
         run = GroupRun(services, self.registry, claim, guild, channel, interaction.channel, session,

@@ -113,12 +113,40 @@ def summary_embed(summary: dict[str, Any]) -> discord.Embed:
             lines.append(f"Talked over others {m['crosstalk_count']}× ({m['crosstalk_s']:.0f} s)")
         if m["top_flags"]:
             lines.append("Work on: " + "; ".join(safe_excerpt(f["message"], 120) for f in m["top_flags"]))
+        for pb in m.get("pushback", [])[:3]:
+            lines.append(pushback_summary_line(pb))
         value = "\n".join(lines)[:1024]
         e.add_field(name=member_name(m["name"]) + (" (left)" if m["left"] else ""), value=value, inline=False)
     e.set_footer(text="Each member's answers are in their history. Peer ratings are anonymous.")
     return e
 
 
+
+
+VERDICT_WORDS = {
+    "updated": "updated the position", "defended": "defended it with a reason", "rigid": "came across as rigid",
+    "no_reply": "no reply", "off_topic": "didn't address it",
+}
+
+
+def pushback_summary_line(pb: dict[str, Any]) -> str:
+    """One challenged answer in the group summary: the verdict and the decision it questioned."""
+    verdict = VERDICT_WORDS.get(pb.get("verdict", ""), str(pb.get("verdict", "")))
+    why = " (talked over the challenge)" if pb.get("talked_over") else ""
+    return f"Pushback, turn {pb['turn']}: {verdict}{why} on {safe_excerpt(pb['decision'], 90)!r}"
+
+
+def pushback_embed(session: GroupSession, turn: Turn) -> discord.Embed:
+    """The challenge after an answer and how the reply held up, with the moment quoted."""
+    pb = turn.pushback
+    assert pb is not None
+    name = member_name(session.name_of(turn.answerer_id))
+    e = discord.Embed(title=f"Turn {turn.number}: how {name} handled the pushback", colour=COLOUR)
+    e.description = "\n".join(safe_excerpt(line, 400) for line in pb.lines)[:4000]
+    j = pb.judgement
+    if j is not None:
+        e.set_footer(text=f"Verdict: {VERDICT_WORDS.get(j.verdict, j.verdict)} ({j.why})")
+    return e
 
 
 def question_card_embed(q: Question) -> discord.Embed:

@@ -26,6 +26,7 @@ from bot.discord_io.group_embeds import (
     feedback_embed,
     lobby_embed,
     member_name,
+    pushback_embed,
     question_card_embed,
     summary_embed,
     turn_embed,
@@ -37,6 +38,8 @@ from bot.discord_io.voice_receive import AnswerSink
 from bot.practice.group import (
     AnswerAnalyzed,
     AnswerEnded,
+    ChallengeAsked,
+    ChallengeJudged,
     GroupEnded,
     GroupError,
     GroupSession,
@@ -54,6 +57,7 @@ from bot.practice.group import (
 from bot.practice.group.checks import card_refusal, done_refusal, rating_refusal, rating_seconds_left
 from bot.practice.rounds_registry import Claim, VoiceSlots
 from bot.speech.audio_format import PCM_BYTES_PER_SECOND
+from bot.text_safety import safe_excerpt
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +158,8 @@ class GroupRun:
         self.rating_forms: dict[int, list[RatingForm]] = {}  # turn number -> forms sent to raters
         self.answer_boxes: set[AnswerModal] = set()  # typed-answer modals shown and not submitted
         self.timer_task: asyncio.Task[None] | None = None
-        self._speech: asyncio.Queue[tuple[str, int | None]] = asyncio.Queue()
+        # (what to say, the turn it opens or challenges, "question" | "challenge" | "info")
+        self._speech: asyncio.Queue[tuple[str, int | None, str]] = asyncio.Queue()
         self._speech_task: asyncio.Task[None] | None = None
         self._closing = False
         self._reconnecting = False
@@ -198,10 +203,13 @@ class GroupRun:
 
     async def _speak_loop(self) -> None:
         while True:
-            text, turn_number = await self._speech.get()
+            text, turn_number, kind = await self._speech.get()
+            # a challenge: speech from when its playback begins talks over it
+            on_start = functools.partial(self.session.challenge_playing, turn_number) \
+                if kind == "challenge" and turn_number is not None else None
             for attempt in (1, 2):  # one retry: a failed synthesis is usually a passing hiccup
                 try:
-                    if await self._play(text):
+                    if await self._play(text, on_start):
                         async with self._spoken_cond:
                             self.spoken.append(text)
                             self._spoken_cond.notify_all()
@@ -212,7 +220,9 @@ class GroupRun:
                     log.warning("group %s: could not speak (try %d)", self.session.session_id, attempt,
                                 exc_info=True)
             turn = self.session.current
-            if turn_number is not None and turn is not None and turn.number == turn_number:
+            if kind == "challenge" and turn_number is not None:
+                self.session.challenge_delivered(turn_number)  # the reply's clock starts after the challenge
+            elif turn_number is not None and turn is not None and turn.number == turn_number:
                 self.session.question_delivered()  # the answer's clock starts after the question
 
     async def wait_spoken(self, n: int) -> list[str]:
@@ -221,11 +231,13 @@ class GroupRun:
             await self._spoken_cond.wait_for(lambda: len(self.spoken) >= n)
             return list(self.spoken)
 
-    async def _play(self, text: str) -> bool:
+    async def _play(self, text: str, on_start: Callable[[], None] | None = None) -> bool:
         vc = self.vc
         if vc is None or not vc.is_connected():
             return False
         pcm = await self.services.speaker.render_pcm48(text)
+        if on_start is not None:
+            on_start()
         try:
             await asyncio.wait_for(play_pcm(vc, pcm), len(pcm) / PCM_BYTES_PER_SECOND + 5.0)
         except TimeoutError:
@@ -289,14 +301,14 @@ class GroupRun:
         msg = await self.text_channel.send(embed=turn_embed(self.session, event.turn), view=view)
         self.turn_views[event.turn.number] = (view, msg)
         self._posted_about(msg, event.turn.answerer_id, event.turn.interviewer_id)
-        self._speech.put_nowait((event.spoken, event.turn.number))
+        self._speech.put_nowait((event.spoken, event.turn.number, "question"))
         self.refresh_lobby()
 
     async def question_card(self, event: QuestionCard) -> None:
         pass  # shown on demand through the turn's "Question card" button (ephemeral)
 
     async def time_warning(self, event: TimeWarning) -> None:
-        self._speech.put_nowait((event.spoken, None))
+        self._speech.put_nowait((event.spoken, None, "info"))
 
     async def answer_ended(self, event: AnswerEnded) -> None:
         await self._close_view(self.turn_views.pop(event.turn_number, None))
@@ -305,7 +317,24 @@ class GroupRun:
         msg = await self._post_embed(feedback_embed(self.session, event.turn))
         self._posted_about(msg, event.turn.answerer_id, *event.turn.crosstalk_s)
 
+    async def challenge_asked(self, event: ChallengeAsked) -> None:
+        """Pushback: say the challenge; the same member replies aloud (or types, or presses Done)."""
+        name = member_name(self.session.name_of(event.answerer_id))
+        view = TurnView(self, event.turn_number)
+        msg = await self.text_channel.send(
+            f"**Pushback for {name}:** {safe_excerpt(event.challenge, 500)}\n"
+            f"{name}, reply aloud once I've finished (or type it); press Done when you're through.", view=view)
+        self.turn_views[event.turn_number] = (view, msg)
+        self._posted_about(msg, event.answerer_id)
+        self._speech.put_nowait((event.spoken, event.turn_number, "challenge"))
+
+    async def challenge_judged(self, event: ChallengeJudged) -> None:
+        await self._close_view(self.turn_views.pop(event.turn.number, None))
+        msg = await self._post_embed(pushback_embed(self.session, event.turn))
+        self._posted_about(msg, event.turn.answerer_id)
+
     async def rating_opened(self, event: RatingOpened) -> None:
+        await self._close_view(self.turn_views.pop(event.turn_number, None))  # a reply's buttons, if any
         s = self.session
         rate_view = RateButtonView(self, event.turn_number)
         name = member_name(s.name_of(event.answerer_id))
@@ -526,7 +555,8 @@ class GroupRun:
         if refusal:
             await send_private(interaction, refusal)
             return
-        await send_private(interaction, "Answer closed; analysing it now.")
+        replying = self.session.phase is Phase.CHALLENGE
+        await send_private(interaction, "Reply closed; judging it now." if replying else "Answer closed; analysing it now.")
         try:
             await self.session.answer_done(interaction.user.id)
         except GroupError as e:

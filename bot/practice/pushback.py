@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.analysis.lexicon import build_doc, doc_from_text
@@ -24,6 +24,7 @@ from bot.analysis.structure.phrases import load_phrasebook
 from bot.models import Question, Transcript
 from bot.practice.listening import ends_with_end_phrase
 from bot.practice.phrase_data import PUSHBACK_PHRASES, load_practice_phrases
+from bot.practice.talk_over import TalkOver
 
 VERDICTS = ("updated", "defended", "rigid")
 MIN_REPLY_WORDS = 3
@@ -106,16 +107,31 @@ def choose_challenge(question: Question, decision: Moment) -> str:
     return max(scored)[2]
 
 
+TALKED_OVER = "talked over the challenge"
+
+
 @dataclass(frozen=True)
 class PushbackJudgement:
     verdict: str   # updated | defended | rigid | no_reply | off_topic
     reason_given: bool
     why: str       # which signal decided it, in words
     reply: Moment | None = None  # the sentence of the reply that carries the verdict
+    talk_over: TalkOver | None = None  # the speech over the challenge, when the audio was measured
+    text_verdict: str = ""  # what the words alone said, when talking over capped the verdict
+
+    @property
+    def talked_over(self) -> bool:
+        return self.talk_over is not None and self.talk_over.talked_over
 
     def to_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "reason_given": self.reason_given, "why": self.why,
-                "reply": self.reply.text if self.reply else ""}
+        out: dict[str, Any] = {"verdict": self.verdict, "reason_given": self.reason_given, "why": self.why,
+                               "reply": self.reply.text if self.reply else ""}
+        if self.talk_over is not None:
+            out.update(talked_over=self.talked_over, talked_over_s=self.talk_over.overlap_s,
+                       talked_over_at_s=self.talk_over.first_at_s, challenge_s=self.talk_over.challenge_s)
+        if self.text_verdict:
+            out["text_verdict"] = self.text_verdict
+        return out
 
 
 def _best_sentence(reply: str, rx: re.Pattern[str] | None) -> Moment:
@@ -127,8 +143,20 @@ def _best_sentence(reply: str, rx: re.Pattern[str] | None) -> Moment:
     return Moment(sentences[0] if sentences else reply.strip())
 
 
-def judge_reply(reply: str, *, challenge: str, answer: str, question: Question | None = None) -> PushbackJudgement:
-    """How the reply to `challenge` (after `answer`) holds up. Pure text rules; see the module doc."""
+def judge_reply(reply: str, *, challenge: str, answer: str, question: Question | None = None,
+                talk_over: TalkOver | None = None) -> PushbackJudgement:
+    """How the reply to `challenge` (after `answer`) holds up: text rules (see the module doc), then
+    the audio: a reply that talked over the challenge (`talk_over` past its tolerance) is at most
+    ``rigid``, with the reason "talked over the challenge" (whatever the words alone said)."""
+    judged = _judge_text(reply, challenge=challenge, answer=answer, question=question)
+    if talk_over is None:
+        return judged
+    if not talk_over.talked_over:
+        return replace(judged, talk_over=talk_over)
+    return PushbackJudgement("rigid", judged.reason_given, TALKED_OVER, judged.reply, talk_over, judged.verdict)
+
+
+def _judge_text(reply: str, *, challenge: str, answer: str, question: Question | None) -> PushbackJudgement:
     text = " ".join((reply or "").split())
     norm = doc_from_text(text).text
     words = norm.split()
@@ -175,12 +203,37 @@ FEEDBACK: dict[str, str] = {
 }
 
 
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+
+
+AFTER_TALK_OVER = {
+    "updated": "What you said once you had the floor, changing your position, was the right instinct.",
+    "defended": "What you said once you had the floor, a reasoned defence, was good: it just needed the room.",
+}
+
+
+def talk_over_lines(talk_over: TalkOver, text_verdict: str = "") -> list[str]:
+    """The talking-over moment, said kindly: when it began, how long, and what to do instead."""
+    at = f" about {_clock(talk_over.first_at_s)} into it" if talk_over.first_at_s is not None else ""
+    lines = [f"You started speaking while I was still making my challenge ({_clock(talk_over.challenge_s)} "
+             f"long):{at}, for about {talk_over.overlap_s:.1f} s. That's a natural reflex when you're sure "
+             "of your answer, but an interviewer hears it as defensive. Let the challenge finish, take a "
+             "breath, then answer it: the pause reads as composure."]
+    if text_verdict in AFTER_TALK_OVER:
+        lines.append(AFTER_TALK_OVER[text_verdict])
+    return lines
+
+
 def feedback_lines(decision: Moment, challenge: str, judgement: PushbackJudgement) -> list[str]:
     """The pushback moment for the feedback: what was decided, the challenge, the reply and the verdict."""
-    at = f" (at {int(decision.at_s // 60)}:{int(decision.at_s % 60):02d})" if decision.at_s is not None else ""
+    at = f" (at {_clock(decision.at_s)})" if decision.at_s is not None else ""
     lines = [f"You committed{at}: {decision.quoted()}", f"I challenged: “{challenge}”"]
     if judgement.reply is not None and judgement.reply.text:
         lines.append(f"You replied: {judgement.reply.quoted()}")
+    if judgement.talked_over and judgement.talk_over is not None:
+        lines.extend(talk_over_lines(judgement.talk_over, judgement.text_verdict))
+        return lines
     text = FEEDBACK[judgement.verdict]
     if judgement.verdict == "updated" and not judgement.reason_given:
         text = "You changed your position, but without saying why; name what convinced you."

@@ -7,6 +7,7 @@ Everything about a group's logic lives in this package, one module per job (no d
 * `core.py`       the state the parts share; `session.py` puts `GroupSession` together
 * `membership.py` join, leave, erase, the interviewer's seat
 * `turns.py`      the answer order, each answer's end and analysis, the timers
+* `pushback.py`   pushback groups: the bot challenges a committed decision and judges the reply
 * `listening.py`  each member's voice activity, the answerer's listener, crosstalk
 * `rating.py`     the anonymous rating after each answer (`rating_window.py`: one window)
 * `summary.py`    ending the group, its summary, saving progress
@@ -22,6 +23,8 @@ from bot.clock import ManualClock
 from bot.practice.group.events import (
     AnswerAnalyzed,
     AnswerEnded,
+    ChallengeAsked,
+    ChallengeJudged,
     GroupEnded,
     GroupEvent,
     GroupIO,
@@ -46,12 +49,13 @@ from bot.practice.group.state import (
     MemberState,
     NotAMember,
     Phase,
+    Pushback,
     Turn,
 )
 
 __all__ = [
-    "ERASED", "MAX_MEMBERS", "AnswerAnalyzed", "AnswerEnded", "GroupConfig", "GroupEnded", "GroupError",
+    "ERASED", "MAX_MEMBERS", "AnswerAnalyzed", "AnswerEnded", "ChallengeAsked", "ChallengeJudged", "GroupConfig", "GroupEnded", "GroupError",
     "GroupEvent", "GroupFull", "GroupIO", "GroupSession", "ManualClock", "MemberErased", "MemberJoined",
-    "MemberLeft", "MemberState", "NotAMember", "Phase", "QuestionCard", "RatingClosed", "RatingOpened",
+    "MemberLeft", "MemberState", "NotAMember", "Phase", "Pushback", "QuestionCard", "RatingClosed", "RatingOpened",
     "TimeWarning", "Turn", "TurnStarted", "io_listener", "voiced_frames",
 ]

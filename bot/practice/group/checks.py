@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from bot.practice.group import GroupSession, Phase, Turn
 
+_SPEAKING = (Phase.ANSWERING, Phase.CHALLENGE)  # the answerer has the floor: an answer, or a pushback reply
+
 
 def _current_turn(session: GroupSession, turn_number: int) -> Turn | None:
     turn = session.current
@@ -15,9 +17,9 @@ def _current_turn(session: GroupSession, turn_number: int) -> Turn | None:
 
 
 def type_answer_refusal(session: GroupSession, turn_number: int, user_id: int) -> str | None:
-    """Typing an answer: only the answerer, during their own turn's answer."""
+    """Typing an answer: only the answerer, during their own turn's answer (or reply to a challenge)."""
     turn = _current_turn(session, turn_number)
-    if turn is None or turn.answerer_id != user_id or session.phase is not Phase.ANSWERING:
+    if turn is None or turn.answerer_id != user_id or session.phase not in _SPEAKING:
         return "You can type an answer only during your own turn."
     return None
 
@@ -25,7 +27,7 @@ def type_answer_refusal(session: GroupSession, turn_number: int, user_id: int) -
 def done_refusal(session: GroupSession, turn_number: int, user_id: int) -> str | None:
     """Ending an answer: the answerer, this turn's interviewer or the group's owner."""
     turn = _current_turn(session, turn_number)
-    if turn is None or session.phase is not Phase.ANSWERING:
+    if turn is None or session.phase not in _SPEAKING:
         return "That turn is already over."
     if user_id not in (turn.answerer_id, turn.interviewer_id, session.owner_id):
         return "Only the person answering can end their answer."

@@ -118,6 +118,26 @@ class GroupCore:
         """Audio lock held: the answer's incremental listener (listening.py)."""
         raise NotImplementedError
 
+    def _new_listener(self, name: str, origin: float) -> IncrementalListener:
+        """A started incremental listener with the group's settings (listening.py)."""
+        raise NotImplementedError
+
+    def _challenge(self, turn: Turn) -> bool:
+        """Lock held, after an answer's analysis: challenge its decision, if any (pushback.py)."""
+        raise NotImplementedError
+
+    def _close_reply(self, reason: str) -> Turn:
+        """Lock held: end the reply to a challenge and start judging it (pushback.py)."""
+        raise NotImplementedError
+
+    async def _process_reply(self, turn: Turn) -> None:
+        """Await the reply's judgement, then open the rating window (pushback.py)."""
+        raise NotImplementedError
+
+    def _poll_challenge(self, turn: Turn, now: float) -> Turn | None:
+        """Lock held: the reply's timers (pushback.py)."""
+        raise NotImplementedError
+
     async def _after_answer(self, turn: Turn) -> None:
         """Lock held: open the rating window, or move on (rating.py)."""
         raise NotImplementedError

@@ -101,6 +101,30 @@ class AnswerAnalyzed:
 
 
 @dataclass(frozen=True)
+class ChallengeAsked:
+    """Pushback: the bot challenges the answerer's decision aloud. The front end speaks `spoken`,
+    marking `challenge_playing` when playback starts and `challenge_delivered` when it ends."""
+
+    turn_number: int
+    answerer_id: int
+    challenge: str
+    spoken: str
+
+    def deliver(self, io: GroupIO) -> Awaitable[None]:
+        return io.challenge_asked(self)
+
+
+@dataclass(frozen=True)
+class ChallengeJudged:
+    """The reply to a challenge was judged: `turn.pushback.judgement` and its feedback lines."""
+
+    turn: Turn
+
+    def deliver(self, io: GroupIO) -> Awaitable[None]:
+        return io.challenge_judged(self)
+
+
+@dataclass(frozen=True)
 class RatingOpened:
     turn_number: int
     answerer_id: int
@@ -132,7 +156,7 @@ class GroupEnded:
 
 GroupEvent = (
     MemberJoined | MemberLeft | MemberErased | TurnStarted | QuestionCard | TimeWarning | AnswerEnded
-    | AnswerAnalyzed | RatingOpened | RatingClosed | GroupEnded
+    | AnswerAnalyzed | ChallengeAsked | ChallengeJudged | RatingOpened | RatingClosed | GroupEnded
 )
 Listener = Callable[[Any], Awaitable[None]]
 """Receives every event (a test may subscribe a plain callable; a front end uses `io_listener`)."""
@@ -158,6 +182,10 @@ class GroupIO(Protocol):
     async def answer_ended(self, event: AnswerEnded) -> None: ...
 
     async def answer_analyzed(self, event: AnswerAnalyzed) -> None: ...
+
+    async def challenge_asked(self, event: ChallengeAsked) -> None: ...
+
+    async def challenge_judged(self, event: ChallengeJudged) -> None: ...
 
     async def rating_opened(self, event: RatingOpened) -> None: ...
 

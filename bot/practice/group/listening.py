@@ -9,30 +9,13 @@ import numpy as np
 from bot.practice.group.core import GroupCore
 from bot.practice.group.state import MemberState, Phase, Turn
 from bot.practice.listening import IncrementalListener, ListenerConfig
-from bot.speech.audio_format import FRAME_BYTES, FRAME_S, PCM_BYTES_PER_SECOND
+from bot.practice.talk_over import voiced_frames
+from bot.speech.audio_format import FRAME_S, PCM_BYTES_PER_SECOND
+
+__all__ = ["LISTENER_ENDS", "ListeningMixin", "voiced_frames"]
 
 # The listener's own ends that close a group answer (the turn timer decides the rest).
 LISTENER_ENDS = ("silence", "phrase")
-
-
-def voiced_frames(pcm: bytes, threshold: float) -> np.ndarray:
-    """One bool per 20 ms frame of Discord PCM: is its RMS above `threshold` (of full scale)?"""
-    usable = len(pcm) - len(pcm) % 4
-    if usable <= 0:
-        return np.zeros(0, dtype=bool)
-    x = np.frombuffer(pcm[:usable], dtype="<i2").astype(np.float32) / 32768.0
-    per_frame = FRAME_BYTES // 2
-    n_full = x.size // per_frame
-    rms = []
-    if n_full:
-        rms.append(np.sqrt(np.mean(np.square(x[: n_full * per_frame].reshape(n_full, per_frame)), axis=1)))
-    tail = x[n_full * per_frame:]
-    if tail.size >= per_frame // 4:  # a torn tail frame of at least 5 ms still counts
-        rms.append(np.sqrt(np.mean(np.square(tail)))[None])
-    if not rms:
-        return np.zeros(0, dtype=bool)
-    return np.concatenate(rms) > threshold
-
 
 
 class ListeningMixin(GroupCore):
@@ -63,9 +46,18 @@ class ListeningMixin(GroupCore):
                 return  # never use audio of people outside the group, or before it starts
             member.talk_s += n_voiced * FRAME_S
             turn = self.current
-            if self.phase is not Phase.ANSWERING or turn is None:
+            pb = turn.pushback if turn is not None else None
+            if self.phase is Phase.CHALLENGE and pb is not None and turn is not None and user_id == turn.answerer_id:
+                if pb.listener is None:  # the challenge is still being spoken: talking over it?
+                    pb.meter.feed_voiced(voiced, at)
+                    return
+                listener = pb.listener
+                if n_voiced:
+                    pb.voiced_s += n_voiced * FRAME_S
+                    pb.last_voiced_at = at + (int(np.flatnonzero(voiced)[-1]) + 1) * FRAME_S
+            elif self.phase is not Phase.ANSWERING or turn is None:
                 return
-            if user_id == turn.answerer_id:
+            elif user_id == turn.answerer_id:
                 listener = self._ensure_listener(turn)
                 if n_voiced:
                     turn.voiced_s += n_voiced * FRAME_S
@@ -79,20 +71,25 @@ class ListeningMixin(GroupCore):
     def _ensure_listener(self, turn: Turn) -> IncrementalListener:
         """Audio lock held: the answer's incremental listener, started at the answer's time 0."""
         if turn.listener is None:
-            cfg = self.config
-            never = cfg.turn_seconds + 60.0  # the turn timer decides these, not the listener
-            lc = ListenerConfig.from_settings(
-                self.engine.settings,
-                end_silence_s=cfg.end_silence_s if cfg.end_silence_s is not None else never,
-                long_silence_s=min(self.engine.settings.long_silence_s, never - 1),
-                max_answer_s=never, no_speech_timeout_s=never, vad_rms=cfg.voice_rms,
-            )
-            turn.listener = IncrementalListener(
-                self.engine.transcriber.transcribe_sync, lc, clock=self.clock.now,
-                on_end=self._listener_ended, name=f"group-{self.session_id}-turn-{turn.number}",
-            )
-            turn.listener.start(turn.origin)
+            turn.listener = self._new_listener(f"group-{self.session_id}-turn-{turn.number}", turn.origin)
         return turn.listener
+
+    def _new_listener(self, name: str, origin: float) -> IncrementalListener:
+        """A started incremental listener with the group's settings (an answer, or a pushback reply)."""
+        cfg = self.config
+        never = max(cfg.turn_seconds, cfg.pushback_seconds) + 60.0  # the timers decide these, not the listener
+        lc = ListenerConfig.from_settings(
+            self.engine.settings,
+            end_silence_s=cfg.end_silence_s if cfg.end_silence_s is not None else never,
+            long_silence_s=min(self.engine.settings.long_silence_s, never - 1),
+            max_answer_s=never, no_speech_timeout_s=never, vad_rms=cfg.voice_rms,
+        )
+        listener = IncrementalListener(
+            self.engine.transcriber.transcribe_sync, lc, clock=self.clock.now,
+            on_end=self._listener_ended, name=name,
+        )
+        listener.start(origin)
+        return listener
 
     def _listener_ended(self, reason: str) -> None:
         """Any thread: the listener heard the end ("that's my answer", a long silence); act now."""

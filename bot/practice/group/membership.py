@@ -49,6 +49,7 @@ class MembershipMixin(GroupCore):
     async def leave(self, user_id: int) -> None:
         """The member goes (command or voice disconnect). Their answer in progress is kept."""
         closing: Turn | None = None
+        replied: Turn | None = None
         async with self._lock:
             member = self.members.get(user_id)
             if member is None or not member.active:
@@ -63,10 +64,12 @@ class MembershipMixin(GroupCore):
             answering = self.phase is Phase.ANSWERING and turn is not None and turn.answerer_id == user_id
             if answering:
                 closing = self._close_answer("left")
+            elif self.phase is Phase.CHALLENGE and turn is not None and turn.answerer_id == user_id:
+                replied = self._close_reply("left")  # judged on what was heard before they left
             if self.phase is Phase.RATING and turn is not None and turn.ratings is not None:
                 turn.ratings.withdraw_rater(user_id)
             self._outbox.append(MemberLeft(user_id, member.name, len(self.active_members), answering))
-            if not self.active_members and self.phase is not Phase.ENDED and closing is None:
+            if not self.active_members and self.phase is not Phase.ENDED and closing is None and replied is None:
                 await self._finish("everyone left")
             elif self.phase is Phase.RATING and turn is not None and turn.ratings is not None \
                     and turn.ratings.due(self.clock.now()):
@@ -75,6 +78,8 @@ class MembershipMixin(GroupCore):
         await self._flush()
         if closing is not None:
             await self._process(closing)
+        if replied is not None:
+            await self._process_reply(replied)
 
     async def erase_member(self, user_id: int) -> bool:
         """The member erased their data (/privacy delete): they leave the group at once and every
@@ -89,7 +94,8 @@ class MembershipMixin(GroupCore):
             if not touched:
                 return False
             turn = self.current
-            answering = self.phase is Phase.ANSWERING and turn is not None and turn.answerer_id == user_id
+            answering = self.phase in (Phase.ANSWERING, Phase.CHALLENGE) and turn is not None \
+                and turn.answerer_id == user_id
             with self._audio_lock:  # feed_audio reads members and the turn on the receive thread
                 self.members.pop(user_id, None)
                 if answering:
@@ -141,8 +147,12 @@ class MembershipMixin(GroupCore):
             turn.attempt_id = None
             turn.rating_result = EMPTY
             turn.crosstalk_s.clear()
+            turn.transcript = None
             if turn.listener is not None and (turn.task is None or turn.task.done()):
                 turn.listener.close()  # one being analysed is closed by `_analyze`
+            pb, turn.pushback = turn.pushback, None
+            if pb is not None and pb.listener is not None and (pb.task is None or pb.task.done()):
+                pb.listener.close()  # one being judged is closed by `_judge_reply`
             if turn.ratings is not None and turn.ratings.closed:  # an open window is closed by the caller
                 turn.ratings = None
             return

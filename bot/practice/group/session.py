@@ -17,6 +17,8 @@ drives it with plain calls and renders the events it emits (through its `GroupIO
 * after each answer the engine transcribes and analyses it, the attempt is stored
   (mode ``group``), and the other members rate it anonymously for a limited time; missing
   ratings never hold the group up;
+* with `pushback`, an answer that commits to a decision is challenged aloud and the same
+  member's reply judged (pushback.py), talking over the challenge included;
 * `end` (or the last round) produces the summary: each member's score, talk-time share,
   crosstalk, top flags, average peer ratings, and the strongest answer.
 
@@ -29,10 +31,11 @@ from __future__ import annotations
 
 from bot.practice.group.listening import ListeningMixin
 from bot.practice.group.membership import MembershipMixin
+from bot.practice.group.pushback import PushbackMixin
 from bot.practice.group.rating import RatingMixin
 from bot.practice.group.summary import SummaryMixin
 from bot.practice.group.turns import TurnsMixin
 
 
-class GroupSession(MembershipMixin, TurnsMixin, ListeningMixin, RatingMixin, SummaryMixin):
+class GroupSession(MembershipMixin, TurnsMixin, ListeningMixin, PushbackMixin, RatingMixin, SummaryMixin):
     """One group practising in one voice channel (the state in core.py, each job in its own module)."""

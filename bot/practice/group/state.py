@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
-from bot.models import Analysis, Question
+from bot.models import Analysis, Question, Transcript
 from bot.practice.group.rating_window import RatingWindow
 from bot.practice.listening import IncrementalListener
+from bot.practice.pushback import Moment, PushbackJudgement, feedback_lines
+from bot.practice.talk_over import TALK_OVER_TOLERANCE_S, TalkOverMeter
 from bot.ratings import EMPTY, RatingAggregate
 
 MAX_MEMBERS = 8
@@ -38,6 +41,7 @@ class Phase(str, Enum):
     LOBBY = "lobby"
     ANSWERING = "answering"
     ANALYZING = "analyzing"
+    CHALLENGE = "challenge"  # pushback: the bot challenges the answer's decision and hears the reply
     RATING = "rating"
     ENDED = "ended"
 
@@ -54,6 +58,9 @@ class GroupConfig:
     voice_rms: float = 0.01  # a 20 ms frame louder than this (fraction of full scale) is speech
     crosstalk_gap_s: float = 1.0  # voiced frames closer than this belong to one talking-over episode
     min_answer_voiced_s: float = 0.3  # less speech than this is "no answer"
+    pushback: bool = False  # challenge a committed decision after each answer (/group start pushback:True)
+    pushback_seconds: float = 60.0  # the reply to a challenge ends after this long at most
+    talk_over_tolerance_s: float = TALK_OVER_TOLERANCE_S  # more speech over the challenge is talking over
 
     def __post_init__(self) -> None:
         if not 1 <= self.rounds <= 10:
@@ -64,6 +71,8 @@ class GroupConfig:
             raise GroupError("turn and rating times must be positive")
         if not 0 <= self.warning_seconds < self.turn_seconds:
             raise GroupError("the warning must come before the end of the turn")
+        if self.pushback_seconds <= 0 or self.talk_over_tolerance_s < 0:
+            raise GroupError("the pushback reply time must be positive and the talk-over tolerance not negative")
 
 
 @dataclass
@@ -76,6 +85,36 @@ class MemberState:
     crosstalk_s: float = 0.0  # voiced seconds while someone else was answering
     crosstalk_count: int = 0  # separate episodes of talking over
     _last_crosstalk_at: float | None = None
+
+
+@dataclass
+class Pushback:
+    """One challenge in a group turn: the decision it questions, the challenge, and the reply."""
+
+    decision: Moment
+    challenge: str
+    asked_at: float
+    deadline: float          # the reply ends by then (moved on when the challenge has been spoken)
+    meter: TalkOverMeter     # the answerer's speech while the challenge plays
+    origin: float | None = None  # the challenge has been spoken: the reply's time 0
+    listener: IncrementalListener | None = field(default=None, repr=False)
+    voiced_s: float = 0.0
+    last_voiced_at: float | None = None
+    text: str | None = None  # a typed reply
+    end_reason: str = ""     # done | time | silence | phrase | text | left | ended
+    judgement: PushbackJudgement | None = None
+    task: asyncio.Future[None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def lines(self) -> list[str]:
+        return feedback_lines(self.decision, self.challenge, self.judgement) if self.judgement is not None else []
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"decision": self.decision.text, "decision_at_s": self.decision.at_s,
+                               "challenge": self.challenge, "end_reason": self.end_reason}
+        if self.judgement is not None:
+            out.update(self.judgement.to_dict(), lines=self.lines)
+        return out
 
 
 @dataclass
@@ -93,6 +132,8 @@ class Turn:
     voiced_s: float = 0.0
     last_voiced_at: float | None = None
     text: str | None = None  # a typed answer (voice fallback)
+    transcript: Transcript | None = field(default=None, repr=False)  # the spoken answer's words and times
+    pushback: Pushback | None = None  # the challenge after the answer (pushback groups)
     crosstalk_s: dict[int, float] = field(default_factory=dict)
     ended_at: float | None = None
     end_reason: str = ""  # done | time | silence | left | text | ended

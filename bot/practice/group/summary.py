@@ -21,6 +21,7 @@ class SummaryMixin(GroupCore):
         """Stop the group (an answer in progress is kept) and return the summary. `by`: the id
         of the member who ended it (stored as an id; a front end renders the name)."""
         closing: Turn | None = None
+        replied: Turn | None = None
         async with self._lock:
             if self.phase is Phase.ENDED and self._summary is not None:
                 return self._summary
@@ -28,21 +29,25 @@ class SummaryMixin(GroupCore):
                 self.ended_by_id = by
             if self.phase is Phase.ANSWERING:
                 closing = self._close_answer("ended")
+            elif self.phase is Phase.CHALLENGE:
+                replied = self._close_reply("ended")  # the reply so far is judged
             self.end_reason = reason
             self.phase = Phase.ENDED
             turn = self.current
             if turn is not None and turn.ratings is not None and not turn.ratings.closed:
                 turn.rating_result = turn.ratings.close()
-            if closing is None and self._processing is None:
+            if closing is None and replied is None and self._processing is None:
                 await self._finish(reason)
         await self._flush()
         pending = self._processing
         if closing is not None:
             await self._process(closing)
+        elif replied is not None:
+            await self._process_reply(replied)
         elif pending is not None:
             await asyncio.shield(pending)
         async with self._lock:
-            if self._summary is None or closing is not None or pending is not None:
+            if self._summary is None or closing is not None or replied is not None or pending is not None:
                 await self._finish(reason, rewrite=True)
         await self._flush()
         assert self._summary is not None
@@ -95,6 +100,9 @@ class SummaryMixin(GroupCore):
                 "crosstalk_count": m.crosstalk_count,
                 "top_flags": [{"code": c, "count": n, "message": messages[c]} for c, n in top],
                 "peer_ratings": combine(t.rating_result for t in mine).to_dict(),
+                # each challenged answer: the decision, the challenge, the reply and its verdict
+                "pushback": [{"turn": t.number, "question_id": t.question.id, **t.pushback.to_dict()}
+                             for t in mine if t.pushback is not None and t.pushback.judgement is not None],
                 "best_attempt_id": best.attempt_id if best else None,
             })
         strongest = None
@@ -120,6 +128,7 @@ class SummaryMixin(GroupCore):
             "category": self.config.category,
             "rounds": self.config.rounds,
             "rounds_played": self.round_no,
+            "pushback": self.config.pushback,
             "turns": len(self.turns),
             "answers": len(answered),
             "members": members,

@@ -77,13 +77,17 @@ class TurnsMixin(GroupCore):
         """The answerer (or the interviewer, or the group's owner) says the answer is over."""
         async with self._lock:
             turn = self.current
-            if self.phase is not Phase.ANSWERING or turn is None:
+            challenged = self.phase is Phase.CHALLENGE and turn is not None and turn.pushback is not None
+            if (self.phase is not Phase.ANSWERING and not challenged) or turn is None:
                 raise GroupError("nobody is answering right now")
             if user_id not in (turn.answerer_id, turn.interviewer_id, self.owner_id):
                 raise GroupError("only the person answering can end their answer")
-            closing = self._close_answer("done")
+            closing = self._close_reply("done") if challenged else self._close_answer("done")
         await self._flush()
-        await self._process(closing)
+        if challenged:
+            await self._process_reply(closing)
+        else:
+            await self._process(closing)
 
     async def submit_text_answer(self, user_id: int, text: str) -> None:
         """A typed answer, for when a member's voice can't be heard (it replaces their audio)."""
@@ -92,12 +96,21 @@ class TurnsMixin(GroupCore):
             raise GroupError("the answer is empty; type what you would say")
         async with self._lock:
             turn = self.current
-            if self.phase is not Phase.ANSWERING or turn is None or turn.answerer_id != user_id:
+            challenged = self.phase is Phase.CHALLENGE and turn is not None and turn.pushback is not None
+            if (self.phase is not Phase.ANSWERING and not challenged) or turn is None or turn.answerer_id != user_id:
                 raise GroupError("you can type an answer only during your own turn")
-            turn.text = text
-            closing = self._close_answer("text")
+            if challenged:  # the reply to the challenge
+                assert turn.pushback is not None
+                turn.pushback.text = text
+                closing = self._close_reply("text")
+            else:
+                turn.text = text
+                closing = self._close_answer("text")
         await self._flush()
-        await self._process(closing)
+        if challenged:
+            await self._process_reply(closing)
+        else:
+            await self._process(closing)
 
     def _close_answer(self, reason: str) -> Turn:
         turn = self.current
@@ -121,7 +134,7 @@ class TurnsMixin(GroupCore):
                 self._processing = None
             if turn.answerer_id != ERASED:  # an erased member's answer is not shown either
                 self._outbox.append(AnswerAnalyzed(turn))
-            if self.phase is not Phase.ENDED:  # after `end`, `end` itself writes the summary
+            if self.phase is not Phase.ENDED and not self._challenge(turn):  # after `end`, `end` writes the summary
                 await self._after_answer(turn)
                 await self._save_progress()
         await self._flush()
@@ -144,6 +157,7 @@ class TurnsMixin(GroupCore):
                 if not transcript.words:
                     turn.error = "no words could be recognised"
                     return
+                turn.transcript = transcript  # word times: the moment a decision was made (pushback)
                 analysis = self.engine.analyze_transcript(turn.question, transcript)
             if turn.answerer_id != member.user_id:  # erased while it was transcribed: keep nothing
                 return
@@ -186,6 +200,7 @@ class TurnsMixin(GroupCore):
     async def poll(self, now: float | None = None) -> None:
         """Fire whatever timer is due: warning, turn end, end silence, rating window."""
         closing: Turn | None = None
+        replied: Turn | None = None
         async with self._lock:
             now = self.clock.now() if now is None else now
             turn = self.current
@@ -209,11 +224,15 @@ class TurnsMixin(GroupCore):
                         f"{self.members[turn.answerer_id].name}, about {round(left)} seconds left. "
                         "Time to land your answer.",
                     ))
+            elif self.phase is Phase.CHALLENGE:
+                replied = self._poll_challenge(turn, now)
             elif self.phase is Phase.RATING and turn.ratings is not None and turn.ratings.due(now):
                 await self._close_rating(turn)
         await self._flush()
         if closing is not None:
             await self._process(closing)
+        if replied is not None:
+            await self._process_reply(replied)
 
     async def run_timers(self, tick: float = 0.25) -> None:
         """Poll on the session's clock until the group ends (run it as a task)."""
@@ -241,5 +260,7 @@ class TurnsMixin(GroupCore):
             turn.deadline += gap
             if turn.last_voiced_at is not None:
                 turn.last_voiced_at += gap
+        elif self.phase is Phase.CHALLENGE and turn.pushback is not None:
+            turn.pushback.deadline += gap
         elif self.phase is Phase.RATING and turn.ratings is not None:
             turn.ratings.closes_at += gap

@@ -25,6 +25,7 @@ from bot.practice.round.io import RoundIO
 from bot.practice.round.results import RoundSummary
 from bot.practice.round.state import RoundState
 from bot.practice.tailoring import QuestionPicker
+from bot.practice.talk_over import TalkOverMeter
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.practice.engine import PracticeEngine
@@ -107,6 +108,7 @@ class RoundCore:
         self._last_poor: list[PoorStretch] = []  # poor-audio stretches of the last answer heard
         self._last_words = 0  # words transcribed of the last answer heard (told when transcription is lost)
         self._erased = False   # the owner erased their data (/privacy delete): keep nothing
+        self._talk_over: TalkOverMeter | None = None  # open while a follow-up is spoken
 
     # ---- read-only state -------------------------------------------------------------------
     @property
@@ -181,6 +183,18 @@ class RoundCore:
         raise NotImplementedError
 
     # ---- speaking --------------------------------------------------------------------------
+    def playback_started(self) -> None:
+        """The front end's speech has begun playing (optional: marks the talk-over window)."""
+        meter = self._talk_over
+        if meter is not None:
+            meter.playback_started(self._clock())
+
+    def playback_ended(self) -> None:
+        """The front end's speech has finished playing."""
+        meter = self._talk_over
+        if meter is not None:
+            meter.playback_ended(self._clock())
+
     async def _say(self, text: str, *, kind: str) -> None:
         """Speak (one utterance at a time); interrupted when the round is stopped."""
         assert self._speak_lock is not None

@@ -2,7 +2,9 @@
 
 - Pushback (`/mock start pushback:True`): after an answer that commits to a decision, the follow-up
   is a challenge from the question's `challenges` in the bank; the reply is judged (see
-  bot/practice/pushback.py) and the moment goes into the feedback, quoted.
+  bot/practice/pushback.py) and the moment goes into the feedback, quoted. Speaking over the
+  challenge while it plays (more than `talk_over_tolerance_s` of voiced speech, measured by the
+  round, bot/practice/talk_over.py) caps the verdict at "rigid": "talked over the challenge".
 - The candidate's questions (on by default): after the last question, the round invites the
   member's own questions for the interviewer, listens, and judges them against the guide's advice
   (bot/practice/candidate_questions.py). Silence gets advice rather than an error.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from bot.models import Analysis, Question
@@ -25,6 +27,7 @@ from bot.practice.retry import compare_with_attempt
 from bot.practice.round.io import RoundIO
 from bot.practice.round.results import AnswerResult, RoundSummary
 from bot.practice.tailoring import RoleNeeds, role_follow_up
+from bot.practice.talk_over import TALK_OVER_TOLERANCE_S
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,8 @@ class PracticeExtras:
 
     pushback: bool = False
     own_questions: bool = True
+    # more of the member's speech than this over a challenge counts as talking over it
+    talk_over_tolerance_s: float = TALK_OVER_TOLERANCE_S
     # "Try again" of a stored attempt: the answer to its question is compared with it
     retry_of: Any = None  # AttemptRow
     analyze_text: Callable[[Question, str], Analysis] | None = None
@@ -129,7 +134,11 @@ class PracticeExtras:
         elif result.follow_up_transcript is not None:
             reply = result.follow_up_transcript.text
         answer = result.analysis.transcript if result.analysis is not None else ""
-        judgement = judge_reply(reply, challenge=pending.challenge, answer=answer, question=result.question)
+        talk_over = result.follow_up_talk_over
+        if talk_over is not None:
+            talk_over = replace(talk_over, tolerance_s=self.talk_over_tolerance_s)
+        judgement = judge_reply(reply, challenge=pending.challenge, answer=answer, question=result.question,
+                                talk_over=talk_over)
         entry = {
             "index": result.index, "question_id": result.question.id,
             "decision": pending.decision.text, "decision_at_s": pending.decision.at_s,

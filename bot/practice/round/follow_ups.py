@@ -8,6 +8,7 @@ from bot.models import Question
 from bot.practice.round.core import RoundCore
 from bot.practice.round.results import AnswerResult, spoken_then_typed
 from bot.practice.round.state import RoundState
+from bot.practice.talk_over import TalkOverMeter
 
 
 class FollowUpMixin(RoundCore):
@@ -27,7 +28,13 @@ class FollowUpMixin(RoundCore):
         result.follow_up = follow_up
         await self._set_state(RoundState.FOLLOW_UP)
         self._current_prompt = follow_up
-        await self._say(follow_up, kind="follow_up")
+        # the user's speech while the follow-up (a challenge) plays: talking over it
+        meter = self._talk_over = TalkOverMeter(opened_at=self._clock(), voice_rms=self._listener_config.vad_rms)
+        try:
+            await self._say(follow_up, kind="follow_up")
+        finally:
+            self._talk_over = None
+        result.follow_up_talk_over = meter.result(self._clock())
         if self._stop_reason is not None or self._skip:
             result.follow_up_end_reason = "skipped" if self._skip else self._stop_reason or ""
             return result

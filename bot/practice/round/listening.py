@@ -9,7 +9,7 @@ from bot.models import Transcript
 from bot.practice.listening import IncrementalListener
 from bot.practice.round.core import RoundCore
 from bot.practice.round.state import NUDGE_TEXT, TRANSCRIPTION_UNAVAILABLE_TEXT, RoundState
-from bot.speech.audio_format import FRAME_S
+from bot.speech.audio_format import FRAME_S, PCM_BYTES_PER_SECOND
 
 log = logging.getLogger("bot.practice.round")
 
@@ -112,10 +112,14 @@ class ListeningMixin(RoundCore):
         round's clock (default: now). Discord sends nothing while the user is silent, so gaps
         between arrivals are filled with silence. Audio outside LISTENING is dropped.
         """
+        at = self._clock() if at is None else at
+        meter = self._talk_over
+        if meter is not None:  # a follow-up is being spoken: is the user talking over it?
+            meter.feed_pcm(pcm48_stereo, at - len(pcm48_stereo) / PCM_BYTES_PER_SECOND)
         listener = self._listener
         if listener is None or listener.ended:
             return
-        listener.feed_pcm48(pcm48_stereo, at=self._clock() if at is None else at)
+        listener.feed_pcm48(pcm48_stereo, at=at)
 
     def audio_trouble(self, frames: int = 1) -> None:
         """`frames` × 20 ms of the answering user's audio, ending now, were lost or could not be

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.models import Analysis, Question, Transcript
 from bot.practice.audio_quality import PoorStretch
+from bot.practice.talk_over import TalkOver
 
 
 def spoken_then_typed(transcript: Transcript | None, typed: str) -> str:
@@ -31,6 +32,7 @@ class AnswerResult:
     follow_up_analysis: Analysis | None = None
     follow_up_attempt_id: int | None = None
     follow_up_end_reason: str = ""
+    follow_up_talk_over: TalkOver | None = None  # the user's speech while the follow-up was spoken
     feedback_latency_s: float | None = None  # end of the answer → analysis ready
     poor_audio: list[PoorStretch] = field(default_factory=list)  # lost/undecryptable stretches
     audio: dict[str, int] = field(default_factory=dict)  # receive counters of the answer (front end)
