@@ -159,7 +159,8 @@ def feedback_embed(summary: RoundSummary) -> discord.Embed:
         e.add_field(name=f"Question {retry['index']} compared with your last try",
                     value=_lines_within((neutralize_mentions(line) for line in retry["lines"]), 1024), inline=False)
     for pb in summary.extras.get("pushback", [])[:3]:
-        e.add_field(name=_cut(f"Pushback on question {pb['index']}: {pb['verdict'].replace('_', ' ')}", 256),
+        over = ", talked over the challenge" if pb.get("talked_over") else ""
+        e.add_field(name=_cut(f"Pushback on question {pb['index']}: {pb['verdict'].replace('_', ' ')}{over}", 256),
                     value=_lines_within((neutralize_mentions(line) for line in pb["lines"]), 1024), inline=False)
     own = summary.extras.get("candidate_questions")
     if own:

@@ -317,12 +317,18 @@ class DiscordRoundIO:
             if not shown:
                 await self._send(embed=notice_embed(text, title="(I couldn't speak this, so here it is)"))
             return
+        r = self.round
+        if r is not None:  # playback marks: the member's speech over a challenge is talking over it
+            r.playback_started()
         try:
             await play_pcm(self.voice_client, pcm)
         except PlaybackError as e:
             log.warning("playback failed (%s): %s", kind, e)
             if kind in ("question", "follow_up", "hint") and not shown:
                 await self._send(embed=notice_embed(text, title="(I couldn't play this, so here it is)"))
+        finally:
+            if r is not None:
+                r.playback_ended()
 
     async def post_question_card(self, question: Question, index: int, total: int) -> None:
         if self.round is None:
