@@ -1,8 +1,8 @@
 """Storage on a real Postgres server: what only a shared server can do to us (issue 16 items 1, 3, 5).
 
 Two processes migrating one new database at once, the server restarting under a write, an outage
-longer than the retries, a server that is not there at start, and two daily schedulers (as two
-shard processes would run) pushing each question once. The rest of the storage suite runs on
+longer than the retries, a server that is not there at start, two daily schedulers pushing each
+question once, and two shard processes of a sharded bot, each pushing only its own shards' servers. The rest of the storage suite runs on
 Postgres too, through tests/unit/conftest.py.
 """
 
@@ -22,6 +22,7 @@ pytest.importorskip("asyncpg", reason="asyncpg is not installed: pip install -e 
 
 import asyncpg
 
+from bot.config import Settings
 from bot.storage import Database, StorageError
 from bot.storage import db as db_module
 from bot.storage.attempts import add_attempt, list_attempts
@@ -194,26 +195,27 @@ async def test_two_daily_schedulers_on_one_database_push_each_question_once(fres
     assert len(per_day) == len(set(per_day)) == 3 * 7, sorted(per_day)
 
 
-async def test_two_bot_processes_on_one_database_push_each_daily_question_once(fresh_postgres: str, settings,
-                                                                                tmp_path) -> None:
-    """Two real processes, each with its own scheduler and connection, start ticking the same week
-    at the same moment (both wait on a lock the test holds, then it lets go): together they post
-    one push per server and local day, never two."""
+async def _two_processes_for_a_week(url: str, guilds: dict[int, str], tmp_path, shard_args: list[list[str]]
+                                    ) -> list[list[tuple[int, str]]]:
+    """Start one `tests.scale.daily_process` per entry of `shard_args` on one database, let them go
+    at the same moment (both wait on a lock the test holds, then it lets go), and return what each
+    posted: [(guild_id, local_date)] per process."""
     from tests.unit.test_daily_schedule import Clock, service
 
-    zones = {1: "America/New_York", 2: "Asia/Kolkata", 3: "Europe/Berlin"}
-    async with Database(fresh_postgres) as db:
-        svc = service(settings, db, Clock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC)))
-        for gid, zone in zones.items():
-            await svc.setup(gid, 10 + gid, "09:00", zone)
-    holder = await asyncpg.connect(fresh_postgres)
+    async with Database(url) as db:
+        svc = service(Settings.from_env({}, data_dir=tmp_path / "setup"), db,
+                      Clock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC)))
+        for i, (gid, zone) in enumerate(guilds.items()):
+            await svc.setup(gid, 10 + i, "09:00", zone)
+    holder = await asyncpg.connect(url)
     await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.scale.daily_process", fresh_postgres, str(tmp_path / f"p{i}")],
-                              cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.scale.daily_process", url, str(tmp_path / f"p{i}"), *extra],
+                              cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for i, extra in enumerate(shard_args)]
     try:
         deadline = time.monotonic() + 60
-        while await _waiting_on_advisory_lock(fresh_postgres) < 2:
-            assert time.monotonic() < deadline, "the two processes never both waited for the go"
+        while await _waiting_on_advisory_lock(url) < len(procs):
+            assert time.monotonic() < deadline, "the processes never all waited for the go"
             assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
             await asyncio.sleep(0.05)  # polling a condition on the server, not a synchronisation by time
         await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
@@ -223,6 +225,35 @@ async def test_two_bot_processes_on_one_database_push_each_daily_question_once(f
         for p in procs:
             if p.poll() is None:
                 p.kill()
-    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
-    posted = [tuple(json.loads(line)) for out, _ in outs for line in out.splitlines() if line.strip()]
+    assert [p.returncode for p in procs] == [0] * len(procs), [err for _, err in outs]
+    return [[tuple(json.loads(line)) for line in out.splitlines() if line.strip()] for out, _ in outs]
+
+
+async def test_two_bot_processes_on_one_database_push_each_daily_question_once(fresh_postgres: str, settings,
+                                                                                tmp_path) -> None:
+    """Two real processes, each with its own scheduler and connection, unsharded (each schedules
+    every server), start ticking the same week at the same moment: the database claim alone makes
+    it one push per server and local day, never two."""
+    zones = {1: "America/New_York", 2: "Asia/Kolkata", 3: "Europe/Berlin"}
+    per_process = await _two_processes_for_a_week(fresh_postgres, zones, tmp_path, [[], []])
+    posted = [p for posts in per_process for p in posts]
     assert len(posted) == len(set(posted)) == 3 * 7, sorted(posted)
+
+
+def _guild_on_shard(shard: int, count: int, n: int) -> int:
+    return ((1_000 * count + shard + n * count) << 22) | 4242  # (id >> 22) % count == shard
+
+
+async def test_two_shard_processes_push_each_server_s_question_once_from_its_own_shard(fresh_postgres: str,
+                                                                                      tmp_path) -> None:
+    """A bot sharded in two (PARLEY_SHARD_COUNT=2), shard 0 in one process and shard 1 in the
+    other, on one database: every server gets one push per local day, posted by the process that
+    owns the server's shard ((guild_id >> 22) % 2), never by the other."""
+    zones = ("America/New_York", "Asia/Kolkata", "Europe/Berlin", "Pacific/Auckland")
+    guilds = {_guild_on_shard(i % 2, 2, i): zone for i, zone in enumerate(zones)}
+    per_process = await _two_processes_for_a_week(fresh_postgres, guilds, tmp_path, [["2", "0"], ["2", "1"]])
+    for shard, posts in enumerate(per_process):
+        assert posts and all((gid >> 22) % 2 == shard for gid, _ in posts), (shard, posts)
+    posted = [p for posts in per_process for p in posts]
+    assert len(posted) == len(set(posted)) == len(guilds) * 7, sorted(posted)
+    assert {gid for gid, _ in posted} == set(guilds)

@@ -234,23 +234,61 @@ def test_a_listener_hears_a_whole_answer_through_workers(workers: list[Worker], 
     assert len(listener.committed) >= 1 and rt.sent >= 2
 
 
-def test_a_listener_without_workers_fails_within_the_bounds(redis_server: RedisServer, jfk: np.ndarray) -> None:
-    """No worker: the answer's chunks fail (the first after the full bound, the rest after the short
-    one) and the final transcript raises TranscriptionUnavailable, which the round catches and
-    answers with what was heard."""
+def test_a_listener_without_workers_ends_the_answer_within_the_bound(redis_server: RedisServer, jfk: np.ndarray) -> None:
+    """No worker: the answer's first chunk fails after the bound, the answer ends there
+    ("transcription_unavailable") and the final transcript comes back at once with what was heard
+    (nothing here), without sending the rest to workers known to be gone."""
+    import threading
+
     from bot.practice.listening import IncrementalListener
 
     rt = remote(redis_server.url(6), timeout_s=4.0)  # db 6: no worker listens there
-    listener = IncrementalListener(rt.transcribe_sync, name="remote-down")
+    ends: list[str] = []
+    ended = threading.Event()
+    listener = IncrementalListener(rt.transcribe_sync, name="remote-down",
+                                   on_end=lambda r: (ends.append(r), ended.set()))
     t0 = time.monotonic()
     try:
         listener.feed(_two_sentence_answer(jfk))
-        with pytest.raises(TranscriptionUnavailable):
-            listener.finish().result(timeout=60)
+        assert ended.wait(30)
+        transcript = listener.finish().result(timeout=30)
     finally:
         listener.close()
-    assert time.monotonic() - t0 < 4.0 + 2 * 3.0 + 3.0  # not 4 s per chunk
+    assert ends == ["transcription_unavailable"] and listener.unavailable and "worker" in listener.unavailable
+    assert transcript.words == []
+    assert time.monotonic() - t0 < 4.0 + 3.0 + 3.0  # one bound, not one per chunk
     assert rt.available is False
+
+
+async def test_a_mock_round_without_workers_tells_the_member_and_goes_on(redis_server: RedisServer, jfk: np.ndarray,
+                                                                         tmp_path: Path) -> None:
+    """A real MockRound whose transcriber is the remote one, against a real broker with no worker:
+    the answer ends within the bound, the member is told in the channel, no follow-up is asked that
+    could not be heard either, and the round ends cleanly."""
+    import asyncio
+
+    from bot.bank import load_bank
+    from bot.practice.engine import PracticeEngine
+    from bot.practice.round import MockRound, RoundState
+    from bot.storage import Database
+    from tests.unit.test_transcription_lost import FakeIO, RoundClock, feed_round
+
+    settings = Settings.from_env({}, data_dir=tmp_path / "data", transcribe_url=redis_server.url(5),
+                                 transcribe_timeout_s=3.0)  # db 5: no worker listens there
+    bank = load_bank(settings.bank_dir)
+    async with Database(settings.database) as db:
+        engine = PracticeEngine(settings=settings, bank=bank, transcriber=RemoteTranscriber(settings), db=db)
+        io, clock = FakeIO(), RoundClock()
+        r = MockRound(engine, io, user_id=42, user_name="ana", guild_id=7, channel_id=8, questions=[bank.questions[0]],
+                      settings=settings.with_(questions_per_round=1), clock=clock)
+        task = asyncio.create_task(r.run())
+        await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), 10)
+        await asyncio.to_thread(feed_round, r, clock, _two_sentence_answer(jfk))
+        summary = await asyncio.wait_for(task, 30)
+    (a,) = summary.answers
+    assert a.end_reason == "transcription_unavailable" and a.analysis is None
+    assert any(s.startswith("Transcription is unavailable right now") for s in io.statuses), io.statuses
+    assert [k for k, _ in io.said] == ["question"] and summary.status == "done" and io.closed == [summary]
 
 
 async def test_the_bot_starts_with_the_broker_down(tmp_path: Path) -> None:
