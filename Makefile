@@ -39,7 +39,7 @@ lint: setup  ## ruff (lint) and mypy (types), configured in pyproject.toml
 test-fast: setup  ## tests without the slow, e2e and scale ones (under a minute)
 	$(PY) -m pytest -q -m "not slow and not e2e and not scale"
 
-test-scale: setup  ## transcription workers: real Redis and Celery worker processes (installs the 'scale' extra)
+test-scale: setup  ## the scale-out suite on real servers: storage on Postgres (initdb/pg_ctl), transcription on Redis + Celery workers, two shard processes on one database (installs the 'scale' extra)
 	$(PY) -m pip install -q -e '.[test,scale]'
 	$(PY) -m pytest -q -m scale
 
