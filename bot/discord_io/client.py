@@ -66,7 +66,7 @@ class ParleyBot(commands.Bot):
         self.settings: Settings = services.settings
         # Running voice rounds (mock and peer), with the per-server and global caps: in this process,
         # or shared by every bot process through the database (PARLEY_DATABASE_URL).
-        self.rounds: VoiceSlots = voice_slots(self.settings, services.db)
+        self.rounds: VoiceSlots = voice_slots(self.settings, getattr(services, "db", None))
         # Per-user rate limit on application commands (settings.commands_per_minute).
         self.command_guard = install_command_guard(self)
         self._extensions = extensions
