@@ -147,6 +147,10 @@ class Settings:
             if not ids or any(not 0 <= i < self.shard_count for i in ids):
                 raise ConfigError(f"PARLEY_SHARD_IDS must name shards from 0 to {self.shard_count - 1} "
                                   f"(PARLEY_SHARD_COUNT={self.shard_count}), not {self.shard_ids!r}")
+            if set(ids) != set(range(self.shard_count)) and not self.database_url:
+                raise ConfigError("PARLEY_SHARD_IDS runs only some of the bot's shards, so other processes run the "
+                                  "rest: they must all share one database (set PARLEY_DATABASE_URL), or the round "
+                                  "caps, rate limits and daily pushes would be counted apart")
         if self.max_answer_s <= 0 or self.max_upload_mb <= 0:
             raise ConfigError("PARLEY_MAX_ANSWER_S and PARLEY_MAX_UPLOAD_MB must be positive")
 

@@ -29,7 +29,8 @@ from tests.unit.test_daily_schedule import Clock, RecordingPoster, service
 
 
 async def main(url: str, data_dir: str, shard_count: int = 0, shard_ids: str = "") -> None:
-    settings = Settings.from_env({}, data_dir=Path(data_dir), shard_count=shard_count, shard_ids=shard_ids)
+    settings = Settings.from_env({}, data_dir=Path(data_dir), database_url=url, shard_count=shard_count,
+                                 shard_ids=shard_ids)
     # the bot's poster, for its shard rule only (nothing is posted through it: no Discord here)
     owns = DiscordPushPoster(discord.Client(intents=discord.Intents.none()), settings).owns
     clock = Clock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC))

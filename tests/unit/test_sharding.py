@@ -25,12 +25,15 @@ def guild_on_shard(shard: int, count: int, n: int = 0) -> int:
 
 def test_settings_parse_shards_and_refuse_what_cannot_work():
     assert Settings.from_env({}).shards is None  # the default: one process, not sharded
-    s = Settings.from_env({"PARLEY_SHARD_COUNT": "4", "PARLEY_SHARD_IDS": "2, 0"})
+    shared = {"PARLEY_DATABASE_URL": "postgresql://parley@db/parley"}
+    s = Settings.from_env({"PARLEY_SHARD_COUNT": "4", "PARLEY_SHARD_IDS": "2, 0", **shared})
     assert (s.shard_count, s.shards) == (4, (0, 2))
     assert Settings.from_env({"PARLEY_SHARD_COUNT": "2"}).shards == (0, 1)  # every shard in this process
+    assert Settings.from_env({"PARLEY_SHARD_COUNT": "2", "PARLEY_SHARD_IDS": "1,0"}).shards == (0, 1)  # all: sqlite is fine
     for env, words in (({"PARLEY_SHARD_IDS": "0"}, "needs PARLEY_SHARD_COUNT"),
-                       ({"PARLEY_SHARD_COUNT": "2", "PARLEY_SHARD_IDS": "2"}, "from 0 to 1"),
+                       ({"PARLEY_SHARD_COUNT": "2", "PARLEY_SHARD_IDS": "2", **shared}, "from 0 to 1"),
                        ({"PARLEY_SHARD_COUNT": "2", "PARLEY_SHARD_IDS": "one"}, "separated by commas"),
+                       ({"PARLEY_SHARD_COUNT": "2", "PARLEY_SHARD_IDS": "1"}, "set PARLEY_DATABASE_URL"),
                        ({"PARLEY_SHARD_COUNT": "-1"}, "PARLEY_SHARD_COUNT")):
         with pytest.raises(ConfigError, match=words):
             Settings.from_env(env)
