@@ -54,7 +54,7 @@ class TalkOver:
 
     @property
     def talked_over(self) -> bool:
-        return self.overlap_s > self.tolerance_s
+        return bool(self.overlap_s > self.tolerance_s)
 
 
 class TalkOverMeter:
@@ -84,7 +84,7 @@ class TalkOverMeter:
 
     def feed_voiced(self, voiced: Sequence[bool] | np.ndarray, start_at: float) -> None:
         """One bool per 20 ms frame from `start_at` on: was it speech?"""
-        times = [start_at + i * FRAME_S for i in np.flatnonzero(np.asarray(voiced, dtype=bool))]
+        times = [float(start_at) + int(i) * FRAME_S for i in np.flatnonzero(np.asarray(voiced, dtype=bool))]
         if not times:
             return
         with self._lock:
@@ -105,5 +105,6 @@ class TalkOverMeter:
             if part > 0:
                 overlap += part
                 first = t if first is None else min(first, t)
-        return TalkOver(round(overlap, 3), None if first is None else round(max(0.0, first - start), 3),
-                        round(max(0.0, end - start), 3), self.tolerance_s)
+        # plain floats: the figures go into stored JSON summaries
+        return TalkOver(round(float(overlap), 3), None if first is None else round(float(max(0.0, first - start)), 3),
+                        round(float(max(0.0, end - start)), 3), float(self.tolerance_s))

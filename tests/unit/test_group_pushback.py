@@ -5,6 +5,7 @@ summary carries the moment. A controlled clock; synthetic voiced frames; no slee
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from bot.practice.group import (
     RatingOpened,
 )
 from bot.practice.group.checks import done_refusal, type_answer_refusal
+from bot.storage.group import GroupStore
 from tests.unit.test_groups import A, B, C, Events, bank, clock, engine, make_group, quiet, tone  # noqa: F401
 
 DECIDES = ("I assume a few thousand requests a second. I would go with a single Postgres database here "
@@ -115,6 +117,12 @@ async def test_talking_over_the_challenge_caps_the_verdict_at_rigid(engine, db, 
     assert any("reasoned defence" in line for line in pb.lines)  # the good part is said too
     (entry,) = g.summary()["members"][0]["pushback"]
     assert entry["verdict"] == "rigid" and entry["talked_over"] and entry["talked_over_at_s"] == pytest.approx(1.0)
+    # the stored summary keeps the moment (plain JSON figures)
+    summary = await g.end(by=A)
+    rec = await GroupStore(db).get(g.session_id)
+    assert rec is not None and rec.summary == json.loads(json.dumps(summary))
+    (stored,) = rec.summary["members"][0]["pushback"]
+    assert stored["why"] == "talked over the challenge" and stored["talked_over_s"] == pytest.approx(2.5)
 
 
 async def test_a_little_overlap_is_tolerated_and_the_tolerance_is_an_option(engine, db, clock) -> None:  # noqa: F811

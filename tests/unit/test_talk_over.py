@@ -5,6 +5,7 @@ answers, so no model; the clock is controlled; no sleeps)."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -55,6 +56,10 @@ def test_the_meter_reads_discord_pcm() -> None:
     m.feed_pcm(quiet(0.4) + tone(1.6) + tone(0.5, amp=0.001), 0.0)  # a murmur under the threshold is silence
     m.playback_ended(3.0)
     assert m.result().overlap_s == pytest.approx(1.6) and m.result().first_at_s == pytest.approx(0.4)
+    # plain Python numbers, as the stored summary's JSON needs (numpy scalars are not serialisable)
+    j = judge_reply(DEFEND, challenge="Why Kafka?", answer=ANSWER, talk_over=m.result())
+    assert json.loads(json.dumps(j.to_dict()))["talked_over"] is True
+    assert all(type(v) in (float, bool) for k, v in j.to_dict().items() if k.startswith(("talked", "challenge_s")))
 
 
 @pytest.mark.parametrize("reply", [DEFEND, "Fair point, I'd use a managed time-series database instead since "
