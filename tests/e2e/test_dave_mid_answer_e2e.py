@@ -28,6 +28,7 @@ from tests.e2e.standin.audio import pcm48_stereo, read_wav
 from tests.e2e.standin.driver import (
     answer_lines,
     embed_title,
+    has_enabled_button,
     latest_with_enabled,
     overlap,
     press,
@@ -224,7 +225,9 @@ async def test_an_answer_begun_aloud_and_finished_by_typing_keeps_both_parts(
         await bot.guard(standin.wait_message(
             lambda m: "typed answers" in embed_title(m).lower(), timeout=STEP_S,
             what="the typed-answer offer", after=t0))
-        pressed = await press(standin, sam, latest_with_enabled(standin, "Type my answer"), "Type my answer")
+        card = await bot.guard(standin.wait_message(
+            has_enabled_button("Type my answer"), timeout=STEP_S, what="the card's Type my answer button", after=t0))
+        pressed = await press(standin, sam, card, "Type my answer")
         shown = await standin.events.wait_for(
             "interaction_response", lambda d: d["interaction"]["id"] == pressed["id"] and d["type"] == 9,
             timeout=STEP_S, what="the typed-answer modal")
