@@ -215,11 +215,11 @@ AFTER_TALK_OVER = {
 
 def talk_over_lines(talk_over: TalkOver, text_verdict: str = "") -> list[str]:
     """The talking-over moment, said kindly: when it began, how long, and what to do instead."""
-    at = f" about {_clock(talk_over.first_at_s)} into it" if talk_over.first_at_s is not None else ""
-    lines = [f"You started speaking while I was still making my challenge ({_clock(talk_over.challenge_s)} "
-             f"long):{at}, for about {talk_over.overlap_s:.1f} s. That's a natural reflex when you're sure "
-             "of your answer, but an interviewer hears it as defensive. Let the challenge finish, take a "
-             "breath, then answer it: the pause reads as composure."]
+    at = f" {talk_over.first_at_s:.1f} s into it" if talk_over.first_at_s is not None else ""
+    lines = [f"You started speaking while I was still making my challenge:{at}, and spoke over it for about "
+             f"{talk_over.overlap_s:.1f} s of its {talk_over.challenge_s:.0f} s. That's a natural reflex when "
+             "you're sure of your answer, but an interviewer hears it as defensive. Let the challenge finish, "
+             "take a breath, then answer it: the pause reads as composure."]
     if text_verdict in AFTER_TALK_OVER:
         lines.append(AFTER_TALK_OVER[text_verdict])
     return lines

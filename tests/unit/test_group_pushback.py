@@ -113,7 +113,7 @@ async def test_talking_over_the_challenge_caps_the_verdict_at_rigid(engine, db, 
     assert j.talk_over.overlap_s == pytest.approx(2.5) and j.talk_over.first_at_s == pytest.approx(1.0)
     assert j.talk_over.challenge_s == pytest.approx(5.0)
     talk = next(line for line in pb.lines if line.startswith("You started speaking"))
-    assert "about 0:01 into it" in talk and "2.5 s" in talk and "defensive" in talk
+    assert "1.0 s into it" in talk and "about 2.5 s of its 5 s" in talk and "defensive" in talk
     assert any("reasoned defence" in line for line in pb.lines)  # the good part is said too
     (entry,) = g.summary()["members"][0]["pushback"]
     assert entry["verdict"] == "rigid" and entry["talked_over"] and entry["talked_over_at_s"] == pytest.approx(1.0)

@@ -77,8 +77,8 @@ def test_talking_over_makes_any_reply_at_most_rigid(reply: str) -> None:
     decision = find_decision(ANSWER)
     assert decision is not None
     lines = feedback_lines(decision, challenge, j)
-    assert any(line.startswith("You started speaking while I was still making my challenge (0:04 long): "
-                               "about 0:00 into it, for about 2.2 s") for line in lines)
+    assert any(line.startswith("You started speaking while I was still making my challenge: 0.8 s into it, "
+                               "and spoke over it for about 2.2 s of its 4 s.") for line in lines)
     assert not any(line.startswith("That came across as rigid") for line in lines)  # said kindly, once
 
 
