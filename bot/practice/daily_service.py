@@ -61,6 +61,8 @@ if TYPE_CHECKING:  # the engine imports the analysis; the scheduler alone does n
 
 log = logging.getLogger(__name__)
 
+# How long an answer in a thread not yet known waits for a push being posted right then.
+POSTING_WAIT_S = 15.0
 # A text message in a push thread shorter than this is treated as chat, not as an answer.
 MIN_TEXT_ANSWER_WORDS = 12
 
@@ -125,6 +127,9 @@ class DailyService:
         self._pending_retries: dict[tuple[int, int], int] = {}
         # (thread id, member) → a question picked for their target role (/profile question), answered next
         self._pending_questions: dict[tuple[int, int], str] = {}
+        # Pushes being posted: their thread exists on Discord before its id is stored, so an answer
+        # that lands in that window waits for the post to finish instead of being ignored.
+        self._posting: set[asyncio.Future[None]] = set()
 
     def now(self) -> datetime:
         now = self.clock()
@@ -193,6 +198,16 @@ class DailyService:
         )
         if push_id is None:
             return None
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._posting.add(done)
+        try:
+            return await self._post_and_record(schedule, local_date, poster, planned, push_id)
+        finally:
+            self._posting.discard(done)
+            done.set_result(None)
+
+    async def _post_and_record(self, schedule: Schedule, local_date: date, poster: PushPoster,
+                               planned: PlannedPush, push_id: int) -> tuple[store.PushRow, PlannedPush]:
         try:
             posted: PostedPush = await poster.post(planned)
         except PushFailed as e:
@@ -270,7 +285,13 @@ class DailyService:
     # ------------------------------------------------------------ answers
 
     async def push_for_thread(self, thread_id: int) -> store.PushRow | None:
-        return await store.push_for_thread(self.db, thread_id)
+        """The push whose thread this is. While a push is being posted (its thread may already take
+        answers), an unknown thread waits up to POSTING_WAIT_S for the post to be recorded."""
+        row = await store.push_for_thread(self.db, thread_id)
+        if row is None and self._posting:
+            await asyncio.wait(set(self._posting), timeout=POSTING_WAIT_S)
+            row = await store.push_for_thread(self.db, thread_id)
+        return row
 
     async def question_for(self, push: store.PushRow, user_id: int) -> tuple[Question, int | None]:
         """The member's own plan question when they have one in this push, else the server's."""

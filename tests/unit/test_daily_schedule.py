@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -248,6 +249,37 @@ async def test_no_push_for_an_occurrence_before_setup(settings, db):
     clock.set(datetime(2026, 2, 11, 9, 0, tzinfo=tz))
     await svc.tick(poster)
     assert [p.local_date for _, p in poster.posts] == [date(2026, 2, 11)]
+
+
+async def test_an_answer_in_the_thread_while_the_push_is_still_being_posted_finds_its_push(settings, db):
+    """Discord opens the thread before the post returns: an answer can arrive before the thread's
+    id is stored. It waits for the post to be recorded instead of being ignored."""
+    tz = ZoneInfo("Europe/Berlin")
+    clock = Clock(datetime(2026, 2, 10, 8, 0, tzinfo=tz))
+    svc = service(settings, db, clock)
+    await svc.setup(GUILD, CHANNEL, "09:00", "Europe/Berlin")
+
+    thread_open, finish = asyncio.Event(), asyncio.Event()
+
+    class SlowPoster(RecordingPoster):
+        async def post(self, push: PlannedPush) -> PostedPush:
+            thread_open.set()      # the thread exists on Discord from here on
+            await finish.wait()    # ... the rest of the post (plan mentions) takes a while
+            return await super().post(push)
+
+    clock.set(datetime(2026, 2, 10, 9, 0, tzinfo=tz))
+    ticking = asyncio.create_task(svc.tick(SlowPoster(clock)))
+    await asyncio.wait_for(thread_open.wait(), 5)
+    answer = asyncio.create_task(svc.push_for_thread(800_001))   # the member answers now
+    unrelated = asyncio.create_task(svc.push_for_thread(123))    # chat in some other thread
+    await asyncio.sleep(0)  # both look the thread up now, before the post is recorded
+    finish.set()
+    push = await asyncio.wait_for(answer, 5)
+    assert push is not None and push.thread_id == 800_001 and push.local_date == date(2026, 2, 10)
+    assert await asyncio.wait_for(unrelated, 5) is None
+    await asyncio.wait_for(ticking, 5)
+    # with nothing being posted, an unknown thread answers at once
+    assert await asyncio.wait_for(svc.push_for_thread(124), 0.5) is None
 
 
 async def test_restart_recovery_posts_a_missed_push_once(settings, db_target):
