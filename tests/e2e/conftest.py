@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import os
 import signal
 import sys
@@ -82,6 +84,19 @@ class BotProcess:
         return self.proc.returncode
 
 
+def _stop_with_the_test_process() -> None:
+    """In the bot's child process: when the test process dies (a killed xdist worker, Ctrl-C
+    twice), the kernel sends the bot SIGTERM, so no bot is left running against a dead stand-in."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the stop() at teardown still applies
+
+
+PR_SET_PDEATHSIG = 1
+
+
 @pytest.fixture
 async def start_bot(tmp_path: Path, standin: DiscordStandIn, request: pytest.FixtureRequest):
     """Start the real bot process with extra env settings; stopped (and its log kept) at teardown."""
@@ -97,7 +112,7 @@ async def start_bot(tmp_path: Path, standin: DiscordStandIn, request: pytest.Fix
         out = log_path.open("wb")
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=str(ROOT), env=env,
-            stdout=out, stderr=asyncio.subprocess.STDOUT)
+            stdout=out, stderr=asyncio.subprocess.STDOUT, preexec_fn=_stop_with_the_test_process)
         out.close()
         bot = BotProcess(proc, log_path)
         started.append(bot)
