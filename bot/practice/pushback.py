@@ -10,6 +10,11 @@ reasons, rather than defensively. So the reply to a challenge is judged as one o
 Two more outcomes are not judgements of style: ``no_reply`` (silence) and ``off_topic`` (the reply
 doesn't engage with the challenge). A decision is found with the structure analysis's own phrase
 families (`strong_decision`), so "committing" means the same thing here as in the feedback.
+
+The reply's phrase families (update, defend, reason, dismiss) are data with examples in
+`pushback_phrases.toml`. Talking over the challenge is judged from the audio, not the words: with a
+measured `TalkOver` (bot/practice/talk_over.py) past its tolerance the verdict is at most ``rigid``,
+"talked over the challenge", and the feedback says when and for how long.
 """
 
 from __future__ import annotations
