@@ -3,7 +3,7 @@
 Knowledge that grows (phrases) lives in TOML beside the code that uses it, in the format of the
 structure analysis's phrase book (bot/analysis/structure/families.toml, expanded by
 `build_phrasebook`: alternatives, `${fragment}`s, `include`), with two additions per family:
-`yes` and `no` examples, run as tests (tests/unit/test_practice_phrases.py), and an optional
+`yes` and `no` examples, run as tests (tests/unit/practice/test_practice_phrases.py), and an optional
 `label`. A file says how its families match with `match`:
 
 - ``normalised``: over the normalised text (`bot.analysis.lexicon.doc_from_text`), word-bounded

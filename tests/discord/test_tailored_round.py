@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.bank import load_bank
 from bot.discord_io.embeds import question_embed
 from bot.practice.tailoring import make_picker, read_description
-from tests.unit.test_tailoring import SRE
+from tests.unit.practice.test_tailoring import SRE
 
 BANK = load_bank(Path(__file__).resolve().parents[2] / "question_bank")
 
@@ -104,7 +104,7 @@ async def test_round_feedback_sends_a_timeline_per_spoken_answer():
     from bot.discord_io.round_io import DiscordRoundIO
     from bot.practice.round import AnswerResult, RoundSummary
     from tests.discord.helpers import MockGuild, MockMember, MockTextChannel, MockVoiceClient
-    from tests.unit.test_timeline import Q, spoken
+    from tests.unit.practice.test_timeline import Q, spoken
 
     member = MockMember(name="ada")
     guild = MockGuild(members=[member])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.integration.test_cli import cli
-from tests.unit.test_tailoring import DATA_PLATFORM, PAYMENTS, SRE
+from tests.unit.practice.test_tailoring import DATA_PLATFORM, PAYMENTS, SRE
 
 
 def _ids(stdout: str) -> list[str]:

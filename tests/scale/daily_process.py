@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.discord_io.daily_scheduler import DiscordPushPoster
 from bot.storage import Database
 from bot.storage.postgres import MIGRATION_LOCK_KEY
-from tests.unit.test_daily_schedule import Clock, RecordingPoster, service
+from tests.unit.practice.test_daily_schedule import Clock, RecordingPoster, service
 
 
 async def main(url: str, data_dir: str, shard_count: int = 0, shard_ids: str = "") -> None:

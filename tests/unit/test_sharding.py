@@ -15,7 +15,7 @@ from bot.discord_io.guards import CommandGuard, LocalHits, UploadGuard
 from bot.sharding import ShardSet, shard_of
 from bot.storage import Database
 from bot.storage.shared import SharedRateLimiter
-from tests.unit.test_daily_schedule import Clock, RecordingPoster, service
+from tests.unit.practice.test_daily_schedule import Clock, RecordingPoster, service
 
 
 def guild_on_shard(shard: int, count: int, n: int = 0) -> int:

@@ -22,7 +22,7 @@ from bot.practice.round import MockRound, RoundState, RoundSummary
 from bot.speech.remote import TranscriptionUnavailable
 from bot.speech.stt import Transcriber
 from bot.storage.attempts import list_attempts
-from tests.unit.test_listening import WAIT, FakeClock, feed, silence, speech
+from tests.unit.practice.test_listening import WAIT, FakeClock, feed, silence, speech
 
 WORDS = "first I would size the write load at twenty thousand readings a second".split()
 

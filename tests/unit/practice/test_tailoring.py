@@ -21,7 +21,7 @@ from bot.practice.tailoring import (
 )
 from bot.skills import SKILLS
 
-BANK = load_bank(Path(__file__).resolve().parents[2] / "question_bank")
+BANK = load_bank(Path(__file__).resolve().parents[3] / "question_bank")
 
 PAYMENTS = """Senior Backend Engineer, Payments. You will build the APIs that move money: card
 authorization, refunds and payouts. We need idempotent endpoints so a retried request never double

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.models import Analysis, Flag, Silence
 from bot.practice.audio_quality import POOR_AUDIO, PoorStretch, excuse_poor_audio, stretches
-from tests.unit.test_listening import cleanup, feed, make, silence, speech  # noqa: F401 (fixture)
+from tests.unit.practice.test_listening import cleanup, feed, make, silence, speech  # noqa: F401 (fixture)
 
 
 def test_marks_group_into_stretches_and_scattered_ones_do_not_count() -> None:

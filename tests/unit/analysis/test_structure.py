@@ -15,7 +15,7 @@ from bot.analysis.lexicon import doc_from_text
 from bot.config import Settings
 from bot.models import KeyPoint, Question
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _load_eval():

@@ -18,7 +18,7 @@ from bot.practice.round import MockRound, RoundState, RoundSummary
 from bot.practice.round.extras import PracticeExtras
 from bot.practice.talk_over import TALK_OVER_TOLERANCE_S, TalkOver, TalkOverMeter
 from bot.speech.stt import Transcriber
-from tests.unit.test_groups import quiet, tone
+from tests.unit.practice.group.test_groups import quiet, tone
 
 F = 0.02  # one frame
 QID = "design-telemetry-ingestion"

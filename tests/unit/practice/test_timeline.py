@@ -15,7 +15,7 @@ from bot.practice.timeline import DUE_BY_FRAC, build_timeline
 from bot.progress_chart import PNG_SIGNATURE
 from bot.timeline_chart import answer_timeline, has_timeline
 
-BANK = load_bank(Path(__file__).resolve().parents[2] / "question_bank")
+BANK = load_bank(Path(__file__).resolve().parents[3] / "question_bank")
 Q = BANK.get("design-telemetry-ingestion")
 
 PARTS = (

@@ -16,7 +16,7 @@ from bot.bank import load_bank
 from bot.models import Transcript, Word
 from bot.practice.pushback import VERDICTS, choose_challenge, feedback_lines, find_decision, judge_reply
 
-BANK = load_bank(Path(__file__).resolve().parents[2] / "question_bank")
+BANK = load_bank(Path(__file__).resolve().parents[3] / "question_bank")
 
 # (question id, answer's decision, challenge) contexts the replies answer
 CTX = {
