@@ -31,7 +31,7 @@ from bot.discord_io.group_embeds import (
     summary_embed,
     turn_embed,
 )
-from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingForm, TurnView
+from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingModal, TurnView
 from bot.discord_io.member_views import disable_view
 from bot.discord_io.replies import send_private
 from bot.discord_io.voice_receive import AnswerSink
@@ -155,7 +155,7 @@ class GroupRun:
         # deleted if they erase their data while the group runs
         self.posted_about: dict[int, list[Any]] = {}
         self.rate_views: dict[int, tuple[RateButtonView, Any]] = {}
-        self.rating_forms: dict[int, list[RatingForm]] = {}  # turn number -> forms sent to raters
+        self.rating_modals: dict[int, list[RatingModal]] = {}  # turn number -> rating modals shown to raters
         self.answer_boxes: set[AnswerModal] = set()  # typed-answer modals shown and not submitted
         self.timer_task: asyncio.Task[None] | None = None
         # (what to say, the turn it opens or challenges, "question" | "challenge" | "info")
@@ -348,7 +348,7 @@ class GroupRun:
     async def rating_closed(self, event: RatingClosed) -> None:
         await self._close_view(self.rate_views.pop(event.turn_number, None),
                                content=f"Rating closed: {event.result.count} rating(s) received.")
-        await self._close_rating_forms(event.turn_number)
+        await self._close_rating_modals(event.turn_number)
 
     async def group_ended(self, event: GroupEnded) -> None:
         await self._post_embed(summary_embed(event.summary))
@@ -422,12 +422,12 @@ class GroupRun:
         except discord.HTTPException:
             log.debug("could not disable a view")
 
-    async def _close_rating_forms(self, turn_number: int | None = None) -> None:
-        """Stop the raters' forms of one turn (all turns when None)."""
-        turns = list(self.rating_forms) if turn_number is None else [turn_number]
-        forms = [f for t in turns for f in self.rating_forms.pop(t, [])]
-        if forms:
-            await asyncio.gather(*(f.close() for f in forms))
+    async def _close_rating_modals(self, turn_number: int | None = None) -> None:
+        """Stop the raters' open modals of one turn (all turns when None): a later submit reaches
+        no modal and gets "Rating for this answer has closed." from the client."""
+        turns = list(self.rating_modals) if turn_number is None else [turn_number]
+        for modal in [m for t in turns for m in self.rating_modals.pop(t, [])]:
+            modal.stop()
 
     def abandon(self) -> None:
         """The group never got going (voice could not be joined): the caller freed its slot, so
@@ -444,7 +444,7 @@ class GroupRun:
             await self._close_view(pair)
         self.turn_views.clear()
         self.rate_views.clear()
-        await self._close_rating_forms()
+        await self._close_rating_modals()
         for box in self.answer_boxes:
             box.stop()
         self.answer_boxes.clear()
@@ -571,14 +571,13 @@ class GroupRun:
         assert turn is not None
         await interaction.response.send_message(embed=question_card_embed(turn.question), ephemeral=True)
 
-    async def open_rating_form(self, interaction: discord.Interaction, turn_number: int) -> None:
+    async def open_rating_modal(self, interaction: discord.Interaction, turn_number: int) -> None:
         refusal = rating_refusal(self.session, turn_number, interaction.user.id)
         if refusal:
             await send_private(interaction, refusal)
             return
-        left = rating_seconds_left(self.session, turn_number)
-        form = RatingForm(self, turn_number, timeout=left, opened_by=interaction)
-        self.rating_forms.setdefault(turn_number, []).append(form)
-        await interaction.response.send_message(
-            "Rate the answer from 1 (weak) to 5 (excellent). Nobody sees who gave which rating.",
-            view=form, ephemeral=True)
+        answerer = self.session.turns[turn_number - 1].answerer_id
+        modal = RatingModal(self, turn_number, self.session.name_of(answerer),
+                            timeout=rating_seconds_left(self.session, turn_number))
+        self.rating_modals.setdefault(turn_number, []).append(modal)
+        await interaction.response.send_modal(modal)

@@ -1,6 +1,6 @@
-"""The buttons, selects and forms of a peer practice group: the lobby (join, leave, be the
-interviewer, begin), each turn (done, type answer, question card), the rating button and the
-anonymous rating form, and the typed-answer box.
+"""The buttons and modals of a peer practice group: the lobby (join, leave, be the interviewer,
+begin), each turn (done, type answer, question card), the rating button and the anonymous rating
+modal, and the typed-answer box.
 
 The views only route presses to `GroupRun` (bot/discord_io/group_io.py) or the session; who may
 press what is decided in `bot.practice.group.checks` and `bot.practice.group`.
@@ -8,15 +8,14 @@ press what is decided in `bot.practice.group.checks` and `bot.practice.group`.
 
 from __future__ import annotations
 
-import logging
 import secrets
 from typing import Protocol
 
 import discord
 
-from bot.discord_io.member_views import ParleyModal, ParleyView, disable_view
+from bot.discord_io.member_views import ParleyModal, ParleyView
 from bot.discord_io.replies import send_private
-from bot.discord_io.stale_components import STALE_RATING_TEXT, parley_id
+from bot.discord_io.stale_components import parley_id
 from bot.practice.group import GroupError, GroupSession
 from bot.practice.group.checks import type_answer_refusal
 from bot.ratings import CRITERIA, Rating, RatingError
@@ -35,22 +34,21 @@ class GroupControls(Protocol):
     async def begin(self, interaction: discord.Interaction) -> None: ...
     async def done(self, interaction: discord.Interaction, turn_number: int) -> None: ...
     async def show_card(self, interaction: discord.Interaction, turn_number: int) -> None: ...
-    async def open_rating_form(self, interaction: discord.Interaction, turn_number: int) -> None: ...
+    async def open_rating_modal(self, interaction: discord.Interaction, turn_number: int) -> None: ...
 
-log = logging.getLogger(__name__)
 
 SCORE_WORDS = {1: "1 · weak", 2: "2 · thin", 3: "3 · okay", 4: "4 · good", 5: "5 · excellent"}
 
 # --------------------------------------------------------------------------- views
 #
 # Every component's custom_id is `parley:group:<name>` (lobby, turn, typed answer) or
-# `parley:rating:<name>` (rating button and form), so a press that no live view takes any more (the
+# `parley:rating:<name>` (rating button and modal), so a press that no live view takes any more (the
 # group ended, the rating closed, the bot restarted) gets a private note from the client instead of
 # "This interaction failed" (bot/discord_io/stale_components.py).
 #
 # Views posted in a channel are routed by message id and custom_id, so their fixed ids are safe
 # across groups. A modal is routed by its custom_id alone, and so is a view whose sending returned
-# no message id: answer boxes and rating forms get a random id each, so two groups (or two raters)
+# no message id: answer boxes and rating modals get a random id each, so two groups (or two raters)
 # never receive each other's submissions.
 
 
@@ -141,91 +139,79 @@ class TurnView(TurnBoundView):
 
 
 class RateButtonView(TurnBoundView):
-    """The public "Rate this answer" button; each press opens a private `RatingForm`."""
+    """The public "Rate this answer" button; each press opens a private `RatingModal`."""
 
     @discord.ui.button(label="Rate this answer", style=discord.ButtonStyle.primary,
                        custom_id=parley_id("rating", "open"))
     async def rate_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self.run.open_rating_form(interaction, self.turn_number)
+        await self.run.open_rating_modal(interaction, self.turn_number)
 
 
-class ScoreSelect(discord.ui.Select):
-    def __init__(self, criterion: str, form_id: str) -> None:
-        super().__init__(
-            custom_id=parley_id("rating", f"{criterion}-{form_id}"),
-            placeholder=criterion.capitalize(), min_values=1, max_values=1,
-            options=[discord.SelectOption(label=f"{criterion}: {SCORE_WORDS[i]}", value=str(i)) for i in range(1, 6)],
-        )
-        self.criterion = criterion
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        assert isinstance(self.view, RatingForm)
-        self.view.picked[self.criterion] = int(self.values[0])
-        await interaction.response.defer()
+RATING_TITLE_MAX = 45  # Discord's limit on a modal's title
+CRITERION_HINTS = {
+    "structure": "Was it easy to follow: situation, approach, result?",
+    "clarity": "Was it said plainly and concretely?",
+    "depth": "Did it weigh tradeoffs and back claims with detail?",
+}
 
 
-class RatingForm(ParleyView):
-    """Sent ephemerally to one peer: three 1–5 selects and Submit.
+def rating_title(answerer_name: str) -> str:
+    """"Rate <name>'s answer", the name shortened to fit Discord's 45 characters."""
+    room = RATING_TITLE_MAX - len("Rate 's answer")
+    name = answerer_name if len(answerer_name) <= room else answerer_name[:room - 1] + "…"
+    return f"Rate {name}'s answer"
 
-    Its components' ids end in a random token of this form (see the note above the views). The
-    form is closed when its rating window closes (`GroupRun` calls `close` on RatingClosed and when
-    the group ends), so later presses get "Rating for this answer has closed." from the client.
-    The view's own timeout is only a safety net, a little after the window: it must not grey the
-    form out first, and the window can be extended (a voice reconnect pauses it).
+
+def score_select(criterion: str) -> discord.ui.Select:
+    """A required 1–5 pick for one criterion, inside the modal's label for it."""
+    return discord.ui.Select(
+        custom_id=parley_id("rating", f"score-{criterion}"), placeholder="Pick 1 (weak) to 5 (excellent)",
+        min_values=1, max_values=1, required=True,
+        options=[discord.SelectOption(label=SCORE_WORDS[i], value=str(i)) for i in range(1, 6)],
+    )
+
+
+class RatingModal(ParleyModal):
+    """One peer's anonymous rating of one answer: a required 1–5 select per criterion, each in
+    its own `Label`.
+
+    The modal's custom_id ends in a random token (a modal is routed by that id alone, see the note
+    above the views). `GroupRun` stops it when its rating window closes and when the group ends,
+    so a later submit reaches no modal and gets "Rating for this answer has closed." from the
+    client (bot/discord_io/stale_components.py). The modal's own timeout is only a safety net, a
+    little after the window: the window can be extended (a voice reconnect pauses it).
     """
 
     TIMEOUT_MARGIN_S = 60.0
 
-    def __init__(self, run: GroupControls, turn_number: int, timeout: float,
-                 opened_by: discord.Interaction | None = None) -> None:
-        super().__init__(timeout=timeout + self.TIMEOUT_MARGIN_S)
+    def __init__(self, run: GroupControls, turn_number: int, answerer_name: str, timeout: float) -> None:
+        super().__init__(title=rating_title(answerer_name), timeout=timeout + self.TIMEOUT_MARGIN_S,
+                         custom_id=unique_id("rating", "form"))
         self.run = run
         self.turn_number = turn_number
-        self._settled = False  # closed, or its message already replaced (rated)
-        self.opened_by = opened_by  # the press whose reply shows this form: to edit that reply
-        self.picked: dict[str, int] = {}
-        self.form_id = secrets.token_hex(8)
-        self.submit_button.custom_id = parley_id("rating", f"submit-{self.form_id}")
+        self.scores: dict[str, discord.ui.Select] = {}
         for c in CRITERIA:
-            self.add_item(ScoreSelect(c, self.form_id))
+            select = score_select(c)
+            self.scores[c] = select
+            self.add_item(discord.ui.Label(text=c.capitalize(), description=CRITERION_HINTS.get(c),
+                                           component=select))
 
-    async def close(self) -> None:
-        """The rating window closed: grey the form out and stop taking presses (idempotent)."""
-        if self._settled:
-            return
-        self._settled = True
-        disable_view(self)
-        if self.opened_by is None:
+    def picked(self) -> dict[str, str]:
+        """criterion -> the score picked (as submitted: a string), for the criteria picked."""
+        return {c: s.values[0] for c, s in self.scores.items() if s.values}
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        # acknowledge first (privately): the last rating starts the next turn, which posts and speaks
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        picked = self.picked()
+        missing = [c for c in CRITERIA if c not in picked]
+        if missing:  # Discord enforces `required`; a client that didn't gets told, nothing is counted
+            await interaction.edit_original_response(content=f"Pick a score for {', '.join(missing)} first.")
             return
         try:
-            await self.opened_by.edit_original_response(content=STALE_RATING_TEXT, view=self)
-        except discord.HTTPException:
-            log.debug("could not grey out a closed rating form", exc_info=True)
-
-    async def on_timeout(self) -> None:
-        await self.close()
-
-    @discord.ui.button(label="Submit rating", style=discord.ButtonStyle.success, row=4,
-                       custom_id=parley_id("rating", "submit"))
-    async def submit_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        missing = [c for c in CRITERIA if c not in self.picked]
-        if missing:
-            await send_private(interaction, f"Pick a score for {', '.join(missing)} first.")
-            return
-        # acknowledge first: the last rating starts the next turn, which posts and speaks
-        await interaction.response.defer()
-        # This reply replaces the form either way; the last rating closes the window (and so
-        # calls `close`) before `rate` returns, which must not edit the message first.
-        self._settled = True
-        try:
-            await self.run.session.rate(interaction.user.id, self.turn_number, Rating.from_mapping(self.picked))
+            await self.run.session.rate(interaction.user.id, self.turn_number, Rating.from_mapping(picked))
         except (RatingError, GroupError) as e:
-            self.stop()
-            await interaction.edit_original_response(content=str(e).capitalize() + ".", view=None)
+            await interaction.edit_original_response(content=str(e).capitalize() + ".")
             return
-        except BaseException:
-            self._settled = False  # nothing replaced the form: the window's close still greys it out
-            raise
-        self.stop()
         await interaction.edit_original_response(
-            content="Thanks! Your rating is anonymous: the group only sees averages.", view=None)
+            content="Thanks! Your rating is anonymous: the group only sees averages.")

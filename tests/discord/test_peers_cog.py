@@ -26,7 +26,7 @@ from bot.discord_io.client import ParleyBot
 from bot.discord_io.consent_view import ConsentPrompt
 from bot.discord_io.group_embeds import lobby_embed
 from bot.discord_io.group_io import GroupSink
-from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingForm, ScoreSelect, TurnView
+from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingModal, TurnView
 from bot.practice.consent import CONSENT_TITLE
 from bot.practice.engine import PracticeEngine
 from bot.practice.group import Phase
@@ -351,16 +351,25 @@ async def test_turn_rating_and_summary_through_the_ui(cog, db) -> None:
     own = await press(rate_view.rate_button, inter(w, owner))
     assert "can't rate your own" in own.reply_text()
     opened = await press(rate_view.rate_button, inter(w, peer))
-    assert only_ephemeral(opened)
-    form = opened.response.send_message.await_args.kwargs["view"]
-    assert isinstance(form, RatingForm)
-    early = await press(form.submit_button, inter(w, peer))
-    assert "pick a score" in early.reply_text()
-    for item, value in zip([c for c in form.children if isinstance(c, ScoreSelect)], ("4", "2", "5")):
-        pick = inter(w, peer)
-        item._refresh_state(pick, {"values": [value]})
-        await item.callback(pick)
-    done = await press(form.submit_button, inter(w, peer))
+    modal = opened.response.send_modal.await_args.args[0]  # a private modal, one required select per criterion
+    assert isinstance(modal, RatingModal) and modal.title == f"Rate {owner.name}'s answer"
+    labels = [c for c in modal.children if isinstance(c, discord.ui.Label)]
+    assert [label.text for label in labels] == ["Structure", "Clarity", "Depth"]
+    assert all(isinstance(label.component, discord.ui.Select) and label.component.required for label in labels)
+    # a submit with a pick missing (a client that ignored `required`) counts nothing
+    early = inter(w, peer)
+    modal._refresh(early, [{"type": 18, "component": {"type": 3, "custom_id": labels[0].component.custom_id,
+                                                      "values": ["4"]}}], {})
+    await modal.on_submit(early)
+    assert "pick a score for clarity, depth" in early.edit_original_response.await_args.kwargs["content"].lower()
+    assert run.session.turns[0].ratings.pending == 1
+    # the submitted modal, as Discord sends it: each label wrapping its select's values
+    done = inter(w, peer)
+    modal._refresh(done, [{"type": 18, "component": {"type": 3, "custom_id": label.component.custom_id,
+                                                     "values": [value]}}
+                          for label, value in zip(labels, ("4", "2", "5"))], {})
+    await modal.on_submit(done)
+    assert done.response.defer.await_args.kwargs == {"ephemeral": True, "thinking": True}  # acknowledged first
     thanks = done.edit_original_response.await_args.kwargs["content"].lower()
     assert "anonymous" in thanks
     assert run.session.current.answerer_id == peer.id  # the single rating completed the window

@@ -1,8 +1,8 @@
 """Stale `/group` buttons: the lobby, turn and rating components have `parley:group:` /
 `parley:rating:` custom_ids; a live group view answers its own presses, a press after the group
-ended (or a restart) gets "This group has ended", a rating press after its window closed gets
-"Rating for this answer has closed", and two groups in two servers never get each other's typed
-answers or ratings.
+ended (or a restart) gets "This group has ended", a rating press or rating modal submitted after
+its window closed gets "Rating for this answer has closed", and two groups in two servers never
+get each other's typed answers or ratings.
 
 Like tests/discord/test_stale_components.py: a real `ParleyBot` (never connected) whose real
 `ConnectionState` parses real INTERACTION_CREATE payloads, with the real `GroupCog`, `GroupSession`,
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from discord.webhook.async_ import async_context
 
-from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingForm, ScoreSelect, TurnView
+from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingModal, TurnView
 from bot.discord_io.stale_components import (
     PREFIX,
     STALE_GROUP_TEXT,
@@ -81,13 +81,6 @@ async def cog(bot):
         await run.session.end("test over")
 
 
-def select_payload(custom_id: str, value: str, *, user_id: int) -> dict[str, Any]:
-    p = component_payload(custom_id, next_id(), user_id=user_id)
-    p["data"] = {"custom_id": custom_id, "component_type": 3, "values": [value]}
-    p["message"]["flags"] = EPHEMERAL
-    return p
-
-
 def modal_payload(custom_id: str, value: str, *, user_id: int) -> dict[str, Any]:
     p = component_payload(custom_id, next_id(), user_id=user_id)
     p["type"] = 5
@@ -95,6 +88,32 @@ def modal_payload(custom_id: str, value: str, *, user_id: int) -> dict[str, Any]
     p["data"] = {"custom_id": custom_id, "components": [
         {"type": 1, "components": [{"type": 4, "custom_id": parley_id("group", "answer-text"), "value": value}]}]}
     return p
+
+
+def rating_payload(custom_id: str, scores: dict[str, str], *, user_id: int) -> dict[str, Any]:
+    """A rating modal submitted, as Discord sends it: each label (type 18) wrapping its string
+    select (type 3) with the value picked; `scores` maps a select's custom_id to its value."""
+    p = component_payload(custom_id, next_id(), user_id=user_id)
+    p["type"] = 5
+    p.pop("message")
+    p["data"] = {"custom_id": custom_id, "components": [
+        {"type": 18, "id": n, "component": {"type": 3, "id": n + 1, "custom_id": cid, "values": [v]}}
+        for n, (cid, v) in enumerate(scores.items(), start=1)]}
+    return p
+
+
+async def open_rating(bot: Any, peer: FakeDiscordWithEdits, rate_msg: int, user_id: int) -> dict[str, Any]:
+    """Press Rate this answer; the modal Discord was asked to show (the callback's data)."""
+    await deliver(bot, component_payload(parley_id("rating", "open"), rate_msg, user_id=user_id))
+    shown = peer.callbacks[-1]
+    assert shown["type"] == 9  # MODAL
+    return shown["data"]
+
+
+def scores_of(modal: dict[str, Any], values: tuple[str, ...]) -> dict[str, str]:
+    """The modal's select custom_ids (inside its labels) mapped to `values`, in order."""
+    ids = [c["component"]["custom_id"] for c in modal["components"] if c["type"] == 18]
+    return dict(zip(ids, values, strict=True))
 
 
 async def sent_view(w: Any, cls: type, **match: Any) -> tuple[Any, int]:
@@ -139,10 +158,11 @@ async def test_every_group_component_has_a_parley_id_and_per_form_ids_are_unique
     assert [area_of(i) for i in ids] == ["group"] * 7 + ["rating"]
     # lobby/turn/rate views are posted in a channel and routed by message id: they are persistent-shaped
     assert all(v.is_persistent() for v in views)
-    a, b = RatingForm(run, 1, 60), RatingForm(run, 1, 60)
-    a_ids = {item.custom_id for item in a.children}  # type: ignore[attr-defined]
-    b_ids = {item.custom_id for item in b.children}  # type: ignore[attr-defined]
-    assert len(a_ids) == 4 and {area_of(i) for i in a_ids | b_ids} == {"rating"} and not a_ids & b_ids
+    # a rating modal is routed by its own id alone: each is unique; its selects are found inside it
+    a, b = RatingModal(run, 1, "ada", 60), RatingModal(run, 1, "ada", 60)
+    assert {area_of(a.custom_id), area_of(b.custom_id)} == {"rating"} and a.custom_id != b.custom_id
+    select_ids = [s.custom_id for s in a.scores.values()]
+    assert len(set(select_ids)) == 3 and {area_of(i) for i in select_ids} == {"rating"}
     m1, m2 = AnswerModal(run), AnswerModal(run)
     assert area_of(m1.custom_id) == "group" and m1.custom_id != m2.custom_id
     assert m1.answer.custom_id.startswith(PREFIX)
@@ -197,35 +217,30 @@ async def test_a_rating_press_after_its_window_closed_gets_the_rating_note(cog, 
     rate_view, rate_msg = await sent_view(w, RateButtonView, turn_number=1)
     bot._connection.store_view(rate_view, rate_msg)
 
-    # both raters open their form; each is its own ephemeral message
+    # both raters open their modal; each has its own id, so a submit reaches its own modal only
     peer.callbacks.clear()
-    for rater in (p1, p2):
-        await deliver(bot, component_payload(parley_id("rating", "open"), rate_msg, user_id=rater.id))
-    forms = run.rating_forms[1]
-    assert len(forms) == 2 and [cb["type"] for cb in peer.callbacks] == [4, 4]
-    form1, form2 = forms
-    selects1 = [c for c in form1.children if isinstance(c, ScoreSelect)]
-    # a pick on p1's form reaches p1's form only (the fake peer returned no message id, so both
-    # forms sit in the store under no message: their ids alone tell them apart)
-    await deliver(bot, select_payload(selects1[0].custom_id, "4", user_id=p1.id))
-    assert form1.picked == {selects1[0].criterion: 4} and form2.picked == {}
-    assert peer.callbacks[-1]["type"] == 6  # deferred by the form itself, no fallback
-
+    modal1 = await open_rating(bot, peer, rate_msg, p1.id)
+    modal2 = await open_rating(bot, peer, rate_msg, p2.id)
+    assert modal1["custom_id"] != modal2["custom_id"]
+    assert [c["label"] for c in modal1["components"]] == ["Structure", "Clarity", "Depth"]
+    live1, live2 = run.rating_modals[1]
+    await deliver(bot, rating_payload(modal1["custom_id"], scores_of(modal1, ("4", "4", "4")), user_id=p1.id))
     turn = run.session.turns[0]
-    await run.session.poll(now=turn.ratings.closes_at + 1)  # the window's time is up
-    assert turn.ratings.closed and form1.is_finished() and form2.is_finished()
-    # each rater's form was greyed out in place, saying why
-    assert len(peer.edits) == 2 and all(e["content"] == STALE_RATING_TEXT for e in peer.edits)
-    assert all(c["disabled"] for e in peer.edits for row in e["components"] for c in row["components"])
+    assert live1.is_finished() and not live2.is_finished() and turn.ratings.pending == 1
+    assert STALE_RATING_TEXT not in [cb["data"].get("content") for cb in peer.callbacks]
 
+    await run.session.poll(now=turn.ratings.closes_at + 1)  # the window's time is up
+    assert turn.ratings.closed and live2.is_finished() and not run.rating_modals.get(1)
+
+    # p2 submits the modal still on their screen, and presses the button again: the rating note
     peer.callbacks.clear()
-    await deliver(bot, select_payload(selects1[1].custom_id, "5", user_id=p1.id))  # a late pick
-    await deliver(bot, component_payload(form2.submit_button.custom_id, next_id(), user_id=p2.id))
+    await deliver(bot, rating_payload(modal2["custom_id"], scores_of(modal2, ("1", "1", "1")), user_id=p2.id))
     await deliver(bot, component_payload(parley_id("rating", "open"), rate_msg, user_id=p2.id))
-    assert len(peer.callbacks) == 3
+    assert len(peer.callbacks) == 2
     for cb in peer.callbacks:
         assert cb["type"] == 4 and cb["data"]["content"] == STALE_RATING_TEXT and cb["data"]["flags"] & EPHEMERAL
-    assert form1.picked == {selects1[0].criterion: 4} and turn.rating_result.count == 0
+        assert "embeds" not in cb["data"] or not cb["data"]["embeds"]  # nothing typed to hand back
+    assert turn.rating_result.count == 1 and turn.rating_result.mean("structure") == 4.0
 
 
 async def test_two_groups_in_two_servers_get_only_their_own_typed_answers(cog, bot, peer) -> None:
@@ -251,19 +266,24 @@ async def test_the_last_rating_closes_the_window_without_overwriting_the_thanks(
     await deliver(bot, modal_payload(box, ANSWER, user_id=owner.id))
     rate_view, rate_msg = await sent_view(w, RateButtonView, turn_number=1)
     bot._connection.store_view(rate_view, rate_msg)
-    await deliver(bot, component_payload(parley_id("rating", "open"), rate_msg, user_id=rater.id))
-    [form] = run.rating_forms[1]
+    modal = await open_rating(bot, peer, rate_msg, rater.id)
+    [live] = run.rating_modals[1]
     window = run.session.turns[0].ratings
-    # the view's own timeout is a safety net behind the window, which the session closes itself
-    assert form.timeout is not None and form.timeout > window.closes_at - run.session.clock.now()
-    for select, value in zip([c for c in form.children if isinstance(c, ScoreSelect)], ("3", "4", "5")):
-        await deliver(bot, select_payload(select.custom_id, value, user_id=rater.id))
-    await deliver(bot, component_payload(form.submit_button.custom_id, next_id(), user_id=rater.id))
+    # the modal's own timeout is a safety net behind the window, which the session closes itself
+    assert live.timeout is not None and live.timeout > window.closes_at - run.session.clock.now()
+    peer.callbacks.clear()
+    await deliver(bot, rating_payload(modal["custom_id"], scores_of(modal, ("3", "4", "5")), user_id=rater.id))
     assert window.closed and run.session.turns[0].rating_result.count == 1  # the only rater closed it
+    result = run.session.turns[0].rating_result
+    assert (result.mean("structure"), result.mean("clarity"), result.mean("depth")) == (3.0, 4.0, 5.0)
+    # acknowledged privately at once ("thinking"), then the private reply says thanks: nothing
+    # (the window closing on this very rating) overwrote it
+    assert [cb["type"] for cb in peer.callbacks] == [5] and peer.callbacks[0]["data"]["flags"] & EPHEMERAL
     assert [e.get("content") for e in peer.edits] == [
         "Thanks! Your rating is anonymous: the group only sees averages."]
-    assert form.is_finished() and not run.rating_forms.get(1)
+    assert live.is_finished() and not run.rating_modals.get(1)
     peer.callbacks.clear()
-    await deliver(bot, component_payload(form.submit_button.custom_id, next_id(), user_id=rater.id))
+    await deliver(bot, rating_payload(modal["custom_id"], scores_of(modal, ("1", "1", "1")), user_id=rater.id))
     [cb] = peer.callbacks
     assert cb["data"]["content"] == STALE_RATING_TEXT
+    assert run.session.turns[0].rating_result.count == 1 and result.mean("structure") == 3.0
