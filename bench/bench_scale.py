@@ -1,6 +1,6 @@
 """Scale-out figures (issue 16), printed side by side in one run:
 
-    .venv/bin/python -m bench.bench_scale            # about 4 minutes on 2 cores
+    .venv/bin/python -m bench.bench_scale            # about 8 minutes on 2 cores (section 5 about 4 of them)
     options: --lengths 30,90 (answer lengths in s), --repeat 2, --speed 4, --threads 0, --chunks 20
 
 Needs the `scale` extra (pip install -e '.[scale]') and redis-server (scripts/install-system-deps.sh):
