@@ -2,9 +2,11 @@
 
 Every reply is ephemeral: only the member who asked sees their data. The logic lives in
 `bot.storage.privacy` and `bot.practice.audio_retention`; this cog parses, confirms, renders.
-Erasure first makes every running round and group forget the member (`RoundsRegistry
-.erase_member`), so nothing still running writes them back, then deletes their rows, then the
-messages Parley posted for them where it still can (bot/discord_io/posted_messages.py).
+Erasure first makes every running round and group forget the member (`VoiceSlots.erase_member`;
+with a shared database it also calls `bot.storage.shared.forget_member`, so their rate-limit counts
+and slots are cleared for every bot process at once), so nothing still running writes them back,
+then deletes their rows, then the messages Parley posted for them where it still can
+(bot/discord_io/posted_messages.py).
 """
 
 from __future__ import annotations
@@ -92,7 +94,8 @@ class DeleteConfirmView(MemberOnlyView):
         await interaction.response.defer()
         bot, db, uid = self.cog.bot, self.cog.db, self.user_id
         threads = await privacy.daily_threads_of(db, uid)  # read before the answers pointing there go
-        stopped = await bot.rounds.erase_member(uid)  # nothing still running may write them back
+        # nothing still running may write them back; with a shared database every process forgets them too
+        stopped = await bot.rounds.erase_member(uid)
         try:
             self.report = await privacy.delete_user(db, uid, audio_dir=bot.settings.audio_dir,
                                                     names=display_names(interaction.user))
