@@ -28,6 +28,7 @@ from tests.discord.daily_helpers import (
     thread_message,
 )
 from tests.discord.helpers import MockGuild, MockInteraction, MockMember
+from tests.fakes import UtcClock
 
 UTC = UTC
 TEXT_ANSWER = (
@@ -36,14 +37,6 @@ TEXT_ANSWER = (
     "in a keyed store with a TTL. I would test duplicates, an empty stream and a late event, so the "
     "result is exactly-once processing at a small storage cost, which is the tradeoff."
 )
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start.astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -58,7 +51,7 @@ async def world(settings):
         guild = MockGuild(members=[admin, member])
         channel = push_channel(guild)
         bot = make_bot(services, [channel])
-        clock = Clock(datetime(2026, 3, 7, 8, 0, tzinfo=ZoneInfo("America/New_York")))
+        clock = UtcClock(datetime(2026, 3, 7, 8, 0, tzinfo=ZoneInfo("America/New_York")))
         cog = DailyCog(bot, clock=clock, autostart=False)
         yield type("World", (), dict(db=db, cog=cog, bot=bot, guild=guild, admin=admin, member=member,
                                      channel=channel, clock=clock, settings=settings))

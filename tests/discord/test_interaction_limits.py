@@ -23,16 +23,9 @@ from bot.discord_io.guards import CommandGuard
 from bot.discord_io.member_views import ParleyModal, ParleyView
 from tests.discord.helpers import MockInteraction, MockMessage
 from tests.discord.test_peers_cog import cog, inter, make_world, press, start_group  # noqa: F401
+from tests.fakes import StepClock
 
 LIMIT = 5
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 async def dispatch(view: discord.ui.View, item: discord.ui.Item, i: MockInteraction) -> MockInteraction:
@@ -49,7 +42,7 @@ async def test_spamming_be_the_interviewer_is_limited_and_lobby_edits_are_coales
     for m in (peer, third):
         await press(view.join_button, inter(w, m))
     await run.lobby_settled()
-    clock = Clock()
+    clock = StepClock()
     cog.bot.command_guard = CommandGuard(LIMIT, clock=clock)
     # the lobby message: its first edit is held in flight while the presses arrive
     lobby = MockMessage()
@@ -98,7 +91,7 @@ async def test_a_modal_submit_counts_toward_the_same_limit(cog) -> None:  # noqa
     w = make_world(1)
     await start_group(cog, w)
     run = cog.runs[w.guild.id]
-    cog.bot.command_guard = CommandGuard(1, clock=Clock())
+    cog.bot.command_guard = CommandGuard(1, clock=StepClock())
     first = inter(w, w.owner)
     first.client = cog.bot
     assert await AnswerModal(run).interaction_check(first) is True

@@ -31,7 +31,7 @@ from bot.speech.stt import Transcriber
 from bot.storage import Database, privacy
 from bot.storage.group import GroupStore
 from tests.discord.helpers import MockMessage
-from tests.discord.test_interaction_limits import Clock, dispatch
+from tests.discord.test_interaction_limits import dispatch
 from tests.discord.test_mock_cog import (  # noqa: F401  (fixtures)
     _type,
     accept_consent,
@@ -44,6 +44,7 @@ from tests.discord.test_mock_cog import cog as mock_cog  # noqa: F401  (a fixtur
 from tests.discord.test_mock_cog import make_world as mock_world
 from tests.discord.test_peers_cog import cog, inter, make_world, press, start_group  # noqa: F401
 from tests.discord.test_runner import _keep_root_logging  # noqa: F401  (the runner installs logging)
+from tests.fakes import StepClock
 from tests.fault.population import scan_for
 from tests.fault.table import record
 
@@ -171,7 +172,7 @@ async def test_a_burst_of_100_interviewer_presses_is_cut_and_coalesced(cog) -> N
         await press(view.join_button, inter(w, m))
     await run.lobby_settled()
     limit = 20
-    cog.bot.command_guard = CommandGuard(limit, clock=Clock())
+    cog.bot.command_guard = CommandGuard(limit, clock=StepClock())
     lobby, in_flight, release = MockMessage(), asyncio.Event(), asyncio.Event()
 
     async def edit(**kwargs: Any) -> None:  # Discord takes its time with the first edit

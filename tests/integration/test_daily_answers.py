@@ -20,6 +20,7 @@ from bot.practice.engine import PracticeEngine
 from bot.storage import Database, privacy
 from bot.storage.attempts import list_attempts
 from tests.conftest import espeak
+from tests.fakes import UtcClock
 from tests.wer import wer
 
 UTC = UTC
@@ -42,14 +43,6 @@ TEXT_ANSWER = (
     "I would alert on consumer lag and failed writes. The tradeoff is extra latency for durability, "
     "which I'd accept here; in the end this design handles the load with room to grow."
 )
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start.astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -82,7 +75,7 @@ def voice_message(tmp_path_factory) -> bytes:
 @pytest.fixture
 async def daily(settings, transcriber):
     bank = load_bank(settings.bank_dir)
-    clock = Clock(datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo("Europe/Berlin")))
+    clock = UtcClock(datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo("Europe/Berlin")))
     async with Database(settings.database) as db:
         engine = PracticeEngine(settings=settings, bank=bank, transcriber=transcriber, db=db)
         svc = DailyService(settings, db, bank, engine, clock=clock)

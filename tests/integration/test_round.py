@@ -36,20 +36,13 @@ from bot.storage.sessions import (
     session_members,
 )
 from tests.conftest import espeak
+from tests.fakes import StepClock
 from tests.loop_lag import LoopTicker
 
 RATE = 16000
 FRAME_BYTES = 3840
 STEP = 60.0  # generous bound on any single awaited step (model on a shared 2-core machine)
 QID = "design-telemetry-ingestion"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 5000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class FakeIO:
@@ -114,7 +107,7 @@ def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * RATE), dtype=np.float32)
 
 
-def feed(round_: MockRound, clock: FakeClock, samples: np.ndarray) -> None:
+def feed(round_: MockRound, clock: StepClock, samples: np.ndarray) -> None:
     """The receive thread: Discord frames arriving 20 ms apart on the round's clock."""
     pcm = to_pcm48_stereo(samples)
     for i in range(0, len(pcm), FRAME_BYTES):
@@ -148,7 +141,7 @@ FOLLOW = "We deduplicate with an event id so that retries are idempotent, and we
 @pytest.mark.slow
 async def test_round_nudges_once_ends_by_silence_and_by_phrase_asks_a_follow_up_and_stores(engine, db, voice):
     assert isinstance(FakeIO(), RoundIO)
-    io, clock = FakeIO(), FakeClock()
+    io, clock = FakeIO(), StepClock(5000.0)
     r = make_round(engine, io, clock)
     task = asyncio.create_task(r.run())
 
@@ -211,7 +204,7 @@ async def test_round_nudges_once_ends_by_silence_and_by_phrase_asks_a_follow_up_
 
 @pytest.mark.slow
 async def test_spoken_end_phrase_ends_the_main_answer(engine, db, voice):
-    io, clock = FakeIO(), FakeClock()
+    io, clock = FakeIO(), StepClock(5000.0)
     r = make_round(engine, io, clock)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -229,7 +222,7 @@ async def test_spoken_end_phrase_ends_the_main_answer(engine, db, voice):
 
 @pytest.mark.slow
 async def test_user_leaving_mid_answer_gives_partial_feedback_and_keeps_the_attempt(engine, db, voice):
-    io, clock = FakeIO(), FakeClock()
+    io, clock = FakeIO(), StepClock(5000.0)
     r = make_round(engine, io, clock, n=2)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -252,7 +245,7 @@ async def test_user_leaving_mid_answer_gives_partial_feedback_and_keeps_the_atte
 @pytest.mark.slow
 async def test_declined_consent_records_nothing(engine, db):
     io = FakeIO(consent=False)
-    r = make_round(engine, io, FakeClock())
+    r = make_round(engine, io, StepClock(5000.0))
     summary = await asyncio.wait_for(r.run(), STEP)
     assert summary.status == "declined"
     assert io.said == [] and io.feedback == [] and io.closed == [summary]
@@ -278,7 +271,7 @@ async def test_end_round_while_the_question_plays_stops_at_once(engine, db):
                 raise
 
     io = SlowIO()
-    r = make_round(engine, io, FakeClock(), n=3)
+    r = make_round(engine, io, StepClock(5000.0), n=3)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(io.playing.wait(), STEP)
     r.end()
@@ -382,7 +375,7 @@ async def test_registry_caps_rounds_per_server_and_in_total():
 @pytest.mark.slow
 async def test_typed_answers_when_voice_cannot_be_used_are_analysed_and_stored(engine, db):
     io = FakeIO()
-    r = make_round(engine, io, FakeClock())
+    r = make_round(engine, io, StepClock(5000.0))
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
     r.answer_text("I assume one hundred thousand vehicles. A stateless ingestion service writes to Kafka, "
@@ -403,7 +396,7 @@ async def test_typed_answers_when_voice_cannot_be_used_are_analysed_and_stored(e
 async def test_an_answer_begun_aloud_and_finished_by_typing_counts_both_parts(engine, db, voice):
     """Voice fails part way (undecryptable audio): the member types the rest. The words heard
     before the typed part are not thrown away: both are analysed and stored as one answer."""
-    io, clock = FakeIO(), FakeClock()
+    io, clock = FakeIO(), StepClock(5000.0)
     r = make_round(engine, io, clock)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -427,7 +420,7 @@ async def test_an_answer_begun_aloud_and_finished_by_typing_counts_both_parts(en
 async def test_silence_arriving_as_missing_packets_nudges_and_ends_the_answer(engine, db, voice):
     """Discord sends nothing while the user is quiet: the round's clock alone must advance the
     silence (its ticker fills the gap), giving the nudge and then the end of the answer."""
-    io, clock = FakeIO(), FakeClock()
+    io, clock = FakeIO(), StepClock(5000.0)
     r = make_round(engine, io, clock)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -446,7 +439,7 @@ async def test_silence_arriving_as_missing_packets_nudges_and_ends_the_answer(en
 
 @pytest.mark.slow
 async def test_hint_repeat_and_skip_controls(engine, db, voice):
-    io, clock = FakeIO(), FakeClock()
+    io, clock = FakeIO(), StepClock(5000.0)
     r = make_round(engine, io, clock, n=2)
     q1 = engine.bank.get(QID)
     task = asyncio.create_task(r.run())
@@ -485,7 +478,7 @@ async def test_typing_holds_the_silence_timers_and_the_typed_answer_joins_the_ro
     """While the user types, minutes of silence end nothing (no end silence, no no-speech timeout,
     no nudge); the typed answer is analysed, stored with the round's session, part of the final
     feedback, and followed by the follow-up. Typing stays on for the follow-up until stopped."""
-    io, clock = FakeIO(), FakeClock()
+    io, clock = FakeIO(), StepClock(5000.0)
     r = make_round(text_engine, io, clock)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -519,7 +512,7 @@ async def test_typing_holds_the_silence_timers_and_the_typed_answer_joins_the_ro
 
 
 async def test_text_typed_after_an_answer_ended_is_refused_not_carried_to_the_next_question(text_engine):
-    io, clock = FakeIO(), FakeClock()
+    io, clock = FakeIO(), StepClock(5000.0)
     r = make_round(text_engine, io, clock, n=2)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)

@@ -25,7 +25,8 @@ from bot.config import Settings
 from bot.discord_io.daily_scheduler import DiscordPushPoster
 from bot.storage import Database
 from bot.storage.postgres import MIGRATION_LOCK_KEY
-from tests.unit.practice.test_daily_schedule import Clock, RecordingPoster, service
+from tests.fakes import UtcClock
+from tests.unit.practice.test_daily_schedule import RecordingPoster, service
 
 
 async def main(url: str, data_dir: str, shard_count: int = 0, shard_ids: str = "") -> None:
@@ -33,7 +34,7 @@ async def main(url: str, data_dir: str, shard_count: int = 0, shard_ids: str = "
                                  shard_ids=shard_ids)
     # the bot's poster, for its shard rule only (nothing is posted through it: no Discord here)
     owns = DiscordPushPoster(discord.Client(intents=discord.Intents.none()), settings).owns
-    clock = Clock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC))
+    clock = UtcClock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC))
     async with Database(url) as db:
         # the go: the test holds this lock until both processes wait on it
         await db.conn.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")

@@ -178,9 +178,10 @@ def test_the_bot_says_so_in_one_line_when_postgres_is_down(tmp_path) -> None:
 async def test_two_daily_schedulers_on_one_database_push_each_question_once(fresh_postgres: str, settings) -> None:
     """Two bot processes' schedulers (each its own connection) tick the same schedules at the same
     moments for a week: every server gets one push per local day, from one of them."""
-    from tests.unit.practice.test_daily_schedule import Clock, RecordingPoster, service
+    from tests.fakes import UtcClock
+    from tests.unit.practice.test_daily_schedule import RecordingPoster, service
 
-    clock = Clock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC))
+    clock = UtcClock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC))
     zones = {1: "America/New_York", 2: "Asia/Kolkata", 3: "Europe/Berlin"}
     async with Database(fresh_postgres) as db_a, Database(fresh_postgres) as db_b:
         a, b = service(settings, db_a, clock), service(settings, db_b, clock)
@@ -200,11 +201,12 @@ async def _two_processes_for_a_week(url: str, guilds: dict[int, str], tmp_path, 
     """Start one `tests.scale.daily_process` per entry of `shard_args` on one database, let them go
     at the same moment (both wait on a lock the test holds, then it lets go), and return what each
     posted: [(guild_id, local_date)] per process."""
-    from tests.unit.practice.test_daily_schedule import Clock, service
+    from tests.fakes import UtcClock
+    from tests.unit.practice.test_daily_schedule import service
 
     async with Database(url) as db:
         svc = service(Settings.from_env({}, data_dir=tmp_path / "setup"), db,
-                      Clock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC)))
+                      UtcClock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC)))
         for i, (gid, zone) in enumerate(guilds.items()):
             await svc.setup(gid, 10 + i, "09:00", zone)
     holder = await asyncpg.connect(url)

@@ -1,17 +1,10 @@
 from bot.limits import RateLimiter
 from bot.text_safety import escape_markdown, neutralize_mentions, safe_excerpt
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
+from tests.fakes import StepClock
 
 
 def test_rate_limiter_allows_limit_then_refuses_until_window_passes():
-    clock = Clock()
+    clock = StepClock()
     rl = RateLimiter(limit=3, window_s=60, clock=clock)
     assert [rl.hit("u") for _ in range(3)] == [0.0, 0.0, 0.0]
     wait = rl.hit("u")
@@ -24,7 +17,7 @@ def test_rate_limiter_allows_limit_then_refuses_until_window_passes():
 
 
 def test_burst_of_100_is_cut_at_the_limit_and_prune_forgets_idle_keys():
-    clock = Clock()
+    clock = StepClock()
     rl = RateLimiter(limit=20, window_s=60, clock=clock)
     allowed = sum(1 for _ in range(100) if rl.hit(42) == 0.0)
     assert allowed == 20

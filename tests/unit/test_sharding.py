@@ -15,7 +15,8 @@ from bot.discord_io.guards import CommandGuard, LocalHits, UploadGuard
 from bot.sharding import ShardSet, shard_of
 from bot.storage import Database
 from bot.storage.shared import SharedRateLimiter
-from tests.unit.practice.test_daily_schedule import Clock, RecordingPoster, service
+from tests.fakes import UtcClock
+from tests.unit.practice.test_daily_schedule import RecordingPoster, service
 
 
 def guild_on_shard(shard: int, count: int, n: int = 0) -> int:
@@ -70,7 +71,7 @@ async def test_the_process_runs_an_auto_sharded_client_only_when_sharded(setting
 
 
 async def test_a_sharded_process_schedules_only_its_own_servers_pushes(settings, db):
-    clock = Clock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC))
+    clock = UtcClock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC))
     svc = service(settings, db, clock)
     mine, theirs = guild_on_shard(1, 2), guild_on_shard(0, 2)
     for gid in (mine, theirs):

@@ -30,6 +30,7 @@ from bot.practice.daily import (
 from bot.practice.daily_service import DailyService
 from bot.storage import Database
 from bot.storage import daily as store
+from tests.fakes import UtcClock
 
 UTC = UTC
 GUILD = 111_111_111_111_111_111
@@ -48,27 +49,11 @@ def make_bank(per_category: int = 4) -> Bank:
     return Bank(questions=qs)
 
 
-class Clock:
-    """A controllable UTC clock."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start.astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment.astimezone(UTC)
-
-    def advance(self, **kw: float) -> None:
-        self.now += timedelta(**kw)
-
-
 @dataclass
 class RecordingPoster:
     """Stands in for the Discord side: remembers what was posted and when."""
 
-    clock: Clock
+    clock: UtcClock
     posts: list[tuple[datetime, PlannedPush]] = field(default_factory=list)
     fail_with: PushFailed | None = None
 
@@ -80,11 +65,11 @@ class RecordingPoster:
         return PostedPush(message_id=900_000 + n, thread_id=800_000 + n)
 
 
-def service(settings, db: Database, clock: Clock, bank: Bank | None = None) -> DailyService:
+def service(settings, db: Database, clock: UtcClock, bank: Bank | None = None) -> DailyService:
     return DailyService(settings, db, bank or make_bank(), engine=None, clock=clock)
 
 
-async def run_ticks(svc: DailyService, poster: RecordingPoster, clock: Clock, until: datetime,
+async def run_ticks(svc: DailyService, poster: RecordingPoster, clock: UtcClock, until: datetime,
                     step: timedelta = timedelta(minutes=10)) -> None:
     while clock() < until:
         clock.advance(seconds=step.total_seconds())
@@ -158,7 +143,7 @@ def test_due_date_only_the_latest_missed_occurrence():
 
 async def test_push_times_over_a_week_in_three_zones(settings, db_target):
     """One push per local day at 09:00 local, for New York, Kolkata and Berlin servers at once."""
-    clock = Clock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC))
+    clock = UtcClock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC))
     zones = {1: "America/New_York", 2: "Asia/Kolkata", 3: "Europe/Berlin"}
     async with Database(db_target) as db:
         svc = service(settings, db, clock)
@@ -191,7 +176,7 @@ async def test_push_times_over_a_week_in_three_zones(settings, db_target):
 async def test_spring_forward_nonexistent_time_pushes_once_after_the_gap(settings, db_target, zone, spring_day,
                                                                         gap_utc):
     tz = ZoneInfo(zone)
-    clock = Clock(datetime.combine(spring_day - timedelta(days=2), time(12, 0), tzinfo=tz))
+    clock = UtcClock(datetime.combine(spring_day - timedelta(days=2), time(12, 0), tzinfo=tz))
     async with Database(db_target) as db:
         svc = service(settings, db, clock)
         await svc.setup(GUILD, CHANNEL, "02:30", zone)
@@ -221,7 +206,7 @@ async def test_spring_forward_nonexistent_time_pushes_once_after_the_gap(setting
 )
 async def test_fall_back_repeated_time_pushes_once(settings, db_target, zone, fall_day, hhmm, first_utc):
     tz = ZoneInfo(zone)
-    clock = Clock(datetime.combine(fall_day - timedelta(days=1), time(12, 0), tzinfo=tz))
+    clock = UtcClock(datetime.combine(fall_day - timedelta(days=1), time(12, 0), tzinfo=tz))
     async with Database(db_target) as db:
         svc = service(settings, db, clock)
         await svc.setup(GUILD, CHANNEL, hhmm, zone)
@@ -239,7 +224,7 @@ async def test_fall_back_repeated_time_pushes_once(settings, db_target, zone, fa
 
 async def test_no_push_for_an_occurrence_before_setup(settings, db):
     tz = ZoneInfo("Europe/Berlin")
-    clock = Clock(datetime(2026, 2, 10, 10, 0, tzinfo=tz))  # set up at 10:00, push time 09:00
+    clock = UtcClock(datetime(2026, 2, 10, 10, 0, tzinfo=tz))  # set up at 10:00, push time 09:00
     svc = service(settings, db, clock)
     await svc.setup(GUILD, CHANNEL, "09:00", "Europe/Berlin")
     poster = RecordingPoster(clock)
@@ -255,7 +240,7 @@ async def test_an_answer_in_the_thread_while_the_push_is_still_being_posted_find
     """Discord opens the thread before the post returns: an answer can arrive before the thread's
     id is stored. It waits for the post to be recorded instead of being ignored."""
     tz = ZoneInfo("Europe/Berlin")
-    clock = Clock(datetime(2026, 2, 10, 8, 0, tzinfo=tz))
+    clock = UtcClock(datetime(2026, 2, 10, 8, 0, tzinfo=tz))
     svc = service(settings, db, clock)
     await svc.setup(GUILD, CHANNEL, "09:00", "Europe/Berlin")
 
@@ -286,7 +271,7 @@ async def test_restart_recovery_posts_a_missed_push_once(settings, db_target):
     """The schedule survives a restart (fresh Database on the same file); downtime over three
     push times yields one catch-up push, and a second restart does not repeat it."""
     tz = ZoneInfo("America/New_York")
-    clock = Clock(datetime(2026, 4, 1, 8, 0, tzinfo=tz))
+    clock = UtcClock(datetime(2026, 4, 1, 8, 0, tzinfo=tz))
     path = db_target
     async with Database(path) as db:
         svc = service(settings, db, clock)
@@ -322,7 +307,7 @@ async def test_restart_recovery_posts_a_missed_push_once(settings, db_target):
 
 async def test_pause_resume_and_daily_now(settings, db):
     tz = ZoneInfo("Asia/Kolkata")
-    clock = Clock(datetime(2026, 5, 1, 8, 0, tzinfo=tz))
+    clock = UtcClock(datetime(2026, 5, 1, 8, 0, tzinfo=tz))
     svc = service(settings, db, clock)
     await svc.setup(GUILD, CHANNEL, "09:00", "Asia/Kolkata")
     poster = RecordingPoster(clock)
@@ -345,7 +330,7 @@ async def test_pause_resume_and_daily_now(settings, db):
 
 async def test_daily_now_before_push_time_takes_todays_slot(settings, db):
     tz = ZoneInfo("Europe/Berlin")
-    clock = Clock(datetime(2026, 5, 1, 7, 0, tzinfo=tz))
+    clock = UtcClock(datetime(2026, 5, 1, 7, 0, tzinfo=tz))
     svc = service(settings, db, clock)
     await svc.setup(GUILD, CHANNEL, "09:00", "Europe/Berlin")
     poster = RecordingPoster(clock)
@@ -357,7 +342,7 @@ async def test_daily_now_before_push_time_takes_todays_slot(settings, db):
 
 async def test_failed_post_is_retried_and_a_lost_channel_pauses(settings, db):
     tz = ZoneInfo("Europe/Berlin")
-    clock = Clock(datetime(2026, 5, 1, 8, 0, tzinfo=tz))
+    clock = UtcClock(datetime(2026, 5, 1, 8, 0, tzinfo=tz))
     svc = service(settings, db, clock)
     await svc.setup(GUILD, CHANNEL, "09:00", "Europe/Berlin")
     poster = RecordingPoster(clock, fail_with=PushFailed("Discord is having a moment"))
@@ -378,7 +363,7 @@ async def test_failed_post_is_retried_and_a_lost_channel_pauses(settings, db):
 async def test_questions_rotate_without_recent_repeats(settings, db):
     bank = make_bank(per_category=3)
     tz = ZoneInfo("UTC")
-    clock = Clock(datetime(2026, 1, 1, 0, 0, tzinfo=tz))
+    clock = UtcClock(datetime(2026, 1, 1, 0, 0, tzinfo=tz))
     svc = service(settings, db, clock, bank)
     await svc.setup(GUILD, CHANNEL, "12:00", "UTC", "coding, behavioral")
     poster = RecordingPoster(clock)
@@ -402,7 +387,7 @@ def test_choose_question_falls_back_to_the_least_recent():
 
 async def test_setup_refuses_categories_the_bank_lacks(settings, db):
     bank = Bank(questions=[make_question("c-1", "coding")])
-    svc = service(settings, db, Clock(datetime(2026, 1, 1, tzinfo=UTC)), bank)
+    svc = service(settings, db, UtcClock(datetime(2026, 1, 1, tzinfo=UTC)), bank)
     with pytest.raises(ScheduleError, match="behavioral"):
         await svc.setup(GUILD, CHANNEL, "09:00", "UTC", "behavioral")
     assert await store.get_schedule(db, GUILD) is None
@@ -413,7 +398,7 @@ async def test_setup_refuses_categories_the_bank_lacks(settings, db):
 
 async def test_prep_plan_drives_a_members_questions_for_seven_days(settings, db):
     tz = ZoneInfo("America/New_York")
-    clock = Clock(datetime(2026, 9, 1, 8, 0, tzinfo=tz))
+    clock = UtcClock(datetime(2026, 9, 1, 8, 0, tzinfo=tz))
     svc = service(settings, db, clock)
     await svc.setup(GUILD, CHANNEL, "09:00", "America/New_York", "fundamentals")
     member = 42
@@ -445,7 +430,7 @@ async def test_prep_plan_drives_a_members_questions_for_seven_days(settings, db)
 
 async def test_prep_plan_with_an_interview_date_ends_the_eve_before(settings, db):
     tz = ZoneInfo("Europe/Berlin")
-    clock = Clock(datetime(2026, 9, 1, 8, 0, tzinfo=tz))
+    clock = UtcClock(datetime(2026, 9, 1, 8, 0, tzinfo=tz))
     svc = service(settings, db, clock)
     await svc.setup(GUILD, CHANNEL, "09:00", "Europe/Berlin")
     started = await svc.start_plan(GUILD, 7, "bo", "2026-09-04")  # interview in 3 days

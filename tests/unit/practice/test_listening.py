@@ -19,18 +19,11 @@ from bot.practice.listening import (
     ends_with_end_phrase,
 )
 from bot.speech.audio import to_pcm48_stereo
+from tests.fakes import StepClock
 
 RATE = 16000
 FRAME_BYTES = 3840  # 20 ms of 48 kHz stereo s16le
 WAIT = 20.0  # seconds a test waits for a worker result before failing (not a synchronisation sleep)
-
-
-class FakeClock:
-    def __init__(self, t: float = 1000.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def speech(seconds: float, seed: int = 0) -> np.ndarray:
@@ -94,8 +87,8 @@ class Events:
 
 
 def make(config: ListenerConfig | None = None, script: dict[float, list[str]] | None = None,
-         **cfg: float) -> tuple[IncrementalListener, Events, Recorder, FakeClock]:
-    clock = FakeClock()
+         **cfg: float) -> tuple[IncrementalListener, Events, Recorder, StepClock]:
+    clock = StepClock()
     rec = Recorder(script)
     ev = Events()
     lst = IncrementalListener(
@@ -107,7 +100,7 @@ def make(config: ListenerConfig | None = None, script: dict[float, list[str]] | 
     return lst, ev, rec, clock
 
 
-def feed(lst: IncrementalListener, clock: FakeClock, samples: np.ndarray) -> None:
+def feed(lst: IncrementalListener, clock: StepClock, samples: np.ndarray) -> None:
     """Real-time-equivalent arrival: each 20 ms frame arrives 20 ms after the previous one."""
     for f in frames(samples):
         clock.t += len(f) / 4 / 48000

@@ -10,7 +10,8 @@ from bot.bank import load_bank
 from bot.practice import prep_plan
 from bot.practice.tailoring import read_description
 from bot.storage.profiles import get_profile, save_profile
-from tests.unit.practice.test_daily_schedule import Clock, RecordingPoster, run_ticks, service
+from tests.fakes import UtcClock
+from tests.unit.practice.test_daily_schedule import RecordingPoster, run_ticks, service
 from tests.unit.practice.test_tailoring import DATA_PLATFORM, SRE
 
 BANK = load_bank(Path(__file__).resolve().parents[3] / "question_bank")
@@ -19,7 +20,7 @@ GUILD, CHANNEL = 5150, 6160
 
 async def _plan_week(settings, db, profiles: dict[int, str | None]):
     tz = ZoneInfo("UTC")
-    clock = Clock(datetime(2026, 9, 1, 8, 0, tzinfo=tz))
+    clock = UtcClock(datetime(2026, 9, 1, 8, 0, tzinfo=tz))
     svc = service(settings, db, clock, BANK)
     await svc.setup(GUILD, CHANNEL, "09:00", "UTC")
     for uid, text in profiles.items():

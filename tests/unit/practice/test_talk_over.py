@@ -18,6 +18,7 @@ from bot.practice.round import MockRound, RoundState, RoundSummary
 from bot.practice.round.extras import PracticeExtras
 from bot.practice.talk_over import TALK_OVER_TOLERANCE_S, TalkOver, TalkOverMeter
 from bot.speech.stt import Transcriber
+from tests.fakes import StepClock
 from tests.unit.practice.group.test_groups import quiet, tone
 
 F = 0.02  # one frame
@@ -85,19 +86,11 @@ def test_talking_over_makes_any_reply_at_most_rigid(reply: str) -> None:
 # --------------------------------------------------------------------------- a solo round
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 class SpeakingIO:
     """A front end whose challenge takes `challenge_s` to play while the member talks over it for
     `over_s` (frames fed to the round as the receive thread would)."""
 
-    def __init__(self, clock: Clock, over_s: float, challenge_s: float = 4.0) -> None:
+    def __init__(self, clock: StepClock, over_s: float, challenge_s: float = 4.0) -> None:
         self.clock, self.over_s, self.challenge_s = clock, over_s, challenge_s
         self.round: MockRound | None = None
         self.said: list[tuple[str, str]] = []
@@ -135,7 +128,7 @@ class SpeakingIO:
 @pytest.mark.parametrize(("over_s", "verdict"), [(2.5, "rigid"), (0.6, "defended")])
 async def test_solo_pushback_round_hears_the_member_talk_over_the_challenge(settings, db, over_s, verdict) -> None:
     engine = PracticeEngine(settings=settings, bank=BANK, transcriber=Transcriber(settings), db=db)
-    clock = Clock()
+    clock = StepClock()
     io = SpeakingIO(clock, over_s)
     extras = PracticeExtras(pushback=True, own_questions=False)
     r = MockRound(engine, io, user_id=42, user_name="ana", questions=[BANK.get(QID)],

@@ -22,7 +22,8 @@ from bot.practice.round import MockRound, RoundState, RoundSummary
 from bot.speech.remote import TranscriptionUnavailable
 from bot.speech.stt import Transcriber
 from bot.storage.attempts import list_attempts
-from tests.unit.practice.test_listening import WAIT, FakeClock, feed, silence, speech
+from tests.fakes import StepClock
+from tests.unit.practice.test_listening import WAIT, feed, silence, speech
 
 WORDS = "first I would size the write load at twenty thousand readings a second".split()
 
@@ -52,7 +53,7 @@ def test_the_listener_ends_the_answer_and_keeps_the_words_heard_before():
     gone = WorkersGone(lost_after_s=3.2)
     ends: list[str] = []
     ended = threading.Event()
-    clock = FakeClock()
+    clock = StepClock()
     lst = IncrementalListener(gone, ListenerConfig(), clock=clock,
                               on_end=lambda r: (ends.append(r), ended.set()))
     try:
@@ -97,15 +98,7 @@ class FakeIO:
         self.closed.append(summary)
 
 
-class RoundClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def feed_round(r: MockRound, clock: RoundClock, samples: np.ndarray) -> None:
+def feed_round(r: MockRound, clock: StepClock, samples: np.ndarray) -> None:
     from bot.speech.audio import to_pcm48_stereo
 
     pcm = to_pcm48_stereo(samples)
@@ -121,7 +114,7 @@ async def test_a_mock_round_tells_the_member_and_gives_feedback_on_what_it_kept(
     transcriber = Transcriber(settings)
     transcriber.transcribe_sync = gone  # type: ignore[method-assign]
     engine = PracticeEngine(settings=settings, bank=bank, transcriber=transcriber, db=db)
-    io, clock = FakeIO(), RoundClock()
+    io, clock = FakeIO(), StepClock()
     question = bank.questions[0]
     r = MockRound(engine, io, user_id=42, user_name="ana", guild_id=7, channel_id=8, questions=[question],
                   settings=settings.with_(questions_per_round=1), clock=clock)

@@ -39,6 +39,7 @@ from tests.discord.helpers import (
     MockTextChannel,
     MockVoiceChannel,
 )
+from tests.fakes import UtcClock
 from tests.fault.population import (
     ADA,
     ADA_NAME,
@@ -53,14 +54,6 @@ from tests.fault.population import (
 
 # a token-shaped string (not a real token)
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
-
-
-class Clock:
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
 
 
 # --------------------------------------------------------------------------- consent and settings
@@ -192,7 +185,7 @@ def test_scrub_member_cuts_one_member_out_of_a_summary():
 
 
 async def test_audio_is_not_written_unless_the_member_opted_in(db, settings):
-    clock = Clock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+    clock = UtcClock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
     ret = AudioRetention(settings, db, clock=clock)
     assert await ret.keep(ADA, np.zeros(16000, dtype=np.float32)) is None
     assert await ret.keep(ADA, b"voice") is None
@@ -203,16 +196,16 @@ async def test_audio_is_not_written_unless_the_member_opted_in(db, settings):
 
 async def test_kept_audio_expires_after_the_retention_period(db, settings):
     settings = settings.with_(keep_audio_days=3)
-    clock = Clock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+    clock = UtcClock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
     ret = AudioRetention(settings, db, clock=clock)
     await privacy.set_keep_audio(db, ADA, True)
     wav = await ret.keep(ADA, np.zeros(16000, dtype=np.float32))
     ogg = await ret.keep(ADA, b"OggS...", ext="../../etc/passwd")  # hostile extension
     assert wav is not None and wav.exists() and wav.suffix == ".wav"
     assert ogg is not None and ogg.exists() and ogg.suffix == ".bin" and ogg.parent == settings.audio_dir / str(ADA)
-    clock.t += timedelta(days=3) - timedelta(seconds=1)
+    clock.now += timedelta(days=3) - timedelta(seconds=1)
     assert (await ret.purge_expired()).rows == 0 and wav.exists()
-    clock.t += timedelta(seconds=2)
+    clock.now += timedelta(seconds=2)
     report = await ret.purge_expired()
     assert report.rows == 2 and not wav.exists() and not ogg.exists()
     async with db.conn.execute("SELECT COUNT(*) FROM audio_files") as cur:

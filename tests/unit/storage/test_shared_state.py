@@ -10,14 +10,7 @@ import pytest
 
 from bot.storage import Database
 from bot.storage.shared import SharedRateLimiter, SharedSlots, SlotsFull, SlotTaken, forget_member
-
-
-class Clock:
-    def __init__(self, t: float = 1_000_000.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
+from tests.fakes import StepClock
 
 
 @pytest.fixture
@@ -62,7 +55,7 @@ async def test_claims_at_the_same_moment_never_exceed_the_cap(two):
 
 async def test_a_dead_process_s_slots_expire_and_a_live_one_renews_its_own(two):
     a, b = two
-    clock = Clock()
+    clock = StepClock(1_000_000.0)
     dead = SharedSlots(a, max_per_guild=1, max_total=4, lease_s=60, holder="dead", clock=clock)
     live = SharedSlots(b, max_per_guild=1, max_total=4, lease_s=60, holder="live", clock=clock)
     await dead.claim(1, 10)
@@ -78,7 +71,7 @@ async def test_a_dead_process_s_slots_expire_and_a_live_one_renews_its_own(two):
 
 async def test_a_rate_limit_counts_every_process_s_hits(two):
     a, b = two
-    clock = Clock()
+    clock = StepClock(1_000_000.0)
     limiters = [SharedRateLimiter(d, "commands", limit=3, window_s=60, clock=clock) for d in (a, b)]
     assert [await limiters[i % 2].hit(7) for i in range(3)] == [0.0, 0.0, 0.0]
     clock.t += 20
@@ -93,7 +86,7 @@ async def test_a_rate_limit_counts_every_process_s_hits(two):
 
 async def test_hits_at_the_same_moment_let_exactly_the_limit_through(two):
     a, b = two
-    clock = Clock()
+    clock = StepClock(1_000_000.0)
     limiters = [SharedRateLimiter(d, "uploads", limit=5, window_s=3600, clock=clock) for d in (a, b)]
     waits = await asyncio.gather(*(limiters[i % 2].hit(9) for i in range(12)))
     assert sum(1 for w in waits if w == 0.0) == 5 and all(w > 0 for w in waits if w != 0.0)
@@ -101,7 +94,7 @@ async def test_hits_at_the_same_moment_let_exactly_the_limit_through(two):
 
 async def test_erasure_clears_the_member_from_the_shared_state(two):
     a, b = two
-    clock = Clock()
+    clock = StepClock(1_000_000.0)
     slots = SharedSlots(a, max_per_guild=1, max_total=4, holder="p1", clock=clock)
     await slots.claim(1, 77)
     await SharedRateLimiter(a, "commands", limit=1, window_s=60, clock=clock).hit(77)
