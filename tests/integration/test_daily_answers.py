@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,13 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.bank import load_bank
-from bot.practice.daily import PlannedPush, PostedPush
 from bot.practice.daily_service import AnswerRejected, DailyService
 from bot.practice.engine import PracticeEngine
 from bot.storage import Database, privacy
 from bot.storage.attempts import list_attempts
 from tests.conftest import espeak
-from tests.fakes import UtcClock
+from tests.fakes import RecordingPoster, UtcClock
 from tests.wer import wer
 
 UTC = UTC
@@ -43,15 +41,6 @@ TEXT_ANSWER = (
     "I would alert on consumer lag and failed writes. The tradeoff is extra latency for durability, "
     "which I'd accept here; in the end this design handles the load with room to grow."
 )
-
-
-@dataclass
-class RecordingPoster:
-    posts: list[PlannedPush] = field(default_factory=list)
-
-    async def post(self, push: PlannedPush) -> PostedPush:
-        self.posts.append(push)
-        return PostedPush(message_id=5000 + len(self.posts), thread_id=6000 + len(self.posts))
 
 
 def ogg_opus(wav: Path, out: Path) -> Path:
@@ -93,7 +82,7 @@ async def test_voice_message_is_transcribed_analyzed_and_stored(daily, voice_mes
     poster = RecordingPoster()
     now = await svc.push_now(GUILD, poster)
     push = now.push
-    assert push.thread_id == 6001
+    assert push.thread_id == 800_001
     question = svc.bank.get(push.question_id)
     assert question.category == "coding"
 
@@ -210,7 +199,7 @@ async def test_a_plan_member_is_scored_against_their_own_question(daily):
     clock.now += timedelta(days=2)  # day 3: system design
     poster = RecordingPoster()
     push = (await svc.push_now(GUILD, poster)).push
-    (planned,) = poster.posts
+    ((_, planned),) = poster.posts
     (mine,) = planned.assignments
     assert mine.user_id == ADA and mine.plan_day == 3 and mine.question.category == "system_design"
     result = await svc.answer_text(push, ADA, "ada", TEXT_ANSWER)

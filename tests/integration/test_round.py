@@ -1,6 +1,6 @@
 """The mock round end to end with the real whisper model and a real sqlite database.
 
-Only the front end is fake (`FakeIO` records what the round says and posts, as the Discord
+Only the front end is fake (`RecordingRoundIO` records what the round says and posts, as the Discord
 adapter would render it). Answers are synthesized with espeak-ng, turned into Discord PCM
 (48 kHz stereo s16le) and fed as 20 ms frames on a controlled clock, from a thread, like the
 voice receive thread does. Synchronisation is by awaited round states and futures only.
@@ -18,10 +18,9 @@ import pytest
 
 from bot.bank import load_bank
 from bot.config import Settings
-from bot.models import Question
 from bot.practice.engine import PracticeEngine
 from bot.practice.listening import ListenerConfig
-from bot.practice.round import MockRound, RoundIO, RoundState, RoundSummary
+from bot.practice.round import MockRound, RoundIO, RoundState
 from bot.practice.rounds_registry import RoundAlreadyRunning, RoundsRegistry, TooBusy
 from bot.speech.audio import decode_file, to_pcm48_stereo
 from bot.speech.stt import Transcriber
@@ -36,56 +35,13 @@ from bot.storage.sessions import (
     session_members,
 )
 from tests.conftest import espeak
-from tests.fakes import StepClock
+from tests.fakes import RecordingRoundIO, StepClock
 from tests.loop_lag import LoopTicker
 
 RATE = 16000
 FRAME_BYTES = 3840
 STEP = 60.0  # generous bound on any single awaited step (model on a shared 2-core machine)
 QID = "design-telemetry-ingestion"
-
-
-class FakeIO:
-    """The front end: records everything; consent answer configurable."""
-
-    def __init__(self, consent: bool = True) -> None:
-        self.consent = consent
-        self.said: list[tuple[str, str]] = []
-        self.cards: list[tuple[str, int, int]] = []
-        self.statuses: list[str] = []
-        self.feedback: list[RoundSummary] = []
-        self.closed: list[RoundSummary] = []
-        self.consent_texts: list[str] = []
-        self.spoke = asyncio.Event()
-
-    async def post_consent(self, text: str) -> bool:
-        self.consent_texts.append(text)
-        return self.consent
-
-    async def say(self, text: str, *, kind: str) -> None:
-        self.said.append((kind, text))
-        self.spoke.set()
-
-    async def wait_said(self, n: int) -> None:
-        """Until `n` utterances have been spoken."""
-        while len(self.said) < n:
-            self.spoke.clear()
-            await self.spoke.wait()
-
-    async def post_question_card(self, question: Question, index: int, total: int) -> None:
-        self.cards.append((question.id, index, total))
-
-    async def post_status(self, text: str) -> None:
-        self.statuses.append(text)
-
-    async def post_feedback(self, summary: RoundSummary) -> None:
-        self.feedback.append(summary)
-
-    async def round_closed(self, summary: RoundSummary) -> None:
-        self.closed.append(summary)
-
-    def kinds(self) -> list[str]:
-        return [k for k, _ in self.said]
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +78,7 @@ def engine(settings: Settings, db, transcriber) -> PracticeEngine:
     return PracticeEngine(settings=settings, bank=bank, transcriber=transcriber, db=db)
 
 
-def make_round(engine: PracticeEngine, io: FakeIO, clock: Any, n: int = 1, **kw: Any) -> MockRound:
+def make_round(engine: PracticeEngine, io: RecordingRoundIO, clock: Any, n: int = 1, **kw: Any) -> MockRound:
     q = engine.bank.get(QID)
     settings = engine.settings.with_(questions_per_round=n)
     qs = [q] + [x for x in engine.bank.questions if x.id != QID][: n - 1]
@@ -140,8 +96,8 @@ FOLLOW = "We deduplicate with an event id so that retries are idempotent, and we
 
 @pytest.mark.slow
 async def test_round_nudges_once_ends_by_silence_and_by_phrase_asks_a_follow_up_and_stores(engine, db, voice):
-    assert isinstance(FakeIO(), RoundIO)
-    io, clock = FakeIO(), StepClock(5000.0)
+    assert isinstance(RecordingRoundIO(), RoundIO)
+    io, clock = RecordingRoundIO(), StepClock(5000.0)
     r = make_round(engine, io, clock)
     task = asyncio.create_task(r.run())
 
@@ -204,7 +160,7 @@ async def test_round_nudges_once_ends_by_silence_and_by_phrase_asks_a_follow_up_
 
 @pytest.mark.slow
 async def test_spoken_end_phrase_ends_the_main_answer(engine, db, voice):
-    io, clock = FakeIO(), StepClock(5000.0)
+    io, clock = RecordingRoundIO(), StepClock(5000.0)
     r = make_round(engine, io, clock)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -222,7 +178,7 @@ async def test_spoken_end_phrase_ends_the_main_answer(engine, db, voice):
 
 @pytest.mark.slow
 async def test_user_leaving_mid_answer_gives_partial_feedback_and_keeps_the_attempt(engine, db, voice):
-    io, clock = FakeIO(), StepClock(5000.0)
+    io, clock = RecordingRoundIO(), StepClock(5000.0)
     r = make_round(engine, io, clock, n=2)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -244,7 +200,7 @@ async def test_user_leaving_mid_answer_gives_partial_feedback_and_keeps_the_atte
 
 @pytest.mark.slow
 async def test_declined_consent_records_nothing(engine, db):
-    io = FakeIO(consent=False)
+    io = RecordingRoundIO(consent=False)
     r = make_round(engine, io, StepClock(5000.0))
     summary = await asyncio.wait_for(r.run(), STEP)
     assert summary.status == "declined"
@@ -255,7 +211,7 @@ async def test_declined_consent_records_nothing(engine, db):
 
 @pytest.mark.slow
 async def test_end_round_while_the_question_plays_stops_at_once(engine, db):
-    class SlowIO(FakeIO):
+    class SlowIO(RecordingRoundIO):
         def __init__(self) -> None:
             super().__init__()
             self.playing = asyncio.Event()
@@ -288,7 +244,7 @@ async def test_end_round_while_the_question_plays_stops_at_once(engine, db):
 @pytest.mark.slow
 async def test_event_loop_stays_responsive_while_a_long_answer_is_transcribed(engine, voice):
     """A ~100 s answer fed as fast as the thread can; a 10 ms ticker measures the loop's lag."""
-    io = FakeIO()
+    io = RecordingRoundIO()
     r = make_round(engine, io, time.monotonic)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -374,7 +330,7 @@ async def test_registry_caps_rounds_per_server_and_in_total():
 
 @pytest.mark.slow
 async def test_typed_answers_when_voice_cannot_be_used_are_analysed_and_stored(engine, db):
-    io = FakeIO()
+    io = RecordingRoundIO()
     r = make_round(engine, io, StepClock(5000.0))
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -396,7 +352,7 @@ async def test_typed_answers_when_voice_cannot_be_used_are_analysed_and_stored(e
 async def test_an_answer_begun_aloud_and_finished_by_typing_counts_both_parts(engine, db, voice):
     """Voice fails part way (undecryptable audio): the member types the rest. The words heard
     before the typed part are not thrown away: both are analysed and stored as one answer."""
-    io, clock = FakeIO(), StepClock(5000.0)
+    io, clock = RecordingRoundIO(), StepClock(5000.0)
     r = make_round(engine, io, clock)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -420,7 +376,7 @@ async def test_an_answer_begun_aloud_and_finished_by_typing_counts_both_parts(en
 async def test_silence_arriving_as_missing_packets_nudges_and_ends_the_answer(engine, db, voice):
     """Discord sends nothing while the user is quiet: the round's clock alone must advance the
     silence (its ticker fills the gap), giving the nudge and then the end of the answer."""
-    io, clock = FakeIO(), StepClock(5000.0)
+    io, clock = RecordingRoundIO(), StepClock(5000.0)
     r = make_round(engine, io, clock)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -439,7 +395,7 @@ async def test_silence_arriving_as_missing_packets_nudges_and_ends_the_answer(en
 
 @pytest.mark.slow
 async def test_hint_repeat_and_skip_controls(engine, db, voice):
-    io, clock = FakeIO(), StepClock(5000.0)
+    io, clock = RecordingRoundIO(), StepClock(5000.0)
     r = make_round(engine, io, clock, n=2)
     q1 = engine.bank.get(QID)
     task = asyncio.create_task(r.run())
@@ -478,7 +434,7 @@ async def test_typing_holds_the_silence_timers_and_the_typed_answer_joins_the_ro
     """While the user types, minutes of silence end nothing (no end silence, no no-speech timeout,
     no nudge); the typed answer is analysed, stored with the round's session, part of the final
     feedback, and followed by the follow-up. Typing stays on for the follow-up until stopped."""
-    io, clock = FakeIO(), StepClock(5000.0)
+    io, clock = RecordingRoundIO(), StepClock(5000.0)
     r = make_round(text_engine, io, clock)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -512,7 +468,7 @@ async def test_typing_holds_the_silence_timers_and_the_typed_answer_joins_the_ro
 
 
 async def test_text_typed_after_an_answer_ended_is_refused_not_carried_to_the_next_question(text_engine):
-    io, clock = FakeIO(), StepClock(5000.0)
+    io, clock = RecordingRoundIO(), StepClock(5000.0)
     r = make_round(text_engine, io, clock, n=2)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)

@@ -10,8 +10,8 @@ import pytest
 
 from bot.practice.round import MockRound, RoundState
 from bot.practice.round.extras import INVITE_QUESTIONS, PracticeExtras
-from tests.fakes import StepClock
-from tests.integration.test_round import QID, STEP, FakeIO, engine, feed, silence, voice  # noqa: F401
+from tests.fakes import RecordingRoundIO, StepClock
+from tests.integration.test_round import QID, STEP, engine, feed, silence, voice  # noqa: F401
 
 ANSWER = ("I assume about one hundred thousand vehicles, so twenty thousand writes per second. "
           "Vehicles send to a stateless ingestion service behind a load balancer. "
@@ -33,7 +33,7 @@ def _round(engine, io, clock, **extras_kw):  # noqa: F811
 
 @pytest.mark.slow
 async def test_pushback_round_challenges_the_decision_and_judges_the_reply(engine, voice):  # noqa: F811
-    io, clock = FakeIO(), StepClock(5000.0)
+    io, clock = RecordingRoundIO(), StepClock(5000.0)
     r = _round(engine, io, clock, pushback=True, own_questions=True)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -63,7 +63,7 @@ async def test_pushback_round_challenges_the_decision_and_judges_the_reply(engin
 
 @pytest.mark.slow
 async def test_silent_pushback_reply_and_no_questions_get_clear_feedback(engine, voice):  # noqa: F811
-    io, clock = FakeIO(), StepClock(5000.0)
+    io, clock = RecordingRoundIO(), StepClock(5000.0)
     r = _round(engine, io, clock, pushback=True, own_questions=True)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
@@ -82,7 +82,7 @@ async def test_silent_pushback_reply_and_no_questions_get_clear_feedback(engine,
 
 @pytest.mark.slow
 async def test_without_a_decision_the_usual_follow_up_is_asked(engine, voice):  # noqa: F811
-    io, clock = FakeIO(), StepClock(5000.0)
+    io, clock = RecordingRoundIO(), StepClock(5000.0)
     r = _round(engine, io, clock, pushback=True, own_questions=False)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)

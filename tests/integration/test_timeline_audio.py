@@ -14,7 +14,8 @@ from bot.analysis.structure import detect_structure
 from bot.speech.audio import decode_file
 from bot.timeline_chart import answer_timeline
 from tests.conftest import espeak
-from tests.integration.test_daily_answers import ADA, GUILD, RecordingPoster, daily, ogg_opus  # noqa: F401
+from tests.fakes import RecordingPoster
+from tests.integration.test_daily_answers import ADA, GUILD, daily, ogg_opus  # noqa: F401
 
 PART_1 = "First I assume about ten thousand devices, each sending one reading per second."
 PART_2 = "I would put a load balancer in front of ingest workers that write into Kafka, because replay matters."

@@ -25,8 +25,8 @@ from bot.config import Settings
 from bot.discord_io.daily_scheduler import DiscordPushPoster
 from bot.storage import Database
 from bot.storage.postgres import MIGRATION_LOCK_KEY
-from tests.fakes import UtcClock
-from tests.unit.practice.test_daily_schedule import RecordingPoster, service
+from tests.fakes import RecordingPoster, UtcClock
+from tests.unit.practice.test_daily_schedule import service
 
 
 async def main(url: str, data_dir: str, shard_count: int = 0, shard_ids: str = "") -> None:

@@ -178,8 +178,8 @@ def test_the_bot_says_so_in_one_line_when_postgres_is_down(tmp_path) -> None:
 async def test_two_daily_schedulers_on_one_database_push_each_question_once(fresh_postgres: str, settings) -> None:
     """Two bot processes' schedulers (each its own connection) tick the same schedules at the same
     moments for a week: every server gets one push per local day, from one of them."""
-    from tests.fakes import UtcClock
-    from tests.unit.practice.test_daily_schedule import RecordingPoster, service
+    from tests.fakes import RecordingPoster, UtcClock
+    from tests.unit.practice.test_daily_schedule import service
 
     clock = UtcClock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC))
     zones = {1: "America/New_York", 2: "Asia/Kolkata", 3: "Europe/Berlin"}

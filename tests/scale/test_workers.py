@@ -271,15 +271,15 @@ async def test_a_mock_round_without_workers_tells_the_member_and_goes_on(redis_s
     from bot.practice.engine import PracticeEngine
     from bot.practice.round import MockRound, RoundState
     from bot.storage import Database
-    from tests.fakes import StepClock
-    from tests.unit.practice.test_transcription_lost import FakeIO, feed_round
+    from tests.fakes import RecordingRoundIO, StepClock
+    from tests.unit.practice.test_transcription_lost import feed_round
 
     settings = Settings.from_env({}, data_dir=tmp_path / "data", transcribe_url=redis_server.url(5),
                                  transcribe_timeout_s=3.0)  # db 5: no worker listens there
     bank = load_bank(settings.bank_dir)
     async with Database(settings.database) as db:
         engine = PracticeEngine(settings=settings, bank=bank, transcriber=RemoteTranscriber(settings), db=db)
-        io, clock = FakeIO(), StepClock()
+        io, clock = RecordingRoundIO(), StepClock()
         r = MockRound(engine, io, user_id=42, user_name="ana", guild_id=7, channel_id=8, questions=[bank.questions[0]],
                       settings=settings.with_(questions_per_round=1), clock=clock)
         task = asyncio.create_task(r.run())

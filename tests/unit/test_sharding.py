@@ -15,8 +15,8 @@ from bot.discord_io.guards import CommandGuard, LocalHits, UploadGuard
 from bot.sharding import ShardSet, shard_of
 from bot.storage import Database
 from bot.storage.shared import SharedRateLimiter
-from tests.fakes import UtcClock
-from tests.unit.practice.test_daily_schedule import RecordingPoster, service
+from tests.fakes import RecordingPoster, UtcClock
+from tests.unit.practice.test_daily_schedule import service
 
 
 def guild_on_shard(shard: int, count: int, n: int = 0) -> int:

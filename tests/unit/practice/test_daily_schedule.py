@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,7 +29,7 @@ from bot.practice.daily import (
 from bot.practice.daily_service import DailyService
 from bot.storage import Database
 from bot.storage import daily as store
-from tests.fakes import UtcClock
+from tests.fakes import RecordingPoster, UtcClock
 
 UTC = UTC
 GUILD = 111_111_111_111_111_111
@@ -47,22 +46,6 @@ def make_bank(per_category: int = 4) -> Bank:
     qs = [make_question(f"{cat.replace('_', '-')}-{i}", cat)
           for cat in ("coding", "fundamentals", "system_design", "behavioral") for i in range(per_category)]
     return Bank(questions=qs)
-
-
-@dataclass
-class RecordingPoster:
-    """Stands in for the Discord side: remembers what was posted and when."""
-
-    clock: UtcClock
-    posts: list[tuple[datetime, PlannedPush]] = field(default_factory=list)
-    fail_with: PushFailed | None = None
-
-    async def post(self, push: PlannedPush) -> PostedPush:
-        if self.fail_with is not None:
-            raise self.fail_with
-        self.posts.append((self.clock(), push))
-        n = len(self.posts)
-        return PostedPush(message_id=900_000 + n, thread_id=800_000 + n)
 
 
 def service(settings, db: Database, clock: UtcClock, bank: Bank | None = None) -> DailyService:

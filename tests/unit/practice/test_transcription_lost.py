@@ -18,11 +18,11 @@ from bot.bank import load_bank
 from bot.models import Transcript, Word
 from bot.practice.engine import PracticeEngine
 from bot.practice.listening import IncrementalListener, ListenerConfig
-from bot.practice.round import MockRound, RoundState, RoundSummary
+from bot.practice.round import MockRound, RoundState
 from bot.speech.remote import TranscriptionUnavailable
 from bot.speech.stt import Transcriber
 from bot.storage.attempts import list_attempts
-from tests.fakes import StepClock
+from tests.fakes import RecordingRoundIO, StepClock
 from tests.unit.practice.test_listening import WAIT, feed, silence, speech
 
 WORDS = "first I would size the write load at twenty thousand readings a second".split()
@@ -72,32 +72,6 @@ def test_the_listener_ends_the_answer_and_keeps_the_words_heard_before():
     assert gone.refused == 1  # the tail is not sent again to workers known to be gone
 
 
-class FakeIO:
-    def __init__(self) -> None:
-        self.said: list[tuple[str, str]] = []
-        self.statuses: list[str] = []
-        self.feedback: list[RoundSummary] = []
-        self.closed: list[RoundSummary] = []
-
-    async def post_consent(self, text: str) -> bool:
-        return True
-
-    async def say(self, text: str, *, kind: str) -> None:
-        self.said.append((kind, text))
-
-    async def post_question_card(self, question: object, index: int, total: int) -> None:
-        pass
-
-    async def post_status(self, text: str) -> None:
-        self.statuses.append(text)
-
-    async def post_feedback(self, summary: RoundSummary) -> None:
-        self.feedback.append(summary)
-
-    async def round_closed(self, summary: RoundSummary) -> None:
-        self.closed.append(summary)
-
-
 def feed_round(r: MockRound, clock: StepClock, samples: np.ndarray) -> None:
     from bot.speech.audio import to_pcm48_stereo
 
@@ -114,7 +88,7 @@ async def test_a_mock_round_tells_the_member_and_gives_feedback_on_what_it_kept(
     transcriber = Transcriber(settings)
     transcriber.transcribe_sync = gone  # type: ignore[method-assign]
     engine = PracticeEngine(settings=settings, bank=bank, transcriber=transcriber, db=db)
-    io, clock = FakeIO(), StepClock()
+    io, clock = RecordingRoundIO(), StepClock()
     question = bank.questions[0]
     r = MockRound(engine, io, user_id=42, user_name="ana", guild_id=7, channel_id=8, questions=[question],
                   settings=settings.with_(questions_per_round=1), clock=clock)
