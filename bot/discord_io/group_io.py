@@ -312,6 +312,11 @@ class GroupRun:
 
     async def answer_ended(self, event: AnswerEnded) -> None:
         await self._close_view(self.turn_views.pop(event.turn_number, None))
+        if event.reason == "transcription_unavailable":
+            name = member_name(self.session.name_of(event.answerer_id))
+            await self._post(
+                f"Transcription is unavailable right now, so I stopped listening to {name}'s answer. "
+                "The feedback covers the words I heard before it failed; the group goes on.")
 
     async def answer_analyzed(self, event: AnswerAnalyzed) -> None:
         msg = await self._post_embed(feedback_embed(self.session, event.turn))

@@ -512,3 +512,18 @@ async def test_undecryptable_voice_points_the_member_to_typed_answers(cog) -> No
                                    and "again" in (k.get("content") or "").lower())
     assert owner.name in kw["content"]
     assert sink.stats.dave_decrypted == 3 and sink.stats.frames_decoded == 3 and not sink.dave.gave_up
+
+
+async def test_an_answer_ended_by_lost_transcription_is_explained_in_the_channel(cog) -> None:
+    """The session ends an answer when the transcription workers stop answering; the channel says
+    why the bot stopped listening, so the member does not think they were cut off for nothing."""
+    from bot.practice.group import AnswerEnded
+
+    w = make_world(1)
+    await start_group(cog, w)
+    run = cog.runs[w.guild.id]
+    await run.answer_ended(AnswerEnded(1, w.owner.id, "transcription_unavailable"))
+    _, kw = await w.text.wait_sent(lambda k: "transcription is unavailable" in (k.get("content") or "").lower())
+    assert "words i heard" in kw["content"].lower() and "goes on" in kw["content"]
+    await run.answer_ended(AnswerEnded(2, w.owner.id, "silence"))  # an ordinary end says nothing
+    assert sum("transcription" in (k.get("content") or "").lower() for _, k in w.text.sent) == 1

@@ -15,7 +15,9 @@ from bot.speech.audio_format import FRAME_S, PCM_BYTES_PER_SECOND
 __all__ = ["LISTENER_ENDS", "ListeningMixin", "voiced_frames"]
 
 # The listener's own ends that close a group answer (the turn timer decides the rest).
-LISTENER_ENDS = ("silence", "phrase")
+# How a member's listener can end their answer on its own: a long end silence, "that's my answer",
+# or the transcription workers not answering (the words heard so far are kept and analysed).
+LISTENER_ENDS = ("silence", "phrase", "transcription_unavailable")
 
 
 class ListeningMixin(GroupCore):
@@ -92,7 +94,8 @@ class ListeningMixin(GroupCore):
         return listener
 
     def _listener_ended(self, reason: str) -> None:
-        """Any thread: the listener heard the end ("that's my answer", a long silence); act now."""
+        """Any thread: the listener ended the answer ("that's my answer", a long silence, transcription
+        lost); act now."""
         loop = self._loop
         if loop is None or reason not in LISTENER_ENDS or loop.is_closed():
             return

@@ -574,3 +574,53 @@ async def test_erasing_the_owner_while_they_answer_hands_the_group_on(engine, db
     await type_answer(g, clock)
     await g.end("done", by=A)
     assert await scan_db(db, (ERIN, ERIN_NAME)) == []
+
+
+# --------------------------------------------------------------------------- transcription lost (issue 16)
+
+
+async def test_when_transcription_workers_do_not_answer_the_answer_ends_and_the_group_goes_on(
+        settings, db, bank, clock) -> None:
+    """The workers stop answering mid-answer: the answer ends at once (no waiting out the turn),
+    with the reason the front end tells the group, and the rating opens as after any answer."""
+    from bot.models import Transcript
+    from bot.speech.remote import TranscriptionUnavailable
+
+    class NoWorkers:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def transcribe_sync(self, samples: np.ndarray, **_: Any) -> Transcript:
+            self.calls += 1
+            raise TranscriptionUnavailable("no transcription worker took the chunk within 3 s")
+
+    class Ends(Events):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ended, self.next_turn = asyncio.Event(), asyncio.Event()
+
+        async def __call__(self, event: Any) -> None:
+            await super().__call__(event)
+            if isinstance(event, AnswerEnded):
+                self.ended.set()
+            if isinstance(event, TurnStarted) and len(self.of(TurnStarted)) == 2:
+                self.next_turn.set()
+
+    workers = NoWorkers()
+    engine = PracticeEngine(settings=settings, bank=bank, transcriber=workers, db=db)  # type: ignore[arg-type]
+    g, _ = await make_group(engine, db, clock, members=(A, B))
+    events = Ends()
+    g.listener = events
+    await g.start()  # A answers first
+    g.question_delivered()
+    t = clock.now()
+    g.feed_audio(A, tone(2.0), at=t)
+    g.feed_audio(A, quiet(1.5), at=t + 2.0)   # a pause: the chunk goes to the (absent) workers
+    await asyncio.wait_for(events.ended.wait(), 10)
+    (ended,) = events.of(AnswerEnded)
+    assert ended.reason == "transcription_unavailable" and ended.answerer_id == A
+    assert workers.calls == 1 and g.turns[0].end_reason == "transcription_unavailable"
+    assert clock.now() < g.turns[0].deadline  # it did not wait out the turn
+    # ... and the group goes on: nothing was heard, so nothing to rate; B's turn starts
+    await asyncio.wait_for(events.next_turn.wait(), 10)
+    assert g.phase is Phase.ANSWERING and g.current.answerer_id == B
