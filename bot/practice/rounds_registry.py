@@ -237,15 +237,28 @@ class SharedRoundsRegistry(RoundsRegistry):
     `SharedSlots` in the database, then kept here too (the running round, for `find` and erasure).
 
     While started, a task renews this process's leases every `lease_s / 4`, so the slots of a
-    process that died free themselves within `lease_s`; the same pass sees a member erased by
-    another process (`forget_member` cleared the owner of their slot) and makes the round here
-    forget them (`erase_member`)."""
+    process that died free themselves within `lease_s`. A member erased through any process is
+    forgotten here the moment that erasure commits (`ErasureListener`, Postgres LISTEN/NOTIFY), by
+    every round and group, owner or not; the renewal pass also sees a slot whose owner was
+    cleared (`forget_member`), should a notification have been missed."""
 
     def __init__(self, settings: Settings, slots: SharedSlots) -> None:
+        from bot.storage.shared import ErasureListener
+
         super().__init__(settings, max_per_guild=slots.max_per_guild, max_total=slots.max_total)
         self.slots = slots
         self.renew_every_s = slots.lease_s / 4
         self._renewer: asyncio.Task[None] | None = None
+        # erasures committed by any process reach the rounds and groups here at once
+        self.erasures = ErasureListener(slots.db, self._erased_elsewhere)
+        self._forgetting: set[asyncio.Task[int]] = set()
+
+    def _erased_elsewhere(self, user_id: int) -> None:
+        """A process (this one too) committed a member's erasure: every round and group here
+        forgets them (a member only taking part in a group is no slot's owner)."""
+        task = asyncio.ensure_future(RoundsRegistry.erase_member(self, user_id))
+        self._forgetting.add(task)
+        task.add_done_callback(self._forgetting.discard)
 
     async def claim(self, guild_id: int | None, owner_id: int | None, *, channel_id: int | None = None,
                     kind: str = KIND_MOCK) -> Claim:
@@ -297,12 +310,18 @@ class SharedRoundsRegistry(RoundsRegistry):
         while True:
             await asyncio.sleep(self.renew_every_s)
             try:
+                await self.erasures.ensure()  # a listener whose connection dropped listens again
                 await self.renew_once()
             except Exception:
                 log.warning("renewing the round slots failed; trying again in %.0f s", self.renew_every_s,
                             exc_info=True)
 
     async def start(self) -> None:
+        try:
+            await self.erasures.ensure()
+        except Exception:  # the renewal pass tries again; erasure still reaches slot owners there
+            log.warning("could not listen for erasures from other bot processes; retrying at each renewal",
+                        exc_info=True)
         if self._renewer is None or self._renewer.done():
             self._renewer = asyncio.create_task(self._renew_forever(), name="parley-slot-renewal")
 
@@ -314,6 +333,7 @@ class SharedRoundsRegistry(RoundsRegistry):
             self._renewer = None
         for claim in list(self):
             await self.release(claim)
+        await self.erasures.close()
 
 
 def voice_slots(settings: Settings, db: Database | None) -> RoundsRegistry:

@@ -17,6 +17,7 @@ refusals say what the in-process ones say; the caller turns them into its own re
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
 
 SLOTS_LOCK_KEY = 0x5041524C5331  # pg_advisory_xact_lock key for slot claims (any constant shared by all)
 
@@ -168,8 +171,59 @@ class SharedRateLimiter:
 
 
 async def forget_member(db: Database, user_id: int) -> None:
-    """Erasure: the member's rate-limit events go, and no slot names them as owner any more."""
+    """Erasure: the member's rate-limit events go, and no slot names them as owner any more. On
+    Postgres every other process is told at once (`ErasureListener`), through a notification sent
+    when this transaction commits: nothing about the erased member is stored to carry it."""
     async with db.transaction() as conn:
         await conn.execute("DELETE FROM rate_events WHERE subject_id = ?", (user_id,))
         await conn.execute("DELETE FROM rate_keys WHERE subject_id = ?", (user_id,))
         await conn.execute("UPDATE round_slots SET owner_id = NULL WHERE owner_id = ?", (user_id,))
+        if db.url:
+            await conn.execute("SELECT pg_notify(?, ?)", (ERASURE_CHANNEL, str(user_id)))
+
+
+ERASURE_CHANNEL = "parley_erasure"
+
+
+class ErasureListener:
+    """Hears every process's erasures the moment they commit (Postgres LISTEN on its own
+    connection) and calls `on_erased(user_id)`, so a group or round running in this process
+    forgets a member who erased their data through another one, not only the owner of a slot.
+    A lost connection is noticed by `ensure()` (called from the slot renewal) and opened again."""
+
+    def __init__(self, db: Database, on_erased: Callable[[int], Any]) -> None:
+        self.db = db
+        self.on_erased = on_erased
+        self._conn: Any = None
+
+    @property
+    def listening(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def ensure(self) -> bool:
+        """Listen, unless already listening; False on sqlite (no other processes share it)."""
+        if not self.db.url:
+            return False
+        if self.listening:
+            return True
+        import asyncpg
+
+        self._conn = await asyncpg.connect(self.db.url, timeout=5)
+        await self._conn.add_listener(ERASURE_CHANNEL, self._heard)
+        return True
+
+    def _heard(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            user_id = int(payload)
+        except ValueError:
+            log.warning("ignored a malformed erasure notification")
+            return
+        self.on_erased(user_id)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                await conn.close(timeout=5)
+            except Exception:  # noqa: BLE001 - already gone
+                log.debug("closing the erasure listener failed", exc_info=True)

@@ -6,6 +6,7 @@ test's sqlite file, and on Postgres in the scale run)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -140,6 +141,37 @@ async def test_a_member_erased_in_another_process_is_forgotten_by_the_round_here
         assert running.forgot == [100] and claim.owner_id is None and here.erased_since(100, mark)
         await here.renew_once()
         assert running.forgot == [100]  # once
+
+
+async def test_a_group_member_erased_through_another_process_is_forgotten_at_once(db_target):
+    """Not the owner of any slot, only a member of a group running here: the erasure committed by
+    the other process reaches the group now (a notification), not at some later renewal."""
+    if not str(db_target).startswith("postgresql"):
+        pytest.skip("only Postgres is shared by several bot processes (sqlite: one process)")
+    settings = Settings.from_env({}, max_rounds_per_guild=1, max_rounds_total=4)
+    async with Database(db_target) as a, Database(db_target) as b:
+        here = SharedRoundsRegistry(settings, SharedSlots(a, max_per_guild=1, max_total=4))
+        there = SharedRoundsRegistry(settings, SharedSlots(b, max_per_guild=1, max_total=4))
+        await here.start()
+        try:
+            assert here.erasures.listening
+            group = Erasable()
+            forgotten = asyncio.Event()
+            real = group.erase_member
+
+            async def erase_member(user_id: int) -> bool:
+                ok = await real(user_id)
+                forgotten.set()
+                return ok
+            group.erase_member = erase_member  # type: ignore[method-assign]
+            here.attach(await here.claim(1, 100, channel_id=7, kind=KIND_GROUP), group)
+            mark = here.erasure_mark(555)
+            await there.erase_member(555)            # /privacy delete answered by the other process
+            await asyncio.wait_for(forgotten.wait(), 5)
+            assert group.forgot == [555] and here.erased_since(555, mark)
+        finally:
+            await here.stop()
+        assert not here.erasures.listening
 
 
 async def test_stop_frees_this_process_s_slots_for_the_others(db_target):
