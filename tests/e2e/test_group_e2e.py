@@ -1,6 +1,7 @@
 """A peer group of two against the real bot process and the stand-in, with DAVE on: each member
 takes a full spoken turn (question spoken to them, their DAVE-encrypted answer, Done) and the other
-rates it anonymously in the private form (three selects and Submit); the group's summary ends it.
+rates it anonymously in the rating modal (Rate this answer, then a required 1–5 select in a label
+per criterion, submitted); the group's summary ends it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import espeak
-from tests.e2e.standin import DiscordStandIn, StoredMessage, World
+from tests.e2e.standin import DiscordStandIn, World
 from tests.e2e.standin.audio import pcm48_stereo, read_wav
 from tests.e2e.standin.driver import embed_title, has_enabled_button, press, wait_speech_finished
 from tests.e2e.standin.world import User
@@ -20,6 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 STARTUP_S = 180.0
 STEP_S = 60.0
+SCORES = ("4", "3", "5")  # structure, clarity, depth
 ANSWER = ("I assume reads dominate, so I would put a cache in front of the database. The tradeoff is "
           "staleness against latency, and as a result the p99 latency dropped by forty percent.")
 
@@ -32,19 +34,6 @@ def world() -> World:
     return w
 
 
-def _selects(m: StoredMessage) -> list[dict]:
-    out: list[dict] = []
-
-    def walk(components: list[dict]) -> None:
-        for c in components or []:
-            if c.get("type") == 3:
-                out.append(c)
-            walk(c.get("components") or [])
-
-    walk(m.payload.get("components") or [])
-    return out
-
-
 async def _accept_notice(s: DiscordStandIn, user: User, after: float) -> None:
     """The privacy notice, shown privately to `user` the first time: Accept."""
     notice = await s.wait_message(lambda m: m.ephemeral and has_enabled_button("Accept")(m), timeout=STEP_S,
@@ -54,7 +43,7 @@ async def _accept_notice(s: DiscordStandIn, user: User, after: float) -> None:
 
 async def _turn(s: DiscordStandIn, answerer: User, rater: User, pcm: bytes, after: float) -> float:
     """One turn: the question is spoken, the answerer answers aloud and presses Done, the other
-    member rates it in the private form. Returns the time the rating was submitted (the last
+    member rates it in the rating modal. Returns the time the rating was submitted (the last
     rating starts the next turn at once)."""
     turn_msg = await s.wait_message(lambda m: has_enabled_button("Done")(m) and answerer.username.title() in m.text(),
                                     timeout=STEP_S, after=after, what=f"{answerer.username}'s turn")
@@ -66,20 +55,24 @@ async def _turn(s: DiscordStandIn, answerer: User, rater: User, pcm: bytes, afte
                          timeout=STEP_S, after=t_done, what=f"the feedback on {answerer.username}'s answer")
     rate = await s.wait_message(has_enabled_button("Rate this answer"), timeout=STEP_S, after=t_done,
                                 what="the rating button")
-    t_rate = time.monotonic()
-    await press(s, rater, rate, "Rate this answer")
-    form = await s.wait_message(lambda m: m.ephemeral and has_enabled_button("Submit rating")(m), timeout=STEP_S,
-                                after=t_rate, what="the private rating form")
-    selects = _selects(form)
-    assert len(selects) == 3, selects
-    for sel, score in zip(selects, ("4", "3", "5")):
-        record = await s.gateway.select(rater, s.rest.messages[form.id], sel["custom_id"], [score])
-        await s.events.wait_for("interaction_response", lambda d: d["interaction"]["id"] == record["id"],
-                                timeout=STEP_S, what="the select acknowledged")
+    pressed = await press(s, rater, rate, "Rate this answer")
+    shown = await s.events.wait_for(
+        "interaction_response", lambda d: d["interaction"]["id"] == pressed["id"] and d["type"] == 9,
+        timeout=STEP_S, what="the rating modal")
+    modal = shown.data["data"]
+    assert modal["title"] == f"Rate {answerer.username.title()}'s answer", modal["title"]
+    labels = [c for c in modal["components"] if c["type"] == 18]
+    assert [c["label"] for c in labels] == ["Structure", "Clarity", "Depth"], modal
+    assert all(c["component"]["type"] == 3 and c["component"]["required"] for c in labels), modal
     t_submit = time.monotonic()
-    await press(s, rater, s.rest.messages[form.id], "Submit rating")
-    await s.wait_message(lambda m: m.id == form.id and "anonymous" in m.text().lower(), timeout=STEP_S,
-                         after=t_rate, what="the rating thanked")
+    submitted = await s.gateway.submit_modal(
+        rater, modal, {c["component"]["custom_id"]: score for c, score in zip(labels, SCORES, strict=True)})
+    # acknowledged privately at once, then thanked in that private reply
+    ack = await s.events.wait_for("interaction_response", lambda d: d["interaction"]["id"] == submitted["id"],
+                                  timeout=STEP_S, what="the rating acknowledged")
+    assert ack.data["message"] is not None and ack.data["message"].ephemeral
+    await s.wait_message(lambda m: m.id == ack.data["message"].id and "anonymous" in m.text().lower(),
+                         timeout=STEP_S, after=t_submit, what="the rating thanked")
     return t_submit
 
 
@@ -116,6 +109,8 @@ async def test_a_group_of_two_takes_turns_and_rates_each_other(standin: DiscordS
                                                    after=t1, what="the group summary"))
     text = summary.text()
     assert "2 answers" in text and "Sam" in text and "Lee" in text, text
-    assert text.count("peers 4.0/5") >= 1 or "4.0" in text, text
+    # each answer's one anonymous rating reached the summary as picked in the modal, and no rater id
+    assert text.count("structure 4.0 · clarity 3.0 · depth 5.0 (1 peer rating(s))") == 2, text
+    assert str(sam.id) not in text and str(lee.id) not in text
     assert standin.voice.dave_counts["decrypted"] > 0 and standin.voice.dave_counts["failed"] == 0
     assert not standin.events.find("unhandled_request")

@@ -389,22 +389,54 @@ class Gateway:
         await self.dispatch("INTERACTION_CREATE", payload)
         return record
 
-    async def submit_modal(self, user: User, modal: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    async def submit_modal(self, user: User, modal: dict[str, Any],
+                           values: dict[str, str | list[str]]) -> dict[str, Any]:
         """Send INTERACTION_CREATE type 5 (MODAL_SUBMIT): `user` fills the modal the bot answered
         with (response type 9; `modal` is that response's data) and presses Submit. `values` maps
-        a text input's custom_id to what was typed; the components echo the modal's layout (an
-        action row or a label around each text input), as Discord sends them."""
+        a text input's custom_id to what was typed, and a select's custom_id to the option value(s)
+        picked (a str or a list of them). The components echo the modal's layout as Discord sends
+        them: an action row or a label (type 18) around each text input, a label around each
+        select (``{"type": 18, "component": {"type": 3, "custom_id": …, "values": […]}}``).
+
+        Like Discord's client, it refuses (AssertionError) what a person could not submit: a
+        modal never shown to `user`, a pick that is not one of the select's options or breaks its
+        min/max, a required select left empty, or a value for no component of the modal."""
+        shown = self.s.rest.modals.get(modal.get("custom_id", ""))
+        if shown is None or shown["user_id"] != user.id:
+            raise AssertionError(f"modal {modal.get('custom_id')!r} was not shown to {user.username}")
+        used: set[str] = set()
+
+        def picked(select: dict[str, Any]) -> list[str]:
+            cid = select["custom_id"]
+            raw = values.get(cid, [])
+            chosen = [raw] if isinstance(raw, str) else list(raw)
+            allowed = {o.get("value") for o in select.get("options") or []}
+            lo, hi = select.get("min_values", 1), select.get("max_values", 1)
+            if not chosen and select.get("required", True) and lo > 0:
+                raise AssertionError(f"select {cid!r} is required: Discord's Submit stays disabled")
+            if chosen and (not set(chosen) <= allowed or not lo <= len(chosen) <= hi):
+                raise AssertionError(f"values {chosen} not allowed by select {cid!r}")
+            return chosen
+
         def answered(component: dict[str, Any]) -> dict[str, Any]:
-            if component.get("type") == 4:
+            kind = component.get("type")
+            if kind == 4:  # TEXT_INPUT
+                used.add(component["custom_id"])
+                text = values.get(component["custom_id"], "")
                 return {"type": 4, "custom_id": component["custom_id"],
-                        "value": values.get(component["custom_id"], "")}
-            if component.get("type") == 18:  # LABEL
+                        "value": text if isinstance(text, str) else "".join(text)}
+            if kind == 3:  # STRING_SELECT
+                used.add(component["custom_id"])
+                return {"type": 3, "custom_id": component["custom_id"], "values": picked(component)}
+            if kind == 18:  # LABEL
                 return {"type": 18, "component": answered(component["component"])}
-            return {"type": component.get("type"),
-                    "components": [answered(c) for c in component.get("components", [])]}
+            return {"type": kind, "components": [answered(c) for c in component.get("components", [])]}
+        components = [answered(c) for c in modal.get("components", [])]
+        unknown = set(values) - used
+        if unknown:
+            raise AssertionError(f"modal {modal['custom_id']!r} has no component {sorted(unknown)}")
         payload, record = self._interaction_base(user, 5)
-        payload["data"] = {"custom_id": modal["custom_id"],
-                           "components": [answered(c) for c in modal.get("components", [])]}
+        payload["data"] = {"custom_id": modal["custom_id"], "components": components}
         self.s.events.add("interaction_sent", record)
         await self.dispatch("INTERACTION_CREATE", payload)
         return record

@@ -93,6 +93,68 @@ _pending: contextvars.ContextVar[list[tuple[str, Any]] | None] = contextvars.Con
 INTERACTION_ACK_DEADLINE_S = 3.0  # Discord: the initial response must come within 3 seconds
 
 
+# A modal (interaction response type 9), as Discord validates it (docs, "Interaction Response
+# Object > Modal", "Component Reference"): limits that a bot can break, each answered with 400.
+MODAL_TITLE_MAX = 45
+MODAL_COMPONENTS = (1, 5)
+CUSTOM_ID_MAX = 100
+LABEL_TEXT_MAX = 45
+LABEL_DESCRIPTION_MAX = 100
+LABEL_CHILDREN = {3, 4, 5, 6, 7, 8, 19}  # string / user / role / mentionable / channel select, text input, file upload
+
+
+def modal_problem(data: dict[str, Any]) -> str | None:
+    """Why Discord would refuse this modal (the field, as its "Invalid Form Body" names it), or
+    None when it is valid."""
+    title = data.get("title")
+    if not isinstance(title, str) or not 1 <= len(title) <= MODAL_TITLE_MAX:
+        return "title"
+    cid = data.get("custom_id")
+    if not isinstance(cid, str) or not 1 <= len(cid) <= CUSTOM_ID_MAX:
+        return "custom_id"
+    components = data.get("components")
+    if not isinstance(components, list) or not MODAL_COMPONENTS[0] <= len(components) <= MODAL_COMPONENTS[1]:
+        return "components"
+    for n, c in enumerate(components):
+        where = f"components.{n}"
+        kind = c.get("type") if isinstance(c, dict) else None
+        if kind == 18:  # LABEL
+            text, desc, child = c.get("label"), c.get("description"), c.get("component")
+            if not isinstance(text, str) or not 1 <= len(text) <= LABEL_TEXT_MAX:
+                return f"{where}.label"
+            if desc is not None and (not isinstance(desc, str) or len(desc) > LABEL_DESCRIPTION_MAX):
+                return f"{where}.description"
+            if not isinstance(child, dict) or child.get("type") not in LABEL_CHILDREN:
+                return f"{where}.component"
+            problem = _interactive_problem(child)
+            if problem:
+                return f"{where}.component.{problem}"
+        elif kind == 1:  # ACTION_ROW (deprecated in modals): exactly one text input
+            row = c.get("components")
+            if not isinstance(row, list) or len(row) != 1 or not isinstance(row[0], dict) or row[0].get("type") != 4:
+                return f"{where}.components"
+            problem = _interactive_problem(row[0])
+            if problem:
+                return f"{where}.components.0.{problem}"
+        elif kind != 10:  # TEXT_DISPLAY
+            return f"{where}.type"
+    return None
+
+
+def _interactive_problem(c: dict[str, Any]) -> str | None:
+    cid = c.get("custom_id")
+    if not isinstance(cid, str) or not 1 <= len(cid) <= CUSTOM_ID_MAX:
+        return "custom_id"
+    if c.get("type") == 3:
+        options = c.get("options")
+        if not isinstance(options, list) or not 1 <= len(options) <= 25:
+            return "options"
+        lo, hi = c.get("min_values", 1), c.get("max_values", 1)
+        if not 0 <= lo <= hi <= min(25, len(options)):
+            return "max_values"
+    return None
+
+
 def _json(data: Any, status: int = 200) -> web.Response:
     """JSON the way Discord sends it: content-type exactly ``application/json`` (no charset)."""
     return web.Response(body=json.dumps(data).encode(), status=status, content_type="application/json")
@@ -106,6 +168,7 @@ class RestApi:
         self.ack_deadline_s = INTERACTION_ACK_DEADLINE_S
         self.threads: dict[int, dict[str, Any]] = {}  # thread channel id -> channel object
         self.cdn: dict[int, Attachment] = {}  # attachment id -> what members uploaded
+        self.modals: dict[str, dict[str, Any]] = {}  # modal custom_id -> {"user_id", "data"}: modals shown
         # (method, path regex, how many more to refuse, retry_after seconds): see rate_limit()
         self._limits: list[list[Any]] = []
 
@@ -380,6 +443,13 @@ class RestApi:
         if (inter["type"] == 4) != (rtype == 8):
             return self._error(400, f"Invalid interaction response type {rtype} for interaction "
                                     f"type {inter['type']}", 50035)
+        if rtype == 9:  # MODAL: not as the answer to a modal submit, and only a valid one
+            if inter["type"] == 5:
+                return self._error(400, "Invalid interaction response type 9 for interaction type 5", 50035)
+            problem = modal_problem(data)
+            if problem:
+                self.emit("modal_refused", {"interaction": inter, "field": problem, "data": data})
+                return self._error(400, f"Invalid Form Body ({problem})", 50035)
         if rtype == 8:
             choices = data.get("choices")
             if not isinstance(choices, list) or len(choices) > 25 or not all(
@@ -398,7 +468,9 @@ class RestApi:
             message = self.messages.get(inter.get("message_id") or 0)
             if message is not None:
                 self._edit(message, data, files)
-        elif rtype in (6, 8, 9, 1):  # DEFERRED_UPDATE_MESSAGE, AUTOCOMPLETE_RESULT, MODAL, PONG
+        elif rtype == 9:  # MODAL: shown to the user; remembered so a submit can be checked against it
+            self.modals[data["custom_id"]] = {"user_id": inter["user_id"], "data": data}
+        elif rtype in (6, 8, 1):  # DEFERRED_UPDATE_MESSAGE, AUTOCOMPLETE_RESULT, PONG
             pass
         else:
             return self._error(400, f"Invalid interaction response type {rtype}", 50035)
