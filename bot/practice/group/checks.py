@@ -45,7 +45,7 @@ def card_refusal(session: GroupSession, turn_number: int, user_id: int) -> str |
 
 
 def rating_refusal(session: GroupSession, turn_number: int, user_id: int) -> str | None:
-    """Opening a rating form: a member who heard the answer, not its answerer, while rating is open."""
+    """Opening the rating modal: a member who heard the answer, not its answerer, while rating is open."""
     turn = session.turns[turn_number - 1] if 0 < turn_number <= len(session.turns) else None
     window = turn.ratings if turn is not None else None
     if turn is None or window is None or window.closed or session.phase is not Phase.RATING \
@@ -59,7 +59,7 @@ def rating_refusal(session: GroupSession, turn_number: int, user_id: int) -> str
 
 
 def rating_seconds_left(session: GroupSession, turn_number: int) -> float:
-    """How long a rating form opened now should stay live (at least a second)."""
+    """How long a rating modal opened now should stay live (at least a second)."""
     window = session.turns[turn_number - 1].ratings
     assert window is not None
     return max(1.0, window.closes_at - session.clock.now())
