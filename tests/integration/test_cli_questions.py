@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.integration.test_cli import cli
 from tests.unit.practice.test_tailoring import DATA_PLATFORM, PAYMENTS, SRE
 
@@ -17,6 +19,7 @@ def test_help(tmp_path):
     assert p.returncode == 0 and "--for" in p.stdout and "@" in p.stdout
 
 
+@pytest.mark.slow  # several CLI processes
 def test_three_descriptions_from_files_give_their_own_picks(tmp_path):
     picks = {}
     for name, text in (("pay", PAYMENTS), ("data", DATA_PLATFORM), ("sre", SRE)):
@@ -42,6 +45,7 @@ def test_inline_text_with_count_and_category(tmp_path):
     assert len(_ids(p.stdout)) == 2 and p.stdout.count("[fundamentals,") == 2
 
 
+@pytest.mark.slow  # several CLI processes
 def test_bad_input_is_one_clear_line(tmp_path):
     huge = tmp_path / "huge.txt"
     huge.write_text("requirements " * 20_000)

@@ -53,6 +53,7 @@ def test_a_weights_file_that_does_not_fit_its_features_is_refused() -> None:
         LinearModel.from_json(data)
 
 
+@pytest.mark.slow  # scores all 96 sealed answers twice, about 1.7 s each
 @pytest.mark.parametrize("check", ["assumptions", "outcome"])
 def test_on_sealed_typed_answers_the_learned_detector_beats_the_rules(check: str) -> None:
     answers = [a for p in sealed_files() for a in load_any(p)]

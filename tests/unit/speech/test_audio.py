@@ -147,6 +147,7 @@ def test_file_without_audio_track(tmp_path: Path) -> None:
         decode_file(p)
 
 
+@pytest.mark.slow  # ffmpeg encodes long audio first
 def test_two_hour_file_rejected_from_its_header(tmp_path: Path) -> None:
     p = tmp_path / "long.flac"  # 2 hours of silence: 1.3 MB on disk, its header states the length
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "7200", "-c:a", "flac", str(p))
@@ -156,6 +157,7 @@ def test_two_hour_file_rejected_from_its_header(tmp_path: Path) -> None:
     assert time.perf_counter() - t0 < 2.0  # only the header was read (decoding it all takes far longer)
 
 
+@pytest.mark.slow  # ffmpeg encodes long audio first
 def test_long_opus_voice_message_rejected(tmp_path: Path) -> None:
     p = tmp_path / "voice-message.ogg"  # 20 minutes of opus at a tiny bitrate, cheap to encode
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "1200", "-c:a", "libopus", "-b:a", "6k",
@@ -164,6 +166,7 @@ def test_long_opus_voice_message_rejected(tmp_path: Path) -> None:
         decode_bytes(p.read_bytes(), max_seconds=600, name="voice-message.ogg")
 
 
+@pytest.mark.slow  # ffmpeg encodes long audio first
 def test_stream_without_declared_length_stops_at_the_cap(tmp_path: Path) -> None:
     """A piped flac states no length: decoding must stop at the cap, not load 2 hours."""
     p = tmp_path / "nodur.flac"
