@@ -74,7 +74,7 @@ class MockCog(commands.Cog):
         question="A specific question id to start with (type to search)",
         private="Send the final feedback to you by direct message instead of this channel",
         pushback="Challenge your decisions with a counter-argument, as a tough interviewer would",
-        your_questions="At the end, ask your own questions for the interviewer and get feedback on them",
+        your_questions="At the end, ask the interviewer your own questions and get feedback on them (on by default)",
     )
     @app_commands.choices(
         category=[app_commands.Choice(name=category_label(c), value=c) for c in CATEGORIES],
@@ -88,7 +88,7 @@ class MockCog(commands.Cog):
         question: str | None = None,
         private: bool = False,
         pushback: bool = False,
-        your_questions: bool = False,
+        your_questions: bool = True,
     ) -> None:
         where = await self._where(interaction)
         if where is None:

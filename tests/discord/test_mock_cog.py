@@ -92,7 +92,8 @@ def interaction_for(world: SimpleNamespace, user: Any = None) -> MockInteraction
 
 
 async def start(cog: MockCog, inter: MockInteraction, **options: Any) -> None:
-    opts = {"category": None, "difficulty": None, "question": None, **options}
+    # the rounds here stop at the last answer; the invitation to ask questions is tested on its own
+    opts = {"category": None, "difficulty": None, "question": None, "your_questions": False, **options}
     await cog.start.callback(cog, inter, **opts)
 
 
@@ -256,6 +257,21 @@ async def test_round_starts_with_consent_before_listening_and_stop_ends_it(cog, 
     assert len(cog.registry) == 0 and w.guild.id not in cog.active
     row = await get_session(db, active.round.session_id)
     assert row is not None and row.status == "done" and row.owner_id == w.member.id
+
+
+async def test_a_round_started_plainly_ends_with_the_candidate_s_questions_unless_turned_off(cog) -> None:
+    """As in a real interview, the last stage invites the member's own questions; the option
+    turns it off for a shorter round, and pushback stays off unless asked for."""
+    for opts, expected in (({}, True), ({"your_questions": False}, False)):
+        w = make_world()
+        # as discord.py calls it when the member leaves the other options out
+        await cog.start.callback(cog, interaction_for(w), category=None, difficulty=None, question=None, **opts)
+        active = cog.active[w.guild.id]
+        extras = active.round.extras
+        assert (extras is not None and extras.own_questions) is expected
+        assert extras is None or not extras.pushback
+        await cog.stop.callback(cog, interaction_for(w))
+        await asyncio.wait_for(active.task, TIMEOUT)
 
 
 async def test_declining_consent_records_nothing_and_leaves(cog, db) -> None:

@@ -95,8 +95,10 @@ def test_round_feedback_shows_the_pushback_moment_and_the_candidates_questions()
 def test_mock_start_offers_pushback_and_your_questions_options():
     from cogs.mock import MockCog
 
-    names = [p.name for p in MockCog.start.parameters]
-    assert "pushback" in names and "your_questions" in names
+    params = {p.name: p for p in MockCog.start.parameters}
+    assert not params["pushback"].default
+    # a real interview ends with the candidate's questions: on unless the member turns it off
+    assert params["your_questions"].default is True
 
 
 async def test_round_feedback_sends_a_timeline_per_spoken_answer():

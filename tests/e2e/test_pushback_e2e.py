@@ -81,7 +81,8 @@ async def start_round(standin: DiscordStandIn, start_bot, sam: User, **options: 
     await bot.guard(standin.events.wait_for("commands_synced", timeout=STARTUP_S, what="the bot's command sync"))
     await bot.guard(standin.gateway.wait_online(STEP_S))
     t0 = time.monotonic()
-    await standin.gateway.slash_command(sam, "mock", "start", {"question": QUESTION_ID, **options})
+    await standin.gateway.slash_command(sam, "mock", "start",
+                                        {"question": QUESTION_ID, "your_questions": False, **options})
     consent = await bot.guard(standin.wait_message(has_enabled_button("Start recording"), timeout=STEP_S,
                                                    what="the consent notice", after=t0))
     t_accept = time.monotonic()

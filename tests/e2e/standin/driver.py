@@ -129,7 +129,8 @@ async def start_mock_round(s: DiscordStandIn, member: User, *, question_id: str,
                            ) -> tuple[StoredMessage, float]:
     """`/mock start question:<id>`, accept the consent notice; returns (question card, time)."""
     t0 = time.monotonic()
-    await s.gateway.slash_command(member, "mock", "start", {"question": question_id})
+    # the scenarios that use this end at the last answer (the candidate's questions have their own)
+    await s.gateway.slash_command(member, "mock", "start", {"question": question_id, "your_questions": False})
     consent = await s.wait_message(has_enabled_button("Start recording"), timeout=timeout,
                                    what="the consent notice with 'Start recording'", after=t0)
     t_accept = time.monotonic()
