@@ -85,7 +85,7 @@ async def test_a_profile_with_a_domain_gets_one_role_follow_up(cog):  # noqa: F8
     from bot.practice.tailoring import DOMAINS
     from bot.storage.profiles import save_profile
     from tests.discord.test_mock_cog import start
-    from tests.unit.practice.test_tailoring import PAYMENTS
+    from tests.role_texts import PAYMENTS
 
     w = make_world()
     await save_profile(cog.services.db, w.member.id, role="Backend engineer, payments", description=PAYMENTS,

@@ -20,7 +20,7 @@ from bot.storage.profiles import get_profile
 from cogs.privacy import PrivacyCog
 from cogs.profile import ProfileCog, setup
 from tests.discord.helpers import MockBot, MockGuild, MockInteraction, MockMember
-from tests.unit.practice.test_tailoring import PAYMENTS
+from tests.role_texts import PAYMENTS
 
 BANK = load_bank(Path(__file__).resolve().parents[2] / "question_bank")
 

@@ -146,7 +146,7 @@ async def test_profile_question_in_a_daily_thread_is_the_members_next_question(w
     from bot.practice.tailoring import read_description
     from bot.storage.profiles import save_profile
     from cogs.profile import ProfileCog
-    from tests.unit.practice.test_tailoring import SRE
+    from tests.role_texts import SRE
 
     thread = await open_thread(world)
     world.bot.get_cog = unittest.mock.Mock(side_effect=lambda name: world.cog if name == "DailyCog" else None)

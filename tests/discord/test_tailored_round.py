@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.bank import load_bank
 from bot.discord_io.embeds import question_embed
 from bot.practice.tailoring import make_picker, read_description
-from tests.unit.practice.test_tailoring import SRE
+from tests.role_texts import SRE
 
 BANK = load_bank(Path(__file__).resolve().parents[2] / "question_bank")
 

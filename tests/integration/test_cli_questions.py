@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.integration.test_cli import cli
-from tests.unit.practice.test_tailoring import DATA_PLATFORM, PAYMENTS, SRE
+from tests.role_texts import DATA_PLATFORM, PAYMENTS, SRE
 
 
 def _ids(stdout: str) -> list[str]:

@@ -19,7 +19,7 @@ from bot.practice.round.extras import PracticeExtras
 from bot.practice.talk_over import TALK_OVER_TOLERANCE_S, TalkOver, TalkOverMeter
 from bot.speech.stt import Transcriber
 from tests.fakes import StepClock
-from tests.unit.practice.group.test_groups import quiet, tone
+from tests.unit.practice.group.helpers import quiet, tone
 
 F = 0.02  # one frame
 QID = "design-telemetry-ingestion"

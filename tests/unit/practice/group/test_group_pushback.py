@@ -22,7 +22,7 @@ from bot.practice.group import (
 )
 from bot.practice.group.checks import done_refusal, type_answer_refusal
 from bot.storage.group import GroupStore
-from tests.unit.practice.group.test_groups import A, B, C, Events, bank, clock, engine, make_group, quiet, tone  # noqa: F401
+from tests.unit.practice.group.helpers import A, B, C, Events, bank, clock, engine, make_group, quiet, tone  # noqa: F401
 
 DECIDES = ("I assume a few thousand requests a second. I would go with a single Postgres database here "
            "because it is simpler to operate and the load is small.")
