@@ -13,12 +13,14 @@ import asyncio
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import discord
 from discord.ext import voice_recv
 
+from bot.clock import Now
 from bot.discord_io.audio_source import play_pcm
 from bot.discord_io.consent_view import ensure_consent
 from bot.discord_io.group_embeds import (
@@ -68,14 +70,16 @@ NOT_JOINED = ("You haven't joined the group: I only listen to members who accept
 class GroupSink(voice_recv.AudioSink):
     """Every member's own voice, decoded separately: one `AnswerSink` (DAVE + opus) per member.
 
-    `on_pcm(user_id, pcm48)` runs on voice-recv's router thread. Non-members are never decoded.
+    `on_pcm(user_id, pcm48, at)` runs on voice-recv's router thread (`at`: when the frame ended on
+    `clock`, by its RTP timestamp). Non-members are never decoded.
     """
 
-    def __init__(self, on_pcm: Callable[[int, bytes], None],
+    def __init__(self, on_pcm: Callable[[int, bytes, float], None],
                  on_undecryptable: Callable[[int, str], None] | None = None,
-                 on_recovered: Callable[[int], None] | None = None) -> None:
+                 on_recovered: Callable[[int], None] | None = None, *, clock: Now = time.monotonic) -> None:
         super().__init__()
         self._on_pcm = on_pcm
+        self._clock = clock
         self._on_undecryptable = on_undecryptable
         self._on_recovered = on_recovered
         self._members: dict[int, AnswerSink] = {}
@@ -93,7 +97,7 @@ class GroupSink(voice_recv.AudioSink):
             recovered = (functools.partial(self._on_recovered, user_id)
                          if self._on_recovered else None)
             sink = AnswerSink(user_id, functools.partial(self._on_pcm, user_id), on_undecryptable=undecryptable,
-                              on_recovered=recovered)
+                              on_recovered=recovered, clock=self._clock)
             sink._parent = self  # nest it the way voice-recv's MultiAudioSink does, for `voice_client`
             self._members[user_id] = sink
 
@@ -178,14 +182,14 @@ class GroupRun:
     def attach(self, vc: Any) -> None:
         """(Re)attach a voice client: listen to every member's own stream."""
         self.vc = vc
-        self.sink = GroupSink(self._on_pcm, self._on_undecryptable, self._on_recovered)
+        self.sink = GroupSink(self._on_pcm, self._on_undecryptable, self._on_recovered, clock=self.session.clock.now)
         for m in self.session.active_members:
             self.sink.add(m.user_id)
         vc.listen(self.sink)
 
-    def _on_pcm(self, user_id: int, pcm: bytes) -> None:  # router thread
-        at = self.session.clock.now() - len(pcm) / PCM_BYTES_PER_SECOND
-        self.session.feed_audio(user_id, pcm, at)
+    def _on_pcm(self, user_id: int, pcm: bytes, ended_at: float) -> None:  # router thread
+        # the session takes when the frame began; `ended_at` comes from its RTP timestamp
+        self.session.feed_audio(user_id, pcm, ended_at - len(pcm) / PCM_BYTES_PER_SECOND)
 
     def _on_undecryptable(self, user_id: int, reason: str) -> None:  # router thread
         member = self.session.members.get(user_id)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -167,18 +168,20 @@ class DiscordRoundIO:
         if not vc.is_connected():
             log.warning("not connected to voice; cannot listen")
             return
+        r = self.round
         self.sink = AnswerSink(self.member.id, self._on_pcm, on_undecryptable=self._undecryptable,
-                               on_recovered=self._recovered, on_trouble=self._on_trouble)
+                               on_recovered=self._recovered, on_trouble=self._on_trouble,
+                               clock=r.clock if r is not None else time.monotonic)
         try:
             vc.listen(self.sink, after=self._listening_stopped)
         except discord.ClientException as e:
             log.warning("could not start listening: %s", e)
             self.sink = None
 
-    def _on_pcm(self, pcm: bytes) -> None:  # voice-recv's router thread
+    def _on_pcm(self, pcm: bytes, at: float) -> None:  # voice-recv's router thread
         r = self.round
         if r is not None:
-            r.feed_audio(pcm)
+            r.feed_audio(pcm, at=at)  # `at`: when the frame ended, by its RTP timestamp
 
     def _on_trouble(self, frames: int) -> None:  # voice-recv's router thread
         r = self.round

@@ -47,7 +47,7 @@ from discord.opus import Decoder as OpusDecoder
 from discord.opus import OpusError
 
 from bot.clock import Now
-from bot.speech.audio_format import FRAME_BYTES
+from bot.speech.audio_format import DISCORD_RATE, FRAME_BYTES, FRAME_S
 
 try:  # discord.py[voice] pulls davey in; keep the adapter importable without it
     import davey
@@ -65,6 +65,13 @@ PCM_FRAME_BYTES = FRAME_BYTES  # 3840: 20 ms, 48 kHz, stereo, s16le (OpusDecoder
 OPUS_SILENCE = b"\xf8\xff\xfe"   # what clients send before going quiet; never encrypted
 HOLD_S = 1.0                     # how long a frame from an unmapped SSRC waits for its user
 HOLD_MAX_FRAMES = 50             # and how many per SSRC (1 s of 20 ms frames)
+# A frame is placed on the answer's timeline by its RTP timestamp (media time), not by when it
+# arrived: a receive thread that stalls, or a network that bunches packets, delivers frames late
+# and together, and placing them by arrival would put silence inside the speech. The media clock
+# is tied to ours at the earliest arrival seen; a jump past MEDIA_GAP_MAX_S (a new stream) or a
+# frame more than MEDIA_LATE_MAX_S behind its media time (sender and receiver drifted) ties it again.
+MEDIA_GAP_MAX_S = 600.0
+MEDIA_LATE_MAX_S = 1.0
 REINIT_MIN_S = 15.0              # at most one DAVE re-initialisation per connection this often
 
 
@@ -284,14 +291,15 @@ def request_dave_reinit(voice_client: Any, *, clock: Now = time.monotonic) -> bo
 class AnswerSink(voice_recv.AudioSink):
     """Receives the audio of exactly one user and delivers it as Discord PCM to `on_pcm`.
 
-    `on_pcm(pcm48_stereo: bytes)` runs on voice-recv's router thread: keep it quick and
-    thread-safe (`MockRound.feed_audio` is).
+    `on_pcm(pcm48_stereo: bytes, at: float)` runs on voice-recv's router thread: keep it quick
+    and thread-safe (`MockRound.feed_audio` is). `at` is when the frame ended on `clock`, from its
+    RTP timestamp (see MEDIA_GAP_MAX_S), so frames that arrive late together keep their spacing.
     """
 
     def __init__(
         self,
         user_id: int,
-        on_pcm: Callable[[bytes], None],
+        on_pcm: Callable[[bytes, float], None],
         *,
         session_source: Callable[[], Any] | None = None,
         on_undecryptable: Callable[[str], None] | None = None,
@@ -322,6 +330,7 @@ class AnswerSink(voice_recv.AudioSink):
         self._snapshot = self.stats.as_dict()
         self.on_trouble = on_trouble
         self._last_seq: dict[int, int] = {}
+        self._media_anchor: dict[int, tuple[int, float]] = {}  # ssrc -> (RTP timestamp, clock time it began)
 
     def counters_since_last(self) -> dict[str, int]:
         """The receive counters that changed since the last call (one answer's worth)."""
@@ -364,20 +373,20 @@ class AnswerSink(voice_recv.AudioSink):
             if uid != self.user_id:
                 self.stats.other_user += 1 + (len(held) if held else 0)
                 return
-            pcms = []
+            pcms: list[tuple[bytes, float]] = []
             trouble = 0
             for _, early in held or ():
                 trouble += self._sequence(early)
                 pcm = self._frame_to_pcm(uid, early)
                 if pcm is not None:
                     self.stats.held_delivered += 1
-                    pcms.append(pcm)
+                    pcms.append((pcm, self._media_at(early, now)))
                 elif early.decrypted_data:
                     trouble += 1
             trouble += self._sequence(packet)
             pcm = self._frame_to_pcm(uid, packet)
             if pcm is not None:
-                pcms.append(pcm)
+                pcms.append((pcm, self._media_at(packet, now)))
             elif packet.decrypted_data:
                 trouble += 1
         if trouble and self.on_trouble is not None:
@@ -386,12 +395,31 @@ class AnswerSink(voice_recv.AudioSink):
             except Exception:
                 self.stats.callback_errors += 1
                 self._log_limited("trouble", logging.ERROR, "voice receive: trouble callback failed", exc=True)
-        for pcm in pcms:
+        for pcm, at in pcms:
             try:
-                self.on_pcm(pcm)
+                self.on_pcm(pcm, at)
             except Exception:
                 self.stats.callback_errors += 1
                 self._log_limited("callback", logging.ERROR, "voice receive: audio callback failed", exc=True)
+
+    def _media_at(self, packet: Any, now: float) -> float:
+        """When this frame ended on our clock, by its RTP timestamp (MEDIA_GAP_MAX_S). Holds the lock."""
+        ts = getattr(packet, "timestamp", None)
+        if not isinstance(ts, int):
+            return now
+        anchor = self._media_anchor.get(packet.ssrc)
+        if anchor is not None:
+            ts0, t0 = anchor
+            elapsed = ((ts - ts0) & 0xFFFFFFFF) / DISCORD_RATE
+            at = t0 + elapsed + FRAME_S
+            if elapsed <= MEDIA_GAP_MAX_S and now - MEDIA_LATE_MAX_S <= at <= now:
+                return at
+            if elapsed <= MEDIA_GAP_MAX_S and at > now:
+                # arrived sooner than the anchor frame did: the anchor was late; tie to this one
+                self._media_anchor[packet.ssrc] = (ts0, now - FRAME_S - elapsed)
+                return now
+        self._media_anchor[packet.ssrc] = (ts, now - FRAME_S)
+        return now
 
     def _sequence(self, packet: Any) -> int:
         """Count the packet against the RTP sequence numbers; returns how many were skipped

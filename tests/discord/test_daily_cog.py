@@ -156,8 +156,8 @@ async def test_scheduler_tick_posts_once_with_plan_mentions(world):
     assert [u.id for u in allowed.users] == [world.member.id] and not allowed.everyone
 
 
-async def open_thread(world) -> MockThread:
-    await setup_daily(world)
+async def open_thread(world, cats: str | None = None) -> MockThread:
+    await setup_daily(world, cats=cats)
     await world.cog.daily_now.callback(world.cog, MockInteraction(user=world.admin, guild=world.guild))
     return world.channel.threads_opened[0]
 

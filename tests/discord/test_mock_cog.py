@@ -441,7 +441,7 @@ async def test_spoken_answer_gets_feedback_with_transcript(round_settings, db, t
     pcm = to_pcm48_stereo(decode_file(jfk_path), 16_000)
     sink: AnswerSink = w.vc.fake.sink
     for i in range(0, len(pcm) - 3840 + 1, 3840):
-        sink.on_pcm(pcm[i:i + 3840])     # what the sink hands on after decoding
+        sink.on_pcm(pcm[i:i + 3840], active.round.clock())  # what the sink hands on after decoding
     await card["view"].done.callback(interaction_for(w))
     await active.round.wait_state(RoundState.FOLLOW_UP)
     await active.round.wait_state(RoundState.LISTENING, count=2)

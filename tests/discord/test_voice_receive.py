@@ -281,7 +281,7 @@ async def _receive(link: VoiceLink, jfk_pcm48: bytes, *, dave: bool) -> tuple[Co
         speaker, listener = dave_pair()
         user_client.dave = speaker
         link.use_dave(listener)
-    sink = CountingSink(USER_ID, received.append)
+    sink = CountingSink(USER_ID, lambda pcm, at: received.append(pcm))
     link.vc.listen(sink)
     await link.speaking(USER_ID, 4242)
     packets = [user_client.rtp(user_client.opus(f), pad=(4 if i % 7 == 3 else 0))
@@ -308,7 +308,7 @@ async def test_real_speech_over_rtp_is_received_and_transcribed(link, jfk_pcm48,
 async def test_hostile_packets_are_counted_and_receive_survives(link) -> None:
     received: list[bytes] = []
     now = [100.0]
-    sink = CountingSink(USER_ID, received.append, clock=lambda: now[0])
+    sink = CountingSink(USER_ID, lambda pcm, at: received.append(pcm), clock=lambda: now[0])
     link.vc.listen(sink)
     user = UserClient(link.secret_key, ssrc=4242)
     other = UserClient(link.secret_key, ssrc=5151)
@@ -349,7 +349,7 @@ async def test_frames_before_the_speaking_op_are_held_and_delivered_in_order(lin
     """Discord's SPEAKING op (SSRC → user) travels over the websocket and can trail the first
     RTP packets of a new speaker: those are held, then decoded once the SSRC is claimed."""
     received: list[bytes] = []
-    sink = CountingSink(USER_ID, received.append)
+    sink = CountingSink(USER_ID, lambda pcm, at: received.append(pcm))
     link.vc.listen(sink)
     user = UserClient(link.secret_key, ssrc=4242)
     levels = [1000 * (k + 1) for k in range(7)]
@@ -369,7 +369,7 @@ async def test_frames_before_the_speaking_op_are_held_and_delivered_in_order(lin
 async def test_a_failing_callback_does_not_stop_receiving(link) -> None:
     calls: list[int] = []
 
-    def flaky(pcm: bytes) -> None:
+    def flaky(pcm: bytes, at: float) -> None:
         calls.append(len(pcm))
         if len(calls) == 1:
             raise RuntimeError("the round fell over")
@@ -433,7 +433,7 @@ def test_rtp_sequence_gaps_and_unusable_frames_are_reported_as_trouble() -> None
     round does not take it for the user's silence."""
     trouble: list[int] = []
     got: list[bytes] = []
-    sink = AnswerSink(USER_ID, got.append, on_trouble=trouble.append, session_source=lambda: None)
+    sink = AnswerSink(USER_ID, lambda pcm, at: got.append(pcm), on_trouble=trouble.append, session_source=lambda: None)
     user = MockMember(id=USER_ID, name="speaker")
     client = UserClient(nacl.utils.random(32), ssrc=4242)
     tone = np.tile(np.array([3000, 3000, -3000, -3000], "<i2"), FRAME // 8).tobytes()
@@ -453,3 +453,43 @@ def test_rtp_sequence_gaps_and_unusable_frames_are_reported_as_trouble() -> None
     assert trouble == [7, 1] and len(got) == 8
     assert sink.counters_since_last()["rtp_expected"] == 16
     assert sink.counters_since_last() == {}           # per answer: nothing new since
+
+
+def test_frames_that_arrive_late_together_keep_the_spacing_their_rtp_timestamps_give() -> None:
+    """A receive thread that stalls (or a network that bunches packets) delivers frames late and
+    together; placing them by arrival would put silence inside the speech. Each frame's time comes
+    from its RTP timestamp: a burst keeps 20 ms spacing, a silence the sender skipped (the
+    timestamp jumps) keeps its length, and a frame sooner than the anchor ties the clock to it."""
+    now = [500.0]
+    ats: list[float] = []
+    sink = AnswerSink(USER_ID, lambda pcm, at: ats.append(at), session_source=lambda: None, clock=lambda: now[0])
+    user = MockMember(id=USER_ID, name="speaker")
+    client = UserClient(nacl.utils.random(32), ssrc=4242)
+    tone = np.tile(np.array([3000, 3000, -3000, -3000], "<i2"), FRAME // 8).tobytes()
+
+    def arrive(n: int, *, every: float) -> None:
+        for _ in range(n):
+            now[0] += every
+            data = client.opus(tone)
+            packet = voice_recv.rtp.decode_rtp(client.rtp(data))
+            packet.decrypted_data = data
+            sink.write(user, voice_recv.VoiceData(packet, user))
+
+    arrive(5, every=0.02)                       # on time: each frame ends as it arrives
+    assert ats == pytest.approx([500.02 + 0.02 * i for i in range(5)])
+    now[0] += 0.3                               # the receive thread stalls for 300 ms ...
+    arrive(15, every=0.0)                       # ... then 15 frames arrive at once
+    assert np.diff(ats[4:]) == pytest.approx([0.02] * 15)   # no gap put inside the speech
+    assert ats[-1] == pytest.approx(now[0])     # and the last one is on time again
+    client.ts = (client.ts + int(1.5 * 48000)) & 0xFFFF_FFFF  # 1.5 s the sender did not send
+    now[0] += 1.5
+    arrive(1, every=0.02)
+    assert ats[-1] - ats[-2] == pytest.approx(1.52)
+    # a frame that arrives sooner than the anchor frame did (it had been delayed): tied to it
+    sooner = [500.0 + 10.0]
+    now[0] = sooner[0]
+    client.ts = (client.ts + int((sooner[0] - ats[-1] + 0.3) * 48000)) & 0xFFFF_FFFF
+    arrive(1, every=0.0)
+    assert ats[-1] == pytest.approx(now[0])
+    arrive(1, every=0.02)
+    assert ats[-1] == pytest.approx(now[0])

@@ -165,7 +165,7 @@ async def test_voice_both_ways_with_dave(standin: DiscordStandIn, pointed_at) ->
         lock = threading.Lock()
         got_enough = asyncio.Event()
 
-        def on_pcm(pcm: bytes) -> None:  # runs in voice-recv's thread
+        def on_pcm(pcm: bytes, at: float) -> None:  # runs in voice-recv's thread
             with lock:
                 heard.extend(pcm)
                 if len(heard) >= 48000 * 4 * 0.6:
@@ -223,7 +223,7 @@ async def test_a_voice_server_move_makes_the_client_identify_again_and_rejoin_th
         vc = await client.get_channel(standin.world.voice_channel_id).connect(cls=voice_recv.VoiceRecvClient,
                                                                                timeout=T)
         got = asyncio.Event()
-        sink = AnswerSink(alice.id, lambda pcm: loop.call_soon_threadsafe(got.set))
+        sink = AnswerSink(alice.id, lambda pcm, at: loop.call_soon_threadsafe(got.set))
         vc.listen(sink)
         await standin.events.wait_for("dave_execute", lambda d: bot_id in d["members"], timeout=T)
         first_ssrc = standin.voice.sessions[bot_id].ssrc
@@ -263,7 +263,7 @@ async def test_voice_close_4015_is_resumed_with_op_7(standin: DiscordStandIn, po
         vc = await client.get_channel(standin.world.voice_channel_id).connect(cls=voice_recv.VoiceRecvClient,
                                                                                timeout=T)
         got = asyncio.Event()
-        sink = AnswerSink(alice.id, lambda pcm: loop.call_soon_threadsafe(got.set))
+        sink = AnswerSink(alice.id, lambda pcm, at: loop.call_soon_threadsafe(got.set))
         vc.listen(sink)
         await standin.events.wait_for("dave_execute", lambda d: bot_id in d["members"], timeout=T)
         ssrc = standin.voice.sessions[bot_id].ssrc
@@ -307,7 +307,7 @@ async def test_a_refused_voice_resume_falls_back_to_a_full_reconnect(standin: Di
         vc = await client.get_channel(standin.world.voice_channel_id).connect(cls=voice_recv.VoiceRecvClient,
                                                                                timeout=T)
         got = asyncio.Event()
-        sink = AnswerSink(alice.id, lambda pcm: loop.call_soon_threadsafe(got.set))
+        sink = AnswerSink(alice.id, lambda pcm, at: loop.call_soon_threadsafe(got.set))
         vc.listen(sink)
         await standin.events.wait_for("dave_execute", lambda d: bot_id in d["members"], timeout=T)
         ssrc = standin.voice.sessions[bot_id].ssrc

@@ -237,7 +237,7 @@ async def test_real_rtp_from_two_members_is_routed_to_each_members_own_stream(en
         got: dict[int, list[bytes]] = {LEFT: [], RIGHT: [], outsider_id: []}
         cond = threading.Condition()
 
-        def on_pcm(uid: int, pcm: bytes) -> None:  # voice-recv's router thread
+        def on_pcm(uid: int, pcm: bytes, at: float) -> None:  # voice-recv's router thread
             with cond:
                 got[uid].append(pcm)
                 cond.notify_all()

@@ -69,6 +69,7 @@ class RoundCore:
         self.channel_id = channel_id
         self.speaker = speaker
         self._clock = clock
+        self.clock = clock  # what `feed_audio(at=...)` times are on (the receive side uses it too)
         self._listener_config = listener_config or ListenerConfig.from_settings(self.settings)
         self.extras = extras
         n = self.settings.questions_per_round
