@@ -30,6 +30,7 @@ _QUESTION_START = re.compile(
 _SPLIT = re.compile(r"(?<=[?.!])\s+|\s+(?=(?:and )?(?:my (?:next|second|third|last) question|another question|"
                     r"also,? (?:what|how)|second(?:ly)?,|third(?:ly)?,|finally,)\b)", re.I)
 MIN_QUESTION_WORDS = 4
+ADDRESSED_MIN_WORDS = 7  # a sentence this long about the interviewer's side counts without a "?"
 GOOD_COUNT = 2  # at least this many strong questions for the best verdict
 
 
@@ -37,15 +38,19 @@ _TOPIC_RX = {k: f.pattern for k, f in _TOPIC_FAMILIES.items()}
 _PERKS_RX = _PHRASES["perks"].pattern
 _SPECIFIC_RX = _PHRASES["specific"].pattern  # words that tie a question to this team and its work
 _GENERIC_RX = _PHRASES["generic"].pattern
+_ADDRESSED_RX = _PHRASES["addressed"].pattern
 
 
 def split_questions(text: str) -> list[str]:
-    """The questions in what the candidate said: sentences ending in '?' or opening like a question."""
+    """The questions in what the candidate said: sentences ending in '?', opening like a question, or
+    (spoken questions lose their '?' and sometimes their opening word) long and about the
+    interviewer's side (`addressed`)."""
     parts = [p.strip(" ,;") for p in _SPLIT.split(" ".join((text or "").split())) if p and p.strip(" ,;")]
     out = []
     for p in parts:
         n = len(p.split())
-        if (p.endswith("?") and n >= 2) or (n >= MIN_QUESTION_WORDS and _QUESTION_START.match(p)):
+        if ((p.endswith("?") and n >= 2) or (n >= MIN_QUESTION_WORDS and _QUESTION_START.match(p))
+                or (n >= ADDRESSED_MIN_WORDS and _ADDRESSED_RX.search(p))):
             out.append(p)
     return out
 

@@ -56,3 +56,16 @@ def test_round_feedback_verdicts():
     mixed = judge_candidate_questions("What's the culture like? Where are the bottlenecks in your services today?")
     assert mixed.verdict == "needs_work"
     assert mixed.to_dict()["questions"][1]["verdict"] == "strong"
+
+
+def test_a_spoken_question_without_its_question_mark_or_opening_word_still_counts():
+    """Whisper drops the '?' of spoken questions and sometimes mishears the opening word; a long
+    sentence about the interviewer's side is still one of the candidate's questions. Short
+    pleasantries and announcements are not."""
+    heard = ("Okay, I have two things to ask. Well, it's our biggest scaling challenge on your team "
+             "right now. And how does the team balance shipping fast with keeping things stable. Thank you.")
+    qs = split_questions(heard)
+    assert qs == ["Well, it's our biggest scaling challenge on your team right now.",
+                  "And how does the team balance shipping fast with keeping things stable."]
+    fb = judge_candidate_questions(heard)
+    assert len(fb.questions) == 2 and fb.questions[0].topics[0] == "challenges"
