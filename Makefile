@@ -26,7 +26,7 @@ demo: setup  ## run an offline practice round (no Discord token needed)
 # The e2e scenarios mostly wait on real-time audio (a bot process uses about a tenth of a core), so
 # they run side by side in E2E_WORKERS processes; everything else runs in one process, where the
 # timing checks (event-loop lag, real-time transcription) measure the code and not the neighbours.
-E2E_WORKERS ?= 7
+E2E_WORKERS ?= 5
 
 test: setup lint  ## lint and type checks, then the whole test suite (real model, real audio, local Discord stand-in)
 	$(PY) -m pytest -q -m "not e2e and not scale"

@@ -126,7 +126,8 @@ class ListenerConfig:
     probe_pause_s: float = 0.9         # pause after which the last utterance is checked for an end phrase
     tail_pad_s: float = 0.35           # audio kept after the last voiced frame of a chunk
     gap_tolerance_s: float = 0.06      # arrival jitter ignored by `feed(at=...)`
-    tick_margin_s: float = 0.2         # `tick` fills silence only up to now - margin (late packets)
+    tick_margin_s: float = 0.5         # `tick` fills silence only up to now - margin: frames a stalled
+                                       # receive thread delivers late still land before it (RTP-placed)
     utterance_gap_s: float = 0.16      # a pause this long separates the last utterance (end phrases)
     utterance_max_s: float = 4.0       # end phrases are short: longer last utterances are not probed
 

@@ -355,3 +355,22 @@ def test_held_silence_ends_nothing_while_the_user_types_and_restarts_on_release(
     clock3.t += 25.0
     lst3.tick()
     assert [r for r, _ in ev3.ends] == ["max_length"]
+
+
+def test_a_receive_stall_under_the_tick_margin_puts_no_silence_inside_the_speech(cleanup):
+    """The receive thread stalls for 0.4 s mid-word while the round's ticker keeps ticking; then
+    the late frames arrive together, each with the time its RTP timestamp gives. The ticker must
+    not have filled that stretch with silence first: the speech stays contiguous."""
+    lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=15.0)
+    cleanup.append(lst)
+    feed(lst, clock, speech(1.0))
+    late = frames(speech(0.4, seed=5))
+    stall_start = clock.t
+    for _ in range(4):  # the ticker runs every 0.1 s during the stall
+        clock.t += 0.1
+        lst.tick(clock.t)
+    for i, f in enumerate(late):  # delivered now, placed where they belong
+        lst.feed_pcm48(f, at=stall_start + (i + 1) * 0.02)
+    assert lst.audio_s == pytest.approx(1.4, abs=0.03)
+    feed(lst, clock, speech(0.5, seed=6))
+    assert lst.audio_s == pytest.approx(1.9, abs=0.03)
