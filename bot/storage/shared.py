@@ -206,9 +206,9 @@ class ErasureListener:
             return False
         if self.listening:
             return True
-        import asyncpg
+        from bot.storage.postgres import _asyncpg  # the clear error when asyncpg is missing
 
-        self._conn = await asyncpg.connect(self.db.url, timeout=5)
+        self._conn = await _asyncpg().connect(self.db.url, timeout=5)
         await self._conn.add_listener(ERASURE_CHANNEL, self._heard)
         return True
 
