@@ -126,6 +126,14 @@ async def start_bot(tmp_path: Path, standin: DiscordStandIn, request: pytest.Fix
             print(f"\n--- bot log ({bot.log_path}) ---\n{bot.tail(120)}")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Scenarios that run the real bot process (most of a minute of real-time audio each) go
+    first. `make test` runs this folder in side-by-side workers that take tests in collection
+    order; a long scenario picked up last keeps one worker busy while the others sit idle.
+    The sort is stable: within each kind, and within a module, the written order holds."""
+    items.sort(key=lambda item: "start_bot" not in getattr(item, "fixturenames", ()))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
