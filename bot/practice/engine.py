@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Unpack
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.models import Analysis, Question, Transcript
 from bot.speech.stt import Transcriber
 from bot.storage import Database
-from bot.storage.attempts import add_attempt
+from bot.storage.attempts import AttemptContext, add_attempt
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +45,8 @@ class PracticeEngine:
         transcript = await self.transcribe(samples)
         return self.analyze_transcript(question, transcript)
 
-    async def record(
-        self,
-        analysis: Analysis,
-        *,
-        user_id: int,
-        user_name: str = "",
-        mode: str,
-        guild_id: int | None = None,
-        session_id: int | None = None,
-        created_at: datetime | None = None,
-    ) -> int | None:
-        """Store the attempt; returns its id (None when the engine runs without a database).
-        `created_at` (aware) dates it by the caller's clock instead of sqlite's."""
+    async def record(self, analysis: Analysis, **context: Unpack[AttemptContext]) -> int | None:
+        """Store the attempt; returns its id (None when the engine runs without a database)."""
         if self.db is None:
             return None
-        return await add_attempt(
-            self.db, analysis, user_id=user_id, user_name=user_name, mode=mode,
-            guild_id=guild_id, session_id=session_id, created_at=created_at,
-        )
+        return await add_attempt(self.db, analysis, **context)

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from bot.models import Analysis
 from bot.storage.db import Database
@@ -93,21 +93,26 @@ def iso_utc(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-async def add_attempt(
-    db: Database,
-    analysis: Analysis,
-    *,
-    user_id: int,
-    user_name: str = "",
-    mode: str,
-    guild_id: int | None = None,
-    session_id: int | None = None,
-    created_at: datetime | None = None,
-) -> int:
-    """Store one analysed answer (never the audio) in one transaction; returns its id.
+class AttemptContext(TypedDict, total=False):
+    """Who gave an answer, in which practice mode, where and when: the keywords of `add_attempt`,
+    which `PracticeEngine.record` passes on unchanged.
 
-    `created_at` dates the attempt by the caller's clock (the daily service's, so streaks follow the
-    schedule's "today"); without it the column default, the database's wall clock, applies."""
+    `created_at` (aware) dates the attempt by the caller's clock (the daily service's, so streaks
+    follow the schedule's "today"); without it the column default, the database's wall clock, applies."""
+
+    user_id: Required[int]
+    mode: Required[str]   # mock | group | daily | cli
+    user_name: str
+    guild_id: int | None
+    session_id: int | None
+    created_at: datetime | None
+
+
+async def add_attempt(db: Database, analysis: Analysis, **context: Unpack[AttemptContext]) -> int:
+    """Store one analysed answer (never the audio) in one transaction; returns its id."""
+    user_id, user_name = context["user_id"], context.get("user_name", "")
+    guild_id, session_id = context.get("guild_id"), context.get("session_id")
+    mode, created_at = context["mode"], context.get("created_at")
     c = analysis.to_contract()
     columns = ["user_id", "guild_id", "session_id", "mode", "question_id", "category", "transcript",
                "duration_s", "metrics_json", "structure_json", "flags_json", "score"]
