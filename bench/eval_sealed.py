@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.eval_sealed              # typed: rules vs learned, per set and category
     .venv/bin/python -m bench.eval_sealed --spoken     # plus the spoken answers (espeak-ng → whisper)
     .venv/bin/python -m bench.eval_sealed --no-history # do not append to bench/history/sealed_scores.jsonl
+    .venv/bin/python -m bench.eval_sealed --spoken --only spoken_c   # one sealed set
 
 Sealed sets (tests/data/sealed/) were written and labelled by writers who never saw the rules,
 labelled before any detector output existed. They are scored, never studied: this report prints
@@ -138,12 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
                     help="also score typed answers with another weights file, e.g. words=/tmp/words_only.json")
     ap.add_argument("--no-history", action="store_true", help=f"do not append the figures to {HISTORY.relative_to(ROOT)}")
+    ap.add_argument("--only", action="append", default=[], metavar="SET",
+                    help="score only this sealed set (a file name without .toml; repeatable)")
     args = ap.parse_args(argv)
+    files = [p for p in sealed_files() if not args.only or p.stem in args.only]
+    if not files:
+        ap.error(f"no sealed set named {', '.join(args.only)}: the sets are {', '.join(p.stem for p in sealed_files())}")
 
     history: list[dict[str, object]] = []
     print(f"detectors under test: {analysis_version()}\n")
     spoken_speech: dict[str, float] | None = None
-    for path in sealed_files():
+    for path in files:
         answers = load_any(path)
         typed = {det: _tally(typed_rows(answers, det)) for det in STRUCTURE_DETECTORS}
         for spec in args.model:
