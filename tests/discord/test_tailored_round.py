@@ -106,7 +106,7 @@ async def test_round_feedback_sends_a_timeline_per_spoken_answer():
     from bot.discord_io.round_io import DiscordRoundIO
     from bot.practice.round import AnswerResult, RoundSummary
     from tests.discord.helpers import MockGuild, MockMember, MockTextChannel, MockVoiceClient
-    from tests.unit.practice.test_timeline import Q, spoken
+    from tests.unit.practice.timeline_helpers import Q, spoken
 
     member = MockMember(name="ada")
     guild = MockGuild(members=[member])

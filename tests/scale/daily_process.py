@@ -26,7 +26,7 @@ from bot.discord_io.daily_scheduler import DiscordPushPoster
 from bot.storage import Database
 from bot.storage.postgres import MIGRATION_LOCK_KEY
 from tests.fakes import RecordingPoster, UtcClock
-from tests.unit.practice.test_daily_schedule import service
+from tests.unit.practice.schedule_helpers import service
 
 
 async def main(url: str, data_dir: str, shard_count: int = 0, shard_ids: str = "") -> None:

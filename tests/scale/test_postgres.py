@@ -30,7 +30,7 @@ from bot.storage.migrations import MIGRATIONS
 from bot.storage.postgres import MIGRATION_LOCK_KEY, redact
 from tests.scale.cluster import ROOT, free_port
 from tests.scale.postgres import PostgresServer
-from tests.unit.storage.test_storage import make_analysis
+from tests.unit.storage.storage_helpers import make_analysis
 
 pytestmark = pytest.mark.scale
 
@@ -179,7 +179,7 @@ async def test_two_daily_schedulers_on_one_database_push_each_question_once(fres
     """Two bot processes' schedulers (each its own connection) tick the same schedules at the same
     moments for a week: every server gets one push per local day, from one of them."""
     from tests.fakes import RecordingPoster, UtcClock
-    from tests.unit.practice.test_daily_schedule import service
+    from tests.unit.practice.schedule_helpers import service
 
     clock = UtcClock(datetime(2026, 6, 30, 20, 0, tzinfo=UTC))
     zones = {1: "America/New_York", 2: "Asia/Kolkata", 3: "Europe/Berlin"}
@@ -202,7 +202,7 @@ async def _two_processes_for_a_week(url: str, guilds: dict[int, str], tmp_path, 
     at the same moment (both wait on a lock the test holds, then it lets go), and return what each
     posted: [(guild_id, local_date)] per process."""
     from tests.fakes import UtcClock
-    from tests.unit.practice.test_daily_schedule import service
+    from tests.unit.practice.schedule_helpers import service
 
     async with Database(url) as db:
         svc = service(Settings.from_env({}, data_dir=tmp_path / "setup"), db,

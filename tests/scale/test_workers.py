@@ -272,7 +272,7 @@ async def test_a_mock_round_without_workers_tells_the_member_and_goes_on(redis_s
     from bot.practice.round import MockRound, RoundState
     from bot.storage import Database
     from tests.fakes import RecordingRoundIO, StepClock
-    from tests.unit.practice.test_transcription_lost import feed_round
+    from tests.unit.practice.listening_helpers import feed_round
 
     settings = Settings.from_env({}, data_dir=tmp_path / "data", transcribe_url=redis_server.url(5),
                                  transcribe_timeout_s=3.0)  # db 5: no worker listens there

@@ -16,7 +16,7 @@ from bot.sharding import ShardSet, shard_of
 from bot.storage import Database
 from bot.storage.shared import SharedRateLimiter
 from tests.fakes import RecordingPoster, UtcClock
-from tests.unit.practice.test_daily_schedule import service
+from tests.unit.practice.schedule_helpers import service
 
 
 def guild_on_shard(shard: int, count: int, n: int = 0) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.models import Analysis, Flag, Silence
 from bot.practice.audio_quality import POOR_AUDIO, PoorStretch, excuse_poor_audio, stretches
-from tests.unit.practice.test_listening import cleanup, feed, make, silence, speech  # noqa: F401 (fixture)
+from tests.unit.practice.listening_helpers import feed, make, silence, speech
 
 
 def test_marks_group_into_stretches_and_scattered_ones_do_not_count() -> None:
@@ -32,9 +32,9 @@ def test_a_silence_inside_a_poor_stretch_is_not_blamed_one_outside_still_is() ->
     assert excuse_poor_audio(a, []) is a
 
 
-def test_undecryptable_audio_neither_nudges_nor_ends_the_answer(cleanup) -> None:  # noqa: F811
+def test_undecryptable_audio_neither_nudges_nor_ends_the_answer(open_listeners) -> None:
     lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=6.0)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     feed(lst, clock, speech(2.0))
     for _ in range(400):           # 8 s of frames that arrive but cannot be decrypted
         clock.t += 0.02

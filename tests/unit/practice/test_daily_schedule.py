@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.bank import Bank
-from bot.models import KeyPoint, Question
 from bot.practice import prep_plan
 from bot.practice.daily import (
     PlannedPush,
@@ -26,37 +25,14 @@ from bot.practice.daily import (
     parse_time_local,
     parse_timezone,
 )
-from bot.practice.daily_service import DailyService
 from bot.storage import Database
 from bot.storage import daily as store
 from tests.fakes import RecordingPoster, UtcClock
+from tests.unit.practice.schedule_helpers import make_bank, make_question, run_ticks, service
 
 UTC = UTC
 GUILD = 111_111_111_111_111_111
 CHANNEL = 222_222_222_222_222_222
-
-
-def make_question(qid: str, category: str) -> Question:
-    return Question(id=qid, category=category, prompt=f"Prompt for {qid}?", follow_ups=("Why?",),
-                    expected=("assumptions", "outcome"), key_points=(KeyPoint("k", "k", ("k",)),),
-                    target_seconds=90, difficulty="medium")
-
-
-def make_bank(per_category: int = 4) -> Bank:
-    qs = [make_question(f"{cat.replace('_', '-')}-{i}", cat)
-          for cat in ("coding", "fundamentals", "system_design", "behavioral") for i in range(per_category)]
-    return Bank(questions=qs)
-
-
-def service(settings, db: Database, clock: UtcClock, bank: Bank | None = None) -> DailyService:
-    return DailyService(settings, db, bank or make_bank(), engine=None, clock=clock)
-
-
-async def run_ticks(svc: DailyService, poster: RecordingPoster, clock: UtcClock, until: datetime,
-                    step: timedelta = timedelta(minutes=10)) -> None:
-    while clock() < until:
-        clock.advance(seconds=step.total_seconds())
-        await svc.tick(poster)
 
 
 # ------------------------------------------------------------------ parsing

@@ -1,5 +1,6 @@
 """IncrementalListener with synthetic audio: noise bursts stand for speech, zeros (or gaps in
-arrival) for silence, fed as 20 ms Discord frames (48 kHz stereo s16le) on a controlled clock.
+arrival) for silence, fed as 20 ms Discord frames (48 kHz stereo s16le) on a controlled clock
+(tests/unit/practice/listening_helpers.py).
 
 Transcription is replaced by a recorder here (the listener's chunking and timing are under
 test, not whisper); tests/integration/test_round.py runs the real model.
@@ -7,117 +8,16 @@ test, not whisper); tests/integration/test_round.py runs the real model.
 
 from __future__ import annotations
 
-import threading
-
-import numpy as np
 import pytest
 
-from bot.models import Transcript, Word
-from bot.practice.listening import (
-    IncrementalListener,
-    ListenerConfig,
-    ends_with_end_phrase,
-)
-from bot.speech.audio import to_pcm48_stereo
-from tests.fakes import StepClock
-
-RATE = 16000
-FRAME_BYTES = 3840  # 20 ms of 48 kHz stereo s16le
-WAIT = 20.0  # seconds a test waits for a worker result before failing (not a synchronisation sleep)
+from bot.models import Word
+from bot.practice.listening import ends_with_end_phrase
+from tests.unit.practice.listening_helpers import RATE, WAIT, feed, frames, make, silence, speech
 
 
-def speech(seconds: float, seed: int = 0) -> np.ndarray:
-    """Noise with a syllable-like envelope: loud enough for the VAD the whole time."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * RATE)
-    t = np.arange(n) / RATE
-    env = 0.6 + 0.4 * np.abs(np.sin(2 * np.pi * 3.0 * t))
-    return (0.2 * env * rng.standard_normal(n)).clip(-1, 1).astype(np.float32)
-
-
-def silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(seconds * RATE), dtype=np.float32)
-
-
-def frames(samples: np.ndarray) -> list[bytes]:
-    pcm = to_pcm48_stereo(samples)
-    return [pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)]
-
-
-class Recorder:
-    """Stands in for `Transcriber.transcribe_sync`: records (offset, seconds) of every call and
-    returns one word per call, or the scripted words for that offset (rounded to 0.1 s), placed
-    at the chunk's absolute offset."""
-
-    def __init__(self, script: dict[float, list[str]] | None = None) -> None:
-        self.calls: list[tuple[float, float]] = []
-        self.script = script or {}
-        self.lock = threading.Condition()
-
-    def wait_calls(self, n: int) -> bool:
-        with self.lock:
-            return self.lock.wait_for(lambda: len(self.calls) >= n, timeout=WAIT)
-
-    def __call__(self, samples: np.ndarray, *, offset_s: float = 0.0) -> Transcript:
-        with self.lock:
-            self.calls.append((offset_s, len(samples) / RATE))
-            n = len(self.calls)
-            self.lock.notify_all()
-        texts = self.script.get(round(offset_s, 1), [f"chunk{n}"])
-        words = [Word(t, offset_s + 0.1 + 0.3 * i, offset_s + 0.35 + 0.3 * i) for i, t in enumerate(texts)]
-        return Transcript(words=words, duration_s=len(samples) / RATE)
-
-
-class Events:
-    def __init__(self) -> None:
-        self.long_silences: list[tuple[float, float]] = []  # (silence start, audio time when fired)
-        self.ends: list[tuple[str, float]] = []
-        self.ended = threading.Event()
-        self.chunk = threading.Event()
-        self.listener: IncrementalListener | None = None
-
-    def on_long(self, at_s: float) -> None:
-        assert self.listener is not None
-        self.long_silences.append((at_s, self.listener.audio_s))
-
-    def on_end(self, reason: str) -> None:
-        assert self.listener is not None
-        self.ends.append((reason, self.listener.audio_s))
-        self.ended.set()
-
-
-def make(config: ListenerConfig | None = None, script: dict[float, list[str]] | None = None,
-         **cfg: float) -> tuple[IncrementalListener, Events, Recorder, StepClock]:
-    clock = StepClock()
-    rec = Recorder(script)
-    ev = Events()
-    lst = IncrementalListener(
-        rec, config or ListenerConfig(**cfg), clock=clock,
-        on_long_silence=ev.on_long, on_end=ev.on_end, on_chunk=lambda c: ev.chunk.set(),
-    )
-    ev.listener = lst
-    lst.start(clock.t)
-    return lst, ev, rec, clock
-
-
-def feed(lst: IncrementalListener, clock: StepClock, samples: np.ndarray) -> None:
-    """Real-time-equivalent arrival: each 20 ms frame arrives 20 ms after the previous one."""
-    for f in frames(samples):
-        clock.t += len(f) / 4 / 48000
-        lst.feed_pcm48(f, at=clock.t)
-
-
-@pytest.fixture
-def cleanup():
-    made: list[IncrementalListener] = []
-    yield made
-    for lst in made:
-        lst.close()
-
-
-def test_one_nudge_per_answer_at_the_start_of_the_first_long_silence(cleanup):
+def test_one_nudge_per_answer_at_the_start_of_the_first_long_silence(open_listeners):
     lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=15.0)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     feed(lst, clock, speech(2.0))
     feed(lst, clock, silence(5.0))
     feed(lst, clock, speech(2.0, seed=1))
@@ -130,9 +30,9 @@ def test_one_nudge_per_answer_at_the_start_of_the_first_long_silence(cleanup):
     assert not ev.ends
 
 
-def test_short_pauses_and_the_wait_before_speaking_get_no_nudge(cleanup):
+def test_short_pauses_and_the_wait_before_speaking_get_no_nudge(open_listeners):
     lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=15.0)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     feed(lst, clock, silence(6.0))  # thinking before the first word: not mid-answer
     for i in range(5):
         feed(lst, clock, speech(1.5, seed=i))
@@ -142,9 +42,9 @@ def test_short_pauses_and_the_wait_before_speaking_get_no_nudge(cleanup):
     assert lst.speech_started
 
 
-def test_end_silence_after_speech_ends_the_answer_exactly_then(cleanup):
+def test_end_silence_after_speech_ends_the_answer_exactly_then(open_listeners):
     lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=15.0)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     feed(lst, clock, speech(3.0))
     feed(lst, clock, silence(20.0))
     assert [r for r, _ in ev.ends] == ["silence"]
@@ -156,10 +56,10 @@ def test_end_silence_after_speech_ends_the_answer_exactly_then(cleanup):
     assert lst.audio_s == n
 
 
-def test_gaps_in_arrival_are_silence_on_the_wall_clock(cleanup):
+def test_gaps_in_arrival_are_silence_on_the_wall_clock(open_listeners):
     """Discord sends nothing while the user is quiet: a 6 s gap between packets is a 6 s pause."""
     lst, ev, rec, clock = make(long_silence_s=4.0, end_silence_s=15.0)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     feed(lst, clock, speech(2.0))
     clock.t += 6.0  # no packets for 6 s
     feed(lst, clock, speech(2.0, seed=3))
@@ -175,9 +75,9 @@ def test_gaps_in_arrival_are_silence_on_the_wall_clock(cleanup):
     assert tr.duration_s == pytest.approx(10.0, abs=0.05)  # ends with the last speech + at most 0.5 s
 
 
-def test_tick_advances_silence_when_nothing_arrives(cleanup):
+def test_tick_advances_silence_when_nothing_arrives(open_listeners):
     lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=15.0)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     feed(lst, clock, speech(2.0))
     for _ in range(10):  # 5 s of silence seen only through the clock
         clock.t += 0.5
@@ -189,31 +89,31 @@ def test_tick_advances_silence_when_nothing_arrives(cleanup):
     assert [r for r, _ in ev.ends] == ["silence"]
     # small arrival jitter is not mistaken for silence
     lst2, ev2, _, clock2 = make()
-    cleanup.append(lst2)
+    open_listeners.append(lst2)
     feed(lst2, clock2, speech(1.0))
     clock2.t += 0.1
     lst2.tick()
     assert lst2.audio_s == pytest.approx(1.0, abs=0.03)
 
 
-def test_no_speech_timeout_and_max_length(cleanup):
+def test_no_speech_timeout_and_max_length(open_listeners):
     lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=15.0, no_speech_timeout_s=30.0)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     clock.t += 31.0
     lst.tick()
     assert [r for r, _ in ev.ends] == ["no_speech"]
     assert lst.finish().result(WAIT).words == []
 
     lst2, ev2, _, clock2 = make(long_silence_s=4.0, end_silence_s=15.0, max_answer_s=20.0)
-    cleanup.append(lst2)
+    open_listeners.append(lst2)
     feed(lst2, clock2, speech(25.0))
     assert [r for r, _ in ev2.ends] == ["max_length"]
     assert ev2.ends[0][1] == pytest.approx(20.0, abs=0.05)
 
 
-def test_chunks_commit_at_pauses_with_absolute_offsets(cleanup):
+def test_chunks_commit_at_pauses_with_absolute_offsets(open_listeners):
     lst, ev, rec, clock = make(commit_min_s=8.0, commit_pause_s=0.6, tail_pad_s=0.35)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     feed(lst, clock, speech(13.0))
     feed(lst, clock, silence(1.0))
     assert ev.chunk.wait(WAIT)
@@ -235,9 +135,9 @@ def test_chunks_commit_at_pauses_with_absolute_offsets(cleanup):
     assert [c.start_s for c in lst.committed] == pytest.approx([0.0, 13.35], abs=0.05)
 
 
-def test_continuous_speech_is_cut_at_the_quietest_point_before_commit_max(cleanup):
+def test_continuous_speech_is_cut_at_the_quietest_point_before_commit_max(open_listeners):
     lst, ev, rec, clock = make(commit_min_s=12.0, commit_max_s=20.0)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     sig = speech(30.0)
     sig[int(17.0 * RATE) : int(17.2 * RATE)] *= 0.02  # a brief dip (no 0.6 s pause anywhere)
     feed(lst, clock, sig)
@@ -247,14 +147,14 @@ def test_continuous_speech_is_cut_at_the_quietest_point_before_commit_max(cleanu
     assert lst.committed[0].end_s == pytest.approx(17.1, abs=0.15)
 
 
-def test_spoken_end_phrase_ends_the_answer_after_a_short_pause(cleanup):
+def test_spoken_end_phrase_ends_the_answer_after_a_short_pause(open_listeners):
     # the last utterance after each ≥ 0.9 s pause is transcribed alone, padded with 0.3 s of
     # silence and starting 0.1 s early: offsets -0.3 (utterance at 0 s) and 3.6 (at 4 s);
     # the final pass transcribes the whole pending answer from 0
     full = ["we", "cache", "the", "latency", "so", "that's", "my", "answer."]
     script = {-0.3: ["we", "cache", "the", "latency"], 3.6: ["so", "that's", "my", "answer."], 0.0: full}
     lst, ev, rec, clock = make(script=script, probe_pause_s=0.9)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     feed(lst, clock, speech(3.0))
     feed(lst, clock, silence(1.0))
     assert rec.wait_calls(1)  # the first utterance was checked (no end phrase in it)
@@ -268,14 +168,14 @@ def test_spoken_end_phrase_ends_the_answer_after_a_short_pause(cleanup):
     assert tr.text == " ".join(full)  # utterance checks are not part of the transcript
 
 
-def test_a_closing_phrase_after_a_short_gap_is_checked_on_its_own(cleanup):
+def test_a_closing_phrase_after_a_short_gap_is_checked_on_its_own(open_listeners):
     """Whisper may drop a short last sentence at the end of a long chunk, so the last utterance
     (after a ≥ 0.16 s gap) is transcribed alone, silence-padded, to look for the end phrase."""
     # the 9.3 s chunk is committed at the 0.6 s pause (and whisper drops the phrase in it);
     # the last utterance (8.3 s - 0.1 s lead-in - 0.3 s padding) is checked alone
     script = {7.9: ["That's", "my", "answer."], 0.0: ["vehicles", "send", "to", "kafka"]}
     lst, ev, rec, clock = make(script=script)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     feed(lst, clock, speech(8.0))
     feed(lst, clock, silence(0.3))
     feed(lst, clock, speech(1.0, seed=4))
@@ -301,9 +201,9 @@ def test_end_phrase_vocabulary():
     assert ends_with_end_phrase([w("retries", 0.0), w("done", 1.5)])
 
 
-def test_stop_first_reason_wins_and_finish_returns_what_was_said(cleanup):
+def test_stop_first_reason_wins_and_finish_returns_what_was_said(open_listeners):
     lst, ev, rec, clock = make()
-    cleanup.append(lst)
+    open_listeners.append(lst)
     feed(lst, clock, speech(2.0))
     assert lst.stop("user_left")
     assert not lst.stop("done_button")
@@ -313,13 +213,13 @@ def test_stop_first_reason_wins_and_finish_returns_what_was_said(cleanup):
     assert lst.end_reason == "user_left"
 
 
-def test_held_silence_ends_nothing_while_the_user_types_and_restarts_on_release(cleanup):
+def test_held_silence_ends_nothing_while_the_user_types_and_restarts_on_release(open_listeners):
     """A user typing their answer is silent on purpose: no nudge, no end silence, no no-speech
     timeout while held; released, the silence count starts from the release, not from the start."""
     cfg = dict(long_silence_s=4.0, end_silence_s=15.0, no_speech_timeout_s=30.0, max_answer_s=600.0)
     # nothing said at all: the no-speech timeout waits while held
     lst, ev, _, clock = make(**cfg)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     lst.hold_silence()
     clock.t += 120.0
     lst.tick()
@@ -334,7 +234,7 @@ def test_held_silence_ends_nothing_while_the_user_types_and_restarts_on_release(
 
     # speech, then a long held pause: neither the nudge nor the end silence fire
     lst2, ev2, _, clock2 = make(**cfg)
-    cleanup.append(lst2)
+    open_listeners.append(lst2)
     feed(lst2, clock2, speech(2.0))
     lst2.hold_silence(True)
     clock2.t += 60.0
@@ -350,19 +250,19 @@ def test_held_silence_ends_nothing_while_the_user_types_and_restarts_on_release(
 
     # held or not, the answer's length limit still applies
     lst3, ev3, _, clock3 = make(**{**cfg, "max_answer_s": 20.0})
-    cleanup.append(lst3)
+    open_listeners.append(lst3)
     lst3.hold_silence()
     clock3.t += 25.0
     lst3.tick()
     assert [r for r, _ in ev3.ends] == ["max_length"]
 
 
-def test_a_receive_stall_under_the_tick_margin_puts_no_silence_inside_the_speech(cleanup):
+def test_a_receive_stall_under_the_tick_margin_puts_no_silence_inside_the_speech(open_listeners):
     """The receive thread stalls for 0.4 s mid-word while the round's ticker keeps ticking; then
     the late frames arrive together, each with the time its RTP timestamp gives. The ticker must
     not have filled that stretch with silence first: the speech stays contiguous."""
     lst, ev, _, clock = make(long_silence_s=4.0, end_silence_s=15.0)
-    cleanup.append(lst)
+    open_listeners.append(lst)
     feed(lst, clock, speech(1.0))
     late = frames(speech(0.4, seed=5))
     stall_start = clock.t

@@ -12,7 +12,7 @@ from bot.practice.tailoring import read_description
 from bot.storage.profiles import get_profile, save_profile
 from tests.fakes import RecordingPoster, UtcClock
 from tests.role_texts import DATA_PLATFORM, SRE
-from tests.unit.practice.test_daily_schedule import run_ticks, service
+from tests.unit.practice.schedule_helpers import run_ticks, service
 
 BANK = load_bank(Path(__file__).resolve().parents[3] / "question_bank")
 GUILD, CHANNEL = 5150, 6160

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.analysis import analyze, expected_elements
 from bot.analysis.lexicon import build_doc
 from bot.analysis.structure import detect_structure
-from bot.bank import load_bank
-from bot.models import Transcript, Word
+from bot.models import Transcript
 from bot.practice.timeline import DUE_BY_FRAC, build_timeline
 from bot.progress_chart import PNG_SIGNATURE
 from bot.timeline_chart import answer_timeline, has_timeline
-
-BANK = load_bank(Path(__file__).resolve().parents[3] / "question_bank")
-Q = BANK.get("design-telemetry-ingestion")
-
-PARTS = (
-    "So um first I assume about ten thousand vehicles, each sending one reading per second.",
-    "Vehicles send to a stateless ingestion service behind a load balancer, which writes into Kafka.",
-    "In the end I would pick Kafka over a database queue because replay matters more than simplicity.",
-)
-
-
-def spoken(parts=PARTS, gap_s: float = 6.0) -> Transcript:
-    """Words at a steady pace, with a long pause between the parts."""
-    words, t = [], 0.5
-    for part in parts:
-        for w in part.split():
-            words.append(Word(" " + w, t, t + 0.25))
-            t += 0.32
-        t += gap_s
-    return Transcript(words=words, duration_s=t)
+from tests.unit.practice.timeline_helpers import Q, spoken
 
 
 def test_plotted_data_is_the_analysis():

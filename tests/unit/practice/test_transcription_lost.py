@@ -23,7 +23,7 @@ from bot.speech.remote import TranscriptionUnavailable
 from bot.speech.stt import Transcriber
 from bot.storage.attempts import list_attempts
 from tests.fakes import RecordingRoundIO, StepClock
-from tests.unit.practice.test_listening import WAIT, feed, silence, speech
+from tests.unit.practice.listening_helpers import WAIT, feed, feed_round, silence, speech
 
 WORDS = "first I would size the write load at twenty thousand readings a second".split()
 
@@ -70,15 +70,6 @@ def test_the_listener_ends_the_answer_and_keeps_the_words_heard_before():
         lst.close()
     assert [w.text for w in transcript.words] == WORDS  # the first chunk's words, nothing invented
     assert gone.refused == 1  # the tail is not sent again to workers known to be gone
-
-
-def feed_round(r: MockRound, clock: StepClock, samples: np.ndarray) -> None:
-    from bot.speech.audio import to_pcm48_stereo
-
-    pcm = to_pcm48_stereo(samples)
-    for i in range(0, len(pcm), 3840):
-        clock.t += 0.02
-        r.feed_audio(pcm[i:i + 3840], at=clock.t)
 
 
 @pytest.mark.parametrize("words_before", [True, False], ids=["words-heard-first", "nothing-heard-yet"])

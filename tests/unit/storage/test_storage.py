@@ -14,22 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import Analysis, Flag, Silence
 from bot.storage import Database, StorageError
 from bot.storage import db as db_module
 from bot.storage.attempts import add_attempt, get_attempt, list_attempts
 from bot.storage.migrations import MIGRATIONS
-
-
-def make_analysis(qid: str = "coding-rate-limiter", score: int = 64) -> Analysis:
-    return Analysis(
-        question_id=qid, category="coding", transcript="I assume one region. A hash map, linear time.",
-        duration_s=42.5, metrics={"words_per_minute": 140.0, "time_to_first_word_s": 1.2,
-                                  "filler_words": 2, "speaking_ratio": 0.8},
-        silences=[Silence(10.0, 15.5)], structure={"assumptions": True, "outcome": False},
-        flags=[Flag("long_silence", "5.5 s of silence", 10.0), Flag("missing_outcome", "Land it.")],
-        score=score, follow_up="What is the space cost?", summary="Good start.",
-    )
+from tests.unit.storage.storage_helpers import make_analysis
 
 
 def build_v1(path: Path) -> None:
