@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -30,6 +31,16 @@ async def db(settings: Settings):
 
     async with Database(settings.database) as database:
         yield database
+
+
+@pytest.fixture
+def keep_root_logging():
+    """Restores the root logger's level and handlers after the test (for code that installs logging)."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
 
 
 @pytest.fixture(scope="session")

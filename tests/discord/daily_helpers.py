@@ -15,6 +15,7 @@ from tests.discord.helpers import (
     CustomMockMixin,
     MockBot,
     MockGuild,
+    MockInteraction,
     MockMember,
     MockMessage,
     MockTextChannel,
@@ -109,3 +110,23 @@ def replies_of(message: MockMessage) -> list[dict[str, Any]]:
         content = c.args[0] if c.args else c.kwargs.get("content")
         out.append({"content": content or "", "embed": c.kwargs.get("embed"), "kwargs": c.kwargs})
     return out
+
+
+TEXT_ANSWER = (
+    "I assume we get about a million events a day and duplicates come from client retries. The baseline "
+    "is a hash set of event ids; it is linear time and space. To improve it I keep ids for a day only, "
+    "in a keyed store with a TTL. I would test duplicates, an empty stream and a late event, so the "
+    "result is exactly-once processing at a small storage cost, which is the tradeoff."
+)
+
+
+async def setup_daily(w, tz: str = "America/New_York", at: str = "09:00", cats: str | None = None):
+    inter = MockInteraction(user=w.admin, guild=w.guild)
+    await w.cog.daily_setup.callback(w.cog, inter, w.channel, at, tz, cats)
+    return inter
+
+
+async def open_thread(world, cats: str | None = None) -> MockThread:
+    await setup_daily(world, cats=cats)
+    await world.cog.daily_now.callback(world.cog, MockInteraction(user=world.admin, guild=world.guild))
+    return world.channel.threads_opened[0]

@@ -337,3 +337,12 @@ class MockBot(CustomMockMixin, unittest.mock.MagicMock):
     def of(cls, instance: commands.Bot, **kwargs: Any) -> MockBot:
         spec_cls = type("MockBot", (cls,), {"spec_set": instance})
         return spec_cls(**kwargs)
+
+
+# --------------------------------------------------------------------------- presses
+
+
+async def dispatch(view: discord.ui.View, item: discord.ui.Item, i: MockInteraction) -> MockInteraction:
+    """A component press as discord.py runs it."""
+    await view._scheduled_task(item, i)
+    return i

@@ -11,7 +11,6 @@ from __future__ import annotations
 import unittest.mock
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
-from typing import Any
 
 import discord
 
@@ -19,10 +18,11 @@ from bot.practice.group import Phase
 from bot.ratings import Rating
 from bot.storage import attempts as attempts_store
 from bot.storage import daily, privacy
-from cogs.privacy import DeleteConfirmView, PrivacyCog
+from cogs.privacy import PrivacyCog
 from tests.discord.daily_helpers import MockThread
-from tests.discord.helpers import MockDMChannel, MockInteraction, MockMember, MockMessage, with_history
-from tests.discord.test_peers_cog import ANSWER, cog, inter, make_world, press, start_group  # noqa: F401
+from tests.discord.group_helpers import ANSWER, inter, make_world, press, start_group
+from tests.discord.helpers import MockDMChannel, MockMember, MockMessage, with_history
+from tests.discord.privacy_helpers import erase
 from tests.fault.population import _analysis, scan_for
 
 ERIN_NAME = "erin-erased-member"
@@ -33,23 +33,12 @@ def forbidden() -> discord.Forbidden:
                              {"code": 50001, "message": "Missing Access"})
 
 
-async def erase(privacy_cog: PrivacyCog, member: Any, guild: Any) -> str:
-    """`/privacy delete` and the Erase press, as the member; returns the final reply's text."""
-    ask = MockInteraction(user=member, guild=guild)
-    await privacy_cog.delete.callback(privacy_cog, ask)
-    view = ask.response.send_message.call_args.kwargs["view"]
-    assert isinstance(view, DeleteConfirmView)
-    confirm = MockInteraction(user=member, guild=guild)
-    await view.confirm.callback(confirm)
-    return confirm.edit_original_response.call_args.kwargs["content"]
-
-
-async def test_erasing_a_member_mid_group_leaves_nothing_of_them_when_the_group_ends(cog, settings) -> None:  # noqa: F811
+async def test_erasing_a_member_mid_group_leaves_nothing_of_them_when_the_group_ends(group_cog, settings) -> None:
     w = make_world(3)
     owner, erin, third = w.members
     erin.display_name = erin.global_name = erin.name = ERIN_NAME
-    view = await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    view = await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     await press(view.join_button, inter(w, erin))
     await press(view.join_button, inter(w, third))
     await press(view.begin_button, inter(w, owner))
@@ -59,8 +48,8 @@ async def test_erasing_a_member_mid_group_leaves_nothing_of_them_when_the_group_
     await s.rate(third.id, 1, Rating(2, 2, 2))
     await s.submit_text_answer(erin.id, ANSWER)  # her answer is stored and being rated
     assert s.phase is Phase.RATING and scan_for(settings.database, (erin.id, ERIN_NAME))
-    cog.bot.get_user = unittest.mock.Mock(return_value=MockMember(id=erin.id, dm_channel=MockDMChannel()))
-    reply = await erase(PrivacyCog(cog.bot), erin, w.guild)
+    group_cog.bot.get_user = unittest.mock.Mock(return_value=MockMember(id=erin.id, dm_channel=MockDMChannel()))
+    reply = await erase(PrivacyCog(group_cog.bot), erin, w.guild)
     assert "erased" in reply and "you left the round or group" in reply.lower()
     # out of the running group at once: not a member, not listened to, not in its figures
     assert not s.is_member(erin.id) and erin.id not in w.vc.fake.sink.member_ids
@@ -72,16 +61,16 @@ async def test_erasing_a_member_mid_group_leaves_nothing_of_them_when_the_group_
     assert len(naming) >= 3 and all(m.delete.await_count == 1 for m in naming)
     assert all(m.delete.await_count == 0 for m, _ in w.text.sent if m not in naming)
     ending = inter(w, owner)
-    await cog.end.callback(cog, ending)
+    await group_cog.end.callback(group_cog, ending)
     _, kw = await w.text.wait_sent(lambda k: getattr(k.get("embed"), "title", "") == "Group summary")
     assert ERIN_NAME not in str(kw["embed"].to_dict())
     assert scan_for(settings.database, (erin.id, ERIN_NAME)) == []
-    assert await privacy.stored_counts(cog.bot.services.db, erin.id) == {}
+    assert await privacy.stored_counts(group_cog.bot.services.db, erin.id) == {}
 
 
 async def test_erasure_removes_parleys_messages_for_the_member_and_names_what_it_could_not(
-        cog, settings) -> None:  # noqa: F811
-    bot, db = cog.bot, cog.bot.services.db
+        group_cog, settings) -> None:
+    bot, db = group_cog.bot, group_cog.bot.services.db
     me = bot.user
     w = make_world(2)
     erin, other = w.members
@@ -122,19 +111,19 @@ async def test_erasure_removes_parleys_messages_for_the_member_and_names_what_it
     assert scan_for(settings.database, (erin.id,)) == []
 
 
-async def test_who_ended_a_group_is_stored_as_an_id_and_rendered_as_a_mention(cog, settings) -> None:  # noqa: F811
+async def test_who_ended_a_group_is_stored_as_an_id_and_rendered_as_a_mention(group_cog, settings) -> None:
     """Issue 13 item 2: `/group end` by a server manager keeps their id, never their display name;
     the summary shows them as a mention (Discord renders the name; nobody is pinged)."""
     from bot.storage.group import GroupStore
 
     w = make_world(1)
-    await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     manager = w.guild.add_member(MockMember(name="mod-with-a-name",
                                             guild_permissions=discord.Permissions(manage_guild=True)))
-    await cog.end.callback(cog, inter(w, manager))
+    await group_cog.end.callback(group_cog, inter(w, manager))
     _, kw = await w.text.wait_sent(lambda k: getattr(k.get("embed"), "title", "") == "Group summary")
     assert f"Ended by <@{manager.id}>" in kw["embed"].description
-    rec = await GroupStore(cog.bot.services.db).get(run.session.session_id)
+    rec = await GroupStore(group_cog.bot.services.db).get(run.session.session_id)
     assert rec.summary["ended_by_id"] == manager.id
     assert scan_for(settings.database, ("mod-with-a-name",)) == []

@@ -11,7 +11,7 @@ import discord
 
 from bot.discord_io.group_views import AnswerModal, TurnView
 from bot.practice.group import Phase
-from tests.discord.test_peers_cog import cog, consent_all, inter, make_world, press  # noqa: F401
+from tests.discord.group_helpers import consent_all, inter, make_world, press
 
 DECIDES = ("I assume a few thousand requests a second. I would go with a single Postgres database here "
            "because it is simpler to operate and the load is small.")
@@ -28,13 +28,13 @@ async def type_in(view: TurnView, w, member, text: str) -> None:  # type: ignore
     await modal.on_submit(submit)
 
 
-async def test_group_pushback_through_the_ui(cog) -> None:  # noqa: F811
+async def test_group_pushback_through_the_ui(group_cog) -> None:
     w = make_world(2)
     owner, peer = w.members
-    await consent_all(cog, w)
+    await consent_all(group_cog, w)
     start = inter(w, owner)
-    await cog.start.callback(cog, start, None, 1, True)
-    run = cog.runs[w.guild.id]
+    await group_cog.start.callback(group_cog, start, None, 1, True)
+    run = group_cog.runs[w.guild.id]
     assert run.session.config.pushback is True
     lobby = run.lobby_view
     await press(lobby.join_button, inter(w, peer))
@@ -68,7 +68,7 @@ async def test_group_pushback_through_the_ui(cog) -> None:  # noqa: F811
     assert run.session.phase is Phase.RATING
 
     ending = inter(w, owner)
-    await cog.end.callback(cog, ending)
+    await group_cog.end.callback(group_cog, ending)
     _, kw = await w.text.wait_sent(lambda k: getattr(k.get("embed"), "title", "") == "Group summary")
     fields = {f.name: f.value for f in kw["embed"].fields}
     assert "Pushback, turn 1: defended it with a reason on 'I would go with a single Postgres" in fields[owner.name]

@@ -21,29 +21,23 @@ import bot.discord_io
 import cogs
 from bot.discord_io.guards import CommandGuard
 from bot.discord_io.member_views import ParleyModal, ParleyView
-from tests.discord.helpers import MockInteraction, MockMessage
-from tests.discord.test_peers_cog import cog, inter, make_world, press, start_group  # noqa: F401
+from tests.discord.group_helpers import inter, make_world, press, start_group
+from tests.discord.helpers import MockMessage, dispatch
 from tests.fakes import StepClock
 
 LIMIT = 5
 
 
-async def dispatch(view: discord.ui.View, item: discord.ui.Item, i: MockInteraction) -> MockInteraction:
-    """A component press as discord.py runs it."""
-    await view._scheduled_task(item, i)
-    return i
-
-
-async def test_spamming_be_the_interviewer_is_limited_and_lobby_edits_are_coalesced(cog) -> None:  # noqa: F811
+async def test_spamming_be_the_interviewer_is_limited_and_lobby_edits_are_coalesced(group_cog) -> None:
     w = make_world(3)
     owner, peer, third = w.members
-    view = await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    view = await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     for m in (peer, third):
         await press(view.join_button, inter(w, m))
     await run.lobby_settled()
     clock = StepClock()
-    cog.bot.command_guard = CommandGuard(LIMIT, clock=clock)
+    group_cog.bot.command_guard = CommandGuard(LIMIT, clock=clock)
     # the lobby message: its first edit is held in flight while the presses arrive
     lobby = MockMessage()
     in_flight, release = asyncio.Event(), asyncio.Event()
@@ -59,7 +53,7 @@ async def test_spamming_be_the_interviewer_is_limited_and_lobby_edits_are_coales
     presses = []
     for n in range(20):
         i = inter(w, peer)
-        i.client, i.type = cog.bot, discord.InteractionType.component
+        i.client, i.type = group_cog.bot, discord.InteractionType.component
         presses.append(await dispatch(view, view.interviewer_button, i))
         if n == 0:  # the first press's lobby edit is now on its way (and held there)
             await asyncio.wait_for(in_flight.wait(), 5)
@@ -70,7 +64,7 @@ async def test_spamming_be_the_interviewer_is_limited_and_lobby_edits_are_coales
     assert run.session.interviewer_id == peer.id  # five toggles: on, off, on, off, on
     # someone else is not limited by the peer's burst
     other = inter(w, third)
-    other.client, other.type = cog.bot, discord.InteractionType.component
+    other.client, other.type = group_cog.bot, discord.InteractionType.component
     await dispatch(view, view.interviewer_button, other)
     assert "someone is already the interviewer" in other.reply_text()
     # five more requests to refresh the lobby while the first edit was in flight: two edits in all
@@ -80,24 +74,24 @@ async def test_spamming_be_the_interviewer_is_limited_and_lobby_edits_are_coales
     # the window passes: the peer may press again
     clock.t += 61
     again = inter(w, peer)
-    again.client, again.type = cog.bot, discord.InteractionType.component
+    again.client, again.type = group_cog.bot, discord.InteractionType.component
     await dispatch(view, view.interviewer_button, again)
     assert "back to answering" in again.reply_text()
 
 
-async def test_a_modal_submit_counts_toward_the_same_limit(cog) -> None:  # noqa: F811
+async def test_a_modal_submit_counts_toward_the_same_limit(group_cog) -> None:
     from bot.discord_io.group_views import AnswerModal
 
     w = make_world(1)
-    await start_group(cog, w)
-    run = cog.runs[w.guild.id]
-    cog.bot.command_guard = CommandGuard(1, clock=StepClock())
+    await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
+    group_cog.bot.command_guard = CommandGuard(1, clock=StepClock())
     first = inter(w, w.owner)
-    first.client = cog.bot
+    first.client = group_cog.bot
     assert await AnswerModal(run).interaction_check(first) is True
     typed = "My answer: shard by tenant, cache the hot keys."
     second = inter(w, w.owner)
-    second.client, second.type = cog.bot, discord.InteractionType.modal_submit
+    second.client, second.type = group_cog.bot, discord.InteractionType.modal_submit
     second.data = {"custom_id": "parley:group:answer-x", "components": [
         {"type": 1, "components": [{"type": 4, "custom_id": "parley:group:answer-text", "value": typed}]}]}
     assert await AnswerModal(run).interaction_check(second) is False

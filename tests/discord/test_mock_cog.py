@@ -1,4 +1,5 @@
-"""`/mock start` and `/mock stop` driven through spec_set Discord mocks (tests/discord/helpers.py).
+"""`/mock start` and `/mock stop` driven through spec_set Discord mocks (tests/discord/helpers.py); the
+`mock_cog` fixture and the helpers that run a round are in tests/discord/mock_helpers.py.
 
 The round is the real `MockRound` with the real engine, bank, sqlite database and TTS; the
 Discord side is our real `DiscordRoundIO`, views and embeds. Only the network edge is faked: the
@@ -12,119 +13,52 @@ import json
 import logging
 import threading
 from types import SimpleNamespace
-from typing import Any
 
 import discord
 import pytest
 from discord.ext.voice_recv import VoiceRecvClient
 
-from bot.bank import load_bank
 from bot.discord_io.client import ParleyBot
-from bot.discord_io.views import ConsentView, PrivateFeedbackView, RoundControls, TextAnswerModal
+from bot.discord_io.views import ConsentView, PrivateFeedbackView, RoundControls
 from bot.discord_io.voice_receive import AnswerSink
 from bot.models import CATEGORIES, DIFFICULTIES
-from bot.practice.engine import PracticeEngine
 from bot.practice.round import RoundState
 from bot.practice.rounds_registry import KIND_GROUP, RoundsRegistry
-from bot.services import Services
 from bot.speech.audio import decode_file, to_pcm48_stereo
 from bot.speech.stt import Transcriber
-from bot.speech.tts import Speaker
 from bot.storage.sessions import get_session
 from cogs.mock import MockCog
 from tests.discord.helpers import (
     MockBot,
-    MockGuild,
     MockInteraction,
     MockMember,
-    MockTextChannel,
     MockVoiceChannel,
-    MockVoiceClient,
     MockVoiceState,
 )
-
-TIMEOUT = 60.0
-
-
-def _services(settings, db, transcriber) -> Services:
-    bank = load_bank(settings.bank_dir)
-    engine = PracticeEngine(settings=settings, bank=bank, transcriber=transcriber, db=db)
-    return Services(settings, db, bank, transcriber, Speaker(settings), engine)
-
-
-@pytest.fixture
-def round_settings(settings):
-    return settings.with_(questions_per_round=2)
-
-
-@pytest.fixture
-async def cog(round_settings, db):
-    # A real Transcriber that is never loaded: these tests send no audio, so nothing transcribes.
-    services = _services(round_settings, db, Transcriber(round_settings))
-    bot = MockBot.of(ParleyBot(services, extensions=()))
-    bot.services, bot.settings = services, round_settings
-    bot.rounds = RoundsRegistry(round_settings)
-    c = MockCog(bot)
-    yield c
-    await _end_all(c)
-
-
-async def _end_all(c: MockCog) -> None:
-    for active in list(c.active.values()):
-        active.round.end()
-        await asyncio.wait_for(active.task, TIMEOUT)
-
-
-def make_world(guild: MockGuild | None = None, *, in_voice: bool = True) -> SimpleNamespace:
-    member = MockMember(name="ada")
-    guild = guild or MockGuild()
-    guild.add_member(member)
-    voice = MockVoiceChannel(guild=guild, members=[member])
-    member.voice = MockVoiceState(channel=voice) if in_voice else None
-    text = MockTextChannel(guild=guild)
-    vc = MockVoiceClient()
-    voice.connect.return_value = vc
-    return SimpleNamespace(member=member, guild=guild, voice=voice, text=text, vc=vc)
-
-
-def interaction_for(world: SimpleNamespace, user: Any = None) -> MockInteraction:
-    return MockInteraction(user=user or world.member, guild=world.guild, channel=world.text)
-
-
-async def start(cog: MockCog, inter: MockInteraction, **options: Any) -> None:
-    # the rounds here stop at the last answer; the invitation to ask questions is tested on its own
-    opts = {"category": None, "difficulty": None, "question": None, "your_questions": False, **options}
-    await cog.start.callback(cog, inter, **opts)
-
-
-def has_view(kind: type) -> Any:
-    return lambda kw: isinstance(kw.get("view"), kind)
-
-
-async def accept_consent(world: SimpleNamespace) -> ConsentView:
-    _, kw = await world.text.wait_sent(has_view(ConsentView), timeout=TIMEOUT)
-    view = kw["view"]
-    press = interaction_for(world)
-    assert await view.interaction_check(press)
-    await view.accept.callback(press)
-    return view
-
-
-def only_ephemeral(inter: MockInteraction) -> bool:
-    return bool(inter.replies()) and all(kw.get("ephemeral") for _, kw in inter.replies())
-
+from tests.discord.mock_helpers import (
+    TIMEOUT,
+    accept_consent,
+    dms_closed,
+    has_view,
+    interaction_for,
+    make_world,
+    only_ephemeral,
+    services_for,
+    start,
+    type_answer,
+)
 
 # --------------------------------------------------------------------------- refusals
 
 
-async def test_caller_not_in_voice_gets_a_private_hint(cog) -> None:
+async def test_caller_not_in_voice_gets_a_private_hint(mock_cog) -> None:
     w = make_world(in_voice=False)
     inter = interaction_for(w)
-    await start(cog, inter)
+    await start(mock_cog, inter)
     assert only_ephemeral(inter)
     assert "join a voice channel" in inter.reply_text()
     w.voice.connect.assert_not_awaited()
-    assert len(cog.registry) == 0
+    assert len(mock_cog.registry) == 0
 
 
 @pytest.mark.parametrize("perms, named, not_named", [
@@ -132,11 +66,11 @@ async def test_caller_not_in_voice_gets_a_private_hint(cog) -> None:
     (discord.Permissions(view_channel=True, speak=True), ["connect"], ["speak"]),
     (discord.Permissions(view_channel=True), ["connect and speak"], []),
 ])
-async def test_missing_voice_permission_is_named(cog, perms, named, not_named) -> None:
+async def test_missing_voice_permission_is_named(mock_cog, perms, named, not_named) -> None:
     w = make_world()
     w.voice.set_permissions_for(w.guild.me, perms)
     inter = interaction_for(w)
-    await start(cog, inter)
+    await start(mock_cog, inter)
     text = inter.reply_text()
     assert only_ephemeral(inter)
     for word in named:
@@ -147,79 +81,79 @@ async def test_missing_voice_permission_is_named(cog, perms, named, not_named) -
     w.voice.connect.assert_not_awaited()
 
 
-async def test_missing_text_channel_permission_is_named(cog) -> None:
+async def test_missing_text_channel_permission_is_named(mock_cog) -> None:
     w = make_world()
     inter = interaction_for(w)
     inter.app_permissions = discord.Permissions(view_channel=True, send_messages=True, attach_files=True)
-    await start(cog, inter)
+    await start(mock_cog, inter)
     text = inter.reply_text()
     assert only_ephemeral(inter) and "embed links" in text and "send messages" not in text
     w.voice.connect.assert_not_awaited()
 
 
-async def test_unknown_question_id_is_refused_with_suggestions(cog) -> None:
+async def test_unknown_question_id_is_refused_with_suggestions(mock_cog) -> None:
     w = make_world()
-    real_id = cog.services.bank.ids()[0]
+    real_id = mock_cog.services.bank.ids()[0]
     inter = interaction_for(w)
-    await start(cog, inter, question=real_id + "x")
+    await start(mock_cog, inter, question=real_id + "x")
     text = inter.reply_text()
     assert only_ephemeral(inter)
     assert "don't know that question" in text and real_id in text
     w.voice.connect.assert_not_awaited()
 
 
-async def test_second_round_in_the_same_server_is_busy(cog) -> None:
+async def test_second_round_in_the_same_server_is_busy(mock_cog) -> None:
     first = make_world()
-    await start(cog, interaction_for(first))
+    await start(mock_cog, interaction_for(first))
     second = make_world(first.guild)
     inter = interaction_for(second)
-    await start(cog, inter)
+    await start(mock_cog, inter)
     assert only_ephemeral(inter)
     assert "already running in this server" in inter.reply_text()
     second.voice.connect.assert_not_awaited()
-    assert len(cog.registry) == 1
+    assert len(mock_cog.registry) == 1
 
 
-async def test_a_peer_group_holding_the_slot_is_named(cog) -> None:
+async def test_a_peer_group_holding_the_slot_is_named(mock_cog) -> None:
     w = make_world()
-    held = await cog.registry.claim(w.guild.id, 4242, channel_id=w.voice.id, kind=KIND_GROUP)
+    held = await mock_cog.registry.claim(w.guild.id, 4242, channel_id=w.voice.id, kind=KIND_GROUP)
     inter = interaction_for(w)
-    await start(cog, inter)
+    await start(mock_cog, inter)
     text = inter.reply_text()
     assert only_ephemeral(inter)
     assert "a peer group is already running in this server" in text and f"<#{w.voice.id}>" in text
     assert "mock round" not in text
     w.voice.connect.assert_not_awaited()
-    assert len(cog.registry) == 1
-    await cog.registry.release(held)
+    assert len(mock_cog.registry) == 1
+    await mock_cog.registry.release(held)
 
 
-async def test_autocomplete_offers_real_ids_filtered_by_what_was_typed(cog) -> None:
+async def test_autocomplete_offers_real_ids_filtered_by_what_was_typed(mock_cog) -> None:
     w = make_world()
-    bank = cog.services.bank
+    bank = mock_cog.services.bank
     target = bank.questions[3]
     inter = interaction_for(w)
     inter.namespace = SimpleNamespace(category=None)
-    choices = await cog._question_autocomplete(inter, target.id[:-1])
+    choices = await mock_cog._question_autocomplete(inter, target.id[:-1])
     assert target.id in [c.value for c in choices] and len(choices) <= 25
     inter.namespace = SimpleNamespace(category=SimpleNamespace(value="behavioral"))
-    choices = await cog._question_autocomplete(inter, "")
+    choices = await mock_cog._question_autocomplete(inter, "")
     assert choices and all(bank.get(c.value).category == "behavioral" for c in choices)
 
 
 # --------------------------------------------------------------------------- a round
 
 
-async def test_round_starts_with_consent_before_listening_and_stop_ends_it(cog, db) -> None:
+async def test_round_starts_with_consent_before_listening_and_stop_ends_it(mock_cog, db) -> None:
     w = make_world()
     inter = interaction_for(w)
-    q = cog.services.bank.questions[0]
-    await start(cog, inter, question=q.id)
+    q = mock_cog.services.bank.questions[0]
+    await start(mock_cog, inter, question=q.id)
 
     assert only_ephemeral(inter) and "joined" in inter.reply_text()
     w.voice.connect.assert_awaited_once()
     assert w.voice.connect.await_args.kwargs["cls"] is VoiceRecvClient
-    active = cog.active[w.guild.id]
+    active = mock_cog.active[w.guild.id]
 
     # The consent notice comes first, and nothing is received before it is accepted.
     msg, kw = await w.text.wait_sent(has_view(ConsentView), timeout=TIMEOUT)
@@ -245,7 +179,7 @@ async def test_round_starts_with_consent_before_listening_and_stop_ends_it(cog, 
     assert isinstance(sink, AnswerSink) and sink.user_id == w.member.id and sink.wants_opus()
 
     stop = interaction_for(w)
-    await cog.stop.callback(cog, stop)
+    await mock_cog.stop.callback(mock_cog, stop)
     assert only_ephemeral(stop) and "stopping your round" in stop.reply_text()
     await asyncio.wait_for(active.task, TIMEOUT)
 
@@ -254,30 +188,30 @@ async def test_round_starts_with_consent_before_listening_and_stop_ends_it(cog, 
     view.message.edit.assert_awaited()
     w.vc.disconnect.assert_awaited()
     assert w.vc.fake.sink is None and not w.vc.fake.connected
-    assert len(cog.registry) == 0 and w.guild.id not in cog.active
+    assert len(mock_cog.registry) == 0 and w.guild.id not in mock_cog.active
     row = await get_session(db, active.round.session_id)
     assert row is not None and row.status == "done" and row.owner_id == w.member.id
 
 
-async def test_a_round_started_plainly_ends_with_the_candidate_s_questions_unless_turned_off(cog) -> None:
+async def test_a_round_started_plainly_ends_with_the_candidate_s_questions_unless_turned_off(mock_cog) -> None:
     """As in a real interview, the last stage invites the member's own questions; the option
     turns it off for a shorter round, and pushback stays off unless asked for."""
     for opts, expected in (({}, True), ({"your_questions": False}, False)):
         w = make_world()
         # as discord.py calls it when the member leaves the other options out
-        await cog.start.callback(cog, interaction_for(w), category=None, difficulty=None, question=None, **opts)
-        active = cog.active[w.guild.id]
+        await mock_cog.start.callback(mock_cog, interaction_for(w), category=None, difficulty=None, question=None, **opts)
+        active = mock_cog.active[w.guild.id]
         extras = active.round.extras
         assert (extras is not None and extras.own_questions) is expected
         assert extras is None or not extras.pushback
-        await cog.stop.callback(cog, interaction_for(w))
+        await mock_cog.stop.callback(mock_cog, interaction_for(w))
         await asyncio.wait_for(active.task, TIMEOUT)
 
 
-async def test_declining_consent_records_nothing_and_leaves(cog, db) -> None:
+async def test_declining_consent_records_nothing_and_leaves(mock_cog, db) -> None:
     w = make_world()
-    await start(cog, interaction_for(w))
-    active = cog.active[w.guild.id]
+    await start(mock_cog, interaction_for(w))
+    active = mock_cog.active[w.guild.id]
     _, kw = await w.text.wait_sent(has_view(ConsentView), timeout=TIMEOUT)
     await kw["view"].decline.callback(interaction_for(w))
     await asyncio.wait_for(active.task, TIMEOUT)
@@ -289,30 +223,30 @@ async def test_declining_consent_records_nothing_and_leaves(cog, db) -> None:
         assert (await cur.fetchone())[0] == 0
 
 
-async def test_only_owner_or_manage_server_may_stop(cog) -> None:
+async def test_only_owner_or_manage_server_may_stop(mock_cog) -> None:
     w = make_world()
-    await start(cog, interaction_for(w))
-    active = cog.active[w.guild.id]
+    await start(mock_cog, interaction_for(w))
+    active = mock_cog.active[w.guild.id]
     await accept_consent(w)
     await active.round.wait_state(RoundState.LISTENING)
 
     bystander = w.guild.add_member(MockMember(name="bob"))
     refused = interaction_for(w, bystander)
-    await cog.stop.callback(cog, refused)
+    await mock_cog.stop.callback(mock_cog, refused)
     assert only_ephemeral(refused) and "manage server" in refused.reply_text()
     assert not active.round.ended
 
     moderator = w.guild.add_member(MockMember(name="mod", guild_permissions=discord.Permissions(manage_guild=True)))
     allowed = interaction_for(w, moderator)
-    await cog.stop.callback(cog, allowed)
+    await mock_cog.stop.callback(mock_cog, allowed)
     await asyncio.wait_for(active.task, TIMEOUT)
     assert active.round.ended and active.round.summary.reason == "ended"
 
 
-async def test_buttons_obey_only_the_owner_and_drive_the_round(cog) -> None:
+async def test_buttons_obey_only_the_owner_and_drive_the_round(mock_cog) -> None:
     w = make_world()
-    await start(cog, interaction_for(w))
-    active = cog.active[w.guild.id]
+    await start(mock_cog, interaction_for(w))
+    active = mock_cog.active[w.guild.id]
     await accept_consent(w)
     _, card = await w.text.wait_sent(has_view(RoundControls), timeout=TIMEOUT)
     view: RoundControls = card["view"]
@@ -334,29 +268,29 @@ async def test_buttons_obey_only_the_owner_and_drive_the_round(cog) -> None:
     assert second["view"].closed
 
 
-async def test_user_leaving_voice_stops_the_round_with_a_message(cog) -> None:
+async def test_user_leaving_voice_stops_the_round_with_a_message(mock_cog) -> None:
     w = make_world()
-    await start(cog, interaction_for(w))
-    active = cog.active[w.guild.id]
+    await start(mock_cog, interaction_for(w))
+    active = mock_cog.active[w.guild.id]
     await accept_consent(w)
     await active.round.wait_state(RoundState.LISTENING)
     before, after = MockVoiceState(channel=w.voice), MockVoiceState(channel=None)
-    await cog.on_voice_state_update(w.member, before, after)
+    await mock_cog.on_voice_state_update(w.member, before, after)
     await asyncio.wait_for(active.task, TIMEOUT)
     assert active.round.summary.status == "interrupted" and active.round.summary.reason == "user_left"
     assert any("left the voice channel" in (kw.get("content") or "") for _, kw in w.text.sent)
-    assert len(cog.registry) == 0
+    assert len(mock_cog.registry) == 0
 
 
 @pytest.mark.parametrize("moved", [False, True], ids=["disconnected", "moved"])
-async def test_bot_disconnected_or_moved_tells_the_user(cog, moved) -> None:
+async def test_bot_disconnected_or_moved_tells_the_user(mock_cog, moved) -> None:
     w = make_world()
-    await start(cog, interaction_for(w))
-    active = cog.active[w.guild.id]
+    await start(mock_cog, interaction_for(w))
+    active = mock_cog.active[w.guild.id]
     await accept_consent(w)
     await active.round.wait_state(RoundState.LISTENING)
     elsewhere = MockVoiceChannel(guild=w.guild) if moved else None
-    await cog.on_voice_state_update(w.guild.me, MockVoiceState(channel=w.voice),
+    await mock_cog.on_voice_state_update(w.guild.me, MockVoiceState(channel=w.voice),
                                     MockVoiceState(channel=elsewhere))
     await asyncio.wait_for(active.task, TIMEOUT)
     assert active.round.summary.reason == "disconnected"
@@ -364,13 +298,13 @@ async def test_bot_disconnected_or_moved_tells_the_user(cog, moved) -> None:
     assert any("disconnected from the voice channel" in (kw.get("content") or "") for _, kw in w.text.sent)
 
 
-async def test_our_own_leave_at_round_end_is_one_leave_not_an_interruption(cog, caplog) -> None:
+async def test_our_own_leave_at_round_end_is_one_leave_not_an_interruption(mock_cog, caplog) -> None:
     """At the end of a round the bot leaves voice once; Discord's confirmation of that leave (the
     bot's own VOICE_STATE_UPDATE, delivered while discord.py's disconnect() still waits for it)
     is recognised as our own leave: no "disconnected during a round" handling, no second leave."""
     w = make_world()
-    await start(cog, interaction_for(w))
-    active = cog.active[w.guild.id]
+    await start(mock_cog, interaction_for(w))
+    active = mock_cog.active[w.guild.id]
     await accept_consent(w)
     await active.round.wait_state(RoundState.LISTENING)
 
@@ -382,14 +316,14 @@ async def test_our_own_leave_at_round_end_is_one_leave_not_an_interruption(cog, 
         w.vc.fake.sink = None
         # ...then waits for the gateway's VOICE_STATE_UPDATE (channel None), which discord.py
         # also dispatches to the cogs' listeners while this call is still running.
-        assert w.guild.id in cog.active, "the confirmation arrives while the round is still listed"
-        await cog.on_voice_state_update(w.guild.me, MockVoiceState(channel=w.voice),
+        assert w.guild.id in mock_cog.active, "the confirmation arrives while the round is still listed"
+        await mock_cog.on_voice_state_update(w.guild.me, MockVoiceState(channel=w.voice),
                                         MockVoiceState(channel=None))
         confirmations += 1
 
     w.vc.disconnect.side_effect = leave_as_discord_py_does
     caplog.set_level(logging.DEBUG, logger="cogs.mock")
-    await cog.stop.callback(cog, interaction_for(w))
+    await mock_cog.stop.callback(mock_cog, interaction_for(w))
     await asyncio.wait_for(active.task, TIMEOUT)
 
     assert w.vc.disconnect.await_count == 1 and confirmations == 1
@@ -399,23 +333,23 @@ async def test_our_own_leave_at_round_end_is_one_leave_not_an_interruption(cog, 
                       for _, kw in w.text.sent).lower()
     assert "disconnected from the voice channel" not in posted
     assert not [r for r in caplog.records if "during a round" in r.getMessage()]
-    assert w.guild.id not in cog.active and len(cog.registry) == 0
+    assert w.guild.id not in mock_cog.active and len(mock_cog.registry) == 0
 
 
-async def test_rounds_run_in_two_servers_at_once(cog) -> None:
+async def test_rounds_run_in_two_servers_at_once(mock_cog) -> None:
     a, b = make_world(), make_world()
-    await start(cog, interaction_for(a))
-    await start(cog, interaction_for(b))
-    assert set(cog.active) == {a.guild.id, b.guild.id}
+    await start(mock_cog, interaction_for(a))
+    await start(mock_cog, interaction_for(b))
+    assert set(mock_cog.active) == {a.guild.id, b.guild.id}
     await accept_consent(a)
     await accept_consent(b)
-    await cog.active[a.guild.id].round.wait_state(RoundState.LISTENING)
-    await cog.active[b.guild.id].round.wait_state(RoundState.LISTENING)
+    await mock_cog.active[a.guild.id].round.wait_state(RoundState.LISTENING)
+    await mock_cog.active[b.guild.id].round.wait_state(RoundState.LISTENING)
     assert a.vc.fake.sink.user_id == a.member.id and b.vc.fake.sink.user_id == b.member.id
-    task_a = cog.active[a.guild.id].task
-    await cog.stop.callback(cog, interaction_for(a))
+    task_a = mock_cog.active[a.guild.id].task
+    await mock_cog.stop.callback(mock_cog, interaction_for(a))
     await asyncio.wait_for(task_a, TIMEOUT)
-    assert list(cog.active) == [b.guild.id] and not cog.active[b.guild.id].round.ended
+    assert list(mock_cog.active) == [b.guild.id] and not mock_cog.active[b.guild.id].round.ended
 
 
 # --------------------------------------------------------------------------- with the model
@@ -426,7 +360,7 @@ async def test_spoken_answer_gets_feedback_with_transcript(round_settings, db, t
     """Real speech into the sink's callback, Done pressed, follow-up ended: feedback embed posted
     with the transcript file, attempt stored."""
     settings = round_settings.with_(questions_per_round=1)
-    services = _services(settings, db, transcriber)
+    services = services_for(settings, db, transcriber)
     bot = MockBot.of(ParleyBot(services, extensions=()))
     bot.services, bot.settings, bot.rounds = services, settings, RoundsRegistry(settings)
     c = MockCog(bot)
@@ -461,25 +395,13 @@ async def test_spoken_answer_gets_feedback_with_transcript(round_settings, db, t
 # --------------------------------------------------------------------------- fallback and wiring
 
 
-async def _type(world: SimpleNamespace, controls: RoundControls, text: str) -> tuple[TextAnswerModal, MockInteraction]:
-    """Press “Type my answer” on `controls`, type `text` into the box and submit it."""
-    press = interaction_for(world)
-    await controls.type_answer.callback(press)
-    modal = press.response.send_modal.await_args.args[0]
-    assert isinstance(modal, TextAnswerModal)
-    submit = interaction_for(world)
-    modal.answer._refresh_state(submit, {"type": 4, "custom_id": modal.answer.custom_id, "value": text})
-    await modal.on_submit(submit)
-    return modal, submit
-
-
-async def test_undecryptable_voice_switches_to_typed_answers_that_join_the_round(cog, db) -> None:
+async def test_undecryptable_voice_switches_to_typed_answers_that_join_the_round(mock_cog, db) -> None:
     """When DAVE keeps failing, the receive thread reports it; the user is told in text and gets a
     “Type my answer” button; silence no longer ends the answer; the typed answer goes to the round
     (analysed, stored with its session, followed by the follow-up) and is in the final feedback."""
     w = make_world()
-    await start(cog, interaction_for(w))
-    active = cog.active[w.guild.id]
+    await start(mock_cog, interaction_for(w))
+    active = mock_cog.active[w.guild.id]
     r = active.round
     await accept_consent(w)
     await r.wait_state(RoundState.LISTENING)
@@ -500,7 +422,7 @@ async def test_undecryptable_voice_switches_to_typed_answers_that_join_the_round
 
     answer = ("I would first clarify the constraints and assume moderate scale, then describe the "
               "tradeoffs and the result: we cut latency by forty percent.")
-    modal, submit = await _type(w, controls, answer)
+    modal, submit = await type_answer(w, controls, answer)
     assert modal.title == "Type your answer"
     assert only_ephemeral(submit) and "final feedback" in submit.reply_text()
     await r.wait_state(RoundState.LISTENING, count=2)   # the follow-up, as after a spoken answer
@@ -510,12 +432,12 @@ async def test_undecryptable_voice_switches_to_typed_answers_that_join_the_round
     await w.text.wait_sent(lambda kw: kw.get("embed") is not None
                            and kw["embed"].description == follow_up, timeout=TIMEOUT)
     follow_text = "We would measure it with a load test and watch the p99 latency."
-    modal2, _ = await _type(w, controls, follow_text)
+    modal2, _ = await type_answer(w, controls, follow_text)
     assert modal2.title == "Answer the follow-up"
     await r.wait_state(RoundState.LISTENING, count=3)   # question 2
     assert r.current_question is not first_question
 
-    await cog.stop.callback(cog, interaction_for(w))
+    await mock_cog.stop.callback(mock_cog, interaction_for(w))
     await asyncio.wait_for(active.task, TIMEOUT)
 
     async with db.conn.execute("SELECT mode, question_id, transcript, session_id FROM attempts "
@@ -531,10 +453,10 @@ async def test_undecryptable_voice_switches_to_typed_answers_that_join_the_round
     assert answer in attached and follow_text in attached
 
 
-async def test_a_typed_answer_for_a_prompt_the_round_left_is_handed_back_not_used(cog, db) -> None:
+async def test_a_typed_answer_for_a_prompt_the_round_left_is_handed_back_not_used(mock_cog, db) -> None:
     w = make_world()
-    await start(cog, interaction_for(w))
-    active = cog.active[w.guild.id]
+    await start(mock_cog, interaction_for(w))
+    active = mock_cog.active[w.guild.id]
     r = active.round
     await accept_consent(w)
     await r.wait_state(RoundState.LISTENING)
@@ -551,7 +473,7 @@ async def test_a_typed_answer_for_a_prompt_the_round_left_is_handed_back_not_use
     await modal.on_submit(submit)
     assert only_ephemeral(submit) and "moved on" in submit.reply_text() and late.lower() in submit.reply_text()
     assert r.listener is not None and not r.listener.ended   # question 2's answer goes on
-    await cog.stop.callback(cog, interaction_for(w))
+    await mock_cog.stop.callback(mock_cog, interaction_for(w))
     await asyncio.wait_for(active.task, TIMEOUT)
     async with db.conn.execute("SELECT COUNT(*) FROM attempts") as cur:
         assert (await cur.fetchone())[0] == 0
@@ -562,29 +484,23 @@ async def test_a_typed_answer_for_a_prompt_the_round_left_is_handed_back_not_use
     assert only_ephemeral(after) and "this round has ended" in after.reply_text()
 
 
-def dms_closed() -> discord.Forbidden:
-    """What Discord answers when a member does not accept direct messages from the bot."""
-    return discord.Forbidden(SimpleNamespace(status=403, reason="Forbidden"),
-                             {"code": 50007, "message": "Cannot send messages to this user"})
-
-
 @pytest.mark.parametrize("dms_open", [True, False], ids=["by-dm", "dms-closed"])
-async def test_private_round_sends_the_final_feedback_by_dm_or_says_why_not(cog, dms_open) -> None:
+async def test_private_round_sends_the_final_feedback_by_dm_or_says_why_not(mock_cog, dms_open) -> None:
     w = make_world()
     if not dms_open:
         w.member.send.side_effect = dms_closed()
     inter = interaction_for(w)
-    await start(cog, inter, private=True)
+    await start(mock_cog, inter, private=True)
     assert only_ephemeral(inter) and "direct message" in inter.reply_text()
-    active = cog.active[w.guild.id]
+    active = mock_cog.active[w.guild.id]
     r = active.round
     await accept_consent(w)
     await r.wait_state(RoundState.LISTENING)
     await active.io.switch_to_text("test: voice can't be decrypted")
     answer = "I would assume a single region first, then add a cache and measure the hit rate."
-    await _type(w, active.io.controls, answer)
+    await type_answer(w, active.io.controls, answer)
     await r.wait_state(RoundState.LISTENING, count=2)
-    await cog.stop.callback(cog, interaction_for(w))
+    await mock_cog.stop.callback(mock_cog, interaction_for(w))
     await asyncio.wait_for(active.task, TIMEOUT)
 
     score = r.summary.answers[0].analysis.score
@@ -616,7 +532,7 @@ async def test_private_round_sends_the_final_feedback_by_dm_or_says_why_not(cog,
 
 
 async def test_extension_registers_mock_start_and_stop(round_settings, db) -> None:
-    services = _services(round_settings, db, Transcriber(round_settings))
+    services = services_for(round_settings, db, Transcriber(round_settings))
     bot = ParleyBot(services, extensions=())
     await bot.load_extension("cogs.mock")
     group = bot.tree.get_command("mock")
@@ -630,20 +546,20 @@ async def test_extension_registers_mock_start_and_stop(round_settings, db) -> No
     await bot.close()
 
 
-async def test_consent_is_remembered_per_server(cog) -> None:
+async def test_consent_is_remembered_per_server(mock_cog) -> None:
     """After accepting once in a server, the next round shows the notice (no buttons) and starts."""
     w = make_world()
-    await start(cog, interaction_for(w))
-    active = cog.active[w.guild.id]
+    await start(mock_cog, interaction_for(w))
+    active = mock_cog.active[w.guild.id]
     await accept_consent(w)
     await active.round.wait_state(RoundState.LISTENING)
-    await cog.stop.callback(cog, interaction_for(w))
+    await mock_cog.stop.callback(mock_cog, interaction_for(w))
     await asyncio.wait_for(active.task, TIMEOUT)
 
     w.vc.fake.connected = True             # a fresh connection for the next round
     w.text.sent.clear()
-    await start(cog, interaction_for(w))
-    again = cog.active[w.guild.id]
+    await start(mock_cog, interaction_for(w))
+    again = mock_cog.active[w.guild.id]
     await again.round.wait_state(RoundState.LISTENING)
     notices = [kw for _, kw in w.text.sent
                if kw.get("embed") is not None and "what parley records" in (kw["embed"].title or "").lower()]
@@ -652,13 +568,13 @@ async def test_consent_is_remembered_per_server(cog) -> None:
     assert w.vc.fake.sink.user_id == w.member.id
 
 
-async def test_when_voice_decrypts_again_the_typed_answer_offer_is_withdrawn(cog, db) -> None:
+async def test_when_voice_decrypts_again_the_typed_answer_offer_is_withdrawn(mock_cog, db) -> None:
     """Not one-shot: a DAVE re-handshake while the user speaks offers typed answers only until their
     audio decrypts again; then the button goes, silence counts again, and a new failure run offers
     it again."""
     w = make_world()
-    await start(cog, interaction_for(w))
-    active = cog.active[w.guild.id]
+    await start(mock_cog, interaction_for(w))
+    active = mock_cog.active[w.guild.id]
     r = active.round
     await accept_consent(w)
     await r.wait_state(RoundState.LISTENING)
@@ -691,5 +607,5 @@ async def test_when_voice_decrypts_again_the_typed_answer_offer_is_withdrawn(cog
     async with cond:
         await asyncio.wait_for(cond.wait_for(lambda: notices() == 2), TIMEOUT)
     assert active.io.text_mode and r.listener.silence_held
-    await cog.stop.callback(cog, interaction_for(w))
+    await mock_cog.stop.callback(mock_cog, interaction_for(w))
     await asyncio.wait_for(active.task, TIMEOUT)

@@ -1,4 +1,5 @@
-"""`/group` driven through spec_set Discord mocks (tests/discord/helpers.py).
+"""`/group` driven through spec_set Discord mocks (tests/discord/helpers.py); the `group_cog` fixture
+and the helpers that start a group and press its buttons are in tests/discord/group_helpers.py.
 
 The group is the real `GroupSession` with the real engine, bank, sqlite database and TTS; the
 Discord side is our real cog, views, sink and embeds. Only the network edge is faked: the voice
@@ -21,160 +22,89 @@ import pytest
 from discord.ext import voice_recv
 from discord.ext.voice_recv import VoiceRecvClient
 
-from bot.bank import load_bank
-from bot.discord_io.client import ParleyBot
 from bot.discord_io.consent_view import ConsentPrompt
 from bot.discord_io.group_embeds import lobby_embed
 from bot.discord_io.group_io import GroupSink
 from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingModal, TurnView
 from bot.practice.consent import CONSENT_TITLE
-from bot.practice.engine import PracticeEngine
 from bot.practice.group import Phase
-from bot.practice.rounds_registry import KIND_MOCK, RoundsRegistry
-from bot.services import Services
-from bot.speech.stt import Transcriber
-from bot.speech.tts import Speaker
+from bot.practice.rounds_registry import KIND_MOCK
 from bot.storage import privacy
 from bot.storage.attempts import list_attempts
 from bot.storage.group import GroupStore
-from cogs.group import GroupCog
+from tests.discord.group_helpers import ANSWER, consent_all, inter, make_world, only_ephemeral, press, start_group
 from tests.discord.helpers import (
-    MockBot,
-    MockGuild,
     MockInteraction,
-    MockMember,
-    MockTextChannel,
     MockVoiceChannel,
     MockVoiceClient,
     MockVoiceState,
 )
 from tests.discord.rtp_helpers import FRAME, UserClient, dave_pair
 
-ANSWER = ("I assume reads dominate. The baseline is one database with a cache; the tradeoff is staleness "
-          "against latency, and as a result p99 latency dropped forty percent.")
-
-
-@pytest.fixture
-async def cog(settings, db):
-    # a real Transcriber that is never loaded: these tests type their answers
-    bank = load_bank(settings.bank_dir)
-    engine = PracticeEngine(settings=settings, bank=bank, transcriber=Transcriber(settings), db=db)
-    services = Services(settings, db, bank, Transcriber(settings), Speaker(settings), engine)
-    bot = MockBot.of(ParleyBot(services, extensions=()))
-    bot.services, bot.settings = services, settings
-    bot.rounds = RoundsRegistry(settings)
-    bot.user = MockMember(name="Parley", bot=True)
-    c = GroupCog(bot)
-    yield c
-    for run in list(c.runs.values()):
-        await run.session.end("test over")
-
-
-def make_world(n_members: int = 1, *, in_voice: bool = True) -> SimpleNamespace:
-    guild = MockGuild()
-    members = [guild.add_member(MockMember(name=f"m{i}")) for i in range(n_members)]
-    voice = MockVoiceChannel(guild=guild, members=members)
-    for m in members:
-        m.voice = MockVoiceState(channel=voice) if in_voice else None
-    text = MockTextChannel(guild=guild)
-    vc = MockVoiceClient()
-    voice.connect.return_value = vc
-    return SimpleNamespace(members=members, owner=members[0], guild=guild, voice=voice, text=text, vc=vc)
-
-
-def inter(w: SimpleNamespace, user: Any) -> MockInteraction:
-    return MockInteraction(user=user, guild=w.guild, channel=w.text)
-
-
-def only_ephemeral(i: MockInteraction) -> bool:
-    return bool(i.replies()) and all(kw.get("ephemeral") for _, kw in i.replies())
-
-
-async def consent_all(cog: GroupCog, w: SimpleNamespace) -> None:
-    """Every member of the world accepted the privacy notice in this server before (as /privacy consent)."""
-    for m in w.members:
-        await privacy.record_consent(cog.bot.services.db, m.id, w.guild.id)
-
-
-async def start_group(cog: GroupCog, w: SimpleNamespace, rounds: int = 1, *, consented: bool = True) -> LobbyView:
-    if consented:
-        await consent_all(cog, w)
-    i = inter(w, w.owner)
-    await cog.start.callback(cog, i, None, rounds)
-    (_, kw), = [(a, k) for a, k in i.replies() if isinstance(k.get("view"), LobbyView)]
-    assert isinstance(kw["embed"], discord.Embed)
-    return kw["view"]
-
-
-async def press(button: Any, i: MockInteraction) -> MockInteraction:
-    await button.callback(i)
-    return i
-
-
 # --------------------------------------------------------------------------- refusals
 
 
-async def test_start_outside_voice_is_refused_privately(cog) -> None:
+async def test_start_outside_voice_is_refused_privately(group_cog) -> None:
     w = make_world(in_voice=False)
     i = inter(w, w.owner)
-    await cog.start.callback(cog, i, None, 1)
+    await group_cog.start.callback(group_cog, i, None, 1)
     assert only_ephemeral(i) and "join a voice channel" in i.reply_text()
     w.voice.connect.assert_not_awaited()
-    assert len(cog.registry) == 0
+    assert len(group_cog.registry) == 0
 
 
-async def test_start_without_speak_permission_names_it(cog) -> None:
+async def test_start_without_speak_permission_names_it(group_cog) -> None:
     w = make_world()
     w.voice.set_permissions_for(w.guild.me, discord.Permissions(connect=True, speak=False))
     i = inter(w, w.owner)
-    await cog.start.callback(cog, i, None, 1)
+    await group_cog.start.callback(group_cog, i, None, 1)
     assert only_ephemeral(i) and "speak" in i.reply_text()
-    assert len(cog.registry) == 0
+    assert len(group_cog.registry) == 0
 
 
-async def test_start_names_only_the_missing_voice_permission(cog) -> None:
+async def test_start_names_only_the_missing_voice_permission(group_cog) -> None:
     w = make_world()
     w.voice.set_permissions_for(w.guild.me, discord.Permissions(view_channel=True, speak=True))
     i = inter(w, w.owner)
-    await cog.start.callback(cog, i, None, 1)
+    await group_cog.start.callback(group_cog, i, None, 1)
     text = i.reply_text()
     assert only_ephemeral(i) and "missing the **connect** permission" in text and "speak" not in text
     w.voice.connect.assert_not_awaited()
-    assert len(cog.registry) == 0
+    assert len(group_cog.registry) == 0
 
 
-async def test_one_voice_session_per_server(cog) -> None:
+async def test_one_voice_session_per_server(group_cog) -> None:
     w = make_world(2)
-    await start_group(cog, w)
+    await start_group(group_cog, w)
     i = inter(w, w.members[1])
-    await cog.start.callback(cog, i, None, 1)
+    await group_cog.start.callback(group_cog, i, None, 1)
     assert only_ephemeral(i) and "already running" in i.reply_text()
     assert "peer group" in i.reply_text() and f"<#{w.voice.id}>" in i.reply_text()  # says what, and where
-    assert len(cog.registry) == 1
+    assert len(group_cog.registry) == 1
 
 
-async def test_a_mock_round_holding_the_slot_is_named(cog) -> None:
+async def test_a_mock_round_holding_the_slot_is_named(group_cog) -> None:
     w = make_world(1)
-    await consent_all(cog, w)
-    held = await cog.registry.claim(w.guild.id, 4242, channel_id=w.voice.id, kind=KIND_MOCK)
+    await consent_all(group_cog, w)
+    held = await group_cog.registry.claim(w.guild.id, 4242, channel_id=w.voice.id, kind=KIND_MOCK)
     i = inter(w, w.owner)
-    await cog.start.callback(cog, i, None, 1)
+    await group_cog.start.callback(group_cog, i, None, 1)
     assert only_ephemeral(i) and "a mock round is already running in this server" in i.reply_text()
     assert "peer group" not in i.reply_text()
     w.voice.connect.assert_not_awaited()
-    await cog.registry.release(held)
+    await group_cog.registry.release(held)
 
 
 # --------------------------------------------------------------------------- joining
 
 
-async def test_start_connects_listens_and_posts_the_lobby_with_consent(cog) -> None:
+async def test_start_connects_listens_and_posts_the_lobby_with_consent(group_cog) -> None:
     w = make_world()
-    view = await start_group(cog, w)
+    view = await start_group(group_cog, w)
     kwargs = w.voice.connect.await_args.kwargs
     assert kwargs["cls"] is VoiceRecvClient
     assert isinstance(w.vc.fake.sink, GroupSink) and w.vc.fake.sink.member_ids == [w.owner.id]
-    run = cog.runs[w.guild.id]
+    run = group_cog.runs[w.guild.id]
     assert run.session.is_member(w.owner.id) and run.session.phase is Phase.LOBBY
     assert run.lobby_message is not None and view is run.lobby_view
     lobby = lobby_embed(run.session)  # what everyone sees before pressing Join
@@ -182,10 +112,10 @@ async def test_start_connects_listens_and_posts_the_lobby_with_consent(cog) -> N
     assert "not kept" in lobby.description and "/group leave" in lobby.description
 
 
-async def test_join_up_to_eight_then_a_clear_reply(cog) -> None:
+async def test_join_up_to_eight_then_a_clear_reply(group_cog) -> None:
     w = make_world(9)
-    view = await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    view = await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     for m in w.members[1:8]:
         i = await press(view.join_button, inter(w, m))
         assert only_ephemeral(i) and "you're in" in i.reply_text() and "not kept" in i.reply_text()
@@ -198,13 +128,13 @@ async def test_join_up_to_eight_then_a_clear_reply(cog) -> None:
     assert "already in" in again.reply_text()
 
 
-async def test_join_needs_to_be_in_the_voice_channel(cog) -> None:
+async def test_join_needs_to_be_in_the_voice_channel(group_cog) -> None:
     w = make_world(2)
-    view = await start_group(cog, w)
+    view = await start_group(group_cog, w)
     w.members[1].voice = None
     i = await press(view.join_button, inter(w, w.members[1]))
     assert only_ephemeral(i) and "first" in i.reply_text()
-    assert not cog.runs[w.guild.id].session.is_member(w.members[1].id)
+    assert not group_cog.runs[w.guild.id].session.is_member(w.members[1].id)
 
 
 def consent_shown(i: MockInteraction) -> asyncio.Event:
@@ -231,12 +161,12 @@ async def _consent_prompt(action: Any, i: MockInteraction) -> tuple[asyncio.Task
     return task, kw["view"]
 
 
-async def test_join_asks_for_consent_first_and_accept_is_remembered(cog) -> None:
+async def test_join_asks_for_consent_first_and_accept_is_remembered(group_cog) -> None:
     w = make_world(2)
     owner, peer = w.members
-    await privacy.record_consent(cog.bot.services.db, owner.id, w.guild.id)
-    view = await start_group(cog, w, consented=False)
-    run = cog.runs[w.guild.id]
+    await privacy.record_consent(group_cog.bot.services.db, owner.id, w.guild.id)
+    view = await start_group(group_cog, w, consented=False)
+    run = group_cog.runs[w.guild.id]
     i = inter(w, peer)
     task, prompt = await _consent_prompt(view.join_button.callback(i), i)
     # not a member, not listened to, while the notice is open
@@ -244,7 +174,7 @@ async def test_join_asks_for_consent_first_and_accept_is_remembered(cog) -> None
     await prompt.accept.callback(MockInteraction(user=peer, guild=w.guild))
     await asyncio.wait_for(task, 5)
     assert run.session.is_member(peer.id) and peer.id in w.vc.fake.sink.member_ids
-    assert await privacy.has_consented(cog.bot.services.db, peer.id, w.guild.id)
+    assert await privacy.has_consented(group_cog.bot.services.db, peer.id, w.guild.id)
     assert only_ephemeral(i) and "you're in" in i.reply_text()
     # leaving and joining again: not asked twice in this server
     await press(view.leave_button, inter(w, peer))
@@ -253,71 +183,71 @@ async def test_join_asks_for_consent_first_and_accept_is_remembered(cog) -> None
     assert "you're in" in again.reply_text() and run.session.is_member(peer.id)
 
 
-async def test_declining_consent_does_not_join(cog) -> None:
+async def test_declining_consent_does_not_join(group_cog) -> None:
     w = make_world(2)
     owner, peer = w.members
-    await privacy.record_consent(cog.bot.services.db, owner.id, w.guild.id)
-    view = await start_group(cog, w, consented=False)
-    run = cog.runs[w.guild.id]
+    await privacy.record_consent(group_cog.bot.services.db, owner.id, w.guild.id)
+    view = await start_group(group_cog, w, consented=False)
+    run = group_cog.runs[w.guild.id]
     i = inter(w, peer)
     task, prompt = await _consent_prompt(view.join_button.callback(i), i)
     await prompt.decline.callback(MockInteraction(user=peer, guild=w.guild))
     await asyncio.wait_for(task, 5)
     assert not run.session.is_member(peer.id) and peer.id not in w.vc.fake.sink.member_ids
-    assert not await privacy.has_consented(cog.bot.services.db, peer.id, w.guild.id)
+    assert not await privacy.has_consented(group_cog.bot.services.db, peer.id, w.guild.id)
     assert only_ephemeral(i) and "haven't joined the group" in i.reply_text()
     assert [m.user_id for m in run.session.active_members] == [owner.id]
 
 
-async def test_start_asks_the_owner_for_consent_and_a_decline_starts_nothing(cog) -> None:
+async def test_start_asks_the_owner_for_consent_and_a_decline_starts_nothing(group_cog) -> None:
     w = make_world(1)
     i = inter(w, w.owner)
-    task, prompt = await _consent_prompt(cog.start.callback(cog, i, None, 1), i)
-    assert len(cog.registry) == 0  # no slot taken, no voice, while the owner reads
+    task, prompt = await _consent_prompt(group_cog.start.callback(group_cog, i, None, 1), i)
+    assert len(group_cog.registry) == 0  # no slot taken, no voice, while the owner reads
     w.voice.connect.assert_not_awaited()
     await prompt.decline.callback(MockInteraction(user=w.owner, guild=w.guild))
     await asyncio.wait_for(task, 5)
     assert only_ephemeral(i) and "no group started" in i.reply_text()
-    assert w.guild.id not in cog.runs and len(cog.registry) == 0
+    assert w.guild.id not in group_cog.runs and len(group_cog.registry) == 0
     w.voice.connect.assert_not_awaited()
     # accepted: the group starts and the lobby is posted after the private notice
     i = inter(w, w.owner)
-    task, prompt = await _consent_prompt(cog.start.callback(cog, i, None, 1), i)
+    task, prompt = await _consent_prompt(group_cog.start.callback(group_cog, i, None, 1), i)
     await prompt.accept.callback(MockInteraction(user=w.owner, guild=w.guild))
     await asyncio.wait_for(task, 5)
-    assert cog.runs[w.guild.id].session.is_member(w.owner.id)
+    assert group_cog.runs[w.guild.id].session.is_member(w.owner.id)
     assert any(isinstance(kw.get("view"), LobbyView) for _, kw in i.replies())
 
 
-async def test_leave_command_and_voice_disconnect(cog) -> None:
+async def test_leave_command_and_voice_disconnect(group_cog) -> None:
     w = make_world(3)
-    view = await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    view = await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     for m in w.members[1:]:
         await press(view.join_button, inter(w, m))
     i = inter(w, w.members[1])
-    await cog.leave.callback(cog, i)
+    await group_cog.leave.callback(group_cog, i)
     assert only_ephemeral(i) and "left the group" in i.reply_text()
     assert not run.session.is_member(w.members[1].id)
     assert w.members[1].id not in w.vc.fake.sink.member_ids
     # leaving the voice channel counts as leaving the group
     before = MockVoiceState(channel=w.voice)
     after = MockVoiceState(channel=None)
-    await cog.on_voice_state_update(w.members[2], before, after)
+    await group_cog.on_voice_state_update(w.members[2], before, after)
     assert not run.session.is_member(w.members[2].id)
     outsider = inter(w, w.members[2])
-    await cog.leave.callback(cog, outsider)
+    await group_cog.leave.callback(group_cog, outsider)
     assert "not in this group" in outsider.reply_text()
 
 
 # --------------------------------------------------------------------------- a whole group
 
 
-async def test_turn_rating_and_summary_through_the_ui(cog, db) -> None:
+async def test_turn_rating_and_summary_through_the_ui(group_cog, db) -> None:
     w = make_world(2)
     owner, peer = w.members
-    view = await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    view = await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     await press(view.join_button, inter(w, peer))
     not_owner = await press(view.begin_button, inter(w, peer))
     assert "only the person who started" in not_owner.reply_text()
@@ -375,10 +305,10 @@ async def test_turn_rating_and_summary_through_the_ui(cog, db) -> None:
     assert run.session.current.answerer_id == peer.id  # the single rating completed the window
 
     refused = inter(w, peer)
-    await cog.end.callback(cog, refused)
+    await group_cog.end.callback(group_cog, refused)
     assert "only the person who started" in refused.reply_text()
     ending = inter(w, owner)
-    await cog.end.callback(cog, ending)
+    await group_cog.end.callback(group_cog, ending)
     _, kw = await w.text.wait_sent(lambda k: getattr(k.get("embed"), "title", "") == "Group summary")
     summary = kw["embed"]
     fields = {f.name: f.value for f in summary.fields}
@@ -388,7 +318,7 @@ async def test_turn_rating_and_summary_through_the_ui(cog, db) -> None:
     assert "Strongest answer" in summary.description
     # cleaned up: voice off, slot free, buttons off, stored in both members' history
     w.vc.disconnect.assert_awaited()
-    assert len(cog.registry) == 0 and w.guild.id not in cog.runs
+    assert len(group_cog.registry) == 0 and w.guild.id not in group_cog.runs
     assert all(item.disabled for item in run.lobby_view.children)
     hist = await list_attempts(db, owner.id)
     assert [(h.mode, h.session_id) for h in hist] == [("group", run.session.session_id)]
@@ -396,11 +326,11 @@ async def test_turn_rating_and_summary_through_the_ui(cog, db) -> None:
     assert rec.status == "done" and rec.summary["answers"] == 1
 
 
-async def test_interviewer_card_is_private(cog) -> None:
+async def test_interviewer_card_is_private(group_cog) -> None:
     w = make_world(2)
     owner, peer = w.members
-    view = await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    view = await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     await press(view.join_button, inter(w, peer))
     took = await press(view.interviewer_button, inter(w, peer))
     assert "you're the interviewer" in took.reply_text()
@@ -415,12 +345,12 @@ async def test_interviewer_card_is_private(cog) -> None:
     assert card.response.send_message.await_args.kwargs["embed"].description == prompt
 
 
-async def test_group_survives_the_voice_connection_dropping(cog) -> None:
+async def test_group_survives_the_voice_connection_dropping(group_cog) -> None:
     """The connection drops while the bot is still in the channel: it reconnects and carries on."""
     w = make_world(2)
     owner, peer = w.members
-    view = await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    view = await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     await press(view.join_button, inter(w, peer))
     await press(view.begin_button, inter(w, owner))
     deadline = run.session.current.deadline
@@ -434,50 +364,50 @@ async def test_group_survives_the_voice_connection_dropping(cog) -> None:
     assert run.session.phase is Phase.ANSWERING and run.session.paused_at is None
     assert run.session.current.deadline >= deadline
     assert any("i'm back" in (kw.get("content") or "").lower() for _, kw in w.text.sent)
-    assert w.guild.id in cog.runs
+    assert w.guild.id in group_cog.runs
 
 
 @pytest.mark.parametrize("moved", [False, True], ids=["disconnected", "moved"])
-async def test_a_moderator_removing_the_bot_ends_the_group_without_rejoining(cog, db, moved) -> None:
+async def test_a_moderator_removing_the_bot_ends_the_group_without_rejoining(group_cog, db, moved) -> None:
     """Our own VOICE_STATE_UPDATE without the channel (voice close 4014): the group ends cleanly,
     the summary is kept, and the bot does not pull itself back into the channel."""
     w = make_world(2)
     owner, peer = w.members
-    view = await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    view = await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     await press(view.join_button, inter(w, peer))
     await press(view.begin_button, inter(w, owner))
     connects = w.voice.connect.await_count
-    me = cog.bot.user = w.guild.me
+    me = group_cog.bot.user = w.guild.me
     elsewhere = MockVoiceChannel(guild=w.guild, members=[])
-    await cog.on_voice_state_update(me, MockVoiceState(channel=w.voice),
+    await group_cog.on_voice_state_update(me, MockVoiceState(channel=w.voice),
                                     MockVoiceState(channel=elsewhere if moved else None))
-    assert run.session.phase is Phase.ENDED and len(cog.registry) == 0
+    assert run.session.phase is Phase.ENDED and len(group_cog.registry) == 0
     assert w.voice.connect.await_count == connects, "the bot pulled itself back in"
     assert any("ending the group" in (kw.get("content") or "").lower() for _, kw in w.text.sent)
     rec = await GroupStore(db).get(run.session.session_id)
     assert rec.status == "done" and "removed from the voice channel" in rec.summary["end_reason"]
 
 
-async def test_reconnect_failure_ends_the_group_and_keeps_the_summary(cog, db) -> None:
+async def test_reconnect_failure_ends_the_group_and_keeps_the_summary(group_cog, db) -> None:
     w = make_world(1)
-    await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     w.voice.connect.side_effect = discord.ClientException("no route")
     await run.voice_lost()
-    assert run.session.phase is Phase.ENDED and len(cog.registry) == 0
+    assert run.session.phase is Phase.ENDED and len(group_cog.registry) == 0
     rec = await GroupStore(db).get(run.session.session_id)
     assert rec.status == "done" and "voice" in rec.summary["end_reason"]
 
 
-async def test_undecryptable_voice_points_the_member_to_typed_answers(cog) -> None:
+async def test_undecryptable_voice_points_the_member_to_typed_answers(group_cog) -> None:
     """Real RTP packets (voice-recv's parser) carrying the owner's opus, DAVE-encrypted by a client
     in another MLS group, go through the group's sink on a router-like thread: after a failure run
     the channel points the owner to typed answers; once their frames decrypt again (a client in
     the bot's group) the channel says so. Not one-shot: a later run would fire again."""
     w = make_world(1)
-    await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     owner = w.owner
     speaker, listener = dave_pair(speaker_id=owner.id)                 # the bot's group
     stranger, _ = dave_pair(speaker_id=owner.id, listener_id=owner.id + 1)  # keys the bot never got
@@ -514,14 +444,14 @@ async def test_undecryptable_voice_points_the_member_to_typed_answers(cog) -> No
     assert sink.stats.dave_decrypted == 3 and sink.stats.frames_decoded == 3 and not sink.dave.gave_up
 
 
-async def test_an_answer_ended_by_lost_transcription_is_explained_in_the_channel(cog) -> None:
+async def test_an_answer_ended_by_lost_transcription_is_explained_in_the_channel(group_cog) -> None:
     """The session ends an answer when the transcription workers stop answering; the channel says
     why the bot stopped listening, so the member does not think they were cut off for nothing."""
     from bot.practice.group import AnswerEnded
 
     w = make_world(1)
-    await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     await run.answer_ended(AnswerEnded(1, w.owner.id, "transcription_unavailable"))
     _, kw = await w.text.wait_sent(lambda k: "transcription is unavailable" in (k.get("content") or "").lower())
     assert "words i heard" in kw["content"].lower() and "goes on" in kw["content"]

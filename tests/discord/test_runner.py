@@ -6,7 +6,6 @@ Discord is reached only through discord.py's HTTP login, which is the one thing 
 
 from __future__ import annotations
 
-import logging
 import unittest.mock
 
 import discord
@@ -14,14 +13,7 @@ import pytest
 
 from bot.discord_io import runner
 
-
-@pytest.fixture(autouse=True)
-def _keep_root_logging():
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    yield
-    root.setLevel(level)
-    root.handlers[:] = handlers
+pytestmark = pytest.mark.usefixtures("keep_root_logging")  # the runner installs logging
 
 
 def test_missing_token_exits_2_with_a_clear_message(settings, capsys) -> None:

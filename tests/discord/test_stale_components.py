@@ -14,10 +14,8 @@ from typing import Any
 
 import discord
 import pytest
-from discord.webhook.async_ import AsyncWebhookAdapter, async_context
+from discord.webhook.async_ import async_context
 
-from bot.bank import load_bank
-from bot.discord_io.client import ParleyBot
 from bot.discord_io.consent_view import ConsentPrompt
 from bot.discord_io.stale_components import (
     PREFIX,
@@ -29,14 +27,9 @@ from bot.discord_io.stale_components import (
     parley_id,
 )
 from bot.discord_io.views import ConsentView, RoundControls, TextAnswerModal
-from bot.practice.engine import PracticeEngine
-from bot.services import Services
-from bot.speech.stt import Transcriber
-from bot.speech.tts import Speaker
 from cogs.privacy import DeleteConfirmView
 from tests.discord.helpers import MockInteraction, MockMessage, next_id
-
-EPHEMERAL = 64  # the message flag Discord uses for "only you can see this"
+from tests.discord.stale_helpers import EPHEMERAL, USER_ID, FakeDiscord, component_payload, deliver
 
 
 class Target:
@@ -131,64 +124,12 @@ async def test_other_areas_get_their_own_wording_and_an_expired_answer_box_hands
 # --------------------------------------------------------------------------- real dispatch
 
 
-class FakeDiscord(AsyncWebhookAdapter):
-    """The network peer: records interaction callbacks instead of POSTing them to Discord."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.callbacks: list[dict[str, Any]] = []
-
-    async def request(self, route: Any, session: Any = None, **kwargs: Any) -> Any:
-        assert route.path == "/interactions/{webhook_id}/{webhook_token}/callback", route.path
-        self.callbacks.append(kwargs.get("payload") or {})
-        # A real HTTP round trip suspends the caller before Discord's answer arrives; yield once
-        # to the loop as it would (this models the network; it synchronises nothing in the test).
-        await asyncio.sleep(0)
-        return {"interaction": {"id": str(route.webhook_id), "type": 3}}
-
-
-@pytest.fixture
-async def bot(settings, db):
-    bank = load_bank(settings.bank_dir)
-    transcriber = Transcriber(settings)  # never loaded: nothing is transcribed here
-    engine = PracticeEngine(settings=settings, bank=bank, transcriber=transcriber, db=db)
-    b = ParleyBot(Services(settings, db, bank, transcriber, Speaker(settings), engine), extensions=())
-    await b._async_setup_hook()  # what login() does first: bind the client to the running loop
-    yield b
-    await b.close()
-
-
 @pytest.fixture
 def discord_peer():
     fake = FakeDiscord()
     token = async_context.set(fake)
     yield fake
     async_context.reset(token)
-
-
-USER_ID = 4242
-
-
-def component_payload(custom_id: str, message_id: int, *, user_id: int = USER_ID) -> dict[str, Any]:
-    """An INTERACTION_CREATE for a button press in a DM, as Discord's gateway sends it."""
-    channel_id = next_id()
-    user = {"id": str(user_id), "username": "ada", "discriminator": "0", "global_name": "Ada", "avatar": None}
-    return {
-        "id": str(next_id()), "application_id": str(next_id()), "type": 3, "token": "interaction-token",
-        "version": 1, "channel_id": str(channel_id), "channel": {"id": str(channel_id), "type": 1},
-        "user": user, "locale": "en-US", "app_permissions": "0", "entitlements": [],
-        "authorizing_integration_owners": {"1": str(user_id)}, "context": 1,
-        "attachment_size_limit": 10 * 1024 * 1024,
-        "data": {"custom_id": custom_id, "component_type": 2},
-        "message": {
-            "id": str(message_id), "channel_id": str(channel_id), "type": 0, "content": "",
-            "author": {"id": str(next_id()), "username": "Parley", "discriminator": "0", "avatar": None,
-                       "bot": True},
-            "timestamp": "2026-11-25T08:00:00.000000+00:00", "edited_timestamp": None, "tts": False,
-            "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
-            "embeds": [], "pinned": False, "flags": 0, "components": [],
-        },
-    }
 
 
 def modal_payload(custom_id: str, value: str) -> dict[str, Any]:
@@ -200,33 +141,24 @@ def modal_payload(custom_id: str, value: str) -> dict[str, Any]:
     return p
 
 
-async def deliver(bot: ParleyBot, payload: dict[str, Any]) -> None:
-    """The gateway event, parsed by the real ConnectionState; then every task it started
-    (view callbacks, listeners) run to completion."""
-    before = asyncio.all_tasks()
-    bot._connection.parse_interaction_create(payload)
-    started = asyncio.all_tasks() - before
-    await asyncio.gather(*started)
-
-
-async def test_a_live_view_takes_its_press_and_no_fallback_is_sent(bot, discord_peer) -> None:
+async def test_a_live_view_takes_its_press_and_no_fallback_is_sent(dispatch_bot, discord_peer) -> None:
     target, message_id = Target(), next_id()
     view = RoundControls(USER_ID, target)
-    bot._connection.store_view(view, message_id)   # what channel.send(view=...) does
-    await deliver(bot, component_payload(parley_id("mock", "skip"), message_id))
+    dispatch_bot._connection.store_view(view, message_id)   # what channel.send(view=...) does
+    await deliver(dispatch_bot, component_payload(parley_id("mock", "skip"), message_id))
     assert target.calls == ["skip"]
     assert [c["data"]["content"] for c in discord_peer.callbacks] == [
         "Skipping. Anything you already said is still analysed."]
 
 
-async def test_after_the_round_ended_or_a_restart_a_press_gets_the_round_ended_note(bot, discord_peer) -> None:
+async def test_after_the_round_ended_or_a_restart_a_press_gets_the_round_ended_note(dispatch_bot, discord_peer) -> None:
     target, message_id = Target(), next_id()
     view = RoundControls(USER_ID, target)
-    bot._connection.store_view(view, message_id)
+    dispatch_bot._connection.store_view(view, message_id)
     await view.disable()            # the round ended: the view is stopped
-    await deliver(bot, component_payload(parley_id("mock", "done"), message_id))
+    await deliver(dispatch_bot, component_payload(parley_id("mock", "done"), message_id))
     # after a restart nothing at all is registered for the message
-    await deliver(bot, component_payload(parley_id("mock", "end"), next_id()))
+    await deliver(dispatch_bot, component_payload(parley_id("mock", "end"), next_id()))
     assert target.calls == []
     assert len(discord_peer.callbacks) == 2
     for cb in discord_peer.callbacks:
@@ -234,19 +166,19 @@ async def test_after_the_round_ended_or_a_restart_a_press_gets_the_round_ended_n
         assert cb["data"]["flags"] & EPHEMERAL
 
 
-async def test_a_view_that_stops_itself_before_answering_is_not_answered_twice(bot, discord_peer) -> None:
+async def test_a_view_that_stops_itself_before_answering_is_not_answered_twice(dispatch_bot, discord_peer) -> None:
     """ConsentPrompt stops its view before its first await: the routing is decided at dispatch,
     so the fallback does not mistake the press for a stale one."""
     message_id = next_id()
     view = ConsentPrompt(USER_ID)
-    bot._connection.store_view(view, message_id)
-    await deliver(bot, component_payload(parley_id("consent", "accept"), message_id))
+    dispatch_bot._connection.store_view(view, message_id)
+    await deliver(dispatch_bot, component_payload(parley_id("consent", "accept"), message_id))
     assert await asyncio.wait_for(view.result(), 5) is True
     assert [c["type"] for c in discord_peer.callbacks] == [7]  # only the view's own message edit
 
 
-async def test_foreign_components_and_live_modals_are_left_to_discord_py(bot, discord_peer) -> None:
-    await deliver(bot, component_payload("someone-elses-button", next_id()))
+async def test_foreign_components_and_live_modals_are_left_to_discord_py(dispatch_bot, discord_peer) -> None:
+    await deliver(dispatch_bot, component_payload("someone-elses-button", next_id()))
     got: list[str] = []
 
     async def on_submit(interaction: discord.Interaction, text: str) -> None:
@@ -254,40 +186,40 @@ async def test_foreign_components_and_live_modals_are_left_to_discord_py(bot, di
         await interaction.response.send_message("thanks", ephemeral=True)
 
     modal = TextAnswerModal(on_submit)
-    bot._connection.store_view(modal)
-    await deliver(bot, modal_payload(modal.custom_id, "A typed answer."))
+    dispatch_bot._connection.store_view(modal)
+    await deliver(dispatch_bot, modal_payload(modal.custom_id, "A typed answer."))
     assert got == ["A typed answer."]
     assert [c["data"]["content"] for c in discord_peer.callbacks] == ["thanks"]
 
 
-async def test_an_expired_answer_box_is_answered_and_the_text_handed_back(bot, discord_peer) -> None:
-    await deliver(bot, modal_payload(parley_id("mock", "answer-0123456789abcdef"), "My answer, kept."))
+async def test_an_expired_answer_box_is_answered_and_the_text_handed_back(dispatch_bot, discord_peer) -> None:
+    await deliver(dispatch_bot, modal_payload(parley_id("mock", "answer-0123456789abcdef"), "My answer, kept."))
     [cb] = discord_peer.callbacks
     assert cb["data"]["content"] == STALE_ROUND_TEXT and cb["data"]["flags"] & EPHEMERAL
     assert "My answer, kept." in cb["data"]["embeds"][0]["description"]
 
 
-async def test_presses_count_toward_the_per_user_limit_like_commands(bot, discord_peer) -> None:
+async def test_presses_count_toward_the_per_user_limit_like_commands(dispatch_bot, discord_peer) -> None:
     """Issue 13 item 5, through the real dispatch: discord.py never runs the command tree's check
     for a component, yet a burst of presses on a live view and on stale buttons is cut at the
     same per-user limit, answered privately, and the view's callback does not run for the refused."""
     clock = [1000.0]
-    bot.command_guard.limiter.clock = lambda: clock[0]
-    limit = bot.command_guard.limiter.limit
+    dispatch_bot.command_guard.limiter.clock = lambda: clock[0]
+    limit = dispatch_bot.command_guard.limiter.limit
     target, message_id = Target(), next_id()
     view = RoundControls(USER_ID, target)
-    bot._connection.store_view(view, message_id)
+    dispatch_bot._connection.store_view(view, message_id)
     for _ in range(limit + 5):
-        await deliver(bot, component_payload(parley_id("mock", "repeat"), message_id))
+        await deliver(dispatch_bot, component_payload(parley_id("mock", "repeat"), message_id))
     assert target.calls == ["repeat"] * limit
     refused = [c for c in discord_peer.callbacks if "faster than i can take" in c["data"]["content"].lower()]
     assert len(refused) == 5 and all(c["data"]["flags"] & EPHEMERAL for c in refused)
     # a stale button counts too (no "round ended" note while over the limit)
-    await deliver(bot, component_payload(parley_id("mock", "end"), next_id()))
+    await deliver(dispatch_bot, component_payload(parley_id("mock", "end"), next_id()))
     assert "faster than i can take" in discord_peer.callbacks[-1]["data"]["content"].lower()
     # another member is not held up by the burst; a minute later the first may press again
-    await deliver(bot, component_payload(parley_id("mock", "end"), next_id(), user_id=USER_ID + 1))
+    await deliver(dispatch_bot, component_payload(parley_id("mock", "end"), next_id(), user_id=USER_ID + 1))
     assert discord_peer.callbacks[-1]["data"]["content"] == STALE_ROUND_TEXT
     clock[0] += 61
-    await deliver(bot, component_payload(parley_id("mock", "repeat"), message_id))
+    await deliver(dispatch_bot, component_payload(parley_id("mock", "repeat"), message_id))
     assert target.calls == ["repeat"] * (limit + 1)

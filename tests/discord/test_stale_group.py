@@ -30,15 +30,9 @@ from bot.discord_io.stale_components import (
 )
 from bot.practice.group import Phase
 from cogs.group import GroupCog
+from tests.discord.group_helpers import ANSWER, inter, make_world, press, start_group
 from tests.discord.helpers import next_id
-from tests.discord.test_peers_cog import ANSWER, inter, make_world, press, start_group
-from tests.discord.test_stale_components import (  # noqa: F401  (fixtures)
-    EPHEMERAL,
-    FakeDiscord,
-    bot,
-    component_payload,
-    deliver,
-)
+from tests.discord.stale_helpers import EPHEMERAL, FakeDiscord, component_payload, deliver
 
 
 class FakeDiscordWithEdits(FakeDiscord):
@@ -74,8 +68,8 @@ def peer():
 
 
 @pytest.fixture
-async def cog(bot):
-    c = GroupCog(bot)  # the real bot: its ViewStore routes the presses below
+async def cog(dispatch_bot):
+    c = GroupCog(dispatch_bot)  # the real bot: its ViewStore routes the presses below
     yield c
     for run in list(c.runs.values()):
         await run.session.end("test over")
@@ -171,35 +165,35 @@ async def test_every_group_component_has_a_parley_id_and_per_form_ids_are_unique
 # --------------------------------------------------------------------------- live and ended groups
 
 
-async def test_a_live_lobby_answers_its_own_press_with_no_fallback(cog, bot, peer) -> None:
+async def test_a_live_lobby_answers_its_own_press_with_no_fallback(cog, dispatch_bot, peer) -> None:
     w = make_world(1)
     lobby = await start_group(cog, w)
     lobby_msg = next_id()
-    bot._connection.store_view(lobby, lobby_msg)
+    dispatch_bot._connection.store_view(lobby, lobby_msg)
     # someone not in the voice channel presses Join: the lobby itself tells them what to do
-    await deliver(bot, component_payload(parley_id("group", "join"), lobby_msg, user_id=next_id()))
+    await deliver(dispatch_bot, component_payload(parley_id("group", "join"), lobby_msg, user_id=next_id()))
     [cb] = peer.callbacks
     assert cb["data"]["content"].startswith(f"Join {w.voice.mention} first")
     assert cb["data"]["flags"] & EPHEMERAL
     assert STALE_GROUP_TEXT not in cb["data"]["content"]
 
 
-async def test_after_the_group_ended_presses_and_typed_answers_get_the_group_note(cog, bot, peer) -> None:
+async def test_after_the_group_ended_presses_and_typed_answers_get_the_group_note(cog, dispatch_bot, peer) -> None:
     w = make_world(2)
-    run, _, turn_msg = await begun(cog, bot, w)
+    run, _, turn_msg = await begun(cog, dispatch_bot, w)
     lobby_msg = next_id()
-    bot._connection.store_view(run.lobby_view, lobby_msg)
-    box = await open_answer_box(bot, peer, turn_msg, w.owner.id)
+    dispatch_bot._connection.store_view(run.lobby_view, lobby_msg)
+    box = await open_answer_box(dispatch_bot, peer, turn_msg, w.owner.id)
     assert area_of(box) == "group"
 
     await run.session.end("ended by the owner")
     assert w.guild.id not in cog.runs
     peer.callbacks.clear()
-    await deliver(bot, component_payload(parley_id("group", "join"), lobby_msg, user_id=w.members[1].id))
-    await deliver(bot, component_payload(parley_id("group", "done"), turn_msg, user_id=w.owner.id))
-    await deliver(bot, component_payload(parley_id("group", "card"), next_id()))  # after a restart
+    await deliver(dispatch_bot, component_payload(parley_id("group", "join"), lobby_msg, user_id=w.members[1].id))
+    await deliver(dispatch_bot, component_payload(parley_id("group", "done"), turn_msg, user_id=w.owner.id))
+    await deliver(dispatch_bot, component_payload(parley_id("group", "card"), next_id()))  # after a restart
     typed = "I would shard the sessions table by user id."
-    await deliver(bot, modal_payload(box, typed, user_id=w.owner.id))
+    await deliver(dispatch_bot, modal_payload(box, typed, user_id=w.owner.id))
     assert len(peer.callbacks) == 4
     for cb in peer.callbacks:
         assert cb["type"] == 4 and cb["data"]["content"] == STALE_GROUP_TEXT and cb["data"]["flags"] & EPHEMERAL
@@ -207,24 +201,24 @@ async def test_after_the_group_ended_presses_and_typed_answers_get_the_group_not
     assert run.session.turns[0].text is None  # the late answer was not slipped into the ended group
 
 
-async def test_a_rating_press_after_its_window_closed_gets_the_rating_note(cog, bot, peer) -> None:
+async def test_a_rating_press_after_its_window_closed_gets_the_rating_note(cog, dispatch_bot, peer) -> None:
     w = make_world(3)
     owner, p1, p2 = w.members
-    run, _, turn_msg = await begun(cog, bot, w)
-    box = await open_answer_box(bot, peer, turn_msg, owner.id)
-    await deliver(bot, modal_payload(box, ANSWER, user_id=owner.id))  # a live box takes the answer
+    run, _, turn_msg = await begun(cog, dispatch_bot, w)
+    box = await open_answer_box(dispatch_bot, peer, turn_msg, owner.id)
+    await deliver(dispatch_bot, modal_payload(box, ANSWER, user_id=owner.id))  # a live box takes the answer
     assert run.session.turns[0].text == ANSWER and run.session.phase is Phase.RATING
     rate_view, rate_msg = await sent_view(w, RateButtonView, turn_number=1)
-    bot._connection.store_view(rate_view, rate_msg)
+    dispatch_bot._connection.store_view(rate_view, rate_msg)
 
     # both raters open their modal; each has its own id, so a submit reaches its own modal only
     peer.callbacks.clear()
-    modal1 = await open_rating(bot, peer, rate_msg, p1.id)
-    modal2 = await open_rating(bot, peer, rate_msg, p2.id)
+    modal1 = await open_rating(dispatch_bot, peer, rate_msg, p1.id)
+    modal2 = await open_rating(dispatch_bot, peer, rate_msg, p2.id)
     assert modal1["custom_id"] != modal2["custom_id"]
     assert [c["label"] for c in modal1["components"]] == ["Structure", "Clarity", "Depth"]
     live1, live2 = run.rating_modals[1]
-    await deliver(bot, rating_payload(modal1["custom_id"], scores_of(modal1, ("4", "4", "4")), user_id=p1.id))
+    await deliver(dispatch_bot, rating_payload(modal1["custom_id"], scores_of(modal1, ("4", "4", "4")), user_id=p1.id))
     turn = run.session.turns[0]
     assert live1.is_finished() and not live2.is_finished() and turn.ratings.pending == 1
     assert STALE_RATING_TEXT not in [cb["data"].get("content") for cb in peer.callbacks]
@@ -234,8 +228,8 @@ async def test_a_rating_press_after_its_window_closed_gets_the_rating_note(cog, 
 
     # p2 submits the modal still on their screen, and presses the button again: the rating note
     peer.callbacks.clear()
-    await deliver(bot, rating_payload(modal2["custom_id"], scores_of(modal2, ("1", "1", "1")), user_id=p2.id))
-    await deliver(bot, component_payload(parley_id("rating", "open"), rate_msg, user_id=p2.id))
+    await deliver(dispatch_bot, rating_payload(modal2["custom_id"], scores_of(modal2, ("1", "1", "1")), user_id=p2.id))
+    await deliver(dispatch_bot, component_payload(parley_id("rating", "open"), rate_msg, user_id=p2.id))
     assert len(peer.callbacks) == 2
     for cb in peer.callbacks:
         assert cb["type"] == 4 and cb["data"]["content"] == STALE_RATING_TEXT and cb["data"]["flags"] & EPHEMERAL
@@ -243,36 +237,36 @@ async def test_a_rating_press_after_its_window_closed_gets_the_rating_note(cog, 
     assert turn.rating_result.count == 1 and turn.rating_result.mean("structure") == 4.0
 
 
-async def test_two_groups_in_two_servers_get_only_their_own_typed_answers(cog, bot, peer) -> None:
+async def test_two_groups_in_two_servers_get_only_their_own_typed_answers(cog, dispatch_bot, peer) -> None:
     wa, wb = make_world(2), make_world(2)
-    run_a, _, turn_a = await begun(cog, bot, wa)
-    run_b, _, turn_b = await begun(cog, bot, wb)
-    box_a = await open_answer_box(bot, peer, turn_a, wa.owner.id)
-    box_b = await open_answer_box(bot, peer, turn_b, wb.owner.id)
+    run_a, _, turn_a = await begun(cog, dispatch_bot, wa)
+    run_b, _, turn_b = await begun(cog, dispatch_bot, wb)
+    box_a = await open_answer_box(dispatch_bot, peer, turn_a, wa.owner.id)
+    box_b = await open_answer_box(dispatch_bot, peer, turn_b, wb.owner.id)
     assert box_a != box_b
-    await deliver(bot, modal_payload(box_b, ANSWER, user_id=wb.owner.id))
+    await deliver(dispatch_bot, modal_payload(box_b, ANSWER, user_id=wb.owner.id))
     assert run_b.session.turns[0].text == ANSWER
     assert run_a.session.turns[0].text is None and run_a.session.phase is Phase.ANSWERING
     other = "Group A's own answer: a queue in front of the writer."
-    await deliver(bot, modal_payload(box_a, other, user_id=wa.owner.id))
+    await deliver(dispatch_bot, modal_payload(box_a, other, user_id=wa.owner.id))
     assert run_a.session.turns[0].text == other and run_b.session.turns[0].text == ANSWER
 
 
-async def test_the_last_rating_closes_the_window_without_overwriting_the_thanks(cog, bot, peer) -> None:
+async def test_the_last_rating_closes_the_window_without_overwriting_the_thanks(cog, dispatch_bot, peer) -> None:
     w = make_world(2)
     owner, rater = w.members
-    run, _, turn_msg = await begun(cog, bot, w)
-    box = await open_answer_box(bot, peer, turn_msg, owner.id)
-    await deliver(bot, modal_payload(box, ANSWER, user_id=owner.id))
+    run, _, turn_msg = await begun(cog, dispatch_bot, w)
+    box = await open_answer_box(dispatch_bot, peer, turn_msg, owner.id)
+    await deliver(dispatch_bot, modal_payload(box, ANSWER, user_id=owner.id))
     rate_view, rate_msg = await sent_view(w, RateButtonView, turn_number=1)
-    bot._connection.store_view(rate_view, rate_msg)
-    modal = await open_rating(bot, peer, rate_msg, rater.id)
+    dispatch_bot._connection.store_view(rate_view, rate_msg)
+    modal = await open_rating(dispatch_bot, peer, rate_msg, rater.id)
     [live] = run.rating_modals[1]
     window = run.session.turns[0].ratings
     # the modal's own timeout is a safety net behind the window, which the session closes itself
     assert live.timeout is not None and live.timeout > window.closes_at - run.session.clock.now()
     peer.callbacks.clear()
-    await deliver(bot, rating_payload(modal["custom_id"], scores_of(modal, ("3", "4", "5")), user_id=rater.id))
+    await deliver(dispatch_bot, rating_payload(modal["custom_id"], scores_of(modal, ("3", "4", "5")), user_id=rater.id))
     assert window.closed and run.session.turns[0].rating_result.count == 1  # the only rater closed it
     result = run.session.turns[0].rating_result
     assert (result.mean("structure"), result.mean("clarity"), result.mean("depth")) == (3.0, 4.0, 5.0)
@@ -283,7 +277,7 @@ async def test_the_last_rating_closes_the_window_without_overwriting_the_thanks(
         "Thanks! Your rating is anonymous: the group only sees averages."]
     assert live.is_finished() and not run.rating_modals.get(1)
     peer.callbacks.clear()
-    await deliver(bot, rating_payload(modal["custom_id"], scores_of(modal, ("1", "1", "1")), user_id=rater.id))
+    await deliver(dispatch_bot, rating_payload(modal["custom_id"], scores_of(modal, ("1", "1", "1")), user_id=rater.id))
     [cb] = peer.callbacks
     assert cb["data"]["content"] == STALE_RATING_TEXT
     assert run.session.turns[0].rating_result.count == 1 and result.mean("structure") == 3.0

@@ -29,7 +29,7 @@ from tests.e2e.standin import DiscordStandIn, StoredMessage, World
 from tests.e2e.standin.audio import read_wav
 from tests.e2e.standin.driver import embed_title, overlap
 from tests.e2e.standin.gateway import IS_VOICE_MESSAGE, MESSAGE_CONTENT
-from tests.integration.test_daily_answers import VOICE_ANSWER, ogg_opus
+from tests.voice_messages import VOICE_ANSWER, ogg_opus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
+import pytest
 
 from bot.bank import load_bank
 from bot.discord_io.guards import CommandGuard
@@ -30,23 +31,15 @@ from bot.ratings import Rating
 from bot.speech.stt import Transcriber
 from bot.storage import Database, privacy
 from bot.storage.group import GroupStore
-from tests.discord.helpers import MockMessage
-from tests.discord.test_interaction_limits import dispatch
-from tests.discord.test_mock_cog import (  # noqa: F401  (fixtures)
-    _type,
-    accept_consent,
-    dms_closed,
-    interaction_for,
-    round_settings,
-    start,
-)
-from tests.discord.test_mock_cog import cog as mock_cog  # noqa: F401  (a fixture)
-from tests.discord.test_mock_cog import make_world as mock_world
-from tests.discord.test_peers_cog import cog, inter, make_world, press, start_group  # noqa: F401
-from tests.discord.test_runner import _keep_root_logging  # noqa: F401  (the runner installs logging)
+from tests.discord.group_helpers import inter, make_world, press, start_group
+from tests.discord.helpers import MockMessage, dispatch
+from tests.discord.mock_helpers import accept_consent, dms_closed, interaction_for, start, type_answer
+from tests.discord.mock_helpers import make_world as mock_world
 from tests.fakes import StepClock
 from tests.fault.population import scan_for
 from tests.fault.table import record
+
+pytestmark = pytest.mark.usefixtures("keep_root_logging")  # a probe runs the bot's runner, which installs logging
 
 ERIN, ERIN_NAME, A, C = 955_000_000_000_000_555, "erin-erased-member", 1001, 1003
 ANSWER = ("I assume reads dominate. The baseline is one database with a cache; the tradeoff is staleness "
@@ -163,16 +156,16 @@ async def test_a_member_erased_at_any_point_of_a_group_leaves_nothing(settings, 
     assert failed == []
 
 
-async def test_a_burst_of_100_interviewer_presses_is_cut_and_coalesced(cog) -> None:  # noqa: F811
+async def test_a_burst_of_100_interviewer_presses_is_cut_and_coalesced(group_cog) -> None:
     w = make_world(3)
     owner, spammer, bystander = w.members
-    view = await start_group(cog, w)
-    run = cog.runs[w.guild.id]
+    view = await start_group(group_cog, w)
+    run = group_cog.runs[w.guild.id]
     for m in (spammer, bystander):
         await press(view.join_button, inter(w, m))
     await run.lobby_settled()
     limit = 20
-    cog.bot.command_guard = CommandGuard(limit, clock=StepClock())
+    group_cog.bot.command_guard = CommandGuard(limit, clock=StepClock())
     lobby, in_flight, release = MockMessage(), asyncio.Event(), asyncio.Event()
 
     async def edit(**kwargs: Any) -> None:  # Discord takes its time with the first edit
@@ -185,12 +178,12 @@ async def test_a_burst_of_100_interviewer_presses_is_cut_and_coalesced(cog) -> N
     presses = []
     for n in range(100):
         i = inter(w, spammer)
-        i.client, i.type = cog.bot, discord.InteractionType.component
+        i.client, i.type = group_cog.bot, discord.InteractionType.component
         presses.append(await dispatch(view, view.interviewer_button, i))
         if n == 0:
             await asyncio.wait_for(in_flight.wait(), 5)
     other = inter(w, bystander)
-    other.client, other.type = cog.bot, discord.InteractionType.component
+    other.client, other.type = group_cog.bot, discord.InteractionType.component
     await dispatch(view, view.interviewer_button, other)
     release.set()
     await asyncio.wait_for(run.lobby_settled(), 5)
@@ -203,7 +196,7 @@ async def test_a_burst_of_100_interviewer_presses_is_cut_and_coalesced(cog) -> N
                   f"a bystander's press {'served' if bystander_served else 'refused'}", ok)
 
 
-async def test_private_feedback_never_reaches_the_channel_when_dms_are_closed(mock_cog) -> None:  # noqa: F811
+async def test_private_feedback_never_reaches_the_channel_when_dms_are_closed(mock_cog) -> None:
     w = mock_world()
     w.member.send.side_effect = dms_closed()
     await start(mock_cog, interaction_for(w), private=True)
@@ -212,7 +205,7 @@ async def test_private_feedback_never_reaches_the_channel_when_dms_are_closed(mo
     await accept_consent(w)
     await r.wait_state(RoundState.LISTENING)
     await active.io.switch_to_text("probe: voice can't be decrypted")
-    await _type(w, active.io.controls, ANSWER)
+    await type_answer(w, active.io.controls, ANSWER)
     await r.wait_state(RoundState.LISTENING, count=2)
     await mock_cog.stop.callback(mock_cog, interaction_for(w))
     await asyncio.wait_for(active.task, 60)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.integration.test_cli import cli
+from tests.conftest import run_cli as cli
 from tests.role_texts import DATA_PLATFORM, PAYMENTS, SRE
 
 

@@ -4,35 +4,21 @@ the upload limits, and a prep-plan member scored against their own question."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.bank import load_bank
 from bot.practice.daily_service import AnswerRejected, DailyService
-from bot.practice.engine import PracticeEngine
-from bot.storage import Database, privacy
+from bot.storage import privacy
 from bot.storage.attempts import list_attempts
 from tests.conftest import espeak
-from tests.fakes import RecordingPoster, UtcClock
+from tests.fakes import RecordingPoster
+from tests.integration.daily_helpers import ADA, BO, GUILD
+from tests.voice_messages import VOICE_ANSWER, ogg_opus
 from tests.wer import wer
 
 UTC = UTC
-GUILD = 31337
-CHANNEL = 4242
-ADA, BO = 1001, 1002
-
-VOICE_ANSWER = (
-    "Let me restate the problem first. I assume the events fit in memory and each one has a unique id. "
-    "A simple baseline is to keep every id in a hash set and skip the ones I have seen. "
-    "That is linear time and linear space. To improve it, I would expire old ids after a time window. "
-    "I would test an empty stream, a stream of duplicates, and a late event. "
-    "So the final answer is a set with a time window, order n time."
-)
 TEXT_ANSWER = (
     "First, my assumptions: about ten thousand devices, each sending one reading per second, and we must "
     "never lose a write. I'd put a load balancer in front of stateless ingest workers that append to a "
@@ -43,15 +29,6 @@ TEXT_ANSWER = (
 )
 
 
-def ogg_opus(wav: Path, out: Path) -> Path:
-    """Encode like Discord's voice messages: ogg container, opus codec, mono 48 kHz."""
-    if shutil.which("ffmpeg") is None:
-        pytest.fail("ffmpeg is not installed (make test installs it)")
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-ar", "48000",
-                    "-c:a", "libopus", "-b:a", "32k", str(out)], check=True)
-    return out
-
-
 @pytest.fixture(scope="module")
 def voice_message(tmp_path_factory) -> bytes:
     d = tmp_path_factory.mktemp("voice")
@@ -59,17 +36,6 @@ def voice_message(tmp_path_factory) -> bytes:
     data = ogg.read_bytes()
     assert data[:4] == b"OggS" and b"OpusHead" in data[:200]
     return data
-
-
-@pytest.fixture
-async def daily(settings, transcriber):
-    bank = load_bank(settings.bank_dir)
-    clock = UtcClock(datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo("Europe/Berlin")))
-    async with Database(settings.database) as db:
-        engine = PracticeEngine(settings=settings, bank=bank, transcriber=transcriber, db=db)
-        svc = DailyService(settings, db, bank, engine, clock=clock)
-        await svc.setup(GUILD, CHANNEL, "09:00", "Europe/Berlin", "coding")
-        yield svc, clock, db
 
 
 def words(text: str) -> set[str]:

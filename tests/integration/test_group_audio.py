@@ -19,9 +19,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.bank import load_bank
-from bot.config import Settings
-from bot.practice.engine import PracticeEngine
 from bot.practice.group import (
     AnswerAnalyzed,
     AnswerEnded,
@@ -32,10 +29,11 @@ from bot.practice.group import (
     voiced_frames,
 )
 from bot.ratings import Rating
-from bot.speech.audio import decode_file, to_pcm48_stereo
+from bot.speech.audio import to_pcm48_stereo
 from bot.storage.attempts import list_attempts
 from bot.storage.group import GroupStore
 from tests.conftest import AUDIO, espeak
+from tests.integration.group_audio_helpers import FRAME, feed_together, pcm_of
 from tests.wer import wer
 
 pytestmark = pytest.mark.slow
@@ -43,7 +41,6 @@ pytestmark = pytest.mark.slow
 LEFT_REF = "He began a confused complaint against the wizard, who had vanished behind the curtain on the left."
 RIGHT_REF = "The horizon seems extremely distant."
 LEFT, RIGHT = 501, 502
-FRAME = 3840  # 20 ms of Discord PCM
 
 
 def words(text: str) -> list[str]:
@@ -58,10 +55,6 @@ def stereo_channels(path: Path) -> tuple[bytes, bytes, int]:
         x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
     left, right = x[:, 0].astype(np.float32) / 32768.0, x[:, 1].astype(np.float32) / 32768.0
     return to_pcm48_stereo(left, rate), to_pcm48_stereo(right, rate), rate
-
-
-def pcm_of(wav: Path) -> bytes:
-    return to_pcm48_stereo(decode_file(wav), 16000)
 
 
 def voiced_seconds(pcm: bytes) -> float:
@@ -87,29 +80,11 @@ class Ends:
             await self._cond.wait_for(lambda: len(self.analyzed if analyzed else self.items) >= n)
 
 
-def feed_together(g: GroupSession, clock: ManualClock, streams: dict[int, bytes]) -> None:
-    """Feed several members' streams frame by frame, in step, as the clock runs."""
-    longest = max(len(p) for p in streams.values())
-    for off in range(0, longest, FRAME):
-        at = clock.now()
-        for uid, pcm in streams.items():
-            chunk = pcm[off: off + FRAME]
-            if chunk:
-                g.feed_audio(uid, chunk, at)
-        clock.advance(0.02)
-
-
-@pytest.fixture
-async def engine(settings, db, transcriber) -> PracticeEngine:
-    return PracticeEngine(settings=settings, bank=load_bank(Settings.from_env({}).bank_dir),
-                          transcriber=transcriber, db=db)
-
-
-async def test_two_real_speakers_each_transcribed_from_their_own_stream(engine, db) -> None:
+async def test_two_real_speakers_each_transcribed_from_their_own_stream(group_engine, db) -> None:
     left_pcm, right_pcm, _ = stereo_channels(AUDIO / "stereo_diarization.wav")
     clock = ManualClock(100.0)
     ends = Ends()
-    g = GroupSession(engine, guild_id=1, channel_id=2, owner_id=LEFT, store=GroupStore(db), clock=clock,
+    g = GroupSession(group_engine, guild_id=1, channel_id=2, owner_id=LEFT, store=GroupStore(db), clock=clock,
                      listener=ends, rng=random.Random(3),
                      config=GroupConfig(turn_seconds=60.0, warning_seconds=10.0, rating_seconds=20.0))
     await g.open()
@@ -152,7 +127,7 @@ async def test_two_real_speakers_each_transcribed_from_their_own_stream(engine, 
         assert wer(ref, hist[0].transcript) <= 0.15
 
 
-async def test_longer_turns_disconnect_mid_answer_and_spoken_end(engine, db, tmp_path) -> None:
+async def test_longer_turns_disconnect_mid_answer_and_spoken_end(group_engine, db, tmp_path) -> None:
     """en-gb answers at length, en-us interrupts; the answerer drops out half way (what was said is
     kept and stored); the next member ends their answer by saying "that's my answer"."""
     gb1 = pcm_of(espeak(
@@ -170,7 +145,7 @@ async def test_longer_turns_disconnect_mid_answer_and_spoken_end(engine, db, tmp
 
     clock = ManualClock(100.0)
     ends = Ends()
-    g = GroupSession(engine, guild_id=1, channel_id=2, owner_id=GB, store=GroupStore(db), clock=clock,
+    g = GroupSession(group_engine, guild_id=1, channel_id=2, owner_id=GB, store=GroupStore(db), clock=clock,
                      listener=ends, rng=random.Random(5),
                      config=GroupConfig(turn_seconds=120.0, warning_seconds=10.0, rating_seconds=20.0))
     await g.open()
@@ -221,7 +196,7 @@ async def test_longer_turns_disconnect_mid_answer_and_spoken_end(engine, db, tmp
     assert by[GB]["peer_ratings"]["count"] == 1 and by[GB]["peer_ratings"]["depth"] == 2.0
 
 
-async def test_real_rtp_from_two_members_is_routed_to_each_members_own_stream(engine, db) -> None:
+async def test_real_rtp_from_two_members_is_routed_to_each_members_own_stream(group_engine, db) -> None:
     """The Discord side: both channels encoded with real opus into real, transport-encrypted RTP
     from two SSRCs (plus a non-member's), read by a real VoiceRecvClient from a loopback socket
     and split by our GroupSink; each member's decoded stream then answers in the group."""
@@ -276,7 +251,7 @@ async def test_real_rtp_from_two_members_is_routed_to_each_members_own_stream(en
     assert (env_r == src_l).mean() < 0.75  # the two voices really differ
 
     clock = ManualClock(100.0)
-    g = GroupSession(engine, guild_id=1, channel_id=2, owner_id=LEFT, store=GroupStore(db), clock=clock,
+    g = GroupSession(group_engine, guild_id=1, channel_id=2, owner_id=LEFT, store=GroupStore(db), clock=clock,
                      rng=random.Random(9), config=GroupConfig(turn_seconds=60.0, warning_seconds=10.0))
     await g.open()
     await g.join(LEFT, "left")

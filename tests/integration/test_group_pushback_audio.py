@@ -12,7 +12,7 @@ import pytest
 from bot.practice.group import ChallengeAsked, ChallengeJudged, GroupConfig, GroupSession, ManualClock, Phase
 from bot.storage.group import GroupStore
 from tests.conftest import espeak
-from tests.integration.test_group_audio import FRAME, engine, feed_together, pcm_of  # noqa: F401
+from tests.integration.group_audio_helpers import FRAME, feed_together, pcm_of
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ class Events:
         return [e for e in self.items if isinstance(e, kind)]
 
 
-async def test_spoken_pushback_in_a_group(engine, db, tmp_path) -> None:  # noqa: F811
+async def test_spoken_pushback_in_a_group(group_engine, db, tmp_path) -> None:
     answer = pcm_of(espeak(ANSWER, tmp_path / "answer.wav"))
     defend = pcm_of(espeak(DEFEND, tmp_path / "defend.wav"))
     answer_us = pcm_of(espeak(ANSWER, tmp_path / "answer_us.wav", voice="en-us"))
@@ -43,7 +43,7 @@ async def test_spoken_pushback_in_a_group(engine, db, tmp_path) -> None:  # noqa
     GB, US = 701, 702
     clock = ManualClock(100.0)
     events = Events()
-    g = GroupSession(engine, guild_id=1, channel_id=2, owner_id=GB, store=GroupStore(db), clock=clock,
+    g = GroupSession(group_engine, guild_id=1, channel_id=2, owner_id=GB, store=GroupStore(db), clock=clock,
                      listener=events, rng=random.Random(11),
                      config=GroupConfig(turn_seconds=120.0, warning_seconds=10.0, rating_seconds=20.0,
                                         pushback=True))

@@ -22,7 +22,7 @@ from bot.practice.engine import PracticeEngine
 from bot.practice.listening import ListenerConfig
 from bot.practice.round import MockRound, RoundIO, RoundState
 from bot.practice.rounds_registry import RoundAlreadyRunning, RoundsRegistry, TooBusy
-from bot.speech.audio import decode_file, to_pcm48_stereo
+from bot.speech.audio import to_pcm48_stereo
 from bot.speech.stt import Transcriber
 from bot.storage.attempts import list_attempts
 from bot.storage.sessions import (
@@ -34,48 +34,9 @@ from bot.storage.sessions import (
     running_sessions,
     session_members,
 )
-from tests.conftest import espeak
 from tests.fakes import RecordingRoundIO, StepClock
+from tests.integration.round_helpers import FRAME_BYTES, QID, RATE, STEP, feed, silence
 from tests.loop_lag import LoopTicker
-
-RATE = 16000
-FRAME_BYTES = 3840
-STEP = 60.0  # generous bound on any single awaited step (model on a shared 2-core machine)
-QID = "design-telemetry-ingestion"
-
-
-@pytest.fixture(scope="module")
-def voice(tmp_path_factory: pytest.TempPathFactory):
-    """espeak-ng sentences as 16 kHz samples, cached per module."""
-    folder = tmp_path_factory.mktemp("answers")
-    cache: dict[str, np.ndarray] = {}
-
-    def say(text: str) -> np.ndarray:
-        if text not in cache:
-            p = espeak(text, folder / f"{len(cache)}.wav")
-            cache[text] = decode_file(p)
-        return cache[text]
-
-    return say
-
-
-def silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(seconds * RATE), dtype=np.float32)
-
-
-def feed(round_: MockRound, clock: StepClock, samples: np.ndarray) -> None:
-    """The receive thread: Discord frames arriving 20 ms apart on the round's clock."""
-    pcm = to_pcm48_stereo(samples)
-    for i in range(0, len(pcm), FRAME_BYTES):
-        frame = pcm[i : i + FRAME_BYTES]
-        clock.t += len(frame) / 4 / 48000
-        round_.feed_audio(frame, at=clock.t)
-
-
-@pytest.fixture
-def engine(settings: Settings, db, transcriber) -> PracticeEngine:
-    bank = load_bank(settings.bank_dir)
-    return PracticeEngine(settings=settings, bank=bank, transcriber=transcriber, db=db)
 
 
 def make_round(engine: PracticeEngine, io: RecordingRoundIO, clock: Any, n: int = 1, **kw: Any) -> MockRound:
@@ -95,15 +56,15 @@ FOLLOW = "We deduplicate with an event id so that retries are idempotent, and we
 
 
 @pytest.mark.slow
-async def test_round_nudges_once_ends_by_silence_and_by_phrase_asks_a_follow_up_and_stores(engine, db, voice):
+async def test_round_nudges_once_ends_by_silence_and_by_phrase_asks_a_follow_up_and_stores(round_engine, db, voice):
     assert isinstance(RecordingRoundIO(), RoundIO)
     io, clock = RecordingRoundIO(), StepClock(5000.0)
-    r = make_round(engine, io, clock)
+    r = make_round(round_engine, io, clock)
     task = asyncio.create_task(r.run())
 
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
     assert io.consent_texts and "not kept" in io.consent_texts[0]
-    assert io.said == [("question", engine.bank.get(QID).prompt)]
+    assert io.said == [("question", round_engine.bank.get(QID).prompt)]
     assert io.cards == [(QID, 1, 1)]
     session_id = r.session_id
     assert session_id is not None and (await get_session(db, session_id)).status == "running"
@@ -159,9 +120,9 @@ async def test_round_nudges_once_ends_by_silence_and_by_phrase_asks_a_follow_up_
 
 
 @pytest.mark.slow
-async def test_spoken_end_phrase_ends_the_main_answer(engine, db, voice):
+async def test_spoken_end_phrase_ends_the_main_answer(round_engine, db, voice):
     io, clock = RecordingRoundIO(), StepClock(5000.0)
-    r = make_round(engine, io, clock)
+    r = make_round(round_engine, io, clock)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
     answer = np.concatenate([silence(0.5), voice(PART2 + " That's my answer."), silence(2.0)])
@@ -177,9 +138,9 @@ async def test_spoken_end_phrase_ends_the_main_answer(engine, db, voice):
 
 
 @pytest.mark.slow
-async def test_user_leaving_mid_answer_gives_partial_feedback_and_keeps_the_attempt(engine, db, voice):
+async def test_user_leaving_mid_answer_gives_partial_feedback_and_keeps_the_attempt(round_engine, db, voice):
     io, clock = RecordingRoundIO(), StepClock(5000.0)
-    r = make_round(engine, io, clock, n=2)
+    r = make_round(round_engine, io, clock, n=2)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
     await asyncio.to_thread(feed, r, clock, np.concatenate([silence(0.5), voice(PART1)]))
@@ -199,9 +160,9 @@ async def test_user_leaving_mid_answer_gives_partial_feedback_and_keeps_the_atte
 
 
 @pytest.mark.slow
-async def test_declined_consent_records_nothing(engine, db):
+async def test_declined_consent_records_nothing(round_engine, db):
     io = RecordingRoundIO(consent=False)
-    r = make_round(engine, io, StepClock(5000.0))
+    r = make_round(round_engine, io, StepClock(5000.0))
     summary = await asyncio.wait_for(r.run(), STEP)
     assert summary.status == "declined"
     assert io.said == [] and io.feedback == [] and io.closed == [summary]
@@ -210,7 +171,7 @@ async def test_declined_consent_records_nothing(engine, db):
 
 
 @pytest.mark.slow
-async def test_end_round_while_the_question_plays_stops_at_once(engine, db):
+async def test_end_round_while_the_question_plays_stops_at_once(round_engine, db):
     class SlowIO(RecordingRoundIO):
         def __init__(self) -> None:
             super().__init__()
@@ -227,7 +188,7 @@ async def test_end_round_while_the_question_plays_stops_at_once(engine, db):
                 raise
 
     io = SlowIO()
-    r = make_round(engine, io, StepClock(5000.0), n=3)
+    r = make_round(round_engine, io, StepClock(5000.0), n=3)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(io.playing.wait(), STEP)
     r.end()
@@ -242,10 +203,10 @@ async def test_end_round_while_the_question_plays_stops_at_once(engine, db):
 
 
 @pytest.mark.slow
-async def test_event_loop_stays_responsive_while_a_long_answer_is_transcribed(engine, voice):
+async def test_event_loop_stays_responsive_while_a_long_answer_is_transcribed(round_engine, voice):
     """A ~100 s answer fed as fast as the thread can; a 10 ms ticker measures the loop's lag."""
     io = RecordingRoundIO()
-    r = make_round(engine, io, time.monotonic)
+    r = make_round(round_engine, io, time.monotonic)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
 
@@ -329,9 +290,9 @@ async def test_registry_caps_rounds_per_server_and_in_total():
 
 
 @pytest.mark.slow
-async def test_typed_answers_when_voice_cannot_be_used_are_analysed_and_stored(engine, db):
+async def test_typed_answers_when_voice_cannot_be_used_are_analysed_and_stored(round_engine, db):
     io = RecordingRoundIO()
-    r = make_round(engine, io, StepClock(5000.0))
+    r = make_round(round_engine, io, StepClock(5000.0))
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
     r.answer_text("I assume one hundred thousand vehicles. A stateless ingestion service writes to Kafka, "
@@ -349,11 +310,11 @@ async def test_typed_answers_when_voice_cannot_be_used_are_analysed_and_stored(e
 
 
 @pytest.mark.slow
-async def test_an_answer_begun_aloud_and_finished_by_typing_counts_both_parts(engine, db, voice):
+async def test_an_answer_begun_aloud_and_finished_by_typing_counts_both_parts(round_engine, db, voice):
     """Voice fails part way (undecryptable audio): the member types the rest. The words heard
     before the typed part are not thrown away: both are analysed and stored as one answer."""
     io, clock = RecordingRoundIO(), StepClock(5000.0)
-    r = make_round(engine, io, clock)
+    r = make_round(round_engine, io, clock)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
     await asyncio.to_thread(feed, r, clock, np.concatenate([silence(0.5), voice(PART1)]))
@@ -373,11 +334,11 @@ async def test_an_answer_begun_aloud_and_finished_by_typing_counts_both_parts(en
 
 
 @pytest.mark.slow
-async def test_silence_arriving_as_missing_packets_nudges_and_ends_the_answer(engine, db, voice):
+async def test_silence_arriving_as_missing_packets_nudges_and_ends_the_answer(round_engine, db, voice):
     """Discord sends nothing while the user is quiet: the round's clock alone must advance the
     silence (its ticker fills the gap), giving the nudge and then the end of the answer."""
     io, clock = RecordingRoundIO(), StepClock(5000.0)
-    r = make_round(engine, io, clock)
+    r = make_round(round_engine, io, clock)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
     await asyncio.to_thread(feed, r, clock, np.concatenate([silence(0.5), voice(PART2)]))
@@ -394,10 +355,10 @@ async def test_silence_arriving_as_missing_packets_nudges_and_ends_the_answer(en
 
 
 @pytest.mark.slow
-async def test_hint_repeat_and_skip_controls(engine, db, voice):
+async def test_hint_repeat_and_skip_controls(round_engine, db, voice):
     io, clock = RecordingRoundIO(), StepClock(5000.0)
-    r = make_round(engine, io, clock, n=2)
-    q1 = engine.bank.get(QID)
+    r = make_round(round_engine, io, clock, n=2)
+    q1 = round_engine.bank.get(QID)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
     r.hint()

@@ -11,7 +11,7 @@ import pytest
 from bot.practice.round import MockRound, RoundState
 from bot.practice.round.extras import INVITE_QUESTIONS, PracticeExtras
 from tests.fakes import RecordingRoundIO, StepClock
-from tests.integration.test_round import QID, STEP, engine, feed, silence, voice  # noqa: F401
+from tests.integration.round_helpers import QID, STEP, feed, silence
 
 ANSWER = ("I assume about one hundred thousand vehicles, so twenty thousand writes per second. "
           "Vehicles send to a stateless ingestion service behind a load balancer. "
@@ -22,7 +22,7 @@ QUESTIONS = ("What are the biggest scaling challenges your team is facing right 
              "How does the team balance shipping fast with keeping the services stable? That's my answer.")
 
 
-def _round(engine, io, clock, **extras_kw):  # noqa: F811
+def _round(engine, io, clock, **extras_kw):
     settings = engine.settings.with_(questions_per_round=1)
     extras = PracticeExtras(**extras_kw)
     r = MockRound(engine, io, user_id=42, user_name="ana", guild_id=7, channel_id=8,
@@ -32,16 +32,16 @@ def _round(engine, io, clock, **extras_kw):  # noqa: F811
 
 
 @pytest.mark.slow
-async def test_pushback_round_challenges_the_decision_and_judges_the_reply(engine, voice):  # noqa: F811
+async def test_pushback_round_challenges_the_decision_and_judges_the_reply(round_engine, voice):
     io, clock = RecordingRoundIO(), StepClock(5000.0)
-    r = _round(engine, io, clock, pushback=True, own_questions=True)
+    r = _round(round_engine, io, clock, pushback=True, own_questions=True)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
     await asyncio.to_thread(feed, r, clock, np.concatenate([silence(0.5), voice(ANSWER), silence(2.0)]))
 
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 2), STEP)
     kind, challenge = io.said[-1]
-    question = engine.bank.get(QID)
+    question = round_engine.bank.get(QID)
     assert kind == "follow_up" and challenge in question.challenges and "Kafka" in challenge
     await asyncio.to_thread(feed, r, clock, np.concatenate([silence(0.5), voice(DEFEND), silence(2.0)]))
 
@@ -62,9 +62,9 @@ async def test_pushback_round_challenges_the_decision_and_judges_the_reply(engin
 
 
 @pytest.mark.slow
-async def test_silent_pushback_reply_and_no_questions_get_clear_feedback(engine, voice):  # noqa: F811
+async def test_silent_pushback_reply_and_no_questions_get_clear_feedback(round_engine, voice):
     io, clock = RecordingRoundIO(), StepClock(5000.0)
-    r = _round(engine, io, clock, pushback=True, own_questions=True)
+    r = _round(round_engine, io, clock, pushback=True, own_questions=True)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
     await asyncio.to_thread(feed, r, clock, np.concatenate([silence(0.5), voice(ANSWER), silence(2.0)]))
@@ -81,15 +81,15 @@ async def test_silent_pushback_reply_and_no_questions_get_clear_feedback(engine,
 
 
 @pytest.mark.slow
-async def test_without_a_decision_the_usual_follow_up_is_asked(engine, voice):  # noqa: F811
+async def test_without_a_decision_the_usual_follow_up_is_asked(round_engine, voice):
     io, clock = RecordingRoundIO(), StepClock(5000.0)
-    r = _round(engine, io, clock, pushback=True, own_questions=False)
+    r = _round(round_engine, io, clock, pushback=True, own_questions=False)
     task = asyncio.create_task(r.run())
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 1), STEP)
     vague = "It depends on a lot of things, there are many options and tools. That's my answer."
     await asyncio.to_thread(feed, r, clock, np.concatenate([silence(0.5), voice(vague), silence(2.0)]))
     await asyncio.wait_for(r.wait_state(RoundState.LISTENING, 2), STEP)
-    assert io.said[-1][1] not in engine.bank.get(QID).challenges
+    assert io.said[-1][1] not in round_engine.bank.get(QID).challenges
     r.done()
     summary = await asyncio.wait_for(task, STEP)
     assert "pushback" not in summary.extras and "candidate_questions" not in summary.extras

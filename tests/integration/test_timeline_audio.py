@@ -3,43 +3,22 @@ it, the real whisper model): the picture plots what the analysis found, and the 
 
 from __future__ import annotations
 
-import wave
-
-import numpy as np
 import pytest
 
 from bot.analysis import expected_elements
 from bot.analysis.lexicon import build_doc
 from bot.analysis.structure import detect_structure
-from bot.speech.audio import decode_file
 from bot.timeline_chart import answer_timeline
-from tests.conftest import espeak
 from tests.fakes import RecordingPoster
-from tests.integration.test_daily_answers import ADA, GUILD, daily, ogg_opus  # noqa: F401
-
-PART_1 = "First I assume about ten thousand devices, each sending one reading per second."
-PART_2 = "I would put a load balancer in front of ingest workers that write into Kafka, because replay matters."
-PAUSE_S = 6.0
-
-
-def _voice_message(tmp_path) -> bytes:
-    a = decode_file(espeak(PART_1, tmp_path / "1.wav"))
-    b = decode_file(espeak(PART_2, tmp_path / "2.wav"))
-    samples = np.concatenate([a, np.zeros(int(PAUSE_S * 16000), dtype=np.float32), b])
-    wav = tmp_path / "answer.wav"
-    with wave.open(str(wav), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return ogg_opus(wav, tmp_path / "voice-message.ogg").read_bytes()
+from tests.integration.daily_helpers import ADA, GUILD
+from tests.voice_messages import PAUSE_S, paused_voice_message
 
 
 @pytest.mark.slow
-async def test_timeline_of_a_real_voice_message(daily, tmp_path):  # noqa: F811
+async def test_timeline_of_a_real_voice_message(daily, tmp_path):
     svc, _clock, _db = daily
     push = (await svc.push_now(GUILD, RecordingPoster())).push
-    result = await svc.answer_audio(push, ADA, "ada", _voice_message(tmp_path), filename="voice-message.ogg")
+    result = await svc.answer_audio(push, ADA, "ada", paused_voice_message(tmp_path), filename="voice-message.ogg")
     tr, a, q = result.transcript, result.analysis, result.question
     assert tr is not None and tr.words
     chart = answer_timeline(q, tr, a)
