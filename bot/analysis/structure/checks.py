@@ -95,6 +95,16 @@ def not_solution_step(ctx: AnswerContext, h: Hit) -> bool:
 
 
 @check
+def not_algorithm_state(ctx: AnswerContext, h: Hit) -> bool:
+    """An "assume" about the algorithm's own state ("then assume the first window is the current
+    one") is a step of the solution, not a constraint on the input."""
+    if "assum" not in h.text:
+        return True
+    i = ctx.token(h.pos) + len(h.text.split())
+    return not ctx.P("algorithm_state").match(ctx.doc.span_text(i, min(len(ctx.doc.tokens), i + 7)))
+
+
+@check
 def not_chosen_guarantee(ctx: AnswerContext, h: Hit) -> bool:
     """A guarantee the speaker picks or a tool gives ("at-least-once delivery is what I'd pick") is not a requirement."""
     if not ctx.P("guarantee_words").match(h.text):
@@ -130,6 +140,17 @@ def load_estimate(ctx: AnswerContext, h: Hit) -> bool:
         return float(m.group(0).rstrip(".")) >= ctx.opts.load_estimate_min_count
     except ValueError:
         return False
+
+
+@check
+def not_in_anecdote(ctx: AnswerContext, h: Hit) -> bool:
+    """A count inside a story of what once happened ("I remember a retry bug at my old job double
+    charged a few hundred customers") is the past, not the load the answer is framed by; a rate
+    stays a load estimate wherever it is said."""
+    if ctx.P("rate").search(h.text):
+        return True
+    lo, hi = ctx.sentence_span(h.pos)
+    return not ctx.P("reminiscence").search(ctx.doc.span_text(lo, hi))
 
 
 def _worked_example(ctx: AnswerContext, pos: int) -> bool:
