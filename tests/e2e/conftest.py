@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.mid_answer_helpers import Answer
 from tests.e2e.standin import DiscordStandIn, World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def world() -> World:
     return World()
+
+
+@pytest.fixture(scope="module")
+def mid_answer(tmp_path_factory: pytest.TempPathFactory) -> Answer:
+    """sam's three-part answer (tests/e2e/mid_answer_helpers.py), made once per module."""
+    return Answer(tmp_path_factory.mktemp("mid_answer"))
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@
   session, READY, GUILD_CREATE), the round carries on (Done still works, the follow-up is spoken),
   the feedback arrives and the attempt is stored.
 
-The shared round steps are those of test_dave_mid_answer_e2e. Every wait is bounded.
+The shared round steps and sam's answer are those of test_dave_mid_answer_e2e
+(tests/e2e/mid_answer_helpers.py). Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -19,19 +20,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.standin import DiscordStandIn, World
-from tests.e2e.test_dave_mid_answer_e2e import (
+from tests.e2e.mid_answer_helpers import (
     GAP_S,
     PART_A,
     PART_B,
     PART_C,
     STEP_S,
-    _assert_heard,
-    _finish,
-    _progress,
-    _round_until_listening,
-    answer,  # noqa: F401 - the module-scoped answer fixture
+    assert_heard,
+    finish_round,
+    round_until_listening,
+    wait_for_progress,
 )
+from tests.e2e.standin import DiscordStandIn, World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -44,15 +44,15 @@ def world() -> World:
 
 
 async def test_voice_close_4015_mid_answer_is_resumed_and_the_round_goes_on(
-        standin: DiscordStandIn, start_bot, answer) -> None:  # noqa: F811
-    bot, sam, _ = await _round_until_listening(standin, start_bot)
+        standin: DiscordStandIn, start_bot, mid_answer) -> None:
+    bot, sam, _ = await round_until_listening(standin, start_bot)
     bot_id = standin.world.bot.id
     ssrc = standin.voice.sessions[bot_id].ssrc
     t0 = time.monotonic()
-    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    playing = asyncio.create_task(standin.voice.play(sam, mid_answer.pcm, progress_every=5))
     try:
         # in the middle of part B the voice server "crashes" under the bot's websocket
-        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) + 15, t0)
+        await wait_for_progress(standin, sam.id, mid_answer.end_a + int(GAP_S / 0.02) + 15, t0)
         t_crash = time.monotonic()
         await standin.voice.crash(bot_id, 4015)
         resumed = await bot.guard(standin.events.wait_for(
@@ -66,8 +66,8 @@ async def test_voice_close_4015_mid_answer_is_resumed_and_the_round_goes_on(
     assert not standin.events.find("voice_identify", after=t_crash), "resumed, not identified again"
     assert not standin.events.find("voice_state_request", after=t_crash), "no leave or rejoin around the resume"
     assert standin.voice.sessions[bot_id].ssrc == ssrc, "the same voice session (SSRC) after the resume"
-    heard = await _finish(standin, bot, sam)
-    _assert_heard(heard, PART_A, PART_B, PART_C)
+    heard = await finish_round(standin, bot, sam)
+    assert_heard(heard, PART_A, PART_B, PART_C)
     dc = standin.voice.dave_counts
     assert dc["failed"] == 0 and dc["decrypted"] > 0, dc
     assert standin.voice.dave.counts["rejected_commits"] == 0
@@ -84,13 +84,13 @@ def _stored_attempts(data_dir: Path, user_id: int) -> list[tuple[str, str]]:
 
 
 async def test_gateway_invalid_session_mid_answer_reidentifies_and_the_round_goes_on(
-        standin: DiscordStandIn, start_bot, answer, tmp_path: Path) -> None:  # noqa: F811
-    bot, sam, _ = await _round_until_listening(standin, start_bot)
+        standin: DiscordStandIn, start_bot, mid_answer, tmp_path: Path) -> None:
+    bot, sam, _ = await round_until_listening(standin, start_bot)
     first_session = standin.gateway.conn.session_id if standin.gateway.conn else None
     t0 = time.monotonic()
-    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    playing = asyncio.create_task(standin.voice.play(sam, mid_answer.pcm, progress_every=5))
     try:
-        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) + 15, t0)
+        await wait_for_progress(standin, sam.id, mid_answer.end_a + int(GAP_S / 0.02) + 15, t0)
         t_inv = time.monotonic()
         await standin.gateway.invalidate_session(resumable=False)
         # discord.py waits 1-5 s (as Discord asks), then identifies anew: READY and GUILD_CREATE
@@ -103,8 +103,8 @@ async def test_gateway_invalid_session_mid_answer_reidentifies_and_the_round_goe
     assert ready.data["session_id"] != first_session, "a new gateway session"
     assert not standin.events.find("resume", after=t_inv), "an invalidated session is not resumed"
     t_finish = time.monotonic()
-    heard = await _finish(standin, bot, sam)  # Done presses and the feedback, on the new session
-    _assert_heard(heard, PART_A, PART_C)
+    heard = await finish_round(standin, bot, sam)  # Done presses and the feedback, on the new session
+    assert_heard(heard, PART_A, PART_C)
     stored = _stored_attempts(tmp_path / "bot-data", sam.id)
     assert [m for m, _ in stored] == ["mock"], stored
     assert overlap_ok(stored[0][1])

@@ -1,6 +1,7 @@
 """DAVE changes while a member is answering, against the real bot process and the stand-in.
 
-Each scenario is a one-question mock round for sam. While sam's answer streams in (live RTP,
+Each scenario is a one-question mock round for sam (its steps and sam's three-part answer:
+tests/e2e/mid_answer_helpers.py). While sam's answer streams in (live RTP,
 DAVE-encrypted by sam's own davey session), the stand-in changes the call the way Discord does:
 
 - a member joins and another leaves (the bot commits both: Add, then Remove; epoch changes with
@@ -17,14 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.conftest import espeak
+from tests.e2e.mid_answer_helpers import (
+    GAP_S,
+    PART_A,
+    PART_B,
+    PART_C,
+    STEP_S,
+    assert_heard,
+    finish_round,
+    round_until_listening,
+    wait_for_progress,
+)
 from tests.e2e.standin import DiscordStandIn, World
-from tests.e2e.standin.audio import pcm48_stereo, read_wav
 from tests.e2e.standin.driver import (
     answer_lines,
     embed_title,
@@ -32,47 +40,10 @@ from tests.e2e.standin.driver import (
     latest_with_enabled,
     overlap,
     press,
-    start_mock_round,
     wait_speech_finished,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-QUESTION_ID = "coding-merge-sensor-windows"
-STARTUP_S = 180.0
-STEP_S = 60.0
-GAP_S = 1.2        # between the parts: short of the 4 s long-silence threshold
-
-PART_A = "I would sort the windows by their start time and walk through them in order."
-PART_B = ("For each window I compare its start with the end of the window I am building. When it "
-          "starts before that end, the two overlap, so I extend the end to the later of the two ends.")
-PART_C = "Otherwise I close the current window, emit it, and begin a new one from this window."
-
-
-class Answer:
-    """sam's answer as 48 kHz stereo PCM, with the frame index where each part ends."""
-
-    def __init__(self, folder: Path) -> None:
-        parts = []
-        rate = 0
-        for i, text in enumerate((PART_A, PART_B, PART_C)):
-            audio, rate = read_wav(espeak(text, folder / f"part{i}.wav"))
-            parts.append(audio)
-        gap = np.zeros(int(GAP_S * rate), dtype=np.float32)
-        lead = np.zeros(int(0.4 * rate), dtype=np.float32)
-        pieces = [lead, parts[0], gap, parts[1], gap, parts[2], np.zeros(int(1.0 * rate), dtype=np.float32)]
-        self.pcm = pcm48_stereo(np.concatenate(pieces), rate)
-        ends, n = [], len(lead)
-        for p in parts:
-            n += len(p)
-            ends.append(int(n / rate / 0.02))  # 20 ms frames
-            n += len(gap)
-        self.end_a, self.end_b, self.end_c = ends
-
-
-@pytest.fixture(scope="module")
-def answer(tmp_path_factory: pytest.TempPathFactory) -> Answer:
-    return Answer(tmp_path_factory.mktemp("mid_answer"))
 
 
 @pytest.fixture
@@ -84,60 +55,21 @@ def world() -> World:
     return w
 
 
-def _assert_heard(heard: str, *parts: str) -> None:
-    """Every part reached the transcript: whisper tiny on espeak speech misses a word or two of a
-    sentence (0.5 is common for a part heard in full), a part lost in transport scores near 0."""
-    for part in parts:
-        assert overlap(part, heard) >= 0.45, (part, heard)
-    assert overlap(" ".join(parts), heard) >= 0.6, heard
-
-
-async def _round_until_listening(standin: DiscordStandIn, start_bot) -> tuple:
-    bot = await start_bot(PARLEY_QUESTIONS_PER_ROUND="1")
-    await bot.guard(standin.gateway.wait_online(STARTUP_S))
-    sam = standin.world.members[0]
-    card, t_accept = await bot.guard(start_mock_round(standin, sam, question_id=QUESTION_ID, timeout=STEP_S))
-    await bot.guard(wait_speech_finished(standin, after=t_accept, timeout=STEP_S, what="the question"))
-    bot_id = standin.world.bot.id
-    await standin.events.wait_for("dave_execute", lambda d: bot_id in d["members"], timeout=STEP_S,
-                                  what="the bot in the call's MLS group")
-    return bot, sam, card
-
-
-async def _progress(standin: DiscordStandIn, user_id: int, frames: int, after: float) -> None:
-    await standin.events.wait_for("member_progress", lambda d: d["user_id"] == user_id and d["frames"] >= frames,
-                                  timeout=STEP_S, after=after, what=f"{frames} frames of the answer")
-
-
-async def _finish(standin: DiscordStandIn, bot, sam) -> str:
-    """Done on the answer and on the follow-up; the transcript's answer lines."""
-    t_done = time.monotonic()
-    await press(standin, sam, latest_with_enabled(standin, "Done"), "Done")
-    await bot.guard(wait_speech_finished(standin, after=t_done, timeout=STEP_S, what="the follow-up"))
-    t_done2 = time.monotonic()
-    await press(standin, sam, latest_with_enabled(standin, "Done"), "Done")
-    feedback = await bot.guard(standin.wait_message(
-        lambda m: embed_title(m).startswith("Mock round feedback"), timeout=STEP_S,
-        what="the feedback message", after=t_done2))
-    transcript = next(f for f in feedback.files if f.filename.endswith(".txt")).data.decode()
-    return answer_lines(transcript)
-
-
-async def test_a_member_joins_and_another_leaves_mid_answer(standin: DiscordStandIn, start_bot, answer) -> None:
-    bot, sam, _ = await _round_until_listening(standin, start_bot)
+async def test_a_member_joins_and_another_leaves_mid_answer(standin: DiscordStandIn, start_bot, mid_answer) -> None:
+    bot, sam, _ = await round_until_listening(standin, start_bot)
     lee, kim = standin.world.members[1], standin.world.members[2]
     bot_id = standin.world.bot.id
     t0 = time.monotonic()
-    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    playing = asyncio.create_task(standin.voice.play(sam, mid_answer.pcm, progress_every=5))
     try:
         # kim joins while sam is in the middle of part B: the bot commits the Add (op 27 → 28 → 29)
-        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) + 40, t0)
+        await wait_for_progress(standin, sam.id, mid_answer.end_a + int(GAP_S / 0.02) + 40, t0)
         t_join = time.monotonic()
         await standin.gateway.member_voice_state(kim, joined=True)
         await standin.events.wait_for("dave_execute", lambda d: kim.id in d["members"], timeout=STEP_S,
                                       after=t_join, what="kim in the group")
         # lee leaves while sam is in the middle of part C: the bot commits the Remove
-        await _progress(standin, sam.id, answer.end_b + int(GAP_S / 0.02) + 25, t0)
+        await wait_for_progress(standin, sam.id, mid_answer.end_b + int(GAP_S / 0.02) + 25, t0)
         t_leave = time.monotonic()
         await standin.gateway.member_voice_state(lee, joined=False)
         await standin.events.wait_for("dave_execute", lambda d: lee.id not in d["members"], timeout=STEP_S,
@@ -147,24 +79,24 @@ async def test_a_member_joins_and_another_leaves_mid_answer(standin: DiscordStan
         playing.cancel()
     assert standin.events.find("dave_proposals", lambda d: d["to"] == bot_id and d["adds"] == [kim.id], after=t0)
     assert standin.events.find("dave_proposals", lambda d: d["to"] == bot_id and d["removes"], after=t0)
-    heard = await _finish(standin, bot, sam)
-    _assert_heard(heard, PART_A, PART_B, PART_C)
+    heard = await finish_round(standin, bot, sam)
+    assert_heard(heard, PART_A, PART_B, PART_C)
     assert standin.voice.dave.counts["rejected_commits"] == 0
     assert standin.voice.dave_counts["failed"] == 0, standin.voice.dave_counts
 
 
-async def test_downgrade_to_protocol_0_and_back_mid_answer(standin: DiscordStandIn, start_bot, answer) -> None:
-    bot, sam, _ = await _round_until_listening(standin, start_bot)
+async def test_downgrade_to_protocol_0_and_back_mid_answer(standin: DiscordStandIn, start_bot, mid_answer) -> None:
+    bot, sam, _ = await round_until_listening(standin, start_bot)
     bot_id = standin.world.bot.id
     t0 = time.monotonic()
-    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    playing = asyncio.create_task(standin.voice.play(sam, mid_answer.pcm, progress_every=5))
     try:
-        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) + 20, t0)
+        await wait_for_progress(standin, sam.id, mid_answer.end_a + int(GAP_S / 0.02) + 20, t0)
         t_down = time.monotonic()
         await standin.voice.dave.downgrade()                       # op 21 → 23 → 22
         await standin.events.wait_for("dave_execute", lambda d: d["protocol_version"] == 0, timeout=STEP_S,
                                       after=t_down, what="the downgrade executed")
-        await _progress(standin, sam.id, answer.end_b + int(GAP_S / 0.02) + 10, t0)
+        await wait_for_progress(standin, sam.id, mid_answer.end_b + int(GAP_S / 0.02) + 10, t0)
         t_up = time.monotonic()
         await standin.voice.dave.upgrade()                         # op 24: a fresh group
         await standin.events.wait_for("dave_execute", lambda d: d["protocol_version"] == 1 and bot_id in d["members"],
@@ -173,20 +105,20 @@ async def test_downgrade_to_protocol_0_and_back_mid_answer(standin: DiscordStand
     finally:
         playing.cancel()
     decrypted_before = standin.voice.dave_counts["decrypted"]
-    heard = await _finish(standin, bot, sam)
-    _assert_heard(heard, PART_A, PART_B, PART_C)
+    heard = await finish_round(standin, bot, sam)
+    assert_heard(heard, PART_A, PART_B, PART_C)
     dc = standin.voice.dave_counts
     assert dc["decrypted"] > decrypted_before, "the follow-up went out end-to-end encrypted again"
     assert dc["failed"] == 0, dc
 
 
 async def test_an_undecryptable_stretch_offers_typed_answers_then_withdraws_them(
-        standin: DiscordStandIn, start_bot, answer) -> None:
-    bot, sam, card = await _round_until_listening(standin, start_bot)
+        standin: DiscordStandIn, start_bot, mid_answer) -> None:
+    bot, sam, card = await round_until_listening(standin, start_bot)
     t0 = time.monotonic()
-    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    playing = asyncio.create_task(standin.voice.play(sam, mid_answer.pcm, progress_every=5))
     try:
-        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) - 5, t0)
+        await wait_for_progress(standin, sam.id, mid_answer.end_a + int(GAP_S / 0.02) - 5, t0)
         standin.voice.dave.garble(sam.id, True)                   # sam's client has the wrong keys
         offer = await bot.guard(standin.wait_message(
             lambda m: "typed answers" in embed_title(m).lower(), timeout=STEP_S,
@@ -205,22 +137,22 @@ async def test_an_undecryptable_stretch_offers_typed_answers_then_withdraws_them
     assert "Type my answer" not in [b.get("label") for b in current.buttons()], current.buttons()
     assert standin.events.find("dave_invalid", lambda d: d["user_id"] == standin.world.bot.id, after=t0)
     assert back is not None
-    heard = await _finish(standin, bot, sam)
-    _assert_heard(heard, PART_A, PART_C)
+    heard = await finish_round(standin, bot, sam)
+    assert_heard(heard, PART_A, PART_C)
 
 
 TYPED = "Then I merge each overlapping pair in place and return the merged windows in order."
 
 
 async def test_an_answer_begun_aloud_and_finished_by_typing_keeps_both_parts(
-        standin: DiscordStandIn, start_bot, answer) -> None:
+        standin: DiscordStandIn, start_bot, mid_answer) -> None:
     """sam speaks part A, then sam's audio stops decrypting: sam takes the typed-answer offer and
     types the rest in the modal. The feedback's transcript has the spoken part and the typed one."""
-    bot, sam, card = await _round_until_listening(standin, start_bot)
+    bot, sam, card = await round_until_listening(standin, start_bot)
     t0 = time.monotonic()
-    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    playing = asyncio.create_task(standin.voice.play(sam, mid_answer.pcm, progress_every=5))
     try:
-        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) - 5, t0)
+        await wait_for_progress(standin, sam.id, mid_answer.end_a + int(GAP_S / 0.02) - 5, t0)
         standin.voice.dave.garble(sam.id, True)
         await bot.guard(standin.wait_message(
             lambda m: "typed answers" in embed_title(m).lower(), timeout=STEP_S,
@@ -266,15 +198,15 @@ def _text_inputs(modal: dict) -> list[str]:
 
 
 async def test_heavy_packet_loss_is_reported_as_poor_audio_not_as_silence(
-        standin: DiscordStandIn, start_bot, answer) -> None:
+        standin: DiscordStandIn, start_bot, mid_answer) -> None:
     """The network loses 85 % of sam's packets during part B: the bot does not nudge sam for the
     gap, the feedback says the audio was poor there (with the answer's packet loss), no long
     silence is flagged inside that stretch, and parts A and C are in the transcript."""
-    bot, sam, _ = await _round_until_listening(standin, start_bot)
-    first = answer.end_a + int(GAP_S / 0.02) + 10
-    last = answer.end_b - 10
+    bot, sam, _ = await round_until_listening(standin, start_bot)
+    first = mid_answer.end_a + int(GAP_S / 0.02) + 10
+    last = mid_answer.end_b - 10
     t_play = time.monotonic()
-    sent = await standin.voice.play(sam, answer.pcm, lose=(first, last, 7))
+    sent = await standin.voice.play(sam, mid_answer.pcm, lose=(first, last, 7))
     t_end = time.monotonic()
     assert sent["lost"] > 0.8 * (last - first), sent
     nudges = standin.events.find("bot_speaking", lambda d: d["speaking"] != 0, after=t_play)
@@ -294,22 +226,22 @@ async def test_heavy_packet_loss_is_reported_as_poor_audio_not_as_silence(
     lines = [ln for ln in text.splitlines() if "silence" in ln.lower() and "audio was poor" not in ln.lower()]
     assert not lines or all("poor" not in ln for ln in lines)
     heard = answer_lines(next(f for f in feedback.files if f.filename.endswith(".txt")).data.decode())
-    _assert_heard(heard, PART_A, PART_C)
+    assert_heard(heard, PART_A, PART_C)
 
 
 async def test_a_voice_server_move_mid_answer_reconnects_and_the_round_goes_on(
-        standin: DiscordStandIn, start_bot, answer) -> None:
+        standin: DiscordStandIn, start_bot, mid_answer) -> None:
     """VOICE_SERVER_UPDATE while sam answers: the bot's voice connection identifies again (new
     SSRC and key, back into the MLS group), sam's words after the move reach the transcript, and
     the follow-up is spoken over the new connection. (Without bot.discord_io.voice_fixes the
     reconnect could hang in discord.py's IP discovery.)"""
-    bot, sam, _ = await _round_until_listening(standin, start_bot)
+    bot, sam, _ = await round_until_listening(standin, start_bot)
     bot_id = standin.world.bot.id
     first_ssrc = standin.voice.sessions[bot_id].ssrc
     t0 = time.monotonic()
-    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    playing = asyncio.create_task(standin.voice.play(sam, mid_answer.pcm, progress_every=5))
     try:
-        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) + 15, t0)
+        await wait_for_progress(standin, sam.id, mid_answer.end_a + int(GAP_S / 0.02) + 15, t0)
         t_move = time.monotonic()
         await standin.gateway.move_voice_server()
         await standin.events.wait_for("voice_ready", lambda d: d["user_id"] == bot_id, timeout=STEP_S,
@@ -321,20 +253,20 @@ async def test_a_voice_server_move_mid_answer_reconnects_and_the_round_goes_on(
         playing.cancel()
     assert standin.voice.sessions[bot_id].ssrc != first_ssrc, "a new voice session (new SSRC)"
     assert len(standin.events.find("voice_identify", after=t_move)) == 1
-    heard = await _finish(standin, bot, sam)
-    _assert_heard(heard, PART_A, PART_C)
+    heard = await finish_round(standin, bot, sam)
+    assert_heard(heard, PART_A, PART_C)
     assert sent["sent"] > 0
 
 
 async def test_a_gateway_reconnect_mid_answer_resumes_and_the_round_goes_on(
-        standin: DiscordStandIn, start_bot, answer) -> None:
+        standin: DiscordStandIn, start_bot, mid_answer) -> None:
     """Gateway op 7 RECONNECT while sam answers: the bot resumes its session (op 6 → RESUMED, no
     new IDENTIFY), the voice connection is untouched, Done still works, and every part is heard."""
-    bot, sam, _ = await _round_until_listening(standin, start_bot)
+    bot, sam, _ = await round_until_listening(standin, start_bot)
     t0 = time.monotonic()
-    playing = asyncio.create_task(standin.voice.play(sam, answer.pcm, progress_every=5))
+    playing = asyncio.create_task(standin.voice.play(sam, mid_answer.pcm, progress_every=5))
     try:
-        await _progress(standin, sam.id, answer.end_a + int(GAP_S / 0.02) + 15, t0)
+        await wait_for_progress(standin, sam.id, mid_answer.end_a + int(GAP_S / 0.02) + 15, t0)
         t_rc = time.monotonic()
         await standin.gateway.request_reconnect()
         await standin.events.wait_for("resume", timeout=STEP_S, after=t_rc, what="the bot's RESUME")
@@ -343,5 +275,5 @@ async def test_a_gateway_reconnect_mid_answer_resumes_and_the_round_goes_on(
         playing.cancel()
     assert not standin.events.find("identify", after=t_rc), "resumed, not identified again"
     assert not standin.events.find("voice_identify", after=t_rc), "the voice connection was untouched"
-    heard = await _finish(standin, bot, sam)
-    _assert_heard(heard, PART_A, PART_B, PART_C)
+    heard = await finish_round(standin, bot, sam)
+    assert_heard(heard, PART_A, PART_B, PART_C)

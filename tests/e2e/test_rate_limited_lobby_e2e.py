@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import espeak
+from tests.e2e.group_helpers import ANSWER, STARTUP_S, STEP_S, accept_notice, take_turn
 from tests.e2e.standin import DiscordStandIn, StoredMessage, World
 from tests.e2e.standin.audio import pcm48_stereo, read_wav
 from tests.e2e.standin.driver import embed_title, has_enabled_button, press
-from tests.e2e.test_group_e2e import ANSWER, STARTUP_S, STEP_S, _accept_notice, _turn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -57,7 +57,7 @@ async def test_rate_limited_lobby_edits_back_off_coalesce_and_the_group_complete
 
     t0 = time.monotonic()
     await standin.gateway.slash_command(sam, "group", "start", {"rounds": 1})
-    await bot.guard(_accept_notice(standin, sam, t0))
+    await bot.guard(accept_notice(standin, sam, t0))
     lobby = await bot.guard(standin.wait_message(has_enabled_button("Join"), timeout=STEP_S, after=t0,
                                                  what="the lobby"))
     lobby_route = re.compile(rf"/messages/{lobby.id}$")
@@ -68,7 +68,7 @@ async def test_rate_limited_lobby_edits_back_off_coalesce_and_the_group_complete
     for member in (lee, kim, ann):
         t = time.monotonic()
         await press(standin, member, standin.rest.messages[lobby.id], "Join")
-        await bot.guard(_accept_notice(standin, member, t))
+        await bot.guard(accept_notice(standin, member, t))
     for member in (lee, ann):
         await press(standin, member, standin.rest.messages[lobby.id], "Leave")
     changes = 5
@@ -111,8 +111,8 @@ async def test_rate_limited_lobby_edits_back_off_coalesce_and_the_group_complete
     first = await bot.guard(standin.wait_message(has_enabled_button("Done"), timeout=STEP_S, after=t_begin,
                                                  what="the first turn"))
     answerer, rater = (sam, kim) if "Sam" in first.text() else (kim, sam)
-    t1 = await bot.guard(_turn(standin, answerer, rater, pcm, t_begin))
-    await bot.guard(_turn(standin, rater, answerer, pcm, t1))
+    t1 = await bot.guard(take_turn(standin, answerer, rater, pcm, t_begin))
+    await bot.guard(take_turn(standin, rater, answerer, pcm, t1))
     summary = await bot.guard(standin.wait_message(lambda m: "summary" in embed_title(m).lower(), timeout=STEP_S,
                                                    after=t1, what="the group summary"))
     assert "2 answers" in summary.text(), summary.text()
