@@ -96,8 +96,8 @@ def not_solution_step(ctx: AnswerContext, h: Hit) -> bool:
 
 @check
 def not_algorithm_state(ctx: AnswerContext, h: Hit) -> bool:
-    """An "assume" about the algorithm's own state ("then assume the first window is the current
-    one") is a step of the solution, not a constraint on the input."""
+    """An "assume" about the algorithm's own state ("then I assume the leftmost bar is the tallest
+    so far") is a step of the solution, not a constraint on the input."""
     if "assum" not in h.text:
         return True
     i = ctx.token(h.pos) + len(h.text.split())
@@ -144,8 +144,8 @@ def load_estimate(ctx: AnswerContext, h: Hit) -> bool:
 
 @check
 def not_in_anecdote(ctx: AnswerContext, h: Hit) -> bool:
-    """A count inside a story of what once happened ("I remember a retry bug at my old job double
-    charged a few hundred customers") is the past, not the load the answer is framed by; a rate
+    """A count inside a story of what once happened ("back at my first job a bad migration wiped
+    out about two thousand rows") is the past, not the load the answer is framed by; a rate
     stays a load estimate wherever it is said."""
     if ctx.P("rate").search(h.text):
         return True
