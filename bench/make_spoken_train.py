@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.make_spoken_train            # every 4th answer of each training writer
     .venv/bin/python -m bench.make_spoken_train --every 2
+    .venv/bin/python -m bench.make_spoken_train --every 2 --only hedgers_storytellers   # one writer
 
 Each chosen answer from tests/data/train/*.toml is spoken with espeak-ng in a rotating voice (a long
 pause spliced into every third), transcribed with the real model, and written with its labels to
@@ -32,12 +33,17 @@ VOICES = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us-nyc
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.make_spoken_train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--every", type=int, default=4, help="speak every Nth answer of each writer")
+    ap.add_argument("--only", action="append", default=[], metavar="WRITER",
+                    help="only this training file (its name without .toml; repeatable); the others' copies stay as they are")
     args = ap.parse_args(argv)
+    paths = [p for p in train_files() if not args.only or p.stem in args.only]
+    if not paths:
+        ap.error(f"no training file named {', '.join(args.only)}")
     tr = Transcriber(Settings.from_env({}))
     tr.load()
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     k = 0
-    for path in train_files():
+    for path in paths:
         answers = load_any(path)[:: args.every]
         cats = {q.id: q.category for q in questions_for(answers).values()}
         lines = [f"# Spoken copies of {path.name}: espeak-ng -> whisper tiny.en transcripts (bench/make_spoken_train.py).",
@@ -45,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
                  "[meta]", f'writer = "{path.stem} (spoken)"', 'kind = "train"', ""]
         with tempfile.TemporaryDirectory(prefix="parley-spoken-train-") as tmp:
             for a in answers:
-                spoken = replace(a, spoken=True, voice=VOICES[k % len(VOICES)],
-                                 pause_after_words=18 if k % 3 == 0 and len(a.text.split()) > 30 else None, pause_s=6.0)
+                # a writer who wrote for speech chose the voice and the pauses; typed answers get a rotating voice
+                spoken = a if a.spoken and a.voice else replace(
+                    a, spoken=True, voice=VOICES[k % len(VOICES)],
+                    pause_after_words=18 if k % 3 == 0 and len(a.text.split()) > 30 else None, pause_s=6.0)
                 k += 1
                 wav, _ = synthesize(spoken, Path(tmp))
                 text = tr.transcribe_sync(decode_file(wav)).text.strip()
