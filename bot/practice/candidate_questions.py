@@ -39,18 +39,19 @@ _PERKS_RX = _PHRASES["perks"].pattern
 _SPECIFIC_RX = _PHRASES["specific"].pattern  # words that tie a question to this team and its work
 _GENERIC_RX = _PHRASES["generic"].pattern
 _ADDRESSED_RX = _PHRASES["addressed"].pattern
+_PLEASANTRY_RX = _PHRASES["pleasantry"].pattern
 
 
 def split_questions(text: str) -> list[str]:
     """The questions in what the candidate said: sentences ending in '?', opening like a question, or
     (spoken questions lose their '?' and sometimes their opening word) long and about the
-    interviewer's side (`addressed`)."""
+    interviewer's side (`addressed`), unless they are thanks or a goodbye (`pleasantry`)."""
     parts = [p.strip(" ,;") for p in _SPLIT.split(" ".join((text or "").split())) if p and p.strip(" ,;")]
     out = []
     for p in parts:
         n = len(p.split())
         if ((p.endswith("?") and n >= 2) or (n >= MIN_QUESTION_WORDS and _QUESTION_START.match(p))
-                or (n >= ADDRESSED_MIN_WORDS and _ADDRESSED_RX.search(p))):
+                or (n >= ADDRESSED_MIN_WORDS and _ADDRESSED_RX.search(p) and not _PLEASANTRY_RX.search(p))):
             out.append(p)
     return out
 

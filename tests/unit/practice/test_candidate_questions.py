@@ -69,3 +69,13 @@ def test_a_spoken_question_without_its_question_mark_or_opening_word_still_count
                   "And how does the team balance shipping fast with keeping things stable."]
     fb = judge_candidate_questions(heard)
     assert len(fb.questions) == 2 and fb.questions[0].topics[0] == "challenges"
+
+
+def test_a_long_thank_you_or_goodbye_is_not_a_question():
+    """Closing words also speak to the interviewer ("you", "the role") and can run past seven
+    words; without a "?" or a question's opening they are not one of the candidate's questions."""
+    heard = ("So what does the first month in this role usually look like for a new engineer. "
+             "Thanks a lot for your time, I really enjoyed talking with you about the role today. "
+             "It was great to meet you and the team this afternoon.")
+    assert split_questions(heard) == ["So what does the first month in this role usually look like for a new engineer."]
+    assert len(judge_candidate_questions(heard).questions) == 1
