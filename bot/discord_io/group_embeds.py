@@ -1,5 +1,5 @@
-"""Embeds for peer practice groups: the lobby, each turn, an answer's feedback, the question card
-shown to the interviewer, and the group's summary.
+"""Embeds for peer practice groups: the lobby, each turn, an answer's feedback, the question and
+challenge cards shown to the interviewer, and the group's summary.
 
 Rendering only: the numbers come from `bot.practice.group.GroupSession` and `bot.feedback`;
 names typed by members are escaped and never ping anyone.
@@ -161,5 +161,20 @@ def question_card_embed(q: Question) -> discord.Embed:
     if q.challenges:  # pushback for the human interviewer, from the bank
         e.add_field(name="Push back once they commit to a choice",
                     value="\n".join(f"• {c}" for c in q.challenges[:3])[:1024], inline=False)
+    e.set_footer(text="Only you can see this card.")
+    return e
+
+
+def challenge_card_embed(answerer_name: str, decision: str, challenge: str, reply_seconds: float) -> discord.Embed:
+    """Pushback for the member in the interviewer's seat: the decision and the challenge to put to it,
+    shown only to them."""
+    name = member_name(answerer_name)
+    e = discord.Embed(title=f"Challenge card · push back on {name}'s answer",
+                      description=safe_excerpt(challenge, 1000), colour=COLOUR)
+    e.add_field(name="They committed to", value=f"“{safe_excerpt(decision, 900)}”", inline=False)
+    e.add_field(name="How to ask it",
+                value=(f"Put the challenge to {name} in your own words now, then let them answer. I'm already "
+                       f"listening for their reply: it ends when they press Done or go quiet, or after "
+                       f"{round(reply_seconds)} s."), inline=False)
     e.set_footer(text="Only you can see this card.")
     return e

@@ -2,7 +2,8 @@
 
 `GroupSink` decodes every member's own voice stream (one `AnswerSink` each) and hands the PCM to
 the session; `GroupRun` connects to voice, posts and refreshes the group's messages, speaks the
-questions, turns the session's events into embeds and buttons, and closes everything when the
+questions (and pushback challenges, unless the member in the interviewer's seat asks them from a
+private card), turns the session's events into embeds and buttons, and closes everything when the
 group ends. It owns no group logic: turns, timers and scores live in
 `bot.practice.group.GroupSession`, who may press what in `bot.practice.group.checks`.
 """
@@ -25,6 +26,7 @@ from bot.discord_io.audio_source import play_pcm
 from bot.discord_io.consent_view import ensure_consent
 from bot.discord_io.group_embeds import (
     CONSENT,
+    challenge_card_embed,
     feedback_embed,
     lobby_embed,
     member_name,
@@ -33,7 +35,7 @@ from bot.discord_io.group_embeds import (
     summary_embed,
     turn_embed,
 )
-from bot.discord_io.group_views import AnswerModal, LobbyView, RateButtonView, RatingModal, TurnView
+from bot.discord_io.group_views import AnswerModal, ChallengeView, LobbyView, RateButtonView, RatingModal, TurnView
 from bot.discord_io.member_views import disable_view
 from bot.discord_io.replies import send_private
 from bot.discord_io.voice_receive import AnswerSink
@@ -41,6 +43,7 @@ from bot.practice.group import (
     AnswerAnalyzed,
     AnswerEnded,
     ChallengeAsked,
+    ChallengeCard,
     ChallengeJudged,
     GroupEnded,
     GroupError,
@@ -56,7 +59,13 @@ from bot.practice.group import (
     TurnStarted,
     io_listener,
 )
-from bot.practice.group.checks import card_refusal, done_refusal, rating_refusal, rating_seconds_left
+from bot.practice.group.checks import (
+    card_refusal,
+    challenge_card_refusal,
+    done_refusal,
+    rating_refusal,
+    rating_seconds_left,
+)
 from bot.practice.rounds_registry import Claim, VoiceSlots
 from bot.speech.audio_format import PCM_BYTES_PER_SECOND
 from bot.text_safety import safe_excerpt
@@ -328,14 +337,29 @@ class GroupRun:
 
     async def challenge_asked(self, event: ChallengeAsked) -> None:
         """Pushback: say the challenge; the same member replies aloud (or types, or presses Done)."""
+        await self._close_view(self.turn_views.pop(event.turn_number, None))  # a challenge card taken back
         name = member_name(self.session.name_of(event.answerer_id))
         view = TurnView(self, event.turn_number)
+        before = "The interviewer has left their seat, so I'll ask the challenge myself.\n" if event.taken_back else ""
         msg = await self.text_channel.send(
-            f"**Pushback for {name}:** {safe_excerpt(event.challenge, 500)}\n"
+            f"{before}**Pushback for {name}:** {safe_excerpt(event.challenge, 500)}\n"
             f"{name}, reply aloud once I've finished (or type it); press Done when you're through.", view=view)
         self.turn_views[event.turn_number] = (view, msg)
         self._posted_about(msg, event.answerer_id)
         self._speech.put_nowait((event.spoken, event.turn_number, "challenge"))
+
+    async def challenge_card(self, event: ChallengeCard) -> None:
+        """Pushback asked by the member in the interviewer's seat: nothing is spoken; the challenge is on
+        their private card (the Challenge card button), and the answerer is told to reply once asked."""
+        name = member_name(self.session.name_of(event.answerer_id))
+        asker = member_name(self.session.name_of(event.interviewer_id))
+        view = ChallengeView(self, event.turn_number)
+        msg = await self.text_channel.send(
+            f"**Pushback for {name}:** {asker} has a challenge about your decision.\n"
+            f"{asker}, press **Challenge card** to see it (only you can), then ask it in your own words. "
+            f"{name}, reply aloud once you've heard it (or type it); press Done when you're through.", view=view)
+        self.turn_views[event.turn_number] = (view, msg)
+        self._posted_about(msg, event.answerer_id, event.interviewer_id)
 
     async def challenge_judged(self, event: ChallengeJudged) -> None:
         await self._close_view(self.turn_views.pop(event.turn.number, None))
@@ -539,6 +563,9 @@ class GroupRun:
                 await self.session.take_interviewer(uid)
                 text = ("You're the interviewer: on each turn press **Question card** to see the question "
                         "(only you see it), then ask it aloud. You won't be asked to answer meanwhile.")
+                if self.session.config.pushback:
+                    text += (" When an answer commits to a decision, the pushback is yours too: press "
+                             "**Challenge card** on the pushback message and put the challenge to them.")
         except GroupError as e:
             await send_private(interaction, str(e).capitalize() + ".")
             return  # nothing changed: the lobby message stays as it is
@@ -579,6 +606,17 @@ class GroupRun:
         turn = self.session.current
         assert turn is not None
         await interaction.response.send_message(embed=question_card_embed(turn.question), ephemeral=True)
+
+    async def show_challenge_card(self, interaction: discord.Interaction, turn_number: int) -> None:
+        refusal = challenge_card_refusal(self.session, turn_number, interaction.user.id)
+        if refusal:
+            await send_private(interaction, refusal)
+            return
+        turn = self.session.current
+        assert turn is not None and turn.pushback is not None
+        embed = challenge_card_embed(self.session.name_of(turn.answerer_id), turn.pushback.decision.text,
+                                     turn.pushback.challenge, self.session.config.pushback_seconds)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     async def open_rating_modal(self, interaction: discord.Interaction, turn_number: int) -> None:
         refusal = rating_refusal(self.session, turn_number, interaction.user.id)

@@ -1,5 +1,6 @@
 """The buttons and modals of a peer practice group: the lobby (join, leave, be the interviewer,
-begin), each turn (done, type answer, question card), the rating button and the anonymous rating
+begin), each turn (done, type answer, question card; challenge card when the interviewer pushes back),
+the rating button and the anonymous rating
 modal, and the typed-answer box.
 
 The views only route presses to `GroupRun` (bot/discord_io/group_io.py) or the session; who may
@@ -34,6 +35,7 @@ class GroupControls(Protocol):
     async def begin(self, interaction: discord.Interaction) -> None: ...
     async def done(self, interaction: discord.Interaction, turn_number: int) -> None: ...
     async def show_card(self, interaction: discord.Interaction, turn_number: int) -> None: ...
+    async def show_challenge_card(self, interaction: discord.Interaction, turn_number: int) -> None: ...
     async def open_rating_modal(self, interaction: discord.Interaction, turn_number: int) -> None: ...
 
 
@@ -136,6 +138,16 @@ class TurnView(TurnBoundView):
                        custom_id=parley_id("group", "card"))
     async def card_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await self.run.show_card(interaction, self.turn_number)
+
+
+class ChallengeView(TurnView):
+    """A challenge the interviewer asks (pushback with a member in the seat): the turn's buttons plus
+    Challenge card, which shows them the challenge privately."""
+
+    @discord.ui.button(label="Challenge card", style=discord.ButtonStyle.primary,
+                       custom_id=parley_id("group", "challenge-card"))
+    async def challenge_card_button(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self.run.show_challenge_card(interaction, self.turn_number)
 
 
 class RateButtonView(TurnBoundView):

@@ -230,10 +230,12 @@ def talk_over_lines(talk_over: TalkOver, text_verdict: str = "") -> list[str]:
     return lines
 
 
-def feedback_lines(decision: Moment, challenge: str, judgement: PushbackJudgement) -> list[str]:
-    """The pushback moment for the feedback: what was decided, the challenge, the reply and the verdict."""
+def feedback_lines(decision: Moment, challenge: str, judgement: PushbackJudgement, *,
+                   challenger: str = "I") -> list[str]:
+    """The pushback moment for the feedback: what was decided, the challenge, the reply and the verdict.
+    `challenger` says who put the challenge: the bot ("I") or, in a group, "The interviewer"."""
     at = f" (at {_clock(decision.at_s)})" if decision.at_s is not None else ""
-    lines = [f"You committed{at}: {decision.quoted()}", f"I challenged: “{challenge}”"]
+    lines = [f"You committed{at}: {decision.quoted()}", f"{challenger} challenged: “{challenge}”"]
     if judgement.reply is not None and judgement.reply.text:
         lines.append(f"You replied: {judgement.reply.quoted()}")
     if judgement.talked_over and judgement.talk_over is not None:

@@ -7,7 +7,8 @@ Everything about a group's logic lives in this package, one module per job (no d
 * `core.py`       the state the parts share; `session.py` puts `GroupSession` together
 * `membership.py` join, leave, erase, the interviewer's seat
 * `turns.py`      the answer order, each answer's end and analysis, the timers
-* `pushback.py`   pushback groups: the bot challenges a committed decision and judges the reply
+* `pushback.py`   pushback groups: a committed decision is challenged (by the bot aloud, or from the
+                  interviewer's private card) and the reply judged
 * `listening.py`  each member's voice activity, the answerer's listener, crosstalk
 * `rating.py`     the anonymous rating after each answer (`rating_window.py`: one window)
 * `summary.py`    ending the group, its summary, saving progress
@@ -24,6 +25,7 @@ from bot.practice.group.events import (
     AnswerAnalyzed,
     AnswerEnded,
     ChallengeAsked,
+    ChallengeCard,
     ChallengeJudged,
     GroupEnded,
     GroupEvent,
@@ -54,7 +56,7 @@ from bot.practice.group.state import (
 )
 
 __all__ = [
-    "ERASED", "MAX_MEMBERS", "AnswerAnalyzed", "AnswerEnded", "ChallengeAsked", "ChallengeJudged", "GroupConfig", "GroupEnded", "GroupError",
+    "ERASED", "MAX_MEMBERS", "AnswerAnalyzed", "AnswerEnded", "ChallengeAsked", "ChallengeCard", "ChallengeJudged", "GroupConfig", "GroupEnded", "GroupError",
     "GroupEvent", "GroupFull", "GroupIO", "GroupSession", "ManualClock", "MemberErased", "MemberJoined",
     "MemberLeft", "MemberState", "NotAMember", "Phase", "Pushback", "QuestionCard", "RatingClosed", "RatingOpened",
     "TimeWarning", "Turn", "TurnStarted", "io_listener", "voiced_frames",

@@ -44,6 +44,19 @@ def card_refusal(session: GroupSession, turn_number: int, user_id: int) -> str |
     return None
 
 
+def challenge_card_refusal(session: GroupSession, turn_number: int, user_id: int) -> str | None:
+    """The challenge card (pushback with a member as interviewer): only the member asking it, while it's open."""
+    turn = _current_turn(session, turn_number)
+    pb = turn.pushback if turn is not None else None
+    if turn is None or pb is None or session.phase is not Phase.CHALLENGE:
+        return "That challenge is over."
+    if pb.asker_id is None:
+        return "There's no challenge card for this turn any more."
+    if user_id != pb.asker_id:
+        return "Only this turn's interviewer can see the challenge card."
+    return None
+
+
 def rating_refusal(session: GroupSession, turn_number: int, user_id: int) -> str | None:
     """Opening the rating modal: a member who heard the answer, not its answerer, while rating is open."""
     turn = session.turns[turn_number - 1] if 0 < turn_number <= len(session.turns) else None

@@ -126,6 +126,10 @@ class GroupCore:
         """Lock held, after an answer's analysis: challenge its decision, if any (pushback.py)."""
         raise NotImplementedError
 
+    def _take_back_challenge(self, user_id: int) -> None:
+        """Lock held: `user_id` leaves the interviewer's seat; the bot asks a challenge they held (pushback.py)."""
+        raise NotImplementedError
+
     def _close_reply(self, reason: str) -> Turn:
         """Lock held: end the reply to a challenge and start judging it (pushback.py)."""
         raise NotImplementedError

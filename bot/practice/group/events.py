@@ -103,15 +103,33 @@ class AnswerAnalyzed:
 @dataclass(frozen=True)
 class ChallengeAsked:
     """Pushback: the bot challenges the answerer's decision aloud. The front end speaks `spoken`,
-    marking `challenge_playing` when playback starts and `challenge_delivered` when it ends."""
+    marking `challenge_playing` when playback starts and `challenge_delivered` when it ends.
+    `taken_back`: the challenge had gone to the interviewer's card, and they left the seat before
+    the reply began, so the bot asks it after all."""
 
     turn_number: int
     answerer_id: int
     challenge: str
     spoken: str
+    taken_back: bool = False
 
     def deliver(self, io: GroupIO) -> Awaitable[None]:
         return io.challenge_asked(self)
+
+
+@dataclass(frozen=True)
+class ChallengeCard:
+    """Pushback with a member in the interviewer's seat: the challenge goes to them alone, to ask
+    in their own words (the bot says nothing). The reply window is open already."""
+
+    turn_number: int
+    interviewer_id: int
+    answerer_id: int
+    decision: str  # what the answer committed to, as said
+    challenge: str
+
+    def deliver(self, io: GroupIO) -> Awaitable[None]:
+        return io.challenge_card(self)
 
 
 @dataclass(frozen=True)
@@ -156,7 +174,7 @@ class GroupEnded:
 
 GroupEvent = (
     MemberJoined | MemberLeft | MemberErased | TurnStarted | QuestionCard | TimeWarning | AnswerEnded
-    | AnswerAnalyzed | ChallengeAsked | ChallengeJudged | RatingOpened | RatingClosed | GroupEnded
+    | AnswerAnalyzed | ChallengeAsked | ChallengeCard | ChallengeJudged | RatingOpened | RatingClosed | GroupEnded
 )
 Listener = Callable[[Any], Awaitable[None]]
 """Receives every event (a test may subscribe a plain callable; a front end uses `io_listener`)."""
@@ -184,6 +202,8 @@ class GroupIO(Protocol):
     async def answer_analyzed(self, event: AnswerAnalyzed) -> None: ...
 
     async def challenge_asked(self, event: ChallengeAsked) -> None: ...
+
+    async def challenge_card(self, event: ChallengeCard) -> None: ...
 
     async def challenge_judged(self, event: ChallengeJudged) -> None: ...
 

@@ -42,6 +42,7 @@ class ListeningMixin(GroupCore):
         voiced = voiced_frames(pcm, self.config.voice_rms)
         n_voiced = int(voiced.sum())
         listener: IncrementalListener | None = None
+        asking: IncrementalListener | None = None
         with self._audio_lock:
             member = self.members.get(user_id)
             if member is None or not member.active or self.phase in (Phase.LOBBY, Phase.ENDED):
@@ -57,6 +58,10 @@ class ListeningMixin(GroupCore):
                 if n_voiced:
                     pb.voiced_s += n_voiced * FRAME_S
                     pb.last_voiced_at = at + (int(np.flatnonzero(voiced)[-1]) + 1) * FRAME_S
+            elif self.phase is Phase.CHALLENGE and pb is not None and user_id == pb.asker_id:
+                if not n_voiced or pb.listener is None:
+                    return
+                asking = pb.listener  # the interviewer is still putting the challenge (see below)
             elif self.phase is not Phase.ANSWERING or turn is None:
                 return
             elif user_id == turn.answerer_id:
@@ -69,6 +74,11 @@ class ListeningMixin(GroupCore):
                 self._count_crosstalk(member, turn, voiced, at)
         if listener is not None:  # resampling and the VAD run outside our lock
             listener.feed_pcm48(pcm, at=at + len(pcm) / PCM_BYTES_PER_SECOND)
+        if asking is not None:
+            # a reply to a challenge the interviewer asks opens at the handover (pushback.py): while they
+            # speak, the answerer's silence is listening, so the reply's end silence counts from their voice
+            asking.tick(at + len(pcm) / PCM_BYTES_PER_SECOND)
+            asking.mark_prompt()
 
     def _ensure_listener(self, turn: Turn) -> IncrementalListener:
         """Audio lock held: the answer's incremental listener, started at the answer's time 0."""

@@ -56,6 +56,7 @@ class MembershipMixin(GroupCore):
                 raise NotAMember("you're not in this group")
             member.active = False
             self._queue = [u for u in self._queue if u != user_id]
+            self._take_back_challenge(user_id)  # a challenge on their card: the bot asks it
             if self.interviewer_id == user_id:
                 self.interviewer_id = None
             elif self.interviewer_id is not None and len(self.active_members) < 2:
@@ -96,6 +97,7 @@ class MembershipMixin(GroupCore):
             turn = self.current
             answering = self.phase in (Phase.ANSWERING, Phase.CHALLENGE) and turn is not None \
                 and turn.answerer_id == user_id
+            self._take_back_challenge(user_id)  # before their id leaves the challenge: the bot asks it
             with self._audio_lock:  # feed_audio reads members and the turn on the receive thread
                 self.members.pop(user_id, None)
                 if answering:
@@ -158,6 +160,8 @@ class MembershipMixin(GroupCore):
             return
         if turn.interviewer_id == user_id:
             turn.interviewer_id = None
+        if turn.pushback is not None and turn.pushback.asker_id == user_id:
+            turn.pushback.asker_id = None
         turn.crosstalk_s.pop(user_id, None)
         if turn.ratings is not None:
             turn.ratings.erase_rater(user_id)
@@ -183,10 +187,13 @@ class MembershipMixin(GroupCore):
             if self.interviewer_id != user_id:
                 raise GroupError("you're not the interviewer")
             self._release_interviewer()
+        await self._flush()  # a challenge on their card: the bot asks it now
 
     def _release_interviewer(self) -> None:
         """Lock held: the interviewer answers again, this round too if they haven't yet."""
         uid, self.interviewer_id = self.interviewer_id, None
+        if uid is not None:
+            self._take_back_challenge(uid)  # a challenge on their card: the bot asks it
         if uid is None or self.phase is Phase.LOBBY or uid in self._queue:
             return
         if not any(t.answerer_id == uid and t.round_no == self.round_no for t in self.turns):

@@ -96,7 +96,10 @@ class Pushback:
     asked_at: float
     deadline: float          # the reply ends by then (moved on when the challenge has been spoken)
     meter: TalkOverMeter     # the answerer's speech while the challenge plays
-    origin: float | None = None  # the challenge has been spoken: the reply's time 0
+    origin: float | None = None  # the challenge has been spoken (or handed to the interviewer): the reply's time 0
+    # who asks it: "bot" (spoken aloud) or "interviewer" (a member in the interviewer's seat, from a private card)
+    asked_by: str = "bot"
+    asker_id: int | None = None  # the member holding the challenge card now (None: the bot asks, or they left)
     listener: IncrementalListener | None = field(default=None, repr=False)
     voiced_s: float = 0.0
     last_voiced_at: float | None = None
@@ -107,11 +110,14 @@ class Pushback:
 
     @property
     def lines(self) -> list[str]:
-        return feedback_lines(self.decision, self.challenge, self.judgement) if self.judgement is not None else []
+        if self.judgement is None:
+            return []
+        challenger = "The interviewer" if self.asked_by == "interviewer" else "I"
+        return feedback_lines(self.decision, self.challenge, self.judgement, challenger=challenger)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"decision": self.decision.text, "decision_at_s": self.decision.at_s,
-                               "challenge": self.challenge, "end_reason": self.end_reason}
+                               "challenge": self.challenge, "asked_by": self.asked_by, "end_reason": self.end_reason}
         if self.judgement is not None:
             out.update(self.judgement.to_dict(), lines=self.lines)
         return out
