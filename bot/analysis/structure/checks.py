@@ -101,7 +101,7 @@ def not_algorithm_state(ctx: AnswerContext, h: Hit) -> bool:
     if "assum" not in h.text:
         return True
     i = ctx.token(h.pos) + len(h.text.split())
-    return not ctx.P("algorithm_state").match(ctx.doc.span_text(i, min(len(ctx.doc.tokens), i + 7)))
+    return not ctx.P("algorithm_state").match(ctx.doc.span_text(i, min(len(ctx.doc.tokens), i + 10)))
 
 
 @check
@@ -120,8 +120,11 @@ def not_chosen_guarantee(ctx: AnswerContext, h: Hit) -> bool:
 
 @check
 def not_buzzword_list(ctx: AnswerContext, h: Hit) -> bool:
-    """Adjectives strung together ("scalable, highly available, microservices") constrain nothing without a figure."""
+    """Adjectives strung together ("scalable, highly available, microservices") constrain nothing without a figure.
+    A short announcement ("first, the requirements") is judged by the sentence that fills it in."""
     lo, hi = ctx.sentence_span(h.pos)
+    if hi - lo <= ctx.opts.announcement_max_tokens and hi < len(ctx.doc.tokens):
+        hi = ctx.sentence_span(ctx.doc.starts[hi])[1]
     span = ctx.doc.span_text(lo, hi)
     return not (len(ctx.P("buzz_list").findall(span)) >= 3 and not ctx.P("concrete").search(span))
 
@@ -330,8 +333,13 @@ def reasoned_or_weighed(ctx: AnswerContext, h: Hit) -> bool:
 
 @check
 def takes_a_side(ctx: AnswerContext, h: Hit) -> bool:
-    """"my answer is: it depends" takes no side."""
-    return not ctx.after(h, "no_side", ctx.opts.no_side_after)
+    """"my answer is: it depends" takes no side, nor does "you pick consistency or availability"
+    (a dilemma named, not settled); "I would not shard on A or B" turns both down, and does."""
+    n = ctx.opts.no_side_after
+    if ctx.after(h, "no_side", n):
+        return False
+    negated = any(t in ctx.W("negators_near") or t in ctx.W("negators_far") for t in h.text.split())
+    return negated or not ctx.after(h, "open_choice", n)
 
 
 @check

@@ -65,6 +65,7 @@ class StructureOptions:
     framing_choice_after: int = 25
     buzz_reason_before: int = 8
     buzz_reason_after: int = 14
+    announcement_max_tokens: int = 6  # "so first the requirements": judged with the sentence after it
 
     # --- answer-level signals
     load_estimate_min_count: float = 50  # "2 threads" is a detail; "500 devices" a load
