@@ -49,7 +49,7 @@ DEFEND = ("I would still keep Kafka, because replaying a day of data after a bad
           "pipeline needs, and a managed service takes most of the operations away.")
 INTERRUPT = "No no no, wait, Kafka is the right choice here, everybody uses Kafka for this."
 QUESTIONS = ("What are the biggest scaling challenges your team is facing right now? "
-             "How does the team balance shipping fast with keeping the services stable?")
+             "How does your team balance shipping fast with keeping your services stable?")
 
 
 @pytest.fixture
