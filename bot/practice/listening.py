@@ -340,7 +340,8 @@ class IncrementalListener:
         return sum(n for _, n in self._bad)
 
     def mark_prompt(self) -> None:
-        """The bot just spoke (nudge, hint, repeat): restart the silence count from now."""
+        """The interviewer's side just spoke (the bot's nudge, hint or repeat; a member asking a
+        pushback challenge): restart the silence count from now."""
         with self._lock:
             self._last_voice_end = self._n
 

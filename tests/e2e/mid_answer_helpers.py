@@ -85,13 +85,18 @@ async def wait_for_progress(standin: DiscordStandIn, user_id: int, frames: int, 
 
 async def finish_round(standin: DiscordStandIn, bot, sam) -> str:
     """Done on the answer and on the follow-up; the transcript's answer lines."""
+    feedback = await finish_round_feedback(standin, bot, sam)
+    transcript = next(f for f in feedback.files if f.filename.endswith(".txt")).data.decode()
+    return answer_lines(transcript)
+
+
+async def finish_round_feedback(standin: DiscordStandIn, bot, sam):
+    """Done on the answer and on the follow-up; the feedback message."""
     t_done = time.monotonic()
     await press(standin, sam, latest_with_enabled(standin, "Done"), "Done")
     await bot.guard(wait_speech_finished(standin, after=t_done, timeout=STEP_S, what="the follow-up"))
     t_done2 = time.monotonic()
     await press(standin, sam, latest_with_enabled(standin, "Done"), "Done")
-    feedback = await bot.guard(standin.wait_message(
+    return await bot.guard(standin.wait_message(
         lambda m: embed_title(m).startswith("Mock round feedback"), timeout=STEP_S,
         what="the feedback message", after=t_done2))
-    transcript = next(f for f in feedback.files if f.filename.endswith(".txt")).data.decode()
-    return answer_lines(transcript)

@@ -29,6 +29,7 @@ from tests.e2e.mid_answer_helpers import (
     STEP_S,
     assert_heard,
     finish_round,
+    finish_round_feedback,
     round_until_listening,
     wait_for_progress,
 )
@@ -211,14 +212,7 @@ async def test_heavy_packet_loss_is_reported_as_poor_audio_not_as_silence(
     assert sent["lost"] > 0.8 * (last - first), sent
     nudges = standin.events.find("bot_speaking", lambda d: d["speaking"] != 0, after=t_play)
     assert not [e for e in nudges if e.at <= t_end], "the bot nudged sam for a gap the network made"
-    t_done = time.monotonic()
-    await press(standin, sam, latest_with_enabled(standin, "Done"), "Done")
-    await bot.guard(wait_speech_finished(standin, after=t_done, timeout=STEP_S, what="the follow-up"))
-    t_done2 = time.monotonic()
-    await press(standin, sam, latest_with_enabled(standin, "Done"), "Done")
-    feedback = await bot.guard(standin.wait_message(
-        lambda m: embed_title(m).startswith("Mock round feedback"), timeout=STEP_S,
-        what="the feedback message", after=t_done2))
+    feedback = await finish_round_feedback(standin, bot, sam)
     text = feedback.text()
     assert "audio was poor" in text.lower(), text
     assert "voice packets arrived" in text and "% lost" in text, text
